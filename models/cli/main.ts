@@ -1,0 +1,51 @@
+import { CliError } from './cli-error';
+
+/** A CLI sub-command: parses its own argv, returns the process exit code. */
+export type Command = (argv: string[]) => Promise<number>;
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<Command>;
+}
+
+// Commands load lazily so that `aimkp stem` does not pay for TensorFlow.js start-up.
+const COMMANDS: Record<string, CommandEntry> = {
+  stem: { summary: 'stem words from stdin (NLTK Porter, default mode)', load: async () => (await import('./commands/stem')).stemCommand },
+  eval: { summary: 'score predictions (--gold/--pred) or a run (--run/--data)', load: async () => (await import('./commands/eval')).evalCommand },
+  data: { summary: 'import, build and describe data sets (cmkp, clipart, synth, stats)', load: async () => (await import('./commands/data')).dataCommand },
+  train: { summary: 'train a model with a preset (baseline, aimkp, ablations)', load: async () => (await import('./commands/train')).trainCommand },
+  predict: { summary: 'decode keyphrases for a split with a trained run', load: async () => (await import('./commands/predict')).predictCommand },
+  robustness: { summary: 'test-time robustness suite (mask sweeps, misaligned image, noise)', load: async () => (await import('./commands/robustness')).robustnessCommand },
+  compare: { summary: 'per-case comparison of two runs', load: async () => (await import('./commands/compare')).compareCommand },
+  report: { summary: 'mean ± std over seeds by mode (Markdown, CSV, LaTeX)', load: async () => (await import('./commands/report')).reportCommand },
+  bench: { summary: 'speed benchmarks, JSON output', load: async () => (await import('./commands/bench')).benchCommand },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return ['Usage: aimkp <command> [options]', '', 'Commands:', ...lines, '', 'Run "aimkp <command> --help" for a command\'s options.'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    console.error(`aimkp: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    const command = await entry.load();
+    return await command(rest);
+  } catch (err) {
+    if (err instanceof CliError) {
+      console.error(err.message);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
