@@ -1,6 +1,180 @@
+// `aimkp data`: import (cmkp), build (clipart, synth) and describe (stats) data sets.
+import { intFlag, numberFlag, parseCommandArgs, requireFlag } from '../args';
 import { CliError } from '../cli-error';
+import { importCmkp } from '../../data/cmkp-import';
+import { formatIssues } from '../../data/data-issue';
+import { datasetStats, formatStatsTable } from '../../data/dataset-stats';
+import { loadDataset } from '../../data/load-dataset';
+import { SPLITS, type Split } from '../../data/manifest-types';
+import { buildSynthDataset } from '../../data/synth-dataset';
 
-// PLACEHOLDER: replaced by the module that implements this command.
-export async function dataCommand(_argv: string[]): Promise<number> {
-  throw new CliError('aimkp data: not implemented yet', 1);
+const USAGE = `Usage: aimkp data <subcommand> [options]
+
+Subcommands:
+  cmkp     import CMKP text files:  --src FILE [--attributes FILE] [--ocr FILE] [--images DIR] [--split NAME] --out DIR
+  clipart  build ClipArt-KP from Debian openclipart-svg:  [--source DIR] [--out DIR]
+  synth    build the controlled synthetic set:  --n N --seed S --out DIR [--noise X] [--misaligned P]
+           [--missing-image P] [--missing-text P]
+  stats    per-split statistics (the paper's Table 3):  DIR [--json]
+
+Run "aimkp data <subcommand> --help" for details. Format: docs/data-format.md`;
+
+const HELP: Record<string, string> = {
+  cmkp: `Usage: aimkp data cmkp --src FILE --out DIR [--attributes FILE] [--ocr FILE] [--images DIR] [--split train|valid|test]
+
+Imports one CMKP src file (lines "text<sep>kp1;kp2<sep>image_url") into the manifest format.
+  --src FILE          the CMKP src file (e.g. data/cmkp/test_src.txt)
+  --attributes FILE   line-aligned image attributes (e.g. data/cmkp/test_attribute_cleaned.txt)
+  --ocr FILE          line-aligned OCR text (e.g. data/cmkp/test_ocr_final.txt)
+  --images DIR        folder with the tweet images named by the URL's file name; found ones are copied to DIR/images
+  --split NAME        the split (default: inferred from the file name)
+  --out DIR           the data-set folder; importing into an existing one merges by id (run once per split)
+Item ids are cmkp-<split>-<line number, 6 digits>. Malformed lines are reported with file:line and skipped.`,
+  clipart: `Usage: aimkp data clipart [--source DIR] [--out DIR]
+
+Builds the ClipArt-KP data set from the openclipart SVGs (titles/descriptions as text, keywords as keyphrases).
+  --source DIR   default /usr/share/openclipart/svg
+  --out DIR      default data/clipart-kp`,
+  synth: `Usage: aimkp data synth --n N --seed S --out DIR [--noise X] [--misaligned P] [--missing-image P] [--missing-text P]
+
+Builds a deterministic synthetic set (64x64 PNG shapes + template text, split 8:1:1). Keyphrases per item:
+the topic (only in the text), the shape (only in the image) and "<colour> <place>" (needs both).
+  --n N               number of items (default 200)
+  --seed S            random seed (default 1)
+  --noise X           0..1: pixel noise ±X·127 and round(6X) distractor words (default 0)
+  --misaligned P      probability that an item shows another item's image (default 0)
+  --missing-image P   probability of no image (default 0)
+  --missing-text P    probability of empty text, for items that keep their image (default 0)
+  --out DIR           the data-set folder (required)`,
+  stats: `Usage: aimkp data stats DIR [--json]
+
+Per split: size, mean text length (whitespace tokens), mean keyphrases per item, mean keyphrase length
+(words), keyphrase vocabulary, share of keyphrases present in the text (stemmed contiguous match),
+items with an image, items skipped by the loader.
+  --json   print the numbers as JSON`,
+};
+
+export async function dataCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    console.log(USAGE);
+    return sub === undefined ? 2 : 0;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    if (HELP[sub]) {
+      console.log(HELP[sub]);
+      return 0;
+    }
+  }
+  switch (sub) {
+    case 'cmkp':
+      return cmkp(rest);
+    case 'clipart':
+      return clipart(rest);
+    case 'synth':
+      return synth(rest);
+    case 'stats':
+      return stats(rest);
+    default:
+      console.error(`aimkp data: unknown subcommand "${sub}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+function parseSplit(value: string | undefined): Split | undefined {
+  if (value === undefined) return undefined;
+  if (!(SPLITS as readonly string[]).includes(value)) throw new CliError(`aimkp data cmkp: --split must be one of ${SPLITS.join(', ')}, got "${value}"`);
+  return value as Split;
+}
+
+async function cmkp(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('data cmkp', argv, {
+    src: { type: 'string' },
+    attributes: { type: 'string' },
+    ocr: { type: 'string' },
+    images: { type: 'string' },
+    split: { type: 'string' },
+    out: { type: 'string' },
+  });
+  const res = await importCmkp({
+    src: requireFlag('data cmkp', values.src, 'src'),
+    out: requireFlag('data cmkp', values.out, 'out'),
+    attributes: values.attributes,
+    ocr: values.ocr,
+    images: values.images,
+    split: parseSplit(values.split),
+    builtWith: ['aimkp data cmkp', ...argv].join(' '),
+  });
+  if (res.issues.length > 0) console.error(formatIssues(res.issues));
+  console.log(
+    `${res.split}: imported ${res.imported} items, skipped ${res.skipped} malformed line(s), images found ${res.imagesFound}` +
+      (values.images === undefined ? ' (no --images folder)' : '') +
+      `; kept ${res.kept} existing item(s), replaced ${res.replaced} → ${values.out}`,
+  );
+  return 0;
+}
+
+interface ClipartModule {
+  buildClipartDataset(options: { source: string; out: string; log?: (msg: string) => void }): Promise<{ items: number; skipped: number }>;
+}
+
+async function clipart(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('data clipart', argv, { source: { type: 'string' }, out: { type: 'string' } });
+  const source = values.source ?? '/usr/share/openclipart/svg';
+  const out = values.out ?? 'data/clipart-kp';
+  const mod: ClipartModule = await import('../../data/clipart/build-clipart');
+  const res = await mod.buildClipartDataset({ source, out, log: (msg) => console.error(msg) });
+  console.log(`clipart: ${res.items} items, ${res.skipped} skipped → ${out}`);
+  return 0;
+}
+
+function probability(name: string, value: string | undefined): number {
+  const p = numberFlag('data synth', value, name, 0);
+  if (p < 0 || p > 1) throw new CliError(`aimkp data synth: --${name} must be between 0 and 1, got ${p}`);
+  return p;
+}
+
+async function synth(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('data synth', argv, {
+    n: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    noise: { type: 'string' },
+    misaligned: { type: 'string' },
+    'missing-image': { type: 'string' },
+    'missing-text': { type: 'string' },
+  });
+  const n = intFlag('data synth', values.n, 'n', 200);
+  if (n < 1) throw new CliError(`aimkp data synth: --n must be at least 1, got ${n}`);
+  const out = requireFlag('data synth', values.out, 'out');
+  const res = await buildSynthDataset({
+    n,
+    seed: intFlag('data synth', values.seed, 'seed', 1),
+    out,
+    noise: probability('noise', values.noise),
+    misaligned: probability('misaligned', values.misaligned),
+    missingImage: probability('missing-image', values['missing-image']),
+    missingText: probability('missing-text', values['missing-text']),
+    builtWith: ['aimkp data synth', ...argv].join(' '),
+  });
+  console.log(
+    `synth: ${res.items} items (train ${res.bySplit.train}, valid ${res.bySplit.valid}, test ${res.bySplit.test}), ${res.images} images, ` +
+      `misaligned ${res.misaligned}, missing image ${res.missingImage}, missing text ${res.missingText} → ${out}`,
+  );
+  return 0;
+}
+
+async function stats(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('data stats', argv, { json: { type: 'boolean' } }, true);
+  if (positionals.length !== 1) throw new CliError('aimkp data stats: expected exactly one data-set folder\nRun "aimkp data stats --help" for usage.');
+  const ds = await loadDataset(positionals[0]);
+  const st = datasetStats(ds.items, ds.summary);
+  if (ds.issues.length > 0) console.error(formatIssues(ds.issues));
+  if (values.json) {
+    console.log(JSON.stringify({ dir: ds.dir, name: ds.info?.name ?? null, stats: st, summary: ds.summary }, null, 2));
+  } else {
+    console.log(`${ds.info?.name ?? positionals[0]}: ${ds.summary.loaded} items loaded, ${ds.summary.skipped} skipped`);
+    console.log(formatStatsTable(st));
+  }
+  return 0;
 }
