@@ -1,0 +1,206 @@
+/**
+ * TensorFlow.js backend selection. One tf instance for the whole process: `@tensorflow/tfjs`; the optional
+ * native packages (tfjs-node-gpu, tfjs-node) register their backends into that same instance when imported.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CliError } from '../cli/cli-error';
+import { registerWasmFallbackKernels } from './wasm-fallback-kernels';
+
+export const BACKEND_CHOICES = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export type BackendRequest = (typeof BACKEND_CHOICES)[number];
+type ConcreteBackend = Exclude<BackendRequest, 'auto'>;
+
+export interface BackendAttempt {
+  name: ConcreteBackend;
+  ok: boolean;
+  reason?: string;
+}
+
+export interface BackendInfo {
+  /** The tf backend name in use (`tensorflow` for the node packages, `wasm`, `cpu`). */
+  name: string;
+  /** The package / backend that was picked (e.g. 'tfjs-node-gpu', 'wasm'). */
+  picked: ConcreteBackend;
+  requested: BackendRequest;
+  tried: BackendAttempt[];
+  /** wasm only. */
+  simd?: boolean;
+  /** wasm only. */
+  threads?: number;
+}
+
+const AUTO_ORDER: ConcreteBackend[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+
+let current: Promise<BackendInfo> | null = null;
+
+export function isBackendRequest(value: string): value is BackendRequest {
+  return (BACKEND_CHOICES as readonly string[]).includes(value);
+}
+
+/** `--backend <value>` → BackendRequest (undefined → 'auto', which then honours AIMKP_BACKEND). */
+export function parseBackendFlag(value: string | undefined): BackendRequest {
+  if (value === undefined) return 'auto';
+  if (!isBackendRequest(value)) throw new CliError(`--backend ${value}: expected one of ${BACKEND_CHOICES.join(', ')}`);
+  return value;
+}
+
+/**
+ * Picks and initialises a backend. `requested` defaults to env AIMKP_BACKEND, then 'auto'.
+ * Idempotent: later calls return the first call's info; a later explicit request for a different backend
+ * is an error (tf cannot safely switch backends under live tensors).
+ */
+export function initBackend(requested?: BackendRequest): Promise<BackendInfo> {
+  if (current) {
+    // No argument / 'auto' after initialisation: whatever was picked (library code calls it that way).
+    if (requested === undefined || requested === 'auto') return current;
+    return current.then((info) => {
+      if (info.picked !== requested) {
+        throw new CliError(`backend already initialised as ${info.picked}; cannot switch to ${requested}`);
+      }
+      return info;
+    });
+  }
+  let req: BackendRequest;
+  try {
+    req = resolveBackendRequest(requested, process.env.AIMKP_BACKEND);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  current = pick(req);
+  current.catch(() => {
+    current = null;
+  });
+  return current;
+}
+
+/** An explicit (non-auto) request wins; otherwise AIMKP_BACKEND if set; otherwise 'auto'. */
+export function resolveBackendRequest(requested: BackendRequest | undefined, envValue: string | undefined): BackendRequest {
+  if (requested !== undefined && requested !== 'auto') return requested;
+  const env = envValue?.trim();
+  if (env) {
+    if (!isBackendRequest(env)) {
+      throw new CliError(`AIMKP_BACKEND=${env}: expected one of ${BACKEND_CHOICES.join(', ')}`);
+    }
+    return env;
+  }
+  return 'auto';
+}
+
+async function pick(req: BackendRequest): Promise<BackendInfo> {
+  const order = req === 'auto' ? AUTO_ORDER : [req];
+  const tried: BackendAttempt[] = [];
+  for (const candidate of order) {
+    const failure = await tryBackend(candidate);
+    tried.push(failure === null ? { name: candidate, ok: true } : { name: candidate, ok: false, reason: failure });
+    if (failure === null) return describeCurrent(candidate, req, tried);
+  }
+  const detail = tried.map((t) => `${t.name}: ${t.reason ?? 'failed'}`).join('; ');
+  const hint = req === 'auto' ? '' : ' — use --backend auto (or unset AIMKP_BACKEND) to fall back to wasm/cpu';
+  throw new CliError(`no TensorFlow.js backend could be initialised (${detail})${hint}`);
+}
+
+/** Returns null on success, or why the backend is unavailable. */
+async function tryBackend(name: ConcreteBackend): Promise<string | null> {
+  try {
+    switch (name) {
+      case 'tfjs-node-gpu':
+      case 'tfjs-node': {
+        const pkg = name === 'tfjs-node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+        const loaded = await importOptional(pkg);
+        if (loaded !== true) return loaded;
+        if (!(await tf.setBackend('tensorflow'))) return 'imported but the tensorflow backend did not initialise';
+        break;
+      }
+      case 'wasm': {
+        const ok = await withoutNewProcessHandlers(async () => {
+          await import('@tensorflow/tfjs-backend-wasm');
+          registerWasmFallbackKernels();
+          return tf.setBackend('wasm');
+        });
+        if (!ok) return 'the wasm backend did not initialise';
+        break;
+      }
+      case 'cpu':
+        if (!(await tf.setBackend('cpu'))) return 'the cpu backend did not initialise';
+        silenceCpuNodeHint();
+        break;
+    }
+    await tf.ready();
+    return null;
+  } catch (err) {
+    return errorReason(err);
+  }
+}
+
+/**
+ * The emscripten glue of tfjs-backend-wasm installs process 'uncaughtException' / 'unhandledRejection'
+ * handlers that rethrow, which makes Node print a whole minified line of the wasm glue with every
+ * uncaught error. Remove just the handlers added during wasm start-up, restoring Node's defaults.
+ */
+async function withoutNewProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
+  type Listener = (...args: unknown[]) => void;
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const current = (event: string): Listener[] => process.listeners(event as 'uncaughtException') as Listener[];
+  const before = events.map((event) => new Set(current(event)));
+  try {
+    return await start();
+  } finally {
+    events.forEach((event, i) => {
+      for (const listener of current(event)) if (!before[i].has(listener)) process.removeListener(event, listener);
+    });
+  }
+}
+
+/** The cpu backend prints a "install tfjs-node" banner on first use; describeBackend already says that. */
+export function silenceCpuNodeHint(): void {
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
+/** Dynamic import of an optional package: true, or a short reason ('not installed' for the common case). */
+async function importOptional(pkg: string): Promise<true | string> {
+  try {
+    // A variable specifier keeps bundlers / tsc from resolving the optional package at build time.
+    const specifier: string = pkg;
+    await import(specifier);
+    return true;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const message = errorReason(err);
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(pkg)) {
+      return 'not installed';
+    }
+    return message;
+  }
+}
+
+function errorReason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0].slice(0, 200);
+}
+
+async function describeCurrent(
+  picked: ConcreteBackend,
+  requested: BackendRequest,
+  tried: BackendAttempt[],
+): Promise<BackendInfo> {
+  const info: BackendInfo = { name: tf.getBackend(), picked, requested, tried };
+  if (picked === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+    info.threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? wasm.getThreadsCount() : 1;
+  }
+  return info;
+}
+
+/** One line for CLIs, e.g. "backend: wasm (SIMD on, 1 thread) — tfjs-node-gpu: not installed; tfjs-node: not installed". */
+export function describeBackend(info: BackendInfo): string {
+  let head = `backend: ${info.picked}`;
+  if (info.picked === 'wasm') {
+    const threads = info.threads ?? 1;
+    head += ` (SIMD ${info.simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'})`;
+  }
+  const failed = info.tried.filter((t) => !t.ok);
+  if (failed.length === 0) return head;
+  return `${head} — ${failed.map((t) => `${t.name}: ${t.reason ?? 'failed'}`).join('; ')}`;
+}
