@@ -12,7 +12,7 @@ const USAGE = `Usage: aimkp data <subcommand> [options]
 
 Subcommands:
   cmkp     import CMKP text files:  --src FILE [--attributes FILE] [--ocr FILE] [--images DIR] [--split NAME] --out DIR
-  clipart  build ClipArt-KP from Debian openclipart-svg:  [--source DIR] [--out DIR]
+  clipart  build ClipArt-KP from Debian openclipart-svg:  [--source DIR] [--out DIR] [--size PX]
   synth    build the controlled synthetic set:  --n N --seed S --out DIR [--noise X] [--misaligned P]
            [--missing-image P] [--missing-text P]
   stats    per-split statistics (the paper's Table 3):  DIR [--json]
@@ -30,11 +30,12 @@ Imports one CMKP src file (lines "text<sep>kp1;kp2<sep>image_url") into the mani
   --split NAME        the split (default: inferred from the file name)
   --out DIR           the data-set folder; importing into an existing one merges by id (run once per split)
 Item ids are cmkp-<split>-<line number, 6 digits>. Malformed lines are reported with file:line and skipped.`,
-  clipart: `Usage: aimkp data clipart [--source DIR] [--out DIR]
+  clipart: `Usage: aimkp data clipart [--source DIR] [--out DIR] [--size PX]
 
 Builds the ClipArt-KP data set from the openclipart SVGs (titles/descriptions as text, keywords as keyphrases).
   --source DIR   default /usr/share/openclipart/svg
-  --out DIR      default data/clipart-kp`,
+  --out DIR      default data/clipart-kp
+  --size PX      image side in pixels, default 224 (the bundled copy uses 112)`,
   synth: `Usage: aimkp data synth --n N --seed S --out DIR [--noise X] [--misaligned P] [--missing-image P] [--missing-text P]
 
 Builds a deterministic synthetic set (64x64 PNG shapes + template text, split 8:1:1). Keyphrases per item:
@@ -114,16 +115,18 @@ async function cmkp(argv: string[]): Promise<number> {
   return 0;
 }
 
-interface ClipartModule {
-  buildClipartDataset(options: { source: string; out: string; log?: (msg: string) => void }): Promise<{ items: number; skipped: number }>;
-}
-
 async function clipart(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs('data clipart', argv, { source: { type: 'string' }, out: { type: 'string' } });
+  const { values } = parseCommandArgs('data clipart', argv, {
+    source: { type: 'string' },
+    out: { type: 'string' },
+    size: { type: 'string' },
+  });
   const source = values.source ?? '/usr/share/openclipart/svg';
   const out = values.out ?? 'data/clipart-kp';
-  const mod: ClipartModule = await import('../../data/clipart/build-clipart');
-  const res = await mod.buildClipartDataset({ source, out, log: (msg) => console.error(msg) });
+  const size = intFlag('data clipart', values.size, 'size', 224);
+  if (size < 16 || size > 2048) throw new CliError(`aimkp data clipart: --size must be between 16 and 2048, got ${size}`);
+  const { buildClipartDataset } = await import('../../data/clipart/build-clipart');
+  const res = await buildClipartDataset({ source, out, size, log: (msg) => console.error(msg) });
   console.log(`clipart: ${res.items} items, ${res.skipped} skipped → ${out}`);
   return 0;
 }
