@@ -1,0 +1,327 @@
+// The batched forward pass: adapter → prompt assembly → pre-norm causal transformer → answer losses.
+// With a `Capture`, every trainable linear / LayerNorm records its input and (during backprop) its output
+// gradient, which is all the per-row gradient path needs (see per-row-grads.ts).
+import * as tf from '@tensorflow/tfjs';
+import type { LmConfig } from './contract';
+import type { BatchLayout } from './layout';
+import type { LinearParams, ModelParams, NormParams } from './params';
+import { matmul, swapLast } from './ops';
+
+/** A trainable linear use: y = x·W (+ b); per-row grad of W is x_rᵀ·dy_r. */
+export interface LinearSite {
+  kind: 'linear';
+  w: tf.Variable;
+  b: tf.Variable | null;
+  /** n × t × din, kept. */
+  x: tf.Tensor3D;
+  /** n × t × dout, filled during backprop. */
+  dy: tf.Tensor3D | null;
+  /** Batch row of each of the n site rows. */
+  rows: number[];
+}
+
+/** A trainable LayerNorm: y = xhat·g + b; per-row grads Σ_t dy⊙xhat and Σ_t dy. */
+export interface NormSite {
+  kind: 'norm';
+  g: tf.Variable;
+  b: tf.Variable;
+  xhat: tf.Tensor3D;
+  dy: tf.Tensor3D | null;
+  rows: number[];
+}
+
+export type Site = LinearSite | NormSite;
+
+export interface Capture {
+  sites: Site[];
+}
+
+export interface ForwardInputs {
+  /** R × tokLen × d: embeddings of each row's token list. */
+  tokEmb: tf.Tensor3D;
+  /** R × T × d: position embeddings of each slot. */
+  posEmb: tf.Tensor3D;
+  /** |imageRows| × imgLen × C, or null when no row has an image span. */
+  imgFeat: tf.Tensor3D | null;
+  /**
+   * Zeros added to the first adapter layer's output. The per-row path differentiates w.r.t. this instead of the
+   * (large, constant) image features, so backprop reaches the adapter's sites without computing ∂L/∂features.
+   */
+  imgAnchor?: tf.Tensor;
+}
+
+export interface ForwardOptions {
+  config: LmConfig;
+  params: ModelParams;
+  batch: BatchLayout;
+  training: boolean;
+  /** Seed of this call's dropout masks (deterministic per call). */
+  dropoutSeed: number;
+  capture: Capture | null;
+}
+
+/** Per-layer attention keys/values (R × heads × T × dh) for incremental decoding. */
+export interface KvCache {
+  k: tf.Tensor4D;
+  v: tf.Tensor4D;
+}
+
+class Runner {
+  private seedCounter = 0;
+  /** When set, attention appends each layer's full keys/values here (for decoding). */
+  kvOut: KvCache[] | null = null;
+  constructor(private readonly o: ForwardOptions) {}
+
+  private dropout(x: tf.Tensor, rate: number): tf.Tensor {
+    if (!this.o.training || rate <= 0) return x;
+    const keep = tf.randomUniform(x.shape, 0, 1, 'float32', this.o.dropoutSeed + ++this.seedCounter * 7717).greaterEqual(rate);
+    return x.mul(keep.cast('float32')).div(1 - rate);
+  }
+
+  private probe<T extends tf.Tensor3D>(y: T, site: Site): T {
+    const fn: Parameters<typeof tf.customGrad>[0] = (...args) => ({
+      value: (args[0] as tf.Tensor).clone(),
+      gradFunc: (dy: tf.Tensor) => {
+        site.dy = tf.keep(dy.clone()) as tf.Tensor3D;
+        return dy;
+      },
+    });
+    const capture = tf.customGrad(fn);
+    return capture(y) as T;
+  }
+
+  private trainable(v: tf.Variable): boolean {
+    return this.o.capture !== null && v.trainable;
+  }
+
+  private matmulSite(x: tf.Tensor3D, w: tf.Variable, b: tf.Variable | null, rows: number[], anchor?: tf.Tensor, xConst = false): tf.Tensor3D {
+    const [n, t, din] = x.shape;
+    const dout = w.shape[1] as number;
+    // Weight gradients flow through tf only when the optimiser needs them; with a capture they come from the sites.
+    const wantW = w.trainable && this.o.capture === null;
+    const x2 = x.reshape([n * t, din]);
+    let y: tf.Tensor2D;
+    if (xConst) y = wantW ? matmul<tf.Tensor2D>(x2, w, 'b') : tf.matMul(x2, w);
+    else y = matmul<tf.Tensor2D>(x2, w, wantW ? 'both' : 'a');
+    if (b !== null) y = y.add(b);
+    if (anchor !== undefined) y = y.add(anchor);
+    let y3 = y.reshape([n, t, dout]) as tf.Tensor3D;
+    if (this.trainable(w)) {
+      const site: LinearSite = { kind: 'linear', w, b, x: tf.keep(x.clone()), dy: null, rows };
+      this.o.capture!.sites.push(site);
+      y3 = this.probe(y3, site);
+    }
+    return y3;
+  }
+
+  linear(x: tf.Tensor3D, p: LinearParams, rows: number[], anchor?: tf.Tensor, xConst = false): tf.Tensor3D {
+    let y = this.matmulSite(x, p.w, p.b, rows, anchor, xConst);
+    if (p.lora !== null) {
+      const lora = this.o.config.lora!;
+      const xd = this.dropout(x, lora.dropout) as tf.Tensor3D;
+      const u = this.matmulSite(xd, p.lora.a, null, rows);
+      const v = this.matmulSite(u.mul(p.lora.scale) as tf.Tensor3D, p.lora.b, null, rows);
+      y = y.add(v);
+    }
+    return y;
+  }
+
+  layerNorm(x: tf.Tensor3D, p: NormParams, rows: number[]): tf.Tensor3D {
+    const { mean, variance } = tf.moments(x, -1, true);
+    const xhat = x.sub(mean).mul(tf.rsqrt(variance.add(1e-5))) as tf.Tensor3D;
+    let y = xhat.mul(p.g).add(p.b) as tf.Tensor3D;
+    if (this.trainable(p.g)) {
+      const site: NormSite = { kind: 'norm', g: p.g, b: p.b, xhat: tf.keep(xhat.clone()), dy: null, rows };
+      this.o.capture!.sites.push(site);
+      y = this.probe(y, site);
+    }
+    return y;
+  }
+
+  /** Hidden states after the final LayerNorm, R × T × d. */
+  hidden(inputs: ForwardInputs): tf.Tensor3D {
+    const { config, params, batch } = this.o;
+    const allRows = batch.rows.map((_, i) => i);
+    const d = config.dModel;
+    let imgOut: tf.Tensor3D | null = null;
+    if (inputs.imgFeat !== null) {
+      const h1 = gelu(this.linear(inputs.imgFeat, params.fc1, batch.imageRows, inputs.imgAnchor, true)) as tf.Tensor3D;
+      imgOut = this.linear(h1, params.fc2, batch.imageRows);
+    }
+    const imgPerRow = new Map<number, tf.Tensor2D>();
+    if (imgOut !== null) {
+      // Slices, not tf.unstack: Unpack's gradient fails when some outputs get no gradient.
+      const len = imgOut.shape[1];
+      batch.imageRows.forEach((r, i) => imgPerRow.set(r, imgOut!.slice([i, 0, 0], [1, len, d]).reshape([len, d])));
+    }
+    const tokLen = inputs.tokEmb.shape[1];
+    const tokPerRow = batch.rows.map((_, r) => inputs.tokEmb.slice([r, 0, 0], [1, tokLen, d]).reshape([tokLen, d]) as tf.Tensor2D);
+    const rowTensors = batch.rows.map((row, r) => {
+      const pieces: tf.Tensor2D[] = [];
+      for (const s of row.segments) {
+        if (s.len === 0) continue;
+        const source = s.kind === 'tok' || s.kind === 'tokPool' ? tokPerRow[r] : imgPerRow.get(r)!;
+        const span = source.slice([s.start, 0], [s.len, d]);
+        if (s.kind === 'tokPool' || s.kind === 'imgPool') {
+          pieces.push(matmul(poolMatrix(s.groups, s.len), span, 'b'));
+        } else {
+          pieces.push(span);
+        }
+      }
+      if (row.length < batch.T) pieces.push(tf.zeros([batch.T - row.length, d]));
+      return pieces.length === 1 ? pieces[0] : tf.concat(pieces, 0);
+    });
+    const h = tf.stack(rowTensors).add(inputs.posEmb) as tf.Tensor3D;
+    const bias = tf.tensor4d(batch.attnBias, [batch.R, 1, batch.T, batch.T]);
+    return this.blocks(h, bias, allRows, null);
+  }
+
+  /** The transformer blocks and final LayerNorm; `past` = cached keys/values of earlier slots (decoding). */
+  blocks(h: tf.Tensor3D, bias: tf.Tensor4D, allRows: number[], past: KvCache[] | null): tf.Tensor3D {
+    const { config, params } = this.o;
+    params.blocks.forEach((block, i) => {
+      const a = this.attention(this.layerNorm(h, block.ln1, allRows), block, bias, allRows, past === null ? null : past[i]);
+      h = h.add(this.dropout(a, config.dropout)) as tf.Tensor3D;
+      const m = this.linear(gelu(this.linear(this.layerNorm(h, block.ln2, allRows), block.up, allRows)) as tf.Tensor3D, block.down, allRows);
+      h = h.add(this.dropout(m, config.dropout)) as tf.Tensor3D;
+    });
+    return this.layerNorm(h, params.lnF, allRows);
+  }
+
+  private attention(x: tf.Tensor3D, block: ModelParams['blocks'][number], bias: tf.Tensor4D, rows: number[], past: KvCache | null): tf.Tensor3D {
+    const { nHeads, dModel } = this.o.config;
+    const [R, T] = x.shape;
+    const dh = dModel / nHeads;
+    const heads = (t: tf.Tensor3D): tf.Tensor4D => t.reshape([R, T, nHeads, dh]).transpose([0, 2, 1, 3]);
+    const q = heads(this.linear(x, block.q, rows));
+    let k = heads(this.linear(x, block.k, rows));
+    let v = heads(this.linear(x, block.v, rows));
+    if (past !== null) {
+      k = tf.concat([past.k, k], 2);
+      v = tf.concat([past.v, v], 2);
+    }
+    if (this.kvOut !== null) this.kvOut.push({ k: tf.keep(k), v: tf.keep(v) });
+    const scores = matmul<tf.Tensor4D>(q, swapLast(k)).mul(1 / Math.sqrt(dh)).add(bias);
+    const att = matmul<tf.Tensor4D>(tf.softmax(scores), v); // R × h × T × dh
+    const merged = att.transpose([0, 2, 1, 3]).reshape([R, T, dModel]) as tf.Tensor3D;
+    return this.linear(merged, block.o, rows);
+  }
+
+  /** Logits at the answer-predicting slots, R × A × V. */
+  answerLogits(hidden: tf.Tensor3D): tf.Tensor3D {
+    const { batch, params } = this.o;
+    const select = tf.tensor3d(batch.lossSelect, [batch.R, batch.A, batch.T]);
+    return this.linear(matmul<tf.Tensor3D>(select, hidden, 'b'), params.head, batch.rows.map((_, i) => i));
+  }
+
+  /** Mean cross-entropy over each row's answer tokens, shape R. */
+  rowLosses(inputs: ForwardInputs): tf.Tensor1D {
+    const { batch, config } = this.o;
+    const logits = this.answerLogits(this.hidden(inputs));
+    const logp = tf.logSoftmax(logits);
+    const onehot = tf.oneHot(tf.tensor2d(batch.targets, [batch.R, batch.A], 'int32'), config.vocabSize);
+    const nll = logp.mul(onehot).sum(-1).neg();
+    return nll.mul(tf.tensor2d(batch.lossWeight, [batch.R, batch.A])).sum(-1) as tf.Tensor1D;
+  }
+}
+
+/** Per-row losses (R) from a batched forward. Differentiable w.r.t. variables and `inputs`. */
+export function forwardRowLosses(o: ForwardOptions, inputs: ForwardInputs): tf.Tensor1D {
+  return new Runner(o).rowLosses(inputs);
+}
+
+/** Final hidden states at every slot (R × T × d). */
+export function forwardHidden(o: ForwardOptions, inputs: ForwardInputs): tf.Tensor3D {
+  return new Runner(o).hidden(inputs);
+}
+
+/** Logits at every slot (R × T × V) — for decoding (select the last slot before calling if T is large). */
+export function forwardLastLogits(o: ForwardOptions, inputs: ForwardInputs, lastSlots: number[]): tf.Tensor2D {
+  const runner = new Runner(o);
+  const h = runner.hidden(inputs);
+  const { batch, params } = o;
+  const sel = new Float32Array(batch.R * batch.T);
+  lastSlots.forEach((s, r) => (sel[r * batch.T + s] = 1));
+  const last = tf.matMul(tf.tensor3d(sel, [batch.R, 1, batch.T]), h).reshape([batch.R, o.config.dModel]);
+  return tf.matMul(last, params.head.w) as tf.Tensor2D;
+}
+
+/** Embedding lookups for a batch (differentiable w.r.t. trainable embedding tables). */
+export function gatherInputs(params: ModelParams, config: LmConfig, batch: BatchLayout, examples: { image: Float32Array | null }[]): ForwardInputs {
+  const tokEmb = embeddingLookup(params.tokEmb, batch.tokIds).reshape([batch.R, batch.tokLen, config.dModel]) as tf.Tensor3D;
+  const posEmb = embeddingLookup(params.posEmb, batch.posIds).reshape([batch.R, batch.T, config.dModel]) as tf.Tensor3D;
+  return { tokEmb, posEmb, imgFeat: imageFeatures(config, batch, examples) };
+}
+
+/**
+ * tf.gather with a scatter-add gradient done in JS. tf.gather's own gradient is UnsortedSegmentSum, which wasm
+ * lacks and whose cpu implementation loops over all V segments (seconds per step for an 8k vocabulary).
+ */
+function embeddingLookup(table: tf.Variable, ids: Int32Array): tf.Tensor2D {
+  const idsTensor = tf.tensor1d(ids, 'int32');
+  if (!table.trainable) return tf.gather(table, idsTensor) as tf.Tensor2D;
+  const [V, d] = table.shape as [number, number];
+  const fn: Parameters<typeof tf.customGrad>[0] = (...args) => ({
+    value: tf.gather(args[0] as tf.Tensor, idsTensor),
+    gradFunc: (dy: tf.Tensor) => {
+      const g = dy.dataSync();
+      const out = new Float32Array(V * d);
+      for (let i = 0; i < ids.length; i++) {
+        const src = i * d;
+        const dst = ids[i] * d;
+        for (let k = 0; k < d; k++) out[dst + k] += g[src + k];
+      }
+      return tf.tensor2d(out, [V, d]);
+    },
+  });
+  return tf.customGrad(fn)(table) as tf.Tensor2D;
+}
+
+/** Gathers each image row's listed grid features (constants: the encoder is frozen), zero-padded. */
+export function imageFeatures(config: LmConfig, batch: BatchLayout, examples: { image: Float32Array | null }[]): tf.Tensor3D | null {
+  if (batch.imageRows.length === 0) return null;
+  const C = config.imageFeatureDim;
+  const out = new Float32Array(batch.imageRows.length * batch.imgLen * C);
+  batch.imageRows.forEach((r, i) => {
+    const feats = examples[r].image!;
+    batch.rows[r].imgIdx.forEach((g, j) => out.set(feats.subarray(g * C, (g + 1) * C), (i * batch.imgLen + j) * C));
+  });
+  return tf.tensor3d(out, [batch.imageRows.length, batch.imgLen, C]);
+}
+
+function poolMatrix(groups: number[][], len: number): tf.Tensor2D {
+  const m = new Float32Array(groups.length * len);
+  groups.forEach((g, i) => g.forEach((j) => (m[i * len + j] = 1 / g.length)));
+  return tf.tensor2d(m, [groups.length, len]);
+}
+
+/** GELU, tanh approximation (GPT-2 / LLaVA projector). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  const c = Math.sqrt(2 / Math.PI);
+  return x.mul(0.5).mul(tf.tanh(x.add(x.mul(x).mul(x).mul(0.044715)).mul(c)).add(1));
+}
+
+/** Prompt pass for incremental decoding: next-token logits at `lastSlots` and every layer's keys/values (kept). */
+export function forwardPromptCache(o: ForwardOptions, inputs: ForwardInputs, lastSlots: number[]): { logits: tf.Tensor2D; cache: KvCache[] } {
+  const runner = new Runner(o);
+  runner.kvOut = [];
+  const h = runner.hidden(inputs);
+  const { batch, params } = o;
+  const sel = new Float32Array(batch.R * batch.T);
+  lastSlots.forEach((s, r) => (sel[r * batch.T + s] = 1));
+  const last = tf.matMul(tf.tensor3d(sel, [batch.R, 1, batch.T]), h).reshape([batch.R, o.config.dModel]);
+  return { logits: tf.matMul(last, params.head.w) as tf.Tensor2D, cache: runner.kvOut };
+}
+
+/**
+ * One decoding step: `x` (H × 1 × d, token + position embeddings of each hypothesis's newest token) attends to
+ * `past` (H × heads × Tpast × dh per layer) under `bias` (H × 1 × 1 × (Tpast + 1)). Returns logits and the
+ * extended caches (kept).
+ */
+export function forwardStepCache(o: ForwardOptions, x: tf.Tensor3D, past: KvCache[], bias: tf.Tensor4D): { logits: tf.Tensor2D; cache: KvCache[] } {
+  const runner = new Runner(o);
+  runner.kvOut = [];
+  const H = x.shape[0];
+  const h = runner.blocks(x, bias, Array.from({ length: H }, (_, i) => i), past);
+  return { logits: tf.matMul(h.reshape([H, o.config.dModel]), o.params.head.w) as tf.Tensor2D, cache: runner.kvOut };
+}

@@ -1,0 +1,313 @@
+// The multimodal keyphrase LM (implements models/lm/contract.ts): adapter + causal transformer, AimKP rows.
+import * as tf from '@tensorflow/tfjs';
+import type {
+  DecodeOptions,
+  EncodedExample,
+  EvalMode,
+  KeyphraseLM,
+  LmConfig,
+  PerRowGradients,
+  PromptTemplate,
+  RowLosses,
+  RowVariant,
+} from './contract';
+import { validateLmConfig } from './config';
+import { decode, type DecodeSession } from './decode';
+import type { ForwardOptions } from './forward';
+import type { KvCache } from './forward';
+import { forwardHidden, forwardLastLogits, forwardPromptCache, forwardRowLosses, forwardStepCache, gatherInputs } from './forward';
+import type { BatchLayout, RowLayout } from './layout';
+import { buildBatchLayout, buildRowLayout, MASKED } from './layout';
+import { createParams, type ModelParams } from './params';
+import { perRowGradientsFast } from './per-row-grads';
+
+export interface LayoutChoice {
+  /** true (default): masked tokens are physically dropped (positions kept) — exact and faster. false: reference. */
+  compact?: boolean;
+}
+
+/** The contract's interface plus reference paths used by tests and benchmarks. */
+export interface KeyphraseLMCore extends KeyphraseLM {
+  /** Row losses on either layout (no gradient). */
+  rowLosses(examples: EncodedExample[], variants: RowVariant[], choice?: LayoutChoice): RowLosses;
+  /** weightedGradients on either layout. */
+  weightedGradientsWith(
+    examples: EncodedExample[],
+    variants: RowVariant[],
+    weights: ArrayLike<number>,
+    training: boolean,
+    choice?: LayoutChoice,
+  ): { result: RowLosses; grads: tf.Tensor[] };
+  /** Reference per-row gradients: one tf.variableGrads per row (brute force). */
+  perRowGradientsBruteForce(examples: EncodedExample[], variants: RowVariant[], training: boolean): PerRowGradients;
+  /** Final hidden states at every slot, with the row layouts (for masking tests). */
+  hiddenStates(examples: EncodedExample[], variants: RowVariant[], choice?: LayoutChoice): { rows: RowLayout[]; T: number; values: Float32Array };
+  /** Log-probabilities of the next token after each (example, answer prefix), N × V. */
+  nextLogProbs(examples: EncodedExample[], mode: EvalMode, prefixes: number[][], reserve: number[]): Float32Array;
+  /** Incremental (KV-cached) decoder used by generate(). */
+  decodeSession(examples: EncodedExample[], mode: EvalMode, maxNewTokens: number): DecodeSession;
+}
+
+export function createKeyphraseLM(config: LmConfig, template: PromptTemplate, seed: number): KeyphraseLMCore {
+  validateLmConfig(config);
+  for (const id of [...template.prefix, ...template.instruction, template.eos, template.pad]) {
+    if (!(id >= 0 && id < config.vocabSize)) throw new RangeError(`prompt template id ${id} outside the vocabulary (0..${config.vocabSize - 1})`);
+  }
+  return new LmCore(config, template, seed);
+}
+
+export function plainVariant(mode: EvalMode): RowVariant {
+  return { mode, textStride: 1, imageStride: 1, kind: 'structured', seed: 0 };
+}
+
+class LmCore implements KeyphraseLMCore {
+  private readonly params: ModelParams;
+  private calls = 0;
+  private disposed = false;
+
+  constructor(
+    readonly config: LmConfig,
+    readonly template: PromptTemplate,
+    private readonly seed: number,
+  ) {
+    this.params = createParams(config, seed);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.params.trainable.slice();
+  }
+
+  namedVariables(): Map<string, tf.Variable> {
+    return new Map(this.params.named);
+  }
+
+  private batch(examples: EncodedExample[], variants: RowVariant[], compact: boolean): BatchLayout {
+    if (this.disposed) throw new Error('KeyphraseLM used after dispose');
+    if (examples.length !== variants.length) throw new RangeError(`${examples.length} examples but ${variants.length} variants`);
+    if (examples.length === 0) throw new RangeError('empty batch');
+    const rows = examples.map((e, i) => buildRowLayout(e, variants[i], this.template, this.config, { compact }));
+    return buildBatchLayout(rows, this.template.pad);
+  }
+
+  private options(batch: BatchLayout, training: boolean): ForwardOptions {
+    // Dropout masks: deterministic given the model seed and the call count.
+    const dropoutSeed = (this.seed * 9973 + ++this.calls * 104729) % 2147483647;
+    return { config: this.config, params: this.params, batch, training, dropoutSeed, capture: null };
+  }
+
+  losses(examples: EncodedExample[], variants: RowVariant[]): RowLosses {
+    return this.rowLosses(examples, variants);
+  }
+
+  rowLosses(examples: EncodedExample[], variants: RowVariant[], choice: LayoutChoice = {}): RowLosses {
+    const batch = this.batch(examples, variants, choice.compact ?? true);
+    const o = this.options(batch, false);
+    const losses = tf.tidy(() => forwardRowLosses(o, gatherInputs(this.params, this.config, batch, examples)));
+    const values = losses.dataSync().slice() as Float32Array;
+    losses.dispose();
+    return { losses: values, answerTokens: batch.answerTokens.slice() };
+  }
+
+  weightedGradients(examples: EncodedExample[], variants: RowVariant[], weights: ArrayLike<number>, training: boolean): { result: RowLosses; grads: tf.Tensor[] } {
+    return this.weightedGradientsWith(examples, variants, weights, training);
+  }
+
+  weightedGradientsWith(
+    examples: EncodedExample[],
+    variants: RowVariant[],
+    weights: ArrayLike<number>,
+    training: boolean,
+    choice: LayoutChoice = {},
+  ): { result: RowLosses; grads: tf.Tensor[] } {
+    const batch = this.batch(examples, variants, choice.compact ?? true);
+    if (weights.length !== batch.R) throw new RangeError(`${weights.length} weights for ${batch.R} rows`);
+    const o = this.options(batch, training);
+    const w = tf.tensor1d(Array.from(weights));
+    let losses: tf.Tensor1D | null = null;
+    const vars = this.params.trainable;
+    const { value, grads } = tf.variableGrads(() => {
+      const l = forwardRowLosses(o, gatherInputs(this.params, this.config, batch, examples));
+      losses = tf.keep(l);
+      return l.mul(w).sum() as tf.Scalar;
+    }, vars);
+    value.dispose();
+    w.dispose();
+    const lossTensor = losses as unknown as tf.Tensor1D;
+    const values = lossTensor.dataSync().slice() as Float32Array;
+    lossTensor.dispose();
+    return {
+      result: { losses: values, answerTokens: batch.answerTokens.slice() },
+      grads: vars.map((v) => grads[v.name] ?? tf.zerosLike(v)),
+    };
+  }
+
+  perRowGradients(examples: EncodedExample[], variants: RowVariant[], training: boolean): PerRowGradients {
+    const batch = this.batch(examples, variants, true);
+    const o = this.options(batch, training);
+    // The embedding lookups stay outside the differentiated function: their per-row gradients are read off the
+    // gradient w.r.t. the looked-up vectors (sparse), so no gather gradient is needed.
+    const [tokEmb, posEmb, imgFeat] = tf.tidy(() => {
+      const g = gatherInputs(this.params, this.config, batch, examples);
+      return g.imgFeat === null ? [g.tokEmb, g.posEmb] : [g.tokEmb, g.posEmb, g.imgFeat];
+    }) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D | undefined];
+    const inputs = { tokEmb, posEmb, imgFeat: imgFeat ?? null };
+    try {
+      // The outer tidy also frees what customGrad leaves behind in tf 4.22 (one tensor per probe).
+      let result: PerRowGradients | null = null;
+      tf.tidy(() => {
+        result = perRowGradientsFast(o, inputs);
+      });
+      return result as unknown as PerRowGradients;
+    } finally {
+      inputs.tokEmb.dispose();
+      inputs.posEmb.dispose();
+      inputs.imgFeat?.dispose();
+    }
+  }
+
+  perRowGradientsBruteForce(examples: EncodedExample[], variants: RowVariant[], training: boolean): PerRowGradients {
+    const R = examples.length;
+    const perRow: tf.Tensor[][] = [];
+    const losses = new Float32Array(R);
+    const answerTokens = new Int32Array(R);
+    for (let r = 0; r < R; r++) {
+      const { result, grads } = this.weightedGradientsWith([examples[r]], [variants[r]], [1], training);
+      losses[r] = result.losses[0];
+      answerTokens[r] = result.answerTokens[0];
+      perRow.push(grads);
+    }
+    const flat = perRow.map((gs) => Float64Array.from(concatData(gs)));
+    const gram = new Float64Array(R * R);
+    for (let r = 0; r < R; r++) {
+      for (let s = r; s < R; s++) {
+        let dot = 0;
+        for (let k = 0; k < flat[r].length; k++) dot += flat[r][k] * flat[s][k];
+        gram[r * R + s] = dot;
+        gram[s * R + r] = dot;
+      }
+    }
+    return {
+      losses,
+      answerTokens,
+      gram,
+      combine: (weights) =>
+        tf.tidy(() => perRow[0].map((_, v) => perRow.reduce((acc, gs, r) => acc.add(gs[v].mul(weights[r])), tf.zerosLike(perRow[0][v])))),
+      dispose: () => perRow.forEach((gs) => gs.forEach((g) => g.dispose())),
+    };
+  }
+
+  hiddenStates(examples: EncodedExample[], variants: RowVariant[], choice: LayoutChoice = {}): { rows: RowLayout[]; T: number; values: Float32Array } {
+    const batch = this.batch(examples, variants, choice.compact ?? true);
+    const o = this.options(batch, false);
+    const h = tf.tidy(() => forwardHidden(o, gatherInputs(this.params, this.config, batch, examples)));
+    const values = h.dataSync().slice() as Float32Array;
+    h.dispose();
+    return { rows: batch.rows, T: batch.T, values };
+  }
+
+  nextLogProbs(examples: EncodedExample[], mode: EvalMode, prefixes: number[][], reserve: number[]): Float32Array {
+    if (this.disposed) throw new Error('KeyphraseLM used after dispose');
+    const variant = plainVariant(mode);
+    const rows = examples.map((e, i) =>
+      buildRowLayout({ ...e, answer: Int32Array.from(prefixes[i]) }, variant, this.template, this.config, { compact: true, reserve: reserve[i] }),
+    );
+    const batch = buildBatchLayout(rows, this.template.pad);
+    const o = this.options(batch, false);
+    const logp = tf.tidy(() =>
+      tf.logSoftmax(forwardLastLogits(o, gatherInputs(this.params, this.config, batch, examples), rows.map((r) => r.length - 1))),
+    );
+    const values = logp.dataSync().slice() as Float32Array;
+    logp.dispose();
+    return values;
+  }
+
+  generate(examples: EncodedExample[], mode: EvalMode, options: DecodeOptions): Int32Array[] {
+    return decode(this, examples, mode, options);
+  }
+
+  /** Incremental decoding with a key/value cache: the prompt runs once, each step runs one token per hypothesis. */
+  decodeSession(examples: EncodedExample[], mode: EvalMode, maxNewTokens: number): DecodeSession {
+    if (this.disposed) throw new Error('KeyphraseLM used after dispose');
+    const variant = plainVariant(mode);
+    const rows = examples.map((e) =>
+      buildRowLayout({ ...e, answer: new Int32Array(0) }, variant, this.template, this.config, { compact: true, reserve: maxNewTokens }),
+    );
+    const batch = buildBatchLayout(rows, this.template.pad);
+    const o = this.options(batch, false);
+    const promptLen = rows.map((r) => r.length);
+    let cache: KvCache[] = [];
+    let hypExample: number[] = examples.map((_, i) => i);
+    let step = 0;
+    const disposeCache = (): void => cache.forEach((c) => (c.k.dispose(), c.v.dispose()));
+    const readLogProbs = (logits: tf.Tensor2D): Float32Array => {
+      const logp = tf.tidy(() => tf.logSoftmax(logits));
+      const values = logp.dataSync().slice() as Float32Array;
+      logp.dispose();
+      logits.dispose();
+      return values;
+    };
+    return {
+      first: () => {
+        const out = tf.tidy(() => {
+          const r = forwardPromptCache(o, gatherInputs(this.params, this.config, batch, examples), promptLen.map((n) => n - 1));
+          return pack(r.logits, r.cache);
+        }) as tf.Tensor[];
+        cache = unpackCache(out);
+        return readLogProbs(out[0] as tf.Tensor2D);
+      },
+      next: (parents: number[], tokens: number[]) => {
+        const H = parents.length;
+        hypExample = parents.map((p) => hypExample[p]);
+        const Tpast = batch.T + step;
+        const bias = new Float32Array(H * (Tpast + 1));
+        hypExample.forEach((e, h) => {
+          for (let j = promptLen[e]; j < batch.T; j++) bias[h * (Tpast + 1) + j] = MASKED;
+        });
+        const positions = Int32Array.from(hypExample, (e) => promptLen[e] + step);
+        const out = tf.tidy(() => {
+          const idx = tf.tensor1d(Int32Array.from(parents), 'int32');
+          const past = cache.map((c) => ({ k: tf.gather(c.k, idx), v: tf.gather(c.v, idx) }));
+          const x = tf
+            .gather(this.params.tokEmb, tf.tensor1d(Int32Array.from(tokens), 'int32'))
+            .add(tf.gather(this.params.posEmb, tf.tensor1d(positions, 'int32')))
+            .reshape([H, 1, this.config.dModel]) as tf.Tensor3D;
+          const r = forwardStepCache(o, x, past, tf.tensor4d(bias, [H, 1, 1, Tpast + 1]));
+          return pack(r.logits, r.cache);
+        }) as tf.Tensor[];
+        disposeCache();
+        cache = unpackCache(out);
+        step++;
+        return readLogProbs(out[0] as tf.Tensor2D);
+      },
+      dispose: disposeCache,
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.params.named.values()) v.dispose();
+  }
+}
+
+/** [logits, k0, v0, k1, v1, …]: a flat list tf.tidy can return. */
+function pack(logits: tf.Tensor2D, cache: KvCache[]): tf.Tensor[] {
+  return [logits, ...cache.flatMap((c) => [c.k, c.v])];
+}
+
+function unpackCache(packed: tf.Tensor[]): KvCache[] {
+  const cache: KvCache[] = [];
+  for (let i = 1; i < packed.length; i += 2) cache.push({ k: packed[i] as tf.Tensor4D, v: packed[i + 1] as tf.Tensor4D });
+  return cache;
+}
+
+function concatData(tensors: tf.Tensor[]): Float32Array {
+  const total = tensors.reduce((n, t) => n + t.size, 0);
+  const out = new Float32Array(total);
+  let off = 0;
+  for (const t of tensors) {
+    out.set(t.dataSync() as Float32Array, off);
+    off += t.size;
+  }
+  return out;
+}

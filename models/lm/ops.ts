@@ -1,0 +1,56 @@
+// Matrix products that avoid transposed-operand matmuls: on the wasm backend (tfjs 4.22) a BatchMatMul with
+// transposeA/transposeB is 5–20× slower than an explicit transpose followed by a plain matmul, and tf.matMul's
+// own gradient uses exactly those flags. `matmul` here is differentiable with plain-matmul gradients.
+import * as tf from '@tensorflow/tfjs';
+
+/** Swaps the last two axes (a copy; cheap next to the product). */
+export function swapLast<T extends tf.Tensor>(t: T): T {
+  const r = t.rank;
+  const perm = [...Array(r).keys()];
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return tf.transpose(t, perm) as T;
+}
+
+/**
+ * a·b for equal-rank operands (2D, or batched with identical batch dims). `grads` says which operands need a
+ * gradient: a customGrad computes every gradient it returns, so constants / frozen weights are closed over
+ * instead of being inputs (their gradient would cost as much as the forward product).
+ */
+export function matmul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor, grads: 'both' | 'a' | 'b' = 'both'): T {
+  // Tensors the backward pass needs go through `save` (tf disposes the forward's intermediates before backprop).
+  type Save = (tensors: tf.Tensor[]) => void;
+  if (grads === 'a') {
+    const fa: Parameters<typeof tf.customGrad>[0] = (...args) => {
+      (args[1] as unknown as Save)([b]);
+      return { value: tf.matMul(args[0] as tf.Tensor, b), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.matMul(dy, swapLast(saved[0])) };
+    };
+    return tf.customGrad(fa)(a) as T;
+  }
+  if (grads === 'b') {
+    const fb: Parameters<typeof tf.customGrad>[0] = (...args) => {
+      (args[1] as unknown as Save)([a]);
+      return { value: tf.matMul(a, args[0] as tf.Tensor), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.matMul(swapLast(saved[0]), dy) };
+    };
+    return tf.customGrad(fb)(b) as T;
+  }
+  const fn: Parameters<typeof tf.customGrad>[0] = (...args) => {
+    const [x, y] = args as [tf.Tensor, tf.Tensor];
+    (args[2] as unknown as Save)([x, y]);
+    return {
+      value: tf.matMul(x, y),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(dy, swapLast(saved[1])), tf.matMul(swapLast(saved[0]), dy)],
+    };
+  };
+  return tf.customGrad(fn)(a, b) as T;
+}
+
+/** aᵀ·b without the gradient (per-row gradient algebra). */
+export function matmulTN<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor): T {
+  return tf.matMul(swapLast(a), b) as T;
+}
+
+/** a·bᵀ without the gradient. */
+export function matmulNT<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor): T {
+  return tf.matMul(a, swapLast(b)) as T;
+}

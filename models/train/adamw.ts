@@ -1,0 +1,132 @@
+// AdamW (decoupled weight decay, as torch.optim.AdamW) with two parameter groups — the image adapter and
+// the LM (or its LoRA matrices) — and clipping by global gradient norm (as torch.nn.utils.clip_grad_norm_).
+import * as tf from '@tensorflow/tfjs';
+
+export interface AdamWOptions {
+  /** Learning rate of the LM / LoRA group (paper: 2e-4). */
+  lr: number;
+  /** Learning rate of the adapter group (paper: 2e-5). */
+  adapterLr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  /** Clip the global gradient norm to this; null = no clipping. */
+  clipNorm: number | null;
+}
+
+export const ADAMW_DEFAULTS: Omit<AdamWOptions, 'lr' | 'adapterLr'> = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, clipNorm: 1 };
+
+export interface ParamSlot {
+  name: string;
+  variable: tf.Variable;
+  group: 'adapter' | 'lm';
+}
+
+/** Serializable state: the step count and the two moments of every parameter, in slot order. */
+export interface AdamWStateData {
+  step: number;
+  names: string[];
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
+export interface StepInfo {
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  lr: number;
+  adapterLr: number;
+}
+
+export class AdamW {
+  step = 0;
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+
+  constructor(
+    readonly slots: ParamSlot[],
+    readonly options: AdamWOptions,
+  ) {
+    this.m = slots.map((s) => tf.variable(tf.zerosLike(s.variable), false));
+    this.v = slots.map((s) => tf.variable(tf.zerosLike(s.variable), false));
+  }
+
+  /**
+   * One update with learning rates scaled by `lrFactor` (from the schedule). `grads` are in slot order and
+   * are not disposed here.
+   */
+  apply(grads: tf.Tensor[], lrFactor: number): StepInfo {
+    if (grads.length !== this.slots.length) throw new Error(`AdamW: ${grads.length} gradients for ${this.slots.length} parameters`);
+    const o = this.options;
+    const sumSq = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
+    const gradNorm = Math.sqrt(sumSq.dataSync()[0]);
+    sumSq.dispose();
+    // torch: clip_coef = max_norm / (total_norm + 1e-6), applied only when < 1.
+    const clip = o.clipNorm !== null && gradNorm > 0 ? Math.min(1, o.clipNorm / (gradNorm + 1e-6)) : 1;
+    this.step += 1;
+    const t = this.step;
+    const bc1 = 1 - Math.pow(o.beta1, t);
+    const bc2 = 1 - Math.pow(o.beta2, t);
+    const lr = o.lr * lrFactor;
+    const adapterLr = o.adapterLr * lrFactor;
+    tf.tidy(() => {
+      this.slots.forEach((slot, i) => {
+        const rate = slot.group === 'adapter' ? adapterLr : lr;
+        const g = clip === 1 ? grads[i] : tf.mul(grads[i], clip);
+        const m = tf.add(tf.mul(this.m[i], o.beta1), tf.mul(g, 1 - o.beta1));
+        const v = tf.add(tf.mul(this.v[i], o.beta2), tf.mul(tf.square(g), 1 - o.beta2));
+        this.m[i].assign(m);
+        this.v[i].assign(v);
+        // Decoupled weight decay first (torch order: p ← p·(1 − lr·wd)), then the Adam step.
+        let p: tf.Tensor = slot.variable;
+        if (o.weightDecay !== 0) p = tf.mul(p, 1 - rate * o.weightDecay);
+        const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), o.epsilon);
+        p = tf.sub(p, tf.mul(tf.div(m, denom), rate / bc1));
+        slot.variable.assign(p);
+      });
+    });
+    return { gradNorm, lr, adapterLr };
+  }
+
+  exportState(): AdamWStateData {
+    return {
+      step: this.step,
+      names: this.slots.map((s) => s.name),
+      m: this.m.map((x) => x.dataSync() as Float32Array).map((a) => Float32Array.from(a)),
+      v: this.v.map((x) => x.dataSync() as Float32Array).map((a) => Float32Array.from(a)),
+    };
+  }
+
+  importState(data: AdamWStateData, where = 'optimizer'): void {
+    const expected = this.slots.map((s) => s.name);
+    if (data.names.length !== expected.length || data.names.some((n, i) => n !== expected[i])) {
+      throw new Error(`${where}: parameter names do not match the model (${data.names.length} saved, ${expected.length} in the model)`);
+    }
+    this.slots.forEach((slot, i) => {
+      const size = slot.variable.size;
+      if (data.m[i].length !== size || data.v[i].length !== size) throw new Error(`${where}: moment of "${slot.name}" has the wrong size`);
+      tf.tidy(() => {
+        this.m[i].assign(tf.tensor(data.m[i], slot.variable.shape, 'float32'));
+        this.v[i].assign(tf.tensor(data.v[i], slot.variable.shape, 'float32'));
+      });
+    });
+    this.step = data.step;
+  }
+
+  dispose(): void {
+    for (const x of [...this.m, ...this.v]) x.dispose();
+  }
+}
+
+/**
+ * Groups trainable variables by name: a variable whose checkpoint name matches `adapterPattern` is in the
+ * adapter group, every other one in the LM group.
+ */
+export function paramSlots(trainable: tf.Variable[], named: Map<string, tf.Variable>, adapterPattern: RegExp): ParamSlot[] {
+  const nameOf = new Map<tf.Variable, string>();
+  for (const [name, v] of named) nameOf.set(v, name);
+  return trainable.map((variable) => {
+    const name = nameOf.get(variable) ?? variable.name;
+    return { name, variable, group: adapterPattern.test(name) ? 'adapter' : 'lm' };
+  });
+}

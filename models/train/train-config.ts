@@ -1,0 +1,81 @@
+// The resolved training configuration: a preset plus --config overrides plus CLI flags. Saved as config.json.
+import type { EvalMode, LoraConfig, MaskKind } from '../lm/contract';
+import type { StrideOptions } from './stride-state';
+
+/** 'standard': plain fine-tuning (one row per sample). 'aimkp': progressive masking + gradient filter. */
+export type TrainMethod = 'standard' | 'aimkp';
+
+export interface AimkpSettings {
+  /** Build text-masked rows (false = ablation "w/o masking on text"). */
+  maskText: boolean;
+  /** Build image-masked rows (false = ablation "w/o masking on image"). */
+  maskImage: boolean;
+  /** Gradient filter on; false = accept every masked row (ablation "w/o gradient-based filtering"). */
+  filter: boolean;
+  /** A text-masked row is kept when cos(g_orig, g_text) > tauText. */
+  tauText: number;
+  /** An image-masked row is kept when cos(g_orig, g_image) > tauImage. */
+  tauImage: number;
+  stride: StrideOptions;
+  /** How masked rows drop tokens: structured (AimKP), random (same ratio), pool (feature compression). */
+  maskKind: MaskKind;
+}
+
+/** The LM's size; vocabSize, image grid/channels and maxPositions come from the tokenizer, encoder and limits. */
+export interface ModelSettings {
+  dModel: number;
+  nLayers: number;
+  nHeads: number;
+  dFF: number;
+  adapterHidden: number;
+  dropout: number;
+  lora: LoraConfig | null;
+}
+
+export interface TrainConfig {
+  preset: string;
+  description: string;
+  /** Where the paper reports this setting. */
+  paper: string;
+  method: TrainMethod;
+  /** Modalities of the training (and validation) prompts; 'text' / 'image' = the specialists. */
+  mode: EvalMode;
+  epochs: number;
+  /** Samples per optimizer step (paper: 64). */
+  batchSize: number;
+  /** Samples per perRowGradients / weightedGradients call (≤ batchSize; an AimKP sample is up to 3 rows). */
+  samplesPerCall: number;
+  /** LM (or LoRA) learning rate. */
+  lr: number;
+  adapterLr: number;
+  weightDecay: number;
+  warmupRatio: number;
+  /** Global gradient-norm clip; null = off. */
+  clipNorm: number | null;
+  /** Trainable variables whose name matches this regular expression form the adapter group. */
+  adapterPattern: string;
+  seed: number;
+  aimkp: AimkpSettings | null;
+  model: ModelSettings;
+  /**
+   * Warm start: a run folder whose best/ weights initialise the model (same tokenizer, encoder and LM
+   * shape; variables it lacks, e.g. LoRA matrices, keep their fresh initialisation). null = from scratch.
+   */
+  initFrom: string | null;
+  /** Image encoder spec (models/vision/load-image-encoder.ts). */
+  encoder: string;
+  /** Post text is cut to this many tokens, answers to maxAnswerTokens (EOS included). */
+  maxTextTokens: number;
+  maxAnswerTokens: number;
+  /** Tokenizer: words seen fewer times in the train split map to <unk>; vocabulary cap (null = none). */
+  minWordCount: number;
+  maxVocab: number | null;
+  /** Use only the first N train items (after skipping bad ones); null = all. */
+  maxTrain: number | null;
+  /** Validate on at most N valid items (null = all); 0 = no validation. */
+  maxValid: number | null;
+  /** Save checkpoints/last every N optimizer steps (0 = only at the end of each epoch). */
+  checkpointEvery: number;
+  /** Samples per generate() call during validation. */
+  validBatch: number;
+}

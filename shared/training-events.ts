@@ -1,0 +1,173 @@
+// The training event stream: what `aimkp train` emits in process (onEvent) and appends, one JSON object
+// per line, to RUN/events.jsonl. The desktop UI consumes these types; they are plain data (JSON-safe) and
+// import nothing from models/. Every event has `type`, `time` (ISO 8601) and `run` (the run folder).
+
+/** JSON-safe value, for the parts of an event whose shape belongs to another module (config, data summary). */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export type TrainingModality = 'text' | 'image';
+
+interface EventBase {
+  time: string;
+  run: string;
+}
+
+/** One data-set problem found while loading (file + line + field), skipped or kept with a warning. */
+export interface TrainingDataIssue {
+  file: string;
+  line: number;
+  field?: string;
+  message: string;
+  action: 'skipped' | 'kept';
+  reason: string;
+}
+
+export interface RunStartEvent extends EventBase {
+  type: 'run-start';
+  /** The resolved TrainConfig (the same object as config.json). */
+  config: JsonValue;
+  preset: string;
+  method: 'standard' | 'aimkp';
+  /** Backend in use, e.g. { name: 'wasm', picked: 'wasm', ... } and a one-line description. */
+  backend: { name: string; description: string };
+  data: {
+    dir: string;
+    /** The loader's summary (lines, loaded, skipped, bySplit, byReason). */
+    summary: JsonValue;
+    train: number;
+    valid: number;
+    /** Number of issues; the first `issues.length` of them are listed. */
+    issueCount: number;
+    issues: TrainingDataIssue[];
+  };
+  encoder: string;
+  vocabSize: number;
+  /** Trainable parameters, total and per optimizer group. */
+  parameters: { total: number; adapter: number; lm: number };
+  epochs: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  /** true when this process continues an earlier run (--resume). */
+  resumed: boolean;
+  /** Where the run (re)starts: 0-based epoch and global step. */
+  startEpoch: number;
+  startStep: number;
+}
+
+/** Per sample of an AimKP step: cosine with the original row's gradient, and the filter's decision. null = no such row. */
+export interface StepSampleRecord {
+  /** The sample's dense index in the train split. */
+  index: number;
+  /** Strides used for this visit (1 = not masked). */
+  strideText: number;
+  strideImage: number;
+  cosText: number | null;
+  cosImage: number | null;
+  acceptText: boolean | null;
+  acceptImage: boolean | null;
+}
+
+export interface StepEvent extends EventBase {
+  type: 'step';
+  epoch: number;
+  /** 1-based global optimizer step. */
+  step: number;
+  /** 1-based step within the epoch, of stepsPerEpoch. */
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  /** The optimized objective: Σ_r w_r·L_r (token-weighted mean over kept rows). */
+  loss: number;
+  /** Mean loss over the rows of each kind in this step (null when the step had no row of that kind). */
+  variantLoss: { original: number; text: number | null; image: number | null };
+  /** AimKP only; [] for standard training. */
+  samples: StepSampleRecord[];
+  /** Masked rows accepted / built in this step, per modality. */
+  accepted: { text: number; image: number };
+  checked: { text: number; image: number };
+  rows: number;
+  lr: number;
+  adapterLr: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  ms: number;
+}
+
+export interface ValidationScores {
+  split: 'valid';
+  mode: 'multimodal' | 'text' | 'image';
+  n: number;
+  'f1@1': number;
+  'f1@3': number;
+  'f1@5': number;
+  'map@5': number;
+  /** F1@1 + F1@3 + MAP@5 (fractions), the best-checkpoint criterion. */
+  score: number;
+  decode: 'greedy';
+}
+
+export interface StrideSummary {
+  /** stride value → number of train samples with that stride for the next epoch. */
+  histogram: Record<string, number>;
+  frozen: number;
+}
+
+export interface EpochEndEvent extends EventBase {
+  type: 'epoch-end';
+  /** 0-based epoch that just ended. */
+  epoch: number;
+  epochs: number;
+  step: number;
+  meanLoss: number;
+  meanVariantLoss: { original: number; text: number | null; image: number | null };
+  /** AimKP: stride maps after this epoch (the strides of the next one). null for standard training. */
+  strides: { text: StrideSummary; image: StrideSummary } | null;
+  /** Accepted masked rows / checked masked rows this epoch (share null when none were checked). */
+  acceptance: Record<TrainingModality, { accepted: number; checked: number; share: number | null }>;
+  validation: ValidationScores | null;
+  best: { epoch: number; score: number } | null;
+  /** true when this epoch became the best checkpoint. */
+  improved: boolean;
+  timings: { trainMs: number; validMs: number; checkpointMs: number };
+}
+
+export interface CheckpointEvent extends EventBase {
+  type: 'checkpoint';
+  which: 'last' | 'best';
+  /** Path relative to the run folder. */
+  path: string;
+  epoch: number;
+  step: number;
+  ms: number;
+}
+
+export interface RunEndEvent extends EventBase {
+  type: 'run-end';
+  /** 'completed': all epochs; 'stopped': stopped early (maxSteps or abort), resumable. */
+  status: 'completed' | 'stopped';
+  step: number;
+  epoch: number;
+  best: { epoch: number; score: number } | null;
+  totalMs: number;
+}
+
+export interface ErrorEvent extends EventBase {
+  type: 'error';
+  message: string;
+  stack?: string;
+}
+
+export type TrainingEvent = RunStartEvent | StepEvent | EpochEndEvent | CheckpointEvent | RunEndEvent | ErrorEvent;
+export type TrainingEventType = TrainingEvent['type'];
+export const TRAINING_EVENT_TYPES: readonly TrainingEventType[] = ['run-start', 'step', 'epoch-end', 'checkpoint', 'run-end', 'error'];
+
+/** Parses one events.jsonl line; null when it is not a training event (blank, malformed or unknown type). */
+export function parseTrainingEvent(line: string): TrainingEvent | null {
+  if (line.trim() === '') return null;
+  try {
+    const v = JSON.parse(line) as { type?: unknown };
+    if (typeof v !== 'object' || v === null || !TRAINING_EVENT_TYPES.includes(v.type as TrainingEventType)) return null;
+    return v as TrainingEvent;
+  } catch {
+    return null;
+  }
+}

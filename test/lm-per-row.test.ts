@@ -1,0 +1,94 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LmConfig } from '../models/lm/contract';
+import { createKeyphraseLM } from '../models/lm/keyphrase-lm';
+import { makeExample, maxRelErr, randomizeVariables, TEMPLATE, tinyConfig, useCpu, variant } from './lm-fixtures';
+
+before(useCpu);
+
+function batch(config: LmConfig) {
+  const a = makeExample(0, config, 5, [7, 8]);
+  const b = makeExample(1, config, 9, [9]);
+  const c = makeExample(2, config, 4, [10, 11, 12], false);
+  return {
+    examples: [a, a, a, b, b, b, c, c],
+    variants: [
+      variant(),
+      variant({ textStride: 2 }),
+      variant({ imageStride: 2 }),
+      variant(),
+      variant({ kind: 'pool', textStride: 4, imageStride: 2 }),
+      variant({ kind: 'random', textStride: 2, imageStride: 2, seed: 5 }),
+      variant({ mode: 'text' }),
+      variant({ textStride: 8 }),
+    ],
+  };
+}
+
+for (const [label, partial] of [
+  ['full fine-tuning', {}],
+  ['LoRA', { lora: { rank: 3, alpha: 6, dropout: 0.05 } }],
+] as const) {
+  test(`fast per-row Gram and combine equal brute force (${label})`, () => {
+    const config = tinyConfig(partial);
+    const model = createKeyphraseLM(config, TEMPLATE, 4);
+    // Random values everywhere (LoRA B included) so every parameter has a non-trivial per-row gradient.
+    randomizeVariables(model.namedVariables().values(), 5, 0.4);
+    const { examples, variants } = batch(config);
+    const fast = model.perRowGradients(examples, variants, false);
+    const brute = model.perRowGradientsBruteForce(examples, variants, false);
+    assert.ok(maxRelErr(fast.losses, brute.losses) < 1e-5);
+    assert.deepEqual(Array.from(fast.answerTokens), Array.from(brute.answerTokens));
+    assert.ok(maxRelErr(fast.gram, brute.gram) < 1e-4, `gram rel err ${maxRelErr(fast.gram, brute.gram)}`);
+    // The Gram is not degenerate: rows differ (cosines strictly inside (-1, 1) off the diagonal).
+    const R = examples.length;
+    const cos = fast.gram[1] / Math.sqrt(fast.gram[0] * fast.gram[R + 1]);
+    assert.ok(Math.abs(cos) < 0.9999 && Math.abs(cos) > 1e-4, `cos ${cos}`);
+    const w = [1, 0.5, 0, -1, 2, 0.25, 1, 3];
+    const cf = fast.combine(w);
+    const cb = brute.combine(w);
+    assert.equal(cf.length, model.trainableVariables().length);
+    // Relative to each variable's scale, floored at 1e-3 of the global scale: attention key biases have an exactly
+    // zero gradient (softmax is shift-invariant), so both sides are rounding noise there.
+    const globalScale = Math.max(...cb.map((g) => Math.max(...Array.from(g.dataSync(), Math.abs))));
+    const err = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+      let diff = 0;
+      let scale = 1e-3 * globalScale;
+      for (let k = 0; k < a.length; k++) {
+        diff = Math.max(diff, Math.abs(a[k] - b[k]));
+        scale = Math.max(scale, Math.abs(b[k]));
+      }
+      return diff / scale;
+    };
+    cf.forEach((g, i) => {
+      assert.deepEqual(g.shape, model.trainableVariables()[i].shape);
+      assert.ok(err(g.dataSync(), cb[i].dataSync()) < 1e-4, `combine variable ${i}`);
+    });
+    // weightedGradients is the same weighted sum from one backward of Σ w_r L_r.
+    const wg = model.weightedGradients(examples, variants, w, false);
+    wg.grads.forEach((g, i) => assert.ok(err(g.dataSync(), cb[i].dataSync()) < 1e-4, `weighted variable ${i}`));
+    [...cf, ...cb, ...wg.grads].forEach((g) => g.dispose());
+    fast.dispose();
+    brute.dispose();
+    assert.throws(() => fast.combine(w), /dispose/);
+    model.dispose();
+  });
+}
+
+test('LoRA at initialisation: B = 0 gives zero A-gradients but non-zero B-gradients', () => {
+  const config = tinyConfig({ lora: { rank: 2, alpha: 4, dropout: 0 } });
+  const model = createKeyphraseLM(config, TEMPLATE, 6);
+  const { examples, variants } = batch(config);
+  const p = model.perRowGradients(examples.slice(0, 3), variants.slice(0, 3), false);
+  const grads = p.combine([1, 1, 1]);
+  const names = new Map([...model.namedVariables()].map(([n, v]) => [v, n]));
+  model.trainableVariables().forEach((v, i) => {
+    const n = names.get(v)!;
+    const norm = Math.max(...Array.from(grads[i].dataSync(), Math.abs));
+    if (n.endsWith('.lora_a')) assert.equal(norm, 0, n);
+    if (n.endsWith('.lora_b') || n.startsWith('adapter.')) assert.ok(norm > 0, n);
+  });
+  grads.forEach((g) => g.dispose());
+  p.dispose();
+  model.dispose();
+});
