@@ -92,3 +92,46 @@ test('LoRA at initialisation: B = 0 gives zero A-gradients but non-zero B-gradie
   p.dispose();
   model.dispose();
 });
+
+for (const [label, partial] of [
+  ['full fine-tuning', {}],
+  ['LoRA', { lora: { rank: 3, alpha: 6, dropout: 0 } }],
+  // Wide image features make the adapter's first layer take the ghost (x·xᵀ ⊙ δ·δᵀ) form per group.
+  ['wide image features', { imageFeatureDim: 64, adapterHidden: 32 }],
+] as const) {
+  test(`pairs-only Gram: the diagonal and the requested pairs equal brute force, other blocks are skipped (${label})`, () => {
+    const config = tinyConfig(partial);
+    const model = createKeyphraseLM(config, TEMPLATE, 7);
+    randomizeVariables(model.namedVariables().values(), 8, 0.4);
+    const { examples, variants } = batch(config);
+    const R = examples.length;
+    // AimKP's pattern: each sample's original row paired with its masked rows; rows 6 and 7 stand alone.
+    const pairs: [number, number][] = [[0, 1], [0, 2], [3, 4], [5, 3]];
+    const part = model.perRowGradients(examples, variants, false, pairs);
+    const full = model.perRowGradients(examples, variants, false);
+    const brute = model.perRowGradientsBruteForce(examples, variants, false);
+    const groups = [[0, 1, 2], [3, 4, 5], [6], [7]];
+    const groupOf = (r: number): number => groups.findIndex((g) => g.includes(r));
+    for (let r = 0; r < R; r++) {
+      for (let s = 0; s < R; s++) {
+        const k = r * R + s;
+        if (groupOf(r) !== groupOf(s)) {
+          assert.equal(part.gram[k], 0, `(${r},${s}) outside the pairs' groups`);
+          continue;
+        }
+        const scale = Math.sqrt(brute.gram[r * R + r] * brute.gram[s * R + s]);
+        assert.ok(Math.abs(part.gram[k] - brute.gram[k]) <= 1e-4 * scale, `(${r},${s}): ${part.gram[k]} vs brute ${brute.gram[k]}`);
+        assert.ok(Math.abs(part.gram[k] - full.gram[k]) <= 1e-5 * scale, `(${r},${s}): ${part.gram[k]} vs full ${full.gram[k]}`);
+      }
+    }
+    assert.deepEqual(Array.from(part.losses), Array.from(full.losses));
+    const w = [1, 0.5, 0, -1, 2, 0.25, 1, 3];
+    const cp = part.combine(w);
+    const cf = full.combine(w);
+    cp.forEach((g, i) => assert.deepEqual(Array.from(g.dataSync()), Array.from(cf[i].dataSync()), `combine variable ${i}`));
+    [...cp, ...cf].forEach((g) => g.dispose());
+    assert.throws(() => model.perRowGradients(examples, variants, false, [[0, R]]), /outside/);
+    [part, full, brute].forEach((p) => p.dispose());
+    model.dispose();
+  });
+}

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../models/tf/backend';
 import { loadImageEncoder } from '../models/vision/load-image-encoder';
+import * as tf from '@tensorflow/tfjs';
 import { decodeBundledMobilenet, MOBILENET_FEATURE_NODE } from '../models/vision/mobilenet-v2';
 import type { ImageEncoder } from '../models/vision/image-encoder';
 import { CliError } from '../models/cli/cli-error';
@@ -80,6 +81,39 @@ test('mobilenet-v2 loads offline and gives deterministic 7×7×C features that d
   // The disc is centred: the centre cell differs from a corner cell of the same image.
   const cell = (r: number, c: number): Float32Array => a1.slice((r * 7 + c) * 1792, (r * 7 + c + 1) * 1792);
   assert.notDeepEqual(cell(3, 3), cell(0, 0));
+});
+
+test('mobilenet-v2-bottleneck gives deterministic 7×7×448 features that Conv_1 maps to the mobilenet-v2 features', async () => {
+  assert.ok(mobilenet, 'needs the mobilenet test');
+  const enc = await loadImageEncoder('mobilenet-v2-bottleneck');
+  try {
+    assert.equal(enc.grid, 7);
+    assert.equal(enc.channels, 448);
+    assert.match(enc.id, /^mobilenet-v2-1\.4-bottleneck@[0-9a-f]{12}$/);
+    assert.notEqual(enc.id, mobilenet.id);
+    const path = join(dir, 'disc.png');
+    const z1 = await enc.encodeFile(path);
+    assert.equal(z1.length, 7 * 7 * 448);
+    assert.deepEqual(z1, await enc.encodeFile(path));
+    // Linear projection (no ReLU6): negative values occur.
+    assert.ok(z1.some((v) => v < 0));
+    // Known answer: Conv_1 is a 1×1 conv with folded BN + ReLU6 over exactly these features.
+    const { artifacts } = decodeBundledMobilenet();
+    const w = tf.io.decodeWeights(artifacts.weightData as ArrayBuffer, artifacts.weightSpecs!);
+    const prefix = MOBILENET_FEATURE_NODE.replace(/Relu6$/, '');
+    const conv1 = tf.tidy(() =>
+      tf.clipByValue(tf.matMul(tf.tensor2d(z1, [49, 448]), w[`${prefix}Conv2D_weights`].reshape([448, 1792])).add(w[`${prefix}Conv2D_bn_offset`]), 0, 6),
+    );
+    const expected = await mobilenet.encodeFile(path);
+    const got = conv1.dataSync();
+    let maxErr = 0;
+    for (let i = 0; i < got.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i] - expected[i]));
+    assert.ok(maxErr < 1e-3, `Conv_1(bottleneck) differs from mobilenet-v2 by ${maxErr}`);
+    conv1.dispose();
+    Object.values(w).forEach((t) => t.dispose());
+  } finally {
+    enc.dispose();
+  }
 });
 
 test('tfjs:/folder#node loads a graph model from disk and reproduces the built-in encoder', async () => {

@@ -105,8 +105,13 @@ export interface KeyphraseLM {
   namedVariables(): Map<string, tf.Variable>;
   /** Row losses and the gradient of Σ_r weights[r]·L_r (one batched backward). Caller disposes grads. */
   weightedGradients(examples: EncodedExample[], variants: RowVariant[], weights: ArrayLike<number>, training: boolean): { result: RowLosses; grads: tf.Tensor[] };
-  /** Row losses and per-row gradients (for AimKP's cosine filter). */
-  perRowGradients(examples: EncodedExample[], variants: RowVariant[], training: boolean): PerRowGradients;
+  /**
+   * Row losses and per-row gradients (for AimKP's cosine filter). Without `pairs` the whole Gram matrix is
+   * computed. With `pairs`, only the diagonal and the listed (r, s) / (s, r) entries are guaranteed: the rows are
+   * split into the connected components of the pairs and only Gram blocks within a component are computed; every
+   * other entry is 0 (not a dot product). combine() is unaffected.
+   */
+  perRowGradients(examples: EncodedExample[], variants: RowVariant[], training: boolean, pairs?: ReadonlyArray<readonly [number, number]>): PerRowGradients;
   /** Row losses without gradients. */
   losses(examples: EncodedExample[], variants: RowVariant[]): RowLosses;
   /** Decode answer ids (without EOS) for each example. */

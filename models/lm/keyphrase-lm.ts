@@ -19,7 +19,7 @@ import { forwardHidden, forwardLastLogits, forwardPromptCache, forwardRowLosses,
 import type { BatchLayout, RowLayout } from './layout';
 import { buildBatchLayout, buildRowLayout, MASKED } from './layout';
 import { createParams, type ModelParams } from './params';
-import { perRowGradientsFast } from './per-row-grads';
+import { pairGroups, perRowGradientsFast } from './per-row-grads';
 
 export interface LayoutChoice {
   /** true (default): masked tokens are physically dropped (positions kept) — exact and faster. false: reference. */
@@ -141,8 +141,9 @@ class LmCore implements KeyphraseLMCore {
     };
   }
 
-  perRowGradients(examples: EncodedExample[], variants: RowVariant[], training: boolean): PerRowGradients {
+  perRowGradients(examples: EncodedExample[], variants: RowVariant[], training: boolean, pairs?: ReadonlyArray<readonly [number, number]>): PerRowGradients {
     const batch = this.batch(examples, variants, true);
+    const groups = pairs === undefined ? undefined : pairGroups(batch.R, pairs);
     const o = this.options(batch, training);
     // The embedding lookups stay outside the differentiated function: their per-row gradients are read off the
     // gradient w.r.t. the looked-up vectors (sparse), so no gather gradient is needed.
@@ -155,7 +156,7 @@ class LmCore implements KeyphraseLMCore {
       // The outer tidy also frees what customGrad leaves behind in tf 4.22 (one tensor per probe).
       let result: PerRowGradients | null = null;
       tf.tidy(() => {
-        result = perRowGradientsFast(o, inputs);
+        result = perRowGradientsFast(o, inputs, groups);
       });
       return result as unknown as PerRowGradients;
     } finally {

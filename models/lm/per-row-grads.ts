@@ -12,7 +12,11 @@ import type { ForwardInputs, ForwardOptions, LinearSite, NormSite, Site } from '
 import { forwardRowLosses } from './forward';
 import { matmulNT, matmulTN } from './ops';
 
-export function perRowGradientsFast(o: ForwardOptions, constInputs: ForwardInputs): PerRowGradients {
+/**
+ * `groups`: a partition of the rows 0..R-1; only Gram entries within a group are computed (the rest stay 0).
+ * One group of all rows = the full Gram matrix.
+ */
+export function perRowGradientsFast(o: ForwardOptions, constInputs: ForwardInputs, groups?: readonly number[][]): PerRowGradients {
   const { batch, params } = o;
   const R = batch.R;
   const capture = { sites: [] as Site[] };
@@ -44,15 +48,36 @@ export function perRowGradientsFast(o: ForwardOptions, constInputs: ForwardInput
   const tokRows = embTrainable ? sparseRows(batch, dTok, d, 'tok') : [];
   const posRows = params.posEmb.trainable ? sparseRows(batch, dPos, d, 'pos') : [];
 
+  const rowGroups = groups ?? [batch.rows.map((_, r) => r)];
   const gram = new Float64Array(R * R);
   for (const site of capture.sites) {
     if (site.dy === null) continue;
-    const g = tf.tidy(() => siteGram(site)).dataSync();
+    // Site-local indices of each group (a site may cover only some rows: the adapter sees image rows only).
+    const local = new Map<number, number>(site.rows.map((r, i) => [r, i]));
+    const siteGroups = rowGroups.map((g) => g.filter((r) => local.has(r)).map((r) => local.get(r)!)).filter((g) => g.length > 0);
+    let hasFull = false;
+    const res = tf.tidy(() => {
+      const r = siteGram(site, siteGroups);
+      hasFull = r.full !== null;
+      return r.full === null ? r.blocks : [r.full, ...r.blocks];
+    });
+    const fullValues = hasFull ? res[0].dataSync() : null;
+    const blockValues = (hasFull ? res.slice(1) : res).map((b) => b.dataSync());
+    res.forEach((b) => b.dispose());
     const n = site.rows.length;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) gram[site.rows[i] * R + site.rows[j]] += g[i * n + j];
+    siteGroups.forEach((g, k) => {
+      const m = g.length;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < m; j++) {
+          let v = fullValues === null ? 0 : fullValues[g[i] * n + g[j]];
+          if (blockValues.length > 0) v += blockValues[k][i * m + j];
+          gram[site.rows[g[i]] * R + site.rows[g[j]]] += v;
+        }
+      }
+    });
   }
-  addSparseGram(gram, tokRows, R);
-  addSparseGram(gram, posRows, R);
+  addSparseGram(gram, tokRows, R, rowGroups);
+  addSparseGram(gram, posRows, R, rowGroups);
 
   let disposed = false;
   return {
@@ -102,38 +127,54 @@ export function perRowGradientsFast(o: ForwardOptions, constInputs: ForwardInput
   };
 }
 
-/** n×n Gram block of one site. Chooses materialised per-row grads or the "ghost" (x·xᵀ ⊙ δ·δᵀ) form by cost. */
-function siteGram(site: Site): tf.Tensor2D {
+/**
+ * One site's Gram contribution for the rows of each group (site-local indices): a g×g block per group.
+ * Chooses materialised per-row grads or the "ghost" form (Σ_ab (x_a·x_b)(δ_a·δ_b), no din×dout product per row)
+ * by cost. wasm notes (measured): a full n×n matmul of n×k operands is far cheaper than gathering the needed
+ * rows (wasm's Gather is slow), and every new matmul shape pays an operator set-up, so slices keep fixed shapes.
+ */
+function siteGram(site: Site, groups: number[][]): { full: tf.Tensor2D | null; blocks: tf.Tensor2D[] } {
   const dy = site.dy!;
   const [n, t, dout] = dy.shape;
   const sumDy = dy.sum(1) as tf.Tensor2D; // n × dout: bias / norm-bias per-row grads
-  let g = matmulNT<tf.Tensor2D>(sumDy, sumDy);
-  if (site.kind === 'norm') {
-    const dg = dy.mul(site.xhat).sum(1) as tf.Tensor2D;
-    return g.add(matmulNT<tf.Tensor2D>(dg, dg));
-  }
-  if (site.b === null) g = tf.zerosLike(g);
+  let full: tf.Tensor2D | null = site.kind === 'linear' && site.b === null ? null : matmulNT<tf.Tensor2D>(sumDy, sumDy);
+  const addFull = (a: tf.Tensor2D): tf.Tensor2D => {
+    const g = matmulNT<tf.Tensor2D>(a, a);
+    return full === null ? g : full.add(g);
+  };
+  if (site.kind === 'norm') return { full: addFull(dy.mul(site.xhat).sum(1) as tf.Tensor2D), blocks: [] };
   const x = site.x;
   const din = x.shape[2];
   const materialised = n * t * din * dout + n * n * din * dout;
-  const ghost = n * t * n * t * (din + dout);
+  const ghost = groups.reduce((s, g) => s + (g.length * t) ** 2, 0) * (din + dout);
+  const x2 = x.reshape([n * t, din]) as tf.Tensor2D;
+  const d2 = dy.reshape([n * t, dout]) as tf.Tensor2D;
   if (materialised <= ghost) {
     let perRow: tf.Tensor2D;
     if (din * dout <= 8192) {
       // Small (LoRA-sized) products: one batched matmul beats many tiny ops.
       perRow = matmulTN<tf.Tensor3D>(x, dy).reshape([n, din * dout]);
     } else {
-      // One 2D product per row: wasm's batched matmul is ~15× slower than a loop of 2D ones at these shapes.
-      const xs = tf.split(x, n, 0);
-      const ds = tf.split(dy, n, 0);
-      perRow = tf.stack(xs.map((xr, r) => matmulTN(xr.reshape([t, din]), ds[r].reshape([t, dout])).reshape([din * dout]))) as tf.Tensor2D;
+      // One 2D product per row: wasm's batched matmul is ~15× slower than a loop of 2D ones at these shapes
+      // (2D slices of the flattened tensors: 2× faster than tf.split + reshape).
+      perRow = tf.stack(Array.from({ length: n }, (_, r) => matmulTN(x2.slice([r * t, 0], [t, din]), d2.slice([r * t, 0], [t, dout])).reshape([din * dout]))) as tf.Tensor2D;
     }
-    return g.add(matmulNT<tf.Tensor2D>(perRow, perRow));
+    full = addFull(perRow);
+    return { full, blocks: [] };
   }
-  const X = x.reshape([n * t, din]) as tf.Tensor2D;
-  const D = dy.reshape([n * t, dout]) as tf.Tensor2D;
-  const prod = matmulNT<tf.Tensor2D>(X, X).mul(matmulNT<tf.Tensor2D>(D, D));
-  return g.add(prod.reshape([n, t, n, t]).sum([1, 3]));
+  // Ghost form per group: P = (X·Xᵀ) ⊙ (D·Dᵀ) over the group's positions, then block sums over t×t tiles.
+  const rowsOf = (a: tf.Tensor2D, g: number[], width: number): tf.Tensor2D => {
+    const contiguous = g.every((r, i) => r === g[0] + i);
+    if (contiguous) return a.slice([g[0] * t, 0], [g.length * t, width]);
+    return tf.concat(g.map((r) => a.slice([r * t, 0], [t, width])), 0) as tf.Tensor2D;
+  };
+  const blocks = groups.map((g) => {
+    const m = g.length;
+    const X = rowsOf(x2, g, din);
+    const D = rowsOf(d2, g, dout);
+    return matmulNT<tf.Tensor2D>(X, X).mul(matmulNT<tf.Tensor2D>(D, D)).reshape([m, t, m, t]).sum([1, 3]) as tf.Tensor2D;
+  });
+  return { full, blocks };
 }
 
 /** [weight grad, bias grad] of Σ_r w_r g_r for one site. */
@@ -169,9 +210,12 @@ function sparseRows(batch: BatchLayout, delta: Float32Array, d: number, which: '
   });
 }
 
-function addSparseGram(gram: Float64Array, rows: SparseRow[], R: number): void {
-  for (let r = 0; r < rows.length; r++) {
-    for (let s = r; s < rows.length; s++) {
+function addSparseGram(gram: Float64Array, rows: SparseRow[], R: number, groups: readonly number[][]): void {
+  if (rows.length === 0) return;
+  for (const group of groups) {
+    for (let gi = 0; gi < group.length; gi++) for (let gj = gi; gj < group.length; gj++) {
+      const r = group[gi];
+      const s = group[gj];
       let dot = 0;
       const [small, large] = rows[r].size <= rows[s].size ? [rows[r], rows[s]] : [rows[s], rows[r]];
       for (const [id, a] of small) {
@@ -183,6 +227,27 @@ function addSparseGram(gram: Float64Array, rows: SparseRow[], R: number): void {
       if (s !== r) gram[s * R + r] += dot;
     }
   }
+}
+
+/** Connected components of the rows under `pairs` (each row in exactly one group, in row order). */
+export function pairGroups(R: number, pairs: ReadonlyArray<readonly [number, number]>): number[][] {
+  const parent = Array.from({ length: R }, (_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  for (const [r, s] of pairs) {
+    if (!(Number.isInteger(r) && Number.isInteger(s) && r >= 0 && s >= 0 && r < R && s < R)) throw new RangeError(`perRowGradients: pair (${r}, ${s}) outside 0..${R - 1}`);
+    parent[find(r)] = find(s);
+  }
+  const byRoot = new Map<number, number[]>();
+  for (let r = 0; r < R; r++) {
+    const root = find(r);
+    const g = byRoot.get(root);
+    if (g === undefined) byRoot.set(root, [r]);
+    else g.push(r);
+  }
+  return [...byRoot.values()];
 }
 
 function denseFromSparse(rows: SparseRow[], weights: ArrayLike<number>, shape: number[]): tf.Tensor {

@@ -136,7 +136,11 @@ export function aimkpStep(model: KeyphraseLM, batch: EncodedExample[], ctx: Aimk
       return { sT, sV, textRow, imageRow };
     });
 
-    const prg = model.perRowGradients(examples, variants, true);
+    // Only the diagonal and each sample's (original, masked) entries are read: ask for just those.
+    const origRow = new Map<number, number>();
+    rows.forEach((r, i) => r.kind === 'original' && origRow.set(r.sample, i));
+    const pairs = rows.flatMap((r, i): [number, number][] => (r.kind === 'original' ? [] : [[origRow.get(r.sample)!, i]]));
+    const prg = model.perRowGradients(examples, variants, true, pairs);
     try {
       const origIdx = rows.map((r, i) => (r.kind === 'original' ? i : -1)).filter((i) => i >= 0);
       checkAnswerTokens(part, Int32Array.from(origIdx, (i) => prg.answerTokens[i]));

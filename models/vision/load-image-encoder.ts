@@ -1,4 +1,4 @@
-/** `--encoder` spec → ImageEncoder: 'mobilenet-v2' (default), 'patch:G:P', 'tfjs:/folder[#node]'. */
+/** `--encoder` spec → ImageEncoder: 'mobilenet-v2' (default), 'mobilenet-v2-bottleneck', 'patch:G:P', 'tfjs:/folder[#node]'. */
 import { CliError } from '../cli/cli-error';
 import { initBackend } from '../tf/backend';
 import type { ImageEncoder } from './image-encoder';
@@ -8,13 +8,18 @@ import { loadTfjsFolderEncoder } from './tfjs-folder-encoder';
 
 export const DEFAULT_ENCODER_SPEC = 'mobilenet-v2';
 export const ENCODER_SPEC_HELP =
-  "'mobilenet-v2' (MobileNetV2-1.4, 7×7×1792), 'patch:G:P' (raw G×G patches of P×P pixels) or 'tfjs:/folder[#node]'";
+  "'mobilenet-v2' (MobileNetV2-1.4, 7×7×1792), 'mobilenet-v2-bottleneck' (same graph, last bottleneck block, 7×7×448, " +
+  "4× cheaper adapter), 'patch:G:P' (raw G×G patches of P×P pixels) or 'tfjs:/folder[#node]'";
 
 export async function loadImageEncoder(spec: string = DEFAULT_ENCODER_SPEC): Promise<ImageEncoder> {
   const trimmed = spec.trim();
   if (trimmed === 'mobilenet-v2' || trimmed === 'mobilenet') {
     await initBackend();
-    return loadMobilenetEncoder();
+    return loadMobilenetEncoder('conv1');
+  }
+  if (trimmed === 'mobilenet-v2-bottleneck') {
+    await initBackend();
+    return loadMobilenetEncoder('bottleneck');
   }
   if (trimmed.startsWith('patch:')) {
     const [g, p, extra] = trimmed.slice('patch:'.length).split(':');

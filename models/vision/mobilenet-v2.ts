@@ -6,6 +6,9 @@
  *
  * Features: the last conv block (Conv_1, after ReLU6) — 7×7×1792 at 224×224 input, i.e. before the
  * nsfwjs classification head. The graph's `hub_input` rescales [0,1] → [-1,1] itself, so we feed [0,1].
+ * 'bottleneck' variant: the last inverted-residual block's linear projection (expanded_conv_16/project, after
+ * its folded BatchNorm, no activation), 7×7×448 (320·1.4) — the same graph stopped before the 1×1 Conv_1
+ * expansion, so 4× fewer adapter FLOPs and cache bytes.
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -19,7 +22,13 @@ export const MOBILENET_FOLDER = 'dist/models/mobilenet_v2_mid';
 export const MOBILENET_FEATURE_NODE =
   'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/' +
   'StatefulPartitionedCall/predict/MobilenetV2/Conv_1/Relu6';
+export const MOBILENET_BOTTLENECK_NODE =
+  'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/' +
+  'StatefulPartitionedCall/predict/MobilenetV2/expanded_conv_16/project/BatchNorm/FusedBatchNormV3';
 export const MOBILENET_INPUT_SIZE = 224;
+
+/** Which node of the graph gives the features: Conv_1 (1792 channels) or the last bottleneck (448). */
+export type MobilenetFeatures = 'conv1' | 'bottleneck';
 
 interface ModelJson {
   format?: string;
@@ -87,12 +96,13 @@ export function toArtifacts(json: ModelJson, weights: Buffer): tf.io.ModelArtifa
   };
 }
 
-export async function loadMobilenetEncoder(): Promise<GraphModelEncoder> {
+export async function loadMobilenetEncoder(features: MobilenetFeatures = 'conv1'): Promise<GraphModelEncoder> {
   const { artifacts, sha1 } = decodeBundledMobilenet();
   const model = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
   return GraphModelEncoder.create(model, {
-    id: `mobilenet-v2-1.4-conv1@${sha1.slice(0, 12)}`,
+    // The id names the node, so the two variants never share cached features.
+    id: `mobilenet-v2-1.4-${features}@${sha1.slice(0, 12)}`,
     inputSize: MOBILENET_INPUT_SIZE,
-    node: MOBILENET_FEATURE_NODE,
+    node: features === 'conv1' ? MOBILENET_FEATURE_NODE : MOBILENET_BOTTLENECK_NODE,
   });
 }
