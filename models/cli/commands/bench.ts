@@ -1,6 +1,54 @@
-import { CliError } from '../cli-error';
+import { existsSync } from 'node:fs';
+import { intFlag, parseCommandArgs } from '../args';
+import { writeFileAtomic } from '../../evaluate/atomic-write';
+import { runBench } from '../../bench/run-bench';
 
-// PLACEHOLDER: replaced by the module that implements this command.
-export async function benchCommand(_argv: string[]): Promise<number> {
-  throw new CliError('aimkp bench: not implemented yet', 1);
+const USAGE = `Usage: aimkp bench [--quick] [--out FILE] [--data DIR] [--seed N]
+
+Measures on this machine and prints ONE JSON object (progress goes to stderr):
+  - machine: CPU model and cores, clock, vector extensions, Node version, TF.js backend;
+  - ms per training sample of the baseline step, of the AimKP warm-up step (strides 1) and of the AimKP step
+    with masked rows at strides 2/2 (per-row gradients + cosine filter), each including the AdamW update;
+  - the AimKP / baseline epoch-time ratios (per masked epoch, averaged over a 4-epoch run, and a 4-epoch AimKP
+    run against a 6-epoch baseline run);
+  - achieved GFLOP/s of the training step (analytic matmul FLOPs) against the measured tf.matMul peak and the
+    CPU's theoretical FP32 peak;
+  - ms per test case for greedy and beam-5 decoding (40 new tokens).
+The default model is the presets' model (d=128, 2 layers) on MobileNetV2's 7×7×1792 image tokens; row shapes
+come from data/clipart-kp when it exists (synthetic image features), else synthetic rows.
+
+Options:
+  --quick       tiny model, few rows: a smoke run (seconds); numbers are not meaningful
+  --out FILE    also write the JSON to FILE
+  --data DIR    data set for the row shapes (default data/clipart-kp)
+  --seed N      default 1
+
+Example:
+  npm run bench -- --out bench.json
+
+See docs/benchmarks.md.`;
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  // Before parsing, so that `--run --help` (a flag missing its value) still shows the usage.
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { values } = parseCommandArgs('bench', argv, {
+    help: { type: 'boolean', short: 'h' },
+    quick: { type: 'boolean' },
+    out: { type: 'string' },
+    data: { type: 'string' },
+    seed: { type: 'string' },
+  });
+  if (values.help === true) {
+    console.log(USAGE);
+    return 0;
+  }
+  const dataDir = values.data ?? (existsSync('data/clipart-kp/manifest.jsonl') ? 'data/clipart-kp' : null);
+  const result = await runBench({ quick: values.quick === true, dataDir, seed: intFlag('bench', values.seed, 'seed', 1), log: (line) => console.error(line) });
+  const text = JSON.stringify(result, null, 2);
+  if (values.out) writeFileAtomic(values.out, text + '\n');
+  console.log(text);
+  return 0;
 }

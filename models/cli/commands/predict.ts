@@ -1,6 +1,115 @@
+import { resolve } from 'node:path';
+import { intFlag, parseCommandArgs, requireFlag } from '../args';
 import { CliError } from '../cli-error';
+import { SPLITS, type Split } from '../../data/manifest-types';
+import { DECODE_FLAG_HELP, DECODE_FLAG_OPTIONS, decodeSettingsFromFlags, describeDecode } from '../../evaluate/decode-settings';
+import { clampMaxNew, encodeRunSplit, openRun, type Which } from '../../evaluate/open-run';
+import { writePredictionFile } from '../../evaluate/prediction-file';
+import { predictExamples } from '../../evaluate/predict-run';
+import { isEvalMode, predictionsPath } from '../../evaluate/run-paths';
+import { scoreRepeats } from '../../evaluate/score-predictions';
 
-// PLACEHOLDER: replaced by the module that implements this command.
-export async function predictCommand(_argv: string[]): Promise<number> {
-  throw new CliError('aimkp predict: not implemented yet', 1);
+const USAGE = `Usage: aimkp predict --run RUN [--data DIR] [--split test] [--mode multimodal|text|image]
+                     [--decode greedy|beam|beam-sample] [--beam 5] [--temperature 0.5] [--repeats 3]
+                     [--max-new 40] [--which best|last] [--out FILE] [--limit N] [--batch 8] [--cache DIR]
+
+Decodes keyphrases for every item of a split with a trained run and writes a predictions JSONL file, one line
+per item: {"id","gold":[...],"predictions":[[repeat 1], [repeat 2], ...]}.
+Default output: RUN/predictions/<split>.<mode>.<decode>.jsonl (written atomically). Progress and an ETA go to
+stderr; the last line gives the AimKP-convention scores averaged over repeats.
+
+  --run RUN          run folder (from "aimkp train")
+  --data DIR         data set (default: the one recorded in RUN/config.json)
+  --split NAME       train | valid | test (default test)
+  --mode NAME        multimodal (default), text (image removed from the prompt), image (text removed)
+  --which NAME       best (default: the best validation epoch) or last checkpoint
+  --out FILE         predictions file to write
+  --limit N          only the first N items of the split
+  --batch N          items per generate() call (default 8)
+  --cache DIR        image feature cache (default DATA/.cache, shared with training)
+
+${DECODE_FLAG_HELP}
+  The paper's test setting is the default: beam-sample, beam 5, T=0.5, 40 new tokens, 3 repeats averaged.
+  --max-new is capped at the run's maxAnswerTokens (see docs/evaluation.md).
+
+Example:
+  aimkp predict --run runs/aimkp-s1 --split test --mode image --decode greedy
+
+See docs/evaluation.md.`;
+
+export const RUN_FLAG_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  run: { type: 'string' },
+  data: { type: 'string' },
+  split: { type: 'string' },
+  which: { type: 'string' },
+  limit: { type: 'string' },
+  batch: { type: 'string' },
+  cache: { type: 'string' },
+  ...DECODE_FLAG_OPTIONS,
+} as const;
+
+export function parseSplit(command: string, value: string | undefined): Split {
+  const split = value ?? 'test';
+  if (!(SPLITS as readonly string[]).includes(split)) throw new CliError(`aimkp ${command}: --split must be one of ${SPLITS.join(', ')}, got "${split}"`);
+  return split as Split;
+}
+
+export function parseWhich(command: string, value: string | undefined): Which {
+  const which = value ?? 'best';
+  if (which !== 'best' && which !== 'last') throw new CliError(`aimkp ${command}: --which must be best or last, got "${which}"`);
+  return which;
+}
+
+export function parseLimit(command: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = intFlag(command, value, 'limit', 0);
+  if (n < 1) throw new CliError(`aimkp ${command}: --limit must be >= 1`);
+  return n;
+}
+
+export function dataDirFor(command: string, flag: string | undefined, recorded: string | null): string {
+  const dir = flag ?? recorded;
+  if (dir === null) throw new CliError(`aimkp ${command}: give --data DIR (the run's config.json does not name its data set)`);
+  return dir;
+}
+
+const log = (line: string) => process.stderr.write(line + '\n');
+
+export async function predictCommand(argv: string[]): Promise<number> {
+  // Before parsing, so that `--run --help` (a flag missing its value) still shows the usage.
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { values } = parseCommandArgs('predict', argv, { ...RUN_FLAG_OPTIONS, mode: { type: 'string' }, out: { type: 'string' } });
+  if (values.help === true) {
+    console.log(USAGE);
+    return 0;
+  }
+  const runDir = requireFlag('predict', values.run, 'run');
+  const split = parseSplit('predict', values.split);
+  const mode = values.mode ?? 'multimodal';
+  if (!isEvalMode(mode)) throw new CliError(`aimkp predict: --mode must be multimodal, text or image, got "${mode}"`);
+  const settings = decodeSettingsFromFlags('predict', values);
+  const which = parseWhich('predict', values.which);
+  const limit = parseLimit('predict', values.limit);
+  const batch = intFlag('predict', values.batch, 'batch', 8);
+  if (batch < 1) throw new CliError('aimkp predict: --batch must be >= 1');
+
+  const run = await openRun(runDir, which, log);
+  try {
+    settings.maxNewTokens = clampMaxNew(settings.maxNewTokens, run, log);
+    const data = await encodeRunSplit(run, dataDirFor('predict', values.data, run.dataDir), split, limit, log, values.cache);
+    log(`predict: ${data.examples.length} ${split} items, mode ${mode}, ${describeDecode(settings)}`);
+    const records = predictExamples(run.model, run.tokenizer, data.examples, data.gold, mode, settings, { batchSize: batch, label: `predict ${mode}` });
+    const file = resolve(values.out ?? predictionsPath(runDir, split, mode, settings.strategy));
+    writePredictionFile(file, records);
+    const s = scoreRepeats(records);
+    const pct = (x: number) => (100 * x).toFixed(2);
+    console.log(`${file}: ${records.length} items × ${settings.repeats} repeat(s); AimKP convention (mean over repeats): F1@1 ${pct(s.aimkp['f1@1'])}, F1@3 ${pct(s.aimkp['f1@3'])}, MAP@5 ${pct(s.aimkp['map@5'])}`);
+  } finally {
+    run.model.dispose();
+  }
+  return 0;
 }

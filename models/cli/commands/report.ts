@@ -1,6 +1,80 @@
+import { parseCommandArgs } from '../args';
 import { CliError } from '../cli-error';
+import type { EvalMode } from '../../lm/contract';
+import { buildReport, reportCsv, reportLatex, reportMarkdown, type Convention } from '../../evaluate/report';
+import { loadRunMetrics } from '../../evaluate/report-load';
+import { DECODE_STRATEGIES, EVAL_MODES, isDecodeStrategy, isEvalMode } from '../../evaluate/run-paths';
+import { writeFileAtomic } from '../../evaluate/atomic-write';
 
-// PLACEHOLDER: replaced by the module that implements this command.
-export async function reportCommand(_argv: string[]): Promise<number> {
-  throw new CliError('aimkp report: not implemented yet', 1);
+const USAGE = `Usage: aimkp report RUN... [--format md|csv|latex] [--split test] [--decode beam-sample]
+                    [--modes multimodal,text,image] [--convention aimkp|cmkp] [--out FILE]
+
+Groups the runs by preset (config.json "preset") and prints, per preset and evaluation mode, the mean ± sample
+standard deviation (n − 1) over the group's runs (seeds) of F1@1, F1@3 and MAP@5, in percent. It reads
+RUN/metrics/<split>.<mode>.<decode>.json as written by "aimkp eval --run"; missing files are listed on stderr and
+left out (a cell averaged over fewer runs than its group shows "(n=k)").
+
+Options:
+  --format md|csv|latex   Markdown table (default), long CSV (one row per preset × mode × metric), LaTeX (booktabs)
+  --split NAME            default test
+  --decode NAME           which decoding's metrics: ${DECODE_STRATEGIES.join(' | ')} (default beam-sample)
+  --modes LIST            default multimodal,text,image
+  --convention NAME       aimkp (default, the paper's numbers) or cmkp
+  --out FILE              also write the table to FILE
+
+Example:
+  aimkp report runs/baseline-s1 runs/baseline-s2 runs/aimkp-s1 runs/aimkp-s2 --format latex
+
+See docs/evaluation.md.`;
+
+export async function reportCommand(argv: string[]): Promise<number> {
+  // Before parsing, so that `--run --help` (a flag missing its value) still shows the usage.
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { values, positionals } = parseCommandArgs(
+    'report',
+    argv,
+    {
+      help: { type: 'boolean', short: 'h' },
+      format: { type: 'string' },
+      split: { type: 'string' },
+      decode: { type: 'string' },
+      modes: { type: 'string' },
+      convention: { type: 'string' },
+      out: { type: 'string' },
+    },
+    true,
+  );
+  if (values.help === true) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) throw new CliError('aimkp report: give at least one run folder\nRun "aimkp report --help" for usage.');
+  const format = values.format ?? 'md';
+  if (!['md', 'csv', 'latex'].includes(format)) throw new CliError(`aimkp report: --format must be md, csv or latex, got "${format}"`);
+  const decode = values.decode ?? 'beam-sample';
+  if (!isDecodeStrategy(decode)) throw new CliError(`aimkp report: --decode must be one of ${DECODE_STRATEGIES.join(', ')}, got "${decode}"`);
+  const convention = (values.convention ?? 'aimkp') as Convention;
+  if (convention !== 'aimkp' && convention !== 'cmkp') throw new CliError(`aimkp report: --convention must be aimkp or cmkp, got "${values.convention}"`);
+  const modes = parseModes('report', values.modes);
+  const split = values.split ?? 'test';
+
+  const loaded = loadRunMetrics(positionals, { split, decode, modes });
+  for (const path of loaded.missing) console.error(`aimkp report: no metrics file ${path} (left out; run "aimkp eval --run" first)`);
+  const report = buildReport(loaded.runs, { convention, split, decode, modes });
+  const text = format === 'csv' ? reportCsv(report) : format === 'latex' ? reportLatex(report) : reportMarkdown(report);
+  if (values.out) writeFileAtomic(values.out, text);
+  console.log(text.trimEnd());
+  return 0;
+}
+
+/** Parses a comma-separated --modes list. */
+export function parseModes(command: string, value: string | undefined): EvalMode[] {
+  if (value === undefined) return [...EVAL_MODES];
+  const modes = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const m of modes) if (!isEvalMode(m)) throw new CliError(`aimkp ${command}: --modes: unknown mode "${m}" (expected ${EVAL_MODES.join(', ')})`);
+  if (modes.length === 0) throw new CliError(`aimkp ${command}: --modes is empty`);
+  return modes as EvalMode[];
 }

@@ -1,0 +1,91 @@
+// Opens a trained run for decoding: the model from its checkpoint, the tokenizer, and the split encoded
+// exactly as the trainer encodes it (models/train/data-prep.ts encodeItems: same text cut, same features).
+import type { KeyphraseLM } from '../lm/contract';
+import type { Split } from '../data/manifest-types';
+import { loadDataset } from '../data/load-dataset';
+import { formatIssues } from '../data/data-issue';
+import type { Tokenizer } from '../text/tokenizer-types';
+import { loadRunForInference } from '../train/run-loader';
+import { encodeItems } from '../train/data-prep';
+import { encodeImages } from '../vision/feature-cache';
+import { loadImageEncoder } from '../vision/load-image-encoder';
+import { CliError } from '../cli/cli-error';
+import { describeBackend, initBackend } from '../tf/backend';
+import type { EncodedSplit } from './encoded-split';
+import { Progress } from './progress';
+
+export type Which = 'best' | 'last';
+
+export interface OpenedRun {
+  model: KeyphraseLM;
+  tokenizer: Tokenizer;
+  /** The run's answer room: decoding more new tokens than this would cut post texts (see clampMaxNew). */
+  maxAnswerTokens: number;
+  maxTextTokens: number;
+  encoderSpec: string;
+  /** Data-set folder recorded in config.json (the default of --data). */
+  dataDir: string | null;
+  backend: string;
+  /** Which checkpoint was loaded, for the metrics file. */
+  checkpoint: string;
+}
+
+export async function openRun(runDir: string, which: Which, log: (line: string) => void): Promise<OpenedRun> {
+  const info = await initBackend();
+  const loaded = await loadRunForInference(runDir, which);
+  const c = loaded.config;
+  const backend = describeBackend(info);
+  const ck = loaded.checkpoint;
+  log(`aimkp: ${runDir}: preset ${c.preset}, ${which} checkpoint (epoch ${ck.epoch}, step ${ck.globalStep}); ${backend}`);
+  return {
+    model: loaded.model,
+    tokenizer: loaded.tokenizer,
+    maxAnswerTokens: c.maxAnswerTokens,
+    maxTextTokens: c.maxTextTokens,
+    encoderSpec: loaded.encoderSpec,
+    dataDir: typeof c.dataDir === 'string' ? c.dataDir : null,
+    backend,
+    checkpoint: `${which} (epoch ${ck.epoch}, step ${ck.globalStep})`,
+  };
+}
+
+/**
+ * The LM's position table holds prompt + image + maxTextTokens + instruction + maxAnswerTokens slots; asking
+ * for more new tokens than maxAnswerTokens makes the LM cut the post text to make room. Answers were trained
+ * at ≤ maxAnswerTokens, so the effective budget is capped there (said once on stderr).
+ */
+export function clampMaxNew(requested: number, run: OpenedRun, log: (line: string) => void): number {
+  if (requested <= run.maxAnswerTokens) return requested;
+  log(`note: --max-new ${requested} capped at the run's answer length ${run.maxAnswerTokens} (training answers are at most that long; more would cut post texts to fit the position table)`);
+  return run.maxAnswerTokens;
+}
+
+/** Loads and encodes a split for `run` (images through the feature cache, default DATA/.cache; failed images → item skipped). */
+export async function encodeRunSplit(run: OpenedRun, dataDir: string, split: Split, limit: number | undefined, log: (line: string) => void, cacheDir?: string): Promise<EncodedSplit> {
+  const ds = await loadDataset(dataDir, { splits: [split], checkImages: false });
+  if (ds.issues.length > 0) log(formatIssues(ds.issues));
+  let items = ds.items;
+  if (limit !== undefined && limit >= 0) items = items.slice(0, limit);
+  if (items.length === 0) throw new CliError(`${dataDir}: the ${split} split has no usable items`);
+  let features: ReadonlyMap<string, Float32Array | null> = new Map();
+  const failed = new Set<string>();
+  if (items.some((it) => it.image !== null)) {
+    const encoder = await loadImageEncoder(run.encoderSpec);
+    try {
+      const progress = new Progress(`encode ${split} images`, items.length, log, 5000);
+      const map = await encodeImages(encoder, dataDir, items, { cacheDir, onProgress: (p) => progress.update(p.done) });
+      for (const w of map.warnings) log(`warning: ${w}`);
+      for (const i of map.issues) {
+        log(`${dataDir}: item ${i.id}: image ${i.image} could not be encoded (${i.reason}); skipped`);
+        failed.add(i.id);
+      }
+      features = map;
+    } finally {
+      encoder.dispose();
+    }
+  }
+  const kept = items.filter((it) => !failed.has(it.id));
+  // encodeItems also builds answers; decoding ignores them (predict clears them).
+  const examples = encodeItems(kept, run.tokenizer, features, { maxTextTokens: run.maxTextTokens, maxAnswerTokens: run.maxAnswerTokens });
+  return { examples, gold: kept.map((it) => it.keyphrases), texts: kept.map((it) => it.text), skipped: ds.summary.skipped + failed.size };
+}

@@ -1,0 +1,30 @@
+// Where the evaluation tools read and write inside a run folder (see docs/evaluation.md, "Run folder").
+import { join } from 'node:path';
+import type { EvalMode } from '../lm/contract';
+
+export type DecodeStrategy = 'greedy' | 'beam' | 'beam-sample';
+export const DECODE_STRATEGIES: readonly DecodeStrategy[] = ['greedy', 'beam', 'beam-sample'];
+export const EVAL_MODES: readonly EvalMode[] = ['multimodal', 'text', 'image'];
+
+export function isEvalMode(value: string): value is EvalMode {
+  return (EVAL_MODES as readonly string[]).includes(value);
+}
+
+export function isDecodeStrategy(value: string): value is DecodeStrategy {
+  return (DECODE_STRATEGIES as readonly string[]).includes(value);
+}
+
+/** RUN/predictions/<split>.<mode>.<decode>.jsonl */
+export function predictionsPath(runDir: string, split: string, mode: EvalMode, decode: DecodeStrategy): string {
+  return join(runDir, 'predictions', `${split}.${mode}.${decode}.jsonl`);
+}
+
+/** RUN/metrics/<split>.<mode>.<decode>.json */
+export function metricsPath(runDir: string, split: string, mode: EvalMode, decode: DecodeStrategy): string {
+  return join(runDir, 'metrics', `${split}.${mode}.${decode}.json`);
+}
+
+/** RUN/robustness/<split>.json (and .md beside it). */
+export function robustnessPath(runDir: string, split: string): string {
+  return join(runDir, 'robustness', `${split}.json`);
+}
