@@ -2,7 +2,7 @@
 // per-row gradients, cosine filter, weighting, stride transitions). Returns the summed gradient; the
 // caller applies it with AdamW.
 import * as tf from '@tensorflow/tfjs';
-import type { EncodedExample, EvalMode, KeyphraseLM, RowVariant } from '../lm/contract';
+import type { EncodedExample, EvalMode, KeyphraseLM, PerRowGradients, RowVariant } from '../lm/contract';
 import type { StepSampleRecord } from '../../shared/training-events';
 import { hashSeed } from './rng';
 import { aimkpWeights, type PlannedRow, type RowKind } from './aimkp-weights';
@@ -140,7 +140,7 @@ export function aimkpStep(model: KeyphraseLM, batch: EncodedExample[], ctx: Aimk
     const origRow = new Map<number, number>();
     rows.forEach((r, i) => r.kind === 'original' && origRow.set(r.sample, i));
     const pairs = rows.flatMap((r, i): [number, number][] => (r.kind === 'original' ? [] : [[origRow.get(r.sample)!, i]]));
-    const prg = model.perRowGradients(examples, variants, true, pairs);
+    const prg = rowGradients(model, examples, variants, pairs);
     try {
       const origIdx = rows.map((r, i) => (r.kind === 'original' ? i : -1)).filter((i) => i >= 0);
       checkAnswerTokens(part, Int32Array.from(origIdx, (i) => prg.answerTokens[i]));
@@ -175,4 +175,33 @@ export function aimkpStep(model: KeyphraseLM, batch: EncodedExample[], ctx: Aimk
     }
   }
   return { grads: scaleAll(grads ?? [], 1 / total), loss, variantLoss: means.means(), samples, accepted, checked, rows: rowCount };
+}
+
+/**
+ * Per-row gradients for one call. With no masked row (the warm-up epoch) the filter has no cosine to compute and
+ * every sample's weight is its answer-token count, so one plain weighted backward gives the same update at the
+ * baseline's cost.
+ */
+function rowGradients(model: KeyphraseLM, examples: EncodedExample[], variants: RowVariant[], pairs: [number, number][]): PerRowGradients {
+  if (pairs.length > 0) return model.perRowGradients(examples, variants, true, pairs);
+  const planned = examples.map((e) => e.answer.length);
+  const { result, grads } = model.weightedGradients(examples, variants, planned, true);
+  let handedOver = false;
+  return {
+    ...result,
+    gram: new Float64Array(examples.length * examples.length),
+    combine(weights: ArrayLike<number>): tf.Tensor[] {
+      if (handedOver) throw new Error('rowGradients: combine() may be called once on an unmasked call');
+      for (let i = 0; i < planned.length; i++) {
+        if (Math.abs(weights[i] - planned[i]) > 1e-9 * Math.max(1, planned[i])) {
+          throw new Error(`rowGradients: weight ${weights[i]} of unmasked row ${i} differs from its token count ${planned[i]}`);
+        }
+      }
+      handedOver = true;
+      return grads;
+    },
+    dispose(): void {
+      if (!handedOver) tf.dispose(grads);
+    },
+  };
 }
