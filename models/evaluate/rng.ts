@@ -1,4 +1,5 @@
 // Seeded pseudo-random numbers for reproducible perturbations (mulberry32 + Box–Muller).
+import { mulberry32 } from '../random/mulberry32';
 
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -10,15 +11,8 @@ export interface Rng {
 }
 
 export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
   let spare: number | null = null;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     next,
     int: (n) => Math.floor(next() * n),

@@ -1,5 +1,6 @@
 // Pure index functions of AimKP's progressive modality masking (SPEC §1, "as released") and its ablations.
 // All functions return sorted 0-based indices into the span (text span, or the row-major G×G image grid).
+import { mulberry32 } from '../random/mulberry32';
 
 /** Structured text masking: keep s-1, 2s-1, … of a span of `len` tokens; s > len keeps only the last token. */
 export function keptTextIndices(len: number, stride: number): number[] {
@@ -69,14 +70,7 @@ export function pooledImageGroups(grid: number, stride: number): number[][] {
 
 /** mulberry32: a small seeded PRNG (uniform in [0, 1)), enough for masks and decoding samples. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 /** Mixes two integers into a 32-bit seed (so text and image masks of one row draw different streams). */
