@@ -3,21 +3,16 @@
 // caller applies it with AdamW.
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedExample, EvalMode, KeyphraseLM, PerRowGradients, RowVariant } from '../lm/contract';
-import type { StepSampleRecord } from '../../shared/training-events';
+import type { StepEvent, StepSampleRecord } from '../../shared/training-events';
 import { hashSeed } from './rng';
 import { aimkpWeights, type PlannedRow, type RowKind } from './aimkp-weights';
 import type { StrideState } from './stride-state';
 import type { AimkpSettings } from './train-config';
 
-export interface StepGradient {
+/** A step's gradient plus the per-step record the trainer emits (the step event's fields of the same names). */
+export interface StepGradient extends Pick<StepEvent, 'loss' | 'variantLoss' | 'samples' | 'accepted' | 'checked' | 'rows'> {
   /** Gradient of the step objective, one tensor per trainable variable (caller disposes). */
   grads: tf.Tensor[];
-  loss: number;
-  variantLoss: { original: number; text: number | null; image: number | null };
-  samples: StepSampleRecord[];
-  accepted: { text: number; image: number };
-  checked: { text: number; image: number };
-  rows: number;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
