@@ -84,7 +84,7 @@ test('features are computed once per distinct image, cached, and read back on th
   assert.deepEqual(new Float32Array(new Uint8Array(raw).buffer), red);
   const shards = await readdir(join(dir, '.cache', 'features', 'patch-g2-p2-v1'), { recursive: true });
   assert.equal(shards.filter((f) => f.endsWith('.f32')).length, 2);
-  assert.ok(!shards.some((f) => f.includes('.tmp-')), 'no temp files left behind');
+  assert.ok(!shards.some((f) => f.includes('.tmp')), 'no temp files left behind');
 
   // Second run: nothing is encoded except the corrupt image, which is retried (still null + issue).
   enc.calls = [];

@@ -1,17 +1,12 @@
 // Writes a data set folder (manifest.jsonl + dataset.json) so that a crash never leaves half a manifest.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatasetInfo, ManifestItem } from './manifest-types';
+import { writeFileAtomic } from '../fs/atomic-write';
 
 /** DatasetInfo plus any builder-specific description (e.g. the synth knobs). */
 export type DatasetInfoFile = DatasetInfo & Record<string, unknown>;
 
-/** Writes `text` to `file` via a temp file in the same folder and a rename (atomic on one file system). */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
 
 /** Serialises one item with a fixed key order so manifests diff cleanly and are byte-stable. */
 export function manifestLine(item: ManifestItem): string {

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { EvalMode } from '../lm/contract';
 import { CliError } from '../cli/cli-error';
-import { writeFileAtomic } from './atomic-write';
+import { writeFileAtomicSync as writeFileAtomic } from '../fs/atomic-write';
 import type { DecodeSettings } from './decode-settings';
 import { HEADLINE_KEYS, type HeadlineScores, type RepeatScores } from './score-predictions';
 import type { DecodeStrategy } from './run-paths';

@@ -1,7 +1,7 @@
 // Predictions JSONL: one line per item, {"id","gold":[...],"predictions":[[...repeat 1],[...repeat 2],...]}.
 import { existsSync, readFileSync } from 'node:fs';
 import { CliError } from '../cli/cli-error';
-import { writeFileAtomic } from './atomic-write';
+import { writeFileAtomicSync as writeFileAtomic } from '../fs/atomic-write';
 
 export interface PredictionRecord {
   id: string;

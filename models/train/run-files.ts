@@ -1,12 +1,13 @@
 // The run folder's small files: config.json (resolved config + what the run was built with), tokenizer.json,
 // and the append-only events.jsonl. Layout: docs/training.md "Run folder".
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CliError } from '../cli/cli-error';
 import type { LmConfig } from '../lm/contract';
 import type { TrainingEvent } from '../../shared/training-events';
 import type { TrainConfig } from './train-config';
+import { writeFileAtomic } from '../fs/atomic-write';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -35,15 +36,7 @@ export interface RunConfig extends TrainConfig {
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(JSON.stringify(value, null, 2) + '\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', { fsync: true });
 }
 
 export function readJson(file: string): unknown {

@@ -7,11 +7,12 @@
  * atomically (temp file + rename), so an interrupted run never leaves a truncated entry. The encoder id
  * includes a hash of its weights, so changing encoders can never serve stale features.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
 import { decodeFloat16, encodeFloat16 } from './float16';
 import type { ImageEncoder } from './image-encoder';
+import { writeFileAtomic } from '../fs/atomic-write';
 
 export type FeatureStorage = 'float32' | 'float16';
 
@@ -173,15 +174,7 @@ async function readCached(cacheDir: string, encoderId: string, sha1: string, siz
 
 async function writeCached(file: string, features: Float32Array, storage: FeatureStorage): Promise<void> {
   const data = storage === 'float32' ? features : encodeFloat16(features);
-  await mkdir(dirname(file), { recursive: true });
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(temp, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    await rename(temp, file);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
+  await writeFileAtomic(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
 function firstLine(err: unknown): string {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { intFlag, parseCommandArgs } from '../args';
-import { writeFileAtomic } from '../../evaluate/atomic-write';
+import { writeFileAtomicSync as writeFileAtomic } from '../../fs/atomic-write';
 import { runBench } from '../../bench/run-bench';
 
 const USAGE = `Usage: aimkp bench [--quick] [--out FILE] [--data DIR] [--seed N]

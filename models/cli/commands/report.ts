@@ -4,7 +4,7 @@ import type { EvalMode } from '../../lm/contract';
 import { buildReport, reportCsv, reportLatex, reportMarkdown, type Convention } from '../../evaluate/report';
 import { loadRunMetrics } from '../../evaluate/report-load';
 import { DECODE_STRATEGIES, EVAL_MODES, isDecodeStrategy, isEvalMode } from '../../evaluate/run-paths';
-import { writeFileAtomic } from '../../evaluate/atomic-write';
+import { writeFileAtomicSync as writeFileAtomic } from '../../fs/atomic-write';
 
 const USAGE = `Usage: aimkp report RUN... [--format md|csv|latex] [--split test] [--decode beam-sample]
                     [--modes multimodal,text,image] [--convention aimkp|cmkp] [--out FILE]

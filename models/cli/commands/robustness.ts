@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { intFlag, parseCommandArgs, requireFlag } from '../args';
 import { CliError } from '../cli-error';
-import { writeFileAtomic } from '../../evaluate/atomic-write';
+import { writeFileAtomicSync as writeFileAtomic } from '../../fs/atomic-write';
 import { GREEDY_DECODE } from '../../evaluate/decode-settings';
 import { encodeRunSplit, openRun } from '../../evaluate/open-run';
 import { featureStd, type KeepPattern } from '../../evaluate/perturb';

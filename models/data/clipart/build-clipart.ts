@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs
 import path from 'node:path';
 import { CliError } from '../../cli/cli-error';
 import type { DatasetInfo, ManifestItem } from '../manifest-types';
-import { writeFileAtomic } from './atomic-write';
+import { writeFileAtomic } from '../../fs/atomic-write';
 import { cleanKeyphrases, collectSingleWordTags, isHashJunk, nameSet, normalizeName, type KeyphraseContext } from './clean-keyphrases';
 import { BATCH_TITLE_MIN_FILES, buildText, cleanDescription, cleanTitle, titleFromFileName } from './clean-text';
 import { itemDropReason } from './item-filters';
