@@ -21,7 +21,8 @@ LANES=${LANES:-2}
 AIMKP="node bin/aimkp.mjs"
 
 mkdir -p "$OUT"
-jobs_file="$OUT/jobs.txt"
+# One jobs file per invocation: two invocations may share OUT (say, one per preset group).
+jobs_file="$OUT/jobs.$$.txt"
 : > "$jobs_file"
 for seed in $SEEDS; do
   for preset in $PRESETS; do echo "$preset $seed" >> "$jobs_file"; done

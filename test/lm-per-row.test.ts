@@ -1,7 +1,9 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LmConfig } from '../models/lm/contract';
-import { createKeyphraseLM } from '../models/lm/keyphrase-lm';
+import type { EncodedExample, LmConfig, RowVariant } from '../models/lm/contract';
+import { planPasses } from '../models/lm/call-plan';
+import { createKeyphraseLM, type LayoutChoice } from '../models/lm/keyphrase-lm';
+import { buildRowLayout } from '../models/lm/layout';
 import { makeExample, maxRelErr, randomizeVariables, TEMPLATE, tinyConfig, useCpu, variant } from './lm-fixtures';
 
 before(useCpu);
@@ -25,9 +27,20 @@ function batch(config: LmConfig) {
   };
 }
 
-for (const [label, partial] of [
-  ['full fine-tuning', {}],
-  ['LoRA', { lora: { rank: 3, alpha: 6, dropout: 0.05 } }],
+/** Every pass boundary the planner can draw: with no per-pass cost each distinct row shape gets its own pass. */
+const SPLIT: LayoutChoice = { passOverheadFlops: 0 };
+
+function passCount(config: LmConfig, examples: EncodedExample[], variants: RowVariant[], choice: LayoutChoice): number {
+  const rows = examples.map((e, i) => buildRowLayout(e, variants[i], TEMPLATE, config, { compact: true }));
+  return planPasses(config, rows, { passOverheadFlops: choice.passOverheadFlops }).length;
+}
+
+for (const [label, partial, choice] of [
+  ['full fine-tuning', {}, {}],
+  ['LoRA', { lora: { rank: 3, alpha: 6, dropout: 0.05 } }, {}],
+  ['full fine-tuning, rows split into passes by length', {}, SPLIT],
+  ['LoRA, rows split into passes by length', { lora: { rank: 3, alpha: 6, dropout: 0.05 } }, SPLIT],
+  ['wide image features, rows split into passes by length', { imageFeatureDim: 64, adapterHidden: 32 }, SPLIT],
 ] as const) {
   test(`fast per-row Gram and combine equal brute force (${label})`, () => {
     const config = tinyConfig(partial);
@@ -35,7 +48,10 @@ for (const [label, partial] of [
     // Random values everywhere (LoRA B included) so every parameter has a non-trivial per-row gradient.
     randomizeVariables(model.namedVariables().values(), 5, 0.4);
     const { examples, variants } = batch(config);
-    const fast = model.perRowGradients(examples, variants, false);
+    const passes = passCount(config, examples, variants, choice);
+    if (choice === SPLIT) assert.ok(passes >= 4, `${passes} passes`);
+    else assert.equal(passes, 1);
+    const fast = model.perRowGradientsWith(examples, variants, false, undefined, choice);
     const brute = model.perRowGradientsBruteForce(examples, variants, false);
     assert.ok(maxRelErr(fast.losses, brute.losses) < 1e-5);
     assert.deepEqual(Array.from(fast.answerTokens), Array.from(brute.answerTokens));
@@ -64,8 +80,8 @@ for (const [label, partial] of [
       assert.deepEqual(g.shape, model.trainableVariables()[i].shape);
       assert.ok(err(g.dataSync(), cb[i].dataSync()) < 1e-4, `combine variable ${i}`);
     });
-    // weightedGradients is the same weighted sum from one backward of Σ w_r L_r.
-    const wg = model.weightedGradients(examples, variants, w, false);
+    // weightedGradients is the same weighted sum from one backward of Σ w_r L_r (per pass).
+    const wg = model.weightedGradientsWith(examples, variants, w, false, choice);
     wg.grads.forEach((g, i) => assert.ok(err(g.dataSync(), cb[i].dataSync()) < 1e-4, `weighted variable ${i}`));
     [...cf, ...cb, ...wg.grads].forEach((g) => g.dispose());
     fast.dispose();
@@ -93,11 +109,14 @@ test('LoRA at initialisation: B = 0 gives zero A-gradients but non-zero B-gradie
   model.dispose();
 });
 
-for (const [label, partial] of [
-  ['full fine-tuning', {}],
-  ['LoRA', { lora: { rank: 3, alpha: 6, dropout: 0 } }],
+for (const [label, partial, choice] of [
+  ['full fine-tuning', {}, {}],
+  ['LoRA', { lora: { rank: 3, alpha: 6, dropout: 0 } }, {}],
   // Wide image features make the adapter's first layer take the ghost (x·xᵀ ⊙ δ·δᵀ) form per group.
-  ['wide image features', { imageFeatureDim: 64, adapterHidden: 32 }],
+  ['wide image features', { imageFeatureDim: 64, adapterHidden: 32 }, {}],
+  ['full fine-tuning, rows split into passes by length', {}, SPLIT],
+  ['LoRA, rows split into passes by length', { lora: { rank: 3, alpha: 6, dropout: 0 } }, SPLIT],
+  ['wide image features, rows split into passes by length', { imageFeatureDim: 64, adapterHidden: 32 }, SPLIT],
 ] as const) {
   test(`pairs-only Gram: the diagonal and the requested pairs equal brute force, other blocks are skipped (${label})`, () => {
     const config = tinyConfig(partial);
@@ -107,8 +126,12 @@ for (const [label, partial] of [
     const R = examples.length;
     // AimKP's pattern: each sample's original row paired with its masked rows; rows 6 and 7 stand alone.
     const pairs: [number, number][] = [[0, 1], [0, 2], [3, 4], [5, 3]];
-    const part = model.perRowGradients(examples, variants, false, pairs);
-    const full = model.perRowGradients(examples, variants, false);
+    const listed = new Set(pairs.flatMap(([r, s]) => [r * R + s, s * R + r]));
+    const rows = examples.map((e, i) => buildRowLayout(e, variants[i], TEMPLATE, config, { compact: true }));
+    const plan = choice === SPLIT ? planPasses(config, rows, { passOverheadFlops: 0 }) : [rows.map((_, i) => i)];
+    const passOf = new Map(plan.flatMap((p, k) => p.map((r) => [r, k] as const)));
+    const part = model.perRowGradientsWith(examples, variants, false, pairs, choice);
+    const full = model.perRowGradientsWith(examples, variants, false, undefined, choice);
     const brute = model.perRowGradientsBruteForce(examples, variants, false);
     const groups = [[0, 1, 2], [3, 4, 5], [6], [7]];
     const groupOf = (r: number): number => groups.findIndex((g) => g.includes(r));
@@ -120,6 +143,8 @@ for (const [label, partial] of [
           continue;
         }
         const scale = Math.sqrt(brute.gram[r * R + r] * brute.gram[s * R + s]);
+        // Across passes only the listed pairs are computed: an unlisted cross-pass entry is not a dot product.
+        if (passOf.get(r) !== passOf.get(s) && !listed.has(k)) continue;
         assert.ok(Math.abs(part.gram[k] - brute.gram[k]) <= 1e-4 * scale, `(${r},${s}): ${part.gram[k]} vs brute ${brute.gram[k]}`);
         assert.ok(Math.abs(part.gram[k] - full.gram[k]) <= 1e-5 * scale, `(${r},${s}): ${part.gram[k]} vs full ${full.gram[k]}`);
       }
@@ -129,6 +154,10 @@ for (const [label, partial] of [
     const cp = part.combine(w);
     const cf = full.combine(w);
     cp.forEach((g, i) => assert.deepEqual(Array.from(g.dataSync()), Array.from(cf[i].dataSync()), `combine variable ${i}`));
+    if (choice === SPLIT) {
+      // Every listed pair and diagonal entry was checked above; make sure some of them did cross a pass boundary.
+      assert.ok(pairs.some(([r, s]) => passOf.get(r) !== passOf.get(s)), 'no pair crosses passes');
+    }
     [...cp, ...cf].forEach((g) => g.dispose());
     assert.throws(() => model.perRowGradients(examples, variants, false, [[0, R]]), /outside/);
     [part, full, brute].forEach((p) => p.dispose());

@@ -77,6 +77,7 @@ export interface BenchResult {
     /** Achieved training GFLOP/s as a fraction of the measured matmul peak. */
     baselineFractionOfMeasured: number;
     baselinePerRowFractionOfMeasured: number;
+    aimkpWarmupFractionOfMeasured: number;
     aimkpFractionOfMeasured: number;
     /** The measured matmul peak as a fraction of the theoretical per-core peak × backend threads. */
     measuredFractionOfTheoretical: number | null;
@@ -148,58 +149,73 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const optimizer = new AdamW(paramSlots(model.trainableVariables(), model.namedVariables(), new RegExp(preset.adapterPattern)), { ...ADAMW_DEFAULTS, lr: 1e-4, adapterLr: 1e-4, clipNorm: preset.clipNorm });
   const parameters = model.trainableVariables().reduce((s, v) => s + v.size, 0);
   const batch = rows.examples;
-  const steps = o.quick ? 1 : 3;
+  const steps = o.quick ? 1 : 5;
   log(`bench: ${describeBackend(info)}; model d=${config.dModel} L=${config.nLayers} (${parameters} trainable parameters); ${rows.source}`);
 
   /**
-   * Times steps of `make(samples)` (samples = a prefix of the batch). A 2-sample probe (warm-up + one timed
-   * step) first: when the full batch would take longer than SLOW_MS, the probe's time is the result (the cost
-   * is linear in the samples) and a note says so. Otherwise one full-batch warm-up step, then `steps` timed
-   * steps, median.
+   * Step timing. Each kind first runs a 2-sample probe (a warm-up + one timed step): when the full batch would take
+   * longer than SLOW_MS, the probe's time is the result (the cost is linear in the samples) and a note says so.
+   * Otherwise one full-batch warm-up step. The timed full-batch steps then run in rounds, one step of every kind
+   * per round in rotating order, so a slow spell of the machine (shared cores) hits every kind alike; the result
+   * is each kind's median.
    */
   const SLOW_MS = 20_000;
-  const timeSteps = (
-    label: string,
-    make: (samples: EncodedExample[]) => () => StepGradient,
-    flopsFor: (samples: EncodedExample[]) => { executed: number; useful: number; rows: number },
-  ): StepTiming => {
-    const once = (samples: EncodedExample[]) => {
-      const t0 = performance.now();
-      const g = make(samples)();
-      optimizer.apply(g.grads, 1);
-      g.grads.forEach((x) => x.dispose());
-      return performance.now() - t0;
-    };
-    let samples = batch;
-    const times: number[] = [];
-    let note: string | undefined;
-    // Probe: two steps on 2 samples (the first one sets kernels up), the second decides.
+  interface Kind {
+    label: string;
+    run: (samples: EncodedExample[]) => StepGradient;
+    flopsFor: (samples: EncodedExample[]) => { executed: number; useful: number; rows: number };
+    samples: EncodedExample[];
+    times: number[];
+    note?: string;
+  }
+  const once = (k: Kind, samples: EncodedExample[]): number => {
+    const t0 = performance.now();
+    const g = k.run(samples);
+    optimizer.apply(g.grads, 1);
+    g.grads.forEach((x) => x.dispose());
+    return performance.now() - t0;
+  };
+  const kinds: Kind[] = [];
+  const kind = (label: string, make: (samples: EncodedExample[]) => () => StepGradient, flopsFor: Kind['flopsFor']): Kind => {
+    const k: Kind = { label, run: (b) => make(b)(), flopsFor, samples: batch, times: [] };
     const probe = batch.slice(0, Math.min(2, batch.length));
-    once(probe);
-    const second = once(probe);
+    once(k, probe);
+    const second = once(k, probe);
     if (second > (SLOW_MS * probe.length) / batch.length) {
-      samples = probe;
-      times.push(second);
-      note = `slow path: timed on a ${probe.length}-sample step (${(second / 1000).toFixed(1)} s) after one warm-up step; not repeated`;
+      k.samples = probe;
+      k.times.push(second);
+      k.note = `slow path: timed on a ${probe.length}-sample step (${(second / 1000).toFixed(1)} s) after one warm-up step; not repeated`;
     } else {
-      once(batch);
-      for (let i = 0; i < steps; i++) times.push(once(batch));
+      once(k, batch);
     }
-    const msPerStep = median(times);
-    const f = flopsFor(samples);
+    kinds.push(k);
+    return k;
+  };
+  const timeAll = (): void => {
+    const timed = kinds.filter((k) => k.note === undefined);
+    for (let round = 0; round < steps; round++) {
+      for (let j = 0; j < timed.length; j++) {
+        const k = timed[(round + j) % timed.length];
+        k.times.push(once(k, batch));
+      }
+    }
+  };
+  const result = (k: Kind): StepTiming => {
+    const msPerStep = median(k.times);
+    const f = k.flopsFor(k.samples);
     const gflopPerStep = (3 * f.executed) / 1e9;
-    const msPerSample = msPerStep / samples.length;
-    log(`bench: ${label}: ${msPerSample.toFixed(1)} ms/sample (${samples.length} samples/step)${note ? `; ${note}` : ''}`);
+    const msPerSample = msPerStep / k.samples.length;
+    log(`bench: ${k.label}: ${msPerSample.toFixed(1)} ms/sample (${k.samples.length} samples/step)${k.note ? `; ${k.note}` : ''}`);
     return {
       msPerStep,
       msPerSample,
-      samplesPerStep: samples.length,
-      stepsTimed: times.length,
-      rowsPerSample: f.rows / samples.length,
+      samplesPerStep: k.samples.length,
+      stepsTimed: k.times.length,
+      rowsPerSample: f.rows / k.samples.length,
       gflopPerStep,
       usefulGflopPerStep: (3 * f.useful) / 1e9,
       achievedGflops: gflopPerStep / (msPerStep / 1000),
-      ...(note ? { note } : {}),
+      ...(k.note ? { note: k.note } : {}),
     };
   };
 
@@ -232,16 +248,21 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     ...(e.image !== null ? [{ ...plain, imageStride: 2 }] : []),
   ];
 
-  const baseline = timeSteps('baseline step (standardStep: weightedGradients)', (b) => () => standardStep(model, b, 'multimodal', samplesPerCall), baseFlops);
-  // The baseline objective through the per-row-gradient path (the embedding gradient is read off the
-  // looked-up vectors there, not through the gather gradient): what the baseline step costs with a fast
-  // embedding gradient, and the like-for-like reference for AimKP's overhead.
-  const perRowBaseline = timeSteps('baseline objective via perRowGradients', (b) => () => perRowStandardStep(model, b, samplesPerCall), baseFlops);
+  const baselineKind = kind('baseline step (standardStep: weightedGradients)', (b) => () => standardStep(model, b, 'multimodal', samplesPerCall), baseFlops);
+  // The baseline objective through the per-row-gradient path (full Gram matrix): the like-for-like reference
+  // for AimKP's gradient machinery.
+  const perRowKind = kind('baseline objective via perRowGradients', (b) => () => perRowStandardStep(model, b, samplesPerCall), baseFlops);
   const settings: AimkpSettings = preset.aimkp;
   const aimkpWith = (warmup: boolean) => (b: EncodedExample[]) => () =>
     aimkpStep(model, b, { settings, strides: new StrideState(b.length, { ...settings.stride, warmup }), seed: o.seed, epoch: 1, samplesPerCall });
-  const warmup = timeSteps('AimKP warm-up step (strides 1)', aimkpWith(true), baseFlops);
-  const masked = timeSteps('AimKP masked step (strides 2/2)', aimkpWith(false), chunkFlops(masked2));
+  const warmupKind = kind('AimKP warm-up step (strides 1)', aimkpWith(true), baseFlops);
+  const maskedKind = kind('AimKP masked step (strides 2/2)', aimkpWith(false), chunkFlops(masked2));
+  log(`bench: timing ${steps} rounds of ${kinds.length} step kinds`);
+  timeAll();
+  const baseline = result(baselineKind);
+  const perRowBaseline = result(perRowKind);
+  const warmup = result(warmupKind);
+  const masked = result(maskedKind);
   optimizer.dispose();
 
   const peakSizes = o.quick ? [64, 128] : [256, 512, 1024];
@@ -278,8 +299,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   };
   const vsTrainerBaseline = ratios(baseline);
   const vsPerRowBaseline = ratios(perRowBaseline);
-  // The achieved rate of the trainer's own steps (the faster of its baseline and the AimKP masked step).
-  const fraction = Math.max(baseline.achievedGflops, masked.achievedGflops) / measuredGflops;
+  // The achieved rate of the trainer's own steps (the best of its baseline, AimKP warm-up and AimKP masked steps).
+  const fraction = Math.max(baseline.achievedGflops, warmup.achievedGflops, masked.achievedGflops) / measuredGflops;
   return {
     benchmark: 'aimkp-bench-v1',
     quick: o.quick,
@@ -302,6 +323,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       theoretical: theo,
       baselineFractionOfMeasured: baseline.achievedGflops / measuredGflops,
       baselinePerRowFractionOfMeasured: perRowBaseline.achievedGflops / measuredGflops,
+      aimkpWarmupFractionOfMeasured: warmup.achievedGflops / measuredGflops,
       aimkpFractionOfMeasured: masked.achievedGflops / measuredGflops,
       measuredFractionOfTheoretical: theo.perCoreGflops === null ? null : measuredGflops / (theo.perCoreGflops * Math.max(1, info.threads ?? 1)),
     },
@@ -320,7 +342,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         likeForLikeMet: vsPerRowBaseline.perMaskedEpoch <= 1.5,
         against: 'per masked epoch, vs the trainer\'s baseline step (likeForLike: vs the baseline objective on the per-row-gradient path)',
       },
-      peakAtLeast30pct: { value: fraction, met: fraction >= 0.3, against: 'best training step (baseline or AimKP masked) vs the measured tf.matMul peak on the same backend' },
+      peakAtLeast30pct: { value: fraction, met: fraction >= 0.3, against: 'best training step (baseline, AimKP warm-up or AimKP masked) vs the measured tf.matMul peak on the same backend' },
     },
   };
 }

@@ -108,8 +108,9 @@ export interface KeyphraseLM {
   /**
    * Row losses and per-row gradients (for AimKP's cosine filter). Without `pairs` the whole Gram matrix is
    * computed. With `pairs`, only the diagonal and the listed (r, s) / (s, r) entries are guaranteed: the rows are
-   * split into the connected components of the pairs and only Gram blocks within a component are computed; every
-   * other entry is 0 (not a dot product). combine() is unaffected.
+   * split into the connected components of the pairs and only entries within a component are computed (rows the
+   * model runs in different length passes get only their listed entries); every other entry is 0 or partial (not
+   * a dot product). combine() is unaffected.
    */
   perRowGradients(examples: EncodedExample[], variants: RowVariant[], training: boolean, pairs?: ReadonlyArray<readonly [number, number]>): PerRowGradients;
   /** Row losses without gradients. */

@@ -19,11 +19,16 @@ import { forwardHidden, forwardLastLogits, forwardPromptCache, forwardRowLosses,
 import type { BatchLayout, RowLayout } from './layout';
 import { buildBatchLayout, buildRowLayout, MASKED } from './layout';
 import { createParams, type ModelParams } from './params';
-import { pairGroups, perRowGradientsFast } from './per-row-grads';
+import { assemblePerRowGradients, capturePass, pairGroups, type PassCapture } from './per-row-grads';
+import { planPasses } from './call-plan';
 
 export interface LayoutChoice {
   /** true (default): masked tokens are physically dropped (positions kept) — exact and faster. false: reference. */
   compact?: boolean;
+  /** true (default with compact): run the rows in length-homogeneous passes (call-plan.ts); false: one pass. */
+  split?: boolean;
+  /** The planner's fixed cost per pass in forward FLOPs (default DEFAULT_PASS_OVERHEAD_FLOPS; 0 splits the most). */
+  passOverheadFlops?: number;
 }
 
 /** The contract's interface plus reference paths used by tests and benchmarks. */
@@ -40,6 +45,14 @@ export interface KeyphraseLMCore extends KeyphraseLM {
   ): { result: RowLosses; grads: tf.Tensor[] };
   /** Reference per-row gradients: one tf.variableGrads per row (brute force). */
   perRowGradientsBruteForce(examples: EncodedExample[], variants: RowVariant[], training: boolean): PerRowGradients;
+  /** perRowGradients with a layout choice (split: false = the whole call in one pass). */
+  perRowGradientsWith(
+    examples: EncodedExample[],
+    variants: RowVariant[],
+    training: boolean,
+    pairs?: ReadonlyArray<readonly [number, number]>,
+    choice?: LayoutChoice,
+  ): PerRowGradients;
   /** Final hidden states at every slot, with the row layouts (for masking tests). */
   hiddenStates(examples: EncodedExample[], variants: RowVariant[], choice?: LayoutChoice): { rows: RowLayout[]; T: number; values: Float32Array };
   /** Log-probabilities of the next token after each (example, answer prefix), N × V. */
@@ -112,6 +125,17 @@ class LmCore implements KeyphraseLMCore {
     return this.weightedGradientsWith(examples, variants, weights, training);
   }
 
+  /** The call's rows and their passes (one pass unless the layout is compact and splitting is on). */
+  private plan(examples: EncodedExample[], variants: RowVariant[], choice: LayoutChoice): { rows: RowLayout[]; passes: number[][] } {
+    if (this.disposed) throw new Error('KeyphraseLM used after dispose');
+    if (examples.length !== variants.length) throw new RangeError(`${examples.length} examples but ${variants.length} variants`);
+    if (examples.length === 0) throw new RangeError('empty batch');
+    const compact = choice.compact ?? true;
+    const rows = examples.map((e, i) => buildRowLayout(e, variants[i], this.template, this.config, { compact }));
+    const split = compact && (choice.split ?? true);
+    return { rows, passes: split ? planPasses(this.config, rows, { passOverheadFlops: choice.passOverheadFlops }) : [rows.map((_, i) => i)] };
+  }
+
   weightedGradientsWith(
     examples: EncodedExample[],
     variants: RowVariant[],
@@ -119,51 +143,89 @@ class LmCore implements KeyphraseLMCore {
     training: boolean,
     choice: LayoutChoice = {},
   ): { result: RowLosses; grads: tf.Tensor[] } {
-    const batch = this.batch(examples, variants, choice.compact ?? true);
-    if (weights.length !== batch.R) throw new RangeError(`${weights.length} weights for ${batch.R} rows`);
-    const o = this.options(batch, training);
-    const w = tf.tensor1d(Array.from(weights));
-    let losses: tf.Tensor1D | null = null;
+    const { rows, passes } = this.plan(examples, variants, choice);
+    if (weights.length !== rows.length) throw new RangeError(`${weights.length} weights for ${rows.length} rows`);
     const vars = this.params.trainable;
-    const { value, grads } = tf.variableGrads(() => {
-      const l = forwardRowLosses(o, gatherInputs(this.params, this.config, batch, examples));
-      losses = tf.keep(l);
-      return l.mul(w).sum() as tf.Scalar;
-    }, vars);
-    value.dispose();
-    w.dispose();
-    const lossTensor = losses as unknown as tf.Tensor1D;
-    const values = lossTensor.dataSync().slice() as Float32Array;
-    lossTensor.dispose();
-    return {
-      result: { losses: values, answerTokens: batch.answerTokens.slice() },
-      grads: vars.map((v) => grads[v.name] ?? tf.zerosLike(v)),
-    };
+    const losses = new Float32Array(rows.length);
+    const answerTokens = new Int32Array(rows.length);
+    let sum: tf.Tensor[] | null = null;
+    for (const pass of passes) {
+      const batch = buildBatchLayout(pass.map((r) => rows[r]), this.template.pad);
+      const passExamples = pass.map((r) => examples[r]);
+      const o = this.options(batch, training);
+      const w = tf.tensor1d(pass.map((r) => weights[r]));
+      let passLosses: tf.Tensor1D | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const l = forwardRowLosses(o, gatherInputs(this.params, this.config, batch, passExamples));
+        passLosses = tf.keep(l);
+        return l.mul(w).sum() as tf.Scalar;
+      }, vars);
+      value.dispose();
+      w.dispose();
+      const lossTensor = passLosses as unknown as tf.Tensor1D;
+      const values = lossTensor.dataSync();
+      lossTensor.dispose();
+      pass.forEach((r, i) => {
+        losses[r] = values[i];
+        answerTokens[r] = batch.answerTokens[i];
+      });
+      const g = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+      if (sum === null) sum = g;
+      else {
+        const prev: tf.Tensor[] = sum;
+        sum = prev.map((a, i) => {
+          const t = a.add(g[i]);
+          a.dispose();
+          g[i].dispose();
+          return t;
+        });
+      }
+    }
+    return { result: { losses, answerTokens }, grads: sum ?? vars.map((v) => tf.zerosLike(v)) };
   }
 
   perRowGradients(examples: EncodedExample[], variants: RowVariant[], training: boolean, pairs?: ReadonlyArray<readonly [number, number]>): PerRowGradients {
-    const batch = this.batch(examples, variants, true);
-    const groups = pairs === undefined ? undefined : pairGroups(batch.R, pairs);
-    const o = this.options(batch, training);
-    // The embedding lookups stay outside the differentiated function: their per-row gradients are read off the
-    // gradient w.r.t. the looked-up vectors (sparse), so no gather gradient is needed.
-    const [tokEmb, posEmb, imgFeat] = tf.tidy(() => {
-      const g = gatherInputs(this.params, this.config, batch, examples);
-      return g.imgFeat === null ? [g.tokEmb, g.posEmb] : [g.tokEmb, g.posEmb, g.imgFeat];
-    }) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D | undefined];
-    const inputs = { tokEmb, posEmb, imgFeat: imgFeat ?? null };
+    return this.perRowGradientsWith(examples, variants, training, pairs);
+  }
+
+  perRowGradientsWith(
+    examples: EncodedExample[],
+    variants: RowVariant[],
+    training: boolean,
+    pairs?: ReadonlyArray<readonly [number, number]>,
+    choice: LayoutChoice = {},
+  ): PerRowGradients {
+    const { rows, passes } = this.plan(examples, variants, { ...choice, compact: true });
+    const groups = pairs === undefined ? undefined : pairGroups(rows.length, pairs);
+    const captures: PassCapture[] = [];
     try {
-      // The outer tidy also frees what customGrad leaves behind in tf 4.22 (one tensor per probe).
-      let result: PerRowGradients | null = null;
-      tf.tidy(() => {
-        result = perRowGradientsFast(o, inputs, groups);
-      });
-      return result as unknown as PerRowGradients;
-    } finally {
-      inputs.tokEmb.dispose();
-      inputs.posEmb.dispose();
-      inputs.imgFeat?.dispose();
+      for (const pass of passes) {
+        const batch = buildBatchLayout(pass.map((r) => rows[r]), this.template.pad);
+        const passExamples = pass.map((r) => examples[r]);
+        const o = this.options(batch, training);
+        // The embedding lookups stay outside the differentiated function: their per-row gradients are read off
+        // the gradient w.r.t. the looked-up vectors (sparse), so no gather gradient is needed.
+        const [tokEmb, posEmb, imgFeat] = tf.tidy(() => {
+          const g = gatherInputs(this.params, this.config, batch, passExamples);
+          return g.imgFeat === null ? [g.tokEmb, g.posEmb] : [g.tokEmb, g.posEmb, g.imgFeat];
+        }) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D | undefined];
+        const inputs = { tokEmb, posEmb, imgFeat: imgFeat ?? null };
+        try {
+          // The outer tidy also frees what customGrad leaves behind in tf 4.22 (one tensor per probe).
+          tf.tidy(() => {
+            captures.push(capturePass(o, inputs, pass));
+          });
+        } finally {
+          inputs.tokEmb.dispose();
+          inputs.posEmb.dispose();
+          inputs.imgFeat?.dispose();
+        }
+      }
+    } catch (err) {
+      for (const c of captures) for (const site of c.sites) tf.dispose(site.kind === 'linear' ? [site.x, ...(site.dy ? [site.dy] : [])] : [site.xhat, ...(site.dy ? [site.dy] : [])]);
+      throw err;
     }
+    return assemblePerRowGradients(this.params, rows.length, captures, groups, pairs);
   }
 
   perRowGradientsBruteForce(examples: EncodedExample[], variants: RowVariant[], training: boolean): PerRowGradients {

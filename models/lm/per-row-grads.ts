@@ -9,16 +9,25 @@ import * as tf from '@tensorflow/tfjs';
 import type { PerRowGradients } from './contract';
 import type { BatchLayout } from './layout';
 import type { ForwardInputs, ForwardOptions, LinearSite, NormSite, Site } from './forward';
+import type { ModelParams } from './params';
 import { forwardRowLosses } from './forward';
 import { matmulNT, matmulTN } from './ops';
 
-/**
- * `groups`: a partition of the rows 0..R-1; only Gram entries within a group are computed (the rest stay 0).
- * One group of all rows = the full Gram matrix.
- */
-export function perRowGradientsFast(o: ForwardOptions, constInputs: ForwardInputs, groups?: readonly number[][]): PerRowGradients {
+/** One pass's captured activations and gradients (rows given by their index in the whole call). */
+export interface PassCapture {
+  /** Call-level row index of each of this pass's batch rows. */
+  rows: number[];
+  losses: Float32Array;
+  answerTokens: Int32Array;
+  sites: Site[];
+  tokRows: SparseRow[];
+  posRows: SparseRow[];
+}
+
+/** One batched forward/backward of Σ_r L_r over a pass, recording every trainable site's x and δ. */
+export function capturePass(o: ForwardOptions, constInputs: ForwardInputs, rows: number[]): PassCapture {
   const { batch, params } = o;
-  const R = batch.R;
+  if (rows.length !== batch.R) throw new RangeError(`capturePass: ${rows.length} row ids for ${batch.R} rows`);
   const capture = { sites: [] as Site[] };
   const opts: ForwardOptions = { ...o, capture };
   let losses: tf.Tensor1D | null = null;
@@ -42,47 +51,123 @@ export function perRowGradientsFast(o: ForwardOptions, constInputs: ForwardInput
   const dTok = grads[0].dataSync() as Float32Array;
   const dPos = grads[1].dataSync() as Float32Array;
   grads.forEach((g) => g.dispose());
-
   const d = o.config.dModel;
-  const embTrainable = params.tokEmb.trainable;
-  const tokRows = embTrainable ? sparseRows(batch, dTok, d, 'tok') : [];
-  const posRows = params.posEmb.trainable ? sparseRows(batch, dPos, d, 'pos') : [];
+  return {
+    rows,
+    losses: rowLosses,
+    answerTokens: batch.answerTokens.slice(),
+    sites: capture.sites,
+    tokRows: params.tokEmb.trainable ? sparseRows(batch, dTok, d, 'tok') : [],
+    posRows: params.posEmb.trainable ? sparseRows(batch, dPos, d, 'pos') : [],
+  };
+}
 
-  const rowGroups = groups ?? [batch.rows.map((_, r) => r)];
+/** Per-row gradients from one pass over all rows (the call is not split). */
+export function perRowGradientsFast(o: ForwardOptions, constInputs: ForwardInputs, groups?: readonly number[][]): PerRowGradients {
+  const rows = o.batch.rows.map((_, r) => r);
+  return assemblePerRowGradients(o.params, rows.length, [capturePass(o, constInputs, rows)], groups);
+}
+
+/**
+ * Gram matrix and combine() over the rows of several passes. `groups` partitions the call's rows 0..R-1; Gram
+ * entries are computed within a group: whole blocks inside a pass, and across passes only the entries of
+ * `crossPairs` (default: every cross-pass pair within a group). Other entries stay 0.
+ */
+export function assemblePerRowGradients(
+  params: ModelParams,
+  R: number,
+  passes: PassCapture[],
+  groups?: readonly number[][],
+  crossPairs?: ReadonlyArray<readonly [number, number]>,
+): PerRowGradients {
+  const passOf = new Int32Array(R).fill(-1);
+  const localOf = new Int32Array(R);
+  passes.forEach((p, k) =>
+    p.rows.forEach((r, i) => {
+      if (passOf[r] !== -1) throw new RangeError(`row ${r} is in two passes`);
+      passOf[r] = k;
+      localOf[r] = i;
+    }),
+  );
+  if (passOf.some((k) => k === -1)) throw new RangeError('every row must be in exactly one pass');
+  const rowGroups = groups ?? [Array.from({ length: R }, (_, r) => r)];
   const gram = new Float64Array(R * R);
-  for (const site of capture.sites) {
-    if (site.dy === null) continue;
-    // Site-local indices of each group (a site may cover only some rows: the adapter sees image rows only).
-    const local = new Map<number, number>(site.rows.map((r, i) => [r, i]));
-    const siteGroups = rowGroups.map((g) => g.filter((r) => local.has(r)).map((r) => local.get(r)!)).filter((g) => g.length > 0);
-    let hasFull = false;
-    const res = tf.tidy(() => {
-      const r = siteGram(site, siteGroups);
-      hasFull = r.full !== null;
-      return r.full === null ? r.blocks : [r.full, ...r.blocks];
-    });
-    const fullValues = hasFull ? res[0].dataSync() : null;
-    const blockValues = (hasFull ? res.slice(1) : res).map((b) => b.dataSync());
-    res.forEach((b) => b.dispose());
-    const n = site.rows.length;
-    siteGroups.forEach((g, k) => {
-      const m = g.length;
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < m; j++) {
-          let v = fullValues === null ? 0 : fullValues[g[i] * n + g[j]];
-          if (blockValues.length > 0) v += blockValues[k][i * m + j];
-          gram[site.rows[g[i]] * R + site.rows[g[j]]] += v;
+
+  // Blocks within each pass.
+  passes.forEach((pass, k) => {
+    const passGroups = rowGroups.map((g) => g.filter((r) => passOf[r] === k).map((r) => localOf[r])).filter((g) => g.length > 0);
+    for (const site of pass.sites) {
+      if (site.dy === null) continue;
+      // Site-local indices of each group (a site may cover only some rows: the adapter sees image rows only).
+      const local = new Map<number, number>(site.rows.map((r, i) => [r, i]));
+      const siteGroups = passGroups.map((g) => g.filter((r) => local.has(r)).map((r) => local.get(r)!)).filter((g) => g.length > 0);
+      if (siteGroups.length === 0) continue;
+      let hasFull = false;
+      const res = tf.tidy(() => {
+        const r = siteGram(site, siteGroups);
+        hasFull = r.full !== null;
+        return r.full === null ? r.blocks : [r.full, ...r.blocks];
+      });
+      const fullValues = hasFull ? res[0].dataSync() : null;
+      const blockValues = (hasFull ? res.slice(1) : res).map((b) => b.dataSync());
+      res.forEach((b) => b.dispose());
+      const n = site.rows.length;
+      siteGroups.forEach((g, gi) => {
+        const m = g.length;
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < m; j++) {
+            let v = fullValues === null ? 0 : fullValues[g[i] * n + g[j]];
+            if (blockValues.length > 0) v += blockValues[gi][i * m + j];
+            gram[pass.rows[site.rows[g[i]]] * R + pass.rows[site.rows[g[j]]]] += v;
+          }
         }
+      });
+    }
+  });
+
+  // Entries across passes.
+  if (passes.length > 1) {
+    const cross: [number, number][] = [];
+    if (crossPairs !== undefined) {
+      const seen = new Set<number>();
+      for (const [a, b] of crossPairs) {
+        const [r, s] = a < b ? [a, b] : [b, a];
+        if (passOf[r] === passOf[s] || seen.has(r * R + s)) continue;
+        seen.add(r * R + s);
+        cross.push([r, s]);
       }
+    } else {
+      for (const g of rowGroups) for (let i = 0; i < g.length; i++) for (let j = i + 1; j < g.length; j++) {
+        if (passOf[g[i]] !== passOf[g[j]]) cross.push([g[i], g[j]]);
+      }
+    }
+    if (cross.length > 0) addCrossPassGram(gram, R, passes, passOf, localOf, cross);
+  }
+
+  const tokRows: SparseRow[] = [];
+  const posRows: SparseRow[] = [];
+  for (const p of passes) {
+    p.rows.forEach((r, i) => {
+      if (p.tokRows.length > 0) tokRows[r] = p.tokRows[i];
+      if (p.posRows.length > 0) posRows[r] = p.posRows[i];
     });
   }
   addSparseGram(gram, tokRows, R, rowGroups);
   addSparseGram(gram, posRows, R, rowGroups);
 
+  const losses = new Float32Array(R);
+  const answerTokens = new Int32Array(R);
+  for (const p of passes) {
+    p.rows.forEach((r, i) => {
+      losses[r] = p.losses[i];
+      answerTokens[r] = p.answerTokens[i];
+    });
+  }
+
   let disposed = false;
   return {
-    losses: rowLosses,
-    answerTokens: batch.answerTokens.slice(),
+    losses,
+    answerTokens,
     gram,
     combine(weights: ArrayLike<number>): tf.Tensor[] {
       if (disposed) throw new Error('PerRowGradients.combine after dispose');
@@ -97,34 +182,132 @@ export function perRowGradientsFast(o: ForwardOptions, constInputs: ForwardInput
           t.dispose();
         }
       };
-      for (const site of capture.sites) {
-        if (site.dy === null) continue;
-        const w = tf.tensor3d(site.rows.map((r) => weights[r]), [site.rows.length, 1, 1]);
-        const parts = tf.tidy(() => siteCombine(site, w));
-        w.dispose();
-        if (site.kind === 'linear') {
-          add(site.w, parts[0]);
-          if (site.b !== null) add(site.b, parts[1]);
-          else parts[1].dispose();
-        } else {
-          add(site.g, parts[0]);
-          add(site.b, parts[1]);
+      for (const pass of passes) {
+        for (const site of pass.sites) {
+          if (site.dy === null) continue;
+          const w = tf.tensor3d(site.rows.map((r) => weights[pass.rows[r]]), [site.rows.length, 1, 1]);
+          const parts = tf.tidy(() => siteCombine(site, w));
+          w.dispose();
+          if (site.kind === 'linear') {
+            add(site.w, parts[0]);
+            if (site.b !== null) add(site.b, parts[1]);
+            else parts[1].dispose();
+          } else {
+            add(site.g, parts[0]);
+            add(site.b, parts[1]);
+          }
         }
       }
-      if (embTrainable) add(params.tokEmb, denseFromSparse(tokRows, weights, params.tokEmb.shape));
+      if (params.tokEmb.trainable) add(params.tokEmb, denseFromSparse(tokRows, weights, params.tokEmb.shape));
       if (params.posEmb.trainable) add(params.posEmb, denseFromSparse(posRows, weights, params.posEmb.shape));
       return params.trainable.map((v) => byVar.get(v) ?? tf.zerosLike(v));
     },
     dispose(): void {
       if (disposed) return;
       disposed = true;
-      for (const site of capture.sites) {
-        site.dy?.dispose();
-        if (site.kind === 'linear') site.x.dispose();
-        else site.xhat.dispose();
+      for (const pass of passes) {
+        for (const site of pass.sites) {
+          site.dy?.dispose();
+          if (site.kind === 'linear') site.x.dispose();
+          else site.xhat.dispose();
+        }
       }
     },
   };
+}
+
+/** The trainable variable a site's gradient belongs to (one site per variable per pass). */
+function siteKey(site: Site): tf.Variable {
+  return site.kind === 'linear' ? site.w : site.g;
+}
+
+/**
+ * g_r·g_s for rows in different passes, site by site. Weight gradients use the ghost form on the two rows'
+ * (x, δ) — Σ_tu (x_rt·x_su)(δ_rt·δ_su) — or their materialised x_rᵀδ_r when that is cheaper (LoRA-sized
+ * sites); biases and norms dot their per-row sums. Padded slots carry δ = 0, so they add nothing.
+ */
+function addCrossPassGram(
+  gram: Float64Array,
+  R: number,
+  passes: PassCapture[],
+  passOf: Int32Array,
+  localOf: Int32Array,
+  cross: [number, number][],
+): void {
+  const sitesByPass = passes.map((p) => new Map(p.sites.filter((s) => s.dy !== null).map((s) => [siteKey(s), s])));
+  const siteRow = passes.map((p) => p.sites.map((s) => new Map(s.rows.map((r, i) => [r, i]))));
+  const siteIndex = passes.map((p) => new Map(p.sites.map((s, i) => [s, i])));
+  for (const key of collectKeys(sitesByPass)) {
+    const parts: { r: number; s: number; t: tf.Tensor }[] = [];
+    tf.tidy(() => {
+      const reduced = new Map<Site, { sumDy: tf.Tensor2D; normW: tf.Tensor2D | null; x2: tf.Tensor2D | null; d2: tf.Tensor2D }>();
+      const prep = (site: Site) => {
+        let v = reduced.get(site);
+        if (v === undefined) {
+          const dy = site.dy!;
+          const [n, t, dout] = dy.shape;
+          v = {
+            sumDy: dy.sum(1) as tf.Tensor2D,
+            normW: site.kind === 'norm' ? (dy.mul(site.xhat).sum(1) as tf.Tensor2D) : null,
+            x2: site.kind === 'linear' ? (site.x.reshape([n * t, site.x.shape[2]]) as tf.Tensor2D) : null,
+            d2: dy.reshape([n * t, dout]) as tf.Tensor2D,
+          };
+          reduced.set(site, v);
+        }
+        return v;
+      };
+      for (const [r, s] of cross) {
+        const pr = passOf[r];
+        const ps = passOf[s];
+        const a = sitesByPass[pr].get(key);
+        const b = sitesByPass[ps].get(key);
+        if (a === undefined || b === undefined) continue;
+        const ia = siteRow[pr][siteIndex[pr].get(a)!].get(localOf[r]);
+        const ib = siteRow[ps][siteIndex[ps].get(b)!].get(localOf[s]);
+        if (ia === undefined || ib === undefined) continue;
+        const va = prep(a);
+        const vb = prep(b);
+        const row = (m: tf.Tensor2D, i: number): tf.Tensor2D => m.slice([i, 0], [1, m.shape[1]]);
+        let dot: tf.Tensor;
+        if (a.kind === 'norm') {
+          dot = row(va.normW!, ia).mul(row(vb.normW!, ib)).sum().add(row(va.sumDy, ia).mul(row(vb.sumDy, ib)).sum());
+        } else {
+          const la = a as LinearSite;
+          const ta = la.x.shape[1];
+          const tb = (b as LinearSite).x.shape[1];
+          const din = la.x.shape[2];
+          const dout = la.dy!.shape[2];
+          const Xa = va.x2!.slice([ia * ta, 0], [ta, din]);
+          const Xb = vb.x2!.slice([ib * tb, 0], [tb, din]);
+          const Da = va.d2.slice([ia * ta, 0], [ta, dout]);
+          const Db = vb.d2.slice([ib * tb, 0], [tb, dout]);
+          if ((ta + tb) * din * dout < ta * tb * (din + dout)) {
+            dot = matmulTN(Xa, Da).mul(matmulTN(Xb, Db)).sum();
+          } else {
+            dot = matmulNT(Xa, Xb).mul(matmulNT(Da, Db)).sum();
+          }
+          if (la.b !== null) dot = dot.add(row(va.sumDy, ia).mul(row(vb.sumDy, ib)).sum());
+        }
+        parts.push({ r, s, t: tf.keep(dot) });
+      }
+    });
+    if (parts.length === 0) continue;
+    const stacked = tf.stack(parts.map((p) => p.t));
+    const values = stacked.dataSync();
+    stacked.dispose();
+    parts.forEach((p, i) => {
+      p.t.dispose();
+      gram[p.r * R + p.s] += values[i];
+      gram[p.s * R + p.r] += values[i];
+    });
+  }
+}
+
+/** Every site variable that appears in any pass. */
+function collectKeys(byPass: Map<tf.Variable, Site>[]): Set<tf.Variable> {
+  const keys = new Set<tf.Variable>();
+  for (const m of byPass) for (const k of m.keys()) keys.add(k);
+  return keys;
 }
 
 /**
@@ -188,7 +371,7 @@ function siteCombine(site: Site, w: tf.Tensor3D): [tf.Tensor, tf.Tensor] {
   return [matmulTN(x.reshape([n * t, din]), dy.reshape([n * t, dout])), bias];
 }
 
-type SparseRow = Map<number, Float32Array>;
+export type SparseRow = Map<number, Float32Array>;
 
 /** Per-row embedding gradients as id → vector maps (a row touches ≤ T of the V rows). */
 function sparseRows(batch: BatchLayout, delta: Float32Array, d: number, which: 'tok' | 'pos'): SparseRow[] {
