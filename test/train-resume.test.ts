@@ -15,9 +15,9 @@ const root = mkdtempSync(join(tmpdir(), 'aimkp-resume-'));
 const data = join(root, 'data');
 after(() => rmSync(root, { recursive: true, force: true }));
 
-function tinyConfig(): TrainConfig {
+function tinyConfig(dropout: number): TrainConfig {
   const c = resolveConfig({ preset: 'aimkp', flags: { epochs: 2, encoder: 'patch:3:4', seed: 3 } });
-  c.model = { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16, dropout: 0, lora: null };
+  c.model = { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16, dropout, lora: null };
   c.batchSize = 4;
   c.samplesPerCall = 4;
   c.maxValid = 4;
@@ -29,23 +29,26 @@ function tinyConfig(): TrainConfig {
   return c;
 }
 
-test('stopped after k steps and resumed == uninterrupted (loss at k+1, strides, RNG, weights)', async () => {
-  await buildSynthDataset({ n: 40, seed: 5, out: data });
+const lossAtK1 = new Map<number, number>();
+for (const dropout of [0, 0.1]) test(`stopped after k steps and resumed == uninterrupted (loss at k+1, strides, RNG, weights; dropout ${dropout})`, async () => {
+  if (dropout === 0) await buildSynthDataset({ n: 40, seed: 5, out: data });
+  const full = `full-${dropout}`;
+  const split = `split-${dropout}`;
   const k = 10; // 8 steps per epoch: k falls inside the second (masked) epoch
   const stepsOf = (events: TrainingEvent[]) => events.filter((e): e is StepEvent => e.type === 'step');
 
   const fullEvents: TrainingEvent[] = [];
-  const full = await train({ runDir: join(root, 'full'), dataDir: data, config: tinyConfig(), maxSteps: k + 2, onEvent: (e) => fullEvents.push(e) });
-  assert.equal(full.status, 'stopped');
-  assert.equal(full.globalStep, k + 2);
+  const fullRun = await train({ runDir: join(root, full), dataDir: data, config: tinyConfig(dropout), maxSteps: k + 2, onEvent: (e) => fullEvents.push(e) });
+  assert.equal(fullRun.status, 'stopped');
+  assert.equal(fullRun.globalStep, k + 2);
 
   // The interrupted run is stopped like Ctrl-C: an abort signal raised during step k.
   const stopper = new AbortController();
-  const first = await train({ runDir: join(root, 'split'), dataDir: data, config: tinyConfig(), signal: stopper.signal, onEvent: (e) => e.type === 'step' && e.step === k && stopper.abort() });
+  const first = await train({ runDir: join(root, split), dataDir: data, config: tinyConfig(dropout), signal: stopper.signal, onEvent: (e) => e.type === 'step' && e.step === k && stopper.abort() });
   assert.equal(first.status, 'stopped');
   assert.equal(first.globalStep, k);
   const resumedEvents: TrainingEvent[] = [];
-  const second = await train({ runDir: join(root, 'split'), resume: true, maxSteps: k + 2, onEvent: (e) => resumedEvents.push(e) });
+  const second = await train({ runDir: join(root, split), resume: true, maxSteps: k + 2, onEvent: (e) => resumedEvents.push(e) });
   const start = resumedEvents.find((e) => e.type === 'run-start');
   assert.ok(start && start.type === 'run-start' && start.resumed && start.startStep === k);
   assert.deepEqual([...second.losses.keys()], [k + 1, k + 2]);
@@ -57,6 +60,9 @@ test('stopped after k steps and resumed == uninterrupted (loss at k+1, strides, 
     assert.deepEqual(b.samples, a.samples, `samples, strides, cosines and decisions at step ${step}`);
     assert.deepEqual(b.variantLoss, a.variantLoss);
   }
+  lossAtK1.set(dropout, stepsOf(fullEvents).find((e) => e.step === k + 1)!.loss);
+  // Dropout is really on in the second run (its losses differ from the dropout-free run's).
+  if (dropout > 0) assert.notEqual(lossAtK1.get(dropout), lossAtK1.get(0));
   // The masked epoch really ran masked rows through the filter, with at least one rejection before k.
   const masked = stepsOf(fullEvents).filter((e) => e.checked.text + e.checked.image > 0);
   assert.ok(masked.length > 0);
@@ -70,13 +76,13 @@ test('stopped after k steps and resumed == uninterrupted (loss at k+1, strides, 
     delete st.epochStats.trainMs;
     return st;
   };
-  const sa = untimed(read('full', 'state.json'));
-  const sb = untimed(read('split', 'state.json'));
+  const sa = untimed(read(full, 'state.json'));
+  const sb = untimed(read(split, 'state.json'));
   assert.deepEqual(sb, sa, 'state.json (strides, frozen flags, RNG, data order, epoch stats) identical');
   assert.ok(sa.frozenText.includes(true) || sa.frozenImage.includes(true));
-  assert.ok(read('split', 'weights.bin').equals(read('full', 'weights.bin')), 'weights identical');
-  assert.ok(read('split', 'optimizer.bin').equals(read('full', 'optimizer.bin')), 'AdamW moments identical');
+  assert.ok(read(split, 'weights.bin').equals(read(full, 'weights.bin')), 'weights identical');
+  assert.ok(read(split, 'optimizer.bin').equals(read(full, 'optimizer.bin')), 'AdamW moments identical');
 
   // Refuses to start over an existing run without --resume.
-  await assert.rejects(train({ runDir: join(root, 'full'), dataDir: data, config: tinyConfig() }), /already exists/);
+  await assert.rejects(train({ runDir: join(root, full), dataDir: data, config: tinyConfig(dropout) }), /already exists/);
 });

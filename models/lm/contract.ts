@@ -115,6 +115,11 @@ export interface KeyphraseLM {
   perRowGradients(examples: EncodedExample[], variants: RowVariant[], training: boolean, pairs?: ReadonlyArray<readonly [number, number]>): PerRowGradients;
   /** Row losses without gradients. */
   losses(examples: EncodedExample[], variants: RowVariant[]): RowLosses;
+  /**
+   * Restarts the dropout mask stream at `seed`: masks then depend on (seed, call index since the reseed) only.
+   * The trainer reseeds before every step from (run seed, step), so a resumed run draws the same masks.
+   */
+  reseedDropout(seed: number): void;
   /** Decode answer ids (without EOS) for each example. */
   generate(examples: EncodedExample[], mode: EvalMode, options: DecodeOptions): Int32Array[];
   dispose(): void;

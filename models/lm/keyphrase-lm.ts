@@ -76,6 +76,7 @@ export function plainVariant(mode: EvalMode): RowVariant {
 class LmCore implements KeyphraseLMCore {
   private readonly params: ModelParams;
   private calls = 0;
+  private dropoutBase: number;
   private disposed = false;
 
   constructor(
@@ -84,6 +85,13 @@ class LmCore implements KeyphraseLMCore {
     private readonly seed: number,
   ) {
     this.params = createParams(config, seed);
+    this.dropoutBase = seed;
+  }
+
+  reseedDropout(seed: number): void {
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`reseedDropout: ${seed} is not an integer`);
+    this.dropoutBase = seed;
+    this.calls = 0;
   }
 
   trainableVariables(): tf.Variable[] {
@@ -103,8 +111,9 @@ class LmCore implements KeyphraseLMCore {
   }
 
   private options(batch: BatchLayout, training: boolean): ForwardOptions {
-    // Dropout masks: deterministic given the model seed and the call count.
-    const dropoutSeed = (this.seed * 9973 + ++this.calls * 104729) % 2147483647;
+    // Dropout masks: deterministic given the stream seed (the model seed, or the trainer's per-step reseed) and
+    // the call count since.
+    const dropoutSeed = (((this.dropoutBase % 2147483647) * 9973 + ++this.calls * 104729) % 2147483647 + 2147483647) % 2147483647;
     return { config: this.config, params: this.params, batch, training, dropoutSeed, capture: null };
   }
 

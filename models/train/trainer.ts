@@ -327,6 +327,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           const k = state.stepInEpoch;
           const batch = state.dataOrder.slice(k * config.batchSize, (k + 1) * config.batchSize).map((i) => prep.train[i]);
           const factor = lrFactor(state.globalStep, schedule);
+          // Dropout masks from (seed, step): a resumed run draws the same masks as an uninterrupted one.
+          model.reseedDropout(hashSeed(config.seed, state.globalStep, 0xd5));
           const g: StepGradient =
             config.method === 'aimkp' && config.aimkp
               ? aimkpStep(model, batch, { settings: config.aimkp, strides, seed: config.seed, epoch, samplesPerCall: config.samplesPerCall })
