@@ -25,8 +25,14 @@ export interface PredictionFile {
   format: 'lines' | 'jsonl';
   /** The separator used for plain lines (null for JSONL). */
   separator: string | null;
-  /** Aligned with the gold samples. */
+  /** Repeat 0 (the only one for plain lines and flat JSONL lists), aligned with the gold samples. */
   predictions: string[][];
+  /**
+   * One list per decoding repeat, each aligned with the gold samples: `repeats[r][i]` is repeat r of sample i.
+   * Plain lines and flat JSONL lists have 1 repeat; a run's JSONL (`"predictions": [[...], [...]]`) has one per
+   * decoding repeat. `repeats[0] === predictions`.
+   */
+  repeats: string[][][];
 }
 
 const CMKP_SEP = '<sep>';
@@ -107,12 +113,16 @@ export function defaultSeparator(path: string, text: string): string {
 
 /**
  * Reads predictions aligned with `gold`. JSONL (`.jsonl`): `{"id": ..., "predictions": [...]}` per line,
- * matched by id (or by order when no record has an id). Otherwise one line per sample, phrases separated
- * by `separator` (see defaultSeparator), matched by order.
+ * matched by id (or by order when no record has an id); `predictions` is either one ranked list of phrases
+ * or, as in a trained run's predictions file, one list per decoding repeat (the same count on every line).
+ * Otherwise one line per sample, phrases separated by `separator` (see defaultSeparator), matched by order.
  */
 export function readPredictions(path: string, gold: readonly GoldSample[], separator?: string): PredictionFile {
   const text = readText(path, 'predictions');
-  if (path.endsWith('.jsonl')) return { path, format: 'jsonl', separator: null, predictions: parseJsonlPredictions(text, path, gold) };
+  if (path.endsWith('.jsonl')) {
+    const repeats = parseJsonlPredictions(text, path, gold);
+    return { path, format: 'jsonl', separator: null, predictions: repeats[0], repeats };
+  }
   const sep = separator ?? defaultSeparator(path, text);
   if (sep === '') throw new CliError('aimkp eval: --sep must not be empty');
   const lines = fileLines(text);
@@ -124,11 +134,31 @@ export function readPredictions(path: string, gold: readonly GoldSample[], separ
     );
   }
   // Like the CMKP script: strip the line, then split; each phrase is trimmed when it is normalized.
-  return { path, format: 'lines', separator: sep, predictions: lines.map((l) => l.trim().split(sep)) };
+  const predictions = lines.map((l) => l.trim().split(sep));
+  return { path, format: 'lines', separator: sep, predictions, repeats: [predictions] };
 }
 
-function parseJsonlPredictions(text: string, path: string, gold: readonly GoldSample[]): string[][] {
-  const records: { line: number; id: string | undefined; predictions: string[] }[] = [];
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/**
+ * The repeats of one record's `predictions`: a flat string list is 1 repeat, a list of string lists is one
+ * per repeat. `[]` fits both forms (`form` null): no phrases in a flat file, 0 repeats in a nested one.
+ */
+function recordRepeats(predictions: unknown, where: string): { form: 'flat' | 'nested' | null; repeats: string[][] } {
+  if (Array.isArray(predictions) && predictions.length === 0) return { form: null, repeats: [] };
+  if (isStringArray(predictions)) return { form: 'flat', repeats: [predictions] };
+  if (Array.isArray(predictions) && predictions.some((p) => Array.isArray(p))) {
+    if (!predictions.every(isStringArray)) {
+      throw new CliError(`aimkp eval: ${where}: field "predictions" must be an array of strings or an array of string arrays (one per decoding repeat)`);
+    }
+    return { form: 'nested', repeats: predictions };
+  }
+  throw new CliError(`aimkp eval: ${where}: field "predictions" must be an array of strings`);
+}
+
+/** Returns repeats[r][i]: repeat r of gold sample i (at least one repeat). */
+function parseJsonlPredictions(text: string, path: string, gold: readonly GoldSample[]): string[][][] {
+  const records: { line: number; id: string | undefined; form: 'flat' | 'nested' | null; repeats: string[][] }[] = [];
   fileLines(text).forEach((line, i) => {
     if (line.trim() === '') return;
     const where = `${path}:${i + 1}`;
@@ -140,33 +170,56 @@ function parseJsonlPredictions(text: string, path: string, gold: readonly GoldSa
     }
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new CliError(`aimkp eval: ${where}: expected a JSON object`);
     const { id, predictions } = rec as { id?: unknown; predictions?: unknown };
-    if (!Array.isArray(predictions) || !predictions.every((p) => typeof p === 'string')) {
-      throw new CliError(`aimkp eval: ${where}: field "predictions" must be an array of strings`);
-    }
+    const parsed = recordRepeats(predictions, where);
     if (id !== undefined && typeof id !== 'string' && typeof id !== 'number') throw new CliError(`aimkp eval: ${where}: field "id" must be a string or number`);
-    records.push({ line: i + 1, id: id === undefined ? undefined : String(id), predictions });
+    records.push({ line: i + 1, id: id === undefined ? undefined : String(id), ...parsed });
   });
+  // Every record must use the same form and (nested) the same number of repeats as the first nested one.
+  const firstNested = records.find((r) => r.form === 'nested');
+  const firstFlat = records.find((r) => r.form === 'flat');
+  if (firstNested !== undefined && firstFlat !== undefined) {
+    const [a, b] = firstNested.line < firstFlat.line ? [firstNested, firstFlat] : [firstFlat, firstNested];
+    const what = (r: { form: 'flat' | 'nested' | null }) => (r.form === 'flat' ? 'a flat list of phrases' : 'one list per decoding repeat');
+    throw new CliError(
+      `aimkp eval: ${path}:${b.line}: field "predictions" is ${what(b)} but ${path}:${a.line} has ${what(a)}; use one form for the whole file`,
+    );
+  }
+  if (firstNested === undefined) {
+    for (const r of records) if (r.form === null) r.repeats = [[]]; // `[]` in a flat file: no phrases
+  } else {
+    const count = firstNested.repeats.length;
+    const bad = records.find((r) => r.repeats.length !== count);
+    if (bad !== undefined) {
+      throw new CliError(
+        `aimkp eval: ${path}:${bad.line}: field "predictions" has ${bad.repeats.length} repeat(s) but ${path}:${firstNested.line} has ` +
+          `${count}; every record must have the same number of repeats`,
+      );
+    }
+  }
+  const repeatCount = firstNested === undefined ? 1 : firstNested.repeats.length;
+  const byRepeat = (perSample: readonly string[][][]): string[][][] =>
+    Array.from({ length: repeatCount }, (_, rep) => perSample.map((s) => s[rep]));
   const withId = records.filter((r) => r.id !== undefined).length;
   if (withId === 0) {
     if (records.length !== gold.length) throw new CliError(`aimkp eval: ${path} has ${records.length} records without ids but the gold has ${gold.length} samples`);
-    return records.map((r) => r.predictions);
+    return byRepeat(records.map((r) => r.repeats));
   }
   if (withId !== records.length) {
     const r = records.find((x) => x.id === undefined);
     throw new CliError(`aimkp eval: ${path}:${r?.line}: field "id" missing (other records have one)`);
   }
   const goldIndex = new Map(gold.map((g, i) => [g.id, i]));
-  const out: (string[] | undefined)[] = new Array(gold.length).fill(undefined);
+  const out: (string[][] | undefined)[] = new Array(gold.length).fill(undefined);
   for (const r of records) {
     const idx = goldIndex.get(r.id as string);
     if (idx === undefined) throw new CliError(`aimkp eval: ${path}:${r.line}: id "${r.id}" is not in the gold`);
     if (out[idx] !== undefined) throw new CliError(`aimkp eval: ${path}:${r.line}: duplicate id "${r.id}"`);
-    out[idx] = r.predictions;
+    out[idx] = r.repeats;
   }
   const missing = gold.filter((_, i) => out[i] === undefined).map((g) => g.id);
   if (missing.length > 0) {
     const shown = missing.slice(0, 5).map((m) => `"${m}"`).join(', ');
     throw new CliError(`aimkp eval: ${path} has no predictions for ${missing.length} gold id(s): ${shown}${missing.length > 5 ? ', ...' : ''}`);
   }
-  return out as string[][];
+  return byRepeat(out as string[][][]);
 }
