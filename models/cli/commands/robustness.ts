@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { intFlag, parseCommandArgs, requireFlag } from '../args';
 import { CliError } from '../cli-error';
 import { writeFileAtomicSync as writeFileAtomic } from '../../fs/atomic-write';
@@ -9,6 +9,7 @@ import { featureStd, type KeepPattern } from '../../evaluate/perturb';
 import { decodeKeyphraseLists } from '../../evaluate/predict-run';
 import { Progress } from '../../evaluate/progress';
 import { buildConditions, DEFAULT_SUITE, robustnessCompareMarkdown, robustnessMarkdown, runSuite, type RobustnessReport } from '../../evaluate/robustness';
+import { groupedRobustnessCsv, groupedRobustnessMarkdown, groupRobustness, robustnessSettingsWarnings, type RobustnessGrouping, type RobustnessInput } from '../../evaluate/robustness-table';
 import { robustnessPath } from '../../evaluate/run-paths';
 import { dataDirFor, parseLimit, parseSplit, parseWhich } from './predict';
 
@@ -32,34 +33,89 @@ per item; spread: evenly spaced positions (ending at the last token). Every cond
 Writes RUN/robustness/<split>.json and a Markdown table beside it (.md), and prints the table. Compare models by
 running the suite on each run (same --seed and --limit) and plotting the curves.
 
-Side by side (no decoding): aimkp robustness --table A.json B.json [--metric f1@1|f1@3|map@5]
-prints one column per saved report (default metric f1@3).
+Side by side (no decoding): aimkp robustness --table FILE... [--metric f1@1|f1@3|map@5] [--group none|preset]
+                                                 [--format md|csv]
+  --metric NAME       the score shown (default f1@3), in percent
+  --group none        one column per saved report (default)
+  --group preset      one column per preset (read from RUN/config.json of each RUN/robustness/<split>.json),
+                      mean ± sample std (n − 1) over its reports (seeds); header "PRESET (seeds 1,2,3)"; a
+                      condition only some of a group's reports have is averaged over those and marked (n=k)
+  --format md|csv     Markdown table (default) or long CSV: one row per condition × column with
+                      n, mean_pct, std_pct, values_pct, seeds, runs
+Reports of another split, suite --seed, --pattern or item count (--limit) are named in a warning on stderr.
 
 Example:
   aimkp robustness --run runs/aimkp-s1 --limit 300
   aimkp robustness --run runs/baseline-s1 --limit 300
   aimkp robustness --table runs/baseline-s1/robustness/test.json runs/aimkp-s1/robustness/test.json
+  aimkp robustness --table runs/full/*/robustness/test.json --group preset --metric f1@1
 
 See docs/evaluation.md.`;
 
 const log = (line: string) => process.stderr.write(line + '\n');
 
-function printTable(files: string[], metric: string): number {
+function readReport(f: string): RobustnessReport {
+  if (!existsSync(f)) throw new CliError(`robustness report "${f}" does not exist`);
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(f, 'utf8'));
+  } catch (err) {
+    throw new CliError(`${f}: invalid JSON (${(err as Error).message})`);
+  }
+  const r = v as Partial<RobustnessReport>;
+  if (typeof v !== 'object' || v === null || !Array.isArray(r.conditions) || typeof r.run !== 'string') throw new CliError(`${f}: not a robustness report (fields "run" and "conditions" expected)`);
+  return r as RobustnessReport;
+}
+
+/** The preset and training seed of the run a report belongs to: RUN/robustness/<split>.json → RUN/config.json. */
+function reportRunConfig(f: string): { preset: string; seed: number | null } {
+  const dir = dirname(resolve(f));
+  if (basename(dir) !== 'robustness') throw new CliError(`${f}: --group preset needs the report inside its run folder (RUN/robustness/<split>.json), to read RUN/config.json`);
+  const config = join(dirname(dir), 'config.json');
+  if (!existsSync(config)) throw new CliError(`${f}: its run folder ${dirname(dir)} has no config.json (--group preset reads the preset from it)`);
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(config, 'utf8'));
+  } catch (err) {
+    throw new CliError(`${config} (run folder of ${f}): invalid JSON (${(err as Error).message})`);
+  }
+  const cfg = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  // "preset" is a name; an object with a name is accepted as well (as in readRunInfo).
+  const p = cfg.preset;
+  const preset = typeof p === 'string' ? p : typeof p === 'object' && p !== null && typeof (p as { name?: unknown }).name === 'string' ? (p as { name: string }).name : '';
+  if (preset === '') throw new CliError(`${config} (run folder of ${f}): no "preset" field`);
+  const seed = typeof cfg.seed === 'number' && Number.isFinite(cfg.seed) ? cfg.seed : null;
+  return { preset, seed };
+}
+
+function trainingSeedOrNull(f: string): number | null {
+  try {
+    return reportRunConfig(f).seed;
+  } catch {
+    return null;
+  }
+}
+
+function printTable(files: string[], metric: string, group: string, format: string): number {
   if (files.length === 0) throw new CliError('aimkp robustness --table: give one or more robustness JSON files');
   if (metric !== 'f1@1' && metric !== 'f1@3' && metric !== 'map@5') throw new CliError(`aimkp robustness: --metric must be f1@1, f1@3 or map@5, got "${metric}"`);
-  const reports = files.map((f): RobustnessReport => {
-    if (!existsSync(f)) throw new CliError(`robustness report "${f}" does not exist`);
-    let v: unknown;
-    try {
-      v = JSON.parse(readFileSync(f, 'utf8'));
-    } catch (err) {
-      throw new CliError(`${f}: invalid JSON (${(err as Error).message})`);
-    }
-    const r = v as Partial<RobustnessReport>;
-    if (!Array.isArray(r.conditions) || typeof r.run !== 'string') throw new CliError(`${f}: not a robustness report (fields "run" and "conditions" expected)`);
-    return r as RobustnessReport;
+  if (group !== 'none' && group !== 'preset') throw new CliError(`aimkp robustness: --group must be none or preset, got "${group}"`);
+  if (format !== 'md' && format !== 'csv') throw new CliError(`aimkp robustness: --format must be md or csv, got "${format}"`);
+  const reports = files.map(readReport);
+  if (group === 'none' && format === 'md') {
+    // Today's table, unchanged (its own in-table warning); stderr names the files that differ.
+    for (const w of robustnessSettingsWarnings(files.map((file, i) => ({ file, report: reports[i] })))) log(w);
+    console.log(robustnessCompareMarkdown(reports, metric).trimEnd());
+    return 0;
+  }
+  const inputs = files.map((file, i): RobustnessInput => {
+    if (group === 'preset') return { file, report: reports[i], ...reportRunConfig(file) };
+    // One column per report: labelled by its run; the training seed when its run folder's config.json says.
+    return { file, report: reports[i], preset: reports[i].run, seed: trainingSeedOrNull(file) };
   });
-  console.log(robustnessCompareMarkdown(reports, metric).trimEnd());
+  const grouped = groupRobustness(inputs, metric, group as RobustnessGrouping);
+  for (const w of grouped.warnings) log(w);
+  console.log((format === 'csv' ? groupedRobustnessCsv(grouped) : groupedRobustnessMarkdown(grouped)).trimEnd());
   return 0;
 }
 
@@ -94,12 +150,15 @@ export async function robustnessCommand(argv: string[]): Promise<number> {
     cache: { type: 'string' },
     table: { type: 'boolean' },
     metric: { type: 'string' },
+    group: { type: 'string' },
+    format: { type: 'string' },
   }, true);
   if (values.help === true) {
     console.log(USAGE);
     return 0;
   }
-  if (values.table === true) return printTable(positionals, values.metric ?? 'f1@3');
+  if (values.table === true) return printTable(positionals, values.metric ?? 'f1@3', values.group ?? 'none', values.format ?? 'md');
+  for (const flag of ['group', 'format'] as const) if (values[flag] !== undefined) throw new CliError(`aimkp robustness: --${flag} goes with --table`);
   if (positionals.length > 0) throw new CliError(`aimkp robustness: unexpected argument "${positionals[0]}" (report files go with --table)`);
   const runDir = requireFlag('robustness', values.run, 'run');
   const split = parseSplit('robustness', values.split);
