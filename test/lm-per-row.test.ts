@@ -153,7 +153,9 @@ for (const [label, partial, choice] of [
     const w = [1, 0.5, 0, -1, 2, 0.25, 1, 3];
     const cp = part.combine(w);
     const cf = full.combine(w);
-    cp.forEach((g, i) => assert.deepEqual(Array.from(g.dataSync()), Array.from(cf[i].dataSync()), `combine variable ${i}`));
+    // Pairs-only and full runs may pick different per-site forms (materialised vs ghost), so combine() may take
+    // different (equivalent) formulas: equal up to float rounding.
+    cp.forEach((g, i) => assert.ok(maxRelErr(g.dataSync(), cf[i].dataSync()) < 1e-5, `combine variable ${i}: ${maxRelErr(g.dataSync(), cf[i].dataSync())}`));
     if (choice === SPLIT) {
       // Every listed pair and diagonal entry was checked above; make sure some of them did cross a pass boundary.
       assert.ok(pairs.some(([r, s]) => passOf.get(r) !== passOf.get(s)), 'no pair crosses passes');

@@ -93,6 +93,7 @@ export function assemblePerRowGradients(
   const rowGroups = groups ?? [Array.from({ length: R }, (_, r) => r)];
   const gram = new Float64Array(R * R);
 
+  const perRowOf = new Map<Site, tf.Tensor2D>();
   // Blocks within each pass.
   passes.forEach((pass, k) => {
     const passGroups = rowGroups.map((g) => g.filter((r) => passOf[r] === k).map((r) => localOf[r])).filter((g) => g.length > 0);
@@ -103,11 +104,16 @@ export function assemblePerRowGradients(
       const siteGroups = passGroups.map((g) => g.filter((r) => local.has(r)).map((r) => local.get(r)!)).filter((g) => g.length > 0);
       if (siteGroups.length === 0) continue;
       let hasFull = false;
-      const res = tf.tidy(() => {
+      let hasPerRow = false;
+      const out = tf.tidy(() => {
         const r = siteGram(site, siteGroups);
         hasFull = r.full !== null;
-        return r.full === null ? r.blocks : [r.full, ...r.blocks];
+        hasPerRow = r.perRow !== undefined;
+        return [...(r.perRow !== undefined ? [r.perRow] : []), ...(r.full === null ? r.blocks : [r.full, ...r.blocks])];
       });
+      // Materialised per-row gradients are kept: combine() then costs one n-row weighted sum, not xᵀ(w⊙δ).
+      if (hasPerRow) perRowOf.set(site, out[0] as tf.Tensor2D);
+      const res = hasPerRow ? out.slice(1) : out;
       const fullValues = hasFull ? res[0].dataSync() : null;
       const blockValues = (hasFull ? res.slice(1) : res).map((b) => b.dataSync());
       res.forEach((b) => b.dispose());
@@ -186,7 +192,8 @@ export function assemblePerRowGradients(
         for (const site of pass.sites) {
           if (site.dy === null) continue;
           const w = tf.tensor3d(site.rows.map((r) => weights[pass.rows[r]]), [site.rows.length, 1, 1]);
-          const parts = tf.tidy(() => siteCombine(site, w));
+          const perRow = perRowOf.get(site);
+          const parts = tf.tidy(() => siteCombine(site, w, perRow));
           w.dispose();
           if (site.kind === 'linear') {
             add(site.w, parts[0]);
@@ -205,6 +212,7 @@ export function assemblePerRowGradients(
     dispose(): void {
       if (disposed) return;
       disposed = true;
+      perRowOf.forEach((t) => t.dispose());
       for (const pass of passes) {
         for (const site of pass.sites) {
           site.dy?.dispose();
@@ -316,7 +324,7 @@ function collectKeys(byPass: Map<tf.Variable, Site>[]): Set<tf.Variable> {
  * by cost. wasm notes (measured): a full n×n matmul of n×k operands is far cheaper than gathering the needed
  * rows (wasm's Gather is slow), and every new matmul shape pays an operator set-up, so slices keep fixed shapes.
  */
-function siteGram(site: Site, groups: number[][]): { full: tf.Tensor2D | null; blocks: tf.Tensor2D[] } {
+function siteGram(site: Site, groups: number[][]): { full: tf.Tensor2D | null; blocks: tf.Tensor2D[]; perRow?: tf.Tensor2D } {
   const dy = site.dy!;
   const [n, t, dout] = dy.shape;
   const sumDy = dy.sum(1) as tf.Tensor2D; // n × dout: bias / norm-bias per-row grads
@@ -343,7 +351,7 @@ function siteGram(site: Site, groups: number[][]): { full: tf.Tensor2D | null; b
       perRow = tf.stack(Array.from({ length: n }, (_, r) => matmulTN(x2.slice([r * t, 0], [t, din]), d2.slice([r * t, 0], [t, dout])).reshape([din * dout]))) as tf.Tensor2D;
     }
     full = addFull(perRow);
-    return { full, blocks: [] };
+    return { full, blocks: [], perRow };
   }
   // Ghost form per group: P = (X·Xᵀ) ⊙ (D·Dᵀ) over the group's positions, then block sums over t×t tiles.
   const rowsOf = (a: tf.Tensor2D, g: number[], width: number): tf.Tensor2D => {
@@ -360,10 +368,16 @@ function siteGram(site: Site, groups: number[][]): { full: tf.Tensor2D | null; b
   return { full, blocks };
 }
 
-/** [weight grad, bias grad] of Σ_r w_r g_r for one site. */
-function siteCombine(site: Site, w: tf.Tensor3D): [tf.Tensor, tf.Tensor] {
+/** [weight grad, bias grad] of Σ_r w_r g_r for one site; `perRow` (n × din·dout): its materialised x_rᵀδ_r. */
+function siteCombine(site: Site, w: tf.Tensor3D, perRow?: tf.Tensor2D): [tf.Tensor, tf.Tensor] {
+  const [n, t, dout] = site.dy!.shape;
+  if (site.kind === 'linear' && perRow !== undefined) {
+    const din = site.x.shape[2];
+    const weight = tf.matMul(w.reshape([1, n]), perRow).reshape([din, dout]);
+    const bias = site.b === null ? tf.zeros([dout]) : (site.dy!.sum(1) as tf.Tensor2D).mul(w.reshape([n, 1])).sum(0);
+    return [weight, bias];
+  }
   const dy = site.dy!.mul(w) as tf.Tensor3D;
-  const [n, t, dout] = dy.shape;
   const bias = dy.sum([0, 1]);
   if (site.kind === 'norm') return [dy.mul((site as NormSite).xhat).sum([0, 1]), bias];
   const x = (site as LinearSite).x;
