@@ -249,7 +249,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   ];
 
   const baselineKind = kind('baseline step (standardStep: weightedGradients)', (b) => () => standardStep(model, b, 'multimodal', samplesPerCall), baseFlops);
-  // The baseline objective through the per-row-gradient path (full Gram matrix): the like-for-like reference
+  // The baseline objective through the per-row-gradient path (Gram diagonal only, as AimKP's pairs-only Gram): the like-for-like reference
   // for AimKP's gradient machinery.
   const perRowKind = kind('baseline objective via perRowGradients', (b) => () => perRowStandardStep(model, b, samplesPerCall), baseFlops);
   const settings: AimkpSettings = preset.aimkp;
