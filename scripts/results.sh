@@ -6,6 +6,7 @@
 #   MAX_TRAIN=800 DECODE=greedy scripts/results.sh
 #
 # Environment: DATA (data/clipart-kp), OUT (runs/results), SEEDS ("1 2 3"), PRESETS, MAX_TRAIN (empty = all),
+# EPOCHS (empty = the preset's),
 # DECODE (beam-sample = the paper's test setting: beam 5, temperature 0.5, 3 repeats; or greedy), LANES (parallel
 # jobs, default 2: each wasm process uses one core).
 set -euo pipefail
@@ -16,6 +17,7 @@ OUT=${OUT:-runs/results}
 SEEDS=${SEEDS:-1 2 3}
 PRESETS=${PRESETS:-baseline aimkp text-specialist image-specialist}
 MAX_TRAIN=${MAX_TRAIN:-}
+EPOCHS=${EPOCHS:-}
 DECODE=${DECODE:-beam-sample}
 LANES=${LANES:-2}
 AIMKP="node bin/aimkp.mjs"
@@ -33,6 +35,7 @@ run_job() {
   local run="$OUT/$preset-s$seed" log="$OUT/$preset-s$seed.log"
   local extra=()
   [ -n "$MAX_TRAIN" ] && extra+=(--max-train "$MAX_TRAIN")
+  [ -n "$EPOCHS" ] && extra+=(--epochs "$EPOCHS")
   if [ -f "$run/config.json" ]; then
     $AIMKP train --out "$run" --resume --quiet >> "$log" 2>&1
   else
