@@ -1,8 +1,8 @@
 // Analytic FLOP counts of the keyphrase LM (models/lm/forward.ts), counting each multiply-add as 2 FLOPs.
 import type { EncodedExample, LmConfig, PromptTemplate, RowVariant } from '../lm/contract';
 import { forwardFlops, type RowShape } from '../lm/flops';
-import { planPasses } from '../lm/call-plan';
-import { buildBatchLayout, buildRowLayout } from '../lm/layout';
+import { planCost, planPasses } from '../lm/call-plan';
+import { buildRowLayout } from '../lm/layout';
 
 export { forwardFlops, type ForwardFlops, type RowShape } from '../lm/flops';
 
@@ -23,13 +23,7 @@ export interface BatchFlops {
 export function batchForwardFlops(c: LmConfig, template: PromptTemplate, examples: readonly EncodedExample[], variants: readonly RowVariant[]): BatchFlops {
   const rows = examples.map((e, i) => buildRowLayout(e, variants[i], template, c, { compact: true }));
   // As the model runs them: one padded batch per length pass of the call plan.
-  let executed = 0;
-  for (const pass of planPasses(c, rows)) {
-    const b = buildBatchLayout(pass.map((r) => rows[r]), template.pad);
-    const executedAdapter = forwardFlops(c, { imageTokens: b.imgLen, seqLen: 0, answerTokens: 0 }).adapter * b.imageRows.length;
-    const perRowPadded = forwardFlops(c, { imageTokens: 0, seqLen: b.T, answerTokens: b.A });
-    executed += executedAdapter + b.R * perRowPadded.total;
-  }
+  const executed = planCost(c, rows, planPasses(c, rows));
   const useful = rows.reduce((s, r) => s + forwardFlops(c, { imageTokens: r.imgIdx.length, seqLen: r.length, answerTokens: r.answer.length }).total, 0);
   return { executed, useful, rows: rows.length };
 }

@@ -4,6 +4,7 @@
 // this is the like-for-like reference for what the machinery costs on top of a plain backward.
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedExample, KeyphraseLM, RowVariant } from '../lm/contract';
+import { accumulateGrads } from '../lm/ops';
 import type { StepGradient } from '../train/train-step';
 
 export function perRowStandardStep(model: KeyphraseLM, batch: EncodedExample[], samplesPerCall: number): StepGradient {
@@ -17,13 +18,7 @@ export function perRowStandardStep(model: KeyphraseLM, batch: EncodedExample[], 
     try {
       const weights = part.map((e) => e.answer.length / total);
       part.forEach((_, k) => (loss += weights[k] * prg.losses[k]));
-      const g = prg.combine(weights);
-      if (grads === null) grads = g;
-      else {
-        const prev: tf.Tensor[] = grads;
-        grads = prev.map((a, k) => tf.add(a, g[k]));
-        tf.dispose([...prev, ...g]);
-      }
+      grads = accumulateGrads(grads, prg.combine(weights));
     } finally {
       prg.dispose();
     }

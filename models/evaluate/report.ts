@@ -111,7 +111,8 @@ export function reportMarkdown(r: Report): string {
   return [`Scores (${caption(r)})`, '', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 1 ? '---' : '---:')).join('|')}|`, ...rows].join('\n') + '\n';
 }
 
-function csvField(s: string): string {
+/** One CSV field, quoted when it holds a quote, comma or newline (RFC 4180). */
+export function csvField(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -1,6 +1,6 @@
 // `aimkp robustness --table --group preset`: saved robustness reports grouped by preset (one group per preset,
 // its reports = its seeds), mean ± sample std per condition. Pure: the CLI reads the files and config.json.
-import { meanStd, METRIC_LABEL } from './report';
+import { csvField, meanStd, METRIC_LABEL } from './report';
 import type { RobustnessMetric, RobustnessReport } from './robustness';
 
 /** One saved report with what its run folder's config.json says about it. */
@@ -173,10 +173,6 @@ export function groupedRobustnessMarkdown(g: GroupedRobustness): string {
   ];
   for (const row of g.rows) lines.push(`| ${esc(row.condition)} | ${row.cells.map((s, i) => robustnessCellText(s, g.columns[i].seeds.length)).join(' | ')} |`);
   return lines.join('\n') + '\n';
-}
-
-function csvField(s: string): string {
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** Long CSV: one row per condition × column (a condition none of the group's reports has is left out). */

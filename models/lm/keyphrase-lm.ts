@@ -18,8 +18,9 @@ import type { KvCache } from './forward';
 import { forwardHidden, forwardLastLogits, forwardPromptCache, forwardRowLosses, forwardStepCache, gatherInputs } from './forward';
 import type { BatchLayout, RowLayout } from './layout';
 import { buildBatchLayout, buildRowLayout, MASKED } from './layout';
+import { accumulateGrads } from './ops';
 import { createParams, type ModelParams } from './params';
-import { assemblePerRowGradients, capturePass, pairGroups, type PassCapture } from './per-row-grads';
+import { assemblePerRowGradients, capturePass, disposePassCapture, pairGroups, type PassCapture } from './per-row-grads';
 import { planPasses } from './call-plan';
 
 export interface LayoutChoice {
@@ -102,12 +103,16 @@ class LmCore implements KeyphraseLMCore {
     return new Map(this.params.named);
   }
 
-  private batch(examples: EncodedExample[], variants: RowVariant[], compact: boolean): BatchLayout {
+  /** Checked row layouts of a call. */
+  private rowLayouts(examples: EncodedExample[], variants: RowVariant[], compact: boolean): RowLayout[] {
     if (this.disposed) throw new Error('KeyphraseLM used after dispose');
     if (examples.length !== variants.length) throw new RangeError(`${examples.length} examples but ${variants.length} variants`);
     if (examples.length === 0) throw new RangeError('empty batch');
-    const rows = examples.map((e, i) => buildRowLayout(e, variants[i], this.template, this.config, { compact }));
-    return buildBatchLayout(rows, this.template.pad);
+    return examples.map((e, i) => buildRowLayout(e, variants[i], this.template, this.config, { compact }));
+  }
+
+  private batch(examples: EncodedExample[], variants: RowVariant[], compact: boolean): BatchLayout {
+    return buildBatchLayout(this.rowLayouts(examples, variants, compact), this.template.pad);
   }
 
   private options(batch: BatchLayout, training: boolean): ForwardOptions {
@@ -136,11 +141,8 @@ class LmCore implements KeyphraseLMCore {
 
   /** The call's rows and their passes (one pass unless the layout is compact and splitting is on). */
   private plan(examples: EncodedExample[], variants: RowVariant[], choice: LayoutChoice): { rows: RowLayout[]; passes: number[][] } {
-    if (this.disposed) throw new Error('KeyphraseLM used after dispose');
-    if (examples.length !== variants.length) throw new RangeError(`${examples.length} examples but ${variants.length} variants`);
-    if (examples.length === 0) throw new RangeError('empty batch');
     const compact = choice.compact ?? true;
-    const rows = examples.map((e, i) => buildRowLayout(e, variants[i], this.template, this.config, { compact }));
+    const rows = this.rowLayouts(examples, variants, compact);
     const split = compact && (choice.split ?? true);
     return { rows, passes: split ? planPasses(this.config, rows, { passOverheadFlops: choice.passOverheadFlops }) : [rows.map((_, i) => i)] };
   }
@@ -178,17 +180,7 @@ class LmCore implements KeyphraseLMCore {
         losses[r] = values[i];
         answerTokens[r] = batch.answerTokens[i];
       });
-      const g = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
-      if (sum === null) sum = g;
-      else {
-        const prev: tf.Tensor[] = sum;
-        sum = prev.map((a, i) => {
-          const t = a.add(g[i]);
-          a.dispose();
-          g[i].dispose();
-          return t;
-        });
-      }
+      sum = accumulateGrads(sum, vars.map((v) => grads[v.name] ?? tf.zerosLike(v)));
     }
     return { result: { losses, answerTokens }, grads: sum ?? vars.map((v) => tf.zerosLike(v)) };
   }
@@ -231,7 +223,7 @@ class LmCore implements KeyphraseLMCore {
         }
       }
     } catch (err) {
-      for (const c of captures) for (const site of c.sites) tf.dispose(site.kind === 'linear' ? [site.x, ...(site.dy ? [site.dy] : [])] : [site.xhat, ...(site.dy ? [site.dy] : [])]);
+      captures.forEach(disposePassCapture);
       throw err;
     }
     return assemblePerRowGradients(this.params, rows.length, captures, groups, pairs);

@@ -54,3 +54,14 @@ export function matmulTN<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor): T {
 export function matmulNT<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor): T {
   return tf.matMul(a, swapLast(b)) as T;
 }
+
+/** Element-wise sum of two gradient lists (one tensor per variable); disposes both inputs. `acc` null: `next`. */
+export function accumulateGrads(acc: tf.Tensor[] | null, next: tf.Tensor[]): tf.Tensor[] {
+  if (acc === null) return next;
+  return acc.map((a, i) => {
+    const s = tf.add(a, next[i]);
+    a.dispose();
+    next[i].dispose();
+    return s;
+  });
+}

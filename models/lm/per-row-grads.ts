@@ -62,12 +62,6 @@ export function capturePass(o: ForwardOptions, constInputs: ForwardInputs, rows:
   };
 }
 
-/** Per-row gradients from one pass over all rows (the call is not split). */
-export function perRowGradientsFast(o: ForwardOptions, constInputs: ForwardInputs, groups?: readonly number[][]): PerRowGradients {
-  const rows = o.batch.rows.map((_, r) => r);
-  return assemblePerRowGradients(o.params, rows.length, [capturePass(o, constInputs, rows)], groups);
-}
-
 /**
  * Gram matrix and combine() over the rows of several passes. `groups` partitions the call's rows 0..R-1; Gram
  * entries are computed within a group: whole blocks inside a pass, and across passes only the entries of
@@ -213,15 +207,18 @@ export function assemblePerRowGradients(
       if (disposed) return;
       disposed = true;
       perRowOf.forEach((t) => t.dispose());
-      for (const pass of passes) {
-        for (const site of pass.sites) {
-          site.dy?.dispose();
-          if (site.kind === 'linear') site.x.dispose();
-          else site.xhat.dispose();
-        }
-      }
+      passes.forEach(disposePassCapture);
     },
   };
+}
+
+/** Frees the tensors a pass capture keeps (each site's input and output gradient). */
+export function disposePassCapture(pass: PassCapture): void {
+  for (const site of pass.sites) {
+    site.dy?.dispose();
+    if (site.kind === 'linear') site.x.dispose();
+    else site.xhat.dispose();
+  }
 }
 
 /** The trainable variable a site's gradient belongs to (one site per variable per pass). */

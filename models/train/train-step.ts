@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedExample, EvalMode, KeyphraseLM, PerRowGradients, RowVariant } from '../lm/contract';
 import type { StepEvent, StepSampleRecord } from '../../shared/training-events';
+import { accumulateGrads } from '../lm/ops';
 import { hashSeed } from './rng';
 import { aimkpWeights, type PlannedRow, type RowKind } from './aimkp-weights';
 import type { StrideState } from './stride-state';
@@ -19,17 +20,6 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-/** Adds `next` into `acc` (disposing both inputs' replaced tensors). */
-function accumulate(acc: tf.Tensor[] | null, next: tf.Tensor[]): tf.Tensor[] {
-  if (acc === null) return next;
-  return acc.map((a, i) => {
-    const s = tf.add(a, next[i]);
-    a.dispose();
-    next[i].dispose();
-    return s;
-  });
 }
 
 function scaleAll(grads: tf.Tensor[], factor: number): tf.Tensor[] {
@@ -68,7 +58,7 @@ export function standardStep(model: KeyphraseLM, batch: EncodedExample[], mode: 
       loss += weights[i] * result.losses[i];
       means.add('original', result.losses[i]);
     });
-    grads = accumulate(grads, g);
+    grads = accumulateGrads(grads, g);
   }
   return {
     grads: grads ?? [],
@@ -145,7 +135,7 @@ export function aimkpStep(model: KeyphraseLM, batch: EncodedExample[], ctx: Aimk
         means.add(r.kind, prg.losses[i]);
         loss += (w.weights[i] * prg.losses[i]) / total;
       });
-      grads = accumulate(grads, prg.combine(w.weights));
+      grads = accumulateGrads(grads, prg.combine(w.weights));
       rowCount += rows.length;
 
       part.forEach((e, i) => {
