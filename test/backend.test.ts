@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, initBackend, parseBackendFlag, resolveBackendRequest } from '../models/tf/backend';
-import { CliError } from '../models/cli/cli-error';
+import { CoreError } from '../models/core-error';
 
 test('auto picks wasm here and reports both native backends as not installed', async () => {
   const saved = process.env.AIMKP_BACKEND;
@@ -28,7 +28,7 @@ test('auto picks wasm here and reports both native backends as not installed', a
     // Idempotent: the same promise's info, no second probe.
     assert.equal(await initBackend(), info);
     assert.equal(await initBackend('auto'), info);
-    await assert.rejects(initBackend('cpu'), CliError);
+    await assert.rejects(initBackend('cpu'), CoreError);
   } finally {
     if (saved !== undefined) process.env.AIMKP_BACKEND = saved;
   }
@@ -52,5 +52,5 @@ test('describeBackend for a native pick lists nothing after a clean first try', 
 test('parseBackendFlag accepts the five choices and names the flag otherwise', () => {
   assert.equal(parseBackendFlag(undefined), 'auto');
   assert.equal(parseBackendFlag('tfjs-node-gpu'), 'tfjs-node-gpu');
-  assert.throws(() => parseBackendFlag('gpu'), (e: unknown) => e instanceof CliError && /--backend gpu: expected one of/.test(e.message));
+  assert.throws(() => parseBackendFlag('gpu'), (e: unknown) => e instanceof CoreError && /--backend gpu: expected one of/.test(e.message));
 });

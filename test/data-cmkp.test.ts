@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { CliError } from '../models/cli/cli-error';
+import { CoreError } from '../models/core-error';
 import { cmkpId, imageName, importCmkp, splitFromFileName } from '../models/data/cmkp-import';
 import { loadDataset } from '../models/data/load-dataset';
 
@@ -115,11 +115,11 @@ test('split inference, ids, URL basenames and alignment errors', async () => {
   const tmp = await mkdtemp(join(tmpdir(), 'aimkp-cmkp-'));
   const src = join(tmp, 'posts.txt');
   await writeFile(src, 't<sep>k<sep>u\n');
-  await assert.rejects(importCmkp({ src, out: join(tmp, 'o') }), (e: unknown) => e instanceof CliError && /--split/.test(e.message));
+  await assert.rejects(importCmkp({ src, out: join(tmp, 'o') }), (e: unknown) => e instanceof CoreError && /--split/.test(e.message));
   const attrs = join(tmp, 'a.txt');
   await writeFile(attrs, 'x\ny\n');
   await assert.rejects(
     importCmkp({ src, attributes: attrs, split: 'train', out: join(tmp, 'o') }),
-    (e: unknown) => e instanceof CliError && /2 lines .* has 1/.test(e.message),
+    (e: unknown) => e instanceof CoreError && /2 lines .* has 1/.test(e.message),
   );
 });

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { CliError } from '../models/cli/cli-error';
+import { CoreError } from '../models/core-error';
 import { formatIssues } from '../models/data/data-issue';
 import { loadDataset } from '../models/data/load-dataset';
 import type { ManifestItem } from '../models/data/manifest-types';
@@ -125,10 +125,10 @@ test('checkImages:false keeps items whose image is missing or corrupt; splits fi
   assert.ok(onlyTest.issues.some((i) => i.line === 8 && i.reason === 'duplicate-id'));
 });
 
-test('loadDataset throws a CliError only when the folder or manifest is missing', async () => {
+test('loadDataset throws a CoreError only when the folder or manifest is missing', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'aimkp-loader-'));
-  await assert.rejects(loadDataset(join(dir, 'nope')), (e: unknown) => e instanceof CliError && /does not exist/.test(e.message));
-  await assert.rejects(loadDataset(dir), (e: unknown) => e instanceof CliError && /no manifest\.jsonl/.test(e.message));
+  await assert.rejects(loadDataset(join(dir, 'nope')), (e: unknown) => e instanceof CoreError && /does not exist/.test(e.message));
+  await assert.rejects(loadDataset(dir), (e: unknown) => e instanceof CoreError && /no manifest\.jsonl/.test(e.message));
 });
 
 test('writeDataset round-trips through loadDataset and leaves no temp files', async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readPredictionFile, writePredictionFile, type PredictionRecord } from '../models/evaluate/prediction-file';
 import { scoreRepeats, perItemAimkp } from '../models/evaluate/score-predictions';
 import { decodeOptionsFor, decodeSettingsFromFlags, PAPER_TEST_DECODE } from '../models/evaluate/decode-settings';
-import { CliError } from '../models/cli/cli-error';
+import { CoreError } from '../models/core-error';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`);
 
@@ -80,7 +80,7 @@ test('predictions JSONL round-trips; bad lines, duplicates and wrong repeat coun
       [7, 'predictions'], // empty
     ],
   );
-  assert.throws(() => readPredictionFile(join(dir, 'nope.jsonl')), CliError);
+  assert.throws(() => readPredictionFile(join(dir, 'nope.jsonl')), CoreError);
 });
 
 test('decode flags: paper defaults, per-repeat seeds, validation', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTokenizer, splitWords, tokenizerFromJson, SPECIALS } from '../models/text/tokenizer';
-import { CliError } from '../models/cli/cli-error';
+import { CoreError } from '../models/core-error';
 
 test('splitWords: lower-case words, punctuation, placeholders, #hashtags and @mentions', () => {
   assert.deepEqual(splitWords('Go #NBA fans, @KingJames!'), ['go', 'nba', 'fans', ',', 'kingjames', '!']);
@@ -59,7 +59,7 @@ test('toJSON / tokenizerFromJson round trip and validation', () => {
   const back = tokenizerFromJson(json, 'run/tokenizer.json');
   assert.deepEqual(back.toJSON(), tok.toJSON());
   assert.deepEqual(Array.from(back.encode('three two one hashtags')), Array.from(tok.encode('three two one hashtags')));
-  assert.throws(() => tokenizerFromJson({ kind: 'bpe', lowercase: true, vocab: [] }, 'x.json'), (e: unknown) => e instanceof CliError && /x\.json: field "kind"/.test(e.message));
+  assert.throws(() => tokenizerFromJson({ kind: 'bpe', lowercase: true, vocab: [] }, 'x.json'), (e: unknown) => e instanceof CoreError && /x\.json: field "kind"/.test(e.message));
   assert.throws(() => tokenizerFromJson({ kind: 'word-v1', lowercase: true, vocab: ['<unk>', '<pad>', '<bos>', '<eos>', '<sep>'] }, 'y.json'), /y\.json: field "vocab\[0\]": expected <pad>/);
   assert.throws(() => tokenizerFromJson({ kind: 'word-v1', lowercase: true, vocab: ['<pad>', '<unk>', '<bos>', '<eos>', '<sep>', 'a', 'a'] }), /duplicate/);
 });

@@ -9,7 +9,7 @@ import { loadImageEncoder } from '../models/vision/load-image-encoder';
 import * as tf from '@tensorflow/tfjs';
 import { decodeBundledMobilenet, MOBILENET_FEATURE_NODE } from '../models/vision/mobilenet-v2';
 import type { ImageEncoder } from '../models/vision/image-encoder';
-import { CliError } from '../models/cli/cli-error';
+import { CoreError } from '../models/core-error';
 
 let dir = '';
 before(async () => {
@@ -51,8 +51,8 @@ test('patch:2:4 on a 2×2 grid of solid colours gives exact token values', async
 });
 
 test('patch spec validation', async () => {
-  await assert.rejects(loadImageEncoder('patch:0:4'), CliError);
-  await assert.rejects(loadImageEncoder('patch:2'), CliError);
+  await assert.rejects(loadImageEncoder('patch:0:4'), CoreError);
+  await assert.rejects(loadImageEncoder('patch:2'), CoreError);
   await assert.rejects(loadImageEncoder('resnet'), /unknown/);
 });
 
@@ -139,7 +139,7 @@ test('tfjs:/folder#node loads a graph model from disk and reproduces the built-i
   }
   // Without a node the output is [1,5] (the nsfw head): not a grid.
   await assert.rejects(loadImageEncoder(`tfjs:${folder}`), /not \[1,G,G,C\]/);
-  await assert.rejects(loadImageEncoder(`tfjs:${join(dir, 'nowhere')}`), (e: unknown) => e instanceof CliError && /model\.json/.test(e.message));
+  await assert.rejects(loadImageEncoder(`tfjs:${join(dir, 'nowhere')}`), (e: unknown) => e instanceof CoreError && /model\.json/.test(e.message));
 });
 
 test('a corrupt image makes encodeFile reject (the cache turns that into an issue)', async () => {

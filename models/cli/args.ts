@@ -1,20 +1,20 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CliError } from './cli-error';
+import { CoreError } from '../core-error';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** parseArgs with strict checking, turning its TypeErrors into a CliError that names the command. */
+/** parseArgs with strict checking, turning its TypeErrors into a CoreError that names the command. */
 export function parseCommandArgs<T extends Options>(command: string, argv: string[], options: T, allowPositionals = false) {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals });
   } catch (err) {
-    throw new CliError(`aimkp ${command}: ${(err as Error).message}\nRun "aimkp ${command} --help" for usage.`);
+    throw new CoreError('BAD_INPUT', `aimkp ${command}: ${(err as Error).message}\nRun "aimkp ${command} --help" for usage.`);
   }
 }
 
 /** Reads a required string flag or fails with a message naming it. */
 export function requireFlag(command: string, value: string | undefined, flag: string): string {
-  if (value === undefined || value === '') throw new CliError(`aimkp ${command}: missing required flag --${flag}`);
+  if (value === undefined || value === '') throw new CoreError('BAD_INPUT', `aimkp ${command}: missing required flag --${flag}`);
   return value;
 }
 
@@ -22,7 +22,7 @@ export function requireFlag(command: string, value: string | undefined, flag: st
 export function intFlag(command: string, value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new CliError(`aimkp ${command}: --${flag} must be an integer, got "${value}"`);
+  if (!Number.isInteger(n)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --${flag} must be an integer, got "${value}"`);
   return n;
 }
 
@@ -30,6 +30,6 @@ export function intFlag(command: string, value: string | undefined, flag: string
 export function numberFlag(command: string, value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n)) throw new CliError(`aimkp ${command}: --${flag} must be a number, got "${value}"`);
+  if (!Number.isFinite(n)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --${flag} must be a number, got "${value}"`);
   return n;
 }

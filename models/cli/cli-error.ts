@@ -1,10 +1,46 @@
-/** An error caused by the user's input (bad flag, unreadable file, malformed line): printed without a stack. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
+// How the CLI reports an error: one line on stderr (the CoreError's message, which names the file / field and
+// what to do), the exit code of its `code`, and the stack only with --debug (or AIMKP_DEBUG=1). Errors that
+// are not CoreErrors are bugs or unexpected system failures: file-system ones are translated into one line
+// as well; anything else prints its message plus a pointer to --debug.
+import { CoreError, fromFsError, systemErrorCode, type CoreErrorCode } from '../core-error';
+
+/** Exit codes by error code (documented in docs/reliability.md "Errors and exit codes"). */
+export const EXIT_CODES: Record<CoreErrorCode, number> = {
+  BAD_INPUT: 2,
+  NOT_FOUND: 2,
+  ALREADY_EXISTS: 2,
+  MISMATCH: 2,
+  CHECKPOINT_CORRUPT: 3,
+  RUN_LOCKED: 4,
+  DISK_FULL: 5,
+  PERMISSION: 5,
+  READ_ONLY: 5,
+  IO: 5,
+  BACKEND_UNAVAILABLE: 6,
+  DIVERGED: 7,
+  ABORTED: 130,
+  INTERNAL: 1,
+};
+
+/** Turns anything thrown into a CoreError (system errors translated, others INTERNAL). */
+export function asCoreError(err: unknown): CoreError {
+  if (err instanceof CoreError) return err;
+  if (systemErrorCode(err) !== undefined) return fromFsError(err, 'access');
+  const message = err instanceof Error ? err.message : String(err);
+  return new CoreError('INTERNAL', message, undefined, { cause: err });
+}
+
+export function exitCodeFor(err: CoreError): number {
+  return EXIT_CODES[err.code];
+}
+
+/** The text printed for an error: one line, or the line plus the stack with `debug`. */
+export function formatCliError(err: unknown, debug: boolean): string {
+  const core = asCoreError(err);
+  // Messages of CLI commands already start with "aimkp <command>:"; core messages start with a path.
+  const text = core.message.startsWith('aimkp') ? core.message : `aimkp: ${core.message}`;
+  const line = core.code === 'INTERNAL' && !debug ? `${text} (internal error; run again with --debug for the stack)` : text;
+  if (!debug) return line;
+  const original = core.cause instanceof Error ? core.cause : core;
+  return `${line}\n[${core.code}]${core.details ? ` ${JSON.stringify(core.details)}` : ''}\n${original.stack ?? ''}`;
 }

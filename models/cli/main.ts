@@ -1,4 +1,4 @@
-import { CliError } from './cli-error';
+import { asCoreError, exitCodeFor, formatCliError } from './cli-error';
 
 /** A CLI sub-command: parses its own argv, returns the process exit code. */
 export type Command = (argv: string[]) => Promise<number>;
@@ -27,7 +27,14 @@ export function usage(): string {
   return ['Usage: aimkp <command> [options]', '', 'Commands:', ...lines, '', 'Run "aimkp <command> --help" for a command\'s options.'].join('\n');
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** `--debug` anywhere (or AIMKP_DEBUG=1): stack traces on errors. Removed from argv before the command sees it. */
+export function takeDebugFlag(argv: string[]): { argv: string[]; debug: boolean } {
+  const debug = argv.includes('--debug') || process.env.AIMKP_DEBUG === '1';
+  return { argv: argv.filter((a) => a !== '--debug'), debug };
+}
+
+export async function main(rawArgv: string[]): Promise<number> {
+  const { argv, debug } = takeDebugFlag(rawArgv);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
@@ -42,10 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     const command = await entry.load();
     return await command(rest);
   } catch (err) {
-    if (err instanceof CliError) {
-      console.error(err.message);
-      return err.exitCode;
-    }
-    throw err;
+    console.error(formatCliError(err, debug));
+    return exitCodeFor(asCoreError(err));
   }
 }

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import type { DataIssue } from './data-issue';
 import { loadDataset, MANIFEST } from './load-dataset';
 import type { ManifestItem, Split } from './manifest-types';
@@ -51,7 +51,7 @@ export function cmkpId(split: Split, line: number): string {
 
 /** Splits a file into lines, dropping only the empty piece after a final newline. */
 async function readLines(file: string): Promise<string[]> {
-  if (!existsSync(file)) throw new CliError(`file "${file}" does not exist`);
+  if (!existsSync(file)) throw new CoreError('NOT_FOUND', `file "${file}" does not exist`);
   const lines = (await readFile(file, 'utf8')).split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
@@ -78,19 +78,19 @@ export function parseCmkpLine(raw: string, file: string, line: number): { text: 
  */
 export async function importCmkp(opts: CmkpImportOptions): Promise<CmkpImportResult> {
   const split = opts.split ?? splitFromFileName(opts.src);
-  if (!split) throw new CliError(`aimkp data cmkp: cannot infer the split from "${basename(opts.src)}"; pass --split train|valid|test`);
+  if (!split) throw new CoreError('BAD_INPUT', `aimkp data cmkp: cannot infer the split from "${basename(opts.src)}"; pass --split train|valid|test`);
   const src = await readLines(opts.src);
   const aligned = async (file: string | undefined, flag: string) => {
     if (file === undefined) return undefined;
     const lines = await readLines(file);
     if (lines.length !== src.length) {
-      throw new CliError(`aimkp data cmkp: --${flag} "${file}" has ${lines.length} lines but --src "${opts.src}" has ${src.length}; they must be line-aligned`);
+      throw new CoreError('BAD_INPUT', `aimkp data cmkp: --${flag} "${file}" has ${lines.length} lines but --src "${opts.src}" has ${src.length}; they must be line-aligned`);
     }
     return lines;
   };
   const attributes = await aligned(opts.attributes, 'attributes');
   const ocr = await aligned(opts.ocr, 'ocr');
-  if (opts.images !== undefined && !existsSync(opts.images)) throw new CliError(`aimkp data cmkp: --images folder "${opts.images}" does not exist`);
+  if (opts.images !== undefined && !existsSync(opts.images)) throw new CoreError('NOT_FOUND', `aimkp data cmkp: --images folder "${opts.images}" does not exist`);
 
   const issues: DataIssue[] = [];
   const items: ManifestItem[] = [];

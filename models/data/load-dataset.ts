@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import type { DataIssue, IssueReason } from './data-issue';
 import { checkImageFile, mapLimit, type ImageProblem } from './image-check';
 import { SPLITS, type DatasetInfo, type ManifestItem, type Split } from './manifest-types';
@@ -48,15 +48,15 @@ export const DATASET_INFO = 'dataset.json';
 
 /**
  * Reads `dir/manifest.jsonl`, validating every line. Bad lines become issues (file + line + field) and
- * are skipped; items whose image is missing or corrupt are skipped too. Throws a CliError only when the
+ * are skipped; items whose image is missing or corrupt are skipped too. Throws a CoreError only when the
  * folder or manifest does not exist.
  */
 export async function loadDataset(dir: string, options: LoadOptions = {}): Promise<LoadedDataset> {
   const checkImages = options.checkImages ?? true;
   const wanted = new Set<Split>(options.splits ?? SPLITS);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`data set folder "${dir}" does not exist`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CoreError('NOT_FOUND', `data set folder "${dir}" does not exist`);
   const manifestPath = join(dir, MANIFEST);
-  if (!existsSync(manifestPath)) throw new CliError(`data set folder "${dir}" has no ${MANIFEST}`);
+  if (!existsSync(manifestPath)) throw new CoreError('NOT_FOUND', `data set folder "${dir}" has no ${MANIFEST}`);
 
   const issues: DataIssue[] = [];
   const info = await readInfo(dir, issues);

@@ -1,6 +1,6 @@
 // Decoding settings of the evaluation commands and the paper's test setting.
 import type { DecodeOptions } from '../lm/contract';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import { intFlag, numberFlag } from '../cli/args';
 import { DECODE_STRATEGIES, isDecodeStrategy, type DecodeStrategy } from './run-paths';
 
@@ -62,7 +62,7 @@ export interface DecodeFlagValues {
 /** Resolves the decoding flags of `command` on top of the strategy's defaults, validating ranges. */
 export function decodeSettingsFromFlags(command: string, v: DecodeFlagValues, fallback: DecodeStrategy = 'beam-sample'): DecodeSettings {
   const name = v.decode ?? fallback;
-  if (!isDecodeStrategy(name)) throw new CliError(`aimkp ${command}: --decode must be one of ${DECODE_STRATEGIES.join(', ')}, got "${name}"`);
+  if (!isDecodeStrategy(name)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --decode must be one of ${DECODE_STRATEGIES.join(', ')}, got "${name}"`);
   const d = defaultDecode(name);
   const s: DecodeSettings = {
     strategy: name,
@@ -72,10 +72,10 @@ export function decodeSettingsFromFlags(command: string, v: DecodeFlagValues, fa
     maxNewTokens: intFlag(command, v['max-new'], 'max-new', d.maxNewTokens),
     seed: intFlag(command, v.seed, 'seed', d.seed),
   };
-  if (s.beamSize < 1) throw new CliError(`aimkp ${command}: --beam must be >= 1`);
-  if (!(s.temperature > 0)) throw new CliError(`aimkp ${command}: --temperature must be > 0`);
-  if (s.repeats < 1) throw new CliError(`aimkp ${command}: --repeats must be >= 1`);
-  if (s.maxNewTokens < 1) throw new CliError(`aimkp ${command}: --max-new must be >= 1`);
+  if (s.beamSize < 1) throw new CoreError('BAD_INPUT', `aimkp ${command}: --beam must be >= 1`);
+  if (!(s.temperature > 0)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --temperature must be > 0`);
+  if (s.repeats < 1) throw new CoreError('BAD_INPUT', `aimkp ${command}: --repeats must be >= 1`);
+  if (s.maxNewTokens < 1) throw new CoreError('BAD_INPUT', `aimkp ${command}: --max-new must be >= 1`);
   return s;
 }
 

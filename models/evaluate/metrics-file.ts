@@ -1,7 +1,7 @@
 // RUN/metrics/<split>.<mode>.<decode>.json: what `aimkp eval --run` writes and `aimkp report` reads.
 import { existsSync, readFileSync } from 'node:fs';
 import type { EvalMode } from '../lm/contract';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import { writeFileAtomicSync as writeFileAtomic } from '../fs/atomic-write';
 import type { DecodeSettings } from './decode-settings';
 import { HEADLINE_KEYS, type HeadlineScores, type RepeatScores } from './score-predictions';
@@ -51,28 +51,28 @@ export function writeMetricsFile(path: string, m: MetricsFile): void {
 }
 
 function checkScores(value: unknown, path: string, field: string): HeadlineScores {
-  if (typeof value !== 'object' || value === null) throw new CliError(`${path}: field "${field}" must be an object of scores`);
+  if (typeof value !== 'object' || value === null) throw new CoreError('BAD_INPUT', `${path}: field "${field}" must be an object of scores`);
   const obj = value as Record<string, unknown>;
   for (const key of HEADLINE_KEYS) {
     const v = obj[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new CliError(`${path}: field "${field}.${key}" must be a number in [0, 1], got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new CoreError('BAD_INPUT', `${path}: field "${field}.${key}" must be a number in [0, 1], got ${JSON.stringify(v)}`);
   }
   return obj as unknown as HeadlineScores;
 }
 
-/** Reads and validates a metrics file; null if it does not exist, CliError if it is malformed. */
+/** Reads and validates a metrics file; null if it does not exist, CoreError if it is malformed. */
 export function readMetricsFile(path: string): MetricsFile | null {
   if (!existsSync(path)) return null;
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new CliError(`${path}: invalid JSON (${(err as Error).message})`);
+    throw new CoreError('BAD_INPUT', `${path}: invalid JSON (${(err as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CliError(`${path}: not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CoreError('BAD_INPUT', `${path}: not a JSON object`);
   const obj = value as Record<string, unknown>;
   checkScores(obj.aimkp, path, 'aimkp');
   checkScores(obj.cmkp, path, 'cmkp');
-  if (typeof obj.n !== 'number') throw new CliError(`${path}: field "n" must be a number`);
+  if (typeof obj.n !== 'number') throw new CoreError('BAD_INPUT', `${path}: field "n" must be a number`);
   return obj as unknown as MetricsFile;
 }

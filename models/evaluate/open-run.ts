@@ -9,7 +9,7 @@ import { loadRunForInference } from '../train/run-loader';
 import { encodeItems } from '../train/data-prep';
 import { encodeImages } from '../vision/feature-cache';
 import { loadImageEncoder } from '../vision/load-image-encoder';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import { describeBackend, initBackend } from '../tf/backend';
 import type { EncodedSplit } from './encoded-split';
 import { Progress } from './progress';
@@ -66,7 +66,7 @@ export async function encodeRunSplit(run: OpenedRun, dataDir: string, split: Spl
   if (ds.issues.length > 0) log(formatIssues(ds.issues));
   let items = ds.items;
   if (limit !== undefined && limit >= 0) items = items.slice(0, limit);
-  if (items.length === 0) throw new CliError(`${dataDir}: the ${split} split has no usable items`);
+  if (items.length === 0) throw new CoreError('BAD_INPUT', `${dataDir}: the ${split} split has no usable items`);
   let features: ReadonlyMap<string, Float32Array | null> = new Map();
   const failed = new Set<string>();
   if (items.some((it) => it.image !== null)) {

@@ -1,6 +1,6 @@
 // Predictions JSONL: one line per item, {"id","gold":[...],"predictions":[[...repeat 1],[...repeat 2],...]}.
 import { existsSync, readFileSync } from 'node:fs';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import { writeFileAtomicSync as writeFileAtomic } from '../fs/atomic-write';
 
 export interface PredictionRecord {
@@ -55,10 +55,10 @@ export function parsePredictionLine(raw: string, file: string, line: number): Pr
 
 /**
  * Reads a predictions file. Bad lines, duplicate ids and records whose repeat count differs from the
- * first record's become issues and are skipped. Throws a CliError only if the file is missing.
+ * first record's become issues and are skipped. Throws a CoreError only if the file is missing.
  */
 export function readPredictionFile(file: string): PredictionFile {
-  if (!existsSync(file)) throw new CliError(`predictions file "${file}" does not exist`);
+  if (!existsSync(file)) throw new CoreError('NOT_FOUND', `predictions file "${file}" does not exist`);
   const lines = readFileSync(file, 'utf8').split('\n');
   const records: PredictionRecord[] = [];
   const issues: PredictionIssue[] = [];

@@ -1,7 +1,7 @@
 // The few fields of RUN/config.json the evaluation tools need (the trainer owns the full TrainConfig).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 
 export interface RunInfo {
   dir: string;
@@ -14,19 +14,19 @@ export interface RunInfo {
   dataDir: string | null;
 }
 
-/** Reads RUN/config.json. `preset` may be a string or an object with a `name`. Throws a CliError naming the file. */
+/** Reads RUN/config.json. `preset` may be a string or an object with a `name`. Throws a CoreError naming the file. */
 export function readRunInfo(dir: string): RunInfo {
   const abs = resolve(dir);
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new CliError(`run folder "${dir}" does not exist`);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new CoreError('NOT_FOUND', `run folder "${dir}" does not exist`);
   const file = join(abs, 'config.json');
-  if (!existsSync(file)) throw new CliError(`run folder "${dir}" has no config.json`);
+  if (!existsSync(file)) throw new CoreError('NOT_FOUND', `run folder "${dir}" has no config.json`);
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new CliError(`${file}: invalid JSON (${(err as Error).message})`);
+    throw new CoreError('BAD_INPUT', `${file}: invalid JSON (${(err as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null) throw new CliError(`${file}: not a JSON object`);
+  if (typeof value !== 'object' || value === null) throw new CoreError('BAD_INPUT', `${file}: not a JSON object`);
   const cfg = value as Record<string, unknown>;
   const presetField = cfg.preset;
   let preset: string | null = null;

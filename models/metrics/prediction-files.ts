@@ -1,9 +1,9 @@
 // Readers for `aimkp eval`: gold keyphrases (a CMKP *_src.txt or a data-set manifest) and predictions
-// (plain lines split on a separator, or JSONL records matched by id). Every problem is a CliError that
+// (plain lines split on a separator, or JSONL records matched by id). Every problem is a CoreError that
 // names the file and line: a silently misaligned evaluation is worse than none.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import { SPLITS, type ManifestItem, type Split } from '../data/manifest-types';
 
 export interface GoldSample {
@@ -38,11 +38,11 @@ export interface PredictionFile {
 const CMKP_SEP = '<sep>';
 
 function readText(path: string, what: string): string {
-  if (!existsSync(path)) throw new CliError(`aimkp eval: ${what} file not found: ${path}`);
+  if (!existsSync(path)) throw new CoreError('NOT_FOUND', `aimkp eval: ${what} file not found: ${path}`);
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new CliError(`aimkp eval: cannot read ${what} file ${path}: ${(err as Error).message}`);
+    throw new CoreError('BAD_INPUT', `aimkp eval: cannot read ${what} file ${path}: ${(err as Error).message}`);
   }
 }
 
@@ -57,7 +57,7 @@ export function fileLines(text: string): string[] {
 export function parseCmkpGold(text: string, path: string): GoldSample[] {
   return fileLines(text).map((line, i) => {
     const parts = line.trim().split(CMKP_SEP);
-    if (parts.length < 2) throw new CliError(`aimkp eval: ${path}:${i + 1}: expected "text<sep>keyphrases<sep>image_url", found no <sep>`);
+    if (parts.length < 2) throw new CoreError('BAD_INPUT', `aimkp eval: ${path}:${i + 1}: expected "text<sep>keyphrases<sep>image_url", found no <sep>`);
     const keyphrases = parts[1].trim().split(';');
     return { id: String(i + 1), text: parts[0], keyphrases };
   });
@@ -74,20 +74,20 @@ export function parseManifestGold(text: string, path: string, split: Split): Gol
     try {
       item = JSON.parse(line) as Partial<ManifestItem>;
     } catch (err) {
-      throw new CliError(`aimkp eval: ${where}: invalid JSON (${(err as Error).message})`);
+      throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: invalid JSON (${(err as Error).message})`);
     }
-    if (typeof item !== 'object' || item === null) throw new CliError(`aimkp eval: ${where}: expected a JSON object`);
-    if (typeof item.id !== 'string' || item.id === '') throw new CliError(`aimkp eval: ${where}: field "id" must be a non-empty string`);
+    if (typeof item !== 'object' || item === null) throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: expected a JSON object`);
+    if (typeof item.id !== 'string' || item.id === '') throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "id" must be a non-empty string`);
     if (item.split !== split) return;
-    if (typeof item.text !== 'string') throw new CliError(`aimkp eval: ${where}: field "text" must be a string`);
+    if (typeof item.text !== 'string') throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "text" must be a string`);
     if (!Array.isArray(item.keyphrases) || !item.keyphrases.every((k) => typeof k === 'string')) {
-      throw new CliError(`aimkp eval: ${where}: field "keyphrases" must be an array of strings`);
+      throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "keyphrases" must be an array of strings`);
     }
-    if (ids.has(item.id)) throw new CliError(`aimkp eval: ${where}: duplicate id "${item.id}"`);
+    if (ids.has(item.id)) throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: duplicate id "${item.id}"`);
     ids.add(item.id);
     out.push({ id: item.id, text: item.text, keyphrases: item.keyphrases });
   });
-  if (out.length === 0) throw new CliError(`aimkp eval: ${path}: no items with split "${split}"`);
+  if (out.length === 0) throw new CoreError('BAD_INPUT', `aimkp eval: ${path}: no items with split "${split}"`);
   return out;
 }
 
@@ -95,11 +95,11 @@ export function parseManifestGold(text: string, path: string, split: Split): Gol
  * Reads gold keyphrases: a data-set folder (its manifest.jsonl), a *.jsonl manifest, or a CMKP src file.
  */
 export function readGold(path: string, split: Split = 'test'): GoldFile {
-  if (!SPLITS.includes(split)) throw new CliError(`aimkp eval: --split must be one of ${SPLITS.join(', ')}, got "${split}"`);
+  if (!SPLITS.includes(split)) throw new CoreError('BAD_INPUT', `aimkp eval: --split must be one of ${SPLITS.join(', ')}, got "${split}"`);
   let file = path;
   if (existsSync(path) && statSync(path).isDirectory()) {
     file = join(path, 'manifest.jsonl');
-    if (!existsSync(file)) throw new CliError(`aimkp eval: ${path} is a folder without manifest.jsonl`);
+    if (!existsSync(file)) throw new CoreError('BAD_INPUT', `aimkp eval: ${path} is a folder without manifest.jsonl`);
   }
   const text = readText(file, 'gold');
   if (file.endsWith('.jsonl')) return { path: file, format: 'manifest', samples: parseManifestGold(text, file, split) };
@@ -124,11 +124,11 @@ export function readPredictions(path: string, gold: readonly GoldSample[], separ
     return { path, format: 'jsonl', separator: null, predictions: repeats[0], repeats };
   }
   const sep = separator ?? defaultSeparator(path, text);
-  if (sep === '') throw new CliError('aimkp eval: --sep must not be empty');
+  if (sep === '') throw new CoreError('BAD_INPUT', 'aimkp eval: --sep must not be empty');
   const lines = fileLines(text);
   if (lines.length !== gold.length) {
     const at = Math.min(lines.length, gold.length) + 1;
-    throw new CliError(
+    throw new CoreError('BAD_INPUT', 
       `aimkp eval: ${path} has ${lines.length} prediction lines but the gold has ${gold.length} samples ` +
         `(first unmatched: ${lines.length < gold.length ? `gold sample ${at}, id "${gold[at - 1].id}"` : `${path}:${at}`})`,
     );
@@ -149,11 +149,11 @@ function recordRepeats(predictions: unknown, where: string): { form: 'flat' | 'n
   if (isStringArray(predictions)) return { form: 'flat', repeats: [predictions] };
   if (Array.isArray(predictions) && predictions.some((p) => Array.isArray(p))) {
     if (!predictions.every(isStringArray)) {
-      throw new CliError(`aimkp eval: ${where}: field "predictions" must be an array of strings or an array of string arrays (one per decoding repeat)`);
+      throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "predictions" must be an array of strings or an array of string arrays (one per decoding repeat)`);
     }
     return { form: 'nested', repeats: predictions };
   }
-  throw new CliError(`aimkp eval: ${where}: field "predictions" must be an array of strings`);
+  throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "predictions" must be an array of strings`);
 }
 
 /** Returns repeats[r][i]: repeat r of gold sample i (at least one repeat). */
@@ -166,12 +166,12 @@ function parseJsonlPredictions(text: string, path: string, gold: readonly GoldSa
     try {
       rec = JSON.parse(line);
     } catch (err) {
-      throw new CliError(`aimkp eval: ${where}: invalid JSON (${(err as Error).message})`);
+      throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: invalid JSON (${(err as Error).message})`);
     }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new CliError(`aimkp eval: ${where}: expected a JSON object`);
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: expected a JSON object`);
     const { id, predictions } = rec as { id?: unknown; predictions?: unknown };
     const parsed = recordRepeats(predictions, where);
-    if (id !== undefined && typeof id !== 'string' && typeof id !== 'number') throw new CliError(`aimkp eval: ${where}: field "id" must be a string or number`);
+    if (id !== undefined && typeof id !== 'string' && typeof id !== 'number') throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "id" must be a string or number`);
     records.push({ line: i + 1, id: id === undefined ? undefined : String(id), ...parsed });
   });
   // Every record must use the same form and (nested) the same number of repeats as the first nested one.
@@ -180,7 +180,7 @@ function parseJsonlPredictions(text: string, path: string, gold: readonly GoldSa
   if (firstNested !== undefined && firstFlat !== undefined) {
     const [a, b] = firstNested.line < firstFlat.line ? [firstNested, firstFlat] : [firstFlat, firstNested];
     const what = (r: { form: 'flat' | 'nested' | null }) => (r.form === 'flat' ? 'a flat list of phrases' : 'one list per decoding repeat');
-    throw new CliError(
+    throw new CoreError('BAD_INPUT', 
       `aimkp eval: ${path}:${b.line}: field "predictions" is ${what(b)} but ${path}:${a.line} has ${what(a)}; use one form for the whole file`,
     );
   }
@@ -190,7 +190,7 @@ function parseJsonlPredictions(text: string, path: string, gold: readonly GoldSa
     const count = firstNested.repeats.length;
     const bad = records.find((r) => r.repeats.length !== count);
     if (bad !== undefined) {
-      throw new CliError(
+      throw new CoreError('BAD_INPUT', 
         `aimkp eval: ${path}:${bad.line}: field "predictions" has ${bad.repeats.length} repeat(s) but ${path}:${firstNested.line} has ` +
           `${count}; every record must have the same number of repeats`,
       );
@@ -201,25 +201,25 @@ function parseJsonlPredictions(text: string, path: string, gold: readonly GoldSa
     Array.from({ length: repeatCount }, (_, rep) => perSample.map((s) => s[rep]));
   const withId = records.filter((r) => r.id !== undefined).length;
   if (withId === 0) {
-    if (records.length !== gold.length) throw new CliError(`aimkp eval: ${path} has ${records.length} records without ids but the gold has ${gold.length} samples`);
+    if (records.length !== gold.length) throw new CoreError('BAD_INPUT', `aimkp eval: ${path} has ${records.length} records without ids but the gold has ${gold.length} samples`);
     return byRepeat(records.map((r) => r.repeats));
   }
   if (withId !== records.length) {
     const r = records.find((x) => x.id === undefined);
-    throw new CliError(`aimkp eval: ${path}:${r?.line}: field "id" missing (other records have one)`);
+    throw new CoreError('BAD_INPUT', `aimkp eval: ${path}:${r?.line}: field "id" missing (other records have one)`);
   }
   const goldIndex = new Map(gold.map((g, i) => [g.id, i]));
   const out: (string[][] | undefined)[] = new Array(gold.length).fill(undefined);
   for (const r of records) {
     const idx = goldIndex.get(r.id as string);
-    if (idx === undefined) throw new CliError(`aimkp eval: ${path}:${r.line}: id "${r.id}" is not in the gold`);
-    if (out[idx] !== undefined) throw new CliError(`aimkp eval: ${path}:${r.line}: duplicate id "${r.id}"`);
+    if (idx === undefined) throw new CoreError('BAD_INPUT', `aimkp eval: ${path}:${r.line}: id "${r.id}" is not in the gold`);
+    if (out[idx] !== undefined) throw new CoreError('BAD_INPUT', `aimkp eval: ${path}:${r.line}: duplicate id "${r.id}"`);
     out[idx] = r.repeats;
   }
   const missing = gold.filter((_, i) => out[i] === undefined).map((g) => g.id);
   if (missing.length > 0) {
     const shown = missing.slice(0, 5).map((m) => `"${m}"`).join(', ');
-    throw new CliError(`aimkp eval: ${path} has no predictions for ${missing.length} gold id(s): ${shown}${missing.length > 5 ? ', ...' : ''}`);
+    throw new CoreError('BAD_INPUT', `aimkp eval: ${path} has no predictions for ${missing.length} gold id(s): ${shown}${missing.length > 5 ? ', ...' : ''}`);
   }
   return byRepeat(out as string[][][]);
 }

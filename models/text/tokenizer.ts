@@ -8,7 +8,7 @@
  *   so the model sees the same token in the post and in the answer; a lone `#` / `@` is punctuation;
  * - every other non-space character is a token of its own (punctuation, emoji code points).
  */
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import type { Tokenizer, TokenizerJson, TokenizerSpecials } from './tokenizer-types';
 
 export const SPECIAL_TOKENS = ['<pad>', '<unk>', '<bos>', '<eos>', '<sep>'] as const;
@@ -128,16 +128,16 @@ export function buildTokenizer(texts: string[], options: BuildTokenizerOptions =
 /** Restores a tokenizer saved with `toJSON()`; `where` names the file for error messages. */
 export function tokenizerFromJson(json: unknown, where = 'tokenizer'): Tokenizer {
   const obj = json as Partial<TokenizerJson> | null;
-  if (!obj || typeof obj !== 'object') throw new CliError(`${where}: expected a tokenizer object`);
-  if (obj.kind !== 'word-v1') throw new CliError(`${where}: field "kind": expected "word-v1", got ${JSON.stringify(obj.kind)}`);
+  if (!obj || typeof obj !== 'object') throw new CoreError('BAD_INPUT', `${where}: expected a tokenizer object`);
+  if (obj.kind !== 'word-v1') throw new CoreError('BAD_INPUT', `${where}: field "kind": expected "word-v1", got ${JSON.stringify(obj.kind)}`);
   if (!Array.isArray(obj.vocab) || !obj.vocab.every((w) => typeof w === 'string')) {
-    throw new CliError(`${where}: field "vocab": expected an array of strings`);
+    throw new CoreError('BAD_INPUT', `${where}: field "vocab": expected an array of strings`);
   }
   SPECIAL_TOKENS.forEach((token, i) => {
     if (obj.vocab![i] !== token) {
-      throw new CliError(`${where}: field "vocab[${i}]": expected ${token}, got ${JSON.stringify(obj.vocab![i])}`);
+      throw new CoreError('BAD_INPUT', `${where}: field "vocab[${i}]": expected ${token}, got ${JSON.stringify(obj.vocab![i])}`);
     }
   });
-  if (new Set(obj.vocab).size !== obj.vocab.length) throw new CliError(`${where}: field "vocab": duplicate words`);
+  if (new Set(obj.vocab).size !== obj.vocab.length) throw new CoreError('BAD_INPUT', `${where}: field "vocab": duplicate words`);
   return new WordTokenizer(obj.vocab);
 }

@@ -3,7 +3,7 @@
  * native packages (tfjs-node-gpu, tfjs-node) register their backends into that same instance when imported.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import { registerWasmFallbackKernels } from './wasm-fallback-kernels';
 
 export const BACKEND_CHOICES = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
@@ -40,7 +40,7 @@ export function isBackendRequest(value: string): value is BackendRequest {
 /** `--backend <value>` → BackendRequest (undefined → 'auto', which then honours AIMKP_BACKEND). */
 export function parseBackendFlag(value: string | undefined): BackendRequest {
   if (value === undefined) return 'auto';
-  if (!isBackendRequest(value)) throw new CliError(`--backend ${value}: expected one of ${BACKEND_CHOICES.join(', ')}`);
+  if (!isBackendRequest(value)) throw new CoreError('BAD_INPUT', `--backend ${value}: expected one of ${BACKEND_CHOICES.join(', ')}`);
   return value;
 }
 
@@ -55,7 +55,7 @@ export function initBackend(requested?: BackendRequest): Promise<BackendInfo> {
     if (requested === undefined || requested === 'auto') return current;
     return current.then((info) => {
       if (info.picked !== requested) {
-        throw new CliError(`backend already initialised as ${info.picked}; cannot switch to ${requested}`);
+        throw new CoreError('BACKEND_UNAVAILABLE', `backend already initialised as ${info.picked}; cannot switch to ${requested}`);
       }
       return info;
     });
@@ -79,7 +79,7 @@ export function resolveBackendRequest(requested: BackendRequest | undefined, env
   const env = envValue?.trim();
   if (env) {
     if (!isBackendRequest(env)) {
-      throw new CliError(`AIMKP_BACKEND=${env}: expected one of ${BACKEND_CHOICES.join(', ')}`);
+      throw new CoreError('BAD_INPUT', `AIMKP_BACKEND=${env}: expected one of ${BACKEND_CHOICES.join(', ')}`);
     }
     return env;
   }
@@ -96,7 +96,7 @@ async function pick(req: BackendRequest): Promise<BackendInfo> {
   }
   const detail = tried.map((t) => `${t.name}: ${t.reason ?? 'failed'}`).join('; ');
   const hint = req === 'auto' ? '' : ' — use --backend auto (or unset AIMKP_BACKEND) to fall back to wasm/cpu';
-  throw new CliError(`no TensorFlow.js backend could be initialised (${detail})${hint}`);
+  throw new CoreError('BACKEND_UNAVAILABLE', `no TensorFlow.js backend could be initialised (${detail})${hint}`);
 }
 
 /** Returns null on success, or why the backend is unavailable. */

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import type { AdamWStateData } from './adamw';
 import type { StrideStateJson } from './stride-state';
 
@@ -159,11 +159,11 @@ async function decodeManifest(dir: string, manifestFile: string, where: string):
   try {
     json = JSON.parse(await readFile(join(dir, manifestFile), 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    throw new CliError(`${join(dir, manifestFile)}: unreadable (${(err as Error).message})`);
+    throw new CoreError('CHECKPOINT_CORRUPT', `${join(dir, manifestFile)}: unreadable (${(err as Error).message})`);
   }
   const manifest = json.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] | undefined;
   if (!Array.isArray(manifest) || manifest.length !== 1 || manifest[0].paths.length !== 1) {
-    throw new CliError(`${join(dir, manifestFile)}: field "weightsManifest": expected one group with one file (${where})`);
+    throw new CoreError('BAD_INPUT', `${join(dir, manifestFile)}: field "weightsManifest": expected one group with one file (${where})`);
   }
   const bin = await readFile(join(dir, manifest[0].paths[0]));
   const buffer = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
@@ -181,14 +181,14 @@ export interface LoadedCheckpoint {
 /** Reads the checkpoint at `target` (or its .prev- fallback). Caller disposes the weight tensors. */
 export async function readCheckpoint(target: string, withOptimizer: boolean): Promise<LoadedCheckpoint> {
   const dir = resolveCheckpointDir(target);
-  if (dir === null) throw new CliError(`${target}: no complete checkpoint (model.json, weights.bin, state.json)`);
+  if (dir === null) throw new CoreError('NOT_FOUND', `${target}: no complete checkpoint (model.json, weights.bin, state.json)`);
   const model = await decodeManifest(dir, 'model.json', 'model');
-  if (model.json.format !== MODEL_FORMAT) throw new CliError(`${join(dir, 'model.json')}: field "format": expected "${MODEL_FORMAT}", got ${JSON.stringify(model.json.format)}`);
+  if (model.json.format !== MODEL_FORMAT) throw new CoreError('BAD_INPUT', `${join(dir, 'model.json')}: field "format": expected "${MODEL_FORMAT}", got ${JSON.stringify(model.json.format)}`);
   let state: TrainState;
   try {
     state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as TrainState;
   } catch (err) {
-    throw new CliError(`${join(dir, 'state.json')}: unreadable (${(err as Error).message})`);
+    throw new CoreError('CHECKPOINT_CORRUPT', `${join(dir, 'state.json')}: unreadable (${(err as Error).message})`);
   }
   let optimizer: AdamWStateData | null = null;
   if (withOptimizer && existsSync(join(dir, 'optimizer.json'))) {
@@ -209,8 +209,8 @@ export async function readCheckpoint(target: string, withOptimizer: boolean): Pr
 export function assignWeights(named: Map<string, tf.Variable>, weights: tf.NamedTensorMap, where: string): void {
   for (const [name, variable] of named) {
     const t = weights[name];
-    if (!t) throw new CliError(`${where}: weight "${name}" missing`);
-    if (t.shape.join('x') !== variable.shape.join('x')) throw new CliError(`${where}: weight "${name}" has shape [${t.shape}], the model expects [${variable.shape}]`);
+    if (!t) throw new CoreError('BAD_INPUT', `${where}: weight "${name}" missing`);
+    if (t.shape.join('x') !== variable.shape.join('x')) throw new CoreError('BAD_INPUT', `${where}: weight "${name}" has shape [${t.shape}], the model expects [${variable.shape}]`);
     variable.assign(t);
   }
 }
@@ -221,7 +221,7 @@ export function assignWeights(named: Map<string, tf.Variable>, weights: tf.Named
  * the model lacks is an error (the source run has another architecture).
  */
 export function assignMatchingWeights(named: Map<string, tf.Variable>, weights: tf.NamedTensorMap, where: string): { assigned: number; fresh: string[] } {
-  for (const name of Object.keys(weights)) if (!named.has(name)) throw new CliError(`${where}: weight "${name}" does not exist in the new model`);
+  for (const name of Object.keys(weights)) if (!named.has(name)) throw new CoreError('BAD_INPUT', `${where}: weight "${name}" does not exist in the new model`);
   const fresh: string[] = [];
   let assigned = 0;
   for (const [name, variable] of named) {
@@ -230,7 +230,7 @@ export function assignMatchingWeights(named: Map<string, tf.Variable>, weights: 
       fresh.push(name);
       continue;
     }
-    if (t.shape.join('x') !== variable.shape.join('x')) throw new CliError(`${where}: weight "${name}" has shape [${t.shape}], the model expects [${variable.shape}]`);
+    if (t.shape.join('x') !== variable.shape.join('x')) throw new CoreError('BAD_INPUT', `${where}: weight "${name}" has shape [${t.shape}], the model expects [${variable.shape}]`);
     variable.assign(t);
     assigned++;
   }

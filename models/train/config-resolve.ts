@@ -1,7 +1,7 @@
 // Applies a --config JSON file on top of a preset, field by field, and validates the result.
 // Every problem names the file and the field path, e.g. `cfg.json: field "aimkp.tauText": expected a number`.
 import { readFileSync } from 'node:fs';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import { getPreset, PRESET_NAMES } from './presets';
 import type { TrainConfig } from './train-config';
 
@@ -22,37 +22,37 @@ const NULLABLE: Record<string, 'number' | 'object' | 'string'> = {
 
 /** Recursively overrides `base` with `override`; unknown fields and type changes are errors. */
 export function mergeOverride(base: Record<string, unknown>, override: unknown, where: string, path = ''): Record<string, unknown> {
-  if (!isObject(override)) throw new CliError(`${where}: ${path ? `field "${path}"` : 'top level'}: expected a JSON object`);
+  if (!isObject(override)) throw new CoreError('BAD_INPUT', `${where}: ${path ? `field "${path}"` : 'top level'}: expected a JSON object`);
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) {
     const field = path ? `${path}.${key}` : key;
-    if (!(key in base)) throw new CliError(`${where}: field "${field}": unknown field`);
+    if (!(key in base)) throw new CoreError('BAD_INPUT', `${where}: field "${field}": unknown field`);
     const current = base[key];
     const nullable = NULLABLE[field];
     if (value === null) {
-      if (!nullable) throw new CliError(`${where}: field "${field}": may not be null`);
+      if (!nullable) throw new CoreError('BAD_INPUT', `${where}: field "${field}": may not be null`);
       out[key] = null;
     } else if (isObject(current)) {
       out[key] = mergeOverride(current, value, where, field);
     } else if (current === null) {
       if (nullable === 'object') {
-        if (!isObject(value)) throw new CliError(`${where}: field "${field}": expected an object or null`);
+        if (!isObject(value)) throw new CoreError('BAD_INPUT', `${where}: field "${field}": expected an object or null`);
         out[key] = value;
       } else if (typeof value !== nullable) {
-        throw new CliError(`${where}: field "${field}": expected a ${nullable} or null`);
+        throw new CoreError('BAD_INPUT', `${where}: field "${field}": expected a ${nullable} or null`);
       } else out[key] = value;
     } else {
-      if (typeof value !== typeof current) throw new CliError(`${where}: field "${field}": expected a ${typeof current}, got ${JSON.stringify(value)}`);
+      if (typeof value !== typeof current) throw new CoreError('BAD_INPUT', `${where}: field "${field}": expected a ${typeof current}, got ${JSON.stringify(value)}`);
       out[key] = value;
     }
   }
   return out;
 }
 
-/** Checks ranges and enumerations of a merged config; throws a CliError naming `where` and the field. */
+/** Checks ranges and enumerations of a merged config; throws a CoreError naming `where` and the field. */
 export function validateConfig(c: TrainConfig, where: string): TrainConfig {
   const fail = (field: string, msg: string): never => {
-    throw new CliError(`${where}: field "${field}": ${msg}`);
+    throw new CoreError('BAD_INPUT', `${where}: field "${field}": ${msg}`);
   };
   const int = (field: string, v: number, min: number) => {
     if (!Number.isInteger(v) || v < min) fail(field, `expected an integer ≥ ${min}, got ${v}`);
@@ -120,7 +120,7 @@ export interface ResolveOptions {
 /** preset → + config file → + flags → validated TrainConfig. */
 export function resolveConfig(options: ResolveOptions): TrainConfig {
   const preset = getPreset(options.preset);
-  if (!preset) throw new CliError(`unknown preset "${options.preset}"; presets: ${PRESET_NAMES.join(', ')}`);
+  if (!preset) throw new CoreError('BAD_INPUT', `unknown preset "${options.preset}"; presets: ${PRESET_NAMES.join(', ')}`);
   let merged = preset as unknown as Record<string, unknown>;
   let where = `preset ${options.preset}`;
   if (options.configFile) {
@@ -128,13 +128,13 @@ export function resolveConfig(options: ResolveOptions): TrainConfig {
     try {
       text = readFileSync(options.configFile, 'utf8');
     } catch (err) {
-      throw new CliError(`${options.configFile}: cannot read (${(err as Error).message})`);
+      throw new CoreError('BAD_INPUT', `${options.configFile}: cannot read (${(err as Error).message})`);
     }
     let json: Json;
     try {
       json = JSON.parse(text) as Json;
     } catch (err) {
-      throw new CliError(`${options.configFile}: line ${jsonErrorLine(text, err as Error)}: invalid JSON (${(err as Error).message})`);
+      throw new CoreError('BAD_INPUT', `${options.configFile}: line ${jsonErrorLine(text, err as Error)}: invalid JSON (${(err as Error).message})`);
     }
     merged = mergeOverride(merged, json, options.configFile);
     where = options.configFile;

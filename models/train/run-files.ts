@@ -3,7 +3,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import type { LmConfig } from '../lm/contract';
 import type { TrainingEvent } from '../../shared/training-events';
 import type { TrainConfig } from './train-config';
@@ -44,22 +44,22 @@ export function readJson(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CliError(`${file}: cannot read (${(err as Error).message})`);
+    throw new CoreError('BAD_INPUT', `${file}: cannot read (${(err as Error).message})`);
   }
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new CliError(`${file}: invalid JSON (${(err as Error).message})`);
+    throw new CoreError('BAD_INPUT', `${file}: invalid JSON (${(err as Error).message})`);
   }
 }
 
 export function readRunConfig(runDir: string): RunConfig {
   const file = join(runDir, RUN_FILES.config);
-  if (!existsSync(file)) throw new CliError(`${runDir}: not a run folder (no ${RUN_FILES.config})`);
+  if (!existsSync(file)) throw new CoreError('NOT_FOUND', `${runDir}: not a run folder (no ${RUN_FILES.config})`);
   const c = readJson(file) as Partial<RunConfig>;
-  if (c.format !== 'aimkp-run-v1') throw new CliError(`${file}: field "format": expected "aimkp-run-v1", got ${JSON.stringify(c.format)}`);
+  if (c.format !== 'aimkp-run-v1') throw new CoreError('BAD_INPUT', `${file}: field "format": expected "aimkp-run-v1", got ${JSON.stringify(c.format)}`);
   for (const field of ['lm', 'template', 'encoder', 'preset'] as const) {
-    if (c[field] === undefined) throw new CliError(`${file}: field "${field}" missing`);
+    if (c[field] === undefined) throw new CoreError('BAD_INPUT', `${file}: field "${field}" missing`);
   }
   return c as RunConfig;
 }

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import { loadDataset } from '../data/load-dataset';
 import type { ManifestItem } from '../data/manifest-types';
 import type { EncodedExample, KeyphraseLM, LmConfig } from '../lm/contract';
@@ -76,7 +76,7 @@ async function prepare(dataDir: string, config: TrainConfig, tokenizerOrNull: To
   if (config.maxTrain !== null) trainItems = trainItems.slice(0, config.maxTrain);
   let validItems = data.items.filter((i) => i.split === 'valid');
   if (config.maxValid !== null) validItems = validItems.slice(0, config.maxValid);
-  if (trainItems.length === 0) throw new CliError(`${dataDir}: no usable train items (${data.summary.skipped} skipped; see the data issues)`);
+  if (trainItems.length === 0) throw new CoreError('BAD_INPUT', `${dataDir}: no usable train items (${data.summary.skipped} skipped; see the data issues)`);
   const tokenizer = tokenizerOrNull ?? buildRunTokenizer(trainItems, config);
 
   const encoder = await loadImageEncoder(config.encoder);
@@ -139,14 +139,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     return await run();
   } catch (err) {
     const e = err as Error;
-    if (eventLog) emit({ type: 'error', time: now(), run: runDir, message: e.message, stack: e instanceof CliError ? undefined : e.stack });
+    if (eventLog) emit({ type: 'error', time: now(), run: runDir, message: e.message, stack: e instanceof CoreError ? undefined : e.stack });
     throw err;
   }
 
   async function run(): Promise<TrainResult> {
     const started = performance.now();
     const hasRun = existsSync(join(runDir, RUN_FILES.config));
-    if (hasRun && !options.resume) throw new CliError(`${runDir}: a run already exists there; pass --resume to continue it, or choose another --out`);
+    if (hasRun && !options.resume) throw new CoreError('ALREADY_EXISTS', `${runDir}: a run already exists there; pass --resume to continue it, or choose another --out`);
     if (!hasRun && options.resume) log(`${runDir}: nothing to resume; starting a new run`);
     const resuming = hasRun && options.resume === true;
 
@@ -159,7 +159,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       config = saved;
       tokenizer = tokenizerFromJson(readJson(join(runDir, RUN_FILES.tokenizer)), join(runDir, RUN_FILES.tokenizer));
     } else {
-      if (!options.config) throw new CliError('train: a config (preset) is required for a new run');
+      if (!options.config) throw new CoreError('BAD_INPUT', 'train: a config (preset) is required for a new run');
       config = options.config;
     }
     // Warm start (fresh runs only; a resumed run reloads its own checkpoint): the source run fixes the
@@ -174,7 +174,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       log(`initialising from ${src} (best/): its tokenizer, encoder ${initRun.encoder}, LM shape and length limits are used`);
     }
     const dataDir = resolve(options.dataDir ?? saved?.dataDir ?? '');
-    if (!options.dataDir && !saved) throw new CliError('train: --data is required');
+    if (!options.dataDir && !saved) throw new CoreError('BAD_INPUT', 'train: --data is required');
 
     const prep = await prepare(dataDir, config, tokenizer, options.cacheDir, log);
     tokenizer = prep.tokenizer;
@@ -183,12 +183,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let lm: LmConfig;
     if (saved) {
       if (saved.trainFingerprint !== trainFingerprint || saved.trainItems !== prep.train.length) {
-        throw new CliError(`${join(runDir, RUN_FILES.config)}: the run was trained on ${saved.trainItems} other train items (fingerprint ${saved.trainFingerprint}); ${dataDir} now gives ${prep.train.length} (${trainFingerprint}): cannot resume`);
+        throw new CoreError('MISMATCH', `${join(runDir, RUN_FILES.config)}: the run was trained on ${saved.trainItems} other train items (fingerprint ${saved.trainFingerprint}); ${dataDir} now gives ${prep.train.length} (${trainFingerprint}): cannot resume`);
       }
-      if (saved.encoderId !== prep.encoderId) throw new CliError(`${join(runDir, RUN_FILES.config)}: field "encoderId": the run used ${saved.encoderId}, the encoder now is ${prep.encoderId}`);
+      if (saved.encoderId !== prep.encoderId) throw new CoreError('MISMATCH', `${join(runDir, RUN_FILES.config)}: field "encoderId": the run used ${saved.encoderId}, the encoder now is ${prep.encoderId}`);
       lm = saved.lm;
     } else if (initRun) {
-      if (initRun.encoderId !== prep.encoderId) throw new CliError(`${join(config.initFrom!, RUN_FILES.config)}: field "encoderId": the source run used ${initRun.encoderId}, the encoder now is ${prep.encoderId}`);
+      if (initRun.encoderId !== prep.encoderId) throw new CoreError('MISMATCH', `${join(config.initFrom!, RUN_FILES.config)}: field "encoderId": the source run used ${initRun.encoderId}, the encoder now is ${prep.encoderId}`);
       lm = { ...initRun.lm, dropout: config.model.dropout, lora: config.model.lora };
     } else {
       lm = lmConfigFor(config, tokenizer, prep.grid, prep.channels);
@@ -250,11 +250,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         if (ck.optimizer) optimizer.importState(ck.optimizer, join(ck.dir, 'optimizer.json'));
         state = ck.state;
         strides = StrideState.fromJSON(state, strideOptions, join(ck.dir, 'state.json'));
-        if (strides.size !== prep.train.length) throw new CliError(`${join(ck.dir, 'state.json')}: stride maps have ${strides.size} samples, the train split ${prep.train.length}`);
+        if (strides.size !== prep.train.length) throw new CoreError('BAD_INPUT', `${join(ck.dir, 'state.json')}: stride maps have ${strides.size} samples, the train split ${prep.train.length}`);
         rng = Rng.fromState(state.rngState);
         log(`resuming at epoch ${state.epoch + 1}, step ${state.globalStep} (${ck.dir})`);
       } catch (err) {
-        if (!(err instanceof CliError && /no complete checkpoint/.test(err.message))) throw err;
+        if (!(err instanceof CoreError && err.code === 'NOT_FOUND')) throw err;
         log('no checkpoint yet: restarting from step 0 with the saved config');
       }
     }
@@ -360,7 +360,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             ms,
           };
           emit(ev);
-          if (!Number.isFinite(g.loss)) throw new Error(`step ${state.globalStep}: loss is ${g.loss}; lower the learning rate`);
+          if (!Number.isFinite(g.loss)) throw new CoreError('DIVERGED', `step ${state.globalStep}: loss is ${g.loss}; lower the learning rate`, { hint: 'lower the learning rate (--config {"lr": ...})' });
           const endOfEpoch = state.stepInEpoch === stepsPerEpoch;
           if (!endOfEpoch && config.checkpointEvery > 0 && state.globalStep % config.checkpointEvery === 0) await saveLast();
         }

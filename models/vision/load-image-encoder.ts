@@ -1,5 +1,5 @@
 /** `--encoder` spec → ImageEncoder: 'mobilenet-v2' (default), 'mobilenet-v2-bottleneck', 'patch:G:P', 'tfjs:/folder[#node]'. */
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import { initBackend } from '../tf/backend';
 import type { ImageEncoder } from './image-encoder';
 import { loadMobilenetEncoder } from './mobilenet-v2';
@@ -26,7 +26,7 @@ export async function loadImageEncoder(spec: string = DEFAULT_ENCODER_SPEC): Pro
     const grid = Number(g);
     const patch = Number(p);
     if (extra !== undefined || !isPositiveInt(grid) || !isPositiveInt(patch)) {
-      throw new CliError(`encoder "${spec}": expected patch:G:P with positive integers, e.g. patch:4:8`);
+      throw new CoreError('BAD_INPUT', `encoder "${spec}": expected patch:G:P with positive integers, e.g. patch:4:8`);
     }
     return new PatchEncoder(grid, patch);
   }
@@ -35,11 +35,11 @@ export async function loadImageEncoder(spec: string = DEFAULT_ENCODER_SPEC): Pro
     const hashAt = rest.lastIndexOf('#');
     const folder = hashAt >= 0 ? rest.slice(0, hashAt) : rest;
     const node = hashAt >= 0 ? rest.slice(hashAt + 1) : undefined;
-    if (!folder) throw new CliError(`encoder "${spec}": expected tfjs:/path/to/model-folder[#node]`);
+    if (!folder) throw new CoreError('BAD_INPUT', `encoder "${spec}": expected tfjs:/path/to/model-folder[#node]`);
     await initBackend();
     return loadTfjsFolderEncoder(folder, node || undefined);
   }
-  throw new CliError(`encoder "${spec}": unknown; use ${ENCODER_SPEC_HELP}`);
+  throw new CoreError('BAD_INPUT', `encoder "${spec}": unknown; use ${ENCODER_SPEC_HELP}`);
 }
 
 function isPositiveInt(n: number): boolean {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { CliError } from '../cli/cli-error';
+import { CoreError } from '../core-error';
 import { GraphModelEncoder } from './graph-model-encoder';
 import { toArtifacts } from './mobilenet-v2';
 
@@ -25,10 +25,10 @@ export async function loadTfjsFolderEncoder(folder: string, node?: string): Prom
   try {
     json = JSON.parse(await readFile(jsonPath, 'utf8')) as ModelJsonFile;
   } catch (err) {
-    throw new CliError(`${jsonPath}: cannot read a TF.js model.json (${(err as Error).message})`);
+    throw new CoreError('BAD_INPUT', `${jsonPath}: cannot read a TF.js model.json (${(err as Error).message})`);
   }
   if (json.format !== 'graph-model' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new CliError(`${jsonPath}: field "format": expected a TF.js graph model ("graph-model" with weightsManifest)`);
+    throw new CoreError('BAD_INPUT', `${jsonPath}: field "format": expected a TF.js graph model ("graph-model" with weightsManifest)`);
   }
   const hash = createHash('sha1').update(JSON.stringify(json.modelTopology));
   const shards: Buffer[] = [];
@@ -39,7 +39,7 @@ export async function loadTfjsFolderEncoder(folder: string, node?: string): Prom
         hash.update(bytes);
         shards.push(bytes);
       } catch (err) {
-        throw new CliError(`${jsonPath}: field "weightsManifest": shard ${shard}: ${(err as Error).message}`);
+        throw new CoreError('BAD_INPUT', `${jsonPath}: field "weightsManifest": shard ${shard}: ${(err as Error).message}`);
       }
     }
   }
@@ -56,6 +56,6 @@ export async function loadTfjsFolderEncoder(folder: string, node?: string): Prom
     });
   } catch (err) {
     model.dispose();
-    throw new CliError(`${folder}${node ? `#${node}` : ''}: ${(err as Error).message}`);
+    throw new CoreError('BAD_INPUT', `${folder}${node ? `#${node}` : ''}: ${(err as Error).message}`);
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { intFlag, parseCommandArgs } from '../args';
-import { CliError } from '../cli-error';
+import { CoreError } from '../../core-error';
 import { compareRecords, comparisonMarkdown, type CompareFilter } from '../../evaluate/compare';
 import { formatPredictionIssues, readPredictionFile } from '../../evaluate/prediction-file';
 import { DECODE_STRATEGIES, isDecodeStrategy, isEvalMode, predictionsPath, type DecodeStrategy } from '../../evaluate/run-paths';
@@ -61,14 +61,14 @@ export async function compareCommand(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length !== 2) throw new CliError('aimkp compare: give exactly two runs (RUN_A RUN_B)\nRun "aimkp compare --help" for usage.');
+  if (positionals.length !== 2) throw new CoreError('BAD_INPUT', 'aimkp compare: give exactly two runs (RUN_A RUN_B)\nRun "aimkp compare --help" for usage.');
   const split = (values.split ?? 'test') as Split;
-  if (!SPLITS.includes(split)) throw new CliError(`aimkp compare: --split must be one of ${SPLITS.join(', ')}`);
+  if (!SPLITS.includes(split)) throw new CoreError('BAD_INPUT', `aimkp compare: --split must be one of ${SPLITS.join(', ')}`);
   const mode = values.mode ?? 'multimodal';
-  if (!isEvalMode(mode)) throw new CliError(`aimkp compare: --mode must be multimodal, text or image, got "${mode}"`);
+  if (!isEvalMode(mode)) throw new CoreError('BAD_INPUT', `aimkp compare: --mode must be multimodal, text or image, got "${mode}"`);
   const only = values.only ?? 'all';
-  if (!['all', 'wins', 'losses', 'diff'].includes(only)) throw new CliError(`aimkp compare: --only must be wins, losses or diff, got "${only}"`);
-  if (values.decode !== undefined && !isDecodeStrategy(values.decode)) throw new CliError(`aimkp compare: --decode must be one of ${DECODE_STRATEGIES.join(', ')}`);
+  if (!['all', 'wins', 'losses', 'diff'].includes(only)) throw new CoreError('BAD_INPUT', `aimkp compare: --only must be wins, losses or diff, got "${only}"`);
+  if (values.decode !== undefined && !isDecodeStrategy(values.decode)) throw new CoreError('BAD_INPUT', `aimkp compare: --decode must be one of ${DECODE_STRATEGIES.join(', ')}`);
   const limit = values.limit === undefined ? undefined : intFlag('compare', values.limit, 'limit', 0);
   const [runA, runB] = positionals;
 
@@ -77,7 +77,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
   for (const run of [runA, runB]) {
     const file = isFile(run) ? run : predictionsPath(run, split, mode, decode);
     if (!existsSync(file)) {
-      if (values.data === undefined) throw new CliError(`aimkp compare: no predictions file ${file}; give --data DIR to predict it, or run "aimkp predict" first`);
+      if (values.data === undefined) throw new CoreError('BAD_INPUT', `aimkp compare: no predictions file ${file}; give --data DIR to predict it, or run "aimkp predict" first`);
       // Produce the file with the predict command (loads the run's model).
       const { predictCommand } = await import('./predict');
       const code = await predictCommand(['--run', run, '--data', values.data, '--split', split, '--mode', mode, '--decode', decode, ...(values.which ? ['--which', values.which] : [])]);

@@ -1,6 +1,6 @@
 // `aimkp data`: import (cmkp), build (clipart, synth) and describe (stats) data sets.
 import { intFlag, numberFlag, parseCommandArgs, requireFlag } from '../args';
-import { CliError } from '../cli-error';
+import { CoreError } from '../../core-error';
 import { importCmkp } from '../../data/cmkp-import';
 import { formatIssues } from '../../data/data-issue';
 import { datasetStats, formatStatsTable } from '../../data/dataset-stats';
@@ -84,7 +84,7 @@ export async function dataCommand(argv: string[]): Promise<number> {
 
 function parseSplit(value: string | undefined): Split | undefined {
   if (value === undefined) return undefined;
-  if (!(SPLITS as readonly string[]).includes(value)) throw new CliError(`aimkp data cmkp: --split must be one of ${SPLITS.join(', ')}, got "${value}"`);
+  if (!(SPLITS as readonly string[]).includes(value)) throw new CoreError('BAD_INPUT', `aimkp data cmkp: --split must be one of ${SPLITS.join(', ')}, got "${value}"`);
   return value as Split;
 }
 
@@ -124,7 +124,7 @@ async function clipart(argv: string[]): Promise<number> {
   const source = values.source ?? '/usr/share/openclipart/svg';
   const out = values.out ?? 'data/clipart-kp';
   const size = intFlag('data clipart', values.size, 'size', 224);
-  if (size < 16 || size > 2048) throw new CliError(`aimkp data clipart: --size must be between 16 and 2048, got ${size}`);
+  if (size < 16 || size > 2048) throw new CoreError('BAD_INPUT', `aimkp data clipart: --size must be between 16 and 2048, got ${size}`);
   const { buildClipartDataset } = await import('../../data/clipart/build-clipart');
   const res = await buildClipartDataset({ source, out, size, log: (msg) => console.error(msg) });
   console.log(`clipart: ${res.items} items, ${res.skipped} skipped → ${out}`);
@@ -133,7 +133,7 @@ async function clipart(argv: string[]): Promise<number> {
 
 function probability(name: string, value: string | undefined): number {
   const p = numberFlag('data synth', value, name, 0);
-  if (p < 0 || p > 1) throw new CliError(`aimkp data synth: --${name} must be between 0 and 1, got ${p}`);
+  if (p < 0 || p > 1) throw new CoreError('BAD_INPUT', `aimkp data synth: --${name} must be between 0 and 1, got ${p}`);
   return p;
 }
 
@@ -148,7 +148,7 @@ async function synth(argv: string[]): Promise<number> {
     'missing-text': { type: 'string' },
   });
   const n = intFlag('data synth', values.n, 'n', 200);
-  if (n < 1) throw new CliError(`aimkp data synth: --n must be at least 1, got ${n}`);
+  if (n < 1) throw new CoreError('BAD_INPUT', `aimkp data synth: --n must be at least 1, got ${n}`);
   const out = requireFlag('data synth', values.out, 'out');
   const res = await buildSynthDataset({
     n,
@@ -169,7 +169,7 @@ async function synth(argv: string[]): Promise<number> {
 
 async function stats(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('data stats', argv, { json: { type: 'boolean' } }, true);
-  if (positionals.length !== 1) throw new CliError('aimkp data stats: expected exactly one data-set folder\nRun "aimkp data stats --help" for usage.');
+  if (positionals.length !== 1) throw new CoreError('BAD_INPUT', 'aimkp data stats: expected exactly one data-set folder\nRun "aimkp data stats --help" for usage.');
   const ds = await loadDataset(positionals[0]);
   const st = datasetStats(ds.items, ds.summary);
   if (ds.issues.length > 0) console.error(formatIssues(ds.issues));

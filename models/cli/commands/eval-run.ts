@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { intFlag, parseCommandArgs, requireFlag } from '../args';
-import { CliError } from '../cli-error';
+import { CoreError } from '../../core-error';
 import type { EvalMode } from '../../lm/contract';
 import { DECODE_FLAG_HELP, decodeSettingsFromFlags, describeDecode } from '../../evaluate/decode-settings';
 import { buildMetricsFile, writeMetricsFile, type MetricsFile } from '../../evaluate/metrics-file';
@@ -57,14 +57,14 @@ export async function evalRunCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const runDir = requireFlag('eval', values.run, 'run');
-  if (!existsSync(runDir)) throw new CliError(`aimkp eval: run folder "${runDir}" does not exist`);
+  if (!existsSync(runDir)) throw new CoreError('NOT_FOUND', `aimkp eval: run folder "${runDir}" does not exist`);
   const split = parseSplit('eval', values.split);
   const modes = parseModes('eval', values.modes);
   const settings = decodeSettingsFromFlags('eval', values);
   const which = parseWhich('eval', values.which);
   const limit = parseLimit('eval', values.limit);
   const batch = intFlag('eval', values.batch, 'batch', 8);
-  if (batch < 1) throw new CliError('aimkp eval: --batch must be >= 1');
+  if (batch < 1) throw new CoreError('BAD_INPUT', 'aimkp eval: --batch must be >= 1');
 
   let run: OpenedRun | null = null;
   let data: EncodedSplit | null = null;
@@ -77,7 +77,7 @@ export async function evalRunCommand(argv: string[]): Promise<number> {
       if (values.reuse === true && existsSync(file)) {
         const f = readPredictionFile(file);
         if (f.issues.length > 0) log(formatPredictionIssues(f.issues));
-        if (f.records.length === 0) throw new CliError(`${file}: no valid prediction lines`);
+        if (f.records.length === 0) throw new CoreError('BAD_INPUT', `${file}: no valid prediction lines`);
         log(`eval: reusing ${file} (${f.records.length} items, ${f.repeats} repeat(s))`);
         records = f.records;
       } else {

@@ -1,7 +1,7 @@
 // `aimkp eval --gold FILE --pred FILE`: parses flags, reads the files and prints the metrics library's scores
 // (for a file with several decoding repeats: each repeat's scores and their mean, as `eval --run` reports).
 import { parseCommandArgs, requireFlag } from '../args';
-import { CliError } from '../cli-error';
+import { CoreError } from '../../core-error';
 import type { Split } from '../../data/manifest-types';
 import { writeFileAtomicSync } from '../../fs/atomic-write';
 import {
@@ -65,7 +65,7 @@ function writeResult(path: string, text: string): void {
   try {
     writeFileAtomicSync(path, text);
   } catch (err) {
-    throw new CliError(`aimkp eval: cannot write ${path}: ${(err as Error).message}`);
+    throw new CoreError('BAD_INPUT', `aimkp eval: cannot write ${path}: ${(err as Error).message}`);
   }
 }
 
@@ -87,23 +87,23 @@ export async function evalCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const convention = values.convention as Convention;
-  if (!CONVENTIONS.includes(convention)) throw new CliError(`aimkp eval: --convention must be aimkp or cmkp, got "${values.convention}"`);
-  if (values['cmkp-result'] !== undefined && convention !== 'cmkp') throw new CliError('aimkp eval: --cmkp-result needs --convention cmkp');
+  if (!CONVENTIONS.includes(convention)) throw new CoreError('BAD_INPUT', `aimkp eval: --convention must be aimkp or cmkp, got "${values.convention}"`);
+  if (values['cmkp-result'] !== undefined && convention !== 'cmkp') throw new CoreError('BAD_INPUT', 'aimkp eval: --cmkp-result needs --convention cmkp');
   let repeat: number | undefined;
   if (values.repeat !== undefined) {
     repeat = Number(values.repeat);
     if (!/^\d+$/.test(values.repeat) || repeat < 1) {
-      throw new CliError(`aimkp eval: --repeat must be a positive integer (1-based), got "${values.repeat}"`);
+      throw new CoreError('BAD_INPUT', `aimkp eval: --repeat must be a positive integer (1-based), got "${values.repeat}"`);
     }
   }
   const gold = readGold(requireFlag('eval', values.gold, 'gold'), values.split as Split);
   const pred = readPredictions(requireFlag('eval', values.pred, 'pred'), gold.samples, values.sep);
   const nRepeats = pred.repeats.length;
   if (repeat !== undefined && repeat > nRepeats) {
-    throw new CliError(`aimkp eval: --repeat ${repeat} is out of range: ${pred.path} has ${nRepeats} repeat${nRepeats === 1 ? '' : 's'}`);
+    throw new CoreError('BAD_INPUT', `aimkp eval: --repeat ${repeat} is out of range: ${pred.path} has ${nRepeats} repeat${nRepeats === 1 ? '' : 's'}`);
   }
   if (values['cmkp-result'] !== undefined && repeat === undefined && nRepeats > 1) {
-    throw new CliError(`aimkp eval: --cmkp-result writes one repeat's result but ${pred.path} has ${nRepeats} repeats; pick one with --repeat K (1..${nRepeats})`);
+    throw new CoreError('BAD_INPUT', `aimkp eval: --cmkp-result writes one repeat's result but ${pred.path} has ${nRepeats} repeats; pick one with --repeat K (1..${nRepeats})`);
   }
   const goldPhrases = gold.samples.map((g) => g.keyphrases);
   const score = (predictions: string[][]): Scores =>

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { intFlag, parseCommandArgs, requireFlag } from '../args';
-import { CliError } from '../cli-error';
+import { CoreError } from '../../core-error';
 import { SPLITS, type Split } from '../../data/manifest-types';
 import { DECODE_FLAG_HELP, DECODE_FLAG_OPTIONS, decodeSettingsFromFlags, describeDecode } from '../../evaluate/decode-settings';
 import { clampMaxNew, encodeRunSplit, openRun, type Which } from '../../evaluate/open-run';
@@ -51,26 +51,26 @@ export const RUN_FLAG_OPTIONS = {
 
 export function parseSplit(command: string, value: string | undefined): Split {
   const split = value ?? 'test';
-  if (!(SPLITS as readonly string[]).includes(split)) throw new CliError(`aimkp ${command}: --split must be one of ${SPLITS.join(', ')}, got "${split}"`);
+  if (!(SPLITS as readonly string[]).includes(split)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --split must be one of ${SPLITS.join(', ')}, got "${split}"`);
   return split as Split;
 }
 
 export function parseWhich(command: string, value: string | undefined): Which {
   const which = value ?? 'best';
-  if (which !== 'best' && which !== 'last') throw new CliError(`aimkp ${command}: --which must be best or last, got "${which}"`);
+  if (which !== 'best' && which !== 'last') throw new CoreError('BAD_INPUT', `aimkp ${command}: --which must be best or last, got "${which}"`);
   return which;
 }
 
 export function parseLimit(command: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = intFlag(command, value, 'limit', 0);
-  if (n < 1) throw new CliError(`aimkp ${command}: --limit must be >= 1`);
+  if (n < 1) throw new CoreError('BAD_INPUT', `aimkp ${command}: --limit must be >= 1`);
   return n;
 }
 
 export function dataDirFor(command: string, flag: string | undefined, recorded: string | null): string {
   const dir = flag ?? recorded;
-  if (dir === null) throw new CliError(`aimkp ${command}: give --data DIR (the run's config.json does not name its data set)`);
+  if (dir === null) throw new CoreError('BAD_INPUT', `aimkp ${command}: give --data DIR (the run's config.json does not name its data set)`);
   return dir;
 }
 
@@ -90,12 +90,12 @@ export async function predictCommand(argv: string[]): Promise<number> {
   const runDir = requireFlag('predict', values.run, 'run');
   const split = parseSplit('predict', values.split);
   const mode = values.mode ?? 'multimodal';
-  if (!isEvalMode(mode)) throw new CliError(`aimkp predict: --mode must be multimodal, text or image, got "${mode}"`);
+  if (!isEvalMode(mode)) throw new CoreError('BAD_INPUT', `aimkp predict: --mode must be multimodal, text or image, got "${mode}"`);
   const settings = decodeSettingsFromFlags('predict', values);
   const which = parseWhich('predict', values.which);
   const limit = parseLimit('predict', values.limit);
   const batch = intFlag('predict', values.batch, 'batch', 8);
-  if (batch < 1) throw new CliError('aimkp predict: --batch must be >= 1');
+  if (batch < 1) throw new CoreError('BAD_INPUT', 'aimkp predict: --batch must be >= 1');
 
   const run = await openRun(runDir, which, log);
   try {

@@ -1,5 +1,5 @@
 import { parseCommandArgs } from '../args';
-import { CliError } from '../cli-error';
+import { CoreError } from '../../core-error';
 import type { EvalMode } from '../../lm/contract';
 import { buildReport, reportCsv, reportLatex, reportMarkdown, type Convention } from '../../evaluate/report';
 import { loadRunMetrics } from '../../evaluate/report-load';
@@ -51,13 +51,13 @@ export async function reportCommand(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length === 0) throw new CliError('aimkp report: give at least one run folder\nRun "aimkp report --help" for usage.');
+  if (positionals.length === 0) throw new CoreError('BAD_INPUT', 'aimkp report: give at least one run folder\nRun "aimkp report --help" for usage.');
   const format = values.format ?? 'md';
-  if (!['md', 'csv', 'latex'].includes(format)) throw new CliError(`aimkp report: --format must be md, csv or latex, got "${format}"`);
+  if (!['md', 'csv', 'latex'].includes(format)) throw new CoreError('BAD_INPUT', `aimkp report: --format must be md, csv or latex, got "${format}"`);
   const decode = values.decode ?? 'beam-sample';
-  if (!isDecodeStrategy(decode)) throw new CliError(`aimkp report: --decode must be one of ${DECODE_STRATEGIES.join(', ')}, got "${decode}"`);
+  if (!isDecodeStrategy(decode)) throw new CoreError('BAD_INPUT', `aimkp report: --decode must be one of ${DECODE_STRATEGIES.join(', ')}, got "${decode}"`);
   const convention = (values.convention ?? 'aimkp') as Convention;
-  if (convention !== 'aimkp' && convention !== 'cmkp') throw new CliError(`aimkp report: --convention must be aimkp or cmkp, got "${values.convention}"`);
+  if (convention !== 'aimkp' && convention !== 'cmkp') throw new CoreError('BAD_INPUT', `aimkp report: --convention must be aimkp or cmkp, got "${values.convention}"`);
   const modes = parseModes('report', values.modes);
   const split = values.split ?? 'test';
 
@@ -74,7 +74,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
 export function parseModes(command: string, value: string | undefined): EvalMode[] {
   if (value === undefined) return [...EVAL_MODES];
   const modes = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const m of modes) if (!isEvalMode(m)) throw new CliError(`aimkp ${command}: --modes: unknown mode "${m}" (expected ${EVAL_MODES.join(', ')})`);
-  if (modes.length === 0) throw new CliError(`aimkp ${command}: --modes is empty`);
+  for (const m of modes) if (!isEvalMode(m)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --modes: unknown mode "${m}" (expected ${EVAL_MODES.join(', ')})`);
+  if (modes.length === 0) throw new CoreError('BAD_INPUT', `aimkp ${command}: --modes is empty`);
   return modes as EvalMode[];
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { intFlag, parseCommandArgs, requireFlag } from '../args';
-import { CliError } from '../cli-error';
+import { CoreError } from '../../core-error';
 import { writeFileAtomicSync as writeFileAtomic } from '../../fs/atomic-write';
 import { GREEDY_DECODE } from '../../evaluate/decode-settings';
 import { encodeRunSplit, openRun } from '../../evaluate/open-run';
@@ -55,35 +55,35 @@ See docs/evaluation.md.`;
 const log = (line: string) => process.stderr.write(line + '\n');
 
 function readReport(f: string): RobustnessReport {
-  if (!existsSync(f)) throw new CliError(`robustness report "${f}" does not exist`);
+  if (!existsSync(f)) throw new CoreError('NOT_FOUND', `robustness report "${f}" does not exist`);
   let v: unknown;
   try {
     v = JSON.parse(readFileSync(f, 'utf8'));
   } catch (err) {
-    throw new CliError(`${f}: invalid JSON (${(err as Error).message})`);
+    throw new CoreError('BAD_INPUT', `${f}: invalid JSON (${(err as Error).message})`);
   }
   const r = v as Partial<RobustnessReport>;
-  if (typeof v !== 'object' || v === null || !Array.isArray(r.conditions) || typeof r.run !== 'string') throw new CliError(`${f}: not a robustness report (fields "run" and "conditions" expected)`);
+  if (typeof v !== 'object' || v === null || !Array.isArray(r.conditions) || typeof r.run !== 'string') throw new CoreError('BAD_INPUT', `${f}: not a robustness report (fields "run" and "conditions" expected)`);
   return r as RobustnessReport;
 }
 
 /** The preset and training seed of the run a report belongs to: RUN/robustness/<split>.json → RUN/config.json. */
 function reportRunConfig(f: string): { preset: string; seed: number | null } {
   const dir = dirname(resolve(f));
-  if (basename(dir) !== 'robustness') throw new CliError(`${f}: --group preset needs the report inside its run folder (RUN/robustness/<split>.json), to read RUN/config.json`);
+  if (basename(dir) !== 'robustness') throw new CoreError('BAD_INPUT', `${f}: --group preset needs the report inside its run folder (RUN/robustness/<split>.json), to read RUN/config.json`);
   const config = join(dirname(dir), 'config.json');
-  if (!existsSync(config)) throw new CliError(`${f}: its run folder ${dirname(dir)} has no config.json (--group preset reads the preset from it)`);
+  if (!existsSync(config)) throw new CoreError('NOT_FOUND', `${f}: its run folder ${dirname(dir)} has no config.json (--group preset reads the preset from it)`);
   let v: unknown;
   try {
     v = JSON.parse(readFileSync(config, 'utf8'));
   } catch (err) {
-    throw new CliError(`${config} (run folder of ${f}): invalid JSON (${(err as Error).message})`);
+    throw new CoreError('BAD_INPUT', `${config} (run folder of ${f}): invalid JSON (${(err as Error).message})`);
   }
   const cfg = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
   // "preset" is a name; an object with a name is accepted as well (as in readRunInfo).
   const p = cfg.preset;
   const preset = typeof p === 'string' ? p : typeof p === 'object' && p !== null && typeof (p as { name?: unknown }).name === 'string' ? (p as { name: string }).name : '';
-  if (preset === '') throw new CliError(`${config} (run folder of ${f}): no "preset" field`);
+  if (preset === '') throw new CoreError('BAD_INPUT', `${config} (run folder of ${f}): no "preset" field`);
   const seed = typeof cfg.seed === 'number' && Number.isFinite(cfg.seed) ? cfg.seed : null;
   return { preset, seed };
 }
@@ -97,10 +97,10 @@ function trainingSeedOrNull(f: string): number | null {
 }
 
 function printTable(files: string[], metric: string, group: string, format: string): number {
-  if (files.length === 0) throw new CliError('aimkp robustness --table: give one or more robustness JSON files');
-  if (metric !== 'f1@1' && metric !== 'f1@3' && metric !== 'map@5') throw new CliError(`aimkp robustness: --metric must be f1@1, f1@3 or map@5, got "${metric}"`);
-  if (group !== 'none' && group !== 'preset') throw new CliError(`aimkp robustness: --group must be none or preset, got "${group}"`);
-  if (format !== 'md' && format !== 'csv') throw new CliError(`aimkp robustness: --format must be md or csv, got "${format}"`);
+  if (files.length === 0) throw new CoreError('BAD_INPUT', 'aimkp robustness --table: give one or more robustness JSON files');
+  if (metric !== 'f1@1' && metric !== 'f1@3' && metric !== 'map@5') throw new CoreError('BAD_INPUT', `aimkp robustness: --metric must be f1@1, f1@3 or map@5, got "${metric}"`);
+  if (group !== 'none' && group !== 'preset') throw new CoreError('BAD_INPUT', `aimkp robustness: --group must be none or preset, got "${group}"`);
+  if (format !== 'md' && format !== 'csv') throw new CoreError('BAD_INPUT', `aimkp robustness: --format must be md or csv, got "${format}"`);
   const reports = files.map(readReport);
   if (group === 'none' && format === 'md') {
     // Today's table, unchanged (its own in-table warning); stderr names the files that differ.
@@ -122,7 +122,7 @@ function printTable(files: string[], metric: string, group: string, format: stri
 function numberList(command: string, flag: string, value: string | undefined, fallback: number[], check: (x: number) => boolean, what: string): number[] {
   if (value === undefined) return fallback;
   const list = value.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  for (const x of list) if (!Number.isFinite(x) || !check(x)) throw new CliError(`aimkp ${command}: --${flag} must be a comma-separated list of ${what}, got "${value}"`);
+  for (const x of list) if (!Number.isFinite(x) || !check(x)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --${flag} must be a comma-separated list of ${what}, got "${value}"`);
   return list;
 }
 
@@ -158,25 +158,25 @@ export async function robustnessCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.table === true) return printTable(positionals, values.metric ?? 'f1@3', values.group ?? 'none', values.format ?? 'md');
-  for (const flag of ['group', 'format'] as const) if (values[flag] !== undefined) throw new CliError(`aimkp robustness: --${flag} goes with --table`);
-  if (positionals.length > 0) throw new CliError(`aimkp robustness: unexpected argument "${positionals[0]}" (report files go with --table)`);
+  for (const flag of ['group', 'format'] as const) if (values[flag] !== undefined) throw new CoreError('BAD_INPUT', `aimkp robustness: --${flag} goes with --table`);
+  if (positionals.length > 0) throw new CoreError('BAD_INPUT', `aimkp robustness: unexpected argument "${positionals[0]}" (report files go with --table)`);
   const runDir = requireFlag('robustness', values.run, 'run');
   const split = parseSplit('robustness', values.split);
   const ratios = numberList('robustness', 'ratios', values.ratios, DEFAULT_SUITE.ratios, (x) => x >= 0 && x <= 1, 'ratios in [0, 1]');
   const strides = numberList('robustness', 'strides', values.strides, DEFAULT_SUITE.strides, (x) => Number.isInteger(x) && x >= 2, 'integer strides >= 2');
   const sigmas = numberList('robustness', 'sigmas', values.sigmas, DEFAULT_SUITE.sigmas, (x) => x >= 0, 'non-negative numbers');
   const pattern = (values.pattern ?? DEFAULT_SUITE.pattern) as KeepPattern;
-  if (pattern !== 'random' && pattern !== 'spread') throw new CliError(`aimkp robustness: --pattern must be random or spread, got "${values.pattern}"`);
+  if (pattern !== 'random' && pattern !== 'spread') throw new CoreError('BAD_INPUT', `aimkp robustness: --pattern must be random or spread, got "${values.pattern}"`);
   const seed = intFlag('robustness', values.seed, 'seed', DEFAULT_SUITE.seed);
   const limit = parseLimit('robustness', values.limit);
   const batch = intFlag('robustness', values.batch, 'batch', 16);
-  if (batch < 1) throw new CliError('aimkp robustness: --batch must be >= 1');
+  if (batch < 1) throw new CoreError('BAD_INPUT', 'aimkp robustness: --batch must be >= 1');
 
   const run = await openRun(runDir, parseWhich('robustness', values.which), log);
   let report: RobustnessReport;
   try {
     const settings = { ...GREEDY_DECODE, maxNewTokens: intFlag('robustness', values['max-new'], 'max-new', run.maxAnswerTokens) };
-    if (settings.maxNewTokens < 1) throw new CliError('aimkp robustness: --max-new must be >= 1');
+    if (settings.maxNewTokens < 1) throw new CoreError('BAD_INPUT', 'aimkp robustness: --max-new must be >= 1');
     const data = await encodeRunSplit(run, dataDirFor('robustness', values.data, run.dataDir), split, limit, log, values.cache);
     const grid = run.model.config.imageGrid;
     const conditions = buildConditions(data.examples, { ratios, strides, sigmas, pattern, seed, grid });

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { intFlag, parseCommandArgs, requireFlag } from '../args';
-import { CliError } from '../cli-error';
+import { CoreError } from '../../core-error';
 import { BACKEND_CHOICES, isBackendRequest } from '../../tf/backend';
 import { resolveConfig } from '../../train/config-resolve';
 import { PRESETS, PRESET_NAMES } from '../../train/presets';
@@ -66,12 +66,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const out = requireFlag('train', values.out, 'out');
   if (values.backend !== undefined && !isBackendRequest(values.backend)) {
-    throw new CliError(`aimkp train: --backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${values.backend}"`);
+    throw new CoreError('BAD_INPUT', `aimkp train: --backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${values.backend}"`);
   }
   const positive = (flag: string, v: string | undefined, min: number) => {
     if (v === undefined) return undefined;
     const n = intFlag('train', v, flag, 0);
-    if (n < min) throw new CliError(`aimkp train: --${flag} must be ≥ ${min}, got ${n}`);
+    if (n < min) throw new CoreError('BAD_INPUT', `aimkp train: --${flag} must be ≥ ${min}, got ${n}`);
     return n;
   };
   const flags = {

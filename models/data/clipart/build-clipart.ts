@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CliError } from '../../cli/cli-error';
+import { CoreError } from '../../core-error';
 import type { DatasetInfo, ManifestItem } from '../manifest-types';
 import { writeFileAtomic } from '../../fs/atomic-write';
 import { cleanKeyphrases, collectSingleWordTags, isHashJunk, nameSet, normalizeName, type KeyphraseContext } from './clean-keyphrases';
@@ -185,10 +185,10 @@ export async function buildClipartDataset(options: BuildClipartOptions): Promise
   const { source, out } = options;
   const size = options.size ?? DEFAULT_IMAGE_SIZE;
   const log = options.log ?? (() => {});
-  if (!Number.isInteger(size) || size < 8 || size > 1024) throw new CliError(`aimkp data clipart: --size must be an integer 8–1024, got ${size}`);
+  if (!Number.isInteger(size) || size < 8 || size > 1024) throw new CoreError('BAD_INPUT', `aimkp data clipart: --size must be an integer 8–1024, got ${size}`);
   const srcStat = await stat(source).catch(() => null);
   if (!srcStat?.isDirectory()) {
-    throw new CliError(`aimkp data clipart: source folder ${source} not found (install Debian's openclipart-svg or pass --source DIR)`);
+    throw new CoreError('NOT_FOUND', `aimkp data clipart: source folder ${source} not found (install Debian's openclipart-svg or pass --source DIR)`);
   }
   const reasons: Record<string, number> = {};
   const skip = (reason: string, rel: string, detail?: string): void => {
