@@ -1,0 +1,45 @@
+// The wire protocol shared by every transport (Electron IPC and WebSocket carry the same JSON text), in the
+// style of VS Code's IPC channels: call(command, arg) with its own cancellation message, listen(event, arg)
+// for streams, errors as plain data. Both sides parse with these schemas; nothing else is trusted.
+import { z } from 'zod';
+import { ApiErrorShape, LIMITS } from './common';
+
+/** The one Electron IPC channel (renderer ⇄ main); the WebSocket path of browser mode. */
+export const IPC_CHANNEL = 'aimkp:rpc';
+export const WS_PATH = '/api';
+export const PROTOCOL_VERSION = 1;
+
+const MsgId = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Name = z.string().min(1).max(100);
+
+/** Client → server. `arg` is validated later, against the command's own schema. */
+export const ClientMessage = z.discriminatedUnion('t', [
+  z.strictObject({ t: z.literal('call'), id: MsgId, command: Name, arg: z.unknown() }),
+  z.strictObject({ t: z.literal('cancel'), id: MsgId }),
+  z.strictObject({ t: z.literal('listen'), id: MsgId, event: Name, arg: z.unknown() }),
+  z.strictObject({ t: z.literal('unlisten'), id: MsgId }),
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+/** Server → client. `id` echoes the call or listen; `hello` opens a connection; `fatal` answers a message with no usable id. */
+export const ServerMessage = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('hello'), protocol: z.literal(PROTOCOL_VERSION), maxMessageBytes: z.int() }),
+  z.object({ t: z.literal('ok'), id: MsgId, data: z.unknown() }),
+  z.object({ t: z.literal('err'), id: MsgId, error: ApiErrorShape }),
+  z.object({ t: z.literal('event'), id: MsgId, data: z.unknown() }),
+  z.object({ t: z.literal('fatal'), error: ApiErrorShape }),
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+
+export const MAX_MESSAGE_BYTES = LIMITS.maxMessageBytes;
+
+/**
+ * What the Electron preload exposes on `window.aimkp` (and nothing else): a JSON text port to the main
+ * process. The renderer wraps it with createPortTransport + createClient, exactly as it wraps a WebSocket.
+ */
+export interface PreloadBridge {
+  /** Sends one ClientMessage as JSON text. */
+  send(text: string): void;
+  /** Receives ServerMessage JSON texts; returns a function that stops the listener. */
+  onMessage(listener: (text: string) => void): () => void;
+}
