@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import {
   Backend, Convention, DatasetId, DecodeRequest, DecodeSettings, DecodeStrategy, EvalMode, IsoTime, ItemId, JobId, JobKind,
-  JobState, JsonObject, JsonValue, LIMITS, PresetName, ReportMetric, RunId, RunStatus, Scores, Seed, Seq, Split, StreamId, Tag,
+  JobState, JsonObject, LIMITS, PresetName, ReportMetric, RunId, RunStatus, Scores, Seed, Seq, Split, StreamId, Tag,
   UserPath, ApiErrorShape,
 } from './common';
 import { EventBatch, ServiceEventSchema, SubscribeRequest } from './events';
