@@ -1,0 +1,231 @@
+// Live delivery of run events to clients: at most one batch per run per BATCH_INTERVAL_MS (≤ 20/s), every event
+// in some batch, in seq order, none twice. A subscriber that names a seq first gets what it missed, replayed from
+// events.jsonl, then the live stream. Whoever writes a run's events (a worker, or `aimkp train` in a terminal)
+// only has to `poke(runId)`; runs nobody pokes are polled while someone subscribes to them.
+import { RunEventLog, type SeqEvent } from './run-event-log';
+
+export const BATCH_INTERVAL_MS = 50;
+/** How often a subscribed run that no worker of ours writes (a CLI run) is checked for new lines. */
+export const EXTERNAL_POLL_MS = 1000;
+
+export interface EventBatch {
+  /** The stream: a run id or "job:<id>". */
+  runId: string;
+  events: SeqEvent[];
+  /** true for history replayed to a subscriber that asked for events since a seq. */
+  replay: boolean;
+}
+
+export type BatchListener = (batch: EventBatch) => void;
+
+interface Subscription {
+  runId: string | '*';
+  listener: BatchListener;
+  /** Per run: the last seq delivered to this subscriber. */
+  delivered: Map<string, number>;
+  /** Runs whose catch-up replay is in flight (live batches for them wait for it). */
+  catchingUp: Set<string>;
+  closed: boolean;
+}
+
+interface TailedRun {
+  log: RunEventLog;
+  timer: NodeJS.Timeout | null;
+  lastFlush: number;
+  flushing: Promise<void> | null;
+  /** A poke came in while a flush was reading: read again right after. */
+  again: boolean;
+}
+
+export interface EventHubOptions {
+  /** The events.jsonl of a stream id (already validated). */
+  fileOf: (streamId: string) => string;
+  batchIntervalMs?: number;
+  /** Called on a read error (the hub keeps going). */
+  onError?: (runId: string, err: unknown) => void;
+}
+
+export class EventHub {
+  private readonly runs = new Map<string, TailedRun>();
+  private readonly subs = new Set<Subscription>();
+  private readonly interval: number;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly options: EventHubOptions) {
+    this.interval = options.batchIntervalMs ?? BATCH_INTERVAL_MS;
+  }
+
+  /** The numbered event log of a run (one per run id, shared by tail and replay). */
+  logOf(runId: string): RunEventLog {
+    return this.tailed(runId).log;
+  }
+
+  /** Events with seq > sinceSeq from disk (the full history when sinceSeq = 0). */
+  eventsSince(runId: string, sinceSeq: number, limit?: number): Promise<SeqEvent[]> {
+    return this.logOf(runId).since(sinceSeq, limit);
+  }
+
+  /** New lines may have been appended to the run's events.jsonl: deliver them within one batch interval. */
+  poke(runId: string): void {
+    if (this.closed) return;
+    const run = this.tailed(runId);
+    if (run.flushing) {
+      run.again = true;
+      return;
+    }
+    if (run.timer) return;
+    const delay = Math.max(0, run.lastFlush + this.interval - performance.now());
+    run.timer = setTimeout(() => {
+      run.timer = null;
+      void this.flush(runId, run);
+    }, delay);
+  }
+
+  /** Reads and delivers whatever is new now (used before a run's job ends, so its last events go out). */
+  async flushNow(runId: string): Promise<void> {
+    const run = this.tailed(runId);
+    if (run.timer) {
+      clearTimeout(run.timer);
+      run.timer = null;
+    }
+    while (run.flushing) await run.flushing;
+    await this.flush(runId, run);
+  }
+
+  /**
+   * Subscribes to one stream, or to every stream the hub tails ('*'). With a since-seq the subscriber first
+   * receives the events after it from disk (`replay: true`), then the live stream; for '*', `since` maps
+   * stream ids to seqs. Without one it gets what arrives from now on.
+   */
+  subscribe(runId: string | '*', listener: BatchListener, since?: number | Record<string, number>): () => void {
+    const sub: Subscription = { runId, listener, delivered: new Map(), catchingUp: new Set(), closed: false };
+    this.subs.add(sub);
+    const sinceOf = (id: string): number | undefined => (typeof since === 'number' ? since : since?.[id]);
+    const targets = runId === '*' ? new Set([...this.runs.keys(), ...Object.keys(typeof since === 'object' ? since : {})]) : new Set([runId]);
+    for (const id of targets) {
+      const from = sinceOf(id);
+      if (from === undefined) void this.startLive(sub, id);
+      else void this.catchUp(sub, id, from);
+    }
+    if (runId !== '*') this.ensurePolling();
+    return () => {
+      sub.closed = true;
+      this.subs.delete(sub);
+    };
+  }
+
+  /** Stops timers; pending events stay on disk for replay. */
+  close(): void {
+    this.closed = true;
+    for (const run of this.runs.values()) if (run.timer) clearTimeout(run.timer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    this.subs.clear();
+  }
+
+  private tailed(runId: string): TailedRun {
+    let run = this.runs.get(runId);
+    if (!run) {
+      run = { log: new RunEventLog(this.options.fileOf(runId)), timer: null, lastFlush: -Infinity, flushing: null, again: false };
+      this.runs.set(runId, run);
+    }
+    return run;
+  }
+
+  /** Live only: skip what is already in the file (read it first, so "now" means now and not "the hub's last read"). */
+  private async startLive(sub: Subscription, runId: string): Promise<void> {
+    sub.catchingUp.add(runId);
+    try {
+      await this.flushNow(runId);
+    } catch (err) {
+      this.options.onError?.(runId, err);
+    } finally {
+      sub.delivered.set(runId, this.logOf(runId).lastSeq);
+      sub.catchingUp.delete(runId);
+    }
+  }
+
+  private async catchUp(sub: Subscription, runId: string, sinceSeq: number): Promise<void> {
+    sub.catchingUp.add(runId);
+    let delivered = sinceSeq;
+    try {
+      const log = this.logOf(runId);
+      // A hub that has not read this run yet (an old run, a fresh hub): read it, so the replay has a target.
+      if (log.lastSeq <= sinceSeq) await this.flushNow(runId);
+      // Replay until the replay has reached what the live tail has read; live batches then continue from there.
+      // The check and the hand-over below run without an await between them, so no live batch slips through.
+      for (;;) {
+        const target = log.lastSeq;
+        if (delivered >= target || sub.closed) break;
+        const missed = await log.since(delivered, target - delivered);
+        if (missed.length === 0) break;
+        delivered = missed[missed.length - 1].seq;
+        this.deliver(sub, { runId, events: missed, replay: true });
+      }
+    } catch (err) {
+      this.options.onError?.(runId, err);
+    } finally {
+      sub.delivered.set(runId, Math.max(delivered, sub.delivered.get(runId) ?? 0));
+      sub.catchingUp.delete(runId);
+    }
+  }
+
+  private async flush(runId: string, run: TailedRun): Promise<void> {
+    if (this.closed) return;
+    const work = (async () => {
+      let events: SeqEvent[] = [];
+      try {
+        events = await run.log.readNew();
+      } catch (err) {
+        this.options.onError?.(runId, err);
+      }
+      run.lastFlush = performance.now();
+      if (events.length === 0) return;
+      for (const sub of this.subs) {
+        if (sub.runId !== '*' && sub.runId !== runId) continue;
+        if (sub.catchingUp.has(runId)) continue;
+        if (!sub.delivered.has(runId)) sub.delivered.set(runId, events[0].seq - 1);
+        const after = sub.delivered.get(runId)!;
+        const fresh = after >= events[events.length - 1].seq ? [] : events.filter((e) => e.seq > after);
+        if (fresh.length === 0) continue;
+        sub.delivered.set(runId, fresh[fresh.length - 1].seq);
+        this.deliver(sub, { runId, events: fresh, replay: false });
+      }
+    })();
+    run.flushing = work;
+    try {
+      await work;
+    } finally {
+      run.flushing = null;
+    }
+    if (run.again) {
+      run.again = false;
+      this.poke(runId);
+    }
+  }
+
+  private deliver(sub: Subscription, batch: EventBatch): void {
+    if (sub.closed) return;
+    try {
+      sub.listener(batch);
+    } catch (err) {
+      this.options.onError?.(batch.runId, err);
+    }
+  }
+
+  /** Subscribed runs get polled, so runs written by another process (the CLI) stream too. */
+  private ensurePolling(): void {
+    if (this.pollTimer || this.closed) return;
+    this.pollTimer = setInterval(() => {
+      const wanted = new Set<string>();
+      for (const sub of this.subs) if (sub.runId !== '*') wanted.add(sub.runId);
+      if (wanted.size === 0 && this.pollTimer) {
+        clearInterval(this.pollTimer);
+        this.pollTimer = null;
+      }
+      for (const id of wanted) this.poke(id);
+    }, EXTERNAL_POLL_MS);
+    this.pollTimer.unref();
+  }
+}

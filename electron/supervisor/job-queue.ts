@@ -1,0 +1,263 @@
+// The job queue behind an interface: the in-process implementation here runs jobs through a JobRunner
+// (workers on this machine) with a fixed number at a time and persists every state change to jobs.json; a
+// distributed queue (jobs on other machines) can implement the same interface later.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { CoreError } from '../../models/core-error';
+import { writeFileAtomic } from '../../models/fs/atomic-write';
+import { isFinished, type JobError, type JobProgress, type JobRecord, type JobSpec, type JobState } from './jobs';
+import type { JsonValue } from '../../shared/training-events';
+
+export type JobChange = { job: JobRecord; previous: JobState | null };
+export type JobListener = (change: JobChange) => void;
+
+export interface JobQueue {
+  /** Adds a job; it starts when a slot is free (in the order enqueued). */
+  enqueue(spec: JobSpec): JobRecord;
+  /** Queued: cancelled. Running: asked to stop at the next step boundary (training saves a checkpoint). */
+  cancel(id: string): boolean;
+  get(id: string): JobRecord | undefined;
+  /** Newest first. */
+  list(): JobRecord[];
+  onChange(listener: JobListener): () => void;
+}
+
+/** How a job ended, as the runner reports it. */
+export interface JobOutcome {
+  state: Extract<JobState, 'completed' | 'stopped' | 'failed'>;
+  error?: JobError;
+  result?: JsonValue;
+}
+
+export interface RunningJob {
+  /** Ask for a stop at the next step boundary. */
+  stop(): void;
+  /** Ends the job at once (worker terminated); the outcome is 'failed'. */
+  kill(reason: string): void;
+  readonly done: Promise<JobOutcome>;
+}
+
+export interface JobRunner {
+  start(job: JobRecord, onProgress: (p: JobProgress) => void): RunningJob;
+}
+
+export interface InProcessQueueOptions {
+  runner: JobRunner;
+  concurrency: number;
+  /** jobs.json; null = not persisted. */
+  file: string | null;
+  /** Finished jobs kept in the list (oldest dropped first). */
+  keepFinished?: number;
+}
+
+interface StoredJobs {
+  format: 'aimkp-jobs-v1';
+  jobs: JobRecord[];
+}
+
+export class InProcessJobQueue implements JobQueue {
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly running = new Map<string, RunningJob>();
+  private readonly listeners = new Set<JobListener>();
+  private concurrency: number;
+  private saving: Promise<void> = Promise.resolve();
+  private saveQueued = false;
+  /** Nothing starts until start(), nor after shutdown(). */
+  private paused = true;
+
+  constructor(private readonly options: InProcessQueueOptions) {
+    this.concurrency = options.concurrency;
+    if (options.file) this.load(options.file);
+  }
+
+  enqueue(spec: JobSpec): JobRecord {
+    const job: JobRecord = { id: randomUUID(), spec, state: 'queued', createdAt: new Date().toISOString(), startedAt: null, endedAt: null, error: null, progress: null, result: null };
+    this.jobs.set(job.id, job);
+    this.changed(job, null);
+    this.pump();
+    return job;
+  }
+
+  cancel(id: string): boolean {
+    const job = this.jobs.get(id);
+    if (!job) return false;
+    if (job.state === 'queued') {
+      this.transition(job, 'cancelled');
+      return true;
+    }
+    const handle = this.running.get(id);
+    if (handle) {
+      handle.stop();
+      return true;
+    }
+    return false;
+  }
+
+  /** Ends a running job at once (its worker is terminated): it is marked failed with `reason`. */
+  kill(id: string, reason: string): boolean {
+    const handle = this.running.get(id);
+    if (!handle) return false;
+    handle.kill(reason);
+    return true;
+  }
+
+  get(id: string): JobRecord | undefined {
+    return this.jobs.get(id);
+  }
+
+  list(): JobRecord[] {
+    return [...this.jobs.values()].reverse();
+  }
+
+  onChange(listener: JobListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  setConcurrency(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new CoreError('BAD_INPUT', `concurrency: expected an integer ≥ 1, got ${n}`, { field: 'concurrency' });
+    this.concurrency = n;
+    this.pump();
+  }
+
+  runningIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /**
+   * Stops every running job at its next step boundary and waits for them (training writes a checkpoint);
+   * they are recorded as interrupted, so they resume after the next start. Queued jobs stay queued. Jobs that
+   * do not end within `timeoutMs` are killed.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.paused = true;
+    const pending = [...this.running.entries()].map(([id, handle]) => {
+      const job = this.jobs.get(id)!;
+      job.error = { code: 'APP_QUIT', message: 'the app quit while the job ran; resume it to continue from its last checkpoint' };
+      handle.stop();
+      const timer = setTimeout(() => handle.kill(`did not stop within ${timeoutMs} ms of quitting`), timeoutMs);
+      return handle.done.finally(() => clearTimeout(timer));
+    });
+    await Promise.allSettled(pending);
+    // Let the done-handlers record the final states, then write the file.
+    await new Promise((r) => setImmediate(r));
+    await this.flushSaves();
+  }
+
+  /** Waits for pending jobs.json writes. */
+  async flushSaves(): Promise<void> {
+    for (;;) {
+      const current = this.saving;
+      await current;
+      if (current === this.saving) return;
+    }
+  }
+
+  /** Starts queued jobs (those loaded from jobs.json included); call once listeners are attached. */
+  start(): void {
+    this.paused = false;
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.paused) return;
+    for (const job of this.jobs.values()) {
+      if (this.running.size >= this.concurrency) return;
+      if (job.state !== 'queued') continue;
+      this.startJob(job);
+    }
+  }
+
+  private startJob(job: JobRecord): void {
+    job.startedAt = new Date().toISOString();
+    job.endedAt = null;
+    job.error = null;
+    let handle: RunningJob;
+    try {
+      handle = this.options.runner.start(job, (p) => {
+        job.progress = p;
+        this.changed(job, job.state, false);
+      });
+    } catch (err) {
+      job.error = { code: 'WORKER_ERROR', message: `could not start the job: ${(err as Error).message}` };
+      this.transition(job, 'failed');
+      return;
+    }
+    this.running.set(job.id, handle);
+    this.transition(job, 'running');
+    handle.done
+      .catch((err: unknown): JobOutcome => ({ state: 'failed', error: { code: 'INTERNAL', message: (err as Error).message } }))
+      .then((outcome) => {
+        this.running.delete(job.id);
+        const quitting = this.paused && job.error?.code === 'APP_QUIT';
+        if (outcome.result !== undefined) job.result = outcome.result;
+        if (outcome.state === 'failed') job.error = outcome.error ?? { code: 'INTERNAL', message: 'the job failed' };
+        else if (!quitting) job.error = null;
+        this.transition(job, quitting && outcome.state !== 'failed' ? 'interrupted' : outcome.state);
+        this.pump();
+      });
+  }
+
+  private transition(job: JobRecord, state: JobState): void {
+    const previous = job.state;
+    job.state = state;
+    if (isFinished(state)) job.endedAt = new Date().toISOString();
+    this.changed(job, previous);
+  }
+
+  private changed(job: JobRecord, previous: JobState | null, persist = true): void {
+    for (const l of this.listeners) {
+      try {
+        l({ job, previous });
+      } catch {
+        // A listener's failure must not stop the queue.
+      }
+    }
+    if (persist) this.save();
+  }
+
+  private load(file: string): void {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return;
+    }
+    let stored: StoredJobs;
+    try {
+      stored = JSON.parse(text) as StoredJobs;
+    } catch (err) {
+      throw new CoreError('BAD_INPUT', `${file}: invalid JSON (${(err as Error).message}); move it away to start with an empty job list`, { path: file });
+    }
+    if (stored.format !== 'aimkp-jobs-v1' || !Array.isArray(stored.jobs)) throw new CoreError('BAD_INPUT', `${file}: field "format": expected "aimkp-jobs-v1"`, { path: file, field: 'format' });
+    for (const job of stored.jobs) {
+      // A job that was running when the app ended without a shutdown (crash, kill): interrupted.
+      if (job.state === 'running') {
+        job.state = 'interrupted';
+        job.endedAt = job.endedAt ?? new Date().toISOString();
+        job.error = { code: 'APP_CRASHED', message: 'the app ended while the job ran; resume it to continue from its last checkpoint' };
+      }
+      this.jobs.set(job.id, job);
+    }
+  }
+
+  private save(): void {
+    const file = this.options.file;
+    if (!file) return;
+    if (this.saveQueued) return;
+    this.saveQueued = true;
+    this.saving = this.saving.then(async () => {
+      this.saveQueued = false;
+      const keep = this.options.keepFinished ?? 200;
+      const all = [...this.jobs.values()];
+      const finished = all.filter((j) => isFinished(j.state));
+      for (const old of finished.slice(0, Math.max(0, finished.length - keep))) this.jobs.delete(old.id);
+      const stored: StoredJobs = { format: 'aimkp-jobs-v1', jobs: [...this.jobs.values()] };
+      try {
+        await writeFileAtomic(file, JSON.stringify(stored) + '\n');
+      } catch {
+        // Disk full or read-only: the queue keeps working in memory; the next change tries again.
+      }
+    });
+  }
+}

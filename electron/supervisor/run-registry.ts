@@ -1,0 +1,243 @@
+// The run registry is the run folders themselves: runs/<id>/config.json + events.jsonl (+ run-meta.json for the
+// display name and tags the app adds). A run made by `aimkp train --out <workspace>/runs/X` is listed like one
+// the app started. What a run's files say is summarised here from the END of events.jsonl (a long run's log is
+// megabytes; its last lines say where it stands), cached by file size and mtime.
+import { existsSync, readdirSync, readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoreError } from '../../models/core-error';
+import { writeFileAtomic } from '../../models/fs/atomic-write';
+import { readRunConfig, RUN_FILES, type RunConfig } from '../../models/train/run-files';
+import { inspectLock, type LockState } from '../../models/train/run-lock';
+import { parseTrainingEvent, type TrainingEvent } from '../../shared/training-events';
+import { isRunId } from './workspace';
+
+export const RUN_META_FILE = 'run-meta.json';
+
+/** What the app adds to a run folder: display name, tags, and that it started the run. */
+export interface RunMeta {
+  name?: string;
+  tags?: string[];
+  origin?: 'app' | 'cli';
+}
+
+/** Where a run stands according to its files alone (the supervisor adds what its jobs know). */
+export type FileRunState =
+  /** config.json but no run-start yet (preparing, or died before training). */
+  | 'created'
+  /** A run-start without a later run-end / error: training now (lock held) or interrupted. */
+  | 'open'
+  | 'completed'
+  | 'stopped'
+  | 'failed';
+
+export interface RunFileSummary {
+  id: string;
+  dir: string;
+  config: RunConfig;
+  meta: RunMeta;
+  state: FileRunState;
+  /** The last error event's code and message (state failed). */
+  error: { code: string; message: string } | null;
+  epoch: number;
+  epochs: number;
+  step: number;
+  totalSteps: number;
+  best: { epoch: number; score: number } | null;
+  createdAt: string | null;
+  updatedAt: string | null;
+  lock: LockState;
+}
+
+/** Bytes read from the end of events.jsonl to find the last step / epoch-end / run-start / run-end. */
+const TAIL_BYTES = 256 * 1024;
+
+interface CachedTail {
+  size: number;
+  mtimeMs: number;
+  tail: TailFacts;
+}
+
+interface TailFacts {
+  state: FileRunState;
+  error: { code: string; message: string } | null;
+  epoch: number | null;
+  step: number | null;
+  totalSteps: number | null;
+  best: { epoch: number; score: number } | null;
+  lastTime: string | null;
+}
+
+export class RunRegistry {
+  private readonly tails = new Map<string, CachedTail>();
+
+  constructor(private runsDir: string) {}
+
+  setRunsDir(dir: string): void {
+    this.runsDir = dir;
+    this.tails.clear();
+  }
+
+  dirOf(id: string): string {
+    return join(this.runsDir, id);
+  }
+
+  /** Run ids (folders with a config.json), any order. */
+  ids(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.runsDir);
+    } catch {
+      return [];
+    }
+    return names.filter((n) => isRunId(n) && existsSync(join(this.runsDir, n, RUN_FILES.config)));
+  }
+
+  exists(id: string): boolean {
+    return existsSync(join(this.dirOf(id), RUN_FILES.config));
+  }
+
+  /** The summary of one run; throws NOT_FOUND when there is no such run, BAD_INPUT when its config is broken. */
+  summary(id: string): RunFileSummary {
+    const dir = this.dirOf(id);
+    const config = readRunConfig(dir);
+    const meta = readMeta(dir);
+    const facts = this.tailFacts(id, dir);
+    const stepsPerEpoch = Math.ceil(config.trainItems / config.batchSize);
+    let lock: LockState;
+    try {
+      lock = inspectLock(dir);
+    } catch {
+      lock = { state: 'unreadable', reason: 'cannot read run.lock' };
+    }
+    return {
+      id,
+      dir,
+      config,
+      meta,
+      state: facts.state,
+      error: facts.error,
+      epoch: facts.epoch ?? 0,
+      epochs: config.epochs,
+      step: facts.step ?? 0,
+      totalSteps: facts.totalSteps ?? stepsPerEpoch * config.epochs,
+      best: facts.best,
+      createdAt: config.createdAt ?? null,
+      updatedAt: facts.lastTime,
+      lock,
+    };
+  }
+
+  /** Every readable run; runs whose config cannot be read are skipped (listed in `broken`). */
+  list(): { runs: RunFileSummary[]; broken: { id: string; message: string }[] } {
+    const runs: RunFileSummary[] = [];
+    const broken: { id: string; message: string }[] = [];
+    for (const id of this.ids()) {
+      try {
+        runs.push(this.summary(id));
+      } catch (err) {
+        broken.push({ id, message: (err as Error).message });
+      }
+    }
+    return { runs, broken };
+  }
+
+  async writeMeta(id: string, change: (m: RunMeta) => RunMeta): Promise<RunMeta> {
+    const dir = this.dirOf(id);
+    if (!this.exists(id)) throw new CoreError('NOT_FOUND', `run ${id}: no such run in ${this.runsDir}`, { field: 'id' });
+    const next = change(readMeta(dir));
+    await writeFileAtomic(join(dir, RUN_META_FILE), JSON.stringify(next, null, 2) + '\n');
+    return next;
+  }
+
+  private tailFacts(id: string, dir: string): TailFacts {
+    const file = join(dir, RUN_FILES.events);
+    let st: { size: number; mtimeMs: number };
+    try {
+      st = statSync(file);
+    } catch {
+      return { state: 'created', error: null, epoch: null, step: null, totalSteps: null, best: null, lastTime: null };
+    }
+    const cached = this.tails.get(id);
+    if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.tail;
+    const tail = summariseTail(readTail(file, st.size));
+    this.tails.set(id, { size: st.size, mtimeMs: st.mtimeMs, tail });
+    return tail;
+  }
+}
+
+export function readMeta(dir: string): RunMeta {
+  try {
+    const v = JSON.parse(readFileSync(join(dir, RUN_META_FILE), 'utf8')) as RunMeta;
+    return {
+      name: typeof v.name === 'string' ? v.name : undefined,
+      tags: Array.isArray(v.tags) ? v.tags.filter((t): t is string => typeof t === 'string') : undefined,
+      origin: v.origin === 'app' || v.origin === 'cli' ? v.origin : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+function readTail(file: string, size: number): TrainingEvent[] {
+  const start = Math.max(0, size - TAIL_BYTES);
+  const buf = Buffer.alloc(size - start);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, buf, 0, buf.length, start);
+  } finally {
+    closeSync(fd);
+  }
+  const lines = buf.toString('utf8').split('\n');
+  if (start > 0) lines.shift(); // the first line is probably cut
+  lines.pop(); // after the last newline: empty, or a line being written
+  return lines.map(parseTrainingEvent).filter((e): e is TrainingEvent => e !== null);
+}
+
+/** Where the run stands, from its last events (newest first). */
+export function summariseTail(events: readonly TrainingEvent[]): TailFacts {
+  const facts: TailFacts = { state: 'created', error: null, epoch: null, step: null, totalSteps: null, best: null, lastTime: events.length > 0 ? events[events.length - 1].time : null };
+  let stateKnown = false;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i];
+    switch (e.type) {
+      case 'run-end':
+        if (!stateKnown) {
+          facts.state = e.status;
+          stateKnown = true;
+        }
+        facts.step ??= e.step;
+        facts.epoch ??= e.status === 'completed' ? Math.max(0, e.epoch - 1) : e.epoch;
+        if (facts.best === null && e.best) facts.best = e.best;
+        break;
+      case 'error':
+        if (!stateKnown) {
+          facts.state = 'failed';
+          facts.error = { code: e.code ?? 'INTERNAL', message: e.message };
+          stateKnown = true;
+        }
+        break;
+      case 'run-start':
+        if (!stateKnown) {
+          facts.state = 'open';
+          stateKnown = true;
+        }
+        facts.totalSteps ??= e.totalSteps;
+        facts.step ??= e.startStep;
+        facts.epoch ??= e.startEpoch;
+        break;
+      case 'step':
+        facts.step ??= e.step;
+        facts.epoch ??= e.epoch;
+        break;
+      case 'epoch-end':
+        facts.step ??= e.step;
+        facts.epoch ??= e.epoch;
+        if (facts.best === null && e.best) facts.best = e.best;
+        break;
+      default:
+        break;
+    }
+    if (stateKnown && facts.totalSteps !== null && facts.step !== null && facts.best !== null) break;
+  }
+  return facts;
+}
