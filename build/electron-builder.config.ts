@@ -1,0 +1,178 @@
+/**
+ * electron-builder configuration (one file, typed). `npm run dist` loads it with `--config build/electron-builder.config.ts`.
+ *
+ * Two flavours, picked by AIMKP_FLAVOUR (default | gpu): the default installer carries the WebAssembly backend and,
+ * when it was installed on the build machine, the native CPU backend (@tensorflow/tfjs-node); the GPU flavour adds
+ * @tensorflow/tfjs-node-gpu (needs CUDA/cuDNN on the target, see docs/install.md).
+ *
+ * What goes where (docs/install.md has the picture):
+ * - app.asar: package.json, the esbuild bundles (dist-electron/), the renderer (dist/renderer/), production node_modules
+ *   minus what the bundles already contain or never load in Node (see NOT_LOADED_AT_RUN_TIME).
+ * - app.asar.unpacked: native modules (sharp + its @img platform packages, tfjs-node / -gpu) and the tfjs-backend-wasm
+ *   `.wasm` binaries — the OS loader and the wasm glue need real files.
+ * - resources/: the MobileNetV2 encoder weights (copied out of the nsfwjs package) and the bundled ClipArt-KP data set.
+ *   The main process points the core at them (electron/packaged-resources.ts).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Configuration } from 'electron-builder';
+
+type PrepareStage = { platformName: string; arch: string; version: string };
+
+export type Flavour = 'default' | 'gpu';
+
+export const PROJECT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
+
+/** Where the encoder weights and the data set land under resources/ (the loader reads the same names). */
+export const RESOURCE_LAYOUT = {
+  mobilenet: { from: 'node_modules/nsfwjs/dist/models/mobilenet_v2_mid', to: 'models/mobilenet_v2_mid' },
+  clipartKp: { from: 'data/clipart-kp', to: 'data/clipart-kp' },
+} as const;
+
+/**
+ * Production dependencies that the packed app never loads from node_modules: the renderer's libraries are in the vite
+ * bundle, tsx serves only the source-tree CLI, nsfwjs is needed for its weights only (copied to resources/).
+ * Their dependencies go too, unless something the app does load needs them (see exclusiveClosure).
+ */
+export const NOT_LOADED_AT_RUN_TIME = ['vue', 'pinia', 'vue-router', 'chart.js', 'tsx', 'nsfwjs'] as const;
+
+/**
+ * `roots` and everything they depend on, minus what the other production dependencies reach: the packages that exist
+ * in node_modules only because of `roots`. Reads the installed package.json files (npm's hoisted layout).
+ */
+export function exclusiveClosure(roots: readonly string[], projectDir: string = PROJECT_DIR): string[] {
+  const key = JSON.stringify([projectDir, roots]);
+  const known = closureCache.get(key);
+  if (known) return known;
+  const manifest = readPackage(projectDir, '.');
+  const prodRoots = Object.keys({ ...manifest?.dependencies, ...manifest?.optionalDependencies });
+  const dropped = closure(roots, projectDir);
+  const kept = closure(prodRoots.filter((name) => !roots.includes(name)), projectDir);
+  const result = [...dropped].filter((name) => !kept.has(name)).sort();
+  closureCache.set(key, result);
+  return result;
+}
+const closureCache = new Map<string, string[]>();
+
+interface PackageManifest {
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+
+function closure(roots: readonly string[], projectDir: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [...roots];
+  while (queue.length > 0) {
+    const name = queue.pop() as string;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const pkgJson = readPackage(projectDir, join('node_modules', name));
+    if (!pkgJson) continue; // optional and not installed
+    queue.push(...Object.keys({ ...pkgJson.dependencies, ...pkgJson.optionalDependencies, ...pkgJson.peerDependencies }));
+  }
+  return seen;
+}
+
+function readPackage(projectDir: string, dir: string): PackageManifest | null {
+  const file = join(projectDir, dir, 'package.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PackageManifest) : null;
+}
+
+/** Native modules and wasm binaries: outside the asar, where the OS loader / the wasm glue can open them. */
+export const ASAR_UNPACK = [
+  'node_modules/sharp/**',
+  'node_modules/@img/**',
+  'node_modules/@tensorflow/tfjs-node/**',
+  'node_modules/@tensorflow/tfjs-node-gpu/**',
+  'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
+  'dist-electron/**/*.wasm',
+];
+
+/** Never shipped: sources maps, type declarations, docs, tests, browser-only builds of tfjs (the app runs tfjs in Node). */
+const DEV_FILES_EXCLUDED = [
+  '!**/*.map',
+  '!**/*.{d.ts,d.mts,d.cts}',
+  '!**/*.{md,markdown}',
+  '!**/{CHANGELOG,HISTORY,AUTHORS,CONTRIBUTING}*',
+  '!**/node_modules/**/{test,tests,__tests__,example,examples,docs,benchmark,benchmarks}/**',
+  '!**/node_modules/**/*.{ts,mts,cts,tsbuildinfo}',
+  '!**/node_modules/@tensorflow/*/dist/**/*.{min.js,html}',
+  '!**/node_modules/@tensorflow/*/dist/miniprogram/**',
+  '!**/node_modules/@tensorflow/*/src/**',
+  '!**/node_modules/@tensorflow/*/dist/**/*_test.js',
+  '!**/node_modules/@types/**',
+];
+
+export function builderConfig(flavour: Flavour = flavourFromEnv()): Configuration {
+  const gpu = flavour === 'gpu';
+  const excludedPackages = [
+    ...exclusiveClosure(NOT_LOADED_AT_RUN_TIME),
+    // The default flavour runs anywhere: no CUDA-linked TensorFlow in it.
+    ...(gpu ? [] : exclusiveClosure(['@tensorflow/tfjs-node-gpu'])),
+  ];
+  return {
+    appId: 'org.aimkp.workbench',
+    productName: 'AimKP Workbench',
+    // electron-builder reads the app version from package.json itself; electronVersion is pinned to the devDependency
+    // so that no installed Electron binary is needed to find it.
+    electronVersion: pkg.devDependencies.electron.replace(/^[\^~]/, ''),
+    copyright: 'MIT licence',
+    directories: { output: gpu ? 'release/gpu' : 'release/default', buildResources: 'build' },
+    artifactName: gpu ? '${productName}-GPU-${version}-${arch}.${ext}' : '${productName}-${version}-${arch}.${ext}',
+    files: [
+      'package.json',
+      'dist-electron/**/*',
+      'dist/renderer/**/*',
+      ...DEV_FILES_EXCLUDED,
+      ...excludedPackages.map((name) => `!**/node_modules/${name}/**`),
+    ],
+    asar: true,
+    asarUnpack: ASAR_UNPACK,
+    extraResources: [RESOURCE_LAYOUT.mobilenet, RESOURCE_LAYOUT.clipartKp].map(({ from, to }) => ({
+      from,
+      to,
+      filter: ['**/*', '!**/*.map'],
+    })),
+    extraMetadata: { aimkpFlavour: flavour },
+    // Native modules here are N-API prebuilds (sharp, tfjs-node): nothing to rebuild against Electron's headers, and a
+    // rebuild would need those headers from the internet.
+    npmRebuild: false,
+    // A hook may return null (→ download); the published type says string only, hence the cast.
+    electronDist: seededElectronZip as (options: PrepareStage) => string,
+    linux: {
+      target: ['AppImage', 'deb'],
+      category: 'Science',
+      icon: 'build/icons/png',
+      synopsis: 'Train and compare multimodal keyphrase generators',
+      maintainer: 'AimKP Workbench maintainers <aimkp@example.org>',
+    },
+    deb: { depends: ['libgtk-3-0', 'libnss3', 'libxss1', 'libxtst6', 'xdg-utils', 'libatspi2.0-0', 'libuuid1', 'libsecret-1-0'] },
+    win: { target: ['nsis'], icon: 'build/icons/icon.ico' },
+    nsis: { oneClick: false, perMachine: false, allowToChangeInstallationDirectory: true },
+    mac: { target: ['dmg'], icon: 'build/icons/icon.icns', category: 'public.app-category.education' },
+    publish: null,
+  };
+}
+
+export function flavourFromEnv(value: string | undefined = process.env.AIMKP_FLAVOUR): Flavour {
+  const v = (value ?? '').trim();
+  if (v === '' || v === 'default') return 'default';
+  if (v === 'gpu') return 'gpu';
+  throw new Error(`AIMKP_FLAVOUR=${v}: expected default or gpu`);
+}
+
+/**
+ * Offline builds: when ELECTRON_CACHE holds `electron-v<version>-<platform>-<arch>.zip` (flat, the file name of Electron's
+ * GitHub release), use it instead of downloading. null → electron-builder's normal download (with its own cache).
+ */
+export function seededElectronZip(options: PrepareStage): string | null {
+  const cache = process.env.ELECTRON_CACHE?.trim();
+  if (!cache) return null;
+  const zip = join(cache, `electron-v${options.version}-${options.platformName}-${options.arch}.zip`);
+  return existsSync(zip) ? zip : null;
+}
+
+export default builderConfig();
