@@ -115,14 +115,16 @@ const FS_CODES: Record<string, { code: CoreErrorCode; what: string; hint: string
  * do (used at the core's edges: checkpoint and run-file writes, data loading). A CoreError passes through;
  * an error that is not a system error is returned wrapped as INTERNAL.
  */
-export function fromFsError(err: unknown, operation: string, path?: string): CoreError {
+export function fromFsError(err: unknown, operation: string, path?: string, hint?: string): CoreError {
   if (err instanceof CoreError) return err;
   const sys = systemErrorCode(err);
   const known = sys === undefined ? undefined : FS_CODES[sys];
   const e = (typeof err === 'object' && err !== null ? err : {}) as SystemErrorLike;
   const where = path ?? (typeof e.path === 'string' ? e.path : undefined);
   if (known) {
-    return new CoreError(known.code, `${where ?? '(unknown path)'}: cannot ${operation}: ${known.what} (${sys}); ${known.hint}`, { path: where, operation, errno: sys, hint: known.hint }, { cause: err });
+    // The caller's hint replaces the generic one for disk-full / permission problems, where it knows the next step.
+    const todo = hint !== undefined && known.code !== 'NOT_FOUND' ? hint : known.hint;
+    return new CoreError(known.code, `${where ?? '(unknown path)'}: cannot ${operation}: ${known.what} (${sys}); ${todo}`, { path: where, operation, errno: sys, hint: todo }, { cause: err });
   }
   const msg = typeof e.message === 'string' ? e.message : String(err);
   if (sys !== undefined) return new CoreError('IO', `${where ?? '(unknown path)'}: cannot ${operation}: ${msg}`, { path: where, operation, errno: sys }, { cause: err });
@@ -130,21 +132,21 @@ export function fromFsError(err: unknown, operation: string, path?: string): Cor
 }
 
 /** Runs `fn`, translating file-system errors it throws with fromFsError (CoreErrors and others pass as they are). */
-export async function withFsErrors<T>(operation: string, path: string, fn: () => Promise<T>): Promise<T> {
+export async function withFsErrors<T>(operation: string, path: string, fn: () => Promise<T>, hint?: string): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (systemErrorCode(err) !== undefined && !(err instanceof CoreError)) throw fromFsError(err, operation, path);
+    if (systemErrorCode(err) !== undefined && !(err instanceof CoreError)) throw fromFsError(err, operation, path, hint);
     throw err;
   }
 }
 
 /** Synchronous twin of withFsErrors. */
-export function withFsErrorsSync<T>(operation: string, path: string, fn: () => T): T {
+export function withFsErrorsSync<T>(operation: string, path: string, fn: () => T, hint?: string): T {
   try {
     return fn();
   } catch (err) {
-    if (systemErrorCode(err) !== undefined && !(err instanceof CoreError)) throw fromFsError(err, operation, path);
+    if (systemErrorCode(err) !== undefined && !(err instanceof CoreError)) throw fromFsError(err, operation, path, hint);
     throw err;
   }
 }

@@ -1,9 +1,9 @@
 // The run folder's small files: config.json (resolved config + what the run was built with), tokenizer.json,
 // and the append-only events.jsonl. Layout: docs/training.md "Run folder".
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, ftruncateSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CoreError } from '../core-error';
+import { CoreError, fromFsError, withFsErrors } from '../core-error';
 import type { LmConfig } from '../lm/contract';
 import type { TrainingEvent } from '../../shared/training-events';
 import type { TrainConfig } from './train-config';
@@ -36,7 +36,7 @@ export interface RunConfig extends TrainConfig {
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', { fsync: true });
+  await withFsErrors('write', file, () => writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', { fsync: true }));
 }
 
 export function readJson(file: string): unknown {
@@ -44,7 +44,7 @@ export function readJson(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CoreError('BAD_INPUT', `${file}: cannot read (${(err as Error).message})`);
+    throw fromFsError(err, 'read', file);
   }
   try {
     return JSON.parse(text);
@@ -65,15 +65,59 @@ export function readRunConfig(runDir: string): RunConfig {
 }
 
 export async function ensureRunDir(runDir: string): Promise<void> {
-  await mkdir(join(runDir, RUN_FILES.checkpoints), { recursive: true });
+  await withFsErrors('create the run folder', runDir, () => mkdir(join(runDir, RUN_FILES.checkpoints), { recursive: true }));
+}
+
+/**
+ * Cuts a partial last line (an append interrupted by a crash or a full disk) off a JSONL file, so the next
+ * append starts on a line of its own. Returns the number of bytes removed.
+ */
+export function repairJsonlTail(file: string): number {
+  if (!existsSync(file)) return 0;
+  const size = statSync(file).size;
+  if (size === 0) return 0;
+  const fd = openSync(file, 'r+');
+  try {
+    const chunk = Buffer.alloc(Math.min(size, 1 << 16));
+    let end = size;
+    // Scan back for the last newline, 64 KiB at a time.
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      const n = readSync(fd, chunk, 0, end - start, start);
+      if (end === size && chunk[n - 1] === 0x0a) return 0;
+      const at = chunk.subarray(0, n).lastIndexOf(0x0a);
+      if (at >= 0) {
+        ftruncateSync(fd, start + at + 1);
+        return size - (start + at + 1);
+      }
+      end = start;
+    }
+    ftruncateSync(fd, 0);
+    return size;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Appends events to events.jsonl (one synchronous append per event: ordered and on disk when the call returns). */
 export class EventLog {
-  constructor(readonly file: string) {}
+  /** Bytes of a partial last line removed when the log was opened (an earlier writer died mid-append). */
+  readonly repairedBytes: number;
+
+  constructor(readonly file: string) {
+    try {
+      this.repairedBytes = repairJsonlTail(file);
+    } catch (err) {
+      throw fromFsError(err, 'open the event log', file);
+    }
+  }
 
   append(event: TrainingEvent): void {
-    appendFileSync(this.file, JSON.stringify(event) + '\n');
+    try {
+      appendFileSync(this.file, JSON.stringify(event) + '\n');
+    } catch (err) {
+      throw fromFsError(err, 'append to the event log', this.file, 'free some disk space (or fix the folder), then continue with --resume');
+    }
   }
 }
 

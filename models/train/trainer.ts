@@ -16,7 +16,8 @@ import { encodeImages } from '../vision/feature-cache';
 import { loadImageEncoder } from '../vision/load-image-encoder';
 import type { EpochEndEvent, StepEvent, TrainingDataIssue, TrainingEvent, ValidationScores } from '../../shared/training-events';
 import { AdamW, ADAMW_DEFAULTS, paramSlots } from './adamw';
-import { assignMatchingWeights, assignWeights, cleanTempFolders, emptyEpochStats, readCheckpoint, writeCheckpoint, type TrainState } from './checkpoint-io';
+import { assignMatchingWeights, assignWeights, cleanTempFolders, emptyEpochStats, loadResumeCheckpoint, readCheckpoint, writeCheckpoint, type TrainState } from './checkpoint-io';
+import { acquireRunDirLock } from './run-lock';
 import { buildRunTokenizer, encodeItems, fingerprint, maxPositionsFor, promptTemplate } from './data-prep';
 import { Rng, hashSeed } from './rng';
 import { ensureRunDir, EventLog, packageVersion, readJson, readRunConfig, RUN_FILES, writeJsonAtomic, type RunConfig } from './run-files';
@@ -42,6 +43,10 @@ export interface TrainOptions {
   maxSteps?: number;
   /** Aborting stops after the current step, with a checkpoint. */
   signal?: AbortSignal;
+  /** Who holds the run's writer lock, as shown to a refused second writer (default "aimkp train"). */
+  lockCommand?: string;
+  /** The caller already holds RUN/run.lock (models/train/run-lock.ts); the trainer does not take it. */
+  lockHeldByCaller?: boolean;
 }
 
 export interface TrainResult {
@@ -135,12 +140,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     options.onEvent?.(e);
   };
   const now = () => new Date().toISOString();
+  // One writer per run: taken before anything is read or written, so a second train/resume is refused.
+  const lock = options.lockHeldByCaller === true ? null : await acquireRunDirLock(runDir, { command: options.lockCommand ?? `aimkp train${options.resume === true ? ' --resume' : ''}` });
+  if (lock?.tookOver) log(`warning: ${lock.tookOver}`);
   try {
     return await run();
   } catch (err) {
     const e = err as Error;
-    if (eventLog) emit({ type: 'error', time: now(), run: runDir, message: e.message, stack: e instanceof CoreError ? undefined : e.stack });
+    try {
+      if (eventLog) emit({ type: 'error', time: now(), run: runDir, message: e.message, stack: e instanceof CoreError ? undefined : e.stack });
+    } catch {
+      /* the event log itself failed (e.g. the disk is full): the original error is what the caller needs */
+    }
     throw err;
+  } finally {
+    lock?.release();
   }
 
   async function run(): Promise<TrainResult> {
@@ -242,20 +256,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       log(`initialised ${report.assigned} variables from ${ck.dir}; ${report.fresh.length} kept fresh${report.fresh.length > 0 ? ` (${report.fresh.slice(0, 3).join(', ')}${report.fresh.length > 3 ? ', …' : ''})` : ''}`);
     }
     const lastDir = join(runDir, RUN_FILES.last);
-    if (resuming && existsSync(join(runDir, RUN_FILES.checkpoints))) {
-      try {
-        const ck = await readCheckpoint(lastDir, true);
-        assignWeights(model.namedVariables(), ck.weights, ck.dir);
-        tf.dispose(ck.weights);
+    if (resuming) {
+      // The newest checkpoint that verifies (last, else previous); corrupt ones are named, never loaded.
+      const ck = await loadResumeCheckpoint(lastDir, log);
+      if (ck === null) {
+        log('no checkpoint yet: starting from step 0 with the saved config');
+      } else {
+        try {
+          assignWeights(model.namedVariables(), ck.weights, ck.dir);
+        } finally {
+          tf.dispose(ck.weights);
+        }
         if (ck.optimizer) optimizer.importState(ck.optimizer, join(ck.dir, 'optimizer.json'));
         state = ck.state;
         strides = StrideState.fromJSON(state, strideOptions, join(ck.dir, 'state.json'));
-        if (strides.size !== prep.train.length) throw new CoreError('BAD_INPUT', `${join(ck.dir, 'state.json')}: stride maps have ${strides.size} samples, the train split ${prep.train.length}`);
+        if (strides.size !== prep.train.length) throw new CoreError('CHECKPOINT_CORRUPT', `${join(ck.dir, 'state.json')}: stride maps have ${strides.size} samples, the train split ${prep.train.length}`);
         rng = Rng.fromState(state.rngState);
         log(`resuming at epoch ${state.epoch + 1}, step ${state.globalStep} (${ck.dir})`);
-      } catch (err) {
-        if (!(err instanceof CoreError && err.code === 'NOT_FOUND')) throw err;
-        log('no checkpoint yet: restarting from step 0 with the saved config');
       }
     }
 
@@ -295,7 +312,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const snapshot = (): TrainState => ({ ...state, rngState: rng.state(), ...strides.toJSON() });
     const saveLast = async () => {
       const t0 = performance.now();
-      await writeCheckpoint(lastDir, { weights: model.namedVariables(), optimizer: optimizer.exportState(), state: snapshot(), modelInfo }, join(runDir, RUN_FILES.checkpoints));
+      await writeCheckpoint(lastDir, { weights: model.namedVariables(), optimizer: optimizer.exportState(), state: snapshot(), modelInfo }, join(runDir, RUN_FILES.checkpoints), { keepPrevious: true, onDiscard: (line) => log(`warning: ${line}`) });
       const ms = performance.now() - t0;
       emit({ type: 'checkpoint', time: now(), run: runDir, which: 'last', path: RUN_FILES.last, epoch: state.epoch, step: state.globalStep, ms });
       return ms;
