@@ -1,0 +1,246 @@
+// The chartable history of one run, built from its training events. Plain (non-reactive) arrays: the live store
+// keeps one RunSeries per open run under markRaw, and charts copy out of it, so chart.js never touches store
+// state and Vue never tracks 20,000-element arrays. Listeners hear which part changed, once per ingested batch.
+import type { EpochEndEvent, ProgressEvent, RunEndEvent, RunStartEvent, StepEvent, TrainingEvent } from '@shared/training-events';
+import { band, type Band } from './quantiles';
+
+export type Modality = 'text' | 'image';
+
+export interface EpochPoint {
+  epoch: number;
+  /** Global step at the end of the epoch. */
+  step: number;
+  meanLoss: number;
+  acceptance: Record<Modality, number | null>;
+  strides: Record<Modality, Record<string, number>> | null;
+  validation: { f1at1: number; f1at3: number; map5: number; score: number } | null;
+  improved: boolean;
+}
+
+export interface CosineEpoch {
+  epoch: number;
+  firstStep: number;
+  lastStep: number;
+  text: Band | null;
+  image: Band | null;
+}
+
+export type SeriesPart = 'steps' | 'epochs' | 'status' | 'log' | 'reset';
+
+export interface LogLine {
+  time: string;
+  level: 'info' | 'warn' | 'error';
+  text: string;
+}
+
+export class RunSeries {
+  // one entry per optimizer step
+  readonly step: number[] = [];
+  readonly loss: number[] = [];
+  readonly lossOriginal: number[] = [];
+  readonly lossText: number[] = [];
+  readonly lossImage: number[] = [];
+  /** Mean cosine over the step's checked samples (NaN when none). */
+  readonly cosText: number[] = [];
+  readonly cosImage: number[] = [];
+  readonly stepTimeMs: number[] = [];
+  readonly epochs: EpochPoint[] = [];
+  readonly cosine: CosineEpoch[] = [];
+  readonly log: LogLine[] = [];
+
+  start: RunStartEvent | null = null;
+  end: RunEndEvent | null = null;
+  lastStep: StepEvent | null = null;
+  progress: ProgressEvent | null = null;
+  error: string | null = null;
+  best: { epoch: number; score: number } | null = null;
+  /** Wall-clock time of recent steps, for steps/s. */
+  private recent: { t: number; step: number }[] = [];
+  private cosAcc: { epoch: number; firstStep: number; text: number[]; image: number[] } | null = null;
+  private listeners = new Set<(parts: ReadonlySet<SeriesPart>) => void>();
+  private pending = new Set<SeriesPart>();
+
+  onChange(fn: (parts: ReadonlySet<SeriesPart>) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Ingests a batch and tells listeners once. */
+  ingestBatch(events: readonly TrainingEvent[]): void {
+    for (const e of events) this.ingest(e);
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending.size === 0) return;
+    const parts = this.pending;
+    this.pending = new Set();
+    for (const fn of this.listeners) fn(parts);
+  }
+
+  private ingest(e: TrainingEvent): void {
+    switch (e.type) {
+      case 'run-start':
+        this.onStart(e);
+        break;
+      case 'step':
+        this.onStep(e);
+        break;
+      case 'epoch-end':
+        this.onEpochEnd(e);
+        break;
+      case 'checkpoint':
+        this.addLog(e.time, 'info', `checkpoint ${e.which} at step ${e.step} (${e.ms.toFixed(0)} ms)`);
+        break;
+      case 'run-end':
+        this.end = e;
+        this.best = e.best ?? this.best;
+        this.addLog(e.time, 'info', `run ${e.status} at step ${e.step} after ${(e.totalMs / 1000).toFixed(1)} s`);
+        this.pending.add('status');
+        break;
+      case 'error':
+        this.error = e.message;
+        this.addLog(e.time, 'error', `${e.code ? `[${e.code}] ` : ''}${e.message}`);
+        this.pending.add('status');
+        break;
+      case 'progress':
+        this.progress = e;
+        if (e.phase !== 'training') this.addLog(e.time, e.phase === 'failed' ? 'error' : 'info', `${e.phase}: ${e.message}`);
+        this.pending.add('status');
+        break;
+    }
+  }
+
+  private onStart(e: RunStartEvent): void {
+    this.start = e;
+    this.end = null;
+    this.error = null;
+    // A resumed run restarts at startStep: drop any steps past it (they were never checkpointed).
+    if (e.resumed) this.truncate(e.startStep, e.startEpoch);
+    this.addLog(e.time, 'info', `${e.resumed ? 'resumed' : 'started'} ${e.preset} on ${e.backend.name} at epoch ${e.startEpoch + 1}, step ${e.startStep} of ${e.totalSteps}`);
+    if (e.data.issueCount > 0) this.addLog(e.time, 'warn', `${e.data.issueCount} data issue(s) while loading`);
+    this.pending.add('status');
+  }
+
+  private truncate(step: number, epoch: number): void {
+    let n = this.step.length;
+    while (n > 0 && this.step[n - 1] > step) n--;
+    for (const arr of [this.step, this.loss, this.lossOriginal, this.lossText, this.lossImage, this.cosText, this.cosImage, this.stepTimeMs]) arr.length = n;
+    while (this.epochs.length > 0 && this.epochs[this.epochs.length - 1].epoch >= epoch) this.epochs.pop();
+    while (this.cosine.length > 0 && this.cosine[this.cosine.length - 1].epoch >= epoch) this.cosine.pop();
+    this.cosAcc = null;
+    this.recent = [];
+    this.pending.add('reset');
+  }
+
+  private onStep(e: StepEvent): void {
+    const prev = this.step.length > 0 ? this.step[this.step.length - 1] : 0;
+    if (e.step <= prev) return; // a replayed duplicate
+    this.lastStep = e;
+    this.step.push(e.step);
+    this.loss.push(e.loss);
+    this.lossOriginal.push(e.variantLoss.original);
+    this.lossText.push(e.variantLoss.text ?? Number.NaN);
+    this.lossImage.push(e.variantLoss.image ?? Number.NaN);
+    this.stepTimeMs.push(e.ms);
+    if (!this.cosAcc || this.cosAcc.epoch !== e.epoch) this.cosAcc = { epoch: e.epoch, firstStep: e.step, text: [], image: [] };
+    let st = 0, nt = 0, si = 0, ni = 0;
+    for (const s of e.samples) {
+      if (s.cosText !== null) { st += s.cosText; nt++; this.cosAcc.text.push(s.cosText); }
+      if (s.cosImage !== null) { si += s.cosImage; ni++; this.cosAcc.image.push(s.cosImage); }
+    }
+    this.cosText.push(nt > 0 ? st / nt : Number.NaN);
+    this.cosImage.push(ni > 0 ? si / ni : Number.NaN);
+    const t = Date.parse(e.time);
+    this.recent.push({ t, step: e.step });
+    if (this.recent.length > 50) this.recent.shift();
+    this.pending.add('steps');
+    this.pending.add('status');
+  }
+
+  private onEpochEnd(e: EpochEndEvent): void {
+    const v = e.validation;
+    const point: EpochPoint = {
+      epoch: e.epoch,
+      step: e.step,
+      meanLoss: e.meanLoss,
+      acceptance: { text: e.acceptance.text.share, image: e.acceptance.image.share },
+      strides: e.strides ? { text: e.strides.text.histogram, image: e.strides.image.histogram } : null,
+      validation: v ? { f1at1: v['f1@1'], f1at3: v['f1@3'], map5: v['map@5'], score: v.score } : null,
+      improved: e.improved,
+    };
+    const i = this.epochs.findIndex((p) => p.epoch === e.epoch);
+    if (i >= 0) this.epochs[i] = point;
+    else this.epochs.push(point);
+    this.best = e.best ?? this.best;
+    const acc = this.cosAcc && this.cosAcc.epoch === e.epoch ? this.cosAcc : null;
+    if (acc && (acc.text.length > 0 || acc.image.length > 0)) {
+      this.cosine.push({
+        epoch: e.epoch,
+        firstStep: acc.firstStep,
+        lastStep: e.step,
+        text: acc.text.length > 0 ? band(acc.text) : null,
+        image: acc.image.length > 0 ? band(acc.image) : null,
+      });
+    }
+    this.cosAcc = null;
+    const val = point.validation ? `, valid F1@1 ${(point.validation.f1at1 * 100).toFixed(1)} score ${point.validation.score.toFixed(3)}${e.improved ? ' (best)' : ''}` : '';
+    this.addLog(e.time, 'info', `epoch ${e.epoch + 1}/${e.epochs} done: mean loss ${e.meanLoss.toFixed(4)}${val}`);
+    this.pending.add('epochs');
+    this.pending.add('status');
+  }
+
+  private addLog(time: string, level: LogLine['level'], text: string): void {
+    this.log.push({ time, level, text });
+    if (this.log.length > 2000) this.log.splice(0, this.log.length - 2000);
+    this.pending.add('log');
+  }
+
+  /** Steps per second over the last ≤50 steps (event times), or null. */
+  stepsPerSecond(): number | null {
+    const r = this.recent;
+    if (r.length < 2) return null;
+    const dt = (r[r.length - 1].t - r[0].t) / 1000;
+    return dt > 0 ? (r[r.length - 1].step - r[0].step) / dt : null;
+  }
+
+  /** Progress of the run and of the current epoch, with ETAs from the recent step rate. */
+  progressSummary(): RunProgress {
+    const s = this.lastStep;
+    const total = this.start?.totalSteps ?? null;
+    const perEpoch = this.start?.stepsPerEpoch ?? s?.stepsPerEpoch ?? null;
+    const step = s?.step ?? this.start?.startStep ?? 0;
+    const inEpoch = s ? s.stepInEpoch : 0;
+    const rate = this.stepsPerSecond();
+    const finished = this.end?.status === 'completed';
+    const remainingRun = total !== null ? Math.max(0, total - step) : null;
+    const remainingEpoch = perEpoch !== null ? Math.max(0, perEpoch - inEpoch) : null;
+    return {
+      step,
+      totalSteps: total,
+      epoch: s?.epoch ?? this.start?.startEpoch ?? 0,
+      epochs: this.start?.epochs ?? null,
+      stepInEpoch: inEpoch,
+      stepsPerEpoch: perEpoch,
+      runFraction: finished ? 1 : total ? step / total : 0,
+      epochFraction: perEpoch ? inEpoch / perEpoch : 0,
+      stepsPerSecond: rate,
+      etaRunMs: rate && remainingRun !== null && !this.end ? (remainingRun / rate) * 1000 : null,
+      etaEpochMs: rate && remainingEpoch !== null && !this.end ? (remainingEpoch / rate) * 1000 : null,
+    };
+  }
+}
+
+export interface RunProgress {
+  step: number;
+  totalSteps: number | null;
+  epoch: number;
+  epochs: number | null;
+  stepInEpoch: number;
+  stepsPerEpoch: number | null;
+  runFraction: number;
+  epochFraction: number;
+  stepsPerSecond: number | null;
+  etaRunMs: number | null;
+  etaEpochMs: number | null;
+}

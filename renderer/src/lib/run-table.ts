@@ -1,0 +1,46 @@
+// Rows of the Runs table: per run, the best validation score and the test scores per mode; per preset group, the
+// mean ± std over its runs; and deltas against a pinned baseline run.
+import type { RunSummary } from '@shared/contract/service';
+import { meanStd, type MeanStd } from './stats';
+
+export const MODES = ['multimodal', 'text', 'image'] as const;
+export const METRICS = ['f1@1', 'f1@3', 'map@5'] as const;
+export type Mode = (typeof MODES)[number];
+export type Metric = (typeof METRICS)[number];
+
+/** A run's test score for a mode and metric (fraction), or null when not evaluated. */
+export function testScore(run: RunSummary, mode: Mode, metric: Metric): number | null {
+  const t = run.test.find((m) => m.mode === mode && m.split === 'test');
+  return t ? t.scores[metric] : null;
+}
+
+export interface PresetGroup {
+  preset: string;
+  runs: RunSummary[];
+  best: MeanStd | null;
+  test: Record<Mode, Record<Metric, MeanStd | null>>;
+}
+
+export function groupByPreset(runs: readonly RunSummary[]): PresetGroup[] {
+  const by = new Map<string, RunSummary[]>();
+  for (const r of runs) {
+    if (!by.has(r.preset)) by.set(r.preset, []);
+    by.get(r.preset)!.push(r);
+  }
+  return [...by.entries()].map(([preset, list]) => {
+    const test = {} as PresetGroup['test'];
+    for (const mode of MODES) {
+      test[mode] = {} as Record<Metric, MeanStd | null>;
+      for (const metric of METRICS) test[mode][metric] = meanStd(list.map((r) => testScore(r, mode, metric)).filter((x): x is number => x !== null));
+    }
+    return { preset, runs: list, best: meanStd(list.map((r) => r.best?.score ?? Number.NaN)), test };
+  });
+}
+
+/** other − baseline for one mode/metric, or null when either is missing. */
+export function delta(run: RunSummary, baseline: RunSummary | null, mode: Mode, metric: Metric): number | null {
+  if (!baseline || baseline.id === run.id) return null;
+  const a = testScore(run, mode, metric);
+  const b = testScore(baseline, mode, metric);
+  return a === null || b === null ? null : a - b;
+}
