@@ -52,8 +52,6 @@ function unknownCommand(kind: string, name: unknown, known: readonly string[]): 
 /** Validates `arg` for `command` and runs its handler. */
 export async function dispatchCall(backend: ServiceBackend, command: unknown, arg: unknown, ctx: CallContext, opts: DispatchOptions = {}): Promise<DispatchResult> {
   if (!isCommandName(command)) return { ok: false, error: unknownCommand('command', command, Object.keys(SERVICE.commands)) };
-  const handler = backend.handlers[command] as ((req: unknown, ctx: CallContext) => Promise<unknown>) | undefined;
-  if (handler === undefined) return { ok: false, error: { code: ERROR_CODES.unknownCommand, message: `command "${command}" is not available in this backend` } };
   const spec = SERVICE.commands[command];
   let parsed: z.ZodSafeParseResult<unknown>;
   try {
@@ -63,6 +61,8 @@ export async function dispatchCall(backend: ServiceBackend, command: unknown, ar
     return { ok: false, error: { code: ERROR_CODES.badRequest, message: `${command}: invalid request: ${toApiError(e).message}` } };
   }
   if (!parsed.success) return { ok: false, error: validationError(command, parsed.error) };
+  const handler = backend.handlers[command] as ((req: unknown, ctx: CallContext) => Promise<unknown>) | undefined;
+  if (handler === undefined) return { ok: false, error: { code: ERROR_CODES.unknownCommand, message: `command "${command}" is not available in this backend` } };
   if (ctx.signal.aborted) return { ok: false, error: { code: ERROR_CODES.cancelled, message: `${command}: cancelled` } };
   let data: unknown;
   try {
@@ -90,8 +90,6 @@ export async function openSubscription(
   ctx: CallContext,
 ): Promise<DispatchResult<() => void>> {
   if (!isSubscriptionName(name)) return { ok: false, error: unknownCommand('event', name, Object.keys(SERVICE.subscriptions)) };
-  const handler = backend.subscriptions[name] as ((req: unknown, emit: (b: unknown) => void, ctx: CallContext) => (() => void) | Promise<() => void>) | undefined;
-  if (handler === undefined) return { ok: false, error: { code: ERROR_CODES.unknownCommand, message: `event "${name}" is not available in this backend` } };
   let parsed: z.ZodSafeParseResult<unknown>;
   try {
     parsed = SERVICE.subscriptions[name].request.safeParse(arg);
@@ -99,6 +97,8 @@ export async function openSubscription(
     return { ok: false, error: { code: ERROR_CODES.badRequest, message: `${name}: invalid request: ${toApiError(e).message}` } };
   }
   if (!parsed.success) return { ok: false, error: validationError(name, parsed.error) };
+  const handler = backend.subscriptions[name] as ((req: unknown, emit: (b: unknown) => void, ctx: CallContext) => (() => void) | Promise<() => void>) | undefined;
+  if (handler === undefined) return { ok: false, error: { code: ERROR_CODES.unknownCommand, message: `event "${name}" is not available in this backend` } };
   try {
     const close = await handler(parsed.data, emit, ctx);
     return { ok: true, data: close };
