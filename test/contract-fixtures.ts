@@ -140,9 +140,9 @@ export class MemoryEventSource {
         'events.subscribe': (req, emit) => {
           this.requests.push(req);
           const sub = { runId: req.runId, emit };
-          if (req.runId !== '*') {
+          if ('sinceSeq' in req && req.sinceSeq !== undefined) {
             const since = req.sinceSeq;
-            if (since !== undefined) emit({ events: this.all(req.runId).filter((e) => e.seq > since), replay: true });
+            emit({ events: this.all(req.runId).filter((e) => e.seq > since), replay: true });
           }
           this.subs.add(sub);
           return () => this.subs.delete(sub);
