@@ -154,11 +154,60 @@ export interface ErrorEvent extends EventBase {
   type: 'error';
   message: string;
   stack?: string;
+  /** The core error's stable code (models/core-error.ts), e.g. 'data-invalid'; absent for unexpected errors. */
+  code?: string;
+  /** The phase that failed (a failure before the run folder exists has 'preparing' or 'encoding'). */
+  phase?: ProgressPhase;
 }
 
-export type TrainingEvent = RunStartEvent | StepEvent | EpochEndEvent | CheckpointEvent | RunEndEvent | ErrorEvent;
+/**
+ * The phases every long operation of the core goes through. Training: preparing → encoding → training ⇄
+ * validating / checkpointing → done. Evaluation jobs: preparing → encoding → evaluating | predicting |
+ * robustness → done. 'failed' ends any of them; 'stopped' is a job that an abort ended early.
+ */
+export type ProgressPhase =
+  | 'preparing'
+  | 'encoding'
+  | 'training'
+  | 'validating'
+  | 'checkpointing'
+  | 'evaluating'
+  | 'predicting'
+  | 'robustness'
+  | 'done'
+  | 'stopped'
+  | 'failed';
+
+export const PROGRESS_PHASES: readonly ProgressPhase[] = ['preparing', 'encoding', 'training', 'validating', 'checkpointing', 'evaluating', 'predicting', 'robustness', 'done', 'stopped', 'failed'];
+
+/** What `done` / `total` count. */
+export type ProgressUnit = 'images' | 'items' | 'steps' | 'conditions' | 'modes';
+
+/**
+ * Where a job stands: emitted at every phase change and, within a phase, as work completes (at most a few per
+ * second, always the last one). `run` is the run folder the job trains or reads ('' for a job without one).
+ */
+export interface ProgressEvent extends EventBase {
+  type: 'progress';
+  phase: ProgressPhase;
+  /** Units completed within the phase and their total; null when the phase is not counted. */
+  done: number | null;
+  total: number | null;
+  unit: ProgressUnit | null;
+  /** One short line for people ("encoding test images", "mode text (2/3)"). */
+  message: string;
+  /** Image encoding: how the done images were obtained. */
+  images?: { cached: number; computed: number; failed: number };
+  /** Failed jobs: the error (code from models/core-error.ts when it is a core error). */
+  error?: { code: string; message: string };
+}
+
+export type TrainingEvent = RunStartEvent | StepEvent | EpochEndEvent | CheckpointEvent | RunEndEvent | ErrorEvent | ProgressEvent;
 export type TrainingEventType = TrainingEvent['type'];
-export const TRAINING_EVENT_TYPES: readonly TrainingEventType[] = ['run-start', 'step', 'epoch-end', 'checkpoint', 'run-end', 'error'];
+export const TRAINING_EVENT_TYPES: readonly TrainingEventType[] = ['run-start', 'step', 'epoch-end', 'checkpoint', 'run-end', 'error', 'progress'];
+
+/** Receives progress of a core job (evaluation, prediction, robustness, encoding); training uses onEvent. */
+export type ProgressListener = (event: ProgressEvent) => void;
 
 /** Parses one events.jsonl line; null when it is not a training event (blank, malformed or unknown type). */
 export function parseTrainingEvent(line: string): TrainingEvent | null {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPredictionFile, writePredictionFile, type PredictionRecord } from '../models/evaluate/prediction-file';
 import { scoreRepeats, perItemAimkp } from '../models/evaluate/score-predictions';
-import { decodeOptionsFor, decodeSettingsFromFlags, PAPER_TEST_DECODE } from '../models/evaluate/decode-settings';
+import { decodeOptionsFor, PAPER_TEST_DECODE } from '../models/evaluate/decode-settings';
+import { decodeSettingsFromFlags } from '../models/cli/decode-flags';
 import { CoreError } from '../models/core-error';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`);

@@ -1,10 +1,27 @@
-// `aimkp compare`: per-case comparison of two runs' predictions on the same split and mode.
-import type { Stemmer } from '../metrics/stemming';
+// `aimkp compare` and the workbench's Compare view: per-case comparison of two runs' predictions on the
+// same split and mode, with filter, search, sort and paging.
+import { normalizePhraseWith, type Stemmer } from '../metrics/stemming';
 import { defaultStemmer } from '../metrics/phrase-normalize';
 import type { PredictionRecord } from './prediction-file';
 import { perItemAimkp } from './score-predictions';
 
-export type CompareFilter = 'all' | 'wins' | 'losses' | 'diff';
+/** wins = A better, losses = B better, diff = either, ties = equal. */
+export type CompareFilter = 'all' | 'wins' | 'losses' | 'diff' | 'ties';
+export const COMPARE_FILTERS: readonly CompareFilter[] = ['all', 'wins', 'losses', 'diff', 'ties'];
+
+/**
+ * data = A's order; abs-diff = largest |F1@3 A − F1@3 B| first; a-first / b-first = largest A − B / B − A
+ * first; id = by id. Sorts are stable (equal keys keep data order).
+ */
+export type CompareSort = 'data' | 'abs-diff' | 'a-first' | 'b-first' | 'id';
+export const COMPARE_SORTS: readonly CompareSort[] = ['data', 'abs-diff', 'a-first', 'b-first', 'id'];
+
+/** One case's AimKP per-sample scores, averaged over the run's decoding repeats, fractions. */
+export interface CaseScores {
+  'f1@1': number;
+  'f1@3': number;
+  'ap@5': number;
+}
 
 export interface CompareCase {
   id: string;
@@ -18,6 +35,13 @@ export interface CompareCase {
   f1at3B: number;
   /** A better / B better / tie. */
   outcome: 'A' | 'B' | 'tie';
+  /** Per shown prediction: whether it matches a gold keyphrase (after the metrics' stemming and normalisation). */
+  hitsA: boolean[];
+  hitsB: boolean[];
+  scoresA: CaseScores;
+  scoresB: CaseScores;
+  /** f1at3A − f1at3B. */
+  diff: number;
 }
 
 export interface CompareSummary {
@@ -39,7 +63,11 @@ export interface Comparison {
   labelA: string;
   labelB: string;
   summary: CompareSummary;
-  /** After filtering, sorting and the limit. */
+  /** Cases that pass the filter and search (before paging). */
+  total: number;
+  /** Index of cases[0] among those. */
+  offset: number;
+  /** After filtering, searching, sorting and paging. */
   cases: CompareCase[];
 }
 
@@ -51,6 +79,12 @@ export interface CompareOptions {
   labelB: string;
   texts?: ReadonlyMap<string, string>;
   filter?: CompareFilter;
+  /** Case-insensitive substring of the id, text, gold or either run's predictions. */
+  search?: string;
+  /** Default: 'data' for filter all / ties, 'abs-diff' otherwise. */
+  sort?: CompareSort;
+  /** Paging: skip `offset` cases, show at most `limit`. */
+  offset?: number;
   limit?: number;
   stem?: Stemmer;
 }
@@ -71,10 +105,28 @@ export function compareRecords(a: readonly PredictionRecord[], b: readonly Predi
     const rb = byIdB.get(ra.id);
     if (!rb) continue;
     if (JSON.stringify(ra.gold) !== JSON.stringify(rb.gold)) goldMismatch.push(ra.id);
-    const fa = perItemAimkp(ra, stem).f1[3];
-    const fb = perItemAimkp({ ...rb, gold: ra.gold }, stem).f1[3];
+    const sa = caseScores(ra, stem);
+    const sb = caseScores({ ...rb, gold: ra.gold }, stem);
+    const fa = sa['f1@3'];
+    const fb = sb['f1@3'];
     const outcome = Math.abs(fa - fb) < TIE_EPS ? 'tie' : fa > fb ? 'A' : 'B';
-    all.push({ id: ra.id, text: opts.texts?.get(ra.id) ?? null, gold: ra.gold, predA: ra.predictions[0], predB: rb.predictions[0], f1at3A: fa, f1at3B: fb, outcome });
+    const goldSet = new Set(ra.gold.map((g) => normalizePhraseWith(g, stem)));
+    const hits = (preds: string[]) => preds.map((p) => goldSet.has(normalizePhraseWith(p, stem)));
+    all.push({
+      id: ra.id,
+      text: opts.texts?.get(ra.id) ?? null,
+      gold: ra.gold,
+      predA: ra.predictions[0],
+      predB: rb.predictions[0],
+      f1at3A: fa,
+      f1at3B: fb,
+      outcome,
+      hitsA: hits(ra.predictions[0]),
+      hitsB: hits(rb.predictions[0]),
+      scoresA: sa,
+      scoresB: sb,
+      diff: fa - fb,
+    });
   }
   const n = all.length;
   const summary: CompareSummary = {
@@ -89,14 +141,30 @@ export function compareRecords(a: readonly PredictionRecord[], b: readonly Predi
     goldMismatch,
   };
   const filter = opts.filter ?? 'all';
-  let cases = all;
-  if (filter !== 'all') {
-    cases = all.filter((c) => (filter === 'wins' ? c.outcome === 'A' : filter === 'losses' ? c.outcome === 'B' : c.outcome !== 'tie'));
-    // Stable sort: equal differences keep data order.
-    cases = [...cases].sort((x, y) => Math.abs(y.f1at3A - y.f1at3B) - Math.abs(x.f1at3A - x.f1at3B));
-  }
-  if (opts.limit !== undefined && opts.limit >= 0) cases = cases.slice(0, opts.limit);
-  return { labelA: opts.labelA, labelB: opts.labelB, summary, cases };
+  const keep: Record<CompareFilter, (c: CompareCase) => boolean> = {
+    all: () => true,
+    wins: (c) => c.outcome === 'A',
+    losses: (c) => c.outcome === 'B',
+    diff: (c) => c.outcome !== 'tie',
+    ties: (c) => c.outcome === 'tie',
+  };
+  let cases = all.filter(keep[filter]);
+  const search = (opts.search ?? '').trim().toLowerCase();
+  if (search !== '') cases = cases.filter((c) => [c.id, c.text ?? '', ...c.gold, ...c.predA, ...c.predB].some((s) => s.toLowerCase().includes(search)));
+  const sort = opts.sort ?? (filter === 'all' || filter === 'ties' ? 'data' : 'abs-diff');
+  const key: Record<Exclude<CompareSort, 'data' | 'id'>, (c: CompareCase) => number> = { 'abs-diff': (c) => -Math.abs(c.diff), 'a-first': (c) => -c.diff, 'b-first': (c) => c.diff };
+  // Array.prototype.sort is stable: equal keys keep data order.
+  if (sort === 'id') cases = [...cases].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  else if (sort !== 'data') cases = [...cases].sort((x, y) => key[sort](x) - key[sort](y));
+  const total = cases.length;
+  const offset = Math.max(0, Math.floor(opts.offset ?? 0));
+  const end = opts.limit !== undefined && opts.limit >= 0 ? offset + opts.limit : undefined;
+  return { labelA: opts.labelA, labelB: opts.labelB, summary, total, offset, cases: cases.slice(offset, end) };
+}
+
+function caseScores(record: PredictionRecord, stem: Stemmer): CaseScores {
+  const s = perItemAimkp(record, stem);
+  return { 'f1@1': s.f1[1], 'f1@3': s.f1[3], 'ap@5': s.ap[5] };
 }
 
 function truncate(s: string, max: number): string {

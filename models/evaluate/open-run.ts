@@ -10,9 +10,9 @@ import { encodeItems } from '../train/data-prep';
 import { encodeImages } from '../vision/feature-cache';
 import { loadImageEncoder } from '../vision/load-image-encoder';
 import { CoreError } from '../core-error';
-import { describeBackend, initBackend } from '../tf/backend';
+import { describeBackend, initBackend, type BackendRequest } from '../tf/backend';
 import type { EncodedSplit } from './encoded-split';
-import { Progress } from './progress';
+import type { JobProgress } from './job-progress';
 
 export type Which = 'best' | 'last';
 
@@ -30,8 +30,8 @@ export interface OpenedRun {
   checkpoint: string;
 }
 
-export async function openRun(runDir: string, which: Which, log: (line: string) => void): Promise<OpenedRun> {
-  const info = await initBackend();
+export async function openRun(runDir: string, which: Which, log: (line: string) => void, backendRequest?: BackendRequest): Promise<OpenedRun> {
+  const info = await initBackend(backendRequest);
   const loaded = await loadRunForInference(runDir, which);
   const c = loaded.config;
   const backend = describeBackend(info);
@@ -60,8 +60,22 @@ export function clampMaxNew(requested: number, run: OpenedRun, log: (line: strin
   return run.maxAnswerTokens;
 }
 
+export interface EncodeSplitOptions {
+  /** Only the first N items. */
+  limit?: number;
+  /** Image feature cache (default <dataDir>/.cache). */
+  cacheDir?: string;
+  log?: (line: string) => void;
+  /** Stops encoding within one image (CoreError 'ABORTED'). */
+  signal?: AbortSignal;
+  /** Receives the 'encoding' phase with images done / total. */
+  progress?: JobProgress;
+}
+
 /** Loads and encodes a split for `run` (images through the feature cache, default DATA/.cache; failed images → item skipped). */
-export async function encodeRunSplit(run: OpenedRun, dataDir: string, split: Split, limit: number | undefined, log: (line: string) => void, cacheDir?: string): Promise<EncodedSplit> {
+export async function encodeRunSplit(run: OpenedRun, dataDir: string, split: Split, o: EncodeSplitOptions = {}): Promise<EncodedSplit> {
+  const log = o.log ?? (() => undefined);
+  const limit = o.limit;
   const ds = await loadDataset(dataDir, { splits: [split], checkImages: false });
   if (ds.issues.length > 0) log(formatIssues(ds.issues));
   let items = ds.items;
@@ -72,8 +86,12 @@ export async function encodeRunSplit(run: OpenedRun, dataDir: string, split: Spl
   if (items.some((it) => it.image !== null)) {
     const encoder = await loadImageEncoder(run.encoderSpec);
     try {
-      const progress = new Progress(`encode ${split} images`, items.length, log, 5000);
-      const map = await encodeImages(encoder, dataDir, items, { cacheDir, onProgress: (p) => progress.update(p.done) });
+      o.progress?.phase('encoding', `encoding ${split} images`, items.length, 'images');
+      const map = await encodeImages(encoder, dataDir, items, {
+        cacheDir: o.cacheDir,
+        signal: o.signal,
+        onProgress: (p) => o.progress?.update(p.done, '', { cached: p.cached, computed: p.computed, failed: p.failed }),
+      });
       for (const w of map.warnings) log(`warning: ${w}`);
       for (const i of map.issues) {
         log(`${dataDir}: item ${i.id}: image ${i.image} could not be encoded (${i.reason}); skipped`);

@@ -13,6 +13,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { decodeFloat16, encodeFloat16 } from './float16';
 import type { ImageEncoder } from './image-encoder';
 import { writeFileAtomic } from '../fs/atomic-write';
+import { throwIfAborted } from '../abort';
 
 export type FeatureStorage = 'float32' | 'float16';
 
@@ -47,6 +48,12 @@ export interface EncodeImagesOptions {
   onProgress?: (progress: EncodeProgress) => void;
   /** Images in flight at once (default 2: decoding overlaps inference). */
   concurrency?: number;
+  /**
+   * Stops the job: no new image is started once it is aborted, the images in flight finish (their cache
+   * entries stay valid), then encodeImages throws a CoreError 'ABORTED'. Every image is a file read and an
+   * encoder call, both asynchronous, so a timer-fired abort is seen within one image per worker.
+   */
+  signal?: AbortSignal;
 }
 
 /** id → features (null: no image, or an image that failed; see `issues`). */
@@ -142,13 +149,14 @@ export async function encodeImages(
   // A few images in flight: sharp decodes one (on libuv threads) while the model runs another.
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && !options.signal?.aborted) {
       const index = next++;
       await encodeOne(items[index], index);
     }
   };
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 2));
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  throwIfAborted(options.signal, 'image encoding');
   issues.sort((a, b) => a.index - b.index);
   result.issues.push(...issues.map((entry) => entry.issue));
   return result;

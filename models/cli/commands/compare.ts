@@ -1,16 +1,17 @@
-import { existsSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+// `aimkp compare`: flag parsing and printing around evaluate/compare-runs.ts compareRuns.
+import { resolve } from 'node:path';
 import { intFlag, parseCommandArgs } from '../args';
 import { CoreError } from '../../core-error';
-import { compareRecords, comparisonMarkdown, type CompareFilter } from '../../evaluate/compare';
-import { formatPredictionIssues, readPredictionFile } from '../../evaluate/prediction-file';
-import { DECODE_STRATEGIES, isDecodeStrategy, isEvalMode, predictionsPath, type DecodeStrategy } from '../../evaluate/run-paths';
-import { loadTexts } from '../../evaluate/texts';
-import { SPLITS, type Split } from '../../data/manifest-types';
-import type { EvalMode } from '../../lm/contract';
+import { COMPARE_FILTERS, COMPARE_SORTS, comparisonMarkdown, type CompareFilter, type CompareSort } from '../../evaluate/compare';
+import { compareRuns } from '../../evaluate/compare-runs';
+import { formatPredictionIssues } from '../../evaluate/prediction-file';
+import { DECODE_STRATEGIES, isDecodeStrategy, isEvalMode } from '../../evaluate/run-paths';
+import { progressLinePrinter } from '../progress-lines';
+import { absoluteFlag, logLine, parseSplit, parseWhich } from './predict';
 
 const USAGE = `Usage: aimkp compare RUN_A RUN_B [--data DIR] [--split test] [--mode multimodal] [--decode NAME]
-                     [--limit N] [--only wins|losses|diff] [--json] [--text-width 60]
+                     [--limit N] [--offset N] [--only wins|losses|diff|ties] [--sort ORDER] [--search TEXT]
+                     [--json] [--text-width 60]
 
 Per-case comparison of two runs on the same split and mode: id, post text (truncated), gold, the predictions
 of A and B (first decoding repeat), and each run's per-case F1@3 (AimKP convention, averaged over that run's
@@ -25,8 +26,12 @@ Options:
   --mode NAME         multimodal (default), text or image
   --decode NAME       ${DECODE_STRATEGIES.join(' | ')}; default: the first of beam-sample, beam, greedy
                       that both runs have
-  --only FILTER       wins (A better), losses (B better) or diff (either); sorted by |F1@3 A − F1@3 B|
+  --only FILTER       wins (A better), losses (B better), diff (either) or ties; wins / losses / diff are
+                      sorted by |F1@3 A − F1@3 B| unless --sort says otherwise
+  --sort ORDER        data (A's order), abs-diff, a-first (largest A − B first), b-first, id
+  --search TEXT       only cases whose id, text, gold or predictions contain TEXT (case-insensitive)
   --limit N           show at most N cases (the summary still covers every case)
+  --offset N          skip the first N cases (paging)
   --json              print JSON instead of Markdown
 
 Example:
@@ -50,10 +55,14 @@ export async function compareCommand(argv: string[]): Promise<number> {
       mode: { type: 'string' },
       decode: { type: 'string' },
       limit: { type: 'string' },
+      offset: { type: 'string' },
       only: { type: 'string' },
+      sort: { type: 'string' },
+      search: { type: 'string' },
       json: { type: 'boolean' },
       'text-width': { type: 'string' },
       which: { type: 'string' },
+      cache: { type: 'string' },
     },
     true,
   );
@@ -62,56 +71,34 @@ export async function compareCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 2) throw new CoreError('BAD_INPUT', 'aimkp compare: give exactly two runs (RUN_A RUN_B)\nRun "aimkp compare --help" for usage.');
-  const split = (values.split ?? 'test') as Split;
-  if (!SPLITS.includes(split)) throw new CoreError('BAD_INPUT', `aimkp compare: --split must be one of ${SPLITS.join(', ')}`);
   const mode = values.mode ?? 'multimodal';
   if (!isEvalMode(mode)) throw new CoreError('BAD_INPUT', `aimkp compare: --mode must be multimodal, text or image, got "${mode}"`);
   const only = values.only ?? 'all';
-  if (!['all', 'wins', 'losses', 'diff'].includes(only)) throw new CoreError('BAD_INPUT', `aimkp compare: --only must be wins, losses or diff, got "${only}"`);
+  if (!(COMPARE_FILTERS as readonly string[]).includes(only)) throw new CoreError('BAD_INPUT', `aimkp compare: --only must be one of ${COMPARE_FILTERS.join(', ')}, got "${only}"`);
+  if (values.sort !== undefined && !(COMPARE_SORTS as readonly string[]).includes(values.sort)) throw new CoreError('BAD_INPUT', `aimkp compare: --sort must be one of ${COMPARE_SORTS.join(', ')}, got "${values.sort}"`);
   if (values.decode !== undefined && !isDecodeStrategy(values.decode)) throw new CoreError('BAD_INPUT', `aimkp compare: --decode must be one of ${DECODE_STRATEGIES.join(', ')}`);
   const limit = values.limit === undefined ? undefined : intFlag('compare', values.limit, 'limit', 0);
-  const [runA, runB] = positionals;
-
-  const decode = values.decode ?? pickDecode([runA, runB], split, mode);
-  const files: string[] = [];
-  for (const run of [runA, runB]) {
-    const file = isFile(run) ? run : predictionsPath(run, split, mode, decode);
-    if (!existsSync(file)) {
-      if (values.data === undefined) throw new CoreError('BAD_INPUT', `aimkp compare: no predictions file ${file}; give --data DIR to predict it, or run "aimkp predict" first`);
-      // Produce the file with the predict command (loads the run's model).
-      const { predictCommand } = await import('./predict');
-      const code = await predictCommand(['--run', run, '--data', values.data, '--split', split, '--mode', mode, '--decode', decode, ...(values.which ? ['--which', values.which] : [])]);
-      if (code !== 0) return code;
-    }
-    files.push(file);
-  }
-  const [fa, fb] = files.map((f) => readPredictionFile(f));
-  for (const f of [fa, fb]) if (f.issues.length > 0) console.error(formatPredictionIssues(f.issues));
-  const texts = values.data !== undefined ? await loadTexts(values.data, split) : undefined;
-  const comparison = compareRecords(fa.records, fb.records, {
-    labelA: `${label(runA)} (${fa.file})`,
-    labelB: `${label(runB)} (${fb.file})`,
-    texts,
+  const offset = values.offset === undefined ? undefined : intFlag('compare', values.offset, 'offset', 0);
+  const c = await compareRuns({
+    a: resolve(positionals[0]),
+    b: resolve(positionals[1]),
+    dataDir: absoluteFlag(values.data),
+    split: parseSplit('compare', values.split),
+    mode,
+    decode: values.decode,
+    predictMissing: true,
+    which: values.which === undefined ? undefined : parseWhich('compare', values.which),
+    cacheDir: absoluteFlag(values.cache),
     filter: only as CompareFilter,
+    sort: values.sort as CompareSort | undefined,
+    search: values.search,
+    offset,
     limit,
+    log: logLine,
+    onProgress: progressLinePrinter(logLine),
   });
-  if (values.json === true) console.log(JSON.stringify(comparison, null, 2));
-  else console.log(comparisonMarkdown(comparison, intFlag('compare', values['text-width'], 'text-width', 60)).trimEnd());
+  if (c.issues.length > 0) logLine(formatPredictionIssues(c.issues));
+  if (values.json === true) console.log(JSON.stringify(c, null, 2));
+  else console.log(comparisonMarkdown(c, intFlag('compare', values['text-width'], 'text-width', 60)).trimEnd());
   return 0;
-}
-
-function isFile(path: string): boolean {
-  return existsSync(path) && statSync(path).isFile();
-}
-
-function label(path: string): string {
-  return basename(path.replace(/\/+$/, ''));
-}
-
-/** The first decoding that every run folder has a predictions file for (beam-sample preferred). */
-function pickDecode(runs: string[], split: string, mode: EvalMode): DecodeStrategy {
-  for (const d of ['beam-sample', 'beam', 'greedy'] as const) {
-    if (runs.every((r) => isFile(r) || existsSync(predictionsPath(r, split, mode, d)))) return d;
-  }
-  return 'beam-sample';
 }

@@ -1,17 +1,13 @@
-import { existsSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
-import { intFlag, parseCommandArgs, requireFlag } from '../args';
-import { CoreError } from '../../core-error';
+// `aimkp eval --run`: flag parsing and printing around evaluate/evaluate-run.ts evaluateRun.
+import { resolve } from 'node:path';
+import { parseCommandArgs, requireFlag } from '../args';
 import type { EvalMode } from '../../lm/contract';
-import { DECODE_FLAG_HELP, decodeSettingsFromFlags, describeDecode } from '../../evaluate/decode-settings';
-import { buildMetricsFile, writeMetricsFile, type MetricsFile } from '../../evaluate/metrics-file';
-import { clampMaxNew, encodeRunSplit, openRun, type OpenedRun } from '../../evaluate/open-run';
-import { formatPredictionIssues, readPredictionFile, writePredictionFile, type PredictionRecord } from '../../evaluate/prediction-file';
-import { predictExamples } from '../../evaluate/predict-run';
-import { metricsPath, predictionsPath } from '../../evaluate/run-paths';
-import { scoreRepeats } from '../../evaluate/score-predictions';
-import type { EncodedSplit } from '../../evaluate/encoded-split';
-import { RUN_FLAG_OPTIONS, dataDirFor, parseLimit, parseSplit, parseWhich } from './predict';
+import { describeDecode } from '../../evaluate/decode-settings';
+import { evaluateRun } from '../../evaluate/evaluate-run';
+import type { MetricsFile } from '../../evaluate/metrics-file';
+import { DECODE_FLAG_HELP, decodeSettingsFromFlags } from '../decode-flags';
+import { progressLinePrinter } from '../progress-lines';
+import { RUN_FLAG_OPTIONS, absoluteFlag, logLine, parseBatch, parseLimit, parseSplit, parseWhich } from './predict';
 import { parseModes } from './report';
 
 const USAGE = `Usage: aimkp eval --run RUN [--data DIR] [--split test] [--modes multimodal,text,image] [--reuse]
@@ -42,7 +38,6 @@ Example:
 
 See docs/evaluation.md.`;
 
-const log = (line: string) => process.stderr.write(line + '\n');
 const MODE_LABEL: Record<EvalMode, string> = { multimodal: 'multimodal', text: 'text-only', image: 'image-only' };
 
 export async function evalRunCommand(argv: string[]): Promise<number> {
@@ -57,50 +52,22 @@ export async function evalRunCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const runDir = requireFlag('eval', values.run, 'run');
-  if (!existsSync(runDir)) throw new CoreError('NOT_FOUND', `aimkp eval: run folder "${runDir}" does not exist`);
-  const split = parseSplit('eval', values.split);
-  const modes = parseModes('eval', values.modes);
-  const settings = decodeSettingsFromFlags('eval', values);
-  const which = parseWhich('eval', values.which);
-  const limit = parseLimit('eval', values.limit);
-  const batch = intFlag('eval', values.batch, 'batch', 8);
-  if (batch < 1) throw new CoreError('BAD_INPUT', 'aimkp eval: --batch must be >= 1');
-
-  let run: OpenedRun | null = null;
-  let data: EncodedSplit | null = null;
-  const results: MetricsFile[] = [];
-  try {
-    for (const mode of modes) {
-      const file = predictionsPath(runDir, split, mode, settings.strategy);
-      let records: PredictionRecord[];
-      let checkpoint: string | undefined;
-      if (values.reuse === true && existsSync(file)) {
-        const f = readPredictionFile(file);
-        if (f.issues.length > 0) log(formatPredictionIssues(f.issues));
-        if (f.records.length === 0) throw new CoreError('BAD_INPUT', `${file}: no valid prediction lines`);
-        log(`eval: reusing ${file} (${f.records.length} items, ${f.repeats} repeat(s))`);
-        records = f.records;
-      } else {
-        if (run === null) {
-          run = await openRun(runDir, which, log);
-          settings.maxNewTokens = clampMaxNew(settings.maxNewTokens, run, log);
-          data = await encodeRunSplit(run, dataDirFor('eval', values.data, run.dataDir), split, limit, log, values.cache);
-          log(`eval: ${data.examples.length} ${split} items, ${describeDecode(settings)}`);
-        }
-        records = predictExamples(run.model, run.tokenizer, data!.examples, data!.gold, mode, settings, { batchSize: batch, label: `predict ${mode}` });
-        writePredictionFile(file, records);
-        checkpoint = run.checkpoint;
-      }
-      const scores = scoreRepeats(records);
-      const m = buildMetricsFile({ run: basename(resolve(runDir)), split, mode, decoding: { ...settings, repeats: scores.repeats }, checkpoint, predictions: resolve(file) }, scores);
-      writeMetricsFile(metricsPath(runDir, split, mode, settings.strategy), m);
-      results.push(m);
-    }
-  } finally {
-    run?.model.dispose();
-  }
-  if (values.json === true) console.log(JSON.stringify(results, null, 2));
-  else console.log(metricsTable(runDir, split, describeDecode(settings), results));
+  const r = await evaluateRun({
+    runDir: resolve(runDir),
+    dataDir: absoluteFlag(values.data),
+    split: parseSplit('eval', values.split),
+    modes: parseModes('eval', values.modes),
+    decode: decodeSettingsFromFlags('eval', values),
+    which: parseWhich('eval', values.which),
+    limit: parseLimit('eval', values.limit),
+    batchSize: parseBatch('eval', values.batch, 8),
+    cacheDir: absoluteFlag(values.cache),
+    reuse: values.reuse === true,
+    log: logLine,
+    onProgress: progressLinePrinter(logLine),
+  });
+  if (values.json === true) console.log(JSON.stringify(r.metrics, null, 2));
+  else console.log(metricsTable(runDir, r.split, describeDecode(r.decoding), r.metrics));
   return 0;
 }
 

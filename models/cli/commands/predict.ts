@@ -1,13 +1,14 @@
+// `aimkp predict`: flag parsing and printing around evaluate/evaluate-run.ts predictSplit.
 import { resolve } from 'node:path';
 import { intFlag, parseCommandArgs, requireFlag } from '../args';
 import { CoreError } from '../../core-error';
 import { SPLITS, type Split } from '../../data/manifest-types';
-import { DECODE_FLAG_HELP, DECODE_FLAG_OPTIONS, decodeSettingsFromFlags, describeDecode } from '../../evaluate/decode-settings';
-import { clampMaxNew, encodeRunSplit, openRun, type Which } from '../../evaluate/open-run';
-import { writePredictionFile } from '../../evaluate/prediction-file';
-import { predictExamples } from '../../evaluate/predict-run';
-import { isEvalMode, predictionsPath } from '../../evaluate/run-paths';
-import { scoreRepeats } from '../../evaluate/score-predictions';
+import { describeDecode } from '../../evaluate/decode-settings';
+import { predictSplit } from '../../evaluate/evaluate-run';
+import type { Which } from '../../evaluate/open-run';
+import { isEvalMode } from '../../evaluate/run-paths';
+import { DECODE_FLAG_HELP, DECODE_FLAG_OPTIONS, decodeSettingsFromFlags } from '../decode-flags';
+import { progressLinePrinter } from '../progress-lines';
 
 const USAGE = `Usage: aimkp predict --run RUN [--data DIR] [--split test] [--mode multimodal|text|image]
                      [--decode greedy|beam|beam-sample] [--beam 5] [--temperature 0.5] [--repeats 3]
@@ -68,13 +69,19 @@ export function parseLimit(command: string, value: string | undefined): number |
   return n;
 }
 
-export function dataDirFor(command: string, flag: string | undefined, recorded: string | null): string {
-  const dir = flag ?? recorded;
-  if (dir === null) throw new CoreError('BAD_INPUT', `aimkp ${command}: give --data DIR (the run's config.json does not name its data set)`);
-  return dir;
+/** --batch N (default `fallback`), at least 1. */
+export function parseBatch(command: string, value: string | undefined, fallback: number): number {
+  const batch = intFlag(command, value, 'batch', fallback);
+  if (batch < 1) throw new CoreError('BAD_INPUT', `aimkp ${command}: --batch must be >= 1`);
+  return batch;
 }
 
-const log = (line: string) => process.stderr.write(line + '\n');
+/** A path flag resolved against the shell's working directory (the core takes absolute paths). */
+export function absoluteFlag(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : resolve(value);
+}
+
+export const logLine = (line: string) => process.stderr.write(line + '\n');
 
 export async function predictCommand(argv: string[]): Promise<number> {
   // Before parsing, so that `--run --help` (a flag missing its value) still shows the usage.
@@ -87,29 +94,25 @@ export async function predictCommand(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const runDir = requireFlag('predict', values.run, 'run');
-  const split = parseSplit('predict', values.split);
   const mode = values.mode ?? 'multimodal';
   if (!isEvalMode(mode)) throw new CoreError('BAD_INPUT', `aimkp predict: --mode must be multimodal, text or image, got "${mode}"`);
-  const settings = decodeSettingsFromFlags('predict', values);
-  const which = parseWhich('predict', values.which);
-  const limit = parseLimit('predict', values.limit);
-  const batch = intFlag('predict', values.batch, 'batch', 8);
-  if (batch < 1) throw new CoreError('BAD_INPUT', 'aimkp predict: --batch must be >= 1');
-
-  const run = await openRun(runDir, which, log);
-  try {
-    settings.maxNewTokens = clampMaxNew(settings.maxNewTokens, run, log);
-    const data = await encodeRunSplit(run, dataDirFor('predict', values.data, run.dataDir), split, limit, log, values.cache);
-    log(`predict: ${data.examples.length} ${split} items, mode ${mode}, ${describeDecode(settings)}`);
-    const records = predictExamples(run.model, run.tokenizer, data.examples, data.gold, mode, settings, { batchSize: batch, label: `predict ${mode}` });
-    const file = resolve(values.out ?? predictionsPath(runDir, split, mode, settings.strategy));
-    writePredictionFile(file, records);
-    const s = scoreRepeats(records);
-    const pct = (x: number) => (100 * x).toFixed(2);
-    console.log(`${file}: ${records.length} items × ${settings.repeats} repeat(s); AimKP convention (mean over repeats): F1@1 ${pct(s.aimkp['f1@1'])}, F1@3 ${pct(s.aimkp['f1@3'])}, MAP@5 ${pct(s.aimkp['map@5'])}`);
-  } finally {
-    run.model.dispose();
-  }
+  const r = await predictSplit({
+    runDir: resolve(requireFlag('predict', values.run, 'run')),
+    dataDir: absoluteFlag(values.data),
+    split: parseSplit('predict', values.split),
+    mode,
+    decode: decodeSettingsFromFlags('predict', values),
+    which: parseWhich('predict', values.which),
+    limit: parseLimit('predict', values.limit),
+    batchSize: parseBatch('predict', values.batch, 8),
+    cacheDir: absoluteFlag(values.cache),
+    out: absoluteFlag(values.out),
+    log: logLine,
+    onProgress: progressLinePrinter(logLine),
+  });
+  const s = r.scores;
+  const pct = (x: number) => (100 * x).toFixed(2);
+  logLine(`predict: ${r.items} ${r.split} items, mode ${r.mode}, ${describeDecode(r.decoding)}, ${r.checkpoint}`);
+  console.log(`${r.file}: ${r.items} items × ${r.decoding.repeats} repeat(s); AimKP convention (mean over repeats): F1@1 ${pct(s.aimkp['f1@1'])}, F1@3 ${pct(s.aimkp['f1@3'])}, MAP@5 ${pct(s.aimkp['map@5'])}`);
   return 0;
 }

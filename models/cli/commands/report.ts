@@ -1,8 +1,9 @@
 import { parseCommandArgs } from '../args';
 import { CoreError } from '../../core-error';
 import type { EvalMode } from '../../lm/contract';
-import { buildReport, reportCsv, reportLatex, reportMarkdown, type Convention } from '../../evaluate/report';
-import { loadRunMetrics } from '../../evaluate/report-load';
+import { resolve } from 'node:path';
+import type { Convention } from '../../evaluate/report';
+import { reportRuns } from '../../evaluate/report-runs';
 import { DECODE_STRATEGIES, EVAL_MODES, isDecodeStrategy, isEvalMode } from '../../evaluate/run-paths';
 import { writeFileAtomicSync as writeFileAtomic } from '../../fs/atomic-write';
 
@@ -61,10 +62,9 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const modes = parseModes('report', values.modes);
   const split = values.split ?? 'test';
 
-  const loaded = loadRunMetrics(positionals, { split, decode, modes });
-  for (const path of loaded.missing) console.error(`aimkp report: no metrics file ${path} (left out; run "aimkp eval --run" first)`);
-  const report = buildReport(loaded.runs, { convention, split, decode, modes });
-  const text = format === 'csv' ? reportCsv(report) : format === 'latex' ? reportLatex(report) : reportMarkdown(report);
+  const r = reportRuns({ runDirs: positionals.map((p) => resolve(p)), split, decode, modes, convention });
+  for (const path of r.missing) console.error(`aimkp report: no metrics file ${path} (left out; run "aimkp eval --run" first)`);
+  const text = format === 'csv' ? r.csv : format === 'latex' ? r.latex : r.markdown;
   if (values.out) writeFileAtomic(values.out, text);
   console.log(text.trimEnd());
   return 0;

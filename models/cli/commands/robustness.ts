@@ -1,17 +1,15 @@
+// `aimkp robustness`: flag parsing and printing around evaluate/robustness-run.ts runRobustness, and the
+// side-by-side table of saved reports (--table).
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { intFlag, parseCommandArgs, requireFlag } from '../args';
 import { CoreError } from '../../core-error';
-import { writeFileAtomicSync as writeFileAtomic } from '../../fs/atomic-write';
-import { GREEDY_DECODE } from '../../evaluate/decode-settings';
-import { encodeRunSplit, openRun } from '../../evaluate/open-run';
-import { featureStd, type KeepPattern } from '../../evaluate/perturb';
-import { decodeKeyphraseLists } from '../../evaluate/predict-run';
-import { Progress } from '../../evaluate/progress';
-import { buildConditions, DEFAULT_SUITE, robustnessCompareMarkdown, robustnessMarkdown, runSuite, type RobustnessReport } from '../../evaluate/robustness';
+import type { KeepPattern } from '../../evaluate/perturb';
+import { DEFAULT_SUITE, robustnessCompareMarkdown, type RobustnessReport } from '../../evaluate/robustness';
+import { runRobustness } from '../../evaluate/robustness-run';
 import { groupedRobustnessCsv, groupedRobustnessMarkdown, groupRobustness, robustnessSettingsWarnings, type RobustnessGrouping, type RobustnessInput } from '../../evaluate/robustness-table';
-import { robustnessPath } from '../../evaluate/run-paths';
-import { dataDirFor, parseLimit, parseSplit, parseWhich } from './predict';
+import { progressLinePrinter } from '../progress-lines';
+import { absoluteFlag, parseBatch, parseLimit, parseSplit, parseWhich } from './predict';
 
 const USAGE = `Usage: aimkp robustness --run RUN [--data DIR] [--split test] [--ratios 0,0.25,0.5,0.75,0.9]
                         [--strides 2,4] [--sigmas 0.5,1,2] [--pattern random|spread] [--seed 1]
@@ -160,53 +158,26 @@ export async function robustnessCommand(argv: string[]): Promise<number> {
   if (values.table === true) return printTable(positionals, values.metric ?? 'f1@3', values.group ?? 'none', values.format ?? 'md');
   for (const flag of ['group', 'format'] as const) if (values[flag] !== undefined) throw new CoreError('BAD_INPUT', `aimkp robustness: --${flag} goes with --table`);
   if (positionals.length > 0) throw new CoreError('BAD_INPUT', `aimkp robustness: unexpected argument "${positionals[0]}" (report files go with --table)`);
-  const runDir = requireFlag('robustness', values.run, 'run');
-  const split = parseSplit('robustness', values.split);
   const ratios = numberList('robustness', 'ratios', values.ratios, DEFAULT_SUITE.ratios, (x) => x >= 0 && x <= 1, 'ratios in [0, 1]');
   const strides = numberList('robustness', 'strides', values.strides, DEFAULT_SUITE.strides, (x) => Number.isInteger(x) && x >= 2, 'integer strides >= 2');
   const sigmas = numberList('robustness', 'sigmas', values.sigmas, DEFAULT_SUITE.sigmas, (x) => x >= 0, 'non-negative numbers');
   const pattern = (values.pattern ?? DEFAULT_SUITE.pattern) as KeepPattern;
   if (pattern !== 'random' && pattern !== 'spread') throw new CoreError('BAD_INPUT', `aimkp robustness: --pattern must be random or spread, got "${values.pattern}"`);
-  const seed = intFlag('robustness', values.seed, 'seed', DEFAULT_SUITE.seed);
-  const limit = parseLimit('robustness', values.limit);
-  const batch = intFlag('robustness', values.batch, 'batch', 16);
-  if (batch < 1) throw new CoreError('BAD_INPUT', 'aimkp robustness: --batch must be >= 1');
-
-  const run = await openRun(runDir, parseWhich('robustness', values.which), log);
-  let report: RobustnessReport;
-  try {
-    const settings = { ...GREEDY_DECODE, maxNewTokens: intFlag('robustness', values['max-new'], 'max-new', run.maxAnswerTokens) };
-    if (settings.maxNewTokens < 1) throw new CoreError('BAD_INPUT', 'aimkp robustness: --max-new must be >= 1');
-    const data = await encodeRunSplit(run, dataDirFor('robustness', values.data, run.dataDir), split, limit, log, values.cache);
-    const grid = run.model.config.imageGrid;
-    const conditions = buildConditions(data.examples, { ratios, strides, sigmas, pattern, seed, grid });
-    log(`robustness: ${conditions.length} conditions × ${data.examples.length} ${split} items, greedy decoding (${settings.maxNewTokens} new tokens)`);
-    const progress = new Progress('robustness', conditions.length, log, 0);
-    const results = await runSuite(
-      conditions,
-      data.gold,
-      async (examples, mode) => decodeKeyphraseLists(run.model, run.tokenizer, examples, mode, settings, batch),
-      (r, i) => progress.update(i + 1, `${r.name}: F1@3 ${(100 * r.aimkp['f1@3']).toFixed(2)}`),
-    );
-    report = {
-      run: basename(resolve(runDir)),
-      split,
-      decode: 'greedy',
-      maskPattern: pattern,
-      seed,
-      n: data.examples.length,
-      featureStd: featureStd(data.examples.flatMap((e) => (e.image ? [e.image] : []))),
-      conditions: results,
-      createdAt: new Date().toISOString(),
-    };
-  } finally {
-    run.model.dispose();
-  }
-  const out = resolve(values.out ?? robustnessPath(runDir, split));
-  const md = robustnessMarkdown(report);
-  writeFileAtomic(out, JSON.stringify(report, null, 2) + '\n');
-  writeFileAtomic(out.replace(/\.json$/, '') + '.md', md);
-  console.log(md.trimEnd());
-  log(`robustness: wrote ${out}`);
+  const r = await runRobustness({
+    runDir: resolve(requireFlag('robustness', values.run, 'run')),
+    dataDir: absoluteFlag(values.data),
+    split: parseSplit('robustness', values.split),
+    which: parseWhich('robustness', values.which),
+    limit: parseLimit('robustness', values.limit),
+    batchSize: parseBatch('robustness', values.batch, 16),
+    maxNewTokens: values['max-new'] === undefined ? undefined : intFlag('robustness', values['max-new'], 'max-new', 0),
+    suite: { ratios, strides, sigmas, pattern, seed: intFlag('robustness', values.seed, 'seed', DEFAULT_SUITE.seed) },
+    cacheDir: absoluteFlag(values.cache),
+    out: absoluteFlag(values.out),
+    log,
+    onProgress: progressLinePrinter(log),
+  });
+  console.log(r.markdown.trimEnd());
+  log(`robustness: wrote ${r.file}`);
   return 0;
 }

@@ -1,0 +1,199 @@
+// Decoding a run on a data-set split: `predictSplit` (one mode → a predictions file) and `evaluateRun` (the
+// paper's three modes → predictions + metrics files, both conventions). The CLI commands `aimkp predict` and
+// `aimkp eval --run` and the workbench's evaluation jobs call these; options in, JSON-safe result out.
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Split } from '../data/manifest-types';
+import type { EvalMode } from '../lm/contract';
+import type { BackendRequest } from '../tf/backend';
+import { CoreError } from '../core-error';
+import { absolutePath, optionalAbsolutePath } from '../paths';
+import { throwIfAborted } from '../abort';
+import { resolveDecode, type DecodeRequest } from './decode-request';
+import type { DecodeSettings } from './decode-settings';
+import type { EncodedSplit } from './encoded-split';
+import { JobProgress, withJobProgress, type JobOptions } from './job-progress';
+import { buildMetricsFile, writeMetricsFile, type MetricsFile } from './metrics-file';
+import { clampMaxNew, encodeRunSplit, openRun, type OpenedRun, type Which } from './open-run';
+import { predictExamples } from './predict-run';
+import { formatPredictionIssues, readPredictionFile, writePredictionFile, type PredictionRecord } from './prediction-file';
+import { EVAL_MODES, metricsPath, predictionsPath } from './run-paths';
+import { scoreRepeats, type RepeatScores } from './score-predictions';
+
+/** What decoding a split of a run needs. Paths are absolute. */
+export interface RunSplitOptions extends JobOptions {
+  runDir: string;
+  /** Default: the data set recorded in the run's config.json. */
+  dataDir?: string;
+  /** Default 'test'. */
+  split?: Split;
+  /** Checkpoint: 'best' (default) or 'last'. */
+  which?: Which;
+  /** Only the first N items of the split. */
+  limit?: number;
+  /** Items per generate() call (default 8). */
+  batchSize?: number;
+  /** Image feature cache (default <dataDir>/.cache; the app passes a folder in its workspace). */
+  cacheDir?: string;
+  /** Default: the paper's test setting (beam-sample, beam 5, T 0.5, 40 new tokens, 3 repeats). */
+  decode?: DecodeRequest;
+  backend?: BackendRequest;
+}
+
+export interface PredictSplitOptions extends RunSplitOptions {
+  /** Default 'multimodal'. */
+  mode?: EvalMode;
+  /** Predictions file to write (absolute); default RUN/predictions/<split>.<mode>.<decode>.jsonl. */
+  out?: string;
+}
+
+export interface PredictSplitResult {
+  run: string;
+  split: Split;
+  mode: EvalMode;
+  /** The predictions file written. */
+  file: string;
+  items: number;
+  /** Items left out (bad manifest lines, images that failed to encode). */
+  skipped: number;
+  decoding: DecodeSettings;
+  checkpoint: string;
+  scores: RepeatScores;
+}
+
+export interface EvaluateRunOptions extends RunSplitOptions {
+  /** Default: multimodal, text, image. */
+  modes?: EvalMode[];
+  /** Score an existing predictions file of a mode instead of decoding it again. */
+  reuse?: boolean;
+}
+
+export interface EvaluateRunResult {
+  run: string;
+  split: Split;
+  decoding: DecodeSettings;
+  /** One per mode, as written to RUN/metrics/<split>.<mode>.<decode>.json. */
+  metrics: MetricsFile[];
+}
+
+interface Checked {
+  runDir: string;
+  dataDir: string | undefined;
+  cacheDir: string | undefined;
+  split: Split;
+  which: Which;
+  batchSize: number;
+  decoding: DecodeSettings;
+  log: (line: string) => void;
+}
+
+function check(o: RunSplitOptions): Checked {
+  const batchSize = o.batchSize ?? 8;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new CoreError('BAD_INPUT', `batchSize must be an integer >= 1, got ${batchSize}`, { field: 'batchSize' });
+  if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) throw new CoreError('BAD_INPUT', `limit must be an integer >= 1, got ${o.limit}`, { field: 'limit' });
+  const runDir = absolutePath(o.runDir, 'runDir');
+  if (!existsSync(runDir)) throw new CoreError('NOT_FOUND', `run folder "${runDir}" does not exist`, { path: runDir });
+  return {
+    runDir,
+    dataDir: optionalAbsolutePath(o.dataDir, 'dataDir'),
+    cacheDir: optionalAbsolutePath(o.cacheDir, 'cacheDir'),
+    split: o.split ?? 'test',
+    which: o.which ?? 'best',
+    batchSize,
+    decoding: resolveDecode(o.decode),
+    log: o.log ?? (() => undefined),
+  };
+}
+
+/** Opens the run and encodes the split (phases preparing, encoding). The caller disposes run.model. */
+async function openAndEncode(c: Checked, o: RunSplitOptions, progress: JobProgress): Promise<{ run: OpenedRun; data: EncodedSplit }> {
+  progress.phase('preparing', `opening ${basename(c.runDir)} (${c.which} checkpoint)`);
+  const run = await openRun(c.runDir, c.which, c.log, o.backend);
+  try {
+    c.decoding.maxNewTokens = clampMaxNew(c.decoding.maxNewTokens, run, c.log);
+    const dataDir = c.dataDir ?? run.dataDir;
+    if (dataDir === null) throw new CoreError('BAD_INPUT', `${c.runDir}: its config.json does not name its data set; give dataDir`, { field: 'dataDir' });
+    const data = await encodeRunSplit(run, dataDir, c.split, { limit: o.limit, cacheDir: c.cacheDir, log: c.log, signal: o.signal, progress });
+    return { run, data };
+  } catch (err) {
+    run.model.dispose();
+    throw err;
+  }
+}
+
+async function decodeMode(run: OpenedRun, data: EncodedSplit, mode: EvalMode, c: Checked, o: RunSplitOptions, progress: JobProgress, label: string): Promise<PredictionRecord[]> {
+  progress.phase('predicting', label, data.examples.length * c.decoding.repeats, 'items');
+  return predictExamples(run.model, run.tokenizer, data.examples, data.gold, mode, c.decoding, {
+    batchSize: c.batchSize,
+    signal: o.signal,
+    onBatch: (done, _total, repeat) => progress.update(done, c.decoding.repeats > 1 ? `(repeat ${repeat + 1}/${c.decoding.repeats})` : ''),
+  });
+}
+
+/** Decodes one mode of a split and writes the predictions file (atomically). */
+export async function predictSplit(options: PredictSplitOptions): Promise<PredictSplitResult> {
+  const progress = new JobProgress(options.runDir, options.onProgress);
+  return withJobProgress(progress, async () => {
+    const c = check(options);
+    const mode = options.mode ?? 'multimodal';
+    if (!EVAL_MODES.includes(mode)) throw new CoreError('BAD_INPUT', `mode must be one of ${EVAL_MODES.join(', ')}, got "${String(mode)}"`, { field: 'mode' });
+    const out = optionalAbsolutePath(options.out, 'out') ?? predictionsPath(c.runDir, c.split, mode, c.decoding.strategy);
+    const { run, data } = await openAndEncode(c, options, progress);
+    try {
+      const records = await decodeMode(run, data, mode, c, options, progress, `predicting ${c.split} (${mode})`);
+      throwIfAborted(options.signal, 'prediction');
+      writePredictionFile(out, records);
+      const result: PredictSplitResult = { run: basename(c.runDir), split: c.split, mode, file: out, items: records.length, skipped: data.skipped, decoding: c.decoding, checkpoint: run.checkpoint, scores: scoreRepeats(records) };
+      progress.done(`${records.length} items predicted`);
+      return result;
+    } finally {
+      run.model.dispose();
+    }
+  });
+}
+
+/**
+ * Evaluates a run in each mode (multimodal; text = image removed from the prompt; image = text removed):
+ * decodes the split once per mode (or reuses its predictions file), scores every decoding repeat in both
+ * conventions, and writes RUN/predictions and RUN/metrics files. The model and the encoded split are
+ * loaded once, and only when some mode needs decoding.
+ */
+export async function evaluateRun(options: EvaluateRunOptions): Promise<EvaluateRunResult> {
+  const progress = new JobProgress(options.runDir, options.onProgress);
+  return withJobProgress(progress, async () => {
+    const c = check(options);
+    const modes = options.modes ?? [...EVAL_MODES];
+    if (modes.length === 0 || modes.some((m) => !EVAL_MODES.includes(m))) throw new CoreError('BAD_INPUT', `modes must be a non-empty list of ${EVAL_MODES.join(', ')}`, { field: 'modes' });
+    let opened: { run: OpenedRun; data: EncodedSplit } | null = null;
+    const metrics: MetricsFile[] = [];
+    try {
+      for (const [i, mode] of modes.entries()) {
+        const file = predictionsPath(c.runDir, c.split, mode, c.decoding.strategy);
+        let records: PredictionRecord[];
+        let checkpoint: string | undefined;
+        if (options.reuse === true && existsSync(file)) {
+          const f = readPredictionFile(file);
+          if (f.issues.length > 0) c.log(formatPredictionIssues(f.issues));
+          if (f.records.length === 0) throw new CoreError('BAD_INPUT', `${file}: no valid prediction lines`, { path: file });
+          c.log(`eval: reusing ${file} (${f.records.length} items, ${f.repeats} repeat(s))`);
+          records = f.records;
+        } else {
+          opened ??= await openAndEncode(c, options, progress);
+          records = await decodeMode(opened.run, opened.data, mode, c, options, progress, `evaluating ${c.split}: mode ${mode} (${i + 1}/${modes.length})`);
+          throwIfAborted(options.signal, 'evaluation');
+          writePredictionFile(file, records);
+          checkpoint = opened.run.checkpoint;
+        }
+        progress.phase('evaluating', `scoring ${mode}`);
+        const scores = scoreRepeats(records);
+        const m = buildMetricsFile({ run: basename(c.runDir), split: c.split, mode, decoding: { ...c.decoding, repeats: scores.repeats }, checkpoint, predictions: file }, scores);
+        writeMetricsFile(metricsPath(c.runDir, c.split, mode, c.decoding.strategy), m);
+        metrics.push(m);
+      }
+    } finally {
+      opened?.run.model.dispose();
+    }
+    progress.done(`${modes.length} mode(s) evaluated`);
+    return { run: basename(c.runDir), split: c.split, decoding: c.decoding, metrics };
+  });
+}

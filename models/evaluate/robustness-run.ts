@@ -1,0 +1,107 @@
+// Running the test-time robustness suite on a run (the CLI `aimkp robustness --run` and the workbench call
+// this): opens the run, encodes the split, decodes every condition greedily and scores it; writes
+// RUN/robustness/<split>.json and .md unless told not to.
+import { basename } from 'node:path';
+import type { Split } from '../data/manifest-types';
+import type { BackendRequest } from '../tf/backend';
+import { writeFileAtomicSync } from '../fs/atomic-write';
+import { CoreError } from '../core-error';
+import { absolutePath, optionalAbsolutePath } from '../paths';
+import { throwIfAborted } from '../abort';
+import { GREEDY_DECODE } from './decode-settings';
+import { JobProgress, withJobProgress, type JobOptions } from './job-progress';
+import { clampMaxNew, encodeRunSplit, openRun, type Which } from './open-run';
+import { featureStd } from './perturb';
+import { decodeKeyphraseLists } from './predict-run';
+import { buildConditions, DEFAULT_SUITE, robustnessMarkdown, runSuite, type RobustnessReport, type SuiteOptions } from './robustness';
+import { robustnessPath } from './run-paths';
+
+export interface RobustnessRunOptions extends JobOptions {
+  runDir: string;
+  dataDir?: string;
+  /** Default 'test'. */
+  split?: Split;
+  which?: Which;
+  limit?: number;
+  /** Items per generate() call (default 16). */
+  batchSize?: number;
+  /** Default: the run's maxAnswerTokens. */
+  maxNewTokens?: number;
+  /** Suite settings on top of DEFAULT_SUITE (ratios, strides, sigmas, pattern, seed). */
+  suite?: Partial<Omit<SuiteOptions, 'grid'>>;
+  cacheDir?: string;
+  backend?: BackendRequest;
+  /** The report file (absolute; .md beside it); default RUN/robustness/<split>.json; null = write nothing. */
+  out?: string | null;
+}
+
+export interface RobustnessRunResult {
+  report: RobustnessReport;
+  /** The JSON file written (null when out was null). */
+  file: string | null;
+  markdown: string;
+}
+
+function checkSuite(s: Omit<SuiteOptions, 'grid'>): void {
+  const bad = (field: string, rule: string) => new CoreError('BAD_INPUT', `suite.${field} ${rule}`, { field: `suite.${field}` });
+  if (!s.ratios.every((x) => Number.isFinite(x) && x >= 0 && x <= 1)) throw bad('ratios', 'must be numbers in [0, 1]');
+  if (!s.strides.every((x) => Number.isInteger(x) && x >= 2)) throw bad('strides', 'must be integers >= 2');
+  if (!s.sigmas.every((x) => Number.isFinite(x) && x >= 0)) throw bad('sigmas', 'must be non-negative numbers');
+  if (s.pattern !== 'random' && s.pattern !== 'spread') throw bad('pattern', 'must be random or spread');
+  if (!Number.isInteger(s.seed)) throw bad('seed', 'must be an integer');
+}
+
+export async function runRobustness(options: RobustnessRunOptions): Promise<RobustnessRunResult> {
+  const progress = new JobProgress(options.runDir, options.onProgress);
+  return withJobProgress(progress, async () => {
+    const runDir = absolutePath(options.runDir, 'runDir');
+    const dataDirOption = optionalAbsolutePath(options.dataDir, 'dataDir');
+    const cacheDir = optionalAbsolutePath(options.cacheDir, 'cacheDir');
+    const split = options.split ?? 'test';
+    const suite = { ...DEFAULT_SUITE, ...options.suite };
+    checkSuite(suite);
+    const batch = options.batchSize ?? 16;
+    if (!Number.isInteger(batch) || batch < 1) throw new CoreError('BAD_INPUT', `batchSize must be an integer >= 1, got ${batch}`, { field: 'batchSize' });
+    const log = options.log ?? (() => undefined);
+    progress.phase('preparing', `opening ${basename(runDir)}`);
+    const run = await openRun(runDir, options.which ?? 'best', log, options.backend);
+    let report: RobustnessReport;
+    try {
+      const settings = { ...GREEDY_DECODE, maxNewTokens: clampMaxNew(options.maxNewTokens ?? run.maxAnswerTokens, run, log) };
+      if (!Number.isInteger(settings.maxNewTokens) || settings.maxNewTokens < 1) throw new CoreError('BAD_INPUT', 'maxNewTokens must be an integer >= 1', { field: 'maxNewTokens' });
+      const dataDir = dataDirOption ?? run.dataDir;
+      if (dataDir === null) throw new CoreError('BAD_INPUT', `${runDir}: its config.json does not name its data set; give dataDir`, { field: 'dataDir' });
+      const data = await encodeRunSplit(run, dataDir, split, { limit: options.limit, cacheDir, log, signal: options.signal, progress });
+      const conditions = buildConditions(data.examples, { ...suite, grid: run.model.config.imageGrid });
+      progress.phase('robustness', `robustness: ${conditions.length} conditions × ${data.examples.length} ${split} items`, conditions.length, 'conditions');
+      const results = await runSuite(
+        conditions,
+        data.gold,
+        async (examples, mode) => decodeKeyphraseLists(run.model, run.tokenizer, examples, mode, settings, batch, options.signal),
+        (r, i) => progress.update(i + 1, `${r.name}: F1@3 ${(100 * r.aimkp['f1@3']).toFixed(2)}`),
+      );
+      throwIfAborted(options.signal, 'robustness');
+      report = {
+        run: basename(runDir),
+        split,
+        decode: 'greedy',
+        maskPattern: suite.pattern,
+        seed: suite.seed,
+        n: data.examples.length,
+        featureStd: featureStd(data.examples.flatMap((e) => (e.image ? [e.image] : []))),
+        conditions: results,
+        createdAt: new Date().toISOString(),
+      };
+    } finally {
+      run.model.dispose();
+    }
+    const markdown = robustnessMarkdown(report);
+    const file = options.out === null ? null : (optionalAbsolutePath(options.out, 'out') ?? robustnessPath(runDir, split));
+    if (file !== null) {
+      writeFileAtomicSync(file, JSON.stringify(report, null, 2) + '\n');
+      writeFileAtomicSync(file.replace(/\.json$/, '') + '.md', markdown);
+    }
+    progress.done(`${report.conditions.length} conditions`);
+    return { report, file, markdown };
+  });
+}
