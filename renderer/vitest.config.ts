@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     environment: 'happy-dom',
     include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/global-setup.ts'],
+    testTimeout: 20_000,
     pool: 'threads',
     maxWorkers: 1,
   },

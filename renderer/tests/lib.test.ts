@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { Ema, smooth } from '../src/lib/ema';
+import { band, quantileSorted } from '../src/lib/quantiles';
+import { meanStd, formatMeanStd } from '../src/lib/stats';
+
+describe('EMA smoothing (TensorBoard, debiased)', () => {
+  it('starts at the first value and keeps a constant series constant', () => {
+    expect(smooth([5, 5, 5, 5], 0.9)).toEqual([5, 5, 5, 5].map(() => expect.closeTo(5, 12)));
+    expect(smooth([3, 7], 0.5)[0]).toBeCloseTo(3, 12);
+  });
+  it('matches the closed form for two points', () => {
+    // debiased: (w(1-w)a + (1-w)b) / (w(1-w) + (1-w)) = (w a + b) / (w + 1)
+    const w = 0.6;
+    expect(smooth([2, 10], w)[1]).toBeCloseTo((w * 2 + 10) / (w + 1), 12);
+  });
+  it('weight 0 is the raw series; NaN passes through without moving the average', () => {
+    expect(smooth([1, 2, 3], 0)).toEqual([1, 2, 3]);
+    const e = new Ema(0.5);
+    e.push(4);
+    expect(e.push(Number.NaN)).toBeNaN();
+    expect(e.push(4)).toBeCloseTo(4, 12);
+  });
+});
+
+describe('quantiles', () => {
+  it('interpolates linearly (numpy default)', () => {
+    expect(quantileSorted([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(quantileSorted([0, 10], 0.1)).toBeCloseTo(1, 12);
+    const b = band([9, 1, 5, 3, 7]);
+    expect(b).toEqual({ p10: expect.closeTo(1.8, 12), median: 5, p90: expect.closeTo(8.2, 12), n: 5 });
+  });
+});
+
+describe('mean ± std', () => {
+  it('uses the sample standard deviation (n − 1)', () => {
+    const m = meanStd([0.2, 0.4, 0.6]);
+    expect(m?.mean).toBeCloseTo(0.4, 12);
+    expect(m?.std).toBeCloseTo(0.2, 12);
+    expect(formatMeanStd(m)).toBe('40.0 ± 20.0');
+    expect(formatMeanStd(meanStd([0.25]))).toBe('25.0');
+    expect(meanStd([])).toBeNull();
+  });
+});
