@@ -17,6 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Configuration } from 'electron-builder';
+import { PACKED_RESOURCE_PATHS } from '../electron/packaged-resources';
 
 type PrepareStage = { platformName: string; arch: string; version: string };
 
@@ -25,10 +26,10 @@ export type Flavour = 'default' | 'gpu';
 export const PROJECT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
 
-/** Where the encoder weights and the data set land under resources/ (the loader reads the same names). */
+/** Where the encoder weights and the data set land under resources/ (the app looks there: electron/packaged-resources.ts). */
 export const RESOURCE_LAYOUT = {
-  mobilenet: { from: 'node_modules/nsfwjs/dist/models/mobilenet_v2_mid', to: 'models/mobilenet_v2_mid' },
-  clipartKp: { from: 'data/clipart-kp', to: 'data/clipart-kp' },
+  mobilenet: { from: 'node_modules/nsfwjs/dist/models/mobilenet_v2_mid', to: PACKED_RESOURCE_PATHS.mobilenet },
+  clipartKp: { from: 'data/clipart-kp', to: PACKED_RESOURCE_PATHS.clipartKp },
 } as const;
 
 /**

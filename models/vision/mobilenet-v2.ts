@@ -15,6 +15,8 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { CoreError } from '../core-error';
+import { MOBILENET_DIR_ENV } from '../resource-env';
 import { GraphModelEncoder } from './graph-model-encoder';
 
 /** Inside the nsfwjs package (not in its "exports" map, so it is found from the package root). */
@@ -46,9 +48,26 @@ export interface DecodedGraphModel {
 
 const requireCjs = createRequire(import.meta.url);
 
+/**
+ * The folder holding model.min.js and its shards. An installed app has no nsfwjs package: the installer copies this
+ * folder to resources/models/mobilenet_v2_mid and the main process names it in AIMKP_MOBILENET_DIR
+ * (build/electron-builder.config.ts, electron/packaged-resources.ts). From source it is inside the nsfwjs package.
+ */
+export function mobilenetFolder(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env[MOBILENET_DIR_ENV]?.trim();
+  if (!fromEnv) return join(nsfwjsRoot(), MOBILENET_FOLDER);
+  if (!existsSync(join(fromEnv, 'model.min.js'))) {
+    throw new CoreError('NOT_FOUND', `${MOBILENET_DIR_ENV}=${fromEnv}: no model.min.js there (expected the mobilenet_v2_mid files of nsfwjs)`, {
+      path: fromEnv,
+      field: MOBILENET_DIR_ENV,
+    });
+  }
+  return fromEnv;
+}
+
 /** Decodes the nsfwjs-bundled MobileNetV2-1.4 into model artifacts (throws if the package is missing). */
 export function decodeBundledMobilenet(): DecodedGraphModel {
-  const folder = join(nsfwjsRoot(), MOBILENET_FOLDER);
+  const folder = mobilenetFolder();
   const modelFile = join(folder, 'model.min.js');
   const json = requireCjs(modelFile) as ModelJson;
   if (json.format !== 'graph-model' || !Array.isArray(json.weightsManifest)) {
