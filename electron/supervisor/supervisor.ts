@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreError } from '../../models/core-error';
-import { breakRunLock, inspectLock } from '../../models/train/run-lock';
+import { acquireRunLock, breakRunLock, inspectLock, type RunLock } from '../../models/train/run-lock';
 import { RUN_FILES } from '../../models/train/run-files';
 import type { TrainConfig } from '../../models/train/train-config';
 import type { ErrorEvent, JsonValue, ProgressEvent } from '../../shared/training-events';
@@ -66,10 +66,13 @@ export class Supervisor {
   private readonly stopping = new Set<string>();
   private readonly log: (line: string) => void;
   private closed = false;
+  /** One supervisor per workspace (jobs.json has one writer): <workspace>/run.lock, taken over when stale. */
+  private readonly workspaceLock: RunLock;
 
   constructor(private readonly options: SupervisorOptions) {
     this.log = options.log ?? (() => undefined);
     this.paths = ensureWorkspace(options.workspace);
+    this.workspaceLock = acquireRunLock(this.paths.root, { command: 'aimkp workbench supervisor' });
     mkdirSync(join(this.paths.root, 'jobs'), { recursive: true });
     this.settingsNow = readSettings(this.paths);
     if (options.concurrency !== undefined) this.settingsNow = { ...this.settingsNow, concurrency: options.concurrency };
@@ -278,8 +281,12 @@ export class Supervisor {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.queue.shutdown(this.options.shutdownTimeoutMs ?? 60_000);
-    this.hub.close();
+    try {
+      await this.queue.shutdown(this.options.shutdownTimeoutMs ?? 60_000);
+      this.hub.close();
+    } finally {
+      this.workspaceLock.release();
+    }
   }
 
   // ---- internals ----------------------------------------------------------------------------------------
