@@ -3,7 +3,9 @@
  * native packages (tfjs-node-gpu, tfjs-node) register their backends into that same instance when imported.
  */
 import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
 import { CoreError } from '../core-error';
+import { checkGpuLibraries } from './gpu-requirements';
 import { registerWasmFallbackKernels } from './wasm-fallback-kernels';
 
 export const BACKEND_CHOICES = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
@@ -106,6 +108,12 @@ async function tryBackend(name: ConcreteBackend): Promise<string | null> {
       case 'tfjs-node-gpu':
       case 'tfjs-node': {
         const pkg = name === 'tfjs-node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+        // Without CUDA/cuDNN, tfjs-node-gpu imports fine and TensorFlow silently runs on the CPU: check first and
+        // name what is missing (gpu-requirements.ts). AIMKP_GPU_CHECK=off skips the check (libraries found by rpath).
+        if (name === 'tfjs-node-gpu' && isInstalled(pkg) && process.env.AIMKP_GPU_CHECK !== 'off') {
+          const missing = checkGpuLibraries();
+          if (missing !== null) return missing;
+        }
         const loaded = await importOptional(pkg);
         if (loaded !== true) return loaded;
         if (!(await tf.setBackend('tensorflow'))) return 'imported but the tensorflow backend did not initialise';
@@ -155,6 +163,16 @@ async function withoutNewProcessHandlers<T>(start: () => Promise<T>): Promise<T>
 export function silenceCpuNodeHint(): void {
   const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
   if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
+/** Whether an optional package resolves from here (without loading it). */
+function isInstalled(pkg: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Dynamic import of an optional package: true, or a short reason ('not installed' for the common case). */
