@@ -29,6 +29,7 @@ const { validateConfiguration, getConfig } = require(join(appBuilderLib, '..', '
 const { DebugLogger } = require(require.resolve('builder-util', { paths: [appBuilderLib] })) as {
   DebugLogger: new (enabled: boolean) => unknown;
 };
+const yaml = require(require.resolve('js-yaml', { paths: [appBuilderLib] })) as { load(text: string): unknown };
 const pkg = require('../package.json') as { version: string; devDependencies: Record<string, string> };
 
 function validate(config: Configuration): Promise<void> {
@@ -128,4 +129,25 @@ test('ELECTRON_CACHE with the release zip is used instead of a download; otherwi
     else process.env.ELECTRON_CACHE = saved;
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('the release workflow builds both flavours on each OS and uploads what the config writes', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const workflow = yaml.load(await readFile(join(PROJECT_DIR, '.github', 'workflows', 'release.yml'), 'utf8')) as {
+    on: { push: { tags: string[] } };
+    jobs: Record<string, { strategy: { matrix: { os: string[] } }; steps: { run?: string; with?: { path?: string; files?: string } }[] }>;
+  };
+  assert.deepEqual(workflow.on.push.tags, ['v*']);
+  const [job] = Object.values(workflow.jobs);
+  assert.deepEqual(job.strategy.matrix.os, ['ubuntu-latest', 'windows-latest', 'macos-latest']);
+  const runs = job.steps.map((s) => s.run).filter(Boolean);
+  assert.deepEqual(runs, ['npm ci', 'npm run dist', 'npm run dist:gpu']);
+  const scripts = (require('../package.json') as { scripts: Record<string, string> }).scripts;
+  assert.match(scripts.dist, /electron-builder --config build\/electron-builder\.config\.ts/);
+  assert.match(scripts['dist:gpu'], /electron-builder --config build\/electron-builder\.gpu\.config\.ts/);
+  // Every uploaded glob sits in an output folder of a flavour, with an extension of a configured target.
+  const globs = job.steps.flatMap((s) => (s.with?.path ?? s.with?.files ?? '').split('\n')).map((g) => g.trim()).filter(Boolean);
+  const outputs = [builderConfig('default'), builderConfig('gpu')].map((c) => c.directories?.output);
+  assert.deepEqual(outputs, ['release/default', 'release/gpu']);
+  assert.deepEqual([...new Set(globs)].sort(), ['release/*/*.AppImage', 'release/*/*.deb', 'release/*/*.dmg', 'release/*/*.exe']);
 });
