@@ -3,12 +3,34 @@ import { CoreError } from '../core-error';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** parseArgs with strict checking, turning its TypeErrors into a CoreError that names the command. */
+/**
+ * Negative numbers are values: `--epochs -1` becomes `--epochs=-1` for string options, so the flag's own
+ * check can say "--epochs must be ≥ 1" instead of parseArgs' "argument is ambiguous".
+ */
+export function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = argv[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : null;
+    if (name !== null && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+/** parseArgs with strict checking; its errors become one-line BAD_INPUT CoreErrors that name the command. */
 export function parseCommandArgs<T extends Options>(command: string, argv: string[], options: T, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+    return parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals });
   } catch (err) {
-    throw new CoreError('BAD_INPUT', `aimkp ${command}: ${(err as Error).message}\nRun "aimkp ${command} --help" for usage.`);
+    // parseArgs' messages span lines and suggest syntax; the first sentence is what the user needs.
+    const first = (err as Error).message.split('\n')[0].replace(/\. To specify .*$/, '').replace(/\. This command does not take positional arguments$/, ' (this command takes no positional arguments)');
+    throw new CoreError('BAD_INPUT', `aimkp ${command}: ${first} (see "aimkp ${command} --help")`, { hint: `aimkp ${command} --help` });
   }
 }
 

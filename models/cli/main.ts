@@ -14,11 +14,14 @@ const COMMANDS: Record<string, CommandEntry> = {
   eval: { summary: 'score predictions (--gold/--pred) or a run (--run/--data)', load: async () => (await import('./commands/eval')).evalCommand },
   data: { summary: 'import, build and describe data sets (cmkp, clipart, synth, stats)', load: async () => (await import('./commands/data')).dataCommand },
   train: { summary: 'train a model with a preset (baseline, aimkp, ablations)', load: async () => (await import('./commands/train')).trainCommand },
+  pretrain: { summary: 'paper setting, stage 1: next-token LM pretraining on text only', load: async () => (await import('./commands/pretrain')).pretrainCommand },
+  align: { summary: 'paper setting, stage 2: the adapter alone on train images → texts, LM frozen', load: async () => (await import('./commands/align')).alignCommand },
   predict: { summary: 'decode keyphrases for a split with a trained run', load: async () => (await import('./commands/predict')).predictCommand },
   robustness: { summary: 'test-time robustness suite (mask sweeps, misaligned image, noise)', load: async () => (await import('./commands/robustness')).robustnessCommand },
   compare: { summary: 'per-case comparison of two runs', load: async () => (await import('./commands/compare')).compareCommand },
   report: { summary: 'mean ± std over seeds by mode (Markdown, CSV, LaTeX)', load: async () => (await import('./commands/report')).reportCommand },
   bench: { summary: 'speed benchmarks, JSON output', load: async () => (await import('./commands/bench')).benchCommand },
+  doctor: { summary: 'check a run folder: checkpoints, manifests, events, lock', load: async () => (await import('./commands/doctor')).doctorCommand },
 };
 
 export function usage(): string {

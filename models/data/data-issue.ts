@@ -15,7 +15,9 @@ export type IssueReason =
   | 'image-corrupt'
   | 'unknown-field'
   | 'malformed-line'
-  | 'empty-text-and-image';
+  | 'empty-text-and-image'
+  | 'invalid-utf8'
+  | 'field-too-long';
 
 export interface DataIssue {
   /** The file the problem is in (as given to the loader / importer). */

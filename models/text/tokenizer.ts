@@ -6,7 +6,8 @@
  * - a word is a run of letters, marks, digits or `_`;
  * - `#hashtag` and `@mention` become the bare word (`#NBA` → `nba`): keyphrases are hashtags without the `#`,
  *   so the model sees the same token in the post and in the answer; a lone `#` / `@` is punctuation;
- * - every other non-space character is a token of its own (punctuation, emoji code points).
+ * - every other non-space character is a token of its own (punctuation, emoji code points), except U+FFFD:
+ *   the replacement character stands for bytes that were not UTF-8 (the loader reports them), never a word.
  */
 import { CoreError } from '../core-error';
 import type { Tokenizer, TokenizerJson, TokenizerSpecials } from './tokenizer-types';
@@ -23,7 +24,7 @@ export interface BuildTokenizerOptions {
   extra?: string[];
 }
 
-const TOKEN_RE = /<[a-z][a-z0-9_]*>|[#@]?[\p{L}\p{M}\p{N}_]+|[^\s]/gu;
+const TOKEN_RE = /<[a-z][a-z0-9_]*>|[#@]?[\p{L}\p{M}\p{N}_]+|[^\s\uFFFD]/gu;
 
 /** Splits text into word / punctuation tokens (lower-cased), per the rules above. */
 export function splitWords(text: string): string[] {

@@ -1,5 +1,6 @@
 /** Image decoding shared by the encoders: any format sharp reads (JPEG, PNG, WebP, GIF, SVG, …) → RGB pixels. */
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
+import { corruptImageError } from '../data/image-check';
 
 export interface RgbPixels {
   width: number;
@@ -14,14 +15,21 @@ export interface RgbPixels {
  * Stretching (not cropping) keeps everything in the picture, which matters more for keyphrases than aspect.
  */
 export async function readRgbSquare(path: string, size: number): Promise<RgbPixels> {
-  const { data, info } = await sharp(path, { failOn: 'error' })
-    .rotate()
-    .flatten({ background: { r: 255, g: 255, b: 255 } })
-    .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })
-    .toColourspace('srgb')
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  let decoded: { data: Buffer; info: OutputInfo };
+  try {
+    decoded = await sharp(path, { failOn: 'error' })
+      .rotate()
+      .flatten({ background: { r: 255, g: 255, b: 255 } })
+      .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    // The same wording as the data loader's image check (models/data/image-check.ts).
+    throw corruptImageError(path, err);
+  }
+  const { data, info } = decoded;
   if (info.channels !== 3 || info.width !== size || info.height !== size) {
     throw new Error(`${path}: decoded to ${info.width}×${info.height}×${info.channels}, expected ${size}×${size}×3`);
   }

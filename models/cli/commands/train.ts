@@ -87,6 +87,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const ignored = ['preset', 'config', 'epochs', 'seed', 'encoder', 'max-train', 'init-from'].filter((k) => (values as Record<string, unknown>)[k] !== undefined);
     if (ignored.length > 0) console.error(`aimkp train: --resume uses the run's saved config; ignoring --${ignored.join(', --')}`);
   } else {
+    if (values.resume && values.data === undefined) throw new CoreError('NOT_FOUND', `aimkp train: --resume: ${out} holds no run yet (no config.json); give --data DIR (and --preset) to start one there`, { path: out });
     requireFlag('train', values.data, 'data');
     config = resolveConfig({ preset: values.preset ?? 'aimkp', configFile: values.config, flags });
   }
