@@ -122,7 +122,8 @@ export function builderConfig(flavour: Flavour = flavourFromEnv()): Configuratio
     electronVersion: pkg.devDependencies.electron.replace(/^[\^~]/, ''),
     copyright: 'MIT licence',
     directories: { output: gpu ? 'release/gpu' : 'release/default', buildResources: 'build' },
-    artifactName: gpu ? '${productName}-GPU-${version}-${arch}.${ext}' : '${productName}-${version}-${arch}.${ext}',
+    // No spaces in file names (apt, shells, URLs); the GPU flavour is named as such.
+    artifactName: gpu ? 'aimkp-workbench-gpu-${version}-${arch}.${ext}' : 'aimkp-workbench-${version}-${arch}.${ext}',
     files: [
       'package.json',
       'dist-electron/**/*',

@@ -102,7 +102,8 @@ test('flavours differ exactly in tfjs-node-gpu, and AIMKP_FLAVOUR picks one', ()
   assert.equal(flavourFromEnv(undefined), 'default');
   assert.equal(flavourFromEnv('gpu'), 'gpu');
   assert.throws(() => flavourFromEnv('cuda'), /AIMKP_FLAVOUR=cuda/);
-  assert.match(builderConfig('gpu').artifactName ?? '', /GPU/);
+  assert.match(builderConfig('gpu').artifactName ?? '', /^aimkp-workbench-gpu-/);
+  assert.ok(!/\s/.test(builderConfig('default').artifactName ?? ' '));
 });
 
 test('renderer-only and CLI-only packages leave the payload, shared dependencies stay', () => {
