@@ -1,0 +1,41 @@
+// The embeddable core: everything the workbench (supervisor worker, service, CLI) calls, in one place.
+// Plain TypeScript, no Electron. Paths are absolute; long jobs take an AbortSignal and report typed progress
+// (shared/training-events.ts); results are JSON-safe; failures are CoreErrors with a stable code.
+// docs/architecture.md "Core" describes the surface.
+
+// Errors, stopping, version
+export { CoreError, CORE_ERROR_CODES, isCoreError, type CoreErrorCode, type CoreErrorShape, type CoreErrorDetails } from './core-error';
+export { abortedError, isAbortError } from './abort';
+export { VERSION } from './version';
+
+// Training
+export { train, type TrainOptions, type TrainResult } from './train/trainer';
+export { resolveConfig } from './train/config-resolve';
+export type { TrainConfig, AimkpSettings, ModelSettings } from './train/train-config';
+export { listPresets, type PresetInfo } from './api/presets';
+export { RUN_FILES, readRunConfig, type RunConfig } from './train/run-files';
+
+// Evaluation, prediction, comparison, robustness, reports
+export { evaluateRun, predictSplit, type EvaluateRunOptions, type EvaluateRunResult, type PredictSplitOptions, type PredictSplitResult, type RunSplitOptions } from './evaluate/evaluate-run';
+export { Predictor, predictCase, type CaseInput, type CasePrediction } from './evaluate/predict-case';
+export { compareRuns, type CompareRunsOptions, type CompareRunsResult } from './evaluate/compare-runs';
+export { compareRecords, COMPARE_FILTERS, COMPARE_SORTS, type CompareCase, type CompareFilter, type CompareSort, type CaseScores, type Comparison } from './evaluate/compare';
+export { runRobustness, type RobustnessRunOptions, type RobustnessRunResult } from './evaluate/robustness-run';
+export { DEFAULT_SUITE, type RobustnessReport, type ConditionResult } from './evaluate/robustness';
+export { reportRuns, type ReportRunsOptions, type ReportRunsResult } from './evaluate/report-runs';
+export type { Report, ReportGroup, Stat } from './evaluate/report';
+export { resolveDecode, type DecodeRequest } from './evaluate/decode-request';
+export { PAPER_TEST_DECODE, GREEDY_DECODE, type DecodeSettings } from './evaluate/decode-settings';
+export type { MetricsFile } from './evaluate/metrics-file';
+export type { JobOptions } from './evaluate/job-progress';
+export { EVAL_MODES, DECODE_STRATEGIES, type DecodeStrategy } from './evaluate/run-paths';
+export type { EvalMode } from './lm/contract';
+
+// Data sets
+export { describeDataset, importCmkpFiles, importClipart, importManifestFolder, importSynthetic, pageItems, type DatasetSummary, type ItemPage, type ItemView } from './api/datasets';
+export { SPLITS, type Split, type ManifestItem } from './data/manifest-types';
+export type { DatasetStats, SplitStats } from './data/dataset-stats';
+
+// System
+export { systemInfo, type SystemInfo } from './api/system';
+export { BACKEND_CHOICES, type BackendRequest } from './tf/backend';
