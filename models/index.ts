@@ -27,7 +27,7 @@ export type { Report, ReportGroup, Stat } from './evaluate/report';
 export { resolveDecode, type DecodeRequest } from './evaluate/decode-request';
 export { PAPER_TEST_DECODE, GREEDY_DECODE, type DecodeSettings } from './evaluate/decode-settings';
 export type { MetricsFile } from './evaluate/metrics-file';
-export type { JobOptions } from './evaluate/job-progress';
+export type { JobOptions } from './job-progress';
 export { EVAL_MODES, DECODE_STRATEGIES, type DecodeStrategy } from './evaluate/run-paths';
 export type { EvalMode } from './lm/contract';
 

@@ -9,7 +9,7 @@ import { CoreError } from '../core-error';
 import { absolutePath, optionalAbsolutePath } from '../paths';
 import { compareRecords, COMPARE_FILTERS, COMPARE_SORTS, type CompareFilter, type CompareSort, type Comparison } from './compare';
 import { predictSplit } from './evaluate-run';
-import { JobProgress, withJobProgress, type JobOptions } from './job-progress';
+import { JobProgress, withJobProgress, type JobOptions } from '../job-progress';
 import type { Which } from './open-run';
 import { readPredictionFile, type PredictionIssue } from './prediction-file';
 import { DECODE_STRATEGIES, EVAL_MODES, predictionsPath, type DecodeStrategy } from './run-paths';

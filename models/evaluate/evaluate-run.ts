@@ -9,10 +9,11 @@ import type { BackendRequest } from '../tf/backend';
 import { CoreError } from '../core-error';
 import { absolutePath, optionalAbsolutePath } from '../paths';
 import { throwIfAborted } from '../abort';
+import { acquireRunLock } from '../train/run-lock';
 import { resolveDecode, type DecodeRequest } from './decode-request';
 import type { DecodeSettings } from './decode-settings';
 import type { EncodedSplit } from './encoded-split';
-import { JobProgress, withJobProgress, type JobOptions } from './job-progress';
+import { JobProgress, withJobProgress, type JobOptions } from '../job-progress';
 import { buildMetricsFile, writeMetricsFile, type MetricsFile } from './metrics-file';
 import { clampMaxNew, encodeRunSplit, openRun, type OpenedRun, type Which } from './open-run';
 import { predictExamples } from './predict-run';
@@ -66,6 +67,8 @@ export interface EvaluateRunOptions extends RunSplitOptions {
   modes?: EvalMode[];
   /** Score an existing predictions file of a mode instead of decoding it again. */
   reuse?: boolean;
+  /** The caller already holds the run's writer lock (models/train/run-lock.ts); evaluation does not take it. */
+  lockHeldByCaller?: boolean;
 }
 
 export interface EvaluateRunResult {
@@ -166,6 +169,9 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
     if (modes.length === 0 || modes.some((m) => !EVAL_MODES.includes(m))) throw new CoreError('BAD_INPUT', `modes must be a non-empty list of ${EVAL_MODES.join(', ')}`, { field: 'modes' });
     let opened: { run: OpenedRun; data: EncodedSplit } | null = null;
     const metrics: MetricsFile[] = [];
+    // Evaluation writes RUN/predictions and RUN/metrics: one writer per run (refused while training runs).
+    const lock = options.lockHeldByCaller === true ? null : acquireRunLock(c.runDir, { command: 'aimkp eval' });
+    if (lock?.tookOver) c.log(`warning: ${lock.tookOver}`);
     try {
       for (const [i, mode] of modes.entries()) {
         const file = predictionsPath(c.runDir, c.split, mode, c.decoding.strategy);
@@ -192,6 +198,7 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
       }
     } finally {
       opened?.run.model.dispose();
+      lock?.release();
     }
     progress.done(`${modes.length} mode(s) evaluated`);
     return { run: basename(c.runDir), split: c.split, decoding: c.decoding, metrics };

@@ -12,7 +12,7 @@ import { loadImageEncoder } from '../vision/load-image-encoder';
 import { CoreError } from '../core-error';
 import { describeBackend, initBackend, type BackendRequest } from '../tf/backend';
 import type { EncodedSplit } from './encoded-split';
-import type { JobProgress } from './job-progress';
+import type { JobProgress } from '../job-progress';
 
 export type Which = 'best' | 'last';
 

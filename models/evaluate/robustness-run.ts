@@ -9,7 +9,7 @@ import { CoreError } from '../core-error';
 import { absolutePath, optionalAbsolutePath } from '../paths';
 import { throwIfAborted } from '../abort';
 import { GREEDY_DECODE } from './decode-settings';
-import { JobProgress, withJobProgress, type JobOptions } from './job-progress';
+import { JobProgress, withJobProgress, type JobOptions } from '../job-progress';
 import { clampMaxNew, encodeRunSplit, openRun, type Which } from './open-run';
 import { featureStd } from './perturb';
 import { decodeKeyphraseLists } from './predict-run';

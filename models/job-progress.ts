@@ -1,9 +1,9 @@
-// Typed progress of an evaluation job (shared/training-events.ts ProgressEvent): one event per phase change,
+// Typed progress of a core job (shared/training-events.ts ProgressEvent): one event per phase change,
 // counted updates at most every `minIntervalMs` (the last one of a phase always), and the final done /
 // stopped / failed. The CLI turns them into stderr lines; the supervisor forwards them to the UI.
-import { isCoreError } from '../core-error';
-import { isAbortError } from '../abort';
-import type { ProgressEvent, ProgressListener, ProgressPhase, ProgressUnit } from '../../shared/training-events';
+import { isCoreError } from './core-error';
+import { isAbortError } from './abort';
+import type { ProgressEvent, ProgressListener, ProgressPhase, ProgressUnit } from '../shared/training-events';
 
 /** What every long core job accepts besides its own options. */
 export interface JobOptions {
