@@ -183,6 +183,7 @@ export interface AcquireOptions {
  */
 export function acquireRunLock(runDir: string, options: AcquireOptions): RunLock {
   const file = lockPath(runDir);
+  if (!existsSync(runDir)) throw new CoreError('NOT_FOUND', `run folder "${runDir}" does not exist`, { path: runDir, operation: 'lock the run' });
   const info: RunLockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: options.command, token: randomBytes(8).toString('hex') };
   const text = JSON.stringify(info) + '\n';
   let tookOver: string | null = null;
