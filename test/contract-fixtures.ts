@@ -1,7 +1,7 @@
 // Shared by the contract and transport tests: one valid request per command (the type makes a missing or
 // stale command a compile error), a seeded random JSON generator for fuzzing, and a small backend whose
 // handlers are cheap but check what they receive, plus an in-memory event stream with replay.
-import { SERVICE, type CommandName, type CommandRequest, type EventBatch, type ServiceEvent, type SubscribeRequest } from '../shared/contract/service';
+import { SERVICE, type SystemInfo, type CommandName, type CommandRequest, type EventBatch, type ServiceEvent, type SubscribeRequest } from '../shared/contract/service';
 import type { ServiceBackend, ServiceHandlers } from '../shared/contract/handlers';
 
 export const VALID_REQUESTS: { [C in CommandName]: CommandRequest<C> } = {
@@ -30,6 +30,20 @@ export const VALID_REQUESTS: { [C in CommandName]: CommandRequest<C> } = {
   'settings.set': { concurrency: 2, backend: 'wasm' },
   'jobs.list': {},
   'jobs.cancel': { id: 'job-1' },
+};
+
+/** A complete system.info answer. */
+export const SYSTEM_INFO: SystemInfo = {
+  app: { name: 'aimkp-workbench', version: '0.1.0' },
+  host: 'browser',
+  backend: { name: 'wasm', description: 'wasm (test)', requested: 'auto' },
+  versions: { node: process.versions.node, electron: null, chrome: null, tfjs: null, zod: null },
+  platform: process.platform,
+  arch: process.arch,
+  cores: 2,
+  memoryBytes: 1,
+  accelerator: { kind: 'cpu', name: null },
+  workspace: '/tmp/ws',
 };
 
 /** mulberry32: a small seeded generator, so a failing fuzz case can be replayed from its seed. */

@@ -4,7 +4,7 @@
 // cannot run here); everything beneath it (session, dispatch, schemas, client) is the real code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COMMAND_NAMES, SERVICE, type CommandName, type SystemInfo } from '../shared/contract/service';
+import { COMMAND_NAMES, SERVICE, type CommandName } from '../shared/contract/service';
 import { dispatchCall } from '../shared/contract/dispatch';
 import { createClient, createPortTransport, isApiError, ApiError, type TextPort } from '../shared/contract/client';
 import { createLocalTransport } from '../shared/contract/local-transport';
@@ -13,22 +13,10 @@ import { IPC_CHANNEL, LIMITS } from '../shared/contract/index';
 import { createRpcSession } from '../electron/transport/rpc-session';
 import { serveIpc, type IpcMainEventLike, type IpcMainLike, type IpcSenderLike } from '../electron/transport/ipc-main';
 import { createPreloadBridge, type IpcRendererLike } from '../electron/transport/ipc-preload';
-import { VALID_REQUESTS, checkingHandlers, mutate, randomJson, rng, type HandlerHits } from './contract-fixtures';
+import { SYSTEM_INFO, VALID_REQUESTS, checkingHandlers, mutate, randomJson, rng, type HandlerHits } from './contract-fixtures';
 
 const ctx = (): CallContext => ({ signal: new AbortController().signal, transport: 'local', clientId: 'test' });
 
-const SYSTEM_INFO: SystemInfo = {
-  app: { name: 'aimkp-workbench', version: '0.1.0' },
-  host: 'browser',
-  backend: { name: 'wasm', description: 'wasm (test)', requested: 'auto' },
-  versions: { node: process.versions.node, electron: null, chrome: null, tfjs: null, zod: null },
-  platform: process.platform,
-  arch: process.arch,
-  cores: 2,
-  memoryBytes: 1,
-  accelerator: { kind: 'cpu', name: null },
-  workspace: '/tmp/ws',
-};
 
 function smallBackend(extra: Partial<ServiceHandlers> = {}): ServiceBackend {
   return { handlers: { 'system.info': async () => SYSTEM_INFO, ...extra }, subscriptions: {} };
