@@ -82,6 +82,15 @@ function readPackage(projectDir: string, dir: string): PackageManifest | null {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PackageManifest) : null;
 }
 
+/**
+ * Size budget of the app payload (everything electron-builder puts under resources/, i.e. without Electron itself) for
+ * the default flavour on Linux x64. The optional native TensorFlow packages are not counted: only a build machine with
+ * internet has them, and their size is libtensorflow's, not ours.
+ */
+export const PAYLOAD_BUDGET_BYTES = 80 * 2 ** 20;
+/** Payload paths (relative to resources/) the budget does not count. */
+export const BUDGET_EXEMPT = /^app\.asar\/node_modules\/@tensorflow\/tfjs-node(-gpu)?\//;
+
 /** Native modules and wasm binaries: outside the asar, where the OS loader / the wasm glue can open them. */
 export const ASAR_UNPACK = [
   'node_modules/sharp/**',
@@ -92,6 +101,18 @@ export const ASAR_UNPACK = [
   'dist-electron/**/*.wasm',
 ];
 
+/** The pure-JS TensorFlow.js packages (not the native tfjs-node ones, which keep their whole folder). */
+export const TFJS_JS_PACKAGES = [
+  'tfjs',
+  'tfjs-core',
+  'tfjs-layers',
+  'tfjs-converter',
+  'tfjs-data',
+  'tfjs-backend-cpu',
+  'tfjs-backend-webgl',
+  'tfjs-backend-wasm',
+] as const;
+
 /** Never shipped: sources maps, type declarations, docs, tests, browser-only builds of tfjs (the app runs tfjs in Node). */
 const DEV_FILES_EXCLUDED = [
   '!**/*.map',
@@ -100,10 +121,12 @@ const DEV_FILES_EXCLUDED = [
   '!**/{CHANGELOG,HISTORY,AUTHORS,CONTRIBUTING}*',
   '!**/node_modules/**/{test,tests,__tests__,example,examples,docs,benchmark,benchmarks}/**',
   '!**/node_modules/**/*.{ts,mts,cts,tsbuildinfo}',
-  '!**/node_modules/@tensorflow/*/dist/**/*.{min.js,html}',
-  '!**/node_modules/@tensorflow/*/dist/miniprogram/**',
-  '!**/node_modules/@tensorflow/*/src/**',
-  '!**/node_modules/@tensorflow/*/dist/**/*_test.js',
+  // TensorFlow.js in Node loads each package's `main`, a single dist/tf-*.node.js bundle (and the wasm backend its
+  // dist/*.wasm); the per-file ES modules, browser bundles and sources beside them are for bundlers and browsers.
+  `!**/node_modules/@tensorflow/{${TFJS_JS_PACKAGES.join(',')}}/dist/**/!(tf-*.node.js|*.wasm)`,
+  '!**/node_modules/@tensorflow/*/{src,.rollup.cache}/**',
+  // The emscripten glue is inlined in tf-backend-wasm.node.js, which reads the dist/*.wasm copies.
+  '!**/node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/**',
   '!**/node_modules/@types/**',
 ];
 

@@ -17,7 +17,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import type { Flavour } from '../build/electron-builder.config';
-import { builderConfig, flavourFromEnv } from '../build/electron-builder.config';
+import { BUDGET_EXEMPT, PAYLOAD_BUDGET_BYTES, builderConfig, flavourFromEnv } from '../build/electron-builder.config';
 
 export const PROJECT_DIR = resolve(fileURLToPath(import.meta.url), '..', '..');
 export const PAYLOAD_DIR = join(PROJECT_DIR, 'release', 'payload');
@@ -37,6 +37,9 @@ export interface PayloadManifest {
   electronVersion: string;
   files: PayloadFile[];
   totalBytes: number;
+  /** What the size budget counts (totalBytes minus the optional native TensorFlow packages). */
+  budgetedBytes: number;
+  budgetBytes: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -106,7 +109,15 @@ export async function describePayload(resourcesDir: string, flavour: Flavour, el
     files.push({ path: rel, size: (await stat(file)).size, place: 'resources' });
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { flavour, electronVersion, files, totalBytes: files.reduce((sum, f) => sum + f.size, 0) };
+  const sum = (list: PayloadFile[]): number => list.reduce((total, f) => total + f.size, 0);
+  return {
+    flavour,
+    electronVersion,
+    files,
+    totalBytes: sum(files),
+    budgetedBytes: sum(files.filter((f) => !BUDGET_EXEMPT.test(f.path))),
+    budgetBytes: PAYLOAD_BUDGET_BYTES,
+  };
 }
 
 /**
@@ -150,6 +161,9 @@ async function main(argv: string[]): Promise<void> {
   for (const f of manifest.files) byPlace.set(f.place, (byPlace.get(f.place) ?? 0) + f.size);
   console.log(`payload (${manifest.flavour}): ${manifest.files.length} files, ${formatMiB(manifest.totalBytes)} → ${relative(PROJECT_DIR, PAYLOAD_DIR)}/`);
   for (const [place, bytes] of byPlace) console.log(`  ${place}: ${formatMiB(bytes)}`);
+  const within = manifest.budgetedBytes <= manifest.budgetBytes;
+  console.log(`size budget: ${formatMiB(manifest.budgetedBytes)} of ${formatMiB(manifest.budgetBytes)} ${within ? '(ok)' : '— OVER BUDGET'}`);
+  if (!within) process.exitCode = 1;
   if (runnableAt >= 0) {
     const dest = argv[runnableAt + 1];
     if (!dest) throw new Error('--runnable needs a folder');
