@@ -18,6 +18,8 @@ export const LOCK_FILE = 'run.lock';
 const TAKEOVER_FILE = 'run.lock.takeover';
 /** A takeover file older than this whose process is gone is itself removed (the taker died mid-takeover). */
 const TAKEOVER_STALE_MS = 10_000;
+/** An unreadable lock file younger than this may be one being written: it is not replaced yet. */
+const UNREADABLE_GRACE_MS = 5_000;
 
 /** What RUN/run.lock holds. */
 export interface RunLockInfo {
@@ -39,7 +41,7 @@ export type LockState =
   /** The holder is gone: the run was interrupted; the next writer takes the lock over. */
   | { state: 'stale'; holder: RunLockInfo; reason: string }
   /** The lock file cannot be read as a lock (e.g. emptied by a crash while it was written). */
-  | { state: 'unreadable'; reason: string };
+  | { state: 'unreadable'; reason: string; ageMs?: number };
 
 export interface RunLock {
   readonly runDir: string;
@@ -122,7 +124,7 @@ export function describeHolder(h: RunLockInfo): string {
 export function inspectLock(runDir: string): LockState {
   const got = readLock(lockPath(runDir));
   if (got === null) return { state: 'free' };
-  if (got.info === null) return { state: 'unreadable', reason: `${lockPath(runDir)} is not a valid lock file` };
+  if (got.info === null) return { state: 'unreadable', reason: `${lockPath(runDir)} is not a valid lock file`, ageMs: Date.now() - got.mtimeMs };
   const reason = staleReason(got.info);
   if (reason !== null) return { state: 'stale', holder: got.info, reason };
   return { state: 'held', holder: got.info, byThisProcess: got.info.pid === process.pid && got.info.host === hostname() };
@@ -205,6 +207,10 @@ export function acquireRunLock(runDir: string, options: AcquireOptions): RunLock
         holderSince: current.holder.startedAt,
         hint: 'one writer per run: stop the other process first',
       });
+    }
+    // A lock file is empty for an instant between its O_EXCL create and its write: a young one is being written.
+    if (current.state === 'unreadable' && (current.ageMs ?? Infinity) < UNREADABLE_GRACE_MS) {
+      throw new CoreError('RUN_LOCKED', `${runDir}: another process is taking the run lock right now; try again in a moment`, { path: file, operation: 'lock the run' });
     }
     const why = current.state === 'stale' ? `took over the lock of ${describeHolder(current.holder)}: ${current.reason}` : `replaced an unreadable lock file (${current.reason})`;
     if (takeOver(runDir, file, current)) tookOver = why;
