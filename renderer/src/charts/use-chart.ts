@@ -4,6 +4,7 @@ import type { Chart, ChartConfiguration, ChartType } from 'chart.js';
 import { onBeforeUnmount, onMounted, shallowRef, type Ref } from 'vue';
 import { FrameScheduler } from './frame-scheduler';
 import { setupCharts } from './setup';
+import { measureSince } from '../lib/timing';
 
 export interface ChartHandle<T extends ChartType> {
   chart: Ref<Chart<T> | null>;
@@ -15,7 +16,12 @@ export interface ChartHandle<T extends ChartType> {
 
 export function useChart<T extends ChartType>(canvas: Ref<HTMLCanvasElement | null>, config: () => ChartConfiguration<T>, onCreated?: (chart: Chart<T>) => void): ChartHandle<T> {
   const chart = shallowRef<Chart<T> | null>(null);
-  const scheduler = new FrameScheduler(() => chart.value?.update('none'));
+  const scheduler = new FrameScheduler(() => {
+    if (!chart.value) return;
+    const t0 = performance.now();
+    chart.value.update('none');
+    measureSince('aimkp:chart-update', t0);
+  });
 
   function build(): void {
     const el = canvas.value;

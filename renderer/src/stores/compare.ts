@@ -46,8 +46,17 @@ export const useCompareStore = defineStore('compare', () => {
     }
   }
 
+  // Moves run one after another: a held-down j that crosses a page boundary must not start two page loads that
+  // race each other (each move sees the page the previous one left).
+  let moves: Promise<void> = Promise.resolve();
+
   /** Moves the selection by `delta`, paging when it leaves the page. */
-  async function move(delta: number): Promise<void> {
+  function move(delta: number): Promise<void> {
+    moves = moves.then(() => moveNow(delta)).catch(() => undefined);
+    return moves;
+  }
+
+  async function moveNow(delta: number): Promise<void> {
     const next = selected.value + delta;
     if (next >= 0 && next < cases.value.length) {
       selected.value = next;

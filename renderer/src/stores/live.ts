@@ -8,6 +8,7 @@ import { defineStore } from 'pinia';
 import { markRaw, reactive, shallowReactive } from 'vue';
 import { api, errorText } from '../api/api';
 import { RunSeries } from '../lib/run-series';
+import { measureSince } from '../lib/timing';
 
 export interface OpenStream {
   series: RunSeries;
@@ -45,7 +46,9 @@ export const useLiveStore = defineStore('live', () => {
         if (!s) return;
         for (const e of batch.events) if (e.kind === 'job') s.job = e.data;
         if (batch.events.length > 0) {
+          const t0 = performance.now();
           s.series.ingestBatch(trainingEvents(batch.events));
+          measureSince(batch.replay ? 'aimkp:ingest-replay' : 'aimkp:ingest-live', t0);
           s.lastSeq = batch.events[batch.events.length - 1].seq;
         }
         if (!batch.replay) s.live = true;
