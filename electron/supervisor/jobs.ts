@@ -38,6 +38,8 @@ export interface EventFloodJobSpec {
   kind: 'event-flood';
   runId: string;
   count: number;
+  /** Events per second (paced); undefined = as fast as possible. */
+  ratePerSec?: number;
 }
 
 export type JobSpec = TrainJobSpec | ResumeJobSpec | TaskJobSpec | EventFloodJobSpec;

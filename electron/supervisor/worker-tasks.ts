@@ -97,8 +97,15 @@ async function eventFlood(spec: EventFloodJobSpec, ctx: TaskContext): Promise<Jo
   mkdirSync(runDir, { recursive: true });
   const log = new EventLog(join(runDir, RUN_FILES.events));
   const run = runDir;
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const t0 = performance.now();
   for (let i = 1; i <= spec.count; i++) {
     if (ctx.checkStop()) return { state: 'stopped', result: { written: i - 1 } };
+    if (spec.ratePerSec !== undefined) {
+      // Paced: event i is due at t0 + i/rate; a blocking wait (this thread does nothing else).
+      const wait = t0 + (i * 1000) / spec.ratePerSec - performance.now();
+      if (wait > 0) Atomics.wait(sleeper, 0, 0, wait);
+    }
     const ev: StepEvent = {
       type: 'step',
       time: new Date().toISOString(),

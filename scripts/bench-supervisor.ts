@@ -1,0 +1,12 @@
+// `npm run bench:supervisor [-- --quick] [-- --out FILE]`: the supervisor's event throughput and latency, the
+// main thread's event-loop delay during a training, and stop latency, as ONE JSON object on stdout (progress on
+// stderr). See electron/supervisor/bench-supervisor.ts and docs/benchmarks.md.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { runSupervisorBench } from '../electron/supervisor/bench-supervisor';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
+const result = await runSupervisorBench({ quick: values.quick === true, log: (line) => process.stderr.write(`bench:supervisor: ${line}\n`) });
+const json = JSON.stringify(result, null, 2);
+if (values.out) writeFileSync(values.out, json + '\n');
+process.stdout.write(json + '\n');
