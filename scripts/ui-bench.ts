@@ -119,7 +119,8 @@ async function main(): Promise<void> {
     'runs.get': async (req) => ({ run: summary(req.id, req.id === RUN ? 'aimkp' : 'standard', req.id === RUN ? 'running' : 'completed', seq, HISTORY, HISTORY + LIVE_STEPS), dir: '(bench)', config: {}, metrics: [], robustness: [], checkpoints: { last: null, best: { epoch: 2, score: 0.6 } } }),
     'compare.cases': async (req) => {
       let list = cases;
-      if (req.filter !== 'all') list = list.filter((c) => c.outcome === { wins: 'win', losses: 'loss', ties: 'tie' }[req.filter]);
+      const want = { all: null, wins: 'win', losses: 'loss', ties: 'tie' }[req.filter];
+      if (want) list = list.filter((c) => c.outcome === want);
       if (req.sort === 'diff-desc') list = [...list].sort((a, b) => b.diff - a.diff);
       const wins = cases.filter((c) => c.outcome === 'win').length;
       const losses = cases.filter((c) => c.outcome === 'loss').length;
