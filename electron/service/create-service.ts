@@ -31,9 +31,13 @@ export interface Service {
   close(): Promise<void>;
 }
 
+/** <repo>/data/clipart-kp from source (electron/service/) or from the bundle (dist-electron/main.js). */
 function defaultBundledDir(): string | null {
-  const dir = fileURLToPath(new URL('../../data/clipart-kp', import.meta.url));
-  return existsSync(dir) ? dir : null;
+  for (const rel of ['../../data/clipart-kp', '../data/clipart-kp']) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(resolve(dir, 'manifest.jsonl'))) return dir;
+  }
+  return null;
 }
 
 export function defaultLocatorFile(): string {

@@ -5,6 +5,11 @@
 import { RunEventLog, type SeqEvent } from './run-event-log';
 
 export const BATCH_INTERVAL_MS = 50;
+/**
+ * Most events in one delivered batch: a replay of a long run's history (or a live backlog) goes out as several
+ * batches of at most this many, so no single message grows past the transports' size caps.
+ */
+export const MAX_BATCH_EVENTS = 1000;
 /** How often a subscribed run that no worker of ours writes (a CLI run) is checked for new lines. */
 export const EXTERNAL_POLL_MS = 1000;
 
@@ -158,7 +163,7 @@ export class EventHub {
       for (;;) {
         const target = log.lastSeq;
         if (delivered >= target || sub.closed) break;
-        const missed = await log.since(delivered, target - delivered);
+        const missed = await log.since(delivered, Math.min(target - delivered, MAX_BATCH_EVENTS));
         if (missed.length === 0) break;
         delivered = missed[missed.length - 1].seq;
         this.deliver(sub, { runId, events: missed, replay: true });
@@ -190,7 +195,7 @@ export class EventHub {
         const fresh = after >= events[events.length - 1].seq ? [] : events.filter((e) => e.seq > after);
         if (fresh.length === 0) continue;
         sub.delivered.set(runId, fresh[fresh.length - 1].seq);
-        this.deliver(sub, { runId, events: fresh, replay: false });
+        for (let i = 0; i < fresh.length; i += MAX_BATCH_EVENTS) this.deliver(sub, { runId, events: fresh.slice(i, i + MAX_BATCH_EVENTS), replay: false });
       }
     })();
     run.flushing = work;
