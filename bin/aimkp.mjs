@@ -4,5 +4,12 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../models/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (argv[0] === 'serve') {
+  // Browser mode lives beside the Electron main process (electron/server/), not in the core's CLI.
+  const { serveMain } = await import('../electron/server/cli.ts');
+  process.exitCode = await serveMain(argv.slice(1));
+} else {
+  const { main } = await import('../models/cli/main.ts');
+  process.exitCode = await main(argv);
+}

@@ -1,7 +1,7 @@
 // Renderer side of the Electron IPC transport, in plain code: preload.ts hands it Electron's ipcRenderer
 // and exposes the result with contextBridge. The bridge is a text port and nothing more: the renderer
 // cannot name another channel, reach ipcRenderer, or send anything but a string.
-import { IPC_CHANNEL, type PreloadBridge } from '../../shared/contract/protocol';
+import { IPC_CHANNEL, type PreloadBridge } from '../../shared/contract/channel';
 
 /** The members of Electron's ipcRenderer used here. */
 export interface IpcRendererLike {

@@ -4,9 +4,7 @@
 import { z } from 'zod';
 import { ApiErrorShape, LIMITS } from './common';
 
-/** The one Electron IPC channel (renderer ⇄ main); the WebSocket path of browser mode. */
-export const IPC_CHANNEL = 'aimkp:rpc';
-export const WS_PATH = '/api';
+export { IPC_CHANNEL, WS_PATH, BRIDGE_KEY, type PreloadBridge } from './channel';
 export const PROTOCOL_VERSION = 1;
 
 const MsgId = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -32,14 +30,3 @@ export const ServerMessage = z.discriminatedUnion('t', [
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
 export const MAX_MESSAGE_BYTES = LIMITS.maxMessageBytes;
-
-/**
- * What the Electron preload exposes on `window.aimkp` (and nothing else): a JSON text port to the main
- * process. The renderer wraps it with createPortTransport + createClient, exactly as it wraps a WebSocket.
- */
-export interface PreloadBridge {
-  /** Sends one ClientMessage as JSON text. */
-  send(text: string): void;
-  /** Receives ServerMessage JSON texts; returns a function that stops the listener. */
-  onMessage(listener: (text: string) => void): () => void;
-}

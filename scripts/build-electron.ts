@@ -1,0 +1,46 @@
+// `npm run build:electron`: esbuild bundles of the Node side into dist-electron/ —
+//   main.js     the Electron main process (ESM; `electron` stays external)
+//   preload.cjs the preload (CommonJS, self-contained: sandboxed preloads cannot load modules)
+//   worker.js   the supervisor's job worker (worker_threads)
+//   server.js   browser mode (`node dist-electron/server.js`, what `aimkp serve` runs when built)
+// Packages from node_modules stay external (electron-builder ships the production ones); our own code
+// (models/, shared/, electron/) is bundled. The renderer is vite's job (npm run build:renderer).
+import { build, type BuildOptions } from 'esbuild';
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = join(root, 'dist-electron');
+
+const common: BuildOptions = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const esm: BuildOptions = {
+  ...common,
+  format: 'esm',
+  packages: 'external',
+  // Bundled CommonJS-style code (if any) still finds require / __dirname in an ES module.
+  banner: { js: "import { createRequire as __aimkpCreateRequire } from 'node:module'; const require = __aimkpCreateRequire(import.meta.url);" },
+};
+
+export async function buildElectron(): Promise<void> {
+  await rm(out, { recursive: true, force: true });
+  const started = performance.now();
+  await Promise.all([
+    build({ ...esm, entryPoints: { main: 'electron/main.ts' }, outdir: out, outExtension: { '.js': '.js' }, external: ['electron'] }),
+    build({ ...esm, entryPoints: { worker: 'electron/supervisor/worker-entry.ts' }, outdir: out }),
+    build({ ...esm, entryPoints: { server: 'electron/server/entry.ts' }, outdir: out }),
+    build({ ...common, format: 'cjs', entryPoints: { preload: 'electron/preload.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, external: ['electron'] }),
+  ]);
+  console.log(`dist-electron/: main.js, preload.cjs, worker.js, server.js (${Math.round(performance.now() - started)} ms)`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await buildElectron();
