@@ -38,7 +38,8 @@ export function appPaths(moduleUrl: string): AppPaths {
   const root = projectRootFrom(dirname(fileURLToPath(moduleUrl)));
   return {
     root,
-    rendererDir: join(root, 'dist', 'renderer'),
+    // AIMKP_RENDERER_DIR: serve another build (UI development, tests).
+    rendererDir: process.env.AIMKP_RENDERER_DIR ? process.env.AIMKP_RENDERER_DIR : join(root, 'dist', 'renderer'),
     preload: join(root, 'dist-electron', 'preload.cjs'),
     clipartKp: join(root, 'data', 'clipart-kp'),
   };
