@@ -27,14 +27,14 @@ export class JobProgress {
     private readonly minIntervalMs = 250,
   ) {}
 
-  /** Enters a phase (emitted at once). `total` and `unit` make later update() calls counted. */
-  phase(phase: ProgressPhase, message: string, total: number | null = null, unit: ProgressUnit | null = null): void {
+  /** Enters a phase (emitted at once). `total` and `unit` make later update() calls counted; `done` starts at 0. */
+  phase(phase: ProgressPhase, message: string, total: number | null = null, unit: ProgressUnit | null = null, done = 0): void {
     this.phaseName = phase;
     this.total = total;
     this.unit = unit;
     this.label = message;
     this.last = performance.now();
-    this.emit({ done: total === null ? null : 0, message });
+    this.emit({ done: total === null ? null : done, message });
   }
 
   /** `done` of the phase's total; throttled except for the last one. */

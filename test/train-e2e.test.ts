@@ -83,7 +83,7 @@ test('aimkp preset: run folder, events with stride histograms, checkpoints, best
   const encoder = await loadImageEncoder(loaded.encoderSpec);
   const features = await encodeImages(encoder, data, ds.items);
   const valid = encodeItems(ds.items, loaded.tokenizer, features, loaded.config);
-  const again = validate(loaded.model, loaded.tokenizer, valid, ds.items.map((i) => i.keyphrases), loaded.config)!;
+  const again = (await validate(loaded.model, loaded.tokenizer, valid, ds.items.map((i) => i.keyphrases), loaded.config))!;
   assert.ok(Math.abs(again.score - scores[bestEpoch]) < 1e-9, `${again.score} vs ${scores[bestEpoch]}`);
   loaded.model.dispose();
   const last = await loadRunForInference(run, 'last');

@@ -47,8 +47,8 @@ export class AdamW {
     readonly slots: ParamSlot[],
     readonly options: AdamWOptions,
   ) {
-    this.m = slots.map((s) => tf.variable(tf.zerosLike(s.variable), false));
-    this.v = slots.map((s) => tf.variable(tf.zerosLike(s.variable), false));
+    this.m = slots.map((s) => zeroVariable(s.variable));
+    this.v = slots.map((s) => zeroVariable(s.variable));
   }
 
   /**
@@ -129,4 +129,12 @@ export function paramSlots(trainable: tf.Variable[], named: Map<string, tf.Varia
     const name = nameOf.get(variable) ?? variable.name;
     return { name, variable, group: adapterPattern.test(name) ? 'adapter' : 'lm' };
   });
+}
+
+/** A non-trainable variable of zeros shaped like `like`; the zeros tensor it copies from is freed (it would outlive the run otherwise). */
+function zeroVariable(like: tf.Variable): tf.Variable {
+  const zeros = tf.zerosLike(like);
+  const v = tf.variable(zeros, false);
+  zeros.dispose();
+  return v;
 }

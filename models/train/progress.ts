@@ -15,6 +15,7 @@ export class ProgressPrinter {
   private msSum = 0;
   private msCount = 0;
   private live = false;
+  private lastEncodingLine = 0;
 
   constructor(
     private readonly out: NodeJS.WriteStream,
@@ -56,8 +57,21 @@ export class ProgressPrinter {
         this.line(`epoch ${e.epoch + 1}/${e.epochs}: loss ${e.meanLoss.toFixed(4)}${acc}${strides}${v ? ` | valid F1@1 ${(100 * v['f1@1']).toFixed(2)} F1@3 ${(100 * v['f1@3']).toFixed(2)} MAP@5 ${(100 * v['map@5']).toFixed(2)}${e.improved ? ' (best)' : ''}` : ''}`);
         break;
       }
+      case 'progress': {
+        // Image encoding can take minutes on a first run: a line every 5 s and the last one.
+        if (e.phase !== 'encoding' || e.done === null || e.total === null || e.total === 0) break;
+        const now = performance.now();
+        if (e.done < e.total && now - this.lastEncodingLine < 5000) break;
+        this.lastEncodingLine = now;
+        const how = e.images ? ` (cached ${e.images.cached}, computed ${e.images.computed}, failed ${e.images.failed})` : '';
+        this.line(`images: ${e.done}/${e.total}${how}`);
+        break;
+      }
       case 'error':
-        this.line(`error: ${e.message}`);
+        // The CLI's error handler prints the error itself (one line, exit code by its code); printing it here
+        // too would show it twice. Only end a live step line.
+        if (this.live && !this.quiet) this.out.write('\n');
+        this.live = false;
         break;
       default:
         break;

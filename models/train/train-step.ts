@@ -49,16 +49,22 @@ export function standardStep(model: KeyphraseLM, batch: EncodedExample[], mode: 
   let grads: tf.Tensor[] | null = null;
   let loss = 0;
   const means = new LossMeans();
-  for (const part of chunks(batch, samplesPerCall)) {
-    const variants: RowVariant[] = part.map(() => ({ mode, textStride: 1, imageStride: 1, kind: 'structured', seed: 0 }));
-    const weights = part.map((e) => e.answer.length / total);
-    const { result, grads: g } = model.weightedGradients(part, variants, weights, true);
-    checkAnswerTokens(part, result.answerTokens);
-    part.forEach((_, i) => {
-      loss += weights[i] * result.losses[i];
-      means.add('original', result.losses[i]);
-    });
-    grads = accumulateGrads(grads, g);
+  try {
+    for (const part of chunks(batch, samplesPerCall)) {
+      const variants: RowVariant[] = part.map(() => ({ mode, textStride: 1, imageStride: 1, kind: 'structured', seed: 0 }));
+      const weights = part.map((e) => e.answer.length / total);
+      const { result, grads: g } = model.weightedGradients(part, variants, weights, true);
+      // Accumulated before the check, so that a failing check frees this call's gradient with the rest.
+      grads = accumulateGrads(grads, g);
+      checkAnswerTokens(part, result.answerTokens);
+      part.forEach((_, i) => {
+        loss += weights[i] * result.losses[i];
+        means.add('original', result.losses[i]);
+      });
+    }
+  } catch (err) {
+    if (grads) tf.dispose(grads);
+    throw err;
   }
   return {
     grads: grads ?? [],
@@ -101,63 +107,69 @@ export function aimkpStep(model: KeyphraseLM, batch: EncodedExample[], ctx: Aimk
   const accepted = { text: 0, image: 0 };
   const checked = { text: 0, image: 0 };
 
-  for (const part of chunks(batch, ctx.samplesPerCall)) {
-    const rows: PlannedRow[] = [];
-    const variants: RowVariant[] = [];
-    const examples: EncodedExample[] = [];
-    const plan = part.map((e, i) => {
-      const sT = strides.get('text', e.index);
-      const sV = strides.get('image', e.index);
-      const textRow = settings.maskText && sT > 1 && e.text.length > 0;
-      const imageRow = settings.maskImage && sV > 1 && e.image !== null;
-      const push = (kind: RowKind, variant: RowVariant) => {
-        rows.push({ sample: i, kind });
-        variants.push(variant);
-        examples.push(e);
-      };
-      push('original', { mode: 'multimodal', textStride: 1, imageStride: 1, kind: 'structured', seed: 0 });
-      if (textRow) push('text', { mode: 'multimodal', textStride: sT, imageStride: 1, kind: settings.maskKind, seed: hashSeed(ctx.seed, ctx.epoch, e.index, 1) });
-      if (imageRow) push('image', { mode: 'multimodal', textStride: 1, imageStride: sV, kind: settings.maskKind, seed: hashSeed(ctx.seed, ctx.epoch, e.index, 2) });
-      return { sT, sV, textRow, imageRow };
-    });
-
-    // Only the diagonal and each sample's (original, masked) entries are read: ask for just those.
-    const origRow = new Map<number, number>();
-    rows.forEach((r, i) => r.kind === 'original' && origRow.set(r.sample, i));
-    const pairs = rows.flatMap((r, i): [number, number][] => (r.kind === 'original' ? [] : [[origRow.get(r.sample)!, i]]));
-    const prg = rowGradients(model, examples, variants, pairs);
-    try {
-      const origIdx = rows.map((r, i) => (r.kind === 'original' ? i : -1)).filter((i) => i >= 0);
-      checkAnswerTokens(part, Int32Array.from(origIdx, (i) => prg.answerTokens[i]));
-      // totalTokens = 1: weights n_i / k_i; the sum over all calls is divided by N below.
-      const w = aimkpWeights(rows, prg.gram, prg.answerTokens, settings, 1);
-      rows.forEach((r, i) => {
-        means.add(r.kind, prg.losses[i]);
-        loss += (w.weights[i] * prg.losses[i]) / total;
+  // A call that fails (bad row, out of memory) frees the gradient accumulated over the earlier calls.
+  try {
+    for (const part of chunks(batch, ctx.samplesPerCall)) {
+      const rows: PlannedRow[] = [];
+      const variants: RowVariant[] = [];
+      const examples: EncodedExample[] = [];
+      const plan = part.map((e, i) => {
+        const sT = strides.get('text', e.index);
+        const sV = strides.get('image', e.index);
+        const textRow = settings.maskText && sT > 1 && e.text.length > 0;
+        const imageRow = settings.maskImage && sV > 1 && e.image !== null;
+        const push = (kind: RowKind, variant: RowVariant) => {
+          rows.push({ sample: i, kind });
+          variants.push(variant);
+          examples.push(e);
+        };
+        push('original', { mode: 'multimodal', textStride: 1, imageStride: 1, kind: 'structured', seed: 0 });
+        if (textRow) push('text', { mode: 'multimodal', textStride: sT, imageStride: 1, kind: settings.maskKind, seed: hashSeed(ctx.seed, ctx.epoch, e.index, 1) });
+        if (imageRow) push('image', { mode: 'multimodal', textStride: 1, imageStride: sV, kind: settings.maskKind, seed: hashSeed(ctx.seed, ctx.epoch, e.index, 2) });
+        return { sT, sV, textRow, imageRow };
       });
-      grads = accumulateGrads(grads, prg.combine(w.weights));
-      rowCount += rows.length;
 
-      part.forEach((e, i) => {
-        const d = w.decisions[i];
-        const p = plan[i];
-        samples.push({ index: e.index, strideText: p.textRow ? p.sT : 1, strideImage: p.imageRow ? p.sV : 1, cosText: d.cosText, cosImage: d.cosImage, acceptText: d.acceptText, acceptImage: d.acceptImage });
-        if (p.textRow) {
-          checked.text += 1;
-          if (d.acceptText) accepted.text += 1;
-        }
-        if (p.imageRow) {
-          checked.image += 1;
-          if (d.acceptImage) accepted.image += 1;
-        }
-        // Stride transitions: a warm-up visit (s = 1) moves to the first masked stride without a check;
-        // a disabled or absent modality keeps its stride.
-        if (settings.maskText && e.text.length > 0 && (p.sT === 1 || p.textRow)) strides.update('text', e.index, d.acceptText ?? true);
-        if (settings.maskImage && e.image !== null && (p.sV === 1 || p.imageRow)) strides.update('image', e.index, d.acceptImage ?? true);
-      });
-    } finally {
-      prg.dispose();
+      // Only the diagonal and each sample's (original, masked) entries are read: ask for just those.
+      const origRow = new Map<number, number>();
+      rows.forEach((r, i) => r.kind === 'original' && origRow.set(r.sample, i));
+      const pairs = rows.flatMap((r, i): [number, number][] => (r.kind === 'original' ? [] : [[origRow.get(r.sample)!, i]]));
+      const prg = rowGradients(model, examples, variants, pairs);
+      try {
+        const origIdx = rows.map((r, i) => (r.kind === 'original' ? i : -1)).filter((i) => i >= 0);
+        checkAnswerTokens(part, Int32Array.from(origIdx, (i) => prg.answerTokens[i]));
+        // totalTokens = 1: weights n_i / k_i; the sum over all calls is divided by N below.
+        const w = aimkpWeights(rows, prg.gram, prg.answerTokens, settings, 1);
+        rows.forEach((r, i) => {
+          means.add(r.kind, prg.losses[i]);
+          loss += (w.weights[i] * prg.losses[i]) / total;
+        });
+        grads = accumulateGrads(grads, prg.combine(w.weights));
+        rowCount += rows.length;
+
+        part.forEach((e, i) => {
+          const d = w.decisions[i];
+          const p = plan[i];
+          samples.push({ index: e.index, strideText: p.textRow ? p.sT : 1, strideImage: p.imageRow ? p.sV : 1, cosText: d.cosText, cosImage: d.cosImage, acceptText: d.acceptText, acceptImage: d.acceptImage });
+          if (p.textRow) {
+            checked.text += 1;
+            if (d.acceptText) accepted.text += 1;
+          }
+          if (p.imageRow) {
+            checked.image += 1;
+            if (d.acceptImage) accepted.image += 1;
+          }
+          // Stride transitions: a warm-up visit (s = 1) moves to the first masked stride without a check;
+          // a disabled or absent modality keeps its stride.
+          if (settings.maskText && e.text.length > 0 && (p.sT === 1 || p.textRow)) strides.update('text', e.index, d.acceptText ?? true);
+          if (settings.maskImage && e.image !== null && (p.sV === 1 || p.imageRow)) strides.update('image', e.index, d.acceptImage ?? true);
+        });
+      } finally {
+        prg.dispose();
+      }
     }
+  } catch (err) {
+    if (grads) tf.dispose(grads);
+    throw err;
   }
   return { grads: scaleAll(grads ?? [], 1 / total), loss, variantLoss: means.means(), samples, accepted, checked, rows: rowCount };
 }
