@@ -27,8 +27,8 @@ let electron: StandIn;
 
 before(async () => {
   // Same URL as the hook's target, so this is the very module main.ts receives as 'electron'.
-  electron = (await import('./electron-stand-in/electron.ts')) as StandIn;
-  await import('../electron/main.ts');
+  electron = (await import('./electron-stand-in/electron')) as StandIn;
+  await import('../electron/main');
   electron.app.fireReady();
   for (let i = 0; i < 200 && electron.recorded.windows.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
 });
