@@ -8,6 +8,7 @@ import type { LmConfig } from '../lm/contract';
 import type { TrainingEvent } from '../../shared/training-events';
 import type { TrainConfig } from './train-config';
 import { writeFileAtomic } from '../fs/atomic-write';
+import { VERSION } from '../version';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -121,12 +122,7 @@ export class EventLog {
   }
 }
 
-/** The package version for config.json. */
+/** The workbench version for config.json (models/version.ts: a bundled worker has no package.json to read). */
 export function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
+  return VERSION;
 }
