@@ -66,9 +66,13 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
     };
   };
 
-  /** A run queued (or preparing) before its config.json exists: shown from its job's spec. */
+  /**
+   * A run without config.json yet, shown from its job's spec: queued, preparing (running), or failed before
+   * training began (bad data, say) — so the user sees why; runs.delete removes its folder.
+   */
   const pendingSummary = (job: JobRecord): RunSummary | null => {
     if (job.spec.kind !== 'train') return null;
+    if (job.state !== 'queued' && job.state !== 'running' && job.state !== 'failed') return null;
     const cfg = job.spec.config;
     const meta = readMetaSafe(sup().registry.dirOf(job.spec.runId));
     return {
@@ -78,7 +82,7 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
       method: cfg.method,
       seed: cfg.seed,
       dataset: c.datasets.idOfDir(job.spec.dataDir),
-      status: job.state === 'queued' ? 'queued' : 'running',
+      status: job.state === 'queued' ? 'queued' : job.state === 'failed' ? 'failed' : 'running',
       tags: meta.tags ?? [],
       createdAt: job.createdAt,
       updatedAt: job.startedAt,
@@ -89,7 +93,7 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
       best: null,
       test: [],
       lastSeq: 0,
-      error: null,
+      error: job.state === 'failed' ? job.error : null,
       origin: 'app',
     };
   };
@@ -97,7 +101,7 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
   const summaryOf = (id: string): RunSummary => {
     const s = sup();
     if (!s.registry.exists(id)) {
-      const job = s.activeJobOf(id);
+      const job = s.activeJobOf(id) ?? s.lastJobOf(id);
       const pending = job ? pendingSummary(job) : null;
       if (pending) return pending;
     }
@@ -177,9 +181,13 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
       const listed = s.listRuns().map(runSummary);
       const have = new Set(listed.map((r) => r.id));
       for (const job of s.queue.list()) {
-        if ((job.state === 'queued' || job.state === 'running') && job.spec.kind === 'train' && !have.has(job.spec.runId)) {
-          const p = pendingSummary(job);
-          if (p) listed.unshift(p);
+        if (job.spec.kind !== 'train' || have.has(job.spec.runId) || s.registry.exists(job.spec.runId)) continue;
+        // A failed start is listed while its folder is there (deleting the run removes it).
+        if (job.state === 'failed' && !existsSync(s.registry.dirOf(job.spec.runId))) continue;
+        const p = pendingSummary(job);
+        if (p) {
+          listed.unshift(p);
+          have.add(p.id);
         }
       }
       return {
