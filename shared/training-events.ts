@@ -1,6 +1,9 @@
 // The training event stream: what `aimkp train` emits in process (onEvent) and appends, one JSON object
-// per line, to RUN/events.jsonl. The desktop UI consumes these types; they are plain data (JSON-safe) and
+// per line, to RUN/events.jsonl (from the moment the run folder exists; earlier events, e.g. a failure while
+// preparing, reach onEvent only). The desktop UI consumes these types; they are plain data (JSON-safe) and
 // import nothing from models/. Every event has `type`, `time` (ISO 8601) and `run` (the run folder).
+// ProgressEvent also serves the evaluation jobs (their onProgress). A training ends with `run-end`
+// (completed / stopped) or `error`; evaluation jobs end with a progress event in phase done / stopped / failed.
 
 /** JSON-safe value, for the parts of an event whose shape belongs to another module (config, data summary). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
