@@ -1,16 +1,25 @@
 // Hash history: the same build works under Electron's custom protocol and the browser-mode server, and a URL
 // (e.g. a Compare case) reopens the same view.
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router';
+// Views are bundled with the app, not lazy chunks: everything is local, and a page left open across a rebuild
+// (browser mode) must not ask for chunk names that no longer exist.
+import CompareView from './views/CompareView.vue';
+import DatasetsView from './views/DatasetsView.vue';
+import NewRunView from './views/NewRunView.vue';
+import RunsView from './views/RunsView.vue';
+import RunView from './views/RunView.vue';
+import SettingsView from './views/SettingsView.vue';
+import TryView from './views/TryView.vue';
 
 export const routes: RouteRecordRaw[] = [
   { path: '/', redirect: '/runs' },
-  { path: '/datasets/:id?', name: 'datasets', component: () => import('./views/DatasetsView.vue'), meta: { title: 'Data sets' } },
-  { path: '/new', name: 'new', component: () => import('./views/NewRunView.vue'), meta: { title: 'New run' } },
-  { path: '/runs', name: 'runs', component: () => import('./views/RunsView.vue'), meta: { title: 'Runs' } },
-  { path: '/runs/:id', name: 'run', component: () => import('./views/RunView.vue'), meta: { title: 'Run' } },
-  { path: '/compare', name: 'compare', component: () => import('./views/CompareView.vue'), meta: { title: 'Compare' } },
-  { path: '/try', name: 'try', component: () => import('./views/TryView.vue'), meta: { title: 'Try it' } },
-  { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue'), meta: { title: 'Settings' } },
+  { path: '/datasets/:id?', name: 'datasets', component: DatasetsView, meta: { title: 'Data sets' } },
+  { path: '/new', name: 'new', component: NewRunView, meta: { title: 'New run' } },
+  { path: '/runs', name: 'runs', component: RunsView, meta: { title: 'Runs' } },
+  { path: '/runs/:id', name: 'run', component: RunView, meta: { title: 'Run' } },
+  { path: '/compare', name: 'compare', component: CompareView, meta: { title: 'Compare' } },
+  { path: '/try', name: 'try', component: TryView, meta: { title: 'Try it' } },
+  { path: '/settings', name: 'settings', component: SettingsView, meta: { title: 'Settings' } },
   { path: '/:rest(.*)*', redirect: '/runs' },
 ];
 

@@ -1,0 +1,220 @@
+// End to end in Debian's Chromium against `npm run web`, with real training of tiny models on a synthetic data set:
+// import the data set in the UI, launch a baseline and an AimKP run, watch the progress bar and every chart update
+// from real events, stop and resume the AimKP run, see a run made with `aimkp train` listed, export the Runs table
+// as CSV, compare the two runs case by case (keyboard, link to a case), and predict with both in Try it.
+// Each step saves a screenshot (AIMKP_E2E_SHOTS, default test/e2e/screenshots/).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from './browser';
+import { ROOT, startWeb, type WebServer } from './web-server';
+
+const SHOTS = process.env.AIMKP_E2E_SHOTS ?? join(ROOT, 'test/e2e/screenshots');
+const TRAIN_TIMEOUT = 300_000;
+const TINY: Record<string, string> = {
+  'model.dModel': '16',
+  'model.nLayers': '1',
+  'model.nHeads': '2',
+  'model.dFF': '32',
+  'model.adapterHidden': '16',
+  batchSize: '8',
+  samplesPerCall: '8',
+  maxValid: '6',
+  checkpointEvery: '5',
+};
+
+describe('workbench in Chromium against npm run web', { skip: !chromiumAvailable() && 'no Chromium at /usr/bin/chromium (apt-get install chromium)' }, () => {
+  let dir = '';
+  let web: WebServer;
+  let browser: Browser;
+  let page: Page;
+  const ids: { baseline?: string; aimkp?: string; dataset?: string } = {};
+  const errors: string[] = [];
+
+  const shot = async (name: string) => {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  };
+  const attr = (testid: string, name: string) => page.getAttribute(`[data-testid="${testid}"]`, name);
+  const waitAttrAtLeast = (testid: string, name: string, min: number, timeout = TRAIN_TIMEOUT) =>
+    page.waitForFunction(([t, a, m]) => Number(document.querySelector(`[data-testid="${t}"]`)?.getAttribute(a as string) ?? -1) >= (m as number), [testid, name, min] as const, { timeout });
+  const waitStatus = (status: string, timeout = TRAIN_TIMEOUT) => page.waitForFunction((s) => document.querySelector('[data-testid="run-status"]')?.textContent?.trim() === s, status, { timeout });
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    dir = mkdtempSync(join(tmpdir(), 'aimkp-e2e-'));
+    const workspace = join(dir, 'workspace');
+    // A run made with the CLI straight into the workspace: the UI must list it like its own.
+    const cli = (args: string[]) => execFileSync(process.execPath, [join(ROOT, 'bin/aimkp.mjs'), ...args], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, AIMKP_BACKEND: 'wasm' } });
+    cli(['data', 'synth', '--n', '40', '--seed', '2', '--out', join(dir, 'cli-data')]);
+    writeFileSync(join(dir, 'tiny.json'), JSON.stringify({ model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16 }, batchSize: 8, samplesPerCall: 8, maxValid: 6 }));
+    cli(['train', '--data', join(dir, 'cli-data'), '--preset', 'baseline', '--out', join(workspace, 'runs', 'cli-baseline'), '--epochs', '1', '--encoder', 'patch:7:4', '--config', join(dir, 'tiny.json'), '--quiet', '--cache', join(dir, 'cache')]);
+    web = await startWeb(workspace);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.addInitScript('globalThis.__name = (f) => f;'); // esbuild keepNames helper used by tsx-compiled callbacks
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/favicon/.test(m.text())) errors.push(`console: ${m.text()}`);
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await web?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('imports a synthetic data set with a progress bar and shows its statistics and items', async () => {
+    await page.goto(`${web.url}#/datasets`);
+    await page.waitForSelector('[data-testid="ds-stats"]'); // the bundled ClipArt-KP first
+    await page.selectOption('[data-testid="imp-kind"]', 'synthetic');
+    await page.fill('[data-testid="imp-name"]', 'synth-e2e');
+    await page.fill('[data-testid="imp-items"]', '60');
+    await page.click('[data-testid="imp-start"]');
+    await page.waitForSelector('[data-testid="imp-progress"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="imp-job"]')?.textContent?.includes('completed'), null, { timeout: 120_000 });
+    await page.waitForURL(/#\/datasets\/.+/, { timeout: 30_000 });
+    ids.dataset = decodeURIComponent(page.url().split('#/datasets/')[1]);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="ds-items"] li').length > 0);
+    const stats = await page.textContent('[data-testid="ds-stats"]');
+    assert.match(stats ?? '', /train\s*4\d/); // 8:1:1 of 60
+    assert.equal(await page.getAttribute('[data-testid="imp-progress"]', 'aria-valuenow'), '100');
+    await shot('e2e-datasets');
+  });
+
+  async function launch(preset: string, epochs: string): Promise<string> {
+    await page.goto(`${web.url}#/new`);
+    await page.check(`[data-testid="preset-${preset}"]`);
+    await page.waitForSelector('[data-testid="hp-epochs"]');
+    await page.selectOption('[data-testid="new-dataset"]', ids.dataset!);
+    await page.fill('[data-testid="hp-epochs"]', epochs);
+    for (const [path, value] of Object.entries(TINY)) await page.fill(`[data-testid="hp-${path.replace(/\./g, '-')}"]`, value);
+    await page.selectOption('#hp-encoder', 'patch:7:4');
+    await page.fill('[data-testid="new-name"]', `${preset} e2e`);
+    // Changed fields are highlighted with the preset's value next to them.
+    assert.ok((await page.locator('.hp.changed').count()) >= Object.keys(TINY).length);
+    await shot(`e2e-new-run-${preset}`);
+    await page.click('[data-testid="new-launch"]');
+    await page.waitForURL(/#\/runs\/[^/]+$/);
+    return decodeURIComponent(page.url().split('#/runs/')[1]);
+  }
+
+  it('launches a baseline run and shows its progress and charts from real events', async () => {
+    ids.baseline = await launch('baseline', '3');
+    await waitAttrAtLeast('chart-loss', 'data-points', 1);
+    await waitAttrAtLeast('chart-validation', 'data-epochs', 1);
+    await waitStatus('completed');
+    await waitAttrAtLeast('chart-validation', 'data-epochs', 3);
+    assert.equal(await attr('run-progress', 'aria-valuenow'), '100');
+    assert.match((await page.textContent('[data-testid="run-log"]')) ?? '', /run completed/);
+    assert.equal(await page.locator('[data-testid="chart-cosine"]').count(), 0, 'a baseline has no gradient-filter charts');
+    await shot('e2e-run-baseline');
+  });
+
+  it('launches an AimKP run; every chart updates live; stop and resume continue it to the end', async () => {
+    ids.aimkp = await launch('aimkp', '4');
+    await waitAttrAtLeast('chart-loss', 'data-points', 2);
+    const early = Number(await attr('chart-loss', 'data-points'));
+    const stepsTotal = Number(await attr('run-panel', 'data-total-steps'));
+    await page.click('[data-testid="run-stop"]');
+    await waitStatus('stopped', 120_000);
+    const stoppedAt = Number(await attr('chart-loss', 'data-points'));
+    assert.ok(stoppedAt >= early && stoppedAt < stepsTotal, `stopped at step ${stoppedAt} of ${stepsTotal}`);
+    await shot('e2e-run-aimkp-stopped');
+    await page.click('[data-testid="run-resume"]');
+    await waitAttrAtLeast('chart-cosine', 'data-points', 1);
+    await waitAttrAtLeast('chart-acceptance', 'data-epochs', 2);
+    await waitAttrAtLeast('chart-strides', 'data-epochs', 2);
+    await waitStatus('completed');
+    await waitAttrAtLeast('chart-validation', 'data-epochs', 4);
+    assert.equal(Number(await attr('chart-loss', 'data-points')), stepsTotal, 'after resume the loss chart holds every step once');
+    assert.equal(await attr('run-progress', 'aria-valuenow'), '100');
+    assert.match((await page.textContent('[data-testid="best-epoch"]')) ?? '', /best epoch: \d/);
+    await page.fill('[data-testid="loss-smoothing"]', '0.9');
+    await page.check('[data-testid="loss-log"]');
+    await shot('e2e-run-aimkp');
+  });
+
+  it('lists every run, the CLI-made one too, and exports the table as CSV', async () => {
+    await page.goto(`${web.url}#/runs`);
+    await page.waitForSelector(`tr[data-run="${ids.aimkp}"]`);
+    const cliRow = page.locator('tr[data-run="cli-baseline"]');
+    assert.equal(await cliRow.count(), 1, 'the run made with aimkp train is listed');
+    assert.match((await cliRow.textContent()) ?? '', /CLI/);
+    await page.click(`[data-testid="pin-${ids.baseline}"]`);
+    await page.check(`tr[data-run="${ids.baseline}"] input[type="checkbox"]`);
+    await page.check(`tr[data-run="${ids.aimkp}"] input[type="checkbox"]`);
+    await page.waitForSelector('[data-testid="chart-overlay"]');
+    await page.selectOption('[data-testid="export-format"]', 'csv');
+    await page.click('[data-testid="export-run"]');
+    await page.waitForSelector('[data-testid="export-text"]');
+    const csv = (await page.textContent('[data-testid="export-text"]')) ?? '';
+    assert.match(csv.split('\n')[0], /preset/i);
+    assert.match(csv, /baseline/);
+    assert.match(csv, /aimkp/);
+    const download = page.waitForEvent('download');
+    await page.click('[data-testid="export-download"]');
+    assert.equal((await download).suggestedFilename(), 'aimkp-report.csv');
+    await shot('e2e-runs');
+  });
+
+  it('compares the two finished runs case by case, with keyboard navigation and a link that reopens a case', async () => {
+    await page.goto(`${web.url}#/compare?baseline=${encodeURIComponent(ids.baseline!)}&other=${encodeURIComponent(ids.aimkp!)}&mode=multimodal`);
+    // Neither run is evaluated yet: the view offers to evaluate both.
+    await page.waitForSelector('[data-testid="cmp-evaluate"]');
+    await page.click('[data-testid="cmp-evaluate"]');
+    await page.waitForSelector('[data-testid="cmp-case"]', { timeout: TRAIN_TIMEOUT });
+    const first = await attr('cmp-case', 'data-case');
+    await page.keyboard.press('j');
+    await page.waitForFunction((f) => document.querySelector('[data-testid="cmp-case"]')?.getAttribute('data-case') !== f, first);
+    await page.keyboard.press('ArrowDown');
+    const third = await attr('cmp-case', 'data-case');
+    await page.keyboard.press('k');
+    await page.waitForFunction((t) => document.querySelector('[data-testid="cmp-case"]')?.getAttribute('data-case') !== t, third);
+    const second = await attr('cmp-case', 'data-case');
+    assert.notEqual(second, first);
+    await page.waitForURL(/case=/);
+    const link = page.url();
+    assert.ok((await page.locator('[data-testid="cmp-side-baseline"] li').count()) > 0);
+    assert.match((await page.textContent('[data-testid="cmp-summary"]')) ?? '', /common cases/);
+    await page.fill('[data-testid="mask-image-stride"]', '3');
+    assert.equal(await page.locator('[data-testid="mask-grid"] span.kept').count(), 4);
+    await shot('e2e-compare');
+    // The link reopens the same case in a fresh page.
+    const other = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await other.addInitScript('globalThis.__name = (f) => f;');
+    await other.goto(link);
+    await other.waitForFunction((s) => document.querySelector('[data-testid="cmp-case"]')?.getAttribute('data-case') === s, second, { timeout: 30_000 });
+    await other.close();
+  });
+
+  it('predicts a data-set item with both runs in Try it, with the time each took', async () => {
+    await page.goto(`${web.url}#/try`);
+    await page.waitForSelector(`[data-testid="try-run-${ids.aimkp}"]`);
+    for (const id of [ids.baseline!, ids.aimkp!]) await page.check(`[data-testid="try-run-${id}"]`);
+    for (const box of await page.locator('input[data-testid^="try-run-"]:checked').all()) {
+      const id = (await box.getAttribute('data-testid'))!.slice('try-run-'.length);
+      if (id !== ids.baseline && id !== ids.aimkp) await box.uncheck();
+    }
+    await page.check('[data-testid="try-source-item"]');
+    await page.selectOption('[data-testid="try-dataset"]', ids.dataset!);
+    await page.click('[data-testid="try-item-find"]');
+    await page.locator('input[name="try-item"]').first().check();
+    await page.click('[data-testid="try-predict"]');
+    await page.waitForSelector('[data-testid="try-results"]', { timeout: 120_000 });
+    for (const id of [ids.baseline!, ids.aimkp!]) assert.match((await page.textContent(`[data-testid="try-result-${id}"]`)) ?? '', /\d+ ms/);
+    await shot('e2e-try');
+  });
+
+  it('shows the settings and raised no page errors', async () => {
+    await page.goto(`${web.url}#/settings`);
+    await page.waitForSelector('[data-testid="set-workspace"]');
+    assert.match(await page.inputValue('[data-testid="set-workspace"]'), /workspace$/);
+    await shot('e2e-settings');
+    assert.deepEqual(errors, []);
+  });
+});
