@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdamW, ADAMW_DEFAULTS, paramSlots } from '../models/train/adamw';
 import { lrFactor, warmupSteps } from '../models/train/schedule';
-import { aimkpWeights, gramCosine, keepMasked, type PlannedRow } from '../models/train/aimkp-weights';
+import { advanceStride, aimkpWeights, gramCosine, keepMasked, type PlannedRow } from '../models/train/aimkp-weights';
 import { resolveConfig } from '../models/train/config-resolve';
+import { StrideState } from '../models/train/stride-state';
 import { PRESET_NAMES, getPreset } from '../models/train/presets';
 import { writeCheckpoint, readCheckpoint, cleanTempFolders, emptyEpochStats, type TrainState } from '../models/train/checkpoint-io';
 
@@ -109,17 +110,30 @@ test('AimKP weighting: rejected image row gets 0, kept rows share n_i / (k_i · 
   close(aimkpWeights(rows, gram, tokens, { filter: true, tauText: 0.1, tauImage: 0.4 }, 1).weights, [1.5, 1.5, 0, 2.5, 2.5], 1e-12);
 });
 
-test('filter uses a strict cos > tau; zero gradients give cos 0', () => {
-  assert.equal(keepMasked(0.4, 0.4, true), false);
-  assert.equal(keepMasked(0.4000001, 0.4, true), true);
+test('tie rule as released: kept when cos ≥ tau, stride advances only when cos > tau; zero gradients give cos 0', () => {
+  assert.equal(keepMasked(0.4, 0.4, true), true);
+  assert.equal(advanceStride(0.4, 0.4, true), false);
+  assert.equal(keepMasked(0.3999999, 0.4, true), false);
+  assert.equal(advanceStride(0.4000001, 0.4, true), true);
   assert.equal(keepMasked(-1, 0.4, false), true);
+  assert.equal(advanceStride(-1, 0.4, false), true);
   const rows: PlannedRow[] = [{ sample: 0, kind: 'original' }, { sample: 0, kind: 'text' }];
-  // cos = 0.5 exactly (vectors at 60°) with tau_t = 0.5 → rejected.
+  // cos = 0.5 exactly (vectors at 60°) with tau_t = 0.5 → kept (weight split over 2 rows), stride does not advance.
   const gram = gramOf([[1, 0], [0.5, Math.sqrt(3) / 2]]);
   assert.ok(Math.abs(gramCosine(gram, 2, 0, 1) - 0.5) < 1e-12);
   const atTau = aimkpWeights(rows, Float64Array.from([1, 0.5, 0.5, 1]), [2, 2], { filter: true, tauText: 0.5, tauImage: 0.4 });
-  assert.equal(atTau.decisions[0].acceptText, false);
-  close(atTau.weights, [1, 0]);
+  assert.deepEqual([atTau.decisions[0].acceptText, atTau.decisions[0].advanceText], [true, false]);
+  close(atTau.weights, [0.5, 0.5]);
+  // Just below the threshold: rejected, weight 0.
+  const below = aimkpWeights(rows, Float64Array.from([1, 0.5, 0.5, 1]), [2, 2], { filter: true, tauText: 0.5000001, tauImage: 0.4 });
+  assert.deepEqual([below.decisions[0].acceptText, below.decisions[0].advanceText], [false, false]);
+  close(below.weights, [1, 0]);
+  // The stride after a tie: the rejection transition (halve, at least 2, frozen).
+  const strides = new StrideState(1, { rule: 'progressive', fixedStride: 2, warmup: true });
+  strides.update('text', 0, true); // warm-up 1 → 2
+  strides.update('text', 0, true); // advanced 2 → 4
+  strides.update('text', 0, atTau.decisions[0].advanceText!);
+  assert.deepEqual([strides.get('text', 0), strides.isFrozen('text', 0)], [2, true]);
   assert.equal(gramCosine(Float64Array.from([0, 0, 0, 1]), 2, 0, 1), 0);
 });
 

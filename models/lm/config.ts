@@ -61,6 +61,6 @@ export function countParameters(c: LmConfig): ParameterCounts {
   const r = c.lora?.rank ?? 0;
   const lora = c.lora === null ? 0 : c.nLayers * (4 * (d * r + r * d) + (d * r + r * c.dFF) + (c.dFF * r + r * d));
   const total = adapter + embeddings + blocks + head + lora;
-  const trainable = c.lora === null ? adapter + embeddings + blocks + head : adapter + lora;
+  const trainable = c.lora !== null ? adapter + lora : c.freezeLm === true ? adapter : adapter + embeddings + blocks + head;
   return { adapter, embeddings, blocks, head, lora, total, trainable };
 }

@@ -37,6 +37,11 @@ export interface LmConfig {
   dropout: number;
   /** null = every LM parameter trains; otherwise LM base weights are frozen and LoRA adapters train. */
   lora: LoraConfig | null;
+  /**
+   * true: every LM base weight is frozen even without LoRA, so only the adapter trains (the alignment stage of the
+   * paper setting). Absent/false: as `lora` says.
+   */
+  freezeLm?: boolean;
 }
 
 /** Fixed token ids of the prompt template `[prefix][image][text][instruction][answer]`. */

@@ -83,7 +83,8 @@ export function createParams(config: LmConfig, seed: number): ModelParams {
     b: add(`${name}.b`, tf.zeros([d]), train),
   });
 
-  const lmTrain = lora === null;
+  // The LM's base weights train only from scratch; with LoRA (fine-tuning) or freezeLm (alignment) they are frozen.
+  const lmTrain = lora === null && config.freezeLm !== true;
   const fc1 = linear('adapter.fc1', config.imageFeatureDim, config.adapterHidden, 1 / Math.sqrt(config.imageFeatureDim), true, false);
   const fc2 = linear('adapter.fc2', config.adapterHidden, d, 1 / Math.sqrt(config.adapterHidden), true, false);
   const tokEmb = add('lm.tok_emb', normal([config.vocabSize, d], 0.02), lmTrain);

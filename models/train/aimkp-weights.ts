@@ -1,6 +1,8 @@
 // The AimKP update rule (SPEC §1, as released), as pure functions of the per-row Gram matrix:
 // - cos(g_orig, g_masked) = G[o,m] / sqrt(G[o,o]·G[m,m]) over all trainable parameters;
-// - a masked row is kept when cos > tau (tau_t text, tau_v image), or always when the filter is off;
+// - a masked row is kept when cos ≥ tau (tau_t text, tau_v image), or always when the filter is off; its
+//   stride advances (doubles) only when cos > tau strictly — at cos == tau the row counts but the stride takes
+//   the rejection transition (the released code's two comparisons; docs/training.md "Tie rule");
 // - a sample's update is the mean of its kept rows' gradients (original always kept) times its answer
 //   tokens n_i; the batch sum is divided by the batch's total answer tokens N.
 // So row r of sample i gets weight w_r = n_i / (k_i · N) when kept (k_i = kept rows of i), 0 when rejected.
@@ -22,8 +24,12 @@ export interface FilterSettings {
 export interface SampleDecision {
   cosText: number | null;
   cosImage: number | null;
+  /** The masked row counts in the update (cos ≥ tau, or filter off); null = no such row. */
   acceptText: boolean | null;
   acceptImage: boolean | null;
+  /** The stride moves up after this visit (cos > tau strictly, or filter off); null = no such row. */
+  advanceText: boolean | null;
+  advanceImage: boolean | null;
   /** Rows that count (1–3). */
   kept: number;
   /** Answer tokens of the sample (its original row). */
@@ -43,8 +49,13 @@ export function gramCosine(gram: ArrayLike<number>, rows: number, a: number, b: 
   return gram[a * rows + b] / Math.max(denom, 1e-8);
 }
 
-/** The filter's decision: strictly greater than the threshold (or always, with the filter off). */
+/** Whether the masked row counts in the update: cos ≥ tau (or always, with the filter off). */
 export function keepMasked(cos: number, tau: number, filter: boolean): boolean {
+  return !filter || cos >= tau;
+}
+
+/** Whether the masked row's stride advances after the visit: cos > tau strictly (or always, with the filter off). */
+export function advanceStride(cos: number, tau: number, filter: boolean): boolean {
   return !filter || cos > tau;
 }
 
@@ -67,7 +78,7 @@ export function aimkpWeights(rows: readonly PlannedRow[], gram: ArrayLike<number
   });
   if (original.some((o) => o === -1)) throw new Error('aimkpWeights: every sample needs an original row');
 
-  const decisions: SampleDecision[] = original.map((o) => ({ cosText: null, cosImage: null, acceptText: null, acceptImage: null, kept: 1, answerTokens: answerTokens[o] }));
+  const decisions: SampleDecision[] = original.map((o) => ({ cosText: null, cosImage: null, acceptText: null, acceptImage: null, advanceText: null, advanceImage: null, kept: 1, answerTokens: answerTokens[o] }));
   const kept = new Array<boolean>(R).fill(false);
   rows.forEach((r, i) => {
     const d = decisions[r.sample];
@@ -78,12 +89,15 @@ export function aimkpWeights(rows: readonly PlannedRow[], gram: ArrayLike<number
     const cos = gramCosine(gram, R, original[r.sample], i);
     const tau = r.kind === 'text' ? settings.tauText : settings.tauImage;
     const accept = keepMasked(cos, tau, settings.filter);
+    const advance = advanceStride(cos, tau, settings.filter);
     if (r.kind === 'text') {
       d.cosText = cos;
       d.acceptText = accept;
+      d.advanceText = advance;
     } else {
       d.cosImage = cos;
       d.acceptImage = accept;
+      d.advanceImage = advance;
     }
     kept[i] = accept;
     if (accept) d.kept += 1;

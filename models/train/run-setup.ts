@@ -106,7 +106,7 @@ export async function setupRun(options: TrainOptions, runDir: string, ctx: Setup
     lm = saved.lm;
   } else if (initRun) {
     if (initRun.encoderId !== prep.encoderId) throw new CoreError('MISMATCH', `${join(config.initFrom!, RUN_FILES.config)}: field "encoderId": the source run used ${initRun.encoderId}, the encoder now is ${prep.encoderId}`);
-    lm = { ...initRun.lm, dropout: config.model.dropout, lora: config.model.lora };
+    lm = { ...initRun.lm, dropout: config.model.dropout, lora: config.model.lora, freezeLm: config.model.freezeLm === true };
   } else {
     lm = lmConfigFor(config, tokenizer, prep.grid, prep.channels);
   }

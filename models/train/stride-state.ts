@@ -3,7 +3,7 @@
 
 /** How a stride moves after a sample has been seen (and, for s > 1, checked by the gradient filter). */
 export type StrideRule =
-  /** AimKP as released: 1 → 2; accepted → 2s; rejected → max(s/2, 2) and frozen for the rest of training. */
+  /** AimKP as released: 1 → 2; cos > tau → 2s; otherwise (cos ≤ tau) → max(s/2, 2) and frozen for the rest of training. */
   | 'progressive'
   /** Linear increase (paper Table 5): 1 → 2; accepted → s+1; rejected → max(s−1, 2) and frozen. */
   | 'linear'
@@ -56,8 +56,9 @@ export class StrideState {
   }
 
   /**
-   * Applies the rule after the sample was seen. `accepted` is the filter's decision for its masked row of
-   * that modality; it is ignored when the stride was 1 (no masked row, no check).
+   * Applies the rule after the sample was seen. `accepted` is whether the stride ADVANCES: cos > tau strictly
+   * for its masked row of that modality (aimkp-weights.ts advanceStride; a row at cos == tau is kept in the
+   * update but takes the rejection transition here). Ignored when the stride was 1 (no masked row, no check).
    */
   update(modality: Modality, index: number, accepted: boolean): void {
     const map = modality === 'text' ? this.text : this.image;

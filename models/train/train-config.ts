@@ -30,6 +30,8 @@ export interface ModelSettings {
   adapterHidden: number;
   dropout: number;
   lora: LoraConfig | null;
+  /** Freeze every LM weight (no LoRA): only the adapter trains — the alignment stage (`aimkp align`). */
+  freezeLm?: boolean;
 }
 
 export interface TrainConfig {

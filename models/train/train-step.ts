@@ -158,10 +158,10 @@ export function aimkpStep(model: KeyphraseLM, batch: EncodedExample[], ctx: Aimk
             checked.image += 1;
             if (d.acceptImage) accepted.image += 1;
           }
-          // Stride transitions: a warm-up visit (s = 1) moves to the first masked stride without a check;
+          // Stride transitions (advance = cos > tau strictly; a row at cos == tau is kept but does not advance): a warm-up visit (s = 1) moves to the first masked stride without a check;
           // a disabled or absent modality keeps its stride.
-          if (settings.maskText && e.text.length > 0 && (p.sT === 1 || p.textRow)) strides.update('text', e.index, d.acceptText ?? true);
-          if (settings.maskImage && e.image !== null && (p.sV === 1 || p.imageRow)) strides.update('image', e.index, d.acceptImage ?? true);
+          if (settings.maskText && e.text.length > 0 && (p.sT === 1 || p.textRow)) strides.update('text', e.index, d.advanceText ?? true);
+          if (settings.maskImage && e.image !== null && (p.sV === 1 || p.imageRow)) strides.update('image', e.index, d.advanceImage ?? true);
         });
       } finally {
         prg.dispose();

@@ -1,0 +1,349 @@
+// Stage 1 of the paper's setting (docs/training.md "Paper setting"): next-token pretraining of the LM on text only.
+// The corpus (pretrain-corpus.ts) is packed into fixed-length chunks that span every position the fine-tuning
+// prompt uses (the position table is frozen later), each chunk is one row `<bos> t1 … tL` with the loss on every
+// token. The run folder has the fine-tuning format (config.json as a RunConfig, tokenizer.json, best/, resumable
+// checkpoints/last, events.jsonl) plus corpus.jsonl, so `aimkp align --base RUN` / `--init-from RUN` start from it.
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CoreError } from '../core-error';
+import { loadDataset } from '../data/load-dataset';
+import type { EncodedExample, LmConfig, PromptTemplate, RowVariant } from '../lm/contract';
+import { createKeyphraseLM } from '../lm/keyphrase-lm';
+import { accumulateGrads } from '../lm/ops';
+import { describeBackend, initBackend, type BackendRequest } from '../tf/backend';
+import { buildTokenizer, tokenizerFromJson } from '../text/tokenizer';
+import type { Tokenizer } from '../text/tokenizer-types';
+import { loadImageEncoder } from '../vision/load-image-encoder';
+import type { TrainingEvent } from '../../shared/training-events';
+import { AdamW, ADAMW_DEFAULTS, paramSlots } from './adamw';
+import { cleanTempFolders, emptyEpochStats, readCheckpoint, assignWeights, writeCheckpoint, type TrainState } from './checkpoint-io';
+import { maxPositionsFor, promptTemplate, PROMPT_INSTRUCTION, PROMPT_PREFIX } from './data-prep';
+import { buildCorpus, corpusTexts, parseCorpus, readWordnet, WORDNET_DEFAULT_DIR, type CorpusDoc } from './pretrain-corpus';
+import { Rng, hashSeed } from './rng';
+import { ensureRunDir, EventLog, packageVersion, readJson, readRunConfig, RUN_FILES, writeJsonAtomic, type RunConfig } from './run-files';
+import { lrFactor } from './schedule';
+import type { TrainConfig } from './train-config';
+import { writeFileAtomic } from '../fs/atomic-write';
+
+export const CORPUS_FILE = 'corpus.jsonl';
+
+/** What only the pretraining stage needs; stored as config.json's `pretrain` field. */
+export interface PretrainSettings {
+  wordnetDir: string;
+  /** WordNet documents kept (most train-vocabulary lemmas first); null = every matching synset. */
+  maxWordnetDocs: number | null;
+  /** Chunks held out of training for the held-out loss (the last ones of the packed stream). */
+  heldOutChunks: number;
+}
+
+export interface PretrainRunConfig extends RunConfig {
+  pretrain: PretrainSettings & { docs: number; tokens: number; chunkTokens: number; corpusSha1: string };
+}
+
+/**
+ * Defaults: the from-scratch presets' LM shape and vocabulary cap; 3 epochs at 1e-3 (the corpus is ~20× the
+ * train split's text). Fields that only matter for keyphrase fine-tuning are kept so config.json is a RunConfig.
+ */
+export function pretrainDefaults(): TrainConfig {
+  return {
+    preset: 'lm-pretrain',
+    description: 'stage 1 of the paper setting: next-token LM pretraining on text only (WordNet glosses + train-split texts and tag lists)',
+    paper: 'the base LM (Vicuna) of LLaVA-1.5',
+    method: 'standard',
+    mode: 'text',
+    epochs: 3,
+    batchSize: 16,
+    samplesPerCall: 16,
+    lr: 1e-3,
+    adapterLr: 1e-3,
+    weightDecay: 0,
+    warmupRatio: 0.03,
+    clipNorm: 1,
+    adapterPattern: '^adapter',
+    seed: 1,
+    aimkp: null,
+    model: { dModel: 128, nLayers: 2, nHeads: 4, dFF: 256, adapterHidden: 256, dropout: 0, lora: null },
+    initFrom: null,
+    encoder: 'mobilenet-v2',
+    maxTextTokens: 48,
+    maxAnswerTokens: 24,
+    minWordCount: 1,
+    maxVocab: 8000,
+    maxTrain: null,
+    maxValid: null,
+    checkpointEvery: 50,
+    validBatch: 32,
+  };
+}
+
+export interface PretrainOptions {
+  runDir: string;
+  /** Fine-tuning data set: its TRAIN split enters the corpus and the tokenizer (required for a new run). */
+  dataDir?: string;
+  config?: TrainConfig;
+  settings?: Partial<PretrainSettings>;
+  resume?: boolean;
+  backend?: BackendRequest;
+  onEvent?: (event: TrainingEvent) => void;
+  log?: (line: string) => void;
+  maxSteps?: number;
+  signal?: AbortSignal;
+  /** Tests: a corpus instead of WordNet + the data set (the data set still gives the tokenizer's coverage). */
+  corpusOverride?: CorpusDoc[];
+}
+
+export interface PretrainResult {
+  status: 'completed' | 'stopped';
+  runDir: string;
+  globalStep: number;
+  epoch: number;
+  /** Held-out mean next-token loss after each finished epoch. */
+  heldOutLoss: number[];
+  losses: Map<number, number>;
+}
+
+/** The pretraining rows' template: one <bos> slot, no instruction; the whole chunk is the "answer". */
+export function pretrainTemplate(tokenizer: Tokenizer): PromptTemplate {
+  return { prefix: Int32Array.of(tokenizer.specials.bos), instruction: new Int32Array(0), eos: tokenizer.specials.eos, pad: tokenizer.specials.pad };
+}
+
+/** Token ids of one document: text + <eos>, or tags joined by <sep> + <eos>. */
+export function docIds(tokenizer: Tokenizer, doc: CorpusDoc): Int32Array {
+  if ('tags' in doc) return tokenizer.encodeKeyphrases(doc.tags);
+  const ids = tokenizer.encode(doc.text);
+  const out = new Int32Array(ids.length + 1);
+  out.set(ids);
+  out[ids.length] = tokenizer.specials.eos;
+  return out;
+}
+
+/** Shuffles the documents (seeded), concatenates them and cuts chunks of `len` tokens (the last partial one dropped). */
+export function packChunks(tokenizer: Tokenizer, docs: readonly CorpusDoc[], len: number, seed: number): Int32Array[] {
+  const order = Rng.fromSeed(hashSeed(seed, 0xc0de)).permutation(docs.length);
+  const stream: number[] = [];
+  for (const i of order) stream.push(...docIds(tokenizer, docs[i]));
+  const chunks: Int32Array[] = [];
+  for (let s = 0; s + len <= stream.length; s += len) chunks.push(Int32Array.from(stream.slice(s, s + len)));
+  return chunks;
+}
+
+/** Tokenizer: every word of the train split (texts, keyphrases) and the prompt, then corpus words by count up to maxVocab. */
+function buildPretrainTokenizer(trainTexts: string[], corpus: string[], maxVocab: number | null, minCount: number): Tokenizer {
+  const extra = [PROMPT_PREFIX, PROMPT_INSTRUCTION, ...trainTexts];
+  return buildTokenizer([...corpus, ...trainTexts], { minCount, maxVocab: maxVocab ?? undefined, extra });
+}
+
+function rowsOf(chunks: Int32Array[], start: number): { examples: EncodedExample[]; variants: RowVariant[] } {
+  return {
+    examples: chunks.map((answer, i) => ({ index: start + i, id: `chunk-${start + i}`, image: null, text: new Int32Array(0), answer })),
+    variants: chunks.map(() => ({ mode: 'text', textStride: 1, imageStride: 1, kind: 'structured', seed: 0 })),
+  };
+}
+
+export async function pretrain(options: PretrainOptions): Promise<PretrainResult> {
+  const runDir = resolve(options.runDir);
+  const log = options.log ?? (() => undefined);
+  const started = performance.now();
+  const now = () => new Date().toISOString();
+  const hasRun = existsSync(join(runDir, RUN_FILES.config));
+  if (hasRun && !options.resume) throw new CoreError('ALREADY_EXISTS', `${runDir}: a run already exists there; pass --resume to continue it, or choose another --out`);
+  const resuming = hasRun && options.resume === true;
+  const backend = await initBackend(options.backend);
+
+  let saved: PretrainRunConfig;
+  let tokenizer: Tokenizer;
+  let docs: CorpusDoc[];
+  if (resuming) {
+    saved = readRunConfig(runDir) as PretrainRunConfig;
+    if (saved.pretrain === undefined) throw new CoreError('BAD_INPUT', `${join(runDir, RUN_FILES.config)}: field "pretrain" missing: not a pretraining run (resume it with aimkp train)`);
+    tokenizer = tokenizerFromJson(readJson(join(runDir, RUN_FILES.tokenizer)), join(runDir, RUN_FILES.tokenizer));
+    const file = join(runDir, CORPUS_FILE);
+    const text = readFileSync(file, 'utf8');
+    if (sha1(text) !== saved.pretrain.corpusSha1) throw new CoreError('MISMATCH', `${file}: content differs from the corpus the run started with (sha1 ${saved.pretrain.corpusSha1})`);
+    docs = parseCorpus(text, file);
+  } else {
+    if (!options.dataDir) throw new CoreError('BAD_INPUT', 'pretrain: --data is required (its train split enters the corpus and the tokenizer)');
+    const config = options.config ?? pretrainDefaults();
+    const settings: PretrainSettings = { wordnetDir: WORDNET_DEFAULT_DIR, maxWordnetDocs: null, heldOutChunks: 64, ...options.settings };
+    const dataDir = resolve(options.dataDir);
+    const data = await loadDataset(dataDir, { splits: ['train'], checkImages: false });
+    let trainItems = data.items.filter((i) => i.split === 'train');
+    if (config.maxTrain !== null) trainItems = trainItems.slice(0, config.maxTrain);
+    if (trainItems.length === 0) throw new CoreError('BAD_INPUT', `${dataDir}: no train items`);
+    docs = options.corpusOverride ?? buildCorpus(trainItems, readWordnet(settings.wordnetDir), { maxWordnetDocs: settings.maxWordnetDocs });
+    const trainTexts = trainItems.flatMap((i) => [i.text, ...i.keyphrases]);
+    tokenizer = buildPretrainTokenizer(trainTexts, corpusTexts(docs), config.maxVocab, config.minWordCount);
+    const encoder = await loadImageEncoder(config.encoder);
+    const { id: encoderId, grid, channels } = encoder;
+    encoder.dispose();
+    const template = promptTemplate(tokenizer);
+    const lm: LmConfig = { vocabSize: tokenizer.vocabSize, ...config.model, maxPositions: maxPositionsFor(template, grid, config), imageFeatureDim: channels, imageGrid: grid };
+    const corpusText = docs.map((d) => JSON.stringify(d)).join('\n') + '\n';
+    const chunkTokens = lm.maxPositions - 1;
+    const tokens = docs.reduce((n, d) => n + docIds(tokenizer, d).length, 0);
+    saved = {
+      ...config,
+      format: 'aimkp-run-v1',
+      dataDir,
+      lm,
+      template: { prefix: Array.from(template.prefix), instruction: Array.from(template.instruction), eos: template.eos, pad: template.pad },
+      encoderId,
+      trainItems: Math.floor(tokens / chunkTokens),
+      trainFingerprint: sha1(corpusText).slice(0, 16),
+      backend: backend.picked,
+      createdAt: now(),
+      version: packageVersion(),
+      pretrain: { ...settings, docs: docs.length, tokens, chunkTokens, corpusSha1: sha1(corpusText) },
+    };
+    await ensureRunDir(runDir);
+    await writeFileAtomic(join(runDir, CORPUS_FILE), corpusText, { fsync: true });
+    await writeJsonAtomic(join(runDir, RUN_FILES.tokenizer), tokenizer.toJSON());
+    await writeJsonAtomic(join(runDir, RUN_FILES.config), saved);
+  }
+  const config = saved;
+  const p = saved.pretrain;
+  const events = new EventLog(join(runDir, RUN_FILES.events));
+  const emit = (e: TrainingEvent) => {
+    events.append(e);
+    options.onEvent?.(e);
+  };
+  const all = packChunks(tokenizer, docs, p.chunkTokens, config.seed);
+  const heldOutCount = Math.min(p.heldOutChunks, Math.floor(all.length / 10));
+  const train = all.slice(0, all.length - heldOutCount);
+  const heldOut = all.slice(all.length - heldOutCount);
+  log(`corpus: ${p.docs} documents, ${p.tokens} tokens → ${train.length} training chunks of ${p.chunkTokens} tokens, ${heldOut.length} held out; vocabulary ${tokenizer.vocabSize}`);
+
+  const removed = await cleanTempFolders(join(runDir, RUN_FILES.checkpoints));
+  if (removed.length > 0) log(`removed ${removed.length} unfinished checkpoint folder(s)`);
+  const model = createKeyphraseLM(config.lm, pretrainTemplate(tokenizer), config.seed);
+  // The adapter sees no input here: only the LM's variables are optimised.
+  const adapter = new RegExp(config.adapterPattern);
+  const named = model.namedVariables();
+  const nameOf = new Map([...named].map(([n, v]) => [v, n] as const));
+  const lmVars = model.trainableVariables().filter((v) => !adapter.test(nameOf.get(v) ?? v.name));
+  const allVars = model.trainableVariables();
+  const slots = paramSlots(lmVars, named, adapter);
+  const optimizer = new AdamW(slots, { ...ADAMW_DEFAULTS, lr: config.lr, adapterLr: config.adapterLr, weightDecay: config.weightDecay, clipNorm: config.clipNorm });
+  let rng = Rng.fromSeed(hashSeed(config.seed, 0x9e7a));
+  let state: TrainState = { version: 1, epoch: 0, stepInEpoch: 0, globalStep: 0, dataOrder: [], rngState: rng.state(), strideText: [], strideImage: [], frozenText: [], frozenImage: [], bestScore: null, bestEpoch: null, history: [], epochStats: emptyEpochStats() };
+  const lastDir = join(runDir, RUN_FILES.last);
+  if (resuming) {
+    try {
+      const ck = await readCheckpoint(lastDir, true);
+      assignWeights(named, ck.weights, ck.dir);
+      tf.dispose(ck.weights);
+      if (ck.optimizer) optimizer.importState(ck.optimizer, join(ck.dir, 'optimizer.json'));
+      state = ck.state;
+      rng = Rng.fromState(state.rngState);
+      log(`resuming at epoch ${state.epoch + 1}, step ${state.globalStep}`);
+    } catch (err) {
+      if (!(err instanceof CoreError && err.code === 'NOT_FOUND')) throw err;
+    }
+  }
+  const stepsPerEpoch = Math.ceil(train.length / config.batchSize);
+  const schedule = { totalSteps: stepsPerEpoch * config.epochs, warmupRatio: config.warmupRatio };
+  const modelInfo = { lm: config.lm, preset: config.preset };
+  const snapshot = (): TrainState => ({ ...state, rngState: rng.state() });
+  const save = async (which: 'last' | 'best') => {
+    const t0 = performance.now();
+    await writeCheckpoint(which === 'last' ? lastDir : join(runDir, RUN_FILES.best), { weights: named, optimizer: which === 'last' ? optimizer.exportState() : null, state: snapshot(), modelInfo }, join(runDir, RUN_FILES.checkpoints));
+    const ms = performance.now() - t0;
+    emit({ type: 'checkpoint', time: now(), run: runDir, which, path: which === 'last' ? RUN_FILES.last : RUN_FILES.best, epoch: state.epoch, step: state.globalStep, ms });
+    return ms;
+  };
+  const heldOutLoss = (): number => {
+    let sum = 0;
+    let n = 0;
+    for (let i = 0; i < heldOut.length; i += config.validBatch) {
+      const part = heldOut.slice(i, i + config.validBatch);
+      const { examples, variants } = rowsOf(part, i);
+      const r = model.losses(examples, variants);
+      part.forEach((c, k) => {
+        sum += r.losses[k] * r.answerTokens[k];
+        n += r.answerTokens[k];
+      });
+    }
+    return n === 0 ? NaN : sum / n;
+  };
+  const losses = new Map<number, number>();
+  const best = () => (state.bestEpoch === null || state.bestScore === null ? null : { epoch: state.bestEpoch, score: state.bestScore });
+  const result = (status: PretrainResult['status']): PretrainResult => ({ status, runDir, globalStep: state.globalStep, epoch: state.epoch, heldOutLoss: state.history.map((h) => -(h.score ?? NaN)), losses });
+  try {
+    while (state.epoch < config.epochs) {
+      const epoch = state.epoch;
+      if (state.dataOrder.length === 0) state.dataOrder = rng.permutation(train.length);
+      while (state.stepInEpoch < stepsPerEpoch) {
+        if (options.signal?.aborted || (options.maxSteps !== undefined && state.globalStep >= options.maxSteps)) {
+          await save('last');
+          emit({ type: 'run-end', time: now(), run: runDir, status: 'stopped', step: state.globalStep, epoch: state.epoch, best: best(), totalMs: performance.now() - started });
+          return result('stopped');
+        }
+        const t0 = performance.now();
+        const k = state.stepInEpoch;
+        const idx = state.dataOrder.slice(k * config.batchSize, (k + 1) * config.batchSize);
+        const chunks = idx.map((i) => train[i]);
+        const total = chunks.reduce((s, c) => s + c.length, 0);
+        model.reseedDropout(hashSeed(config.seed, state.globalStep, 0xd5));
+        let grads: tf.Tensor[] | null = null;
+        let loss = 0;
+        for (let s = 0; s < chunks.length; s += config.samplesPerCall) {
+          const part = chunks.slice(s, s + config.samplesPerCall);
+          const { examples, variants } = rowsOf(part, s);
+          const weights = part.map((c) => c.length / total);
+          const out = model.weightedGradients(examples, variants, weights, true);
+          part.forEach((_, i) => (loss += weights[i] * out.result.losses[i]));
+          // weightedGradients returns one gradient per trainable variable; keep the LM's (the adapter's are zero).
+          const keep = new Set(lmVars);
+          const g = out.grads.filter((_, i) => keep.has(allVars[i]));
+          tf.dispose(out.grads.filter((_, i) => !keep.has(allVars[i])));
+          grads = accumulateGrads(grads, g);
+        }
+        const info = optimizer.apply(grads ?? [], lrFactor(state.globalStep, schedule));
+        tf.dispose(grads ?? []);
+        state.globalStep += 1;
+        state.stepInEpoch += 1;
+        const ms = performance.now() - t0;
+        state.epochStats.steps += 1;
+        state.epochStats.lossSum += loss;
+        state.epochStats.trainMs += ms;
+        losses.set(state.globalStep, loss);
+        emit({ type: 'step', time: now(), run: runDir, epoch, step: state.globalStep, stepInEpoch: state.stepInEpoch, stepsPerEpoch, loss, variantLoss: { original: loss, text: null, image: null }, samples: [], accepted: { text: 0, image: 0 }, checked: { text: 0, image: 0 }, rows: chunks.length, lr: info.lr, adapterLr: info.adapterLr, gradNorm: info.gradNorm, ms });
+        if (!Number.isFinite(loss)) throw new CoreError('DIVERGED', `step ${state.globalStep}: loss is ${loss}; lower the learning rate`);
+        if (state.stepInEpoch < stepsPerEpoch && config.checkpointEvery > 0 && state.globalStep % config.checkpointEvery === 0) await save('last');
+      }
+      const tv = performance.now();
+      const held = heldOutLoss();
+      const validMs = performance.now() - tv;
+      const stats = state.epochStats;
+      const meanLoss = stats.steps === 0 ? 0 : stats.lossSum / stats.steps;
+      // score = −held-out loss, so "higher is better" as in fine-tuning runs.
+      const improved = state.bestScore === null || -held > state.bestScore;
+      if (improved) {
+        state.bestScore = -held;
+        state.bestEpoch = epoch;
+      }
+      state.history.push({ epoch, meanLoss, score: -held });
+      log(`epoch ${epoch + 1}/${config.epochs}: train loss ${meanLoss.toFixed(4)}, held-out loss ${held.toFixed(4)} (perplexity ${Math.exp(held).toFixed(1)})`);
+      let checkpointMs = improved ? await save('best') : 0;
+      const trainMs = stats.trainMs;
+      state.epoch = epoch + 1;
+      state.stepInEpoch = 0;
+      state.dataOrder = [];
+      state.epochStats = emptyEpochStats();
+      checkpointMs += await save('last');
+      emit({ type: 'epoch-end', time: now(), run: runDir, epoch, epochs: config.epochs, step: state.globalStep, meanLoss, meanVariantLoss: { original: meanLoss, text: null, image: null }, strides: null, acceptance: { text: { accepted: 0, checked: 0, share: null }, image: { accepted: 0, checked: 0, share: null } }, validation: null, best: best(), improved, timings: { trainMs, validMs, checkpointMs } });
+    }
+    emit({ type: 'run-end', time: now(), run: runDir, status: 'completed', step: state.globalStep, epoch: state.epoch, best: best(), totalMs: performance.now() - started });
+    log(`backend ${describeBackend(backend)}; ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    return result('completed');
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}
