@@ -61,7 +61,7 @@ test('evaluateRun: three modes, metrics = scores of the predictions written; typ
   assert.equal(enc[enc.length - 1].unit, 'images');
 });
 
-test('one case through Predictor (image path, image bytes) = that item in a predicted split', async () => {
+test('one case through Predictor (image path, image bytes) = that item in a predicted split; a timer-fired stop', async (t) => {
   const split = await predictSplit({ runDir: run, decode: { strategy: 'greedy' }, limit: 4, out: join(root, 'four.jsonl') });
   assert.equal(split.items, 4);
   const predictor = await Predictor.open(run);
@@ -77,6 +77,16 @@ test('one case through Predictor (image path, image bytes) = that item in a pred
     // Text-only mode ignores the image; repeats give one list each.
     const textOnly = await predictor.predict({ image: null, text: testItems[0].text, mode: 'text', decode: { strategy: 'beam-sample', repeats: 2, beamSize: 2 } });
     assert.equal(textOnly.keyphrases.length, 2);
+    // A stop fired from a timer while the case decodes (many repeats) ends it at the next repeat.
+    const controller = new AbortController();
+    let abortedAt = 0;
+    setTimeout(() => {
+      abortedAt = performance.now();
+      controller.abort();
+    }, 0);
+    const slow = predictor.predict({ image: { path: join(data, testItems[0].image!) }, text: testItems[0].text, decode: { strategy: 'beam-sample', repeats: 500, beamSize: 2 } }, controller.signal);
+    await assert.rejects(slow, (e: unknown) => e instanceof CoreError && e.code === 'ABORTED');
+    t.diagnostic(`one case: stopped ${(performance.now() - abortedAt).toFixed(1)} ms after the abort`);
     await assert.rejects(predictor.predict({ image: { bytes: new Uint8Array([1, 2, 3]) }, text: 'x' }), (e: unknown) => e instanceof CoreError && e.code === 'BAD_INPUT');
     await assert.rejects(predictor.predict({ image: { path: 'relative.png' }, text: 'x' }), (e: unknown) => e instanceof CoreError && e.code === 'BAD_INPUT' && /absolute/.test(e.message));
   } finally {
