@@ -134,6 +134,21 @@ test('runs: start two presets, stream events, list/get, rename, tag, evaluate, c
   const file = await api.call('compare.cases', { baseline: baseRun, other: aimkpRun, decode: 'greedy', search: items.items[0].id });
   const caseRow = file.cases.find((c) => c.id === items.items[0].id)!;
   assert.deepEqual(pred.results[0].keyphrases, caseRow.other.predictions.map((p) => p.phrase));
+  // The prediction worker stays up with the models loaded; the same request gives the same answer.
+  assert.equal(service.supervisor().predictor.running, true);
+  const again = await api.call('predict.case', { runIds: [aimkpRun, baseRun], input: { kind: 'item', dataset: datasetId, itemId: items.items[0].id } });
+  assert.deepEqual(again.results.map((r) => r.keyphrases), pred.results.map((r) => r.keyphrases));
+  // An uploaded image (data: URL) and text work too.
+  const png = items.items[0].image!;
+  const upload = await api.call('predict.case', { runIds: [aimkpRun], input: { kind: 'upload', image: png, text: 'a post about the harbour' } });
+  assert.equal(upload.gold, null);
+  assert.equal(upload.results[0].error, null);
+  // A prediction worker that dies fails the request in flight with the reason; the next request starts a new one.
+  const inFlight = api.call('predict.case', { runIds: [aimkpRun, baseRun], input: { kind: 'item', dataset: datasetId, itemId: items.items[0].id } });
+  while (service.supervisor().predictor.inFlight === 0) await new Promise((r) => setTimeout(r, 5));
+  await service.supervisor().predictor.close();
+  await assert.rejects(inFlight, (e: unknown) => (e as { code?: string }).code === 'WORKER_DIED');
+  assert.deepEqual((await api.call('predict.case', { runIds: [aimkpRun], input: { kind: 'item', dataset: datasetId, itemId: items.items[0].id } })).results[0].keyphrases, pred.results[0].keyphrases);
 
   const jobs = await api.call('jobs.list', {});
   assert.ok(jobs.jobs.length >= 5);

@@ -23,7 +23,7 @@ import type { ServiceHandlers, SubscriptionHandlers } from '../../shared/contrac
 import type { JsonValue } from '../../shared/training-events';
 import { contractJobKind, contractJobState, type RunView, type Supervisor } from '../supervisor/supervisor';
 import type { JobRecord } from '../supervisor/jobs';
-import type { EvaluateTaskParams, ImportTaskParams, PredictTaskParams, PredictTaskResult, RobustnessTaskParams } from '../supervisor/service-tasks';
+import type { EvaluateTaskParams, ImportTaskParams, PredictTaskParams, RobustnessTaskParams } from '../supervisor/service-tasks';
 import { DatasetRegistry, imageDataUrl } from './datasets';
 
 export interface ServiceContext {
@@ -297,7 +297,7 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
         input = { imagePath: null, imageBase64: m ? m[1] : null, text: req.input.text ?? '' };
       }
       const params: PredictTaskParams = { runs, input, mode: req.mode, decode: req.decode };
-      const result = (await s.runInteractive('predict', params as unknown as JsonValue, ctx.signal)) as unknown as PredictTaskResult;
+      const result = await s.predict(params, ctx.signal);
       return { gold, results: result.results };
     },
 

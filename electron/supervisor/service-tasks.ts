@@ -86,24 +86,39 @@ async function robustnessTask(p: RobustnessTaskParams, ctx: TaskContext): Promis
   return { file: result.file, conditions: result.report.conditions.length };
 }
 
-async function predictTask(p: PredictTaskParams, ctx: TaskContext): Promise<JsonValue> {
+/** Where a prediction gets a run's loaded model: opened per call (a job) or kept loaded (the predict server). */
+export interface PredictorSource {
+  get(runDir: string): Promise<Predictor>;
+  release(p: Predictor): void;
+}
+
+export function oneShotPredictors(ctx: { backend: TaskContext['backend']; log: (line: string) => void }): PredictorSource {
+  return { get: (runDir) => Predictor.open(runDir, { backend: ctx.backend, log: ctx.log }), release: (p) => p.dispose() };
+}
+
+/** Each run's keyphrases for one case; a run that fails gets its error, the others still answer. */
+export async function predictRuns(p: PredictTaskParams, signal: AbortSignal | undefined, source: PredictorSource): Promise<PredictTaskResult> {
   const image = p.input.imagePath !== null ? { path: p.input.imagePath } : p.input.imageBase64 !== null ? { bytes: new Uint8Array(Buffer.from(p.input.imageBase64, 'base64')) } : null;
   const out: PredictTaskResult = { results: [] };
   for (const run of p.runs) {
     const t0 = performance.now();
     let predictor: Predictor | null = null;
     try {
-      predictor = await Predictor.open(run.runDir, { backend: ctx.backend, log: ctx.log });
-      const r = await predictor.predict({ image, text: p.input.text, mode: p.mode, decode: p.decode }, ctx.signal);
+      predictor = await source.get(run.runDir);
+      const r = await predictor.predict({ image, text: p.input.text, mode: p.mode, decode: p.decode }, signal);
       out.results.push({ runId: run.runId, mode: r.mode, keyphrases: r.keyphrases[0] ?? [], ms: r.ms, error: null });
     } catch (err) {
       const e = err as { code?: string; message?: string };
       out.results.push({ runId: run.runId, mode: p.mode ?? 'multimodal', keyphrases: [], ms: performance.now() - t0, error: { code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: e.message ?? String(err) } });
     } finally {
-      predictor?.dispose();
+      if (predictor) source.release(predictor);
     }
   }
-  return out as unknown as JsonValue;
+  return out;
+}
+
+async function predictTask(p: PredictTaskParams, ctx: TaskContext): Promise<JsonValue> {
+  return (await predictRuns(p, ctx.signal, oneShotPredictors(ctx))) as unknown as JsonValue;
 }
 
 async function importTask(p: ImportTaskParams, ctx: TaskContext): Promise<JsonValue> {

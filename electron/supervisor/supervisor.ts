@@ -17,7 +17,9 @@ import { InProcessJobQueue, type JobChange, type JobQueue } from './job-queue';
 import { isFinished, type JobProgress, type JobRecord, type JobSpec } from './jobs';
 import { RunRegistry, type RunFileSummary } from './run-registry';
 import type { SeqEvent } from './run-event-log';
-import { WorkerJobRunner, type WorkerEntry } from './worker-runner';
+import { defaultWorkerEntry, WorkerJobRunner, type WorkerEntry } from './worker-runner';
+import { PredictServer } from './predict-server';
+import type { PredictTaskParams, PredictTaskResult } from './service-tasks';
 import { checkRunId, ensureWorkspace, readSettings, writeSettings, type WorkspacePaths, type WorkspaceSettings } from './workspace';
 
 export interface SupervisorOptions {
@@ -62,6 +64,8 @@ export class Supervisor {
   readonly runner: WorkerJobRunner;
   readonly hub: EventHub;
   readonly registry: RunRegistry;
+  /** The long-lived worker that answers predictions with models kept loaded. */
+  readonly predictor: PredictServer;
   /** Runs whose stop was requested (status 'stopping' until their job ends). */
   private readonly stopping = new Set<string>();
   private readonly log: (line: string) => void;
@@ -86,6 +90,7 @@ export class Supervisor {
       onPoke: (runId) => this.hub.poke(runId),
       onLog: (jobId, line) => this.log(`[job ${jobId.slice(0, 8)}] ${line}`),
     });
+    this.predictor = new PredictServer({ entry: () => options.workerEntry ?? defaultWorkerEntry(), cacheDir: () => this.paths.cache, backend: () => this.settingsNow.backend, log: this.log });
     this.queue = new InProcessJobQueue({ runner: this.runner, concurrency: this.settingsNow.concurrency, file: this.paths.jobs });
     this.queue.onChange((c) => this.onJobChange(c));
     this.queue.start();
@@ -218,6 +223,12 @@ export class Supervisor {
     }
   }
 
+  /** One case with the chosen runs, in the prediction worker (models stay loaded between calls). */
+  predict(params: PredictTaskParams, signal?: AbortSignal): Promise<PredictTaskResult> {
+    this.open();
+    return this.predictor.predict(params, signal);
+  }
+
   /** Resolves when the job has finished (any final state). */
   waitForJob(jobId: string): Promise<JobRecord> {
     return new Promise((resolve, reject) => {
@@ -282,6 +293,7 @@ export class Supervisor {
     if (this.closed) return;
     this.closed = true;
     try {
+      await this.predictor.close();
       await this.queue.shutdown(this.options.shutdownTimeoutMs ?? 60_000);
       this.hub.close();
     } finally {

@@ -1,45 +1,108 @@
-// The job worker's entry (a worker_threads thread; bundled as dist-electron/worker.js, run from TypeScript with
-// `--import tsx` in development and tests). One worker runs one job and exits; a crash here ends only this job.
+// The worker's entry (a worker_threads thread; bundled as dist-electron/worker.js, run from TypeScript through
+// worker-dev.mjs in development and tests). Two modes: 'job' runs one queued job and ends (a crash ends only that
+// job); 'predict-server' stays up and answers "Try it" predictions with the runs' models kept loaded.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { Predictor } from '../../models/evaluate/predict-case';
 import { runJob, type TaskContext } from './worker-tasks';
-import { registerServiceTasks } from './service-tasks';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
+import { predictRuns, registerServiceTasks, type PredictorSource } from './service-tasks';
+import type { FromWorker, JobWorkerInit, PredictServerInit, ToWorker, WorkerInit } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-entry.ts must run in a worker thread');
-const init = workerData as WorkerInit;
-const stopFlag = new Int32Array(init.stopFlag);
-const controller = new AbortController();
 const post = (m: FromWorker) => port.postMessage(m);
+const init = workerData as WorkerInit;
 
-const checkStop = (): boolean => {
-  if (!controller.signal.aborted && Atomics.load(stopFlag, 0) === 1) controller.abort();
-  return controller.signal.aborted;
-};
+if (init.mode === 'predict-server') servePredictions(init);
+else await runOneJob(init);
 
-port.on('message', (m: ToWorker) => {
-  if (m.t === 'stop') {
-    Atomics.store(stopFlag, 0, 1);
-    checkStop();
-  }
-});
+async function runOneJob(init: JobWorkerInit): Promise<void> {
+  const stopFlag = new Int32Array(init.stopFlag);
+  const controller = new AbortController();
+  const checkStop = (): boolean => {
+    if (!controller.signal.aborted && Atomics.load(stopFlag, 0) === 1) controller.abort();
+    return controller.signal.aborted;
+  };
+  port!.on('message', (m: ToWorker) => {
+    if (m.t === 'stop') {
+      Atomics.store(stopFlag, 0, 1);
+      checkStop();
+    }
+  });
+  const ctx: TaskContext = {
+    runsDir: init.runsDir,
+    datasetsDir: init.datasetsDir,
+    cacheDir: init.cacheDir,
+    backend: init.backend,
+    signal: controller.signal,
+    checkStop,
+    poke: (runId) => post({ t: 'poke', runId }),
+    progress: (progress) => {
+      post({ t: 'progress', progress });
+      checkStop();
+    },
+    log: (line) => post({ t: 'log', line }),
+  };
+  registerServiceTasks();
+  const outcome = await runJob(init.spec, ctx);
+  // The supervisor terminates the thread once it has this message (a library may leave a handle open).
+  post({ t: 'done', outcome });
+}
 
-const ctx: TaskContext = {
-  runsDir: init.runsDir,
-  datasetsDir: init.datasetsDir,
-  cacheDir: init.cacheDir,
-  backend: init.backend,
-  signal: controller.signal,
-  checkStop,
-  poke: (runId) => post({ t: 'poke', runId }),
-  progress: (progress) => {
-    post({ t: 'progress', progress });
-    checkStop();
-  },
-  log: (line) => post({ t: 'log', line }),
-};
+/** Loaded models by run folder, reloaded when the run's best checkpoint changes; at most MAX_LOADED kept. */
+const MAX_LOADED = 8;
 
-registerServiceTasks();
-const outcome = await runJob(init.spec, ctx);
-// The supervisor terminates the thread once it has this message (a library may leave a handle open).
-post({ t: 'done', outcome });
+function servePredictions(init: PredictServerInit): void {
+  const loaded = new Map<string, { predictor: Predictor; stamp: number }>();
+  const stampOf = (runDir: string) => {
+    try {
+      return statSync(join(runDir, 'best', 'state.json')).mtimeMs;
+    } catch {
+      return -1;
+    }
+  };
+  const log = (line: string) => post({ t: 'log', line });
+  const source: PredictorSource = {
+    async get(runDir) {
+      const stamp = stampOf(runDir);
+      const had = loaded.get(runDir);
+      if (had && had.stamp === stamp) {
+        // Most recently used last.
+        loaded.delete(runDir);
+        loaded.set(runDir, had);
+        return had.predictor;
+      }
+      had?.predictor.dispose();
+      loaded.delete(runDir);
+      const predictor = await Predictor.open(runDir, { backend: init.backend, log });
+      loaded.set(runDir, { predictor, stamp });
+      for (const [dir, entry] of loaded) {
+        if (loaded.size <= MAX_LOADED) break;
+        entry.predictor.dispose();
+        loaded.delete(dir);
+      }
+      return predictor;
+    },
+    release: () => undefined,
+  };
+  const cancels = new Map<number, AbortController>();
+  // One request at a time (they share the models and the cores).
+  let chain: Promise<void> = Promise.resolve();
+  port!.on('message', (m: ToWorker) => {
+    if (m.t === 'cancel') cancels.get(m.id)?.abort();
+    if (m.t !== 'predict') return;
+    const controller = new AbortController();
+    cancels.set(m.id, controller);
+    chain = chain.then(async () => {
+      try {
+        post({ t: 'predicted', id: m.id, result: await predictRuns(m.params, controller.signal, source) });
+      } catch (err) {
+        const e = err as { code?: unknown; message?: unknown };
+        post({ t: 'predict-failed', id: m.id, error: { code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: typeof e.message === 'string' ? e.message : String(err) } });
+      } finally {
+        cancels.delete(m.id);
+      }
+    });
+  });
+}

@@ -3,9 +3,12 @@
 // which reads the file (the one source of truth for live delivery and replay alike).
 import type { JobOutcome } from './job-queue';
 import type { JobProgress, JobSpec } from './jobs';
+import type { PredictTaskParams, PredictTaskResult } from './service-tasks';
 import type { WorkspaceSettings } from './workspace';
 
-export interface WorkerInit {
+/** A worker that runs one job and ends. */
+export interface JobWorkerInit {
+  mode: 'job';
   jobId: string;
   spec: JobSpec;
   runsDir: string;
@@ -16,16 +19,27 @@ export interface WorkerInit {
   stopFlag: SharedArrayBuffer;
 }
 
-export type ToWorker = { t: 'stop' };
+/** The long-lived prediction worker: keeps the runs' models loaded between "Try it" requests. */
+export interface PredictServerInit {
+  mode: 'predict-server';
+  cacheDir: string;
+  backend: WorkspaceSettings['backend'];
+}
+
+export type WorkerInit = JobWorkerInit | PredictServerInit;
+
+export type ToWorker = { t: 'stop' } | { t: 'predict'; id: number; params: PredictTaskParams } | { t: 'cancel'; id: number };
 
 export type FromWorker =
   | { t: 'poke'; runId: string }
   | { t: 'progress'; progress: JobProgress }
   | { t: 'log'; line: string }
-  | { t: 'done'; outcome: JobOutcome };
+  | { t: 'done'; outcome: JobOutcome }
+  | { t: 'predicted'; id: number; result: PredictTaskResult }
+  | { t: 'predict-failed'; id: number; error: { code: string; message: string } };
 
 export function isFromWorker(value: unknown): value is FromWorker {
   if (typeof value !== 'object' || value === null) return false;
   const t = (value as { t?: unknown }).t;
-  return t === 'poke' || t === 'progress' || t === 'log' || t === 'done';
+  return t === 'poke' || t === 'progress' || t === 'log' || t === 'done' || t === 'predicted' || t === 'predict-failed';
 }

@@ -49,6 +49,7 @@ export class WorkerJobRunner implements JobRunner {
     const entry = this.options.entry ?? defaultWorkerEntry();
     const stopFlag = new SharedArrayBuffer(4);
     const init: WorkerInit = {
+      mode: 'job',
       jobId: job.id,
       spec: job.spec,
       runsDir: this.options.paths.runs,
