@@ -3,7 +3,7 @@
 // predicted split (by path and by bytes), compareRuns' rows, and stops fired from a timer (encoding, decoding).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSynthDataset } from '../models/data/synth-dataset';
@@ -11,7 +11,7 @@ import { loadDataset } from '../models/data/load-dataset';
 import type { ManifestItem } from '../models/data/manifest-types';
 import { resolveConfig } from '../models/train/config-resolve';
 import { train } from '../models/train/trainer';
-import { compareRuns, evaluateRun, listPresets, predictSplit, Predictor, CoreError, VERSION, systemInfo, pageItems, describeDataset } from '../models/index';
+import { compareRuns, evaluateRun, listPresets, predictSplit, Predictor, CoreError, VERSION, systemInfo, pageItems, describeDataset, importManifestFolder, importSynthetic } from '../models/index';
 import { readPredictionFile, type PredictionRecord } from '../models/evaluate/prediction-file';
 import { readMetricsFile } from '../models/evaluate/metrics-file';
 import { scoreRepeats } from '../models/evaluate/score-predictions';
@@ -240,4 +240,20 @@ test('presets, system info, data-set description and item pages', async () => {
   assert.deepEqual([page.total, page.items.map((i) => i.id)], [testItems.length, testItems.slice(2, 5).map((i) => i.id)]);
   assert.equal(page.items[0].image, join(data, testItems[2].image!));
   await assert.rejects(pageItems({ dataDir: 'data', limit: 3 }), (e: unknown) => e instanceof CoreError && e.code === 'BAD_INPUT');
+});
+
+test('data-set import: a manifest folder is checked and copied (without its feature cache); a synthetic set is built', async () => {
+  const copy = join(root, 'imported');
+  assert.ok(existsSync(join(data, '.cache')), 'the source has a feature cache (written by the training in before())');
+  const r = await importManifestFolder({ source: data, out: copy });
+  assert.equal(r.dir, copy);
+  assert.equal(r.summary.loaded, 60);
+  assert.ok(existsSync(join(copy, 'manifest.jsonl')));
+  assert.ok(!existsSync(join(copy, '.cache')), 'the feature cache stays behind');
+  assert.deepEqual((await pageItems({ dataDir: copy, limit: 500 })).items.map((i) => i.id), (await pageItems({ dataDir: data, limit: 500 })).items.map((i) => i.id));
+  await assert.rejects(importManifestFolder({ source: data, out: copy }), (e: unknown) => e instanceof CoreError && e.code === 'ALREADY_EXISTS');
+  await assert.rejects(importManifestFolder({ source: join(root, 'nothing'), out: null }), (e: unknown) => e instanceof CoreError && e.code === 'NOT_FOUND');
+  const synth = await importSynthetic({ n: 20, seed: 3, out: join(root, 'synth20') });
+  assert.equal(synth.items, 20);
+  await assert.rejects(importSynthetic({ n: 20, seed: 3, out: join(root, 'x'), noise: 2 }), (e: unknown) => e instanceof CoreError && e.code === 'BAD_INPUT');
 });
