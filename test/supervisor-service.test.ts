@@ -158,3 +158,14 @@ test('runs: start two presets, stream events, list/get, rename, tag, evaluate, c
   await assert.rejects(api.call('runs.get', { id: baseRun }), /no such run/);
   await assert.rejects(api.call('runs.resume', { id: aimkpRun }), /already completed/);
 });
+
+test('settings.set { workspace } switches to another folder (new runs/, jobs) and back', async () => {
+  const other = join(root, 'ws2');
+  const s = await api.call('settings.set', { workspace: other });
+  assert.equal(s.workspace, other);
+  assert.equal((await api.call('system.info', {})).workspace, other);
+  assert.deepEqual((await api.call('runs.list', {})).runs, []);
+  assert.deepEqual((await api.call('jobs.list', {})).jobs, []);
+  assert.equal((await api.call('settings.set', { workspace: join(root, 'ws') })).workspace, join(root, 'ws'));
+  assert.ok((await api.call('runs.list', {})).runs.some((r) => r.id === aimkpRun), 'the first workspace’s runs are back');
+});
