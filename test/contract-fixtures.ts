@@ -143,6 +143,10 @@ export class MemoryEventSource {
     for (const s of this.subs) if (s.runId === runId || s.runId === '*') s.emit({ events: fresh, replay: false });
   }
 
+  liveSubscriptions(): number {
+    return this.subs.size;
+  }
+
   all(runId: string): ServiceEvent[] {
     return this.streams.get(runId) ?? [];
   }

@@ -13,7 +13,7 @@ import { IPC_CHANNEL, LIMITS } from '../shared/contract/index';
 import { createRpcSession } from '../electron/transport/rpc-session';
 import { serveIpc, type IpcMainEventLike, type IpcMainLike, type IpcSenderLike } from '../electron/transport/ipc-main';
 import { createPreloadBridge, type IpcRendererLike } from '../electron/transport/ipc-preload';
-import { SYSTEM_INFO, VALID_REQUESTS, checkingHandlers, mutate, randomJson, rng, type HandlerHits } from './contract-fixtures';
+import { MemoryEventSource, SYSTEM_INFO, VALID_REQUESTS, checkingHandlers, mutate, randomJson, rng, type HandlerHits } from './contract-fixtures';
 
 const ctx = (): CallContext => ({ signal: new AbortController().signal, transport: 'local', clientId: 'test' });
 
@@ -208,8 +208,18 @@ class FakeElectron {
 
 function clientFor(ipcRenderer: IpcRendererLike) {
   const bridge = createPreloadBridge(ipcRenderer);
-  const port: TextPort = { send: bridge.send, onMessage: bridge.onMessage };
-  return { client: createClient(createPortTransport(port), { validateResponses: true }), bridge };
+  const offs: Array<() => void> = [];
+  const port: TextPort = {
+    send: bridge.send,
+    onMessage: (l) => {
+      const off = bridge.onMessage(l);
+      offs.push(off);
+      return off;
+    },
+  };
+  /** The page goes away (reload, close): its listeners stop hearing anything. */
+  const unload = () => offs.forEach((off) => off());
+  return { client: createClient(createPortTransport(port), { validateResponses: true }), bridge, unload };
 }
 
 test('IPC: the app window is served; a foreign origin, an iframe and a frameless sender are refused; serving goes on', async () => {
@@ -261,6 +271,40 @@ test('IPC: the preload bridge passes strings only and never the IPC event', asyn
   w.destroy();
   assert.equal(sessionSide.sessions.size, 0, 'a closed window ends its session');
   sessionSide.close();
+});
+
+test('IPC: a reloaded page starts afresh: what the old page left running on the window is cancelled, ids start over', async () => {
+  const electron = new FakeElectron();
+  const source = new MemoryEventSource();
+  let aborted = 0;
+  const backend = source.backend({
+    'system.info': async () => SYSTEM_INFO,
+    'jobs.list': (_req, c) => new Promise((_res, rej) => c.signal.addEventListener('abort', () => { aborted++; rej(new Error('aborted')); })),
+  });
+  const ipc = serveIpc({ ipcMain: electron.ipcMain, backend, trustedOrigin: 'aimkp://app' });
+  const w = electron.window('aimkp://app/index.html');
+  const firstPage = clientFor(w.ipcRenderer);
+  const first = firstPage.client;
+  const got1: number[] = [];
+  first.subscribe('run-a', 0, (b) => got1.push(...b.events.map((e) => e.seq)));
+  void first.call('jobs.list', {}).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(source.requests.length, 1);
+
+  // The reload: same window (same sender), a new page with a new client whose ids start at 1 again.
+  firstPage.unload();
+  const second = clientFor(w.ipcRenderer).client;
+  const got2: number[] = [];
+  second.subscribe('run-a', 0, (b) => got2.push(...b.events.map((e) => e.seq)));
+  assert.deepEqual(await second.call('system.info', {}), SYSTEM_INFO);
+  assert.equal(aborted, 1, "the old page's call was cancelled");
+  source.append('run-a', 3);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(got2, [1, 2, 3]);
+  assert.deepEqual(got1, []);
+  assert.equal(source.liveSubscriptions(), 1, "the old page's subscription was closed");
+  assert.equal(ipc.sessions.size, 1);
+  ipc.close();
 });
 
 // ---- fuzzing ------------------------------------------------------------------------------------------------

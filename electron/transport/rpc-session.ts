@@ -133,6 +133,13 @@ export function createRpcSession(opts: RpcSessionOptions): RpcSession {
     }
   };
 
+  const reset = () => {
+    for (const c of calls.values()) c.abort();
+    calls.clear();
+    stats.inFlight = 0;
+    for (const id of [...subs.keys()]) endListen(id);
+  };
+
   return {
     stats,
     hello() {
@@ -171,15 +178,14 @@ export function createRpcSession(opts: RpcSessionOptions): RpcSession {
           return handleListen(msg.id, msg.event, msg.arg);
         case 'unlisten':
           return endListen(msg.id);
+        case 'reset':
+          return reset();
       }
     },
     close() {
       if (closed) return;
-      for (const c of calls.values()) c.abort();
-      calls.clear();
-      for (const id of [...subs.keys()]) endListen(id);
+      reset();
       closed = true;
-      stats.inFlight = 0;
     },
   };
 }

@@ -27,6 +27,9 @@ export interface WsApi {
   close(): Promise<void>;
 }
 
+/** Bytes queued for a slow client before it is disconnected. */
+export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
 export function tokenMatches(given: string | null, expected: string): boolean {
   if (given === null) return false;
   const a = Buffer.from(given);
@@ -81,7 +84,15 @@ export function attachWsApi(server: Server, opts: WsApiOptions): WsApi {
       maxMessageBytes: maxBytes,
       validateResponses: opts.validateResponses,
       send: (text) => {
-        if (ws.readyState === ws.OPEN) ws.send(text);
+        if (ws.readyState !== ws.OPEN) return;
+        // A client that stops reading must not grow our memory without bound: drop it. It reconnects and
+        // resumes its streams from the last seq it saw, so nothing is lost.
+        if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+          opts.log?.(`${clientId}: ${ws.bufferedAmount} bytes unsent; closing the connection`);
+          ws.terminate();
+          return;
+        }
+        ws.send(text);
       },
       onRefused: (e: ApiErrorShape) => opts.log?.(`${clientId}: refused: ${e.code}: ${e.message.slice(0, 200)}`),
     });

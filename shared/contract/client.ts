@@ -174,6 +174,10 @@ export function createPortTransport(port: TextPort): Transport {
     }
   });
 
+  // First words of this client on every connection: the other side drops what an earlier page left there.
+  const reset = () => port.send(JSON.stringify({ t: 'reset' }));
+  if (open) reset();
+
   port.onStatus?.((status) => {
     if (status === 'closed') {
       open = false;
@@ -186,6 +190,7 @@ export function createPortTransport(port: TextPort): Transport {
       return;
     }
     open = true;
+    reset();
     for (const c of calls.values()) {
       if (c.sent) continue;
       c.sent = true;

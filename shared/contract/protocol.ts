@@ -16,6 +16,9 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('cancel'), id: MsgId }),
   z.strictObject({ t: z.literal('listen'), id: MsgId, event: Name, arg: z.unknown() }),
   z.strictObject({ t: z.literal('unlisten'), id: MsgId }),
+  // A page starts afresh (first message of every client): whatever an earlier page of the same window left
+  // running on this connection (a reload keeps the IPC connection) is cancelled, and ids start over.
+  z.strictObject({ t: z.literal('reset') }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
