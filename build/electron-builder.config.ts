@@ -87,7 +87,7 @@ function readPackage(projectDir: string, dir: string): PackageManifest | null {
  * the default flavour on Linux x64. The optional native TensorFlow packages are not counted: only a build machine with
  * internet has them, and their size is libtensorflow's, not ours.
  */
-export const PAYLOAD_BUDGET_BYTES = 80 * 2 ** 20;
+export const PAYLOAD_BUDGET_BYTES = 60 * 2 ** 20;
 /** Payload paths (relative to resources/) the budget does not count. */
 export const BUDGET_EXEMPT = /^app\.asar\/node_modules\/@tensorflow\/tfjs-node(-gpu)?\//;
 
@@ -113,6 +113,14 @@ export const TFJS_JS_PACKAGES = [
   'tfjs-backend-wasm',
 ] as const;
 
+/** The file name of a package's `main` inside its dist/ folder (what Node loads; e.g. tf-core.node.js). */
+export function nodeMainOf(name: string, projectDir: string = PROJECT_DIR): string {
+  const main = (JSON.parse(readFileSync(join(projectDir, 'node_modules', name, 'package.json'), 'utf8')) as { main?: string }).main ?? '';
+  const m = /^(?:\.\/)?dist\/([^/]+\.js)$/.exec(main);
+  if (!m) throw new Error(`${name}: main "${main}" is not a file in dist/; update the TensorFlow.js exclusions in build/electron-builder.config.ts`);
+  return m[1];
+}
+
 /** Never shipped: sources maps, type declarations, docs, tests, browser-only builds of tfjs (the app runs tfjs in Node). */
 const DEV_FILES_EXCLUDED = [
   '!**/*.map',
@@ -123,7 +131,7 @@ const DEV_FILES_EXCLUDED = [
   '!**/node_modules/**/*.{ts,mts,cts,tsbuildinfo}',
   // TensorFlow.js in Node loads each package's `main`, a single dist/tf-*.node.js bundle (and the wasm backend its
   // dist/*.wasm); the per-file ES modules, browser bundles and sources beside them are for bundlers and browsers.
-  `!**/node_modules/@tensorflow/{${TFJS_JS_PACKAGES.join(',')}}/dist/**/!(tf-*.node.js|*.wasm)`,
+  ...TFJS_JS_PACKAGES.map((name) => `!**/node_modules/@tensorflow/${name}/dist/**/!(${nodeMainOf(`@tensorflow/${name}`)}|*.wasm)`),
   '!**/node_modules/@tensorflow/*/{src,.rollup.cache}/**',
   // The emscripten glue is inlined in tf-backend-wasm.node.js, which reads the dist/*.wasm copies.
   '!**/node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/**',
@@ -159,7 +167,8 @@ export function builderConfig(flavour: Flavour = flavourFromEnv()): Configuratio
     extraResources: [RESOURCE_LAYOUT.mobilenet, RESOURCE_LAYOUT.clipartKp].map(({ from, to }) => ({
       from,
       to,
-      filter: ['**/*', '!**/*.map'],
+      // Hidden entries are caches (the CLI's feature cache lives in data/clipart-kp/.cache), never data.
+      filter: ['**/*', '!**/*.map', '!**/.*', '!**/.*/**'],
     })),
     extraMetadata: { aimkpFlavour: flavour },
     // Native modules here are N-API prebuilds (sharp, tfjs-node): nothing to rebuild against Electron's headers, and a
