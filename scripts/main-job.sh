@@ -47,7 +47,9 @@ job() {
   "${AIMKP[@]}" train "${args[@]}" 2>&1 | tee -a "$log" | sed -u "s/^/[$preset] /"
   echo "[$preset] $(elapsed) trained; evaluating on the test split ($DECODE decoding, 3 modes)"
   "${AIMKP[@]}" eval --run "$run" --data "$DATA" --split test --decode "$DECODE" 2>&1 | tee -a "$log" | sed -u "s/^/[$preset eval] /"
-  echo "[$preset] $(elapsed) done"
+  # CPU time of everything this lane ran (user, system): on an idle machine the job's wall time is about the
+  # longer lane's CPU time, whatever else was running while it was measured.
+  echo "[$preset] $(elapsed) done; CPU time of this lane (user system): $(times | tail -1)"
 }
 
 # The two trainings run side by side: each WebAssembly process uses one core.
