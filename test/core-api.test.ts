@@ -22,6 +22,7 @@ import { encodeImages } from '../models/vision/feature-cache';
 import { PatchEncoder } from '../models/vision/patch-encoder';
 import type { ImageEncoder } from '../models/vision/image-encoder';
 import type { ProgressEvent } from '../shared/training-events';
+import { predictCommand } from '../models/cli/commands/predict';
 
 const root = mkdtempSync(join(tmpdir(), 'aimkp-core-api-'));
 const data = join(root, 'data');
@@ -256,4 +257,28 @@ test('data-set import: a manifest folder is checked and copied (without its feat
   const synth = await importSynthetic({ n: 20, seed: 3, out: join(root, 'synth20') });
   assert.equal(synth.items, 20);
   await assert.rejects(importSynthetic({ n: 20, seed: 3, out: join(root, 'x'), noise: 2 }), (e: unknown) => e instanceof CoreError && e.code === 'BAD_INPUT');
+});
+
+test('aimkp predict --text/--image: one case from the command line = the same case through the API', async () => {
+  const item = testItems[1];
+  const lines: string[] = [];
+  const log = console.log;
+  const write = process.stderr.write.bind(process.stderr);
+  console.log = (x: string) => lines.push(x);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    assert.equal(await predictCommand(['--run', run, '--image', join(data, item.image!), '--text', item.text, '--json']), 0);
+  } finally {
+    console.log = log;
+    process.stderr.write = write;
+  }
+  const cli = JSON.parse(lines.join('\n')) as { keyphrases: string[][]; decoding: { strategy: string } };
+  const predictor = await Predictor.open(run);
+  try {
+    const api = await predictor.predict({ image: { path: join(data, item.image!) }, text: item.text });
+    assert.deepEqual(cli.keyphrases, api.keyphrases);
+    assert.equal(cli.decoding.strategy, 'greedy');
+  } finally {
+    predictor.dispose();
+  }
 });

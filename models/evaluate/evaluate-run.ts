@@ -77,6 +77,8 @@ export interface EvaluateRunResult {
   decoding: DecodeSettings;
   /** One per mode, as written to RUN/metrics/<split>.<mode>.<decode>.json. */
   metrics: MetricsFile[];
+  /** Items of the split left out when it was decoded (bad manifest lines, images that failed to encode); 0 when every mode reused its file. */
+  skipped: number;
 }
 
 interface Checked {
@@ -168,6 +170,7 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
     const modes = options.modes ?? [...EVAL_MODES];
     if (modes.length === 0 || modes.some((m) => !EVAL_MODES.includes(m))) throw new CoreError('BAD_INPUT', `modes must be a non-empty list of ${EVAL_MODES.join(', ')}`, { field: 'modes' });
     let opened: { run: OpenedRun; data: EncodedSplit } | null = null;
+    let skipped = 0;
     const metrics: MetricsFile[] = [];
     // Evaluation writes RUN/predictions and RUN/metrics: one writer per run (refused while training runs).
     const lock = options.lockHeldByCaller === true ? null : acquireRunLock(c.runDir, { command: 'aimkp eval' });
@@ -184,7 +187,10 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
           c.log(`eval: reusing ${file} (${f.records.length} items, ${f.repeats} repeat(s))`);
           records = f.records;
         } else {
-          opened ??= await openAndEncode(c, options, progress);
+          if (opened === null) {
+            opened = await openAndEncode(c, options, progress);
+            skipped = opened.data.skipped;
+          }
           records = await decodeMode(opened.run, opened.data, mode, c, options, progress, `evaluating ${c.split}: mode ${mode} (${i + 1}/${modes.length})`);
           throwIfAborted(options.signal, 'evaluation');
           writePredictionFile(file, records);
@@ -201,6 +207,6 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
       lock?.release();
     }
     progress.done(`${modes.length} mode(s) evaluated`);
-    return { run: basename(c.runDir), split: c.split, decoding: c.decoding, metrics };
+    return { run: basename(c.runDir), split: c.split, decoding: c.decoding, metrics, skipped };
   });
 }

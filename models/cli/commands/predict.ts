@@ -5,6 +5,7 @@ import { CoreError } from '../../core-error';
 import { SPLITS, type Split } from '../../data/manifest-types';
 import { describeDecode } from '../../evaluate/decode-settings';
 import { predictSplit } from '../../evaluate/evaluate-run';
+import { predictCase } from '../../evaluate/predict-case';
 import type { Which } from '../../evaluate/open-run';
 import { isEvalMode } from '../../evaluate/run-paths';
 import { DECODE_FLAG_HELP, DECODE_FLAG_OPTIONS, decodeSettingsFromFlags } from '../decode-flags';
@@ -13,6 +14,7 @@ import { progressLinePrinter } from '../progress-lines';
 const USAGE = `Usage: aimkp predict --run RUN [--data DIR] [--split test] [--mode multimodal|text|image]
                      [--decode greedy|beam|beam-sample] [--beam 5] [--temperature 0.5] [--repeats 3]
                      [--max-new 40] [--which best|last] [--out FILE] [--limit N] [--batch 8] [--cache DIR]
+       aimkp predict --run RUN --text TEXT [--image FILE] [--mode ...] [decoding flags] [--json]
 
 Decodes keyphrases for every item of a split with a trained run and writes a predictions JSONL file, one line
 per item: {"id","gold":[...],"predictions":[[repeat 1], [repeat 2], ...]}.
@@ -33,8 +35,13 @@ ${DECODE_FLAG_HELP}
   The paper's test setting is the default: beam-sample, beam 5, T=0.5, 40 new tokens, 3 repeats averaged.
   --max-new is capped at the run's maxAnswerTokens (see docs/evaluation.md).
 
+One case: --text TEXT (the post) and --image FILE (omit it for a text-only case) predict that case alone and
+print its keyphrases (one line per decoding repeat) and the time taken; decoding defaults to greedy there.
+--json prints the whole result.
+
 Example:
   aimkp predict --run runs/aimkp-s1 --split test --mode image --decode greedy
+  aimkp predict --run runs/aimkp-s1 --image cat.png --text "my cat on the sofa"
 
 See docs/evaluation.md.`;
 
@@ -89,13 +96,30 @@ export async function predictCommand(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const { values } = parseCommandArgs('predict', argv, { ...RUN_FLAG_OPTIONS, mode: { type: 'string' }, out: { type: 'string' } });
+  const { values } = parseCommandArgs('predict', argv, { ...RUN_FLAG_OPTIONS, mode: { type: 'string' }, out: { type: 'string' }, text: { type: 'string' }, image: { type: 'string' }, json: { type: 'boolean' } });
   if (values.help === true) {
     console.log(USAGE);
     return 0;
   }
   const mode = values.mode ?? 'multimodal';
   if (!isEvalMode(mode)) throw new CoreError('BAD_INPUT', `aimkp predict: --mode must be multimodal, text or image, got "${mode}"`);
+  if (values.text !== undefined || values.image !== undefined) {
+    for (const flag of ['data', 'split', 'limit', 'batch', 'cache', 'out'] as const) if (values[flag] !== undefined) throw new CoreError('BAD_INPUT', `aimkp predict: --${flag} goes with a split, not with --text / --image`);
+    const c = await predictCase({
+      runDir: resolve(requireFlag('predict', values.run, 'run')),
+      which: parseWhich('predict', values.which),
+      image: values.image === undefined ? null : { path: resolve(values.image) },
+      text: values.text ?? '',
+      mode,
+      decode: decodeSettingsFromFlags('predict', values, 'greedy'),
+    });
+    if (values.json === true) console.log(JSON.stringify(c, null, 2));
+    else {
+      for (const list of c.keyphrases) console.log(list.join('; '));
+      logLine(`predict: ${c.run}, ${c.mode}, ${describeDecode(c.decoding)}; ${c.ms.toFixed(0)} ms (image ${c.imageMs.toFixed(0)} ms)${c.textCut ? `; text cut to ${c.textTokens} tokens` : ''}`);
+    }
+    return 0;
+  }
   const r = await predictSplit({
     runDir: resolve(requireFlag('predict', values.run, 'run')),
     dataDir: absoluteFlag(values.data),
