@@ -15,6 +15,7 @@ import { featureStd } from './perturb';
 import { decodeKeyphraseLists } from './predict-run';
 import { buildConditions, DEFAULT_SUITE, robustnessMarkdown, runSuite, type RobustnessReport, type SuiteOptions } from './robustness';
 import { robustnessPath } from './run-paths';
+import { acquireRunLock } from '../train/run-lock';
 
 export interface RobustnessRunOptions extends JobOptions {
   runDir: string;
@@ -33,6 +34,8 @@ export interface RobustnessRunOptions extends JobOptions {
   backend?: BackendRequest;
   /** The report file (absolute; .md beside it); default RUN/robustness/<split>.json; null = write nothing. */
   out?: string | null;
+  /** The caller already holds the run's writer lock (models/train/run-lock.ts). */
+  lockHeldByCaller?: boolean;
 }
 
 export interface RobustnessRunResult {
@@ -52,6 +55,17 @@ function checkSuite(s: Omit<SuiteOptions, 'grid'>): void {
 }
 
 export async function runRobustness(options: RobustnessRunOptions): Promise<RobustnessRunResult> {
+  // The default report goes to RUN/robustness/: one writer per run (refused while a training writes it).
+  const lock = options.out === undefined && options.lockHeldByCaller !== true ? acquireRunLock(absolutePath(options.runDir, 'runDir'), { command: 'aimkp robustness' }) : null;
+  if (lock?.tookOver) options.log?.(`warning: ${lock.tookOver}`);
+  try {
+    return await robustnessJob(options);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function robustnessJob(options: RobustnessRunOptions): Promise<RobustnessRunResult> {
   const progress = new JobProgress(options.runDir, options.onProgress);
   return withJobProgress(progress, async () => {
     const runDir = absolutePath(options.runDir, 'runDir');
