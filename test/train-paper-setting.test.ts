@@ -2,7 +2,7 @@
 // alone, LM frozen), then the paper presets on that base (LoRA + adapter trainable, embeddings / head frozen).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -118,4 +118,15 @@ test('pretrain → align → paper-aimkp: exact resume, frozen weights stay put,
   assert.ok([...ftW.keys()].some((k) => k.endsWith('lora_b') && ftW.get(k)!.some((x) => x !== 0)), 'LoRA B moved from 0');
   const steps = ftEvents.filter((e) => e.type === 'step');
   assert.ok(steps.some((e) => e.type === 'step' && e.checked.text + e.checked.image > 0), 'the filter ran in epoch 2');
+});
+
+test('aimkp pretrain / align: a bad --config names the file; a missing base is a clear error', async () => {
+  const { pretrainCommand } = await import('../models/cli/commands/pretrain');
+  const { alignCommand } = await import('../models/cli/commands/align');
+  const bad = join(root, 'bad.json');
+  writeFileSync(bad, '{"maxVocab": 12,');
+  await assert.rejects(pretrainCommand(['--data', join(root, 'nowhere'), '--out', join(root, 'x'), '--config', bad, '--quiet']), (e: Error) => e.message.includes(bad) && /invalid JSON/.test(e.message));
+  writeFileSync(bad, '{"maxVocabulary": 12}');
+  await assert.rejects(pretrainCommand(['--data', join(root, 'nowhere'), '--out', join(root, 'x'), '--config', bad, '--quiet']), /field "maxVocabulary": unknown field/);
+  await assert.rejects(alignCommand(['--data', join(root, 'nowhere'), '--out', join(root, 'y'), '--quiet']), /--base/);
 });

@@ -29,6 +29,21 @@ import { writeFileAtomic } from '../fs/atomic-write';
 
 export const CORPUS_FILE = 'corpus.jsonl';
 
+/** A --config JSON file of field overrides; unreadable or invalid JSON → one error naming the file. */
+export function readConfigOverride(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CoreError('BAD_INPUT', `${file}: cannot read (${(err as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new CoreError('BAD_INPUT', `${file}: invalid JSON (${(err as Error).message})`);
+  }
+}
+
 /** What only the pretraining stage needs; stored as config.json's `pretrain` field. */
 export interface PretrainSettings {
   wordnetDir: string;

@@ -1,10 +1,11 @@
 // `aimkp align`: stage 2 of the paper setting — the adapter alone on train images → their texts, LM frozen.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { intFlag, parseCommandArgs, requireFlag } from '../args';
 import { CoreError } from '../../core-error';
 import { BACKEND_CHOICES, isBackendRequest } from '../../tf/backend';
 import { align, alignDefaults } from '../../train/align';
+import { readConfigOverride } from '../../train/pretrain';
 import { mergeOverride, validateConfig } from '../../train/config-resolve';
 import { ProgressPrinter } from '../../train/progress';
 import type { TrainConfig } from '../../train/train-config';
@@ -58,7 +59,7 @@ export async function alignCommand(argv: string[]): Promise<number> {
     const base = requireFlag('align', values.base, 'base');
     requireFlag('align', values.data, 'data');
     let merged = alignDefaults(resolve(base)) as unknown as Record<string, unknown>;
-    if (values.config) merged = mergeOverride(merged, JSON.parse(readFileSync(values.config, 'utf8')), values.config);
+    if (values.config) merged = mergeOverride(merged, readConfigOverride(values.config), values.config);
     const flags: Record<string, unknown> = {};
     if (values.epochs !== undefined) flags.epochs = intFlag('align', values.epochs, 'epochs', 3);
     if (values.seed !== undefined) flags.seed = intFlag('align', values.seed, 'seed', 1);

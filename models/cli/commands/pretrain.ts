@@ -5,11 +5,10 @@ import { intFlag, numberFlag, parseCommandArgs, requireFlag } from '../args';
 import { CoreError } from '../../core-error';
 import { BACKEND_CHOICES, isBackendRequest } from '../../tf/backend';
 import { mergeOverride, validateConfig } from '../../train/config-resolve';
-import { pretrain, pretrainDefaults } from '../../train/pretrain';
+import { pretrain, pretrainDefaults, readConfigOverride } from '../../train/pretrain';
 import { WORDNET_DEFAULT_DIR } from '../../train/pretrain-corpus';
 import { ProgressPrinter } from '../../train/progress';
 import type { TrainConfig } from '../../train/train-config';
-import { readFileSync } from 'node:fs';
 
 function usage(): string {
   return [
@@ -64,7 +63,7 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
   if (!resuming) {
     requireFlag('pretrain', values.data, 'data');
     let merged = pretrainDefaults() as unknown as Record<string, unknown>;
-    if (values.config) merged = mergeOverride(merged, JSON.parse(readFileSync(values.config, 'utf8')), values.config);
+    if (values.config) merged = mergeOverride(merged, readConfigOverride(values.config), values.config);
     const flags: Record<string, unknown> = {};
     if (values.epochs !== undefined) flags.epochs = intFlag('pretrain', values.epochs, 'epochs', 3);
     if (values.seed !== undefined) flags.seed = intFlag('pretrain', values.seed, 'seed', 1);
