@@ -17,6 +17,7 @@ import {
   missingGpuLibraries,
   systemGpuProbe,
 } from '../models/tf/gpu-requirements';
+import { describeBackend } from '../models/tf/backend';
 
 test('libraries on LD_LIBRARY_PATH are found; the missing ones are named with the CUDA/cuDNN versions needed', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'aimkp-cuda-'));
@@ -67,4 +68,17 @@ test('the stated libtensorflow version is the one the installed tfjs-node(-gpu) 
     assert.match(text, new RegExp(`LIBTENSORFLOW_VERSION = '${GPU_REQUIREMENTS.libtensorflow.replace(/\./g, '\\.')}'`), pkg);
     assert.equal(version, GPU_REQUIREMENTS.packageVersion, pkg);
   }
+});
+
+test('the backend line names the CUDA / cuDNN versions in use, or why the GPU was passed over', () => {
+  const gpu = describeBackend({ name: 'tensorflow', picked: 'tfjs-node-gpu', requested: 'auto', tried: [{ name: 'tfjs-node-gpu', ok: true }] });
+  assert.equal(gpu, 'backend: tfjs-node-gpu (libtensorflow 2.9.1: CUDA 11.2, cuDNN 8.1)');
+  const reason = describeMissingGpuLibraries(['libcudnn.so.8'], 'linux') ?? '';
+  const fallback = describeBackend({
+    name: 'tensorflow',
+    picked: 'tfjs-node',
+    requested: 'auto',
+    tried: [{ name: 'tfjs-node-gpu', ok: false, reason }, { name: 'tfjs-node', ok: true }],
+  });
+  assert.equal(fallback, `backend: tfjs-node — tfjs-node-gpu: ${reason}`);
 });

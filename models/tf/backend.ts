@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { CoreError } from '../core-error';
-import { checkGpuLibraries } from './gpu-requirements';
+import { checkGpuLibraries, GPU_REQUIREMENTS } from './gpu-requirements';
 import { registerWasmFallbackKernels } from './wasm-fallback-kernels';
 
 export const BACKEND_CHOICES = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
@@ -217,6 +217,9 @@ export function describeBackend(info: BackendInfo): string {
   if (info.picked === 'wasm') {
     const threads = info.threads ?? 1;
     head += ` (SIMD ${info.simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'})`;
+  }
+  if (info.picked === 'tfjs-node-gpu') {
+    head += ` (libtensorflow ${GPU_REQUIREMENTS.libtensorflow}: CUDA ${GPU_REQUIREMENTS.cuda}, cuDNN ${GPU_REQUIREMENTS.cudnn})`;
   }
   const failed = info.tried.filter((t) => !t.ok);
   if (failed.length === 0) return head;
