@@ -11,7 +11,7 @@ import { loadDataset } from '../models/data/load-dataset';
 import type { ManifestItem } from '../models/data/manifest-types';
 import { resolveConfig } from '../models/train/config-resolve';
 import { train } from '../models/train/trainer';
-import { compareRuns, evaluateRun, listPresets, predictSplit, Predictor, CoreError, VERSION, systemInfo, pageItems, describeDataset, importManifestFolder, importSynthetic } from '../models/index';
+import { compareRuns, evaluateRun, listPresets, predictSplit, Predictor, CoreError, VERSION, systemInfo, pageItems, describeDataset, importManifestFolder, importSynthetic, runRobustness } from '../models/index';
 import { readPredictionFile, type PredictionRecord } from '../models/evaluate/prediction-file';
 import { readMetricsFile } from '../models/evaluate/metrics-file';
 import { scoreRepeats } from '../models/evaluate/score-predictions';
@@ -281,4 +281,34 @@ test('aimkp predict --text/--image: one case from the command line = the same ca
   } finally {
     predictor.dispose();
   }
+});
+
+test('robustness suite: a stop fired from a timer ends it within one batch; unstopped, clean = greedy multimodal eval', async (t) => {
+  const controller = new AbortController();
+  let conditionsDone = 0;
+  let abortedAt = 0;
+  const job = runRobustness({
+    runDir: run,
+    limit: 5,
+    batchSize: 1,
+    out: null,
+    signal: controller.signal,
+    onProgress: (e) => {
+      if (e.phase !== 'robustness') return;
+      conditionsDone = e.done ?? 0;
+      if (e.done === 0)
+        setTimeout(() => {
+          abortedAt = performance.now();
+          controller.abort();
+        }, 0);
+    },
+  });
+  await assert.rejects(job, (e: unknown) => e instanceof CoreError && e.code === 'ABORTED');
+  assert.equal(conditionsDone, 0, 'no condition finished');
+  t.diagnostic(`robustness: stopped ${(performance.now() - abortedAt).toFixed(1)} ms after the abort`);
+
+  const full = await runRobustness({ runDir: run, limit: 5, out: null, suite: { ratios: [0], strides: [], sigmas: [] } });
+  const ev = await evaluateRun({ runDir: run, decode: { strategy: 'greedy', maxNewTokens: 40 }, limit: 5, modes: ['multimodal'] });
+  const clean = full.report.conditions.find((c) => c.name === 'clean')!;
+  for (const k of ['f1@1', 'f1@3', 'map@5'] as const) assert.equal(clean.aimkp[k], ev.metrics[0].aimkp[k], k);
 });
