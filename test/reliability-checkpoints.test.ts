@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CoreError } from '../models/core-error';
@@ -158,4 +158,33 @@ test('rotation keeps the last two GOOD checkpoints: a corrupt last is discarded,
   assert.match(discarded[0], /weights\.bin: 3 bytes/);
   assert.equal((await readCheckpoint(target, false)).state.globalStep, 3);
   assert.equal((await readCheckpoint(join(dir, 'previous'), false)).state.globalStep, 1, 'the good step-1 checkpoint stayed');
+});
+
+test('aimkp doctor: a healthy completed run, a corrupt one (exit 3, names the file), an interrupted one with a stale lock; --json', async () => {
+  const healthy = await cliInProcess('doctor', reference);
+  assert.equal(healthy.code, 0, healthy.stdout);
+  assert.match(healthy.stdout, /ok {4}checkpoints\/last +step 16, epoch 2, every file matches its manifest/);
+  assert.match(healthy.stdout, /condition: completed\nnext: training is complete/);
+
+  const run = join(root, 'doctor-corrupt');
+  cpSync(stopped, run, { recursive: true });
+  flipOneFloat(join(run, 'checkpoints', 'last', 'optimizer.bin'));
+  // A writer killed mid-run: its lock (a pid that no longer exists) and a cut last event line stay behind.
+  writeFileSync(join(run, 'run.lock'), JSON.stringify({ pid: 4_000_000, host: hostname(), startedAt: new Date().toISOString(), command: 'aimkp train', token: 't' }));
+  writeFileSync(join(run, 'events.jsonl'), readFileSync(join(run, 'events.jsonl'), 'utf8') + '{"type":"st');
+  const bad = await cliInProcess('doctor', run);
+  assert.equal(bad.code, 3);
+  assert.match(bad.stdout, /FAIL {2}checkpoints\/last +checkpoints\/last\/optimizer\.bin: content differs from the manifest/);
+  assert.match(bad.stdout, /warn {2}lock +stale: process 4000000 on .* is no longer running/);
+  assert.match(bad.stdout, /warn {2}events\.jsonl +the last line is cut off/);
+  assert.match(bad.stdout, /next: continue with: aimkp train --out .* --resume \(from checkpoints\/previous, step 8\)/);
+  const json = JSON.parse((await cliInProcess('doctor', run, '--json')).stdout) as { condition: string; resumeFrom: string; lock: { state: string } };
+  assert.deepEqual([json.condition, json.resumeFrom, json.lock.state], ['interrupted', join('checkpoints', 'previous'), 'stale']);
+  // The resume repairs what doctor found: the cut line is removed, the lock taken over, previous used.
+  const logs: string[] = [];
+  await train({ runDir: run, resume: true, log: (l) => logs.push(l) });
+  assert.ok(logs.some((l) => l.includes('took over the lock')));
+  assertSameFinal(run, reference, 'after doctor');
+  const after = await cliInProcess('doctor', run);
+  assert.equal(after.code, 0, after.stdout);
 });

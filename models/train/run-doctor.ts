@@ -214,6 +214,8 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
   // Condition and advice.
   if (!hasConfig) result.condition = existsSync(eventsFile) || trainingCheckpointsExist ? 'interrupted' : 'not-a-run';
   else if (lock.state === 'held') result.condition = 'running';
+  // A stale lock: the last writer died (whatever the events said before it started).
+  else if (lock.state === 'stale') result.condition = 'interrupted';
   else if (lastType === 'run-end') result.condition = lastRunEnd === 'completed' ? 'completed' : 'stopped';
   else if (lastType === 'error') result.condition = 'failed';
   else if (lastType === null && !trainingCheckpointsExist) result.condition = 'not-started';
