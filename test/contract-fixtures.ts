@@ -117,7 +117,7 @@ export function checkingHandlers(hits: HandlerHits, violations: string[]): Servi
     handlers[name] = async (req: unknown) => {
       hits.set(name, (hits.get(name) ?? 0) + 1);
       if (!SERVICE.commands[name].request.safeParse(req).success) violations.push(`${name} got ${JSON.stringify(req).slice(0, 200)}`);
-      throw Object.assign(new Error(`${name}: nothing here`), { code: 'not-found' });
+      throw Object.assign(new Error(`${name}: nothing here`), { code: 'NOT_FOUND' });
     };
   }
   return handlers as unknown as ServiceHandlers;

@@ -58,7 +58,7 @@ test('the event envelope: kind must match the wrapped training event, and v must
   assert.equal(SERVICE.event.safeParse({ ...base, kind: 'step', data: { type: 'run-end' } }).success, false);
   assert.equal(SERVICE.event.safeParse({ ...base, v: 2, kind: 'run-end', data: { type: 'run-end' } }).success, false);
   assert.equal(SERVICE.event.safeParse({ ...base, kind: 'no-such-kind', data: { type: 'no-such-kind' } }).success, false);
-  const job = { ...base, kind: 'job', data: { jobId: 'j1', kind: 'train', state: 'failed', runId: 'r1', error: { code: 'worker-exit', message: 'killed' } } };
+  const job = { ...base, kind: 'job', data: { jobId: 'j1', kind: 'train', state: 'failed', runId: 'r1', error: { code: 'WORKER_DIED', message: 'killed' } } };
   assert.ok(SERVICE.event.safeParse(job).success);
 });
 
@@ -68,7 +68,7 @@ test('dispatch: a malformed payload is refused with the command and field named;
   const r = await dispatchCall(backend, 'runs.get', { id: '../etc', extra: 1 }, ctx());
   assert.equal(r.ok, false);
   if (r.ok) return;
-  assert.equal(r.error.code, 'bad-request');
+  assert.equal(r.error.code, 'BAD_REQUEST');
   assert.match(r.error.message, /^runs\.get: invalid request: /);
   assert.match(r.error.message, /id: a run id/);
   assert.match(r.error.message, /extra/);
@@ -77,16 +77,16 @@ test('dispatch: a malformed payload is refused with the command and field named;
 
 test('dispatch: unknown command, missing handler, thrown core error, bad response', async () => {
   const u = await dispatchCall(smallBackend(), 'runs.explode', {}, ctx());
-  assert.ok(!u.ok && u.error.code === 'unknown-command' && /unknown command "runs\.explode"/.test(u.error.message));
+  assert.ok(!u.ok && u.error.code === 'UNKNOWN_COMMAND' && /unknown command "runs\.explode"/.test(u.error.message));
   const proto = await dispatchCall(smallBackend(), '__proto__', {}, ctx());
-  assert.ok(!proto.ok && proto.error.code === 'unknown-command');
+  assert.ok(!proto.ok && proto.error.code === 'UNKNOWN_COMMAND');
   const missing = await dispatchCall(smallBackend(), 'runs.list', {}, ctx());
-  assert.ok(!missing.ok && missing.error.code === 'unknown-command' && /not available/.test(missing.error.message));
-  const coreError = Object.assign(new Error('run "x" not found'), { code: 'not-found', details: { run: 'x' } });
+  assert.ok(!missing.ok && missing.error.code === 'UNKNOWN_COMMAND' && /not available/.test(missing.error.message));
+  const coreError = Object.assign(new Error('run "x" not found'), { code: 'NOT_FOUND', details: { run: 'x' } });
   const thrown = await dispatchCall(smallBackend({ 'runs.list': async () => { throw coreError; } }), 'runs.list', {}, ctx());
-  assert.deepEqual(thrown, { ok: false, error: { code: 'not-found', message: 'run "x" not found', details: { run: 'x' } } });
+  assert.deepEqual(thrown, { ok: false, error: { code: 'NOT_FOUND', message: 'run "x" not found', details: { run: 'x' } } });
   const bad = await dispatchCall(smallBackend({ 'runs.list': async () => ({ runs: [{ id: 42 }] }) as never }), 'runs.list', {}, ctx(), { validateResponses: true });
-  assert.ok(!bad.ok && bad.error.code === 'internal' && /invalid response/.test(bad.error.message));
+  assert.ok(!bad.ok && bad.error.code === 'INTERNAL' && /invalid response/.test(bad.error.message));
 });
 
 /** A session with a recorder of what it sends. */
@@ -115,32 +115,32 @@ test('session: malformed, oversized and unknown messages are each refused clearl
   await good(1);
 
   session.receive('{"t":"call","id":2,'); // truncated JSON
-  assert.equal((await answer(2)).error?.code, 'bad-request');
+  assert.equal((await answer(2)).error?.code, 'BAD_REQUEST');
   session.receive(Buffer.from('binary') as unknown);
   assert.equal(out.at(-1)?.t, 'fatal');
   assert.match(String(out.at(-1)?.error?.message), /JSON text/);
   session.receive(JSON.stringify({ t: 'shout', id: 3 }));
-  assert.equal((await answer(3)).error?.code, 'bad-request');
+  assert.equal((await answer(3)).error?.code, 'BAD_REQUEST');
   session.receive(JSON.stringify({ t: 'call', id: 4, command: 'runs.get', arg: { id: 7 } }));
   const bad = await answer(4);
-  assert.equal(bad.error?.code, 'bad-request');
+  assert.equal(bad.error?.code, 'BAD_REQUEST');
   assert.match(String(bad.error?.message), /runs\.get: invalid request: id:/);
   await good(5);
 
   session.receive(JSON.stringify({ t: 'call', id: 6, command: 'settings.set', arg: { workspace: 'x'.repeat(5000) } }));
   const big = await answer(6);
-  assert.equal(big.error?.code, 'too-large');
+  assert.equal(big.error?.code, 'TOO_LARGE');
   assert.match(String(big.error?.message), /over the limit of 4096 bytes/);
   await good(7);
 
   session.receive(JSON.stringify({ t: 'call', id: 8, command: 'models.steal', arg: {} }));
   const unknown = await answer(8);
-  assert.equal(unknown.error?.code, 'unknown-command');
+  assert.equal(unknown.error?.code, 'UNKNOWN_COMMAND');
   assert.match(String(unknown.error?.message), /unknown command "models\.steal"/);
   await good(9);
 
   session.receive(JSON.stringify({ t: 'listen', id: 10, event: 'events.nope', arg: {} }));
-  assert.equal((await answer(10)).error?.code, 'unknown-command');
+  assert.equal((await answer(10)).error?.code, 'UNKNOWN_COMMAND');
   await good(11);
   assert.ok(session.stats.refused >= 7);
 });
@@ -158,7 +158,7 @@ test('session: cancel aborts the handler signal; closing the session aborts ever
   session.receive(JSON.stringify({ t: 'call', id: 1, command: 'jobs.list', arg: {} }));
   await new Promise((r) => setImmediate(r));
   session.receive(JSON.stringify({ t: 'cancel', id: 1 }));
-  assert.equal((await answer(1)).error?.code, 'cancelled');
+  assert.equal((await answer(1)).error?.code, 'CANCELLED');
   session.receive(JSON.stringify({ t: 'call', id: 2, command: 'runs.list', arg: {} }));
   await new Promise((r) => setImmediate(r));
   assert.equal(session.stats.inFlight, 1);
@@ -171,7 +171,7 @@ test('session: the per-connection limit on calls in flight answers busy', async 
   const never = () => new Promise<never>(() => undefined);
   const { session, answer } = sessionWith(smallBackend({ 'jobs.list': never }));
   for (let id = 1; id <= LIMITS.maxInFlightCalls + 1; id++) session.receive(JSON.stringify({ t: 'call', id, command: 'jobs.list', arg: {} }));
-  assert.equal((await answer(LIMITS.maxInFlightCalls + 1)).error?.code, 'busy');
+  assert.equal((await answer(LIMITS.maxInFlightCalls + 1)).error?.code, 'BUSY');
   session.close();
 });
 
@@ -239,16 +239,16 @@ test('IPC: the app window is served; a foreign origin, an iframe and a frameless
     assert.equal(got.length, 1, url);
     const msg = JSON.parse(got[0]);
     assert.equal(msg.t, 'fatal');
-    assert.equal(msg.error.code, 'forbidden');
+    assert.equal(msg.error.code, 'FORBIDDEN');
     assert.match(msg.error.message, /foreign frame refused/);
   }
   assert.equal(refused.length, 4);
   assert.equal(ipc.sessions.size, 1, 'no session was created for a foreign sender');
 
   // Malformed, oversized and unknown through the real bridge: clear errors, and the window keeps working.
-  await assert.rejects(app.client.call('runs.get', { id: '../../x' }), (e: unknown) => isApiError(e) && e.code === 'bad-request' && /runs\.get: invalid request: id/.test(e.message));
-  await assert.rejects(app.client.call('settings.set', { workspace: 'x'.repeat(LIMITS.maxMessageBytes) }), (e: unknown) => isApiError(e) && e.code === 'too-large');
-  await assert.rejects(app.client.call('nope.nope' as CommandName, {} as never), (e: unknown) => isApiError(e) && e.code === 'unknown-command');
+  await assert.rejects(app.client.call('runs.get', { id: '../../x' }), (e: unknown) => isApiError(e) && e.code === 'BAD_REQUEST' && /runs\.get: invalid request: id/.test(e.message));
+  await assert.rejects(app.client.call('settings.set', { workspace: 'x'.repeat(LIMITS.maxMessageBytes) }), (e: unknown) => isApiError(e) && e.code === 'TOO_LARGE');
+  await assert.rejects(app.client.call('nope.nope' as CommandName, {} as never), (e: unknown) => isApiError(e) && e.code === 'UNKNOWN_COMMAND');
   assert.deepEqual(await app.client.call('system.info', {}), SYSTEM_INFO);
   ipc.close();
 });
@@ -325,7 +325,7 @@ test(`fuzz: ${FUZZ_PER_COMMAND} random payloads at every command; every answer i
       if (res.ok) assert.fail(`${name}: the checking handlers never succeed`);
       assert.equal(typeof res.error.code, 'string');
       assert.equal(typeof res.error.message, 'string');
-      assert.ok(['bad-request', 'not-found'].includes(res.error.code), `${name}: ${res.error.code} ${res.error.message}`);
+      assert.ok(['BAD_REQUEST', 'NOT_FOUND'].includes(res.error.code), `${name}: ${res.error.code} ${res.error.message}`);
       answered++;
     }
     // The valid example itself reaches the handler.
@@ -363,5 +363,5 @@ test('fuzz: 10,000 random wire texts into one session; it answers or refuses eac
 test('local transport: the typed client round-trips through the same validation', async () => {
   const api = createClient(createLocalTransport(smallBackend()), { validateResponses: true });
   assert.equal((await api.call('system.info', {})).host, 'browser');
-  await assert.rejects(api.call('runs.get', { id: '' }), (e: unknown) => e instanceof ApiError && e.code === 'bad-request');
+  await assert.rejects(api.call('runs.get', { id: '' }), (e: unknown) => e instanceof ApiError && e.code === 'BAD_REQUEST');
 });

@@ -129,7 +129,7 @@ test('main.ts: IPC from the app window reaches the real service; a foreign frame
   assert.equal(settings.data?.workspace, workspace);
   const foreign = await call('https://evil.example/', 2, 'settings.get');
   assert.equal(foreign.t, 'fatal');
-  assert.equal(foreign.error?.code, 'forbidden');
+  assert.equal(foreign.error?.code, 'FORBIDDEN');
   assert.equal((await call(`${APP_ORIGIN}/index.html`, 3, 'runs.list')).t, 'ok');
 });
 

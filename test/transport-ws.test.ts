@@ -152,7 +152,7 @@ test('websocket: an oversized call gets too-large and the socket stays; a frame 
     const ws = await open(`ws://127.0.0.1:${s.port}/api`, origin);
     ws.send(JSON.stringify({ t: 'call', id: 1, command: 'settings.set', arg: { workspace: 'x'.repeat(100 * 1024) } }));
     const big = await nextMessage(ws, (m) => m.id === 1);
-    assert.equal(big.error?.code, 'too-large');
+    assert.equal(big.error?.code, 'TOO_LARGE');
     ws.send(JSON.stringify({ t: 'call', id: 2, command: 'system.info', arg: {} }));
     assert.equal((await nextMessage(ws, (m) => m.id === 2)).t, 'ok');
 
@@ -240,7 +240,7 @@ test('a call in flight when the connection drops fails with disconnected; later 
     const hanging = api.call('jobs.list', {});
     for (let i = 0; i < 200 && release === null; i++) await new Promise((r) => setTimeout(r, 5));
     for (const c of s.api.wss.clients) c.terminate();
-    await assert.rejects(hanging, (e: unknown) => isApiError(e) && e.code === 'disconnected');
+    await assert.rejects(hanging, (e: unknown) => isApiError(e) && e.code === 'DISCONNECTED');
     assert.equal((await api.call('system.info', {})).host, 'browser');
   } finally {
     port.close();

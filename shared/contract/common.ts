@@ -20,7 +20,7 @@ export const LIMITS = {
   maxSeeds: 32,
   /** Runs compared in one predict.case. */
   maxPredictRuns: 8,
-  /** Concurrent calls in flight per connection; more are refused with `busy`. */
+  /** Concurrent calls in flight per connection; more are refused with `BUSY`. */
   maxInFlightCalls: 64,
   /** Live subscriptions per connection. */
   maxSubscriptions: 64,
@@ -88,18 +88,21 @@ export const ApiErrorShape = z.object({
 });
 export type ApiErrorShape = z.infer<typeof ApiErrorShape>;
 
-/** Error codes the contract layer itself produces. Handlers add their own (CoreError codes, not-found, conflict). */
+/**
+ * Error codes the contract layer itself produces, in the style of the core's CoreError codes (UPPER_SNAKE;
+ * NOT_FOUND and INTERNAL are the core's own). Handlers add theirs (every CoreError code passes through).
+ */
 export const ERROR_CODES = {
-  badRequest: 'bad-request',
-  unknownCommand: 'unknown-command',
-  tooLarge: 'too-large',
-  forbidden: 'forbidden',
-  cancelled: 'cancelled',
-  busy: 'busy',
-  disconnected: 'disconnected',
-  internal: 'internal',
-  notFound: 'not-found',
-  conflict: 'conflict',
+  badRequest: 'BAD_REQUEST',
+  unknownCommand: 'UNKNOWN_COMMAND',
+  tooLarge: 'TOO_LARGE',
+  forbidden: 'FORBIDDEN',
+  cancelled: 'CANCELLED',
+  busy: 'BUSY',
+  disconnected: 'DISCONNECTED',
+  internal: 'INTERNAL',
+  notFound: 'NOT_FOUND',
+  conflict: 'CONFLICT',
 } as const;
 
 /** Metric triple in the AimKP convention, fractions in [0, 1]. */
