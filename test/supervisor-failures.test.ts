@@ -3,7 +3,7 @@
 // supervisor. The supervisor keeps serving after each.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newSupervisor, tinyAimkp } from './supervisor-fixtures';
@@ -61,5 +61,24 @@ test('core errors and unknown tasks fail only their job; cancel; jobs.json is re
     assert.deepEqual(ids.map((id) => again.queue.get(id)?.state), ['failed', 'failed', 'completed', 'cancelled']);
   } finally {
     await again.shutdown();
+  }
+});
+
+test('a new run stopped before its first step (or cancelled while queued) ends stopped and leaves no folder', async () => {
+  const ws = join(root, 'early-stop');
+  const sup = newSupervisor(ws, { concurrency: 1 });
+  try {
+    const data = join(root, 'no-data-needed');
+    const first = sup.startTraining({ runId: 'early', dataDir: data, config: tinyAimkp(1) });
+    const second = sup.startTraining({ runId: 'queued', dataDir: data, config: tinyAimkp(1) });
+    assert.equal(first.state, 'running');
+    assert.equal(second.state, 'queued');
+    sup.stop('queued');
+    sup.stop('early');
+    assert.equal((await sup.waitForJob(second.id)).state, 'cancelled');
+    assert.equal((await sup.waitForJob(first.id)).state, 'stopped');
+    for (const id of ['early', 'queued']) assert.equal(existsSync(join(ws, 'runs', id)), false, id);
+  } finally {
+    await sup.shutdown();
   }
 });

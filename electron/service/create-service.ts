@@ -7,7 +7,7 @@ import type { ServiceBackend } from '../../shared/contract/handlers';
 import { writeFileAtomic } from '../../models/fs/atomic-write';
 import { Supervisor, type SupervisorOptions } from '../supervisor/supervisor';
 import { defaultWorkspaceRoot, workspacePaths } from '../supervisor/workspace';
-import { DatasetRegistry } from './datasets';
+import { DatasetRegistry, type DatasetLoader } from './datasets';
 import { createHandlers } from './handlers';
 
 export interface CreateServiceOptions {
@@ -58,7 +58,8 @@ export function createService(options: CreateServiceOptions): Service {
   const locator = options.locatorFile === undefined ? defaultLocatorFile() : options.locatorFile;
   const workspace = resolve(options.workspace ?? (process.env.AIMKP_WORKSPACE ? defaultWorkspaceRoot() : (readLocator(locator) ?? defaultWorkspaceRoot())));
   let supervisor = new Supervisor({ ...options.supervisor, workspace });
-  const datasets = new DatasetRegistry(workspacePaths(workspace).datasets, options.bundledDataDir === undefined ? defaultBundledDir() : options.bundledDataDir);
+  const loadInWorker: DatasetLoader = async (dir) => (await supervisor.runInteractive('dataset-load', { dir })) as unknown as Awaited<ReturnType<DatasetLoader>>;
+  const datasets = new DatasetRegistry(workspacePaths(workspace).datasets, options.bundledDataDir === undefined ? defaultBundledDir() : options.bundledDataDir, loadInWorker);
   let probe: Promise<{ name: string; description: string; tfjs: string | null; picked: string }> | null = null;
   let probedBackend: string | null = null;
 

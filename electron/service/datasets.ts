@@ -21,14 +21,27 @@ interface Cached {
   stats: DatasetStats | null;
 }
 
+/**
+ * Reads and validates a data-set folder and computes its Table 3 statistics. Seconds of synchronous work for a
+ * few thousand items, so the service passes one that runs in a worker thread; the default runs in-process.
+ */
+export type DatasetLoader = (dir: string) => Promise<{ loaded: LoadedDataset; stats: DatasetStats }>;
+
+export const inProcessLoader: DatasetLoader = async (dir) => {
+  const loaded = await loadDataset(dir, { checkImages: false });
+  return { loaded, stats: datasetStats(loaded.items, loaded.summary) };
+};
+
 const IMAGE_MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif', '.bmp': 'image/bmp' };
 
 export class DatasetRegistry {
   private readonly cache = new Map<string, Cached>();
+  private readonly loading = new Map<string, Promise<Cached>>();
 
   constructor(
     private datasetsDir: string,
     private readonly bundledDir: string | null,
+    private readonly loader: DatasetLoader = inProcessLoader,
   ) {}
 
   setDatasetsDir(dir: string): void {
@@ -87,10 +100,19 @@ export class DatasetRegistry {
     const mtimeMs = statSync(join(dir, MANIFEST)).mtimeMs;
     const hit = this.cache.get(id);
     if (hit && hit.mtimeMs === mtimeMs) return hit;
-    const loaded = await loadDataset(dir, { checkImages: false });
-    const entry: Cached = { mtimeMs, loaded, stats: null };
-    this.cache.set(id, entry);
-    return entry;
+    // Concurrent requests for the same version share one load.
+    const key = `${id}@${mtimeMs}`;
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = this.loader(dir).then(({ loaded, stats }) => {
+        const entry: Cached = { mtimeMs, loaded, stats };
+        this.cache.set(id, entry);
+        return entry;
+      });
+      this.loading.set(key, pending);
+      void pending.finally(() => this.loading.delete(key)).catch(() => undefined);
+    }
+    return pending;
   }
 
   async list(): Promise<DatasetSummary[]> {

@@ -484,13 +484,22 @@ async function compareCases(req: CommandArgs<'compare.cases'>, runDir: (id: stri
   const b = runDir(req.other);
   const cfg = JSON.parse(readFileSync(join(a, RUN_FILES.config), 'utf8')) as { dataDir?: string };
   const dataDir = cfg.dataDir && existsSync(cfg.dataDir) ? cfg.dataDir : undefined;
-  const all = await compareRuns({ a, b, dataDir, split: req.split, mode: req.mode, decode: req.decode, filter: 'all', sort: 'data' });
+  // Texts and images come from the data-set registry's cached items (loaded off the main thread), not from
+  // compareRuns re-reading the manifest here.
+  const items = new Map<string, { image: string | null; text: string }>();
+  const datasetId = dataDir ? datasets.idOfDir(dataDir) : null;
+  if (datasetId) {
+    const { loaded } = await datasets.load(datasetId);
+    for (const it of loaded.items) if (it.split === req.split) items.set(it.id, { image: it.image === null ? null : join(loaded.dir, it.image), text: it.text });
+  }
+  const all = await compareRuns({ a, b, split: req.split, mode: req.mode, decode: req.decode, filter: 'all', sort: 'data' });
   const s = all.summary;
   const indexed = all.cases.map((cs, index) => ({ cs, index }));
   const outcomeOf = (o: 'A' | 'B' | 'tie') => (o === 'B' ? 'win' : o === 'A' ? 'loss' : 'tie');
   const wanted = req.filter === 'wins' ? 'win' : req.filter === 'losses' ? 'loss' : req.filter === 'ties' ? 'tie' : null;
   const q = req.search?.trim().toLowerCase();
-  let rows = indexed.filter(({ cs }) => (wanted === null || outcomeOf(cs.outcome) === wanted) && (!q || [cs.id, cs.text ?? '', ...cs.gold, ...cs.predA, ...cs.predB].some((t) => t.toLowerCase().includes(q))));
+  const textOf = (cs: (typeof all.cases)[number]) => cs.text ?? items.get(cs.id)?.text ?? '';
+  let rows = indexed.filter(({ cs }) => (wanted === null || outcomeOf(cs.outcome) === wanted) && (!q || [cs.id, textOf(cs), ...cs.gold, ...cs.predA, ...cs.predB].some((t) => t.toLowerCase().includes(q))));
   const key: Record<typeof req.sort, ((r: (typeof rows)[number]) => number) | null> = {
     index: null,
     'diff-desc': (r) => -(r.cs.f1at3B - r.cs.f1at3A),
@@ -501,19 +510,10 @@ async function compareCases(req: CommandArgs<'compare.cases'>, runDir: (id: stri
   const k = key[req.sort];
   if (k) rows = [...rows].sort((x, y) => k(x) - k(y) || x.index - y.index);
   const page = rows.slice(req.offset, req.offset + req.limit);
-  // Images and present/absent marks come from the data set's items.
-  const items = new Map<string, { image: string | null; text: string }>();
-  if (dataDir) {
-    const id = datasets.idOfDir(dataDir);
-    if (id) {
-      const { loaded } = await datasets.load(id);
-      for (const it of loaded.items) if (it.split === req.split) items.set(it.id, { image: it.image === null ? null : join(loaded.dir, it.image), text: it.text });
-    }
-  }
   const cases = await Promise.all(
     page.map(async ({ cs, index }) => {
       const item = items.get(cs.id);
-      const text = cs.text ?? item?.text ?? null;
+      const text = textOf(cs) === '' ? null : textOf(cs);
       const words = matchWords(text ?? '');
       const side = (pred: string[], hits: boolean[], sc: { 'f1@1': number; 'f1@3': number; 'ap@5': number }) => ({ predictions: pred.map((phrase, i) => ({ phrase, hit: hits[i] ?? false })), 'f1@1': sc['f1@1'], 'f1@3': sc['f1@3'], ap: sc['ap@5'] });
       return {

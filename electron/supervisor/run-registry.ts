@@ -211,8 +211,9 @@ export function summariseTail(events: readonly TrainingEvent[]): TailFacts {
         break;
       case 'error':
         if (!stateKnown) {
-          facts.state = 'failed';
-          facts.error = { code: e.code ?? 'INTERNAL', message: e.message };
+          // ABORTED: stopped by request before the first step (no checkpoint yet; resume starts over).
+          facts.state = e.code === 'ABORTED' ? 'stopped' : 'failed';
+          facts.error = e.code === 'ABORTED' ? null : { code: e.code ?? 'INTERNAL', message: e.message };
           stateKnown = true;
         }
         break;

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreError } from '../../models/core-error';
 import { loadDataset } from '../../models/data/load-dataset';
+import { datasetStats } from '../../models/data/dataset-stats';
 import { systemInfo } from '../../models/api/system';
 import { importClipart, importCmkpFiles, importManifestFolder, importSynthetic } from '../../models/api/datasets';
 import type { Split } from '../../models/data/manifest-types';
@@ -68,6 +69,13 @@ export function registerServiceTasks(): void {
   registerTask('robustness', (p, ctx) => robustnessTask(p as unknown as RobustnessTaskParams, ctx));
   registerTask('predict', (p, ctx) => predictTask(p as unknown as PredictTaskParams, ctx));
   registerTask('import', (p, ctx) => importTask(p as unknown as ImportTaskParams, ctx));
+  // The data-set registry's loads (seconds of parsing and stemming for ClipArt-KP): kept off the main thread.
+  registerTask('dataset-load', async (p) => {
+    const dir = (p as { dir?: unknown }).dir;
+    if (typeof dir !== 'string') throw new CoreError('BAD_INPUT', 'dataset-load: params.dir must be a folder path', { field: 'dir' });
+    const loaded = await loadDataset(dir, { checkImages: false });
+    return JSON.parse(JSON.stringify({ loaded, stats: datasetStats(loaded.items, loaded.summary) })) as JsonValue;
+  });
   registerTask('probe', async (_p, ctx) => {
     const info = await systemInfo(ctx.backend);
     return { name: info.backend.name, picked: info.backend.picked, description: info.backend.description, tfjs: info.versions.tfjs };

@@ -342,6 +342,12 @@ export class Supervisor {
     const runId = job.spec.runId;
     const training = job.spec.kind === 'train' || job.spec.kind === 'resume';
     if (isFinished(job.state) && runId) this.stopping.delete(runId);
+    // A new run stopped or cancelled before it wrote config.json leaves nothing worth keeping: its folder (only
+    // run-meta.json) goes, so it is not a half-run nobody can resume.
+    if (job.spec.kind === 'train' && (job.state === 'stopped' || job.state === 'cancelled') && runId) {
+      const dir = this.registry.dirOf(runId);
+      if (!existsSync(join(dir, RUN_FILES.config))) rmSync(dir, { recursive: true, force: true });
+    }
     if (training && runId && job.state === 'failed' && previous === 'running' && job.error && (job.error.code === 'WORKER_DIED' || job.error.code === 'WORKER_KILLED')) {
       this.recordWorkerDeath(runId, job);
     }

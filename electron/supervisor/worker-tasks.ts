@@ -46,6 +46,8 @@ export async function runJob(spec: JobSpec, ctx: TaskContext): Promise<JobOutcom
         return await runTask(spec, ctx);
     }
   } catch (err) {
+    // A stop that lands before training's first step (or during an evaluation) ends the job with ABORTED.
+    if (isCoreError(err) && err.code === 'ABORTED' && ctx.signal.aborted) return { state: 'stopped' };
     return { state: 'failed', error: errorOf(err) };
   }
 }
