@@ -139,6 +139,14 @@ test('session: malformed, oversized and unknown messages are each refused clearl
   assert.match(String(unknown.error?.message), /unknown command "models\.steal"/);
   await good(9);
 
+  const deep = '['.repeat(1000) + ']'.repeat(1000);
+  session.receive(`{"t":"call","id":12,"command":"runs.start","arg":{"preset":"aimkp","dataset":"d","overrides":{"x":${deep}}}}`);
+  const nested = await answer(12);
+  assert.equal(nested.error?.code, 'BAD_REQUEST');
+  assert.match(String(nested.error?.message), /nested deeper than 64 levels/);
+  session.receive(JSON.stringify({ t: 'call', id: 13, command: 'runs.start', arg: { preset: 'aimkp', dataset: 'd', overrides: { note: '[[[['.repeat(100) } } }));
+  assert.notEqual((await answer(13)).error?.message.includes('nested'), true, 'brackets inside strings do not count');
+
   session.receive(JSON.stringify({ t: 'listen', id: 10, event: 'events.nope', arg: {} }));
   assert.equal((await answer(10)).error?.code, 'UNKNOWN_COMMAND');
   await good(11);

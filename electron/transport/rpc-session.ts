@@ -38,6 +38,30 @@ function peekId(text: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** Deepest nesting a message may have; real requests stay under 10. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True when `text` nests arrays / objects deeper than `limit` (brackets inside strings do not count). One
+ * linear scan, so that a message like [[[[…]]]] is refused before JSON.parse and the validators recurse
+ * through it (which would hold the event loop for seconds and end in a stack overflow).
+ */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 function utf8Length(s: string): number {
   // Cheap bounds first: UTF-8 bytes lie between length and 3 × length.
   return s.length * 3 <= 1_000_000 ? s.length : Buffer.byteLength(s, 'utf8');
@@ -151,6 +175,9 @@ export function createRpcSession(opts: RpcSessionOptions): RpcSession {
       if (typeof raw !== 'string') return refuse(null, { code: ERROR_CODES.badRequest, message: `messages are JSON text; got ${raw === null ? 'null' : typeof raw}` });
       if (raw.length > maxBytes || utf8Length(raw) > maxBytes) {
         return refuse(peekId(raw), { code: ERROR_CODES.tooLarge, message: `message of ${utf8Length(raw)} bytes is over the limit of ${maxBytes} bytes`, details: { limit: maxBytes } });
+      }
+      if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) {
+        return refuse(peekId(raw), { code: ERROR_CODES.badRequest, message: `message is nested deeper than ${MAX_JSON_DEPTH} levels` });
       }
       let json: unknown;
       try {
