@@ -27,7 +27,7 @@ const COMMANDS: Record<string, CommandEntry> = {
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return ['Usage: aimkp <command> [options]', '', 'Commands:', ...lines, '', 'Run "aimkp <command> --help" for a command\'s options.'].join('\n');
+  return ['Usage: aimkp <command> [options]', '', 'Commands:', ...lines, '', 'Run "aimkp <command> --help" for a command\'s options.', '', 'Errors are one line with an exit code per kind (docs/reliability.md); --debug (or AIMKP_DEBUG=1) adds the stack trace.'].join('\n');
 }
 
 /** `--debug` anywhere (or AIMKP_DEBUG=1): stack traces on errors. Removed from argv before the command sees it. */
