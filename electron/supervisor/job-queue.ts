@@ -48,6 +48,8 @@ export interface InProcessQueueOptions {
   file: string | null;
   /** Finished jobs kept in the list (oldest dropped first). */
   keepFinished?: number;
+  /** Told which finished jobs were dropped from the list (their stream folders can go). */
+  onPrune?: (jobIds: string[]) => void;
 }
 
 interface StoredJobs {
@@ -251,7 +253,9 @@ export class InProcessJobQueue implements JobQueue {
       const keep = this.options.keepFinished ?? 200;
       const all = [...this.jobs.values()];
       const finished = all.filter((j) => isFinished(j.state));
-      for (const old of finished.slice(0, Math.max(0, finished.length - keep))) this.jobs.delete(old.id);
+      const dropped = finished.slice(0, Math.max(0, finished.length - keep)).map((j) => j.id);
+      for (const id of dropped) this.jobs.delete(id);
+      if (dropped.length > 0) this.options.onPrune?.(dropped);
       const stored: StoredJobs = { format: 'aimkp-jobs-v1', jobs: [...this.jobs.values()] };
       try {
         await writeFileAtomic(file, JSON.stringify(stored) + '\n');

@@ -91,7 +91,14 @@ export class Supervisor {
       onLog: (jobId, line) => this.log(`[job ${jobId.slice(0, 8)}] ${line}`),
     });
     this.predictor = new PredictServer({ entry: () => options.workerEntry ?? defaultWorkerEntry(), cacheDir: () => this.paths.cache, backend: () => this.settingsNow.backend, log: this.log });
-    this.queue = new InProcessJobQueue({ runner: this.runner, concurrency: this.settingsNow.concurrency, file: this.paths.jobs });
+    this.queue = new InProcessJobQueue({
+      runner: this.runner,
+      concurrency: this.settingsNow.concurrency,
+      file: this.paths.jobs,
+      onPrune: (ids) => {
+        for (const id of ids) rmSync(join(this.paths.root, 'jobs', id), { recursive: true, force: true });
+      },
+    });
     this.queue.onChange((c) => this.onJobChange(c));
     this.queue.start();
   }
