@@ -2,7 +2,7 @@
 // the split, mode and decoding, then compareRecords joins and scores them. The CLI `aimkp compare` and the
 // workbench's Compare view call this.
 import { existsSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Split } from '../data/manifest-types';
 import type { EvalMode } from '../lm/contract';
 import { CoreError } from '../core-error';
@@ -13,13 +13,17 @@ import { JobProgress, withJobProgress, type JobOptions } from '../job-progress';
 import type { Which } from './open-run';
 import { readPredictionFile, type PredictionIssue } from './prediction-file';
 import { DECODE_STRATEGIES, EVAL_MODES, predictionsPath, type DecodeStrategy } from './run-paths';
+import { readRunInfo } from './run-info';
 import { loadTexts } from './texts';
 
 export interface CompareRunsOptions extends JobOptions {
   /** Run folders (their RUN/predictions/<split>.<mode>.<decode>.jsonl) or predictions .jsonl files; absolute. */
   a: string;
   b: string;
-  /** The data set: post texts for the rows, and the items to predict when a run has no predictions file yet. */
+  /**
+   * The data set: post texts for the rows (default: the one run A was trained on, if it still exists), and the
+   * items to predict when a run has no predictions file yet.
+   */
   dataDir?: string;
   /** Default 'test'. */
   split?: Split;
@@ -61,6 +65,16 @@ export function pickDecode(runs: readonly string[], split: string, mode: EvalMod
   return 'beam-sample';
 }
 
+function recordedDataDir(run: string): string | null {
+  if (isFile(run) || !existsSync(join(run, 'config.json'))) return null;
+  try {
+    const dir = readRunInfo(run).dataDir;
+    return dir !== null && existsSync(join(dir, 'manifest.jsonl')) ? dir : null;
+  } catch {
+    return null; // a malformed config.json only costs the texts here
+  }
+}
+
 export async function compareRuns(options: CompareRunsOptions): Promise<CompareRunsResult> {
   const progress = new JobProgress(options.a, options.onProgress);
   return withJobProgress(progress, async () => {
@@ -87,7 +101,9 @@ export async function compareRuns(options: CompareRunsOptions): Promise<CompareR
       files.push(file);
     }
     const [fa, fb] = files.map((f) => readPredictionFile(f));
-    const texts = dataDir !== undefined ? await loadTexts(dataDir, split) : undefined;
+    // Post texts from the data set given, else from the one run A trained on (when it is still there).
+    const textsDir = dataDir ?? recordedDataDir(a);
+    const texts = textsDir !== null ? await loadTexts(textsDir, split) : undefined;
     const label = (path: string) => basename(path.replace(/\/+$/, ''));
     const comparison = compareRecords(fa.records, fb.records, {
       labelA: `${label(a)} (${fa.file})`,
