@@ -248,6 +248,26 @@ test('a call in flight when the connection drops fails with disconnected; later 
   }
 });
 
+test('websocket: connections beyond the cap are refused (503) until one closes', async () => {
+  const s = await startWorkbenchServer({ backend: new MemoryEventSource().backend(), rendererDir: rendererDir(), port: 0, maxConnections: 2 });
+  try {
+    const origin = `http://127.0.0.1:${s.port}`;
+    const url = `ws://127.0.0.1:${s.port}/api`;
+    const a = await open(url, origin);
+    const b = await open(url, origin);
+    await assert.rejects(open(url, origin), /HTTP 503/);
+    const closed = new Promise((r) => a.once('close', r));
+    a.close();
+    await closed;
+    for (let i = 0; i < 100 && s.api.wss.clients.size > 1; i++) await new Promise((r) => setTimeout(r, 10));
+    const c = await open(url, origin);
+    b.close();
+    c.close();
+  } finally {
+    await s.close();
+  }
+});
+
 test('origin rules', () => {
   assert.ok(isLoopbackHost('127.0.0.1') && isLoopbackHost('localhost') && isLoopbackHost('::1') && isLoopbackHost('[::1]'));
   assert.ok(!isLoopbackHost('0.0.0.0') && !isLoopbackHost('192.168.1.2') && !isLoopbackHost('localhost.evil.com'));

@@ -25,6 +25,8 @@ export interface WorkbenchServerOptions {
   /** Extra browser origins allowed on /api (e.g. the vite dev server while developing the UI). */
   extraOrigins?: readonly string[];
   maxMessageBytes?: number;
+  /** Open WebSocket connections at once (default 64). */
+  maxConnections?: number;
   validateResponses?: boolean;
   log?(line: string): void;
 }
@@ -119,6 +121,7 @@ export async function startWorkbenchServer(opts: WorkbenchServerOptions): Promis
     token,
     isAllowedOrigin: (origin, req) => originAllowed(origin, req.headers.host, token !== null, extra),
     maxMessageBytes: opts.maxMessageBytes,
+    maxConnections: opts.maxConnections,
     validateResponses: opts.validateResponses,
     log: opts.log,
   });

@@ -17,6 +17,8 @@ export interface WsApiOptions {
   /** Browser origins allowed to connect (the server's own). A request without Origin (not a browser) is allowed. */
   isAllowedOrigin(origin: string, req: Pick<IncomingMessage, 'headers'>): boolean;
   maxMessageBytes?: number;
+  /** Open connections at once (default 64); more are refused with 503. */
+  maxConnections?: number;
   validateResponses?: boolean;
   log?(line: string): void;
 }
@@ -53,7 +55,7 @@ export function checkUpgrade(req: Pick<IncomingMessage, 'url' | 'headers'>, opts
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
+  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
 }
 
@@ -66,7 +68,8 @@ export function attachWsApi(server: Server, opts: WsApiOptions): WsApi {
   let nextClient = 1;
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const refused = checkUpgrade(req, opts);
+    const full = wss.clients.size >= (opts.maxConnections ?? 64) ? { status: 503, reason: 'too many connections' } : null;
+    const refused = checkUpgrade(req, opts) ?? full;
     if (refused) {
       opts.log?.(`websocket refused (${refused.status}): ${refused.reason}`);
       return refuseUpgrade(socket, refused.status, refused.reason);
