@@ -1,16 +1,17 @@
 /**
  * `npm run dist:payload`: the app payload exactly as electron-builder packs it, without Electron.
  *
- * Runs electron-builder itself (its `dir` target, with build/electron-builder.config.ts) against a stand-in Electron
- * distribution — an empty folder with a placeholder `electron` executable — because no Electron binary can be
- * downloaded here. Everything electron-builder puts under resources/ (app.asar, app.asar.unpacked, the encoder weights,
- * the data set) is therefore its own output, file for file. The result is copied to release/payload/resources/ and
+ * Runs electron-builder itself (its `dir` target, with build/electron-builder.config.ts unchanged but for the output
+ * folder) against a stand-in Electron release zip — `electron-v<version>-linux-<arch>.zip` holding a placeholder
+ * `electron` executable — handed over through ELECTRON_CACHE exactly as an offline build gets the real zip (the
+ * config's seededElectronZip hook), because no Electron binary can be downloaded here. Everything electron-builder puts
+ * under resources/ (app.asar, app.asar.unpacked, the encoder weights, the data set) is therefore its own output. The result is copied to release/payload/resources/ and
  * described in release/payload/files.json (every file with its size and where it lives).
  *
  * `--runnable DIR` also writes a copy that plain Node can run: resources/ with app.asar extracted into a folder of the
  * same name (Node has no asar support; Electron reads the archive the same way), see extractForNode().
  */
-import { chmod, cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
@@ -58,20 +59,31 @@ export async function buildPayload(flavour: Flavour = flavourFromEnv(), outDir: 
   }
   const work = await mkdtemp(join(tmpdir(), 'aimkp-payload-'));
   try {
-    const standIn = await makeElectronStandIn(join(work, 'electron-stand-in'));
     const builderOut = join(work, 'out');
     const base = builderConfig(flavour);
+    const archName = process.arch === 'arm64' ? 'arm64' : 'x64';
+    const electronCache = join(work, 'electron-cache');
+    await mkdir(electronCache);
+    await writeElectronStandInZip(join(electronCache, `electron-v${String(base.electronVersion)}-linux-${archName}.zip`));
     // electron-builder is CommonJS; load it lazily so importing this module (tests) stays cheap.
     const { build, Platform, Arch } = await import('electron-builder');
-    const arch = process.arch === 'arm64' ? Arch.arm64 : Arch.x64;
-    await build({
-      projectDir: PROJECT_DIR,
-      targets: Platform.LINUX.createTarget('dir', arch),
-      config: { ...base, electronDist: standIn, directories: { ...base.directories, output: builderOut } },
-      publish: 'never',
-    });
+    const savedCache = process.env.ELECTRON_CACHE;
+    process.env.ELECTRON_CACHE = electronCache;
+    try {
+      await build({
+        projectDir: PROJECT_DIR,
+        targets: Platform.LINUX.createTarget('dir', archName === 'arm64' ? Arch.arm64 : Arch.x64),
+        config: { ...base, directories: { ...base.directories, output: builderOut } },
+        publish: 'never',
+      });
+    } finally {
+      if (savedCache === undefined) delete process.env.ELECTRON_CACHE;
+      else process.env.ELECTRON_CACHE = savedCache;
+    }
     const unpackedDir = (await readdir(builderOut)).find((name) => name.endsWith('-unpacked'));
     if (!unpackedDir) throw new Error(`electron-builder wrote no *-unpacked folder into ${builderOut}`);
+    const exe = join(builderOut, unpackedDir, 'aimkp-workbench');
+    if (!(await readFile(exe, 'utf8')).includes(STAND_IN_MARK)) throw new Error(`${exe} is not the stand-in: the seeded ELECTRON_CACHE zip was not used`);
     const resources = join(builderOut, unpackedDir, 'resources');
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
@@ -84,13 +96,80 @@ export async function buildPayload(flavour: Flavour = flavourFromEnv(), outDir: 
   }
 }
 
-/** A folder electron-builder accepts as an unpacked Electron distribution; its `electron` only says it is a stand-in. */
-async function makeElectronStandIn(dir: string): Promise<string> {
-  await mkdir(join(dir, 'resources'), { recursive: true });
-  const exe = join(dir, 'electron');
-  await writeFile(exe, '#!/bin/sh\necho "stand-in for the Electron binary (payload build): not runnable" >&2\nexit 1\n');
-  await chmod(exe, 0o755);
-  return dir;
+const STAND_IN_MARK = 'stand-in for the Electron binary (payload build)';
+
+/** The stand-in release zip: a placeholder `electron` (mode 755) that only says what it is, and a LICENSE. */
+async function writeElectronStandInZip(file: string): Promise<void> {
+  await writeFile(
+    file,
+    storedZip([
+      { name: 'electron', data: Buffer.from(`#!/bin/sh\necho "${STAND_IN_MARK}: not runnable" >&2\nexit 1\n`), mode: 0o100755 },
+      { name: 'LICENSE', data: Buffer.from('Stand-in; the real Electron LICENSE ships with the real zip.\n'), mode: 0o100644 },
+    ]),
+  );
+}
+
+/**
+ * A zip archive with stored (uncompressed) entries: local headers + data, the central directory (Unix modes in the
+ * external attributes, which electron-builder's extractor applies), end record. APPNOTE.TXT sections 4.3.7, 4.3.12, 4.3.16.
+ */
+export function storedZip(entries: readonly { name: string; data: Buffer; mode: number }[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const { name, data, mode } of entries) {
+    const nameBytes = Buffer.from(name, 'utf8');
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4); // version needed
+    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(0, 8); // stored
+    local.writeUInt16LE(0, 10); // time
+    local.writeUInt16LE(0x21, 12); // date: 1980-01-01
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    local.writeUInt16LE(0, 28);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix, so the external attributes hold a mode
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(0, 10);
+    central.writeUInt16LE(0, 12);
+    central.writeUInt16LE(0x21, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(nameBytes.length, 28);
+    central.writeUInt32LE((mode << 16) >>> 0, 38); // external attributes: mode in the high 16 bits
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBytes, data);
+    centrals.push(central, nameBytes);
+    offset += local.length + nameBytes.length + data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(data: Buffer): number {
+  let c = 0xffffffff;
+  for (const byte of data) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
 }
 
 /** Every file of a packed resources/ folder: the asar's entries (packed or unpacked) and the plain resources. */
