@@ -42,7 +42,7 @@ function createWindow(): BrowserWindow {
     minHeight: 600,
     show: false,
     title: 'AimKP Workbench',
-    webPreferences: secureWebPreferences(paths.preload),
+    webPreferences: secureWebPreferences(paths.preload, { devTools: !app.isPackaged }),
   });
   win.once('ready-to-show', () => win.show());
   win.on('closed', () => {

@@ -58,6 +58,7 @@ test('main.ts: one window, sandboxed and context-isolated, no Node, loading the 
   assert.equal(wp.webSecurity, true);
   assert.equal(wp.allowRunningInsecureContent, false);
   assert.equal(wp.webviewTag, false);
+  assert.equal(wp.devTools, true, 'developer tools in a checkout (the stand-in app is not packaged)');
   assert.match(String(wp.preload), /dist-electron[\\/]preload\.cjs$/);
   assert.equal(win.loadedUrl, APP_START_URL);
   assert.ok(electron.recorded.menu, 'an application menu is set');

@@ -13,7 +13,7 @@ export const APP_START_URL = `${APP_ORIGIN}/index.html`;
 export const APP_SCHEME_PRIVILEGES = { standard: true, secure: true, supportFetchAPI: true, corsEnabled: false, allowServiceWorkers: false, stream: false, bypassCSP: false } as const;
 
 /** webPreferences of every window: the renderer is untrusted. */
-export function secureWebPreferences(preloadPath: string) {
+export function secureWebPreferences(preloadPath: string, opts: { devTools: boolean } = { devTools: false }) {
   return {
     preload: preloadPath,
     contextIsolation: true,
@@ -28,7 +28,8 @@ export function secureWebPreferences(preloadPath: string) {
     navigateOnDragDrop: false,
     safeDialogs: true,
     spellcheck: false,
-    devTools: true,
+    // Developer tools in a checkout only, not in an installed app.
+    devTools: opts.devTools,
   } as const;
 }
 
