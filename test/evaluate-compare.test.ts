@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareRecords, comparisonMarkdown } from '../models/evaluate/compare';
+import { compareRecords } from '../models/evaluate/compare';
+import { comparisonMarkdown } from '../models/cli/compare-table';
 import type { PredictionRecord } from '../models/evaluate/prediction-file';
 import { compareCommand } from '../models/cli/commands/compare';
 

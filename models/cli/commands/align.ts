@@ -7,7 +7,7 @@ import { BACKEND_CHOICES, isBackendRequest } from '../../tf/backend';
 import { align, alignDefaults } from '../../train/align';
 import { readConfigOverride } from '../../train/pretrain';
 import { mergeOverride, validateConfig } from '../../train/config-resolve';
-import { ProgressPrinter } from '../../train/progress';
+import { ProgressPrinter } from '../training-progress';
 import type { TrainConfig } from '../../train/train-config';
 
 function usage(): string {

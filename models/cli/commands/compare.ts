@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import { intFlag, parseCommandArgs } from '../args';
 import { CoreError } from '../../core-error';
-import { COMPARE_FILTERS, COMPARE_SORTS, comparisonMarkdown, type CompareFilter, type CompareSort } from '../../evaluate/compare';
+import { COMPARE_FILTERS, COMPARE_SORTS, type CompareFilter, type CompareSort } from '../../evaluate/compare';
+import { comparisonMarkdown } from '../compare-table';
 import { compareRuns } from '../../evaluate/compare-runs';
 import { formatPredictionIssues } from '../../evaluate/prediction-file';
 import { DECODE_STRATEGIES, isDecodeStrategy, isEvalMode } from '../../evaluate/run-paths';

@@ -7,7 +7,7 @@ import { BACKEND_CHOICES, isBackendRequest } from '../../tf/backend';
 import { mergeOverride, validateConfig } from '../../train/config-resolve';
 import { pretrain, pretrainDefaults, readConfigOverride } from '../../train/pretrain';
 import { WORDNET_DEFAULT_DIR } from '../../train/pretrain-corpus';
-import { ProgressPrinter } from '../../train/progress';
+import { ProgressPrinter } from '../training-progress';
 import type { TrainConfig } from '../../train/train-config';
 
 function usage(): string {

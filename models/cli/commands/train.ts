@@ -6,7 +6,7 @@ import { CoreError } from '../../core-error';
 import { BACKEND_CHOICES, isBackendRequest } from '../../tf/backend';
 import { resolveConfig } from '../../train/config-resolve';
 import { PRESETS, PRESET_NAMES } from '../../train/presets';
-import { ProgressPrinter } from '../../train/progress';
+import { ProgressPrinter } from '../training-progress';
 import { train } from '../../train/trainer';
 import { ENCODER_SPEC_HELP } from '../../vision/load-image-encoder';
 
