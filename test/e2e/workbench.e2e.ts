@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it as nodeIt } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from './browser';
 import { ROOT, startWeb, type WebServer } from './web-server';
@@ -35,13 +35,40 @@ describe('workbench in Chromium against npm run web', { skip: !chromiumAvailable
   const ids: { baseline?: string; aimkp?: string; dataset?: string } = {};
   const errors: string[] = [];
 
+  /** A test step that leaves a screenshot of the page as it was when it failed. */
+  const it = (name: string, fn: () => Promise<void>) =>
+    nodeIt(name, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        await page?.screenshot({ path: join(SHOTS, `failed-${name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}.png`) }).catch(() => undefined);
+        throw e;
+      }
+    });
   const shot = async (name: string) => {
     await page.screenshot({ path: join(SHOTS, `${name}.png`) });
   };
   const attr = (testid: string, name: string) => page.getAttribute(`[data-testid="${testid}"]`, name);
   const waitAttrAtLeast = (testid: string, name: string, min: number, timeout = TRAIN_TIMEOUT) =>
     page.waitForFunction(([t, a, m]) => Number(document.querySelector(`[data-testid="${t}"]`)?.getAttribute(a as string) ?? -1) >= (m as number), [testid, name, min] as const, { timeout });
-  const waitStatus = (status: string, timeout = TRAIN_TIMEOUT) => page.waitForFunction((s) => document.querySelector('[data-testid="run-status"]')?.textContent?.trim() === s, status, { timeout });
+  /** Waits for the run's status badge to read `status`; a run that fails instead fails the test at once, with its log. */
+  const waitStatus = async (status: string, timeout = TRAIN_TIMEOUT) => {
+    const seen = await page.waitForFunction(
+      (s) => {
+        const t = document.querySelector('[data-testid="run-status"]')?.textContent?.trim();
+        return t === s || t === 'failed' ? t : false;
+      },
+      status,
+      { timeout },
+    );
+    if ((await seen.jsonValue()) === 'failed') throw new Error(`the run failed:\n${await page.textContent('[data-testid="run-log"]')}`);
+  };
+  /** Clicks Evaluate on the open Run view and waits for its test scores (three modes). */
+  const evaluateHere = async () => {
+    await page.click('[data-testid="run-evaluate"]');
+    await page.waitForSelector('[data-testid="eval-progress"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="run-metrics"] tbody tr').length >= 3, null, { timeout: TRAIN_TIMEOUT });
+  };
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -112,6 +139,7 @@ describe('workbench in Chromium against npm run web', { skip: !chromiumAvailable
     assert.equal(await attr('run-progress', 'aria-valuenow'), '100');
     assert.match((await page.textContent('[data-testid="run-log"]')) ?? '', /run completed/);
     assert.equal(await page.locator('[data-testid="chart-cosine"]').count(), 0, 'a baseline has no gradient-filter charts');
+    await evaluateHere();
     await shot('e2e-run-baseline');
   });
 
@@ -134,6 +162,7 @@ describe('workbench in Chromium against npm run web', { skip: !chromiumAvailable
     assert.equal(Number(await attr('chart-loss', 'data-points')), stepsTotal, 'after resume the loss chart holds every step once');
     assert.equal(await attr('run-progress', 'aria-valuenow'), '100');
     assert.match((await page.textContent('[data-testid="best-epoch"]')) ?? '', /best epoch: \d/);
+    await evaluateHere();
     await page.fill('[data-testid="loss-smoothing"]', '0.9');
     await page.check('[data-testid="loss-log"]');
     await shot('e2e-run-aimkp');
@@ -164,10 +193,8 @@ describe('workbench in Chromium against npm run web', { skip: !chromiumAvailable
 
   it('compares the two finished runs case by case, with keyboard navigation and a link that reopens a case', async () => {
     await page.goto(`${web.url}#/compare?baseline=${encodeURIComponent(ids.baseline!)}&other=${encodeURIComponent(ids.aimkp!)}&mode=multimodal`);
-    // Neither run is evaluated yet: the view offers to evaluate both.
-    await page.waitForSelector('[data-testid="cmp-evaluate"]');
-    await page.click('[data-testid="cmp-evaluate"]');
-    await page.waitForSelector('[data-testid="cmp-case"]', { timeout: TRAIN_TIMEOUT });
+    // Both runs were evaluated from their Run views (greedy, three modes).
+    await page.waitForSelector('[data-testid="cmp-case"]', { timeout: 60_000 });
     const first = await attr('cmp-case', 'data-case');
     await page.keyboard.press('j');
     await page.waitForFunction((f) => document.querySelector('[data-testid="cmp-case"]')?.getAttribute('data-case') !== f, first);

@@ -12,8 +12,10 @@ import { measureSince } from '../lib/timing';
 
 export interface OpenStream {
   series: RunSeries;
-  /** true once the history replay is done. */
+  /** true once the history is in: the stream reached the run's lastSeq at open time, or a live batch came. */
   live: boolean;
+  /** The run's last seq when it was opened (null until runs.get answers). */
+  historySeq: number | null;
   lastSeq: number;
   job: JobStateData | null;
   error: string | null;
@@ -35,7 +37,7 @@ export const useLiveStore = defineStore('live', () => {
   function open(runId: string): OpenStream {
     const have = streams.get(runId);
     if (have) return have;
-    const stream = reactive({ series: markRaw(new RunSeries()), live: false, lastSeq: 0, job: null, error: null }) as OpenStream;
+    const stream = reactive({ series: markRaw(new RunSeries()), live: false, historySeq: null, lastSeq: 0, job: null, error: null }) as OpenStream;
     streams.set(runId, stream);
     ticks[runId] = 0;
     const sub = api().subscribe(
@@ -51,7 +53,7 @@ export const useLiveStore = defineStore('live', () => {
           measureSince(batch.replay ? 'aimkp:ingest-replay' : 'aimkp:ingest-live', t0);
           s.lastSeq = batch.events[batch.events.length - 1].seq;
         }
-        if (!batch.replay) s.live = true;
+        if (!batch.replay || (s.historySeq !== null && s.lastSeq >= s.historySeq)) s.live = true;
         ticks[runId] = (ticks[runId] ?? 0) + 1;
       },
       (err) => {
@@ -60,6 +62,19 @@ export const useLiveStore = defineStore('live', () => {
       },
     );
     subs.set(runId, sub);
+    // The replay carries no end marker: the history is in once the stream reaches the seq the run had now.
+    api()
+      .call('runs.get', { id: runId })
+      .then((r) => {
+        const s = streams.get(runId);
+        if (!s) return;
+        s.historySeq = r.run.lastSeq;
+        if (s.lastSeq >= r.run.lastSeq) s.live = true;
+      })
+      .catch((e: unknown) => {
+        const s = streams.get(runId);
+        if (s) s.error = errorText(e);
+      });
     return stream;
   }
 

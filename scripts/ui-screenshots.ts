@@ -1,0 +1,107 @@
+// The README's screenshots (docs/screenshots/), taken in Chromium on the bundled ClipArt-KP data set: starts
+// `npm run web` on a workspace, trains a small baseline and a small AimKP run on ClipArt-KP through the API
+// (the same calls the UI makes), evaluates both, then opens every view and saves it at 1400×1000.
+//
+//   node --import tsx scripts/ui-screenshots.ts [--workspace DIR] [--max-train N]
+// Re-running with the same workspace reuses its finished runs.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import WebSocket from 'ws';
+import { createClient, createPortTransport, type ApiClient } from '../shared/contract/client';
+import { createWebSocketPort, type WebSocketLike } from '../shared/contract/ws-port';
+import type { RunSummary } from '../shared/contract/service';
+import { launchChromium } from '../test/e2e/browser';
+import { ROOT, startWeb } from '../test/e2e/web-server';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : def;
+};
+const workspace = resolve(opt('workspace', join(ROOT, '.cache/ui-screenshots-workspace')));
+const maxTrain = Number(opt('max-train', '600'));
+const OUT = join(ROOT, 'docs/screenshots');
+const SMALL = { maxTrain, maxValid: 120, encoder: 'patch:7:16', model: { dModel: 64, nLayers: 2, nHeads: 4, dFF: 128, adapterHidden: 128 } };
+
+async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs: number): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v !== null) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+async function ensureRun(api: ApiClient, preset: string, epochs: number): Promise<RunSummary> {
+  const done = (await api.call('runs.list', { preset })).runs.find((r) => r.dataset === 'clipart-kp' && (r.status === 'completed' || r.status === 'running' || r.status === 'queued'));
+  const id = done?.id ?? (await api.call('runs.start', { preset, dataset: 'clipart-kp', overrides: { ...SMALL, epochs }, seeds: [1], name: `${preset} (ClipArt-KP, ${maxTrain} items)` })).runs[0].id;
+  return waitFor(`${preset} to finish`, async () => {
+    const r = (await api.call('runs.get', { id })).run;
+    if (r.status === 'failed') throw new Error(`${preset} failed: ${r.error?.message}`);
+    return r.status === 'completed' ? r : null;
+  }, 60 * 60_000);
+}
+
+async function ensureEvaluated(api: ApiClient, id: string): Promise<void> {
+  const has = () => api.call('runs.get', { id }).then((g) => (g.metrics.filter((m) => m.split === 'test' && m.decode === 'greedy').length >= 3 ? true : null));
+  if (await has()) return;
+  await api.call('runs.evaluate', { id, decode: { strategy: 'greedy' } });
+  await waitFor(`evaluation of ${id}`, has, 30 * 60_000);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  mkdirSync(workspace, { recursive: true });
+  const web = await startWeb(workspace);
+  const port = createWebSocketPort(new URL('api', web.url).href.replace(/^http/, 'ws'), { connect: (u) => new WebSocket(u) as unknown as WebSocketLike });
+  const api = createClient(createPortTransport(port));
+  try {
+    const baseline = await ensureRun(api, 'baseline', 4);
+    const aimkp = await ensureRun(api, 'aimkp', 4);
+    await ensureEvaluated(api, baseline.id);
+    await ensureEvaluated(api, aimkp.id);
+
+    const browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.addInitScript('globalThis.__name = (f) => f;');
+    const shoot = async (hash: string, name: string, ready: string, prepare?: () => Promise<void>) => {
+      await page.goto(`${web.url}#${hash}`);
+      await page.waitForSelector(ready, { timeout: 60_000 });
+      await prepare?.();
+      await page.waitForTimeout(800);
+      await page.screenshot({ path: join(OUT, `${name}.png`) });
+      console.log(`docs/screenshots/${name}.png`);
+    };
+    await shoot('/datasets/clipart-kp', 'datasets', '[data-testid="ds-items"] li');
+    await shoot(`/runs/${aimkp.id}`, 'run-aimkp', '[data-testid="chart-strides"]', async () => {
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart-validation"]')?.getAttribute('data-epochs')) >= 1);
+    });
+    await shoot('/runs', 'runs', '[data-testid="runs-table"]', async () => {
+      await page.click(`[data-testid="pin-${baseline.id}"]`);
+      for (const id of [baseline.id, aimkp.id]) await page.check(`tr[data-run="${id}"] input[type="checkbox"]`);
+    });
+    await shoot(`/compare?baseline=${baseline.id}&other=${aimkp.id}&mode=multimodal&sort=diff-desc`, 'compare', '[data-testid="cmp-case"]');
+    await shoot('/new', 'new-run', '[data-testid="hp-epochs"]', async () => {
+      await page.check('[data-testid="preset-aimkp-no-filter"]');
+      await page.fill('[data-testid="hp-epochs"]', '6');
+      await page.evaluate(() => document.querySelector('.hp-group')?.scrollIntoView());
+    });
+    await shoot('/try', 'try-it', `[data-testid="try-run-${aimkp.id}"]`, async () => {
+      await page.check('[data-testid="try-source-item"]');
+      await page.selectOption('[data-testid="try-dataset"]', 'clipart-kp');
+      await page.fill('[data-testid="try-item-search"]', 'cat');
+      await page.click('[data-testid="try-item-find"]');
+      await page.locator('input[name="try-item"]').first().check();
+      await page.click('[data-testid="try-predict"]');
+      await page.waitForSelector('[data-testid="try-results"]', { timeout: 120_000 });
+    });
+    await shoot('/settings', 'settings', '[data-testid="set-workspace"]');
+    await browser.close();
+  } finally {
+    port.close();
+    await web.stop();
+  }
+}
+
+await main();
