@@ -4,9 +4,9 @@
 //   worker.js   the supervisor's job worker (worker_threads)
 //   server.js   browser mode (`node dist-electron/server.js`, what `aimkp serve` runs when built)
 // Packages from node_modules stay external (electron-builder ships the production ones); our own code
-// (models/, shared/, electron/) is bundled. The renderer is vite's job (npm run build:renderer).
+// (models/, shared/, electron/) is bundled. The renderer is vite's job (npm run build:renderer). Files are
+// overwritten in place (not deleted first), so a server already running from dist-electron/ keeps working.
 import { build, type BuildOptions } from 'esbuild';
-import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -32,7 +32,6 @@ const esm: BuildOptions = {
 };
 
 export async function buildElectron(): Promise<void> {
-  await rm(out, { recursive: true, force: true });
   const started = performance.now();
   await Promise.all([
     build({ ...esm, entryPoints: { main: 'electron/main.ts' }, outdir: out, outExtension: { '.js': '.js' }, external: ['electron'] }),

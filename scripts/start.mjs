@@ -4,7 +4,8 @@
 // and serves browser mode instead, printing the URL. `npm run web` (`--web`) goes straight to browser mode.
 // Flags after `--` go to the browser-mode server (aimkp serve --help).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { electronBinary, noDisplay } from './electron-binary.mjs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,38 +38,23 @@ function run(script) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-if (builtAt('dist/renderer/index.html') < newest(['renderer', 'shared'])) run('build:renderer');
+// AIMKP_RENDERER_DIR points the server at another renderer build (UI development, tests): nothing to build then.
+if (!process.env.AIMKP_RENDERER_DIR && builtAt('dist/renderer/index.html') < newest(['renderer', 'shared'])) run('build:renderer');
 if (builtAt('dist-electron/server.js') < newest(['electron', 'shared', 'models'])) run('build:electron');
 
-/**
- * The Electron executable, or why there is none. Read from node_modules/electron/path.txt as electron's own
- * index.js does, but without requiring it: that would try to download the binary, which offline only fails.
- */
-function electronBinary() {
-  const pkg = join(root, 'node_modules', 'electron');
-  if (!existsSync(join(pkg, 'package.json'))) return { why: 'the electron package is not installed' };
-  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
-  const pathFile = join(pkg, 'path.txt');
-  const name = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : null;
-  if (!name && !override) return { why: 'no Electron binary was downloaded (node_modules/electron/dist missing; an offline install)' };
-  const path = override ? join(override, name ?? 'electron') : join(pkg, 'dist', name);
-  return existsSync(path) ? { path } : { why: `the Electron binary is missing (${path})` };
-}
-
 if (!webOnly) {
-  const bin = electronBinary();
-  const headless = process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
-  if (bin.path && !headless) {
+  const bin = electronBinary(root);
+  const why = 'why' in bin ? bin.why : noDisplay();
+  if (why === null) {
     const env = { ...process.env };
     delete env.ELECTRON_RUN_AS_NODE;
     const child = spawn(bin.path, [root], { stdio: 'inherit', env });
-    child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
     for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => child.kill(s));
-    // Electron owns the rest.
-  } else {
-    console.log(`Electron cannot start here: ${bin.path ? 'no display' : bin.why}; opening browser mode instead.`);
+    // Electron owns the rest; its exit code is ours.
+    child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
+    await new Promise(() => undefined);
   }
-  if (bin.path && !headless) await new Promise(() => undefined);
+  console.log(`Electron cannot start here: ${why}; opening browser mode instead.`);
 }
 
 process.argv = [process.argv[0], join(root, 'dist-electron', 'server.js'), ...serverArgs];
