@@ -170,7 +170,8 @@ export function builderConfig(flavour: Flavour = flavourFromEnv()): Configuratio
       // Hidden entries are caches (the CLI's feature cache lives in data/clipart-kp/.cache), never data.
       filter: ['**/*', '!**/*.map', '!**/.*', '!**/.*/**'],
     })),
-    extraMetadata: { aimkpFlavour: flavour },
+    // desktopName: Electron's app_id / WM_CLASS on Linux, so the desktop links the window to the .desktop entry.
+    extraMetadata: { aimkpFlavour: flavour, desktopName: 'aimkp-workbench.desktop' },
     // Native modules here are N-API prebuilds (sharp, tfjs-node): nothing to rebuild against Electron's headers, and a
     // rebuild would need those headers from the internet.
     npmRebuild: false,
@@ -179,6 +180,7 @@ export function builderConfig(flavour: Flavour = flavourFromEnv()): Configuratio
     linux: {
       target: ['AppImage', 'deb'],
       category: 'Science',
+      syncDesktopName: true,
       icon: 'build/icons/png',
       synopsis: 'Train and compare multimodal keyphrase generators',
       maintainer: 'AimKP Workbench maintainers <aimkp@example.org>',
