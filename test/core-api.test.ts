@@ -11,7 +11,7 @@ import { loadDataset } from '../models/data/load-dataset';
 import type { ManifestItem } from '../models/data/manifest-types';
 import { resolveConfig } from '../models/train/config-resolve';
 import { train } from '../models/train/trainer';
-import { compareRuns, evaluateRun, listPresets, predictSplit, Predictor, CoreError, VERSION, systemInfo, pageItems, describeDataset, importManifestFolder, importSynthetic, runRobustness } from '../models/index';
+import { compareRuns, evaluateRun, listPresets, predictSplit, Predictor, CoreError, VERSION, systemInfo, pageItems, describeDataset, importManifestFolder, importSynthetic, runRobustness, predictCase } from '../models/index';
 import { readPredictionFile, type PredictionRecord } from '../models/evaluate/prediction-file';
 import { readMetricsFile } from '../models/evaluate/metrics-file';
 import { scoreRepeats } from '../models/evaluate/score-predictions';
@@ -311,4 +311,17 @@ test('robustness suite: a stop fired from a timer ends it within one batch; unst
   const ev = await evaluateRun({ runDir: run, decode: { strategy: 'greedy', maxNewTokens: 40 }, limit: 5, modes: ['multimodal'] });
   const clean = full.report.conditions.find((c) => c.name === 'clean')!;
   for (const k of ['f1@1', 'f1@3', 'map@5'] as const) assert.equal(clean.aimkp[k], ev.metrics[0].aimkp[k], k);
+});
+
+test('no tensor outlives an evaluation job: evaluate, one case, robustness, a stopped prediction', async () => {
+  const tf = await import('@tensorflow/tfjs');
+  await evaluateRun({ runDir: run, decode: { strategy: 'greedy' }, limit: 2, modes: ['multimodal'] }); // warm-up
+  const before = tf.memory().numTensors;
+  await evaluateRun({ runDir: run, decode: { strategy: 'beam', beamSize: 2 }, limit: 3 });
+  await predictCase({ runDir: run, image: { path: join(data, testItems[0].image!) }, text: testItems[0].text });
+  await runRobustness({ runDir: run, limit: 3, out: null, suite: { ratios: [0.5], strides: [2], sigmas: [1] } });
+  const controller = new AbortController();
+  const stopped = predictSplit({ runDir: run, decode: { strategy: 'greedy' }, batchSize: 1, out: join(root, 'leak-stop.jsonl'), signal: controller.signal, onProgress: (e) => e.phase === 'predicting' && e.done === 0 && setTimeout(() => controller.abort(), 0) });
+  await assert.rejects(stopped, (e: unknown) => e instanceof CoreError && e.code === 'ABORTED');
+  assert.equal(tf.memory().numTensors, before);
 });
