@@ -1,13 +1,15 @@
 /**
  * `npm run dist:icons`: every icon the installers need, from the one source image build/icon.svg.
  *   build/icons/png/<N>x<N>.png  for N in PNG_SIZES (Linux: AppImage / deb take the folder)
- *   build/icons/icon.ico         Windows (NSIS, the .exe): PNG-compressed entries, 16…256
+ *   build/icons/icon.ico         Windows (NSIS, the .exe): 16…256 (256 as PNG, the others as 32-bit bitmaps)
  *   build/icons/icon.icns        macOS (dmg, the .app): PNG-based entries, 16…1024
  * The icons are generated, not committed (build/icons/ is git-ignored); `npm run dist` runs this first.
  *
- * Both containers are written here (they are a few header bytes around PNG data), so no extra package is needed:
- * ICO: ICONDIR (reserved 0, type 1, count) + one 16-byte ICONDIRENTRY per image + the PNG bytes (Vista+ reads PNG
- * entries). ICNS: 'icns' + total length, then per image a 4-char type + length (header included) + PNG bytes.
+ * Both containers are written here (a few header bytes around the images), so no extra package is needed:
+ * ICO: ICONDIR (reserved 0, type 1, count) + one 16-byte ICONDIRENTRY per image + the images: 256 px as PNG, smaller
+ * sizes as 32-bit DIBs (BITMAPINFOHEADER + bottom-up BGRA + AND mask), the layout every Windows tool reads (NSIS's
+ * makensis and older resource editors reject PNG entries at small sizes). ICNS: 'icns' + total length, then per image
+ * a 4-char type + length (header included) + PNG bytes.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -36,6 +38,7 @@ export const ICNS_TYPES: readonly { type: string; size: number }[] = [
   { type: 'ic14', size: 512 }, // 256@2x
 ];
 
+/** One image of an icon container: its pixel size and its encoded bytes (PNG, or a DIB inside an ICO). */
 export interface SizedPng {
   size: number;
   data: Buffer;
@@ -51,6 +54,35 @@ export async function renderPngs(svg: Buffer | string, sizes: readonly number[])
       return { size, data };
     }),
   );
+}
+
+/** A 32-bit ICO bitmap (DIB) from RGBA pixels (top-down rows, as sharp gives them). */
+export function encodeIcoBitmap(rgba: Buffer, size: number): Buffer {
+  if (rgba.length !== size * size * 4) throw new Error(`expected ${size}×${size} RGBA pixels`);
+  const header = Buffer.alloc(40);
+  const maskStride = Math.ceil(size / 32) * 4;
+  header.writeUInt32LE(40, 0); // BITMAPINFOHEADER
+  header.writeInt32LE(size, 4);
+  header.writeInt32LE(size * 2, 8); // XOR bitmap + AND mask
+  header.writeUInt16LE(1, 12); // planes
+  header.writeUInt16LE(32, 14); // bits per pixel
+  header.writeUInt32LE(0, 16); // BI_RGB
+  header.writeUInt32LE(size * size * 4 + maskStride * size, 20);
+  const pixels = Buffer.alloc(size * size * 4);
+  const mask = Buffer.alloc(maskStride * size);
+  for (let y = 0; y < size; y++) {
+    const row = size - 1 - y; // bottom-up
+    for (let x = 0; x < size; x++) {
+      const from = (y * size + x) * 4;
+      const to = (row * size + x) * 4;
+      pixels[to] = rgba[from + 2];
+      pixels[to + 1] = rgba[from + 1];
+      pixels[to + 2] = rgba[from];
+      pixels[to + 3] = rgba[from + 3];
+      if (rgba[from + 3] === 0) mask[row * maskStride + (x >> 3)] |= 0x80 >> (x & 7);
+    }
+  }
+  return Buffer.concat([header, pixels, mask]);
 }
 
 export function encodeIco(images: readonly SizedPng[]): Buffer {
@@ -108,7 +140,12 @@ export async function writeIcons(outDir: string = ICONS_DIR, source: string = IC
     written.push(file);
   }
   const ico = join(outDir, 'icon.ico');
-  await writeFile(ico, encodeIco(ICO_SIZES.map((size) => ({ size, data: png(size) }))));
+  const icoImages: SizedPng[] = [];
+  for (const size of ICO_SIZES) {
+    const rgba = await sharp(png(size)).ensureAlpha().raw().toBuffer();
+    icoImages.push({ size, data: size === 256 ? png(size) : encodeIcoBitmap(rgba, size) });
+  }
+  await writeFile(ico, encodeIco(icoImages));
   const icns = join(outDir, 'icon.icns');
   await writeFile(icns, encodeIcns(ICNS_TYPES.map(({ type, size }) => ({ type, data: png(size) }))));
   // electron-builder also looks for build/icons/icon.png (e.g. the window icon on Linux).

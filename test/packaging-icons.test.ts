@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { encodeIcns, encodeIco, ICNS_TYPES, ICO_SIZES, PNG_SIZES, writeIcons } from '../scripts/dist-icons';
+import { encodeIcns, encodeIco, ICNS_TYPES, ICO_SIZES, ICON_SOURCE, PNG_SIZES, renderPngs, writeIcons } from '../scripts/dist-icons';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -55,6 +55,36 @@ function readIcns(buf: Buffer): { type: string; data: Buffer }[] {
   return out;
 }
 
+/** BITMAPINFOHEADER + bottom-up BGRA + AND mask → width and top-down RGBA. */
+function readIcoBitmap(dib: Buffer): { width: number; pixels: Buffer } {
+  assert.equal(dib.readUInt32LE(0), 40, 'BITMAPINFOHEADER');
+  const width = dib.readInt32LE(4);
+  assert.equal(dib.readInt32LE(8), 2 * width, 'height counts the AND mask');
+  assert.equal(dib.readUInt16LE(14), 32);
+  const maskStride = Math.ceil(width / 32) * 4;
+  assert.equal(dib.length, 40 + width * width * 4 + maskStride * width, 'header + pixels + mask');
+  const pixels = Buffer.alloc(width * width * 4);
+  for (let row = 0; row < width; row++) {
+    const y = width - 1 - row;
+    for (let x = 0; x < width; x++) {
+      const from = 40 + (row * width + x) * 4;
+      const to = (y * width + x) * 4;
+      pixels[to] = dib[from + 2];
+      pixels[to + 1] = dib[from + 1];
+      pixels[to + 2] = dib[from];
+      pixels[to + 3] = dib[from + 3];
+      const transparentBit = (dib[40 + width * width * 4 + row * maskStride + (x >> 3)] >> (7 - (x & 7))) & 1;
+      assert.equal(transparentBit, dib[from + 3] === 0 ? 1 : 0, 'AND mask marks exactly the transparent pixels');
+    }
+  }
+  return { width, pixels };
+}
+
+async function renderAt(size: number): Promise<Buffer> {
+  const [png] = await renderPngs(ICON_SOURCE, [size]);
+  return png.data;
+}
+
 async function pngSize(data: Buffer): Promise<{ width: number; height: number }> {
   assert.deepEqual(data.subarray(0, 8), PNG_SIGNATURE, 'PNG signature');
   const meta = await sharp(data).metadata();
@@ -73,7 +103,17 @@ test('icons from build/icon.svg: PNG sizes, an ICO and an ICNS whose entries dec
     assert.deepEqual(ico.map((e) => e.width), [...ICO_SIZES]);
     for (const entry of ico) {
       assert.equal(entry.bitsPerPixel, 32);
-      assert.deepEqual(await pngSize(entry.data), { width: entry.width, height: entry.height });
+      const pngFile = await readFile(join(dir, 'png', `${entry.width}x${entry.width}.png`)).catch(() => null);
+      if (entry.data.subarray(0, 8).equals(PNG_SIGNATURE)) {
+        assert.equal(entry.width, 256, 'only the 256 px entry is PNG');
+        assert.deepEqual(await pngSize(entry.data), { width: entry.width, height: entry.height });
+      } else {
+        // A DIB: its pixels, read back bottom-up BGRA, equal the PNG rendering of the same size.
+        const { width, pixels } = readIcoBitmap(entry.data);
+        assert.equal(width, entry.width);
+        const expected = await sharp(pngFile ?? (await renderAt(entry.width))).ensureAlpha().raw().toBuffer();
+        assert.ok(pixels.equals(expected), `${entry.width} px bitmap equals the rendering`);
+      }
     }
     const icns = readIcns(await readFile(join(dir, 'icon.icns')));
     assert.deepEqual(icns.map((e) => e.type), ICNS_TYPES.map((t) => t.type));
