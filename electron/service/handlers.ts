@@ -23,6 +23,7 @@ import type { ServiceHandlers, SubscriptionHandlers } from '../../shared/contrac
 import type { JsonValue } from '../../shared/training-events';
 import { contractJobKind, contractJobState, type RunView, type Supervisor } from '../supervisor/supervisor';
 import type { JobRecord } from '../supervisor/jobs';
+import { readMeta } from '../supervisor/run-registry';
 import type { EvaluateTaskParams, ImportTaskParams, PredictTaskParams, RobustnessTaskParams } from '../supervisor/service-tasks';
 import { DatasetRegistry, imageDataUrl } from './datasets';
 
@@ -74,7 +75,7 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
     if (job.spec.kind !== 'train') return null;
     if (job.state !== 'queued' && job.state !== 'running' && job.state !== 'failed') return null;
     const cfg = job.spec.config;
-    const meta = readMetaSafe(sup().registry.dirOf(job.spec.runId));
+    const meta = readMeta(sup().registry.dirOf(job.spec.runId));
     return {
       id: job.spec.runId,
       name: meta.name ?? job.spec.runId,
@@ -344,14 +345,6 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
 
 function settingsOf(s: Supervisor) {
   return { workspace: s.paths.root, backend: s.settings.backend, concurrency: s.settings.concurrency };
-}
-
-function readMetaSafe(dir: string): { name?: string; tags?: string[] } {
-  try {
-    return JSON.parse(readFileSync(join(dir, 'run-meta.json'), 'utf8')) as { name?: string; tags?: string[] };
-  } catch {
-    return {};
-  }
 }
 
 /** A preset with request overrides (nested objects merge; unknown fields and wrong types are refused). */

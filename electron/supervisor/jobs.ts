@@ -80,10 +80,6 @@ export interface JobRecord {
   result: JsonValue | null;
 }
 
-export function jobRunId(spec: JobSpec): string | undefined {
-  return spec.runId;
-}
-
 export function isFinished(state: JobState): boolean {
   return FINISHED_STATES.includes(state);
 }

@@ -15,7 +15,8 @@ import { EVENT_SCHEMA_VERSION, wrapTrainingEvent, type JobStateData, type Servic
 import { EventHub } from './event-hub';
 import { InProcessJobQueue, type JobChange, type JobQueue } from './job-queue';
 import { isFinished, type JobProgress, type JobRecord, type JobSpec } from './jobs';
-import { RunRegistry, type RunFileSummary } from './run-registry';
+import { RUN_META_FILE, RunRegistry, type RunFileSummary } from './run-registry';
+import { writeFileAtomicSync } from '../../models/fs/atomic-write';
 import type { SeqEvent } from './run-event-log';
 import { defaultWorkerEntry, WorkerJobRunner, type WorkerEntry } from './worker-runner';
 import { PredictServer } from './predict-server';
@@ -131,7 +132,7 @@ export class Supervisor {
     this.refuseIfActive(runId);
     // run-meta.json first: the folder is the app's from the start (name, tags) even before config.json exists.
     mkdirSync(dir, { recursive: true });
-    appendMetaSync(dir, { name: o.name, tags: o.tags ?? [], origin: 'app' });
+    writeMetaSync(dir, { name: o.name, tags: o.tags ?? [], origin: 'app' });
     return this.queue.enqueue({ kind: 'train', runId, dataDir: o.dataDir, config: o.config, maxSteps: o.maxSteps });
   }
 
@@ -405,10 +406,10 @@ function progressEvent(p: JobProgress, time: string, run: string): ProgressEvent
   return { type: 'progress', time, run, phase: p.phase, done: p.done, total: p.total, unit: p.unit, message: p.message };
 }
 
-function appendMetaSync(dir: string, meta: { name?: string; tags: string[]; origin: 'app' }): void {
+function writeMetaSync(dir: string, meta: { name?: string; tags: string[]; origin: 'app' }): void {
   const clean: Record<string, unknown> = { tags: meta.tags, origin: meta.origin };
   if (meta.name !== undefined) clean.name = meta.name;
-  appendFileSync(join(dir, 'run-meta.json'), JSON.stringify(clean, null, 2) + '\n', { flag: 'w' });
+  writeFileAtomicSync(join(dir, RUN_META_FILE), JSON.stringify(clean, null, 2) + '\n');
 }
 
 /** The contract's job kind of a spec. */
