@@ -37,7 +37,8 @@ async function ensureRun(api: ApiClient, preset: string, epochs: number): Promis
   const done = (await api.call('runs.list', { preset })).runs.find((r) => r.dataset === 'clipart-kp' && (r.status === 'completed' || r.status === 'running' || r.status === 'queued'));
   const id = done?.id ?? (await api.call('runs.start', { preset, dataset: 'clipart-kp', overrides: { ...SMALL, epochs }, seeds: [1], name: `${preset} (ClipArt-KP, ${maxTrain} items)` })).runs[0].id;
   return waitFor(`${preset} to finish`, async () => {
-    const r = (await api.call('runs.get', { id })).run;
+    const r = (await api.call('runs.list', {})).runs.find((x) => x.id === id);
+    if (!r) return null;
     if (r.status === 'failed') throw new Error(`${preset} failed: ${r.error?.message}`);
     return r.status === 'completed' ? r : null;
   }, 60 * 60_000);

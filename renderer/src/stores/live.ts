@@ -71,9 +71,12 @@ export const useLiveStore = defineStore('live', () => {
         s.historySeq = r.run.lastSeq;
         if (s.lastSeq >= r.run.lastSeq) s.live = true;
       })
-      .catch((e: unknown) => {
+      .catch(() => {
+        // A run still in the queue has no folder yet (runs.get answers not-found): nothing to replay.
         const s = streams.get(runId);
-        if (s) s.error = errorText(e);
+        if (!s) return;
+        s.historySeq = 0;
+        s.live = true;
       });
     return stream;
   }
