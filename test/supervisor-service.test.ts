@@ -90,6 +90,7 @@ test('runs: start two presets, stream events, list/get, rename, tag, evaluate, c
   assert.equal(got.run.step, 16);
   assert.equal(got.checkpoints.last?.step, 16);
   assert.deepEqual(seen.map((e) => e.seq), Array.from({ length: got.run.lastSeq }, (_, i) => i + 1), 'subscription: every event once, in order');
+  assert.equal((await api.call('runs.list', {})).runs.find((r) => r.id === aimkpRun)?.lastSeq, got.run.lastSeq, 'runs.list gives the exact lastSeq');
 
   const p1 = await api.call('runs.events', { id: aimkpRun, sinceSeq: 0, limit: 5 });
   assert.deepEqual(p1.events.map((e) => e.seq), [1, 2, 3, 4, 5]);

@@ -179,7 +179,10 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
 
     'runs.list': async (req) => {
       const s = sup();
-      const listed = s.listRuns().map(runSummary);
+      const views = s.listRuns();
+      // Exact lastSeq (subscribing from it must not repeat events): the hub reads what it has not read yet.
+      for (const v of views) v.lastSeq = await s.lastSeq(v.id);
+      const listed = views.map(runSummary);
       const have = new Set(listed.map((r) => r.id));
       for (const job of s.queue.list()) {
         if (job.spec.kind !== 'train' || have.has(job.spec.runId) || s.registry.exists(job.spec.runId)) continue;
