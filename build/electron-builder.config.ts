@@ -24,7 +24,7 @@ type PrepareStage = { platformName: string; arch: string; version: string };
 export type Flavour = 'default' | 'gpu';
 
 export const PROJECT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
-const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
 
 /** Where the encoder weights and the data set land under resources/ (the app looks there: electron/packaged-resources.ts). */
 export const RESOURCE_LAYOUT = {
@@ -185,7 +185,6 @@ export function builderConfig(flavour: Flavour = flavourFromEnv()): Configuratio
       synopsis: 'Train and compare multimodal keyphrase generators',
       maintainer: 'AimKP Workbench maintainers <aimkp@example.org>',
     },
-    deb: { depends: ['libgtk-3-0', 'libnss3', 'libxss1', 'libxtst6', 'xdg-utils', 'libatspi2.0-0', 'libuuid1', 'libsecret-1-0'] },
     win: { target: ['nsis'], icon: 'build/icons/icon.ico' },
     nsis: { oneClick: false, perMachine: false, allowToChangeInstallationDirectory: true },
     mac: { target: ['dmg'], icon: 'build/icons/icon.icns', category: 'public.app-category.education' },
