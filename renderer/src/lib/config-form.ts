@@ -17,7 +17,9 @@ export interface FieldSpec {
 }
 
 /** Not hyperparameters (identity of the preset, or set elsewhere in the form). */
-const HIDDEN = new Set(['preset', 'description', 'paper', 'method', 'mode', 'seed', 'initFrom', 'model.lora', 'adapterPattern']);
+const HIDDEN = new Set(['preset', 'description', 'paper', 'method', 'mode', 'seed', 'model.lora', 'adapterPattern']);
+/** Text fields that may stay empty (null): the run to warm-start from (the paper presets need one). */
+const NULLABLE_TEXT = new Set(['initFrom']);
 const CHOICES: Record<string, readonly string[]> = {
   'aimkp.maskKind': ['structured', 'random', 'pool'],
   'aimkp.stride.rule': ['progressive', 'fixed', 'linear'],
@@ -39,6 +41,7 @@ const HELP: Record<string, string> = {
   'aimkp.tauText': 'accept a text-masked row when cos > tau_t',
   'aimkp.tauImage': 'accept an image-masked row when cos > tau_v',
   maxTrain: 'use only the first N training items (empty = all)',
+  initFrom: 'warm start from this run (its best/ weights); the paper presets need one',
 };
 /** Integer-valued by name even when the preset's value happens to be written as a float. */
 const INT_KEYS = /(epochs|batchSize|samplesPerCall|dModel|nLayers|nHeads|dFF|adapterHidden|maxTextTokens|maxAnswerTokens|minWordCount|maxVocab|maxTrain|maxValid|checkpointEvery|validBatch|fixedStride)$/;
@@ -55,6 +58,7 @@ export function fieldsOf(config: JsonTree, prefix = ''): FieldSpec[] {
     if (Array.isArray(value)) continue;
     if (value === null) {
       if (NULLABLE_INTS.has(path)) out.push({ path, kind: 'int', base: null, nullable: true, min: 1, help: HELP[path] });
+      else if (NULLABLE_TEXT.has(path)) out.push({ path, kind: 'text', base: null, nullable: true, help: HELP[path] });
       continue;
     }
     const range = RANGES[path];
@@ -63,7 +67,7 @@ export function fieldsOf(config: JsonTree, prefix = ''): FieldSpec[] {
       const int = INT_KEYS.test(path);
       out.push({ path, kind: int ? 'int' : 'number', base: value, nullable: NULLABLE_INTS.has(path), min: range ? range[0] : int ? 1 : 0, max: range?.[1], help: HELP[path] });
     } else if (CHOICES[path]) out.push({ path, kind: 'choice', base: value, nullable: false, choices: CHOICES[path], help: HELP[path] });
-    else out.push({ path, kind: 'text', base: value, nullable: false, help: HELP[path] });
+    else out.push({ path, kind: 'text', base: value, nullable: NULLABLE_TEXT.has(path), help: HELP[path] });
   }
   return out;
 }
@@ -81,7 +85,7 @@ export function parseField(f: FieldSpec, v: FormValue): { value: JsonLeaf } | { 
   if (f.kind === 'boolean') return { value: v === true };
   const text = String(v).trim();
   if (f.kind === 'text' || f.kind === 'choice') {
-    if (text === '') return { error: 'required' };
+    if (text === '') return f.nullable ? { value: null } : { error: 'required' };
     if (f.choices && !f.choices.includes(text) && f.path !== 'encoder') return { error: `one of ${f.choices.join(', ')}` };
     return { value: text };
   }
