@@ -120,6 +120,13 @@ export class EventHub {
     };
   }
 
+  /** Drops what the hub knows of a stream (its run folder was deleted; a new run may reuse the id). */
+  forget(runId: string): void {
+    const run = this.runs.get(runId);
+    if (run?.timer) clearTimeout(run.timer);
+    this.runs.delete(runId);
+  }
+
   /** Stops timers; pending events stay on disk for replay. */
   close(): void {
     this.closed = true;

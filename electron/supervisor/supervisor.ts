@@ -167,6 +167,7 @@ export class Supervisor {
     const lock = inspectLock(dir);
     if (lock.state === 'held') throw new CoreError('RUN_LOCKED', `run ${runId}: in use by "${lock.holder.command}" (pid ${lock.holder.pid}); stop it first`, { field: 'id' });
     rmSync(dir, { recursive: true, force: true });
+    this.hub.forget(runId);
   }
 
   listRuns(): RunView[] {
