@@ -3,13 +3,15 @@
  *
  * @tensorflow/tfjs-node-gpu 4.22.0 downloads libtensorflow 2.9.1 (LIBTENSORFLOW_VERSION in its
  * scripts/deps-constants.js). TensorFlow 2.9 is built against CUDA 11.2 and cuDNN 8.1 (TensorFlow's "tested build
- * configurations" table: CUDA 11.2 / cuDNN 8.1 for TF 2.5–2.11; tfjs-node's README for its libtensorflow 2.x
- * releases: NVIDIA driver > 450.x, CUDA Toolkit 11.2, cuDNN SDK 8.1.0). Any CUDA 11.x ≥ 11.2 runtime serves (the library names are libcudart.so.11.0 etc.), any cuDNN 8.x
- * ≥ 8.1. CUDA 12 / cuDNN 9 do NOT: their library names differ. There is no macOS GPU build.
+ * configurations": CUDA 11.2 / cuDNN 8.1 for TF 2.5–2.11; tfjs-node's README for its libtensorflow 2.x releases:
+ * NVIDIA driver > 450.x, CUDA Toolkit 11.2, cuDNN SDK 8.1.0). Any CUDA 11.x ≥ 11.2 runtime serves (the library names
+ * are libcudart.so.11.0 etc.), any cuDNN 8.x ≥ 8.1. CUDA 12 / cuDNN 9 do NOT: their library names differ. There is no
+ * macOS GPU build.
  *
  * libtensorflow opens the CUDA libraries lazily: without them `import '@tensorflow/tfjs-node-gpu'` still succeeds and
- * TensorFlow runs on the CPU with only a log line (TensorFlow's usual behaviour; no GPU here to observe it). So the backend choice checks first and, when something is missing, says which
- * libraries and versions, then falls back (backend.ts).
+ * TensorFlow runs on the CPU with only a log line (TensorFlow's usual behaviour; no GPU here to observe it). So the
+ * backend choice checks first and, when something is missing, says which libraries and versions, then falls back
+ * (backend.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
