@@ -325,3 +325,15 @@ test('no tensor outlives an evaluation job: evaluate, one case, robustness, a st
   await assert.rejects(stopped, (e: unknown) => e instanceof CoreError && e.code === 'ABORTED');
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('bad options are refused before any work, with the field named', async () => {
+  const refused = async (p: Promise<unknown>, field: string) => assert.rejects(p, (e: unknown) => e instanceof CoreError && e.code === 'BAD_INPUT' && e.details?.field === field);
+  await refused(evaluateRun({ runDir: run, split: 'dev' as never }), 'split');
+  await refused(evaluateRun({ runDir: run, which: 'first' as never }), 'which');
+  await refused(evaluateRun({ runDir: run, decode: { strategy: 'greedy', maxNewTokens: 0 } }), 'decode.maxNewTokens');
+  await refused(evaluateRun({ runDir: run, batchSize: 0 }), 'batchSize');
+  await refused(evaluateRun({ runDir: 'relative/run' }), 'runDir');
+  await refused(runRobustness({ runDir: run, suite: { ratios: [2] } }), 'suite.ratios');
+  await refused(compareRuns({ a: run, b: run, sort: 'random' as never }), 'sort');
+  await assert.rejects(evaluateRun({ runDir: join(root, 'missing-run') }), (e: unknown) => e instanceof CoreError && e.code === 'NOT_FOUND');
+});

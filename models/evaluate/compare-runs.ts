@@ -12,7 +12,7 @@ import { predictSplit } from './evaluate-run';
 import { JobProgress, withJobProgress, type JobOptions } from '../job-progress';
 import type { Which } from './open-run';
 import { readPredictionFile, type PredictionIssue } from './prediction-file';
-import { DECODE_STRATEGIES, EVAL_MODES, predictionsPath, type DecodeStrategy } from './run-paths';
+import { DECODE_STRATEGIES, EVAL_MODES, predictionsPath, splitOption, type DecodeStrategy } from './run-paths';
 import { readRunInfo } from './run-info';
 import { loadTexts } from './texts';
 
@@ -81,7 +81,7 @@ export async function compareRuns(options: CompareRunsOptions): Promise<CompareR
     const a = absolutePath(options.a, 'a');
     const b = absolutePath(options.b, 'b');
     const dataDir = optionalAbsolutePath(options.dataDir, 'dataDir');
-    const split = options.split ?? 'test';
+    const split = splitOption(options.split);
     const mode = options.mode ?? 'multimodal';
     if (!EVAL_MODES.includes(mode)) throw new CoreError('BAD_INPUT', `mode must be one of ${EVAL_MODES.join(', ')}, got "${String(mode)}"`, { field: 'mode' });
     if (options.decode !== undefined && !DECODE_STRATEGIES.includes(options.decode)) throw new CoreError('BAD_INPUT', `decode must be one of ${DECODE_STRATEGIES.join(', ')}`, { field: 'decode' });

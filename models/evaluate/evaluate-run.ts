@@ -18,7 +18,7 @@ import { buildMetricsFile, writeMetricsFile, type MetricsFile } from './metrics-
 import { clampMaxNew, encodeRunSplit, openRun, type OpenedRun, type Which } from './open-run';
 import { predictExamples } from './predict-run';
 import { formatPredictionIssues, readPredictionFile, writePredictionFile, type PredictionRecord } from './prediction-file';
-import { EVAL_MODES, metricsPath, predictionsPath } from './run-paths';
+import { EVAL_MODES, metricsPath, predictionsPath, splitOption, whichOption } from './run-paths';
 import { scoreRepeats, type RepeatScores } from './score-predictions';
 
 /** What decoding a split of a run needs. Paths are absolute. */
@@ -81,7 +81,7 @@ export interface EvaluateRunResult {
   skipped: number;
 }
 
-interface Checked {
+interface RunSplitSettings {
   runDir: string;
   dataDir: string | undefined;
   cacheDir: string | undefined;
@@ -92,7 +92,7 @@ interface Checked {
   log: (line: string) => void;
 }
 
-function check(o: RunSplitOptions): Checked {
+function checkRunSplit(o: RunSplitOptions): RunSplitSettings {
   const batchSize = o.batchSize ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new CoreError('BAD_INPUT', `batchSize must be an integer >= 1, got ${batchSize}`, { field: 'batchSize' });
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) throw new CoreError('BAD_INPUT', `limit must be an integer >= 1, got ${o.limit}`, { field: 'limit' });
@@ -102,8 +102,8 @@ function check(o: RunSplitOptions): Checked {
     runDir,
     dataDir: optionalAbsolutePath(o.dataDir, 'dataDir'),
     cacheDir: optionalAbsolutePath(o.cacheDir, 'cacheDir'),
-    split: o.split ?? 'test',
-    which: o.which ?? 'best',
+    split: splitOption(o.split),
+    which: whichOption(o.which),
     batchSize,
     decoding: resolveDecode(o.decode),
     log: o.log ?? (() => undefined),
@@ -111,7 +111,7 @@ function check(o: RunSplitOptions): Checked {
 }
 
 /** Opens the run and encodes the split (phases preparing, encoding). The caller disposes run.model. */
-async function openAndEncode(c: Checked, o: RunSplitOptions, progress: JobProgress): Promise<{ run: OpenedRun; data: EncodedSplit }> {
+async function openAndEncode(c: RunSplitSettings, o: RunSplitOptions, progress: JobProgress): Promise<{ run: OpenedRun; data: EncodedSplit }> {
   progress.phase('preparing', `opening ${basename(c.runDir)} (${c.which} checkpoint)`);
   const run = await openRun(c.runDir, c.which, c.log, o.backend);
   try {
@@ -126,7 +126,7 @@ async function openAndEncode(c: Checked, o: RunSplitOptions, progress: JobProgre
   }
 }
 
-async function decodeMode(run: OpenedRun, data: EncodedSplit, mode: EvalMode, c: Checked, o: RunSplitOptions, progress: JobProgress, label: string): Promise<PredictionRecord[]> {
+async function decodeMode(run: OpenedRun, data: EncodedSplit, mode: EvalMode, c: RunSplitSettings, o: RunSplitOptions, progress: JobProgress, label: string): Promise<PredictionRecord[]> {
   progress.phase('predicting', label, data.examples.length * c.decoding.repeats, 'items');
   return predictExamples(run.model, run.tokenizer, data.examples, data.gold, mode, c.decoding, {
     batchSize: c.batchSize,
@@ -139,7 +139,7 @@ async function decodeMode(run: OpenedRun, data: EncodedSplit, mode: EvalMode, c:
 export async function predictSplit(options: PredictSplitOptions): Promise<PredictSplitResult> {
   const progress = new JobProgress(options.runDir, options.onProgress);
   return withJobProgress(progress, async () => {
-    const c = check(options);
+    const c = checkRunSplit(options);
     const mode = options.mode ?? 'multimodal';
     if (!EVAL_MODES.includes(mode)) throw new CoreError('BAD_INPUT', `mode must be one of ${EVAL_MODES.join(', ')}, got "${String(mode)}"`, { field: 'mode' });
     const out = optionalAbsolutePath(options.out, 'out') ?? predictionsPath(c.runDir, c.split, mode, c.decoding.strategy);
@@ -166,7 +166,7 @@ export async function predictSplit(options: PredictSplitOptions): Promise<Predic
 export async function evaluateRun(options: EvaluateRunOptions): Promise<EvaluateRunResult> {
   const progress = new JobProgress(options.runDir, options.onProgress);
   return withJobProgress(progress, async () => {
-    const c = check(options);
+    const c = checkRunSplit(options);
     const modes = options.modes ?? [...EVAL_MODES];
     if (modes.length === 0 || modes.some((m) => !EVAL_MODES.includes(m))) throw new CoreError('BAD_INPUT', `modes must be a non-empty list of ${EVAL_MODES.join(', ')}`, { field: 'modes' });
     let opened: { run: OpenedRun; data: EncodedSplit } | null = null;

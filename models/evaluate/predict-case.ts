@@ -15,7 +15,7 @@ import { throwIfAborted, yieldToEventLoop } from '../abort';
 import { resolveDecode, type DecodeRequest } from './decode-request';
 import { decodeOptionsFor, type DecodeSettings } from './decode-settings';
 import { clampMaxNew, openRun, type OpenedRun, type Which } from './open-run';
-import { EVAL_MODES } from './run-paths';
+import { EVAL_MODES, whichOption } from './run-paths';
 
 /** One case: an image (a file path, absolute, or the file's bytes; null = none) and the post text. */
 export interface CaseInput {
@@ -54,7 +54,7 @@ export class Predictor {
   /** Loads a run's model (best or last checkpoint). Call dispose() when done. */
   static async open(runDir: string, options: { which?: Which; backend?: BackendRequest; log?: (line: string) => void } = {}): Promise<Predictor> {
     const dir = absolutePath(runDir, 'runDir');
-    return new Predictor(dir, await openRun(dir, options.which ?? 'best', options.log ?? (() => undefined), options.backend));
+    return new Predictor(dir, await openRun(dir, whichOption(options.which), options.log ?? (() => undefined), options.backend));
   }
 
   get checkpoint(): string {

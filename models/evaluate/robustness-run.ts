@@ -14,7 +14,7 @@ import { clampMaxNew, encodeRunSplit, openRun, type Which } from './open-run';
 import { featureStd } from './perturb';
 import { decodeKeyphraseLists } from './predict-run';
 import { buildConditions, DEFAULT_SUITE, robustnessMarkdown, runSuite, type RobustnessReport, type SuiteOptions } from './robustness';
-import { robustnessPath } from './run-paths';
+import { robustnessPath, splitOption, whichOption } from './run-paths';
 import { acquireRunLock } from '../train/run-lock';
 
 export interface RobustnessRunOptions extends JobOptions {
@@ -71,14 +71,14 @@ async function robustnessJob(options: RobustnessRunOptions): Promise<RobustnessR
     const runDir = absolutePath(options.runDir, 'runDir');
     const dataDirOption = optionalAbsolutePath(options.dataDir, 'dataDir');
     const cacheDir = optionalAbsolutePath(options.cacheDir, 'cacheDir');
-    const split = options.split ?? 'test';
+    const split = splitOption(options.split);
     const suite = { ...DEFAULT_SUITE, ...options.suite };
     checkSuite(suite);
     const batch = options.batchSize ?? 16;
     if (!Number.isInteger(batch) || batch < 1) throw new CoreError('BAD_INPUT', `batchSize must be an integer >= 1, got ${batch}`, { field: 'batchSize' });
     const log = options.log ?? (() => undefined);
     progress.phase('preparing', `opening ${basename(runDir)}`);
-    const run = await openRun(runDir, options.which ?? 'best', log, options.backend);
+    const run = await openRun(runDir, whichOption(options.which), log, options.backend);
     let report: RobustnessReport;
     try {
       const settings = { ...GREEDY_DECODE, maxNewTokens: clampMaxNew(options.maxNewTokens ?? run.maxAnswerTokens, run, log) };

@@ -1,6 +1,8 @@
 // Where the evaluation tools read and write inside a run folder (see docs/evaluation.md, "Run folder").
 import { join } from 'node:path';
 import type { EvalMode } from '../lm/contract';
+import { CoreError } from '../core-error';
+import { SPLITS, type Split } from '../data/manifest-types';
 
 export type DecodeStrategy = 'greedy' | 'beam' | 'beam-sample';
 export const DECODE_STRATEGIES: readonly DecodeStrategy[] = ['greedy', 'beam', 'beam-sample'];
@@ -27,4 +29,18 @@ export function metricsPath(runDir: string, split: string, mode: EvalMode, decod
 /** RUN/robustness/<split>.json (and .md beside it). */
 export function robustnessPath(runDir: string, split: string): string {
   return join(runDir, 'robustness', `${split}.json`);
+}
+
+/** An API caller's split (default 'test'), or BAD_INPUT naming the field. */
+export function splitOption(value: string | undefined): Split {
+  const split = value ?? 'test';
+  if (!(SPLITS as readonly string[]).includes(split)) throw new CoreError('BAD_INPUT', `split must be one of ${SPLITS.join(', ')}, got "${split}"`, { field: 'split' });
+  return split as Split;
+}
+
+/** An API caller's checkpoint choice (default 'best'), or BAD_INPUT. */
+export function whichOption(value: string | undefined): 'best' | 'last' {
+  const which = value ?? 'best';
+  if (which !== 'best' && which !== 'last') throw new CoreError('BAD_INPUT', `which must be best or last, got "${which}"`, { field: 'which' });
+  return which;
 }
