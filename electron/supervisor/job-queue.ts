@@ -22,6 +22,29 @@ export interface JobQueue {
   onChange(listener: JobListener): () => void;
 }
 
+/**
+ * What the supervisor needs of a queue besides JobQueue: its life cycle and its knobs. InProcessJobQueue is one;
+ * a distributed queue (jobs run by workers on other machines) would be another, passed as SupervisorOptions.createQueue.
+ */
+export interface ManagedJobQueue extends JobQueue {
+  /** Starts queued jobs (those restored from storage included). */
+  start(): void;
+  setConcurrency(n: number): void;
+  /** Ends a running job at once; it fails with `reason`. */
+  kill(id: string, reason: string): boolean;
+  runningIds(): string[];
+  /** Stops running jobs at their next step boundary (recorded interrupted), waits up to timeoutMs each, then kills. */
+  shutdown(timeoutMs: number): Promise<void>;
+}
+
+export interface QueueFactoryOptions {
+  runner: JobRunner;
+  concurrency: number;
+  /** jobs.json of the workspace. */
+  file: string;
+  onPrune: (jobIds: string[]) => void;
+}
+
 /** How a job ended, as the runner reports it. */
 export interface JobOutcome {
   state: Extract<JobState, 'completed' | 'stopped' | 'failed'>;
@@ -57,7 +80,7 @@ interface StoredJobs {
   jobs: JobRecord[];
 }
 
-export class InProcessJobQueue implements JobQueue {
+export class InProcessJobQueue implements ManagedJobQueue {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly running = new Map<string, RunningJob>();
   private readonly listeners = new Set<JobListener>();

@@ -13,7 +13,7 @@ import type { TrainConfig } from '../../models/train/train-config';
 import type { ErrorEvent, JsonValue, ProgressEvent } from '../../shared/training-events';
 import { EVENT_SCHEMA_VERSION, wrapTrainingEvent, type JobStateData, type ServiceEvent } from '../../shared/contract/events';
 import { EventHub } from './event-hub';
-import { InProcessJobQueue, type JobChange, type JobQueue } from './job-queue';
+import { InProcessJobQueue, type JobChange, type JobQueue, type ManagedJobQueue, type QueueFactoryOptions } from './job-queue';
 import { isFinished, type JobProgress, type JobRecord, type JobSpec } from './jobs';
 import { RUN_META_FILE, RunRegistry, type RunFileSummary } from './run-registry';
 import { writeFileAtomicSync } from '../../models/fs/atomic-write';
@@ -36,6 +36,8 @@ export interface SupervisorOptions {
   shutdownTimeoutMs?: number;
   /** Informational lines (worker logs, read errors). */
   log?: (line: string) => void;
+  /** The job queue (default: InProcessJobQueue, persisted in jobs.json). */
+  createQueue?: (o: QueueFactoryOptions) => ManagedJobQueue;
 }
 
 /** The status the UI shows for a run: its files plus what the supervisor's jobs know. */
@@ -61,7 +63,7 @@ const JOB_STREAM = /^job:([A-Za-z0-9][A-Za-z0-9._:-]{0,127})$/;
 export class Supervisor {
   paths: WorkspacePaths;
   private settingsNow: WorkspaceSettings;
-  readonly queue: InProcessJobQueue;
+  readonly queue: ManagedJobQueue;
   readonly runner: WorkerJobRunner;
   readonly hub: EventHub;
   readonly registry: RunRegistry;
@@ -92,14 +94,15 @@ export class Supervisor {
       onLog: (jobId, line) => this.log(`[job ${jobId.slice(0, 8)}] ${line}`),
     });
     this.predictor = new PredictServer({ entry: () => options.workerEntry ?? defaultWorkerEntry(), cacheDir: () => this.paths.cache, backend: () => this.settingsNow.backend, log: this.log });
-    this.queue = new InProcessJobQueue({
+    const queueOptions: QueueFactoryOptions = {
       runner: this.runner,
       concurrency: this.settingsNow.concurrency,
       file: this.paths.jobs,
       onPrune: (ids) => {
         for (const id of ids) rmSync(join(this.paths.root, 'jobs', id), { recursive: true, force: true });
       },
-    });
+    };
+    this.queue = options.createQueue ? options.createQueue(queueOptions) : new InProcessJobQueue(queueOptions);
     this.queue.onChange((c) => this.onJobChange(c));
     this.queue.start();
   }
