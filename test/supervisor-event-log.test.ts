@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunEventLog, type SeqEvent } from '../electron/supervisor/run-event-log';
 import { EventHub, MAX_BATCH_EVENTS, type EventBatch } from '../electron/supervisor/event-hub';
+import { waitFor } from './supervisor-fixtures';
 
 const root = mkdtempSync(join(tmpdir(), 'aimkp-evlog-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -54,10 +55,13 @@ test('hub: a subscriber from seq N gets N+1.. as replay in batches ≤ MAX_BATCH
     const liveOnly: EventBatch[] = [];
     hub.subscribe('r1', (b) => fromSeq.push(b), 100);
     hub.subscribe('r1', (b) => liveOnly.push(b));
-    await new Promise((r) => setTimeout(r, 100));
+    const delivered = (bs: EventBatch[]) => bs.reduce((n, b) => n + b.events.length, 0);
+    await waitFor(() => delivered(fromSeq) === 2400);
+    // Waits for the live-only subscriber's first read too (it shares the stream's flush).
+    await hub.flushNow('r1');
     appendFileSync(file, `${step(2501)}\n${step(2502)}\n`);
     hub.poke('r1');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => delivered(fromSeq) === 2402 && delivered(liveOnly) === 2);
     const seqs = fromSeq.flatMap((b) => b.events.map((e) => e.seq));
     assert.deepEqual(seqs, Array.from({ length: 2402 }, (_, i) => 101 + i));
     assert.ok(fromSeq.every((b) => b.events.length <= MAX_BATCH_EVENTS));
