@@ -12,7 +12,8 @@ import { align, alignDefaults, alignItems } from '../models/train/align';
 import { readCheckpoint } from '../models/train/checkpoint-io';
 import { resolveConfig } from '../models/train/config-resolve';
 import { getPreset, presetSetting, PRESET_NAMES } from '../models/train/presets';
-import { pretrain, pretrainDefaults } from '../models/train/pretrain';
+import { docIds, pretrain, pretrainDefaults } from '../models/train/pretrain';
+import { tokenizerFromJson } from '../models/text/tokenizer';
 import { buildCorpus, parseWordnetDataLine, type CorpusDoc } from '../models/train/pretrain-corpus';
 import { train } from '../models/train/trainer';
 import type { RunStartEvent, TrainingEvent } from '../shared/training-events';
@@ -88,6 +89,11 @@ test('pretrain → align → paper-aimkp: exact resume, frozen weights stay put,
   for (const [k, v] of fullW) assert.ok(same(v, ptW.get(k)!), k);
   const ptConfig = JSON.parse(readFileSync(join(root, 'pt', 'config.json'), 'utf8')) as { pretrain: { docs: number }; lm: { maxPositions: number } };
   assert.equal(ptConfig.pretrain.docs, corpus.length);
+  // Out-of-vocabulary words are dropped from the chunks, never trained on as <unk>.
+  const tok = tokenizerFromJson(JSON.parse(readFileSync(join(root, 'pt', 'tokenizer.json'), 'utf8')));
+  const ids = docIds(tok, { source: 'wordnet', text: 'cat zzzunseenword mammal' });
+  assert.ok(!Array.from(ids).includes(tok.specials.unk));
+  assert.equal(ids.length, tok.encode('cat mammal').length + 1);
 
   // Alignment: the adapter alone trains; every LM weight is the pretrained one.
   const events: TrainingEvent[] = [];

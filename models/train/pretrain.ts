@@ -124,10 +124,16 @@ export function pretrainTemplate(tokenizer: Tokenizer): PromptTemplate {
   return { prefix: Int32Array.of(tokenizer.specials.bos), instruction: new Int32Array(0), eos: tokenizer.specials.eos, pad: tokenizer.specials.pad };
 }
 
-/** Token ids of one document: text + <eos>, or tags joined by <sep> + <eos>. */
+/**
+ * Token ids of one document: text + <eos>, or tags joined by <sep> + <eos>. Words outside the vocabulary are
+ * dropped, not kept as <unk>: WordNet glosses are ~9–12 % out-of-vocabulary words, and a model pretrained on
+ * them learns <unk> as one of its most likely tokens — with a frozen output layer it then answers "<unk>"
+ * (measured: docs/results.md section 6).
+ */
 export function docIds(tokenizer: Tokenizer, doc: CorpusDoc): Int32Array {
-  if ('tags' in doc) return tokenizer.encodeKeyphrases(doc.tags);
-  const ids = tokenizer.encode(doc.text);
+  const unk = tokenizer.specials.unk;
+  if ('tags' in doc) return tokenizer.encodeKeyphrases(doc.tags).filter((id) => id !== unk);
+  const ids = tokenizer.encode(doc.text).filter((id) => id !== unk);
   const out = new Int32Array(ids.length + 1);
   out.set(ids);
   out[ids.length] = tokenizer.specials.eos;
