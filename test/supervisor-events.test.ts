@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { ServiceEvent } from '../shared/contract/events';
 import type { Supervisor } from '../electron/supervisor/supervisor';
 import { BATCH_INTERVAL_MS } from '../electron/supervisor/event-hub';
-import { makeWorkspace, newSupervisor, runEvents, tinyAimkp, type TestWorkspace } from './supervisor-fixtures';
+import { makeWorkspace, newSupervisor, runEvents, tinyAimkp, waitFor, type TestWorkspace } from './supervisor-fixtures';
 
 let ws: TestWorkspace;
 let sup: Supervisor;
@@ -44,13 +44,13 @@ test('start: events flow in batches with gap-free seq equal to events.jsonl; lat
 
   const done = await sup.waitForJob(job.id);
   assert.equal(done.state, 'completed', JSON.stringify(done.error));
-  // The job's last poke is delivered within one batch interval.
-  await new Promise((r) => setTimeout(r, 3 * BATCH_INTERVAL_MS));
+  // The job's last poke is delivered within a batch interval or so (later on a loaded machine).
+  const file = runEvents(ws.workspace, 'ev-run');
+  await waitFor(() => early.length >= file.length && (late === null || (late as ServiceEvent[]).length >= file.length - 3), 30_000);
   offEarly();
   offWatch();
   (offLate as (() => void) | null)?.();
 
-  const file = runEvents(ws.workspace, 'ev-run');
   assert.ok(file.length >= 2 + 16 + 2, `events in the file: ${file.length}`);
   assert.equal(file[0].type, 'run-start');
   assert.equal(file[file.length - 1].type, 'run-end');

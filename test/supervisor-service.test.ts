@@ -80,9 +80,9 @@ test('runs: start two presets, stream events, list/get, rename, tag, evaluate, c
   assert.ok(listed.runs.some((r) => r.id === aimkpRun && ['queued', 'running'].includes(r.status)), 'a queued run is listed at once');
   await waitJob(a.runs[0].jobId);
   await waitJob(b.runs[0].jobId);
-  await new Promise((r) => setTimeout(r, 200));
-  sub.close();
   const got = await api.call('runs.get', { id: aimkpRun });
+  for (let i = 0; i < 3000 && seen.length < got.run.lastSeq; i++) await new Promise((r) => setTimeout(r, 10));
+  sub.close();
   assert.equal(got.run.status, 'completed');
   assert.equal(got.run.name, 'tiny aimkp');
   assert.deepEqual(got.run.tags, ['demo']);
