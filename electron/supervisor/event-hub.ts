@@ -87,14 +87,23 @@ export class EventHub {
     }, delay);
   }
 
-  /** Reads and delivers whatever is new now (used before a run's job ends, so its last events go out). */
+  /**
+   * Reads and delivers whatever is new (callers that need the exact lastSeq, and subscriptions catching up).
+   * It still keeps the stream's batch spacing: it waits out the rest of the interval since the last batch.
+   */
   async flushNow(runId: string): Promise<void> {
     const run = this.tailed(runId);
+    for (;;) {
+      while (run.flushing) await run.flushing;
+      const wait = run.lastFlush + this.interval - performance.now();
+      if (wait <= 0) break;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    // From here to flush() setting run.flushing nothing awaits: no other flush can slip in between.
     if (run.timer) {
       clearTimeout(run.timer);
       run.timer = null;
     }
-    while (run.flushing) await run.flushing;
     await this.flush(runId, run);
   }
 
