@@ -2,7 +2,8 @@
 // `npm run web` on a workspace, trains a small baseline and a small AimKP run on ClipArt-KP through the API
 // (the same calls the UI makes), evaluates both, then opens every view and saves it at 1400×1000.
 //
-//   node --import tsx scripts/ui-screenshots.ts [--workspace DIR] [--max-train N]
+//   node --import tsx scripts/ui-screenshots.ts [--workspace DIR] [--max-train N] [--encoder SPEC] [--d-model D]
+//                                               [--baseline-epochs E] [--aimkp-epochs E]
 // Re-running with the same workspace reuses its finished runs.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,7 +22,10 @@ const opt = (name: string, def: string): string => {
 const workspace = resolve(opt('workspace', join(ROOT, '.cache/ui-screenshots-workspace')));
 const maxTrain = Number(opt('max-train', '600'));
 const OUT = join(ROOT, 'docs/screenshots');
-const SMALL = { maxTrain, maxValid: 120, encoder: 'patch:7:16', model: { dModel: 64, nLayers: 2, nHeads: 4, dFF: 128, adapterHidden: 128 } };
+const encoder = opt('encoder', 'patch:7:16');
+const dModel = Number(opt('d-model', '64'));
+const SMALL = { maxTrain, maxValid: 120, encoder, model: { dModel, nLayers: 2, nHeads: 4, dFF: 2 * dModel, adapterHidden: 2 * dModel } };
+const EPOCHS = { baseline: Number(opt('baseline-epochs', '4')), aimkp: Number(opt('aimkp-epochs', '4')) };
 
 async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs: number): Promise<T> {
   const t0 = Date.now();
@@ -58,8 +62,8 @@ async function main(): Promise<void> {
   const port = createWebSocketPort(new URL('api', web.url).href.replace(/^http/, 'ws'), { connect: (u) => new WebSocket(u) as unknown as WebSocketLike });
   const api = createClient(createPortTransport(port));
   try {
-    const baseline = await ensureRun(api, 'baseline', 4);
-    const aimkp = await ensureRun(api, 'aimkp', 4);
+    const baseline = await ensureRun(api, 'baseline', EPOCHS.baseline);
+    const aimkp = await ensureRun(api, 'aimkp', EPOCHS.aimkp);
     await ensureEvaluated(api, baseline.id);
     await ensureEvaluated(api, aimkp.id);
 
