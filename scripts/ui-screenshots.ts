@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       await page.locator('input[name="try-item"]').first().check();
       await page.click('[data-testid="try-predict"]');
       await page.waitForSelector('[data-testid="try-results"]', { timeout: 120_000 });
-      await page.evaluate(() => window.scrollBy(0, 260));
+      await page.evaluate(() => document.querySelector('main')?.scrollBy(0, 260));
     });
     await shoot('/settings', 'settings', '[data-testid="set-workspace"]');
     // Dark mode follows the system (prefers-color-scheme).
