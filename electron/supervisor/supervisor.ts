@@ -335,7 +335,7 @@ export class Supervisor {
     let status: RunStatus;
     let reason: RunView['reason'] = null;
     if (active) status = active.state === 'queued' ? 'queued' : this.stopping.has(s.id) ? 'stopping' : 'running';
-    else if (s.lock.state === 'held') status = 'running'; // another process (aimkp train) writes it
+    else if (s.lock.state === 'held' && !s.lock.byThisProcess) status = 'running'; // another process (aimkp train) writes it
     else if (s.state === 'open' || s.state === 'created') {
       // Started but never ended: the app or the CLI died while it ran (a stale lock says so too).
       status = 'interrupted';
@@ -360,22 +360,25 @@ export class Supervisor {
       const dir = this.registry.dirOf(runId);
       if (!existsSync(join(dir, RUN_FILES.config))) rmSync(dir, { recursive: true, force: true });
     }
-    if (training && runId && job.state === 'failed' && previous === 'running' && job.error && (job.error.code === 'WORKER_DIED' || job.error.code === 'WORKER_KILLED')) {
-      this.recordWorkerDeath(runId, job);
+    if (runId && job.state === 'failed' && previous === 'running' && job.error && (job.error.code === 'WORKER_DIED' || job.error.code === 'WORKER_KILLED')) {
+      this.recordWorkerDeath(runId, job, training);
     }
     if (!training && job.spec.kind !== 'event-flood' && (previous !== job.state || job.progress)) this.writeJobStream(job, previous !== job.state);
   }
 
-  /** A worker died mid-run: the run's log says so (its error line), and its lock (held by this pid) is released. */
-  private recordWorkerDeath(runId: string, job: JobRecord): void {
+  /**
+   * A worker died while it used a run (training, or an evaluation writing metrics/): the run lock it held (this
+   * pid, so it would never look stale) is released; a training's log also says why it ended (an error line).
+   */
+  private recordWorkerDeath(runId: string, job: JobRecord, training: boolean): void {
     const dir = this.registry.dirOf(runId);
     try {
       const lock = inspectLock(dir);
-      if (lock.state === 'held' && lock.byThisProcess) breakRunLock(dir, lock.holder.token);
+      if (lock.state === 'held' && lock.byThisProcess && !this.activeJobOf(runId)) breakRunLock(dir, lock.holder.token);
     } catch (err) {
       this.log(`run ${runId}: cannot release the lock of the dead worker: ${(err as Error).message}`);
     }
-    if (!existsSync(join(dir, RUN_FILES.config))) return;
+    if (!training || !existsSync(join(dir, RUN_FILES.config))) return;
     const ev: ErrorEvent = { type: 'error', time: new Date().toISOString(), run: dir, message: job.error!.message, code: job.error!.code };
     try {
       appendFileSync(join(dir, RUN_FILES.events), JSON.stringify(ev) + '\n');
