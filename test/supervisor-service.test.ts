@@ -160,6 +160,26 @@ test('runs: start two presets, stream events, list/get, rename, tag, evaluate, c
   await assert.rejects(api.call('runs.resume', { id: aimkpRun }), /already completed/);
 });
 
+test('runs.stop: a queued run is cancelled (answered as stopped, gone from the list); a running one stops resumable', async () => {
+  await api.call('settings.set', { concurrency: 1 });
+  const started = await api.call('runs.start', { preset: 'baseline', dataset: datasetId, overrides: { ...TINY, epochs: 20 }, seeds: [7, 8] });
+  const [first, second] = started.runs;
+  const cancelled = await api.call('runs.stop', { id: second.id });
+  assert.equal(cancelled.run.status, 'stopped');
+  assert.ok(!(await api.call('runs.list', {})).runs.some((r) => r.id === second.id));
+  for (let i = 0; i < 6000; i++) {
+    const r = (await api.call('runs.list', {})).runs.find((x) => x.id === first.id);
+    if (r && r.step >= 1) break;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  await api.call('runs.stop', { id: first.id });
+  assert.equal((await service.supervisor().waitForJob(first.jobId)).state, 'stopped');
+  const got = await api.call('runs.get', { id: first.id });
+  assert.equal(got.run.status, 'stopped');
+  assert.equal(got.checkpoints.last?.step, got.run.step);
+  assert.equal((await api.call('jobs.list', {})).jobs.find((j) => j.id === first.jobId)?.state, 'cancelled');
+});
+
 test('settings.set { workspace } switches to another folder (new runs/, jobs) and back', async () => {
   const other = join(root, 'ws2');
   const s = await api.call('settings.set', { workspace: other });

@@ -232,8 +232,12 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
     },
     'runs.stop': async (req) => {
       const s = sup();
-      if (!s.registry.exists(req.id) && !s.activeJobOf(req.id)) throw new CoreError('NOT_FOUND', `run ${req.id}: no such run`, { field: 'id' });
+      const active = s.activeJobOf(req.id);
+      if (!s.registry.exists(req.id) && !active) throw new CoreError('NOT_FOUND', `run ${req.id}: no such run`, { field: 'id' });
+      // A queued new run is cancelled (its folder goes): answer from its job, as stopped.
+      const before = active && !s.registry.exists(req.id) ? pendingSummary(active) : null;
       s.stop(req.id);
+      if (before && !s.registry.exists(req.id) && !s.activeJobOf(req.id)) return { run: { ...before, status: 'stopped' as const } };
       return { run: summaryOf(req.id) };
     },
     'runs.resume': async (req) => {
