@@ -168,6 +168,22 @@ describe('workbench in Chromium against npm run web', { skip: !chromiumAvailable
     await shot('e2e-run-aimkp');
   });
 
+  it('stops a run started in the UI, resumes it with aimkp train --resume, and shows it completed', async () => {
+    const id = await launch('baseline', '3');
+    await waitAttrAtLeast('chart-loss', 'data-points', 2);
+    await page.click('[data-testid="run-stop"]');
+    await waitStatus('stopped', 120_000);
+    const total = Number(await attr('run-panel', 'data-total-steps'));
+    // The same run folder, continued from the command line.
+    execFileSync(process.execPath, [join(ROOT, 'bin/aimkp.mjs'), 'train', '--out', join(dir, 'workspace', 'runs', id), '--resume', '--quiet'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, AIMKP_BACKEND: 'wasm' } });
+    await page.reload();
+    await waitStatus('completed', 60_000);
+    await waitAttrAtLeast('chart-loss', 'data-points', total, 60_000);
+    assert.equal(Number(await attr('chart-loss', 'data-points')), total, 'every step once, the UI part and the CLI part');
+    assert.match((await page.textContent('[data-testid="run-log"]')) ?? '', /resumed/);
+    await shot('e2e-run-resumed-from-cli');
+  });
+
   it('lists every run, the CLI-made one too, and exports the table as CSV', async () => {
     await page.goto(`${web.url}#/runs`);
     await page.waitForSelector(`tr[data-run="${ids.aimkp}"]`);
@@ -222,11 +238,8 @@ describe('workbench in Chromium against npm run web', { skip: !chromiumAvailable
   it('predicts a data-set item with both runs in Try it, with the time each took', async () => {
     await page.goto(`${web.url}#/try`);
     await page.waitForSelector(`[data-testid="try-run-${ids.aimkp}"]`);
+    for (const box of await page.locator('input[data-testid^="try-run-"]').all()) await box.uncheck();
     for (const id of [ids.baseline!, ids.aimkp!]) await page.check(`[data-testid="try-run-${id}"]`);
-    for (const box of await page.locator('input[data-testid^="try-run-"]:checked').all()) {
-      const id = (await box.getAttribute('data-testid'))!.slice('try-run-'.length);
-      if (id !== ids.baseline && id !== ids.aimkp) await box.uncheck();
-    }
     await page.check('[data-testid="try-source-item"]');
     await page.selectOption('[data-testid="try-dataset"]', ids.dataset!);
     await page.click('[data-testid="try-item-find"]');
