@@ -103,11 +103,14 @@ export class RunSeries {
         this.addLog(e.time, 'error', `${e.code ? `[${e.code}] ` : ''}${e.message}`);
         this.pending.add('status');
         break;
-      case 'progress':
+      case 'progress': {
+        // Progress repeats within a phase (counts); the log gets one line per phase and message.
+        const prev = this.progress;
         this.progress = e;
-        if (e.phase !== 'training') this.addLog(e.time, e.phase === 'failed' ? 'error' : 'info', `${e.phase}: ${e.message}`);
+        if (e.phase !== 'training' && (prev?.phase !== e.phase || prev.message !== e.message)) this.addLog(e.time, e.phase === 'failed' ? 'error' : 'info', `${e.phase}: ${e.message}`);
         this.pending.add('status');
         break;
+      }
     }
   }
 
