@@ -2,7 +2,7 @@
 // The Pinia stores against the real backend: the service of electron/service (supervisor, worker threads, core)
 // behind the contract's in-process transport, on a workspace holding two runs made with `aimkp train` (global
 // setup) and the bundled ClipArt-KP set.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +93,24 @@ describe('stores on the real service', () => {
     expect(ds.items?.total).toBe(319);
     expect(ds.items?.items).toHaveLength(5);
     expect(ds.items?.items.every((i) => i.split === 'test')).toBe(true);
+  });
+
+  it('datasets: a manifest folder with bad lines imports as a job and lists each problem with file and line', { timeout: 120_000 }, async () => {
+    const dir = join(root, 'manifest-in');
+    mkdirSync(dir, { recursive: true });
+    const good = (i: number, split: string) => JSON.stringify({ id: `m${i}`, split, text: `item ${i} about cats`, image: null, keyphrases: ['cat', `tag${i}`] });
+    const lines = [good(1, 'train'), good(2, 'train'), good(3, 'train'), '{"id": "broken", ', good(4, 'valid'), JSON.stringify({ id: 'm5', split: 'test', text: 'no tags', image: null, keyphrases: [] }), good(6, 'test'), good(7, 'train')];
+    writeFileSync(join(dir, 'manifest.jsonl'), lines.join('\n') + '\n');
+    const ds = useDatasetsStore();
+    const job = await ds.startImport('Manifest with problems', { kind: 'manifest', dir, copy: true });
+    await until('import job ends', () => job.state !== 'running', 100_000);
+    expect(job.error).toBeNull();
+    expect(job.state).toBe('completed');
+    await until('the new set listed (the store reloads the list when the job ends)', () => ds.list.some((d) => d.id === job.datasetId), 30_000);
+    await ds.loadIssues(job.datasetId);
+    const lineNumbers = ds.issues!.issues.map((i) => i.line).sort((a, b) => a - b);
+    expect(lineNumbers).toEqual([4, 6]); // the malformed line and the empty keyphrase list, 1-based
+    expect(ds.issues!.issues.every((i) => i.file.endsWith('manifest.jsonl') && i.reason.length > 0)).toBe(true);
   });
 
   it('compare: evaluates both runs as jobs, then pages, filters and steps through the cases', async () => {
