@@ -248,6 +248,17 @@ describe('workbench in Chromium against npm run web', { skip: !chromiumAvailable
     await page.waitForSelector('[data-testid="try-results"]', { timeout: 120_000 });
     for (const id of [ids.baseline!, ids.aimkp!]) assert.match((await page.textContent(`[data-testid="try-result-${id}"]`)) ?? '', /\d+ ms/);
     await shot('e2e-try');
+    // An image file of one's own and a typed text.
+    await page.check('input[type="radio"][value="upload"]');
+    await page.setInputFiles('[data-testid="try-file"]', join(ROOT, 'data/clipart-kp/images/animals-armadillo-architetto-fra-01.png'));
+    await page.waitForSelector('[data-testid="try-drop"] img');
+    await page.fill('[data-testid="try-text"]', 'an armadillo at the forest');
+    const before = await page.textContent('[data-testid="try-results"]');
+    await page.click('[data-testid="try-predict"]');
+    await page.waitForFunction((b) => document.querySelector('[data-testid="try-results"]')?.textContent !== b, before, { timeout: 120_000 });
+    assert.match((await page.textContent('[data-testid="try-results"]')) ?? '', /an armadillo at the forest/);
+    for (const id of [ids.baseline!, ids.aimkp!]) assert.match((await page.textContent(`[data-testid="try-result-${id}"]`)) ?? '', /\d+ ms/);
+    await shot('e2e-try-upload');
   });
 
   it('shows the settings and raised no page errors', async () => {
