@@ -253,10 +253,10 @@ describe('workbench in Chromium against npm run web', { skip: !chromiumAvailable
     await page.setInputFiles('[data-testid="try-file"]', join(ROOT, 'data/clipart-kp/images/animals-armadillo-architetto-fra-01.png'));
     await page.waitForSelector('[data-testid="try-drop"] img');
     await page.fill('[data-testid="try-text"]', 'an armadillo at the forest');
-    const before = await page.textContent('[data-testid="try-results"]');
     await page.click('[data-testid="try-predict"]');
-    await page.waitForFunction((b) => document.querySelector('[data-testid="try-results"]')?.textContent !== b, before, { timeout: 120_000 });
-    assert.match((await page.textContent('[data-testid="try-results"]')) ?? '', /an armadillo at the forest/);
+    // The results (and the input shown above them) change together when the answer comes; an upload has no gold.
+    await page.waitForFunction(() => document.querySelector('[data-testid="try-results"]')?.textContent?.includes('an armadillo at the forest'), null, { timeout: 120_000 });
+    assert.doesNotMatch((await page.textContent('[data-testid="try-results"]')) ?? '', /Gold:/);
     for (const id of [ids.baseline!, ids.aimkp!]) assert.match((await page.textContent(`[data-testid="try-result-${id}"]`)) ?? '', /\d+ ms/);
     await shot('e2e-try-upload');
   });
