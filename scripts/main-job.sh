@@ -49,7 +49,9 @@ job() {
   "${AIMKP[@]}" eval --run "$run" --data "$DATA" --split test --decode "$DECODE" 2>&1 | tee -a "$log" | sed -u "s/^/[$preset eval] /"
   # CPU time of everything this lane ran (user, system): on an idle machine the job's wall time is about the
   # longer lane's CPU time, whatever else was running while it was measured.
-  echo "[$preset] $(elapsed) done; CPU time of this lane (user system): $(times | tail -1)"
+  # (`times` must run in this shell, not in a $(…) subshell, to see the lane's children.)
+  times > "$OUT/.cpu-$preset"
+  echo "[$preset] $(elapsed) done; CPU time of this lane (user system): $(tail -1 "$OUT/.cpu-$preset")"
 }
 
 # The two trainings run side by side: each WebAssembly process uses one core.
