@@ -3,6 +3,7 @@
 // handlers are cheap but check what they receive, plus an in-memory event stream with replay.
 import { SERVICE, type SystemInfo, type CommandName, type CommandRequest, type EventBatch, type ServiceEvent, type SubscribeRequest } from '../shared/contract/service';
 import type { ServiceBackend, ServiceHandlers } from '../shared/contract/handlers';
+import { mulberry32 } from '../models/random/mulberry32';
 
 export const VALID_REQUESTS: { [C in CommandName]: CommandRequest<C> } = {
   'system.info': {},
@@ -46,17 +47,8 @@ export const SYSTEM_INFO: SystemInfo = {
   workspace: '/tmp/ws',
 };
 
-/** mulberry32: a small seeded generator, so a failing fuzz case can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator (the core's mulberry32), so a failing fuzz case can be replayed from its seed. */
+export const rng: (seed: number) => () => number = mulberry32;
 
 const NASTY_STRINGS = ['', ' ', '..', '../../etc/passwd', '*', '__proto__', 'constructor', 'a'.repeat(300), '\u0000', '😀', 'aimkp-s1', 'clipart-kp', 'multimodal', 'data:image/png;base64,AAAA', 'NaN', '-1'];
 const NASTY_NUMBERS = [0, -1, 1, 0.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 3, 16, 17, 500, 501, 5000, 5001];
