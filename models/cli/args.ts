@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CoreError } from '../core-error';
+import { BACKEND_CHOICES, isBackendRequest, type BackendRequest } from '../tf/backend';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -54,4 +55,11 @@ export function numberFlag(command: string, value: string | undefined, flag: str
   const n = Number(value);
   if (!Number.isFinite(n)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --${flag} must be a number, got "${value}"`);
   return n;
+}
+
+/** Parses --backend, failing with the choices when it is not one of them. */
+export function backendFlag(command: string, value: string | undefined): BackendRequest | undefined {
+  if (value === undefined) return undefined;
+  if (!isBackendRequest(value)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${value}"`);
+  return value;
 }

@@ -1,9 +1,8 @@
 // `aimkp align`: stage 2 of the paper setting — the adapter alone on train images → their texts, LM frozen.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { intFlag, parseCommandArgs, requireFlag } from '../args';
-import { CoreError } from '../../core-error';
-import { BACKEND_CHOICES, isBackendRequest } from '../../tf/backend';
+import { backendFlag, intFlag, parseCommandArgs, requireFlag } from '../args';
+import { BACKEND_CHOICES } from '../../tf/backend';
 import { align, alignDefaults } from '../../train/align';
 import { readConfigOverride } from '../../train/pretrain';
 import { mergeOverride, validateConfig } from '../../train/config-resolve';
@@ -53,7 +52,7 @@ export async function alignCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const out = requireFlag('align', values.out, 'out');
-  if (values.backend !== undefined && !isBackendRequest(values.backend)) throw new CoreError('BAD_INPUT', `aimkp align: --backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+  const backend = backendFlag('align', values.backend);
   let config: TrainConfig | undefined;
   if (!(values.resume && existsSync(join(out, 'config.json')))) {
     const base = requireFlag('align', values.base, 'base');
@@ -81,7 +80,7 @@ export async function alignCommand(argv: string[]): Promise<number> {
       dataDir: values.data,
       config,
       resume: values.resume,
-      backend: values.backend as (typeof BACKEND_CHOICES)[number] | undefined,
+      backend,
       cacheDir: values.cache,
       maxSteps: values['max-steps'] === undefined ? undefined : intFlag('align', values['max-steps'], 'max-steps', 0),
       signal: controller.signal,

@@ -1,9 +1,8 @@
 // `aimkp pretrain`: stage 1 of the paper setting — next-token LM pretraining on text only (docs/training.md).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { intFlag, numberFlag, parseCommandArgs, requireFlag } from '../args';
-import { CoreError } from '../../core-error';
-import { BACKEND_CHOICES, isBackendRequest } from '../../tf/backend';
+import { backendFlag, intFlag, numberFlag, parseCommandArgs, requireFlag } from '../args';
+import { BACKEND_CHOICES } from '../../tf/backend';
 import { mergeOverride, validateConfig } from '../../train/config-resolve';
 import { pretrain, pretrainDefaults, readConfigOverride } from '../../train/pretrain';
 import { WORDNET_DEFAULT_DIR } from '../../train/pretrain-corpus';
@@ -57,7 +56,7 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const out = requireFlag('pretrain', values.out, 'out');
-  if (values.backend !== undefined && !isBackendRequest(values.backend)) throw new CoreError('BAD_INPUT', `aimkp pretrain: --backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+  const backend = backendFlag('pretrain', values.backend);
   const resuming = values.resume && existsSync(join(out, 'config.json'));
   let config: TrainConfig | undefined;
   if (!resuming) {
@@ -90,7 +89,7 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
         ...(values['held-out'] !== undefined ? { heldOutChunks: intFlag('pretrain', values['held-out'], 'held-out', 64) } : {}),
       },
       resume: values.resume,
-      backend: values.backend as (typeof BACKEND_CHOICES)[number] | undefined,
+      backend,
       maxSteps: values['max-steps'] === undefined ? undefined : intFlag('pretrain', values['max-steps'], 'max-steps', 0),
       signal: controller.signal,
       onEvent: (e) => progress.onEvent(e),

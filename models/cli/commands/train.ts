@@ -1,9 +1,9 @@
 // `aimkp train`: trains a run folder with a preset (baseline, specialists, AimKP, ablations); --resume continues one.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { intFlag, parseCommandArgs, requireFlag } from '../args';
+import { backendFlag, intFlag, parseCommandArgs, requireFlag } from '../args';
 import { CoreError } from '../../core-error';
-import { BACKEND_CHOICES, isBackendRequest } from '../../tf/backend';
+import { BACKEND_CHOICES } from '../../tf/backend';
 import { resolveConfig } from '../../train/config-resolve';
 import { PRESETS, PRESET_NAMES } from '../../train/presets';
 import { ProgressPrinter } from '../training-progress';
@@ -65,9 +65,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const out = requireFlag('train', values.out, 'out');
-  if (values.backend !== undefined && !isBackendRequest(values.backend)) {
-    throw new CoreError('BAD_INPUT', `aimkp train: --backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${values.backend}"`);
-  }
+  const backend = backendFlag('train', values.backend);
   const positive = (flag: string, v: string | undefined, min: number) => {
     if (v === undefined) return undefined;
     const n = intFlag('train', v, flag, 0);
@@ -106,7 +104,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       config,
       dataDir: values.data,
       resume: values.resume,
-      backend: values.backend as (typeof BACKEND_CHOICES)[number] | undefined,
+      backend,
       cacheDir: values.cache,
       maxSteps: positive('max-steps', values['max-steps'], 0),
       signal: controller.signal,
