@@ -16,6 +16,7 @@ import type { CompareCase, RunSummary } from '../shared/contract/service';
 import { parseTrainingEvent, type EpochEndEvent, type RunStartEvent, type StepEvent, type TrainingEvent } from '../shared/training-events';
 import { PRESETS } from '../models/train/presets';
 import { startWorkbenchServer } from '../electron/server/server';
+import { RunHistoryCache } from '../electron/service/run-history';
 import { launchChromium } from '../test/e2e/browser';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -107,6 +108,14 @@ async function main(): Promise<void> {
   const { history, live } = makeHistory(t, HISTORY);
   const wrapped = history.map((e, i) => wrapTrainingEvent(RUN, i + 1, e));
   const cases = makeCases(CASES);
+  // The history on disk as a run writes it; runs.history folds it with the service's own cache. Three opens:
+  // never opened (read, parse and fold every line), after a server restart (the fold saved under cache/ is
+  // loaded, nothing new to read), and again in the same server (in memory).
+  const histDir = mkdtempSync(join(tmpdir(), 'aimkp-uibench-hist-'));
+  writeFileSync(join(histDir, 'events.jsonl'), history.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  const newCache = () => new RunHistoryCache(() => join(histDir, 'events.jsonl'), { persistDir: () => join(histDir, 'cache') });
+  let histories = newCache();
+  const serverFoldMs: number[] = [];
   const liveSubs = new Set<(b: EventBatch) => void>();
   let seq = wrapped.length;
 
@@ -117,6 +126,12 @@ async function main(): Promise<void> {
     'datasets.list': async () => ({ datasets: [] }),
     'runs.list': async () => ({ runs: [summary(RUN, 'aimkp', 'running', seq, HISTORY, HISTORY + LIVE_STEPS), summary(BASE, 'standard', 'completed', 0, 100, 100)] }),
     'runs.get': async (req) => ({ run: summary(req.id, req.id === RUN ? 'aimkp' : 'standard', req.id === RUN ? 'running' : 'completed', seq, HISTORY, HISTORY + LIVE_STEPS), dir: '(bench)', config: {}, metrics: [], robustness: [], checkpoints: { last: null, best: { epoch: 2, score: 0.6 } } }),
+    'runs.history': async (req) => {
+      const t0 = performance.now();
+      const h = await histories.history(req.id);
+      serverFoldMs.push(performance.now() - t0);
+      return h;
+    },
     'compare.cases': async (req) => {
       let list = cases;
       const want = { all: null, wins: 'win', losses: 'loss', ties: 'tie' }[req.filter];
@@ -172,7 +187,7 @@ async function main(): Promise<void> {
         };
         check();
       });
-      const entries = performance.getEntriesByName('aimkp:ingest-replay');
+      const entries = [...performance.getEntriesByName('aimkp:history-load'), ...performance.getEntriesByName('aimkp:ingest-replay')];
       const ingest = entries.reduce((a, e) => a + e.duration, 0);
       const charts = performance.getEntriesByName('aimkp:chart-update').reduce((a, e) => a + e.duration, 0);
       return { ms: performance.now() - t0, firstPaintMs: firstPaint, ingestMs: ingest, chartMs: charts, batches: entries.map((e) => [Math.round(e.startTime - t0), Math.round(e.duration)]) };
@@ -182,6 +197,49 @@ async function main(): Promise<void> {
     result.firstRenderChartsMs = Math.round(firstRender.chartMs);
     result.firstChartPaintMs = Math.round(firstRender.firstPaintMs);
     result.historyJsonMB = +(Buffer.byteLength(JSON.stringify(wrapped)) / 1e6).toFixed(1);
+    result.serverFoldMs = Math.round(serverFoldMs[0] ?? -1);
+    const foldCalls = serverFoldMs;
+    result.historyAnswerMB = +(Buffer.byteLength(JSON.stringify(await histories.history(RUN))) / 1e6).toFixed(2);
+    const openAgain = async () => {
+      await page.evaluate(() => { location.hash = '#/runs'; });
+      await page.reload();
+      await page.waitForSelector('[data-testid="runs-table"]');
+      return page.evaluate(async (n) => {
+        const t0 = performance.now();
+        location.hash = '#/runs/bench-aimkp';
+        await new Promise<void>((resolve) => {
+          const check = () => {
+            const c = document.querySelector('[data-testid="chart-loss"]') as HTMLElement | null;
+            if (c && Number(c.dataset.points) >= n) requestAnimationFrame(() => resolve());
+            else requestAnimationFrame(check);
+          };
+          check();
+        });
+        const m = (name: string) => performance.getEntriesByName(name).map((e) => [Math.round(e.startTime - t0), Math.round(e.duration)]);
+        return { ms: performance.now() - t0, call: m('aimkp:history-call'), load: m('aimkp:history-load'), charts: m('aimkp:chart-update') };
+      }, HISTORY);
+    };
+    // 1b. the server restarted: a new cache that finds the saved fold (written in the background after the first open).
+    for (let i = 0; i < 100 && !existsSync(join(histDir, 'cache')); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+    histories = newCache();
+    const restarted = await openAgain();
+    result.firstRenderAfterRestartMs = Math.round(restarted.ms);
+    result.firstRenderAfterRestart = restarted;
+    const cdp = process.env.UI_BENCH_PROFILE ? await page.context().newCDPSession(page) : null;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    }
+    const warm = await openAgain();
+    if (cdp) {
+      const { profile } = await cdp.send('Profiler.stop');
+      writeFileSync(process.env.UI_BENCH_PROFILE!, JSON.stringify(profile));
+    }
+    result.firstRenderWarmMs = Math.round(warm.ms);
+    result.firstRenderWarm = warm;
+    result.serverHistoryMs = foldCalls.map((v) => Math.round(v));
     result.firstRenderBatches = firstRender.batches;
     if (process.env.UI_BENCH_TRACE_PARSE) result.parses = await page.evaluate('globalThis.__parses');
     if (process.env.UI_BENCH_ONLY_RENDER) {
@@ -226,9 +284,16 @@ async function main(): Promise<void> {
     });
     await page.waitForSelector('[data-testid="cmp-case"]');
     await page.evaluate(() => {
+      // The observer of step 2 goes on filling __long (one observer: each long task counted once).
       (window as unknown as { __long: number[] }).__long = [];
-      new PerformanceObserver((l) => l.getEntries().forEach((e) => (window as unknown as { __long: number[] }).__long.push(e.duration))).observe({ type: 'longtask' });
+      (window as unknown as { __longAt: number[][] }).__longAt = [];
+      new PerformanceObserver((l) => l.getEntries().forEach((e) => (window as unknown as { __longAt: number[][] }).__longAt.push([Math.round(e.startTime), Math.round(e.duration)]))).observe({ type: 'longtask' });
     });
+    const cdpCompare = process.env.UI_BENCH_PROFILE_COMPARE ? await page.context().newCDPSession(page) : null;
+    if (cdpCompare) {
+      await cdpCompare.send('Profiler.enable');
+      await cdpCompare.send('Profiler.start');
+    }
     const t0 = Date.now();
     for (let i = 1; i < CASES; i++) await page.keyboard.press('j');
     await page.waitForFunction((n) => document.querySelector('[data-testid="cmp-case"]')?.getAttribute('data-case')?.endsWith(`#${n - 1}`), CASES, { timeout: 120_000 });
@@ -242,11 +307,18 @@ async function main(): Promise<void> {
       }
       return (window as unknown as { __long: number[] }).__long;
     });
+    if (cdpCompare) writeFileSync(process.env.UI_BENCH_PROFILE_COMPARE!, JSON.stringify((await cdpCompare.send('Profiler.stop')).profile));
+    if (process.env.UI_BENCH_LONG_AT) {
+      result.compareLongAt = await page.evaluate('globalThis.__longAt');
+      result.comparePages = await page.evaluate(() => performance.getEntriesByName('aimkp:compare-page').map((e) => [Math.round(e.startTime), Math.round(e.duration)]));
+    }
     result.compare = { casesStepped: CASES, stepWallMs: stepMs, longTasks: scroll.length, maxLongTaskMs: scroll.length ? Math.round(Math.max(...scroll)) : 0 };
     await page.screenshot({ path: join(root, 'docs/screenshots/bench-compare-1000.png') });
   } finally {
     await browser.close();
     await server.close();
+    if (process.env.UI_BENCH_KEEP_HISTORY) console.error(`history kept in ${histDir}`);
+    else rmSync(histDir, { recursive: true, force: true });
   }
   console.log(JSON.stringify(result, null, 2));
 }

@@ -15,6 +15,7 @@ export const VALID_REQUESTS: { [C in CommandName]: CommandRequest<C> } = {
   'datasets.issues': { id: 'clipart-kp' },
   'runs.list': { preset: 'aimkp' },
   'runs.get': { id: 'aimkp-s1' },
+  'runs.history': { id: 'aimkp-s1' },
   'runs.events': { id: 'aimkp-s1', sinceSeq: 10, limit: 100 },
   'runs.start': { preset: 'aimkp', dataset: 'clipart-kp', seeds: [1, 2], overrides: { epochs: 2, model: { dModel: 32 } }, tags: ['smoke'] },
   'runs.stop': { id: 'aimkp-s1' },

@@ -25,7 +25,7 @@ function smallBackend(extra: Partial<ServiceHandlers> = {}): ServiceBackend {
 test('the contract names every command the workbench needs, as domain.verb', () => {
   const needed = [
     'system.info', 'presets.list', 'datasets.list', 'datasets.import', 'datasets.stats', 'datasets.items', 'datasets.issues',
-    'runs.list', 'runs.get', 'runs.events', 'runs.start', 'runs.stop', 'runs.resume', 'runs.delete', 'runs.rename', 'runs.tag',
+    'runs.list', 'runs.get', 'runs.history', 'runs.events', 'runs.start', 'runs.stop', 'runs.resume', 'runs.delete', 'runs.rename', 'runs.tag',
     'runs.evaluate', 'runs.robustness', 'compare.cases', 'report.table', 'predict.case', 'settings.get', 'settings.set', 'jobs.list',
   ];
   for (const n of needed) assert.ok(COMMAND_NAMES.includes(n as CommandName), n);

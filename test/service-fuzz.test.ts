@@ -14,7 +14,7 @@ import { createService } from '../electron/service/index';
 import { VALID_REQUESTS, mutate, randomJson, rng } from './contract-fixtures';
 
 const SAFE: CommandName[] = [
-  'presets.list', 'datasets.list', 'datasets.stats', 'datasets.items', 'datasets.issues', 'runs.list', 'runs.get', 'runs.events',
+  'presets.list', 'datasets.list', 'datasets.stats', 'datasets.items', 'datasets.issues', 'runs.list', 'runs.get', 'runs.history', 'runs.events',
   'runs.stop', 'runs.delete', 'runs.rename', 'runs.tag', 'runs.evaluate', 'runs.robustness', 'runs.resume', 'compare.cases', 'report.table',
   'predict.case', 'settings.get', 'jobs.list', 'jobs.cancel',
 ];

@@ -10,6 +10,7 @@ import { createClient, type ApiClient } from '../shared/contract/client';
 import { createLocalTransport } from '../shared/contract/local-transport';
 import type { ServiceEvent } from '../shared/contract/events';
 import { createService, type Service } from '../electron/service/create-service';
+import { RunSeries } from '../shared/run-series';
 
 let root: string;
 let service: Service;
@@ -98,6 +99,26 @@ test('runs: start two presets, stream events, list/get, rename, tag, evaluate, c
   const rest = await api.call('runs.events', { id: aimkpRun, sinceSeq: 5, limit: 5000 });
   assert.equal(rest.more, false);
   assert.equal(rest.events.at(-1)!.seq, got.run.lastSeq);
+
+  // runs.history = the renderer's own fold of every event, done on the server (numbers to 7 digits).
+  const hist = await api.call('runs.history', { id: aimkpRun });
+  assert.equal(hist.lastSeq, got.run.lastSeq);
+  const fold = new RunSeries();
+  fold.ingestBatch(seen.flatMap((e) => (e.kind === 'job' ? [] : [e.data])));
+  const want = fold.snapshot(got.run.lastSeq);
+  assert.deepEqual(hist.steps.step, want.steps.step);
+  assert.equal(hist.steps.step.length, 16);
+  for (const k of ['loss', 'lossOriginal', 'lossText', 'lossImage', 'cosText', 'cosImage'] as const) {
+    hist.steps[k].forEach((v, i) => {
+      const w = want.steps[k][i];
+      assert.ok(v === w || (v !== null && w !== null && Math.abs(v - w) <= 1e-6 * Math.abs(w)), `${k}[${i}]: ${v} vs ${w}`);
+    });
+  }
+  assert.deepEqual(hist.epochs, want.epochs);
+  assert.deepEqual(hist.cosine, want.cosine);
+  assert.deepEqual(hist.log, want.log);
+  assert.equal((hist.end as { status?: string } | null)?.status, 'completed');
+  await assert.rejects(api.call('runs.history', { id: 'no-such-run' }), /no such run/);
 
   assert.equal((await api.call('runs.rename', { id: baseRun, name: 'the baseline' })).run.name, 'the baseline');
   assert.deepEqual((await api.call('runs.tag', { id: baseRun, add: ['x', 'y'], remove: ['x'] })).run.tags, ['y']);

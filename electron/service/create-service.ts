@@ -72,7 +72,7 @@ export function createService(options: CreateServiceOptions): Service {
     if (locator) await writeFileAtomic(locator, JSON.stringify({ workspace: next.paths.root }, null, 2) + '\n');
   };
 
-  const { handlers, subscriptions } = createHandlers({
+  const { handlers, subscriptions, close: closeHandlers } = createHandlers({
     supervisor: () => supervisor,
     datasets,
     host: options.host,
@@ -91,6 +91,9 @@ export function createService(options: CreateServiceOptions): Service {
   return {
     backend: { handlers, subscriptions },
     supervisor: () => supervisor,
-    close: () => supervisor.shutdown(),
+    close: async () => {
+      await closeHandlers();
+      await supervisor.shutdown();
+    },
   };
 }

@@ -26,6 +26,7 @@ import type { JobRecord } from '../supervisor/jobs';
 import { readMeta } from '../supervisor/run-registry';
 import type { EvaluateTaskParams, ImportTaskParams, PredictTaskParams, RobustnessTaskParams } from '../supervisor/service-tasks';
 import { DatasetRegistry, imageDataUrl } from './datasets';
+import { RunHistoryCache } from './run-history';
 
 export interface ServiceContext {
   supervisor: () => Supervisor;
@@ -39,8 +40,9 @@ export interface ServiceContext {
 
 const conflict = (message: string) => Object.assign(new Error(message), { code: ERROR_CODES.conflict });
 
-export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; subscriptions: SubscriptionHandlers } {
+export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; subscriptions: SubscriptionHandlers; close: () => Promise<void> } {
   const sup = () => c.supervisor();
+  const histories = new RunHistoryCache((id) => sup().streamFile(id), { persistDir: () => join(sup().paths.cache, 'history') });
 
   const runSummary = (v: RunView): RunSummary => {
     const cfg = v.config;
@@ -194,6 +196,8 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
           have.add(p.id);
         }
       }
+      // Fold finished runs in the background, newest first, so that opening one finds its history ready.
+      histories.warm(listed.filter((r) => r.status !== 'queued' && r.status !== 'running').map((r) => r.id));
       return {
         runs: listed.filter((r) => (req.preset === undefined || r.preset === req.preset) && (req.status === undefined || r.status === req.status) && (req.tag === undefined || r.tags.includes(req.tag)) && (req.dataset === undefined || r.dataset === req.dataset)),
       };
@@ -210,6 +214,10 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
         robustness: robustnessReports(view.dir),
         checkpoints: checkpointsOf(view.dir),
       };
+    },
+    'runs.history': async (req) => {
+      runDirChecked(req.id);
+      return histories.history(req.id);
     },
     'runs.events': async (req) => {
       const s = sup();
@@ -248,6 +256,7 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
       const s = sup();
       if (s.activeJobOf(req.id)) throw conflict(`run ${req.id}: it is queued or running; stop it first`);
       s.deleteRun(req.id);
+      histories.forget(req.id);
       return { id: req.id, deleted: true as const };
     },
     'runs.rename': async (req) => {
@@ -345,7 +354,7 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
     },
   };
 
-  return { handlers, subscriptions };
+  return { handlers, subscriptions, close: () => histories.close() };
 }
 
 // ---- helpers --------------------------------------------------------------------------------------------

@@ -61,12 +61,12 @@ export class RunEventLog {
   }
 
   /**
-   * Reads the events appended since the last call (complete lines only). Calls are serialised: a call made
-   * while one is in flight waits for it and then reads what came after.
+   * Reads the events appended since the last call (complete lines only), at most `limit`. Calls are
+   * serialised: a call made while one is in flight waits for it and then reads what came after.
    */
-  async readNew(): Promise<SeqEvent[]> {
+  async readNew(limit = Infinity): Promise<SeqEvent[]> {
     while (this.reading) await this.reading.catch(() => undefined);
-    const p = this.readFrom(this.tail, Infinity).then(({ events, end }) => {
+    const p = this.readFrom(this.tail, limit).then(({ events, end }) => {
       this.tail = end;
       return events;
     });
@@ -76,6 +76,20 @@ export class RunEventLog {
     } finally {
       this.reading = null;
     }
+  }
+
+  /** Where the next readNew() starts: after `seq` events, at byte `offset`. */
+  get position(): { seq: number; offset: number } {
+    return { ...this.tail };
+  }
+
+  /**
+   * Continues from a position saved earlier (a line boundary after `seq` valid events) instead of the start: the
+   * caller has checked that the bytes before it are unchanged. Only before the first read.
+   */
+  resumeAt(pos: { seq: number; offset: number }): void {
+    if (this.tail.offset !== 0 || this.reading) throw new Error('RunEventLog.resumeAt: the log was already read');
+    this.tail = { seq: pos.seq, offset: pos.offset };
   }
 
   /**

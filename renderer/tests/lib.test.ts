@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Ema, smooth } from '../src/lib/ema';
-import { band, quantileSorted } from '../src/lib/quantiles';
+import { band, CosineHistogram, quantileSorted } from '@shared/quantiles';
 import { meanStd, formatMeanStd } from '../src/lib/stats';
 
 describe('EMA smoothing (TensorBoard, debiased)', () => {
@@ -28,6 +28,20 @@ describe('quantiles', () => {
     expect(quantileSorted([0, 10], 0.1)).toBeCloseTo(1, 12);
     const b = band([9, 1, 5, 3, 7]);
     expect(b).toEqual({ p10: expect.closeTo(1.8, 12), median: 5, p90: expect.closeTo(8.2, 12), n: 5 });
+  });
+
+  it('CosineHistogram: the band of the values rounded to 1e-4, through [bin, count] pairs and back', () => {
+    let x = 12345;
+    const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2.2 - 1.1; // some outside [-1, 1]
+    const values = Array.from({ length: 5001 }, rand);
+    const h = new CosineHistogram();
+    for (const v of values) h.add(v);
+    const rounded = values.map((v) => Math.round((Math.max(-1, Math.min(1, v)) + 1) * 1e4) / 1e4 - 1);
+    expect(h.band()).toEqual(band(rounded));
+    const again = CosineHistogram.fromPairs(JSON.parse(JSON.stringify(h.toPairs())));
+    expect(again.band()).toEqual(h.band());
+    expect(new CosineHistogram().band().median).toBeNaN();
+    expect(() => CosineHistogram.fromPairs([[20001, 1]])).toThrow(/bad bin/);
   });
 });
 

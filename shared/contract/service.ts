@@ -13,6 +13,7 @@ import {
   UserPath, ApiErrorShape,
 } from './common';
 import { EventBatch, ServiceEventSchema, SubscribeRequest } from './events';
+import type { RunHistory } from '../run-series';
 
 export * from './common';
 export * from './events';
@@ -104,6 +105,42 @@ export const DatasetItem = z.object({
 });
 
 const ModeScores = z.object({ mode: EvalMode, split: z.string(), decode: DecodeStrategy, scores: Scores, n: z.int() });
+
+/**
+ * runs.history: a run's training events folded into chartable columns on the server (shared/run-series.ts), so
+ * opening a 20,000-step run moves ~1.5 MB instead of ~56 MB of raw events. Event objects (start, end, lastStep,
+ * progress) are checked only for their type here; their shape is owned by shared/training-events.ts.
+ */
+const eventOf = <T extends string>(type: T) =>
+  z.custom<object>((v) => typeof v === 'object' && v !== null && (v as { type?: unknown }).type === type, { message: `a "${type}" training event` });
+const NumCol = z.array(z.number().nullable());
+const Band = z.object({ p10: z.number(), median: z.number(), p90: z.number(), n: z.int() });
+const Modal = <T extends z.ZodType>(t: T) => z.object({ text: t, image: t });
+export const RunHistorySchema = z.object({
+  lastSeq: Seq,
+  steps: z.object({ step: z.array(z.number()), loss: NumCol, lossOriginal: NumCol, lossText: NumCol, lossImage: NumCol, cosText: NumCol, cosImage: NumCol, stepTimeMs: NumCol }),
+  epochs: z.array(
+    z.object({
+      epoch: z.int(),
+      step: z.int(),
+      meanLoss: z.number(),
+      acceptance: Modal(z.number().nullable()),
+      strides: Modal(z.record(z.string(), z.number())).nullable(),
+      validation: z.object({ f1at1: z.number(), f1at3: z.number(), map5: z.number(), score: z.number() }).nullable(),
+      improved: z.boolean(),
+    }),
+  ),
+  cosine: z.array(z.object({ epoch: z.int(), firstStep: z.int(), lastStep: z.int(), text: Band.nullable(), image: Band.nullable() })),
+  openEpoch: z.object({ epoch: z.int(), firstStep: z.int(), text: z.array(z.tuple([z.int(), z.int()])), image: z.array(z.tuple([z.int(), z.int()])) }).nullable(),
+  log: z.array(z.object({ time: z.string(), level: z.enum(['info', 'warn', 'error']), text: z.string() })),
+  start: eventOf('run-start').nullable(),
+  end: eventOf('run-end').nullable(),
+  lastStep: eventOf('step').nullable(),
+  progress: eventOf('progress').nullable(),
+  error: z.string().nullable(),
+  best: z.object({ epoch: z.int(), score: z.number() }).nullable(),
+  recent: z.array(z.object({ t: z.number(), step: z.int() })),
+});
 
 export const RunSummary = z.object({
   id: RunId,
@@ -313,6 +350,11 @@ export const SERVICE = {
         checkpoints: z.object({ last: z.object({ epoch: z.int(), step: z.int() }).nullable(), best: z.object({ epoch: z.int(), score: z.number() }).nullable() }),
       }),
       "One run's summary, config, evaluations, robustness reports and checkpoints.",
+    ),
+    'runs.history': command(
+      z.strictObject({ id: RunId }),
+      RunHistorySchema as unknown as z.ZodType<RunHistory>,
+      "A run's chartable history folded on the server (loss, cosine and step-time columns, epochs, log, status), up to `lastSeq`; subscribe from lastSeq for what follows. Numbers are rounded to 7 significant digits.",
     ),
     'runs.events': command(
       z.strictObject({ id: StreamId, sinceSeq: Seq.default(0), limit: pageLimit(1000, LIMITS.maxEventsPerPage) }),

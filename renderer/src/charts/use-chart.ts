@@ -14,11 +14,21 @@ export interface ChartHandle<T extends ChartType> {
   rebuild(): void;
 }
 
-export function useChart<T extends ChartType>(canvas: Ref<HTMLCanvasElement | null>, config: () => ChartConfiguration<T>, onCreated?: (chart: Chart<T>) => void): ChartHandle<T> {
+/**
+ * `beforeUpdate` runs in the frame, just before each coalesced redraw: where a component hands chart.js fresh
+ * copies of its points (chart.js patches push/splice on the arrays it draws, so it must never hold live ones).
+ */
+export function useChart<T extends ChartType>(
+  canvas: Ref<HTMLCanvasElement | null>,
+  config: () => ChartConfiguration<T>,
+  onCreated?: (chart: Chart<T>) => void,
+  beforeUpdate?: (chart: Chart<T>) => void,
+): ChartHandle<T> {
   const chart = shallowRef<Chart<T> | null>(null);
   const scheduler = new FrameScheduler(() => {
     if (!chart.value) return;
     const t0 = performance.now();
+    beforeUpdate?.(chart.value);
     chart.value.update('none');
     measureSince('aimkp:chart-update', t0);
   });

@@ -1,6 +1,6 @@
 // Re-runs `onEpochs` whenever the series gains or loses epochs (rare events: rebuilding such a chart's data is cheap).
 import { onBeforeUnmount, onMounted, watch } from 'vue';
-import type { RunSeries } from '../lib/run-series';
+import type { RunSeries } from '@shared/run-series';
 
 export function useEpochs(series: () => RunSeries, onEpochs: () => void): void {
   let off: (() => void) | null = null;

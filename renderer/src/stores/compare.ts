@@ -3,6 +3,7 @@ import type { CommandRequest, CommandResponse, CompareCase } from '@shared/contr
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { api, errorText } from '../api/api';
+import { measureSince } from '../lib/timing';
 
 type Summary = CommandResponse<'compare.cases'>['summary'];
 export type CompareQuery = Required<Pick<CommandRequest<'compare.cases'>, 'baseline' | 'other' | 'mode' | 'split' | 'decode' | 'filter' | 'sort'>> & { search: string };
@@ -26,6 +27,7 @@ export const useCompareStore = defineStore('compare', () => {
   async function load(newOffset = 0): Promise<void> {
     if (!ready.value) return;
     loading.value = true;
+    const t0 = performance.now();
     try {
       const q = query.value;
       const r = await api().call('compare.cases', { ...q, search: q.search.trim() || undefined, offset: newOffset, limit: pageSize.value });
@@ -43,6 +45,7 @@ export const useCompareStore = defineStore('compare', () => {
       errorCode.value = e && typeof e === 'object' && 'code' in e ? String(e.code) : null;
     } finally {
       loading.value = false;
+      measureSince('aimkp:compare-page', t0);
     }
   }
 

@@ -1,13 +1,14 @@
 // Live event streams of open runs. Each open run has a RunSeries (plain arrays, markRaw: Vue does not track the
-// history) fed by one subscription from seq 0 (history first, then live batches). Views read the series; the
-// reactive `ticks` entry changes once per batch so computed summaries (progress, ETA) re-evaluate.
+// history): first loaded from runs.history (the events folded on the server), then fed by one subscription from
+// that seq on. Views read the series; the reactive `ticks` entry changes once per batch so computed summaries
+// (progress, ETA) re-evaluate.
 import type { Subscription } from '@shared/contract/client';
 import type { JobStateData, ServiceEvent } from '@shared/contract/events';
 import type { TrainingEvent } from '@shared/training-events';
 import { defineStore } from 'pinia';
 import { markRaw, reactive, shallowReactive } from 'vue';
 import { api, errorText } from '../api/api';
-import { RunSeries } from '../lib/run-series';
+import { RunSeries } from '@shared/run-series';
 import { measureSince } from '../lib/timing';
 
 export interface OpenStream {
@@ -40,9 +41,41 @@ export const useLiveStore = defineStore('live', () => {
     const stream = reactive({ series: markRaw(new RunSeries()), live: false, historySeq: null, lastSeq: 0, job: null, error: null }) as OpenStream;
     streams.set(runId, stream);
     ticks[runId] = 0;
-    const sub = api().subscribe(
+    // The folded history first (runs.history: ~60 bytes per step), then the stream from its seq. A run still in
+    // the queue has no folder yet (not-found): nothing to load, stream from 0.
+    const asked = performance.now();
+    api()
+      .call('runs.history', { id: runId })
+      .then(
+        (h) => {
+          measureSince('aimkp:history-call', asked);
+          const s = streams.get(runId);
+          if (s !== stream) return null; // closed (or closed and opened again) meanwhile
+          const t0 = performance.now();
+          s.series.load(h);
+          measureSince('aimkp:history-load', t0);
+          s.lastSeq = h.lastSeq;
+          s.historySeq = h.lastSeq;
+          s.live = true;
+          ticks[runId] = (ticks[runId] ?? 0) + 1;
+          return h.lastSeq;
+        },
+        () => {
+          stream.historySeq = 0;
+          return 0;
+        },
+      )
+      .then((since) => {
+        if (since === null || streams.get(runId) !== stream) return;
+        subs.set(runId, subscribeFrom(runId, since));
+      });
+    return stream;
+  }
+
+  function subscribeFrom(runId: string, since: number): Subscription {
+    return api().subscribe(
       runId,
-      0,
+      since,
       (batch) => {
         const s = streams.get(runId);
         if (!s) return;
@@ -53,7 +86,7 @@ export const useLiveStore = defineStore('live', () => {
           measureSince(batch.replay ? 'aimkp:ingest-replay' : 'aimkp:ingest-live', t0);
           s.lastSeq = batch.events[batch.events.length - 1].seq;
         }
-        if (!batch.replay || (s.historySeq !== null && s.lastSeq >= s.historySeq)) s.live = true;
+        if (!batch.replay) s.live = true;
         ticks[runId] = (ticks[runId] ?? 0) + 1;
       },
       (err) => {
@@ -61,24 +94,6 @@ export const useLiveStore = defineStore('live', () => {
         if (s) s.error = errorText(err);
       },
     );
-    subs.set(runId, sub);
-    // The replay carries no end marker: the history is in once the stream reaches the seq the run had now.
-    api()
-      .call('runs.get', { id: runId })
-      .then((r) => {
-        const s = streams.get(runId);
-        if (!s) return;
-        s.historySeq = r.run.lastSeq;
-        if (s.lastSeq >= r.run.lastSeq) s.live = true;
-      })
-      .catch(() => {
-        // A run still in the queue has no folder yet (runs.get answers not-found): nothing to replay.
-        const s = streams.get(runId);
-        if (!s) return;
-        s.historySeq = 0;
-        s.live = true;
-      });
-    return stream;
   }
 
   function close(runId: string): void {

@@ -1,8 +1,12 @@
 // The chartable history of one run, built from its training events. Plain (non-reactive) arrays: the live store
 // keeps one RunSeries per open run under markRaw, and charts copy out of it, so chart.js never touches store
 // state and Vue never tracks 20,000-element arrays. Listeners hear which part changed, once per ingested batch.
-import type { EpochEndEvent, ProgressEvent, RunEndEvent, RunStartEvent, StepEvent, TrainingEvent } from '@shared/training-events';
-import { band, type Band } from './quantiles';
+//
+// The same fold runs on the server (runs.history): a long run's raw events are ~2.8 KB per step (per-sample
+// records), its folded history ~60 bytes, so the server folds and the client loads a snapshot, then streams on
+// from the snapshot's seq. snapshot() / load() round-trip exactly (NaN travels as null).
+import type { EpochEndEvent, ProgressEvent, RunEndEvent, RunStartEvent, StepEvent, TrainingEvent } from './training-events';
+import { CosineHistogram, type Band } from './quantiles';
 
 export type Modality = 'text' | 'image';
 
@@ -26,6 +30,48 @@ export interface CosineEpoch {
 }
 
 export type SeriesPart = 'steps' | 'epochs' | 'status' | 'log' | 'reset';
+
+/** The per-step columns of a run, one entry per optimizer step; null where the series holds NaN. */
+export interface StepColumns {
+  step: number[];
+  loss: (number | null)[];
+  lossOriginal: (number | null)[];
+  lossText: (number | null)[];
+  lossImage: (number | null)[];
+  cosText: (number | null)[];
+  cosImage: (number | null)[];
+  stepTimeMs: (number | null)[];
+}
+
+/** The cosines of the epoch in progress, as [bin, count] pairs at 1e-4 (its band is computed when it ends). */
+export interface OpenEpochCosines {
+  epoch: number;
+  firstStep: number;
+  text: [number, number][];
+  image: [number, number][];
+}
+
+/** A RunSeries as JSON-safe data: everything a chart or summary reads, and what the fold needs to go on. */
+export interface RunHistory {
+  /** The stream's seq the history covers: go on with events after it. */
+  lastSeq: number;
+  steps: StepColumns;
+  epochs: EpochPoint[];
+  cosine: CosineEpoch[];
+  openEpoch: OpenEpochCosines | null;
+  log: LogLine[];
+  start: RunStartEvent | null;
+  end: RunEndEvent | null;
+  lastStep: StepEvent | null;
+  progress: ProgressEvent | null;
+  error: string | null;
+  best: { epoch: number; score: number } | null;
+  /** Event time (ms) and step of the last ≤50 steps, for steps/s. */
+  recent: { t: number; step: number }[];
+}
+
+const STEP_COLUMNS = ['step', 'loss', 'lossOriginal', 'lossText', 'lossImage', 'cosText', 'cosImage', 'stepTimeMs'] as const;
+const toJson = (a: readonly number[]): (number | null)[] => a.map((v) => (Number.isFinite(v) ? v : null));
 
 export interface LogLine {
   time: string;
@@ -56,13 +102,68 @@ export class RunSeries {
   best: { epoch: number; score: number } | null = null;
   /** Wall-clock time of recent steps, for steps/s. */
   private recent: { t: number; step: number }[] = [];
-  private cosAcc: { epoch: number; firstStep: number; text: number[]; image: number[] } | null = null;
+  private cosAcc: { epoch: number; firstStep: number; text: CosineHistogram; image: CosineHistogram } | null = null;
   private listeners = new Set<(parts: ReadonlySet<SeriesPart>) => void>();
   private pending = new Set<SeriesPart>();
 
   onChange(fn: (parts: ReadonlySet<SeriesPart>) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** The per-step columns as JSON-safe arrays from step `from` on (NaN → null; a copy). */
+  columns(from = 0): StepColumns {
+    const steps = {} as StepColumns;
+    for (const k of STEP_COLUMNS) (steps as unknown as Record<string, (number | null)[]>)[k] = toJson(from === 0 ? this[k] : this[k].slice(from));
+    return steps;
+  }
+
+  /**
+   * The whole state as JSON-safe data (a copy). `steps` may be given by a caller that keeps the columns
+   * itself (the server keeps them rounded and appends only new steps).
+   */
+  snapshot(lastSeq: number, steps: StepColumns = this.columns()): RunHistory {
+    const acc = this.cosAcc;
+    return {
+      lastSeq,
+      steps,
+      epochs: structuredClone(this.epochs),
+      cosine: structuredClone(this.cosine),
+      openEpoch: acc ? { epoch: acc.epoch, firstStep: acc.firstStep, text: acc.text.toPairs(), image: acc.image.toPairs() } : null,
+      log: this.log.map((l) => ({ ...l })),
+      start: this.start,
+      end: this.end,
+      lastStep: this.lastStep,
+      progress: this.progress,
+      error: this.error,
+      best: this.best,
+      recent: this.recent.map((r) => ({ ...r })),
+    };
+  }
+
+  /** Replaces the whole state by a snapshot and tells listeners once ('reset'). */
+  load(h: RunHistory): void {
+    const n = h.steps.step.length;
+    for (const k of STEP_COLUMNS) {
+      const col = h.steps[k];
+      if (col.length !== n) throw new Error(`run history: column ${k} has ${col.length} entries, step has ${n}`);
+      const arr = this[k];
+      arr.length = 0;
+      for (let i = 0; i < n; i += 8192) arr.push(...col.slice(i, i + 8192).map((v) => (v === null ? Number.NaN : v)));
+    }
+    this.epochs.splice(0, this.epochs.length, ...h.epochs);
+    this.cosine.splice(0, this.cosine.length, ...h.cosine);
+    this.log.splice(0, this.log.length, ...h.log);
+    this.cosAcc = h.openEpoch ? { epoch: h.openEpoch.epoch, firstStep: h.openEpoch.firstStep, text: CosineHistogram.fromPairs(h.openEpoch.text), image: CosineHistogram.fromPairs(h.openEpoch.image) } : null;
+    this.start = h.start;
+    this.end = h.end;
+    this.lastStep = h.lastStep;
+    this.progress = h.progress;
+    this.error = h.error;
+    this.best = h.best;
+    this.recent = h.recent.map((r) => ({ ...r }));
+    this.pending.add('reset');
+    this.flush();
   }
 
   /** Ingests a batch and tells listeners once. */
@@ -146,11 +247,11 @@ export class RunSeries {
     this.lossText.push(e.variantLoss.text ?? Number.NaN);
     this.lossImage.push(e.variantLoss.image ?? Number.NaN);
     this.stepTimeMs.push(e.ms);
-    if (!this.cosAcc || this.cosAcc.epoch !== e.epoch) this.cosAcc = { epoch: e.epoch, firstStep: e.step, text: [], image: [] };
+    if (!this.cosAcc || this.cosAcc.epoch !== e.epoch) this.cosAcc = { epoch: e.epoch, firstStep: e.step, text: new CosineHistogram(), image: new CosineHistogram() };
     let st = 0, nt = 0, si = 0, ni = 0;
     for (const s of e.samples) {
-      if (s.cosText !== null) { st += s.cosText; nt++; this.cosAcc.text.push(s.cosText); }
-      if (s.cosImage !== null) { si += s.cosImage; ni++; this.cosAcc.image.push(s.cosImage); }
+      if (s.cosText !== null) { st += s.cosText; nt++; this.cosAcc.text.add(s.cosText); }
+      if (s.cosImage !== null) { si += s.cosImage; ni++; this.cosAcc.image.add(s.cosImage); }
     }
     this.cosText.push(nt > 0 ? st / nt : Number.NaN);
     this.cosImage.push(ni > 0 ? si / ni : Number.NaN);
@@ -177,13 +278,13 @@ export class RunSeries {
     else this.epochs.push(point);
     this.best = e.best ?? this.best;
     const acc = this.cosAcc && this.cosAcc.epoch === e.epoch ? this.cosAcc : null;
-    if (acc && (acc.text.length > 0 || acc.image.length > 0)) {
+    if (acc && (acc.text.n > 0 || acc.image.n > 0)) {
       this.cosine.push({
         epoch: e.epoch,
         firstStep: acc.firstStep,
         lastStep: e.step,
-        text: acc.text.length > 0 ? band(acc.text) : null,
-        image: acc.image.length > 0 ? band(acc.image) : null,
+        text: acc.text.n > 0 ? acc.text.band() : null,
+        image: acc.image.n > 0 ? acc.image.band() : null,
       });
     }
     this.cosAcc = null;
