@@ -160,6 +160,28 @@ test('runs: start two presets, stream events, list/get, rename, tag, evaluate, c
   assert.equal(service.supervisor().predictor.running, true);
   const again = await api.call('predict.case', { runIds: [aimkpRun, baseRun], input: { kind: 'item', dataset: datasetId, itemId: items.items[0].id } });
   assert.deepEqual(again.results.map((r) => r.keyphrases), pred.results.map((r) => r.keyphrases));
+  // The robustness conditions on this one case: clean = the plain prediction, text-only = mode text, the swaps
+  // use the next item of the split with an image; hits and F1@3 are scored against the gold.
+  const withConditions = await api.call('predict.case', { runIds: [aimkpRun, baseRun], input: { kind: 'item', dataset: datasetId, itemId: items.items[0].id }, conditions: true });
+  const testItems = (await api.call('datasets.items', { id: datasetId, split: 'test', limit: 10 })).items;
+  const donorWanted = testItems.slice(1).find((i) => i.image !== null)?.id;
+  assert.deepEqual(withConditions.donor, { itemId: donorWanted });
+  const textOnly = await api.call('predict.case', { runIds: [aimkpRun, baseRun], input: { kind: 'item', dataset: datasetId, itemId: items.items[0].id }, mode: 'text' });
+  withConditions.results.forEach((r, k) => {
+    const conds = r.conditions!;
+    assert.deepEqual(conds.map((x) => x.name).slice(0, 2), ['clean', 'image-mask@0.25']);
+    for (const name of ['text-only', 'image-only', 'image-swap', 'text-swap', 'image-noise@1', 'image-stride@2', 'text-stride@2']) assert.ok(conds.some((x) => x.name === name), name);
+    assert.deepEqual(conds.find((x) => x.name === 'clean')!.keyphrases, pred.results[k].keyphrases, 'clean = the plain greedy prediction');
+    assert.deepEqual(conds.find((x) => x.name === 'text-only')!.keyphrases, textOnly.results[k].keyphrases, 'text-only = mode text');
+    for (const x of conds) {
+      assert.equal(x.hits!.length, x.keyphrases.length);
+      assert.ok(x.f1at3! >= 0 && x.f1at3! <= 1);
+    }
+  });
+  const clean0 = withConditions.results[0].conditions!.find((x) => x.name === 'clean')!;
+  assert.deepEqual(clean0.hits, caseRow.other.predictions.map((p) => p.hit), 'hits as Compare marks them');
+  assert.equal(clean0.f1at3, caseRow.other['f1@3']);
+  assert.equal(pred.results[0].conditions, undefined, 'no conditions unless asked');
   // An uploaded image (data: URL) and text work too.
   const png = items.items[0].image!;
   const upload = await api.call('predict.case', { runIds: [aimkpRun], input: { kind: 'upload', image: png, text: 'a post about the harbour' } });

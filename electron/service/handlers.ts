@@ -11,6 +11,7 @@ import { getPreset } from '../../models/train/presets';
 import type { TrainConfig } from '../../models/train/train-config';
 import { RUN_FILES } from '../../models/train/run-files';
 import { compareRuns } from '../../models/evaluate/compare-runs';
+import { scoreCase } from '../../models/evaluate/compare';
 import { reportRuns } from '../../models/evaluate/report-runs';
 import { readMetricsFile } from '../../models/evaluate/metrics-file';
 import { isDecodeStrategy, isEvalMode } from '../../models/evaluate/run-paths';
@@ -305,17 +306,38 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
       const runs = req.runIds.map((runId) => ({ runId, runDir: runDirChecked(runId) }));
       let input: PredictTaskParams['input'];
       let gold: string[] | null = null;
+      let donor: PredictTaskParams['donor'] = null;
+      let donorId: string | null = null;
       if (req.input.kind === 'item') {
         const { dir, item } = await c.datasets.item(req.input.dataset, req.input.itemId);
         input = { imagePath: item.image === null ? null : join(dir, item.image), imageBase64: null, text: item.text };
         gold = item.keyphrases;
+        if (req.conditions) {
+          // The swaps take the next item of the same split that has an image (cyclic): deterministic.
+          const { loaded } = await c.datasets.load(req.input.dataset);
+          const split = loaded.items.filter((i) => i.split === item.split);
+          const at = split.findIndex((i) => i.id === item.id);
+          const next = [...split.slice(at + 1), ...split.slice(0, at)].find((i) => i.image !== null);
+          if (next) {
+            donor = { imagePath: join(dir, next.image!), text: next.text };
+            donorId = next.id;
+          }
+        }
       } else {
         const m = req.input.image === null ? null : /^data:image\/[a-z]+;base64,(.*)$/.exec(req.input.image);
         input = { imagePath: null, imageBase64: m ? m[1] : null, text: req.input.text ?? '' };
       }
-      const params: PredictTaskParams = { runs, input, mode: req.mode, decode: req.decode };
+      const params: PredictTaskParams = { runs, input, mode: req.mode, decode: req.decode, conditions: req.conditions, donor };
       const result = await s.predict(params, ctx.signal);
-      return { gold, results: result.results };
+      const score = (keyphrases: string[]): { hits: boolean[] | null; f1at3: number | null } => (gold === null ? { hits: null, f1at3: null } : scoreCase(gold, keyphrases));
+      return {
+        gold,
+        donor: req.conditions && req.input.kind === 'item' ? (donorId === null ? null : { itemId: donorId }) : undefined,
+        results: result.results.map(({ conditions, ...r }) => ({
+          ...r,
+          ...(conditions ? { conditions: conditions.map((x) => ({ name: x.name, family: x.family, mode: x.mode, keyphrases: x.keyphrases, ...score(x.keyphrases) })) } : {}),
+        })),
+      };
     },
 
     'settings.get': async () => settingsOf(sup()),

@@ -13,7 +13,7 @@ import type { Split } from '../../models/data/manifest-types';
 import type { EvalMode } from '../../models/lm/contract';
 import { evaluateRun } from '../../models/evaluate/evaluate-run';
 import { runRobustness } from '../../models/evaluate/robustness-run';
-import { Predictor } from '../../models/evaluate/predict-case';
+import { Predictor, type ConditionPrediction } from '../../models/evaluate/predict-case';
 import type { DecodeRequest } from '../../models/evaluate/decode-request';
 import { registerTask, type TaskContext } from './worker-tasks';
 import type { JsonValue, ProgressEvent } from '../../shared/training-events';
@@ -38,10 +38,13 @@ export interface PredictTaskParams {
   input: { imagePath: string | null; imageBase64: string | null; text: string };
   mode?: EvalMode;
   decode: DecodeRequest;
+  /** Also the robustness conditions applied to this case (greedy); `donor` is the case whose image / text the swaps use. */
+  conditions?: boolean;
+  donor?: { imagePath: string | null; text: string } | null;
 }
 
 export interface PredictTaskResult {
-  results: { runId: string; mode: EvalMode; keyphrases: string[]; ms: number; error: { code: string; message: string } | null }[];
+  results: { runId: string; mode: EvalMode; keyphrases: string[]; ms: number; error: { code: string; message: string } | null; conditions?: ConditionPrediction[] }[];
 }
 
 export type ImportTaskSource =
@@ -114,7 +117,10 @@ export async function predictRuns(p: PredictTaskParams, signal: AbortSignal | un
     try {
       predictor = await source.get(run.runDir);
       const r = await predictor.predict({ image, text: p.input.text, mode: p.mode, decode: p.decode }, signal);
-      out.results.push({ runId: run.runId, mode: r.mode, keyphrases: r.keyphrases[0] ?? [], ms: r.ms, error: null });
+      const conditions = p.conditions
+        ? await predictor.predictConditions({ image, text: p.input.text }, p.donor ? { image: p.donor.imagePath === null ? null : { path: p.donor.imagePath }, text: p.donor.text } : null, signal)
+        : undefined;
+      out.results.push({ runId: run.runId, mode: r.mode, keyphrases: r.keyphrases[0] ?? [], ms: r.ms, error: null, ...(conditions ? { conditions } : {}) });
     } catch (err) {
       const e = err as { code?: string; message?: string };
       out.results.push({ runId: run.runId, mode: p.mode ?? 'multimodal', keyphrases: [], ms: performance.now() - t0, error: { code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: e.message ?? String(err) } });

@@ -110,8 +110,7 @@ export function compareRecords(a: readonly PredictionRecord[], b: readonly Predi
     const fa = sa['f1@3'];
     const fb = sb['f1@3'];
     const outcome = Math.abs(fa - fb) < TIE_EPS ? 'tie' : fa > fb ? 'A' : 'B';
-    const goldSet = new Set(ra.gold.map((g) => normalizePhraseWith(g, stem)));
-    const hits = (preds: string[]) => preds.map((p) => goldSet.has(normalizePhraseWith(p, stem)));
+    const hits = (preds: string[]) => hitsOf(ra.gold, preds, stem);
     all.push({
       id: ra.id,
       text: opts.texts?.get(ra.id) ?? null,
@@ -160,6 +159,17 @@ export function compareRecords(a: readonly PredictionRecord[], b: readonly Predi
   const offset = Math.max(0, Math.floor(opts.offset ?? 0));
   const end = opts.limit !== undefined && opts.limit >= 0 ? offset + opts.limit : undefined;
   return { labelA: opts.labelA, labelB: opts.labelB, summary, total, offset, cases: cases.slice(offset, end) };
+}
+
+/** Which predictions match a gold keyphrase (stemmed, as the AimKP convention matches). */
+export function hitsOf(gold: readonly string[], predictions: readonly string[], stem: Stemmer = defaultStemmer): boolean[] {
+  const goldSet = new Set(gold.map((g) => normalizePhraseWith(g, stem)));
+  return predictions.map((p) => goldSet.has(normalizePhraseWith(p, stem)));
+}
+
+/** One case's hits and F1@3 (AimKP convention), as a Compare row shows them. */
+export function scoreCase(gold: readonly string[], predictions: readonly string[], stem: Stemmer = defaultStemmer): { hits: boolean[]; f1at3: number } {
+  return { hits: hitsOf(gold, predictions, stem), f1at3: caseScores({ id: 'case', gold: [...gold], predictions: [[...predictions]] }, stem)['f1@3'] };
 }
 
 function caseScores(record: PredictionRecord, stem: Stemmer): CaseScores {

@@ -16,6 +16,7 @@ import { resolveDecode, type DecodeRequest } from './decode-request';
 import { decodeOptionsFor, type DecodeSettings } from './decode-settings';
 import { clampMaxNew, openRun, type OpenedRun, type Which } from './open-run';
 import { EVAL_MODES, whichOption } from './run-paths';
+import { buildConditions, DEFAULT_SUITE, type ConditionFamily } from './robustness';
 
 /** One case: an image (a file path, absolute, or the file's bytes; null = none) and the post text. */
 export interface CaseInput {
@@ -40,6 +41,15 @@ export interface CasePrediction {
   /** Post-text tokens given to the model (after the run's maxTextTokens cut) and whether it was cut. */
   textTokens: number;
   textCut: boolean;
+}
+
+/** One robustness condition applied to one case: what the model predicts under it. */
+export interface ConditionPrediction {
+  name: string;
+  family: ConditionFamily;
+  level: number | null;
+  mode: EvalMode;
+  keyphrases: string[];
 }
 
 export class Predictor {
@@ -87,6 +97,37 @@ export class Predictor {
       keyphrases.push(this.run.tokenizer.decodeKeyphrases(seq));
     }
     return { run: basename(this.runDir), keyphrases, mode, decoding, ms: performance.now() - t0, imageMs, textTokens: text.length, textCut: ids.length > text.length };
+  }
+
+  /**
+   * The robustness suite's conditions (models/evaluate/robustness.ts, default settings) applied to one case,
+   * greedy. The suite's code builds them over [case, donor]: the swap conditions give the case the donor's
+   * image / text (without a donor they are left out), the noise scale is the std of both cases' features, and
+   * a random mask is the first draw of its condition's generator (the split-level suite draws per item in
+   * order, so only the split's first item gets the very same mask).
+   */
+  async predictConditions(input: { image: CaseInput['image']; text: string }, donor: { image: CaseInput['image']; text: string } | null, signal?: AbortSignal): Promise<ConditionPrediction[]> {
+    if (this.disposed) throw new CoreError('INTERNAL', `${this.runDir}: predictor used after dispose()`);
+    const encode = async (c: { image: CaseInput['image']; text: string }, index: number): Promise<EncodedExample> => ({
+      index,
+      id: index === 0 ? 'case' : 'donor',
+      image: c.image === null ? null : await this.encodeImage(c.image),
+      text: this.run.tokenizer.encode(c.text).slice(0, this.run.maxTextTokens),
+      answer: new Int32Array(0),
+    });
+    const examples = [await encode(input, 0)];
+    if (donor) examples.push(await encode(donor, 1));
+    const conditions = buildConditions(examples, { ...DEFAULT_SUITE, grid: this.run.model.config.imageGrid }).filter((c) => donor !== null || (c.family !== 'image-swap' && c.family !== 'text-swap'));
+    const decoding = resolveDecode({ strategy: 'greedy' }, 'greedy');
+    decoding.maxNewTokens = clampMaxNew(decoding.maxNewTokens, this.run, () => undefined);
+    const out: ConditionPrediction[] = [];
+    for (const c of conditions) {
+      await yieldToEventLoop();
+      throwIfAborted(signal, 'prediction');
+      const [seq] = this.run.model.generate([c.build()[0]], c.mode, decodeOptionsFor(decoding, 0));
+      out.push({ name: c.name, family: c.family, level: c.level, mode: c.mode, keyphrases: this.run.tokenizer.decodeKeyphrases(seq) });
+    }
+    return out;
   }
 
   dispose(): void {

@@ -446,13 +446,29 @@ export const SERVICE = {
         input: PredictInput,
         mode: EvalMode.optional(),
         decode: DecodeRequest.default({ strategy: 'greedy' }),
+        /** Also each robustness condition of the suite applied to this case (greedy). */
+        conditions: z.boolean().default(false),
       }),
       z.object({
         /** Gold keyphrases when the input is a data-set item. */
         gold: z.array(z.string()).nullable(),
-        results: z.array(z.object({ runId: RunId, mode: EvalMode, keyphrases: z.array(z.string()), ms: z.number(), error: ApiErrorShape.nullable() })),
+        /** The item whose image / text the swap conditions used (the next item of the split with an image). */
+        donor: z.object({ itemId: ItemId }).nullable().optional(),
+        results: z.array(
+          z.object({
+            runId: RunId,
+            mode: EvalMode,
+            keyphrases: z.array(z.string()),
+            ms: z.number(),
+            error: ApiErrorShape.nullable(),
+            /** With `conditions`: per condition the keyphrases, and with gold their hits and F1@3 (AimKP convention). */
+            conditions: z
+              .array(z.object({ name: z.string(), family: z.string(), mode: EvalMode, keyphrases: z.array(z.string()), hits: z.array(z.boolean()).nullable(), f1at3: z.number().nullable() }))
+              .optional(),
+          }),
+        ),
       }),
-      "Each chosen run's keyphrases for one image + text (uploaded, or a data-set item), with the time each took.",
+      "Each chosen run's keyphrases for one image + text (uploaded, or a data-set item), with the time each took; with `conditions`, also under each robustness condition.",
     ),
 
     'settings.get': command(Empty, Settings, 'Workspace folder, backend, concurrency.'),

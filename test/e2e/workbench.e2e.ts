@@ -5,7 +5,7 @@
 // Each step saves a screenshot (AIMKP_E2E_SHOTS, default test/e2e/screenshots/).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it as nodeIt } from 'node:test';
@@ -15,6 +15,8 @@ import { ROOT, startWeb, type WebServer } from './web-server';
 
 const SHOTS = process.env.AIMKP_E2E_SHOTS ?? join(ROOT, 'test/e2e/screenshots');
 const TRAIN_TIMEOUT = 300_000;
+/** An image file for the drop test (any bundled ClipArt-KP PNG other than the one chosen before it). */
+const DROPPED = 'animals-crawfish1-ganson.png';
 const TINY: Record<string, string> = {
   'model.dModel': '16',
   'model.nLayers': '1',
@@ -226,7 +228,16 @@ describe('workbench in Chromium against npm run web', { skip: !chromiumAvailable
     assert.match((await page.textContent('[data-testid="cmp-summary"]')) ?? '', /common cases/);
     await page.fill('[data-testid="mask-image-stride"]', '3');
     assert.equal(await page.locator('[data-testid="mask-grid"] span.kept').count(), 4);
+    // Every robustness condition applied to this case, both models.
+    await page.click('summary:has-text("Robustness conditions")');
+    await page.click('[data-testid="cmp-case-conditions-run"]');
+    await page.waitForSelector('[data-testid="cmp-case-conditions"] tbody tr', { timeout: 120_000 });
+    const conditions = await page.locator('[data-testid="cmp-case-conditions"] tbody tr td.mono').allTextContents();
+    assert.equal(conditions[0], 'clean');
+    for (const name of ['image-mask@0.5', 'text-only', 'image-only', 'image-swap', 'text-swap', 'image-noise@1']) assert.ok(conditions.includes(name), name);
     await shot('e2e-compare');
+    await page.locator('[data-testid="cmp-case-conditions"]').scrollIntoViewIfNeeded();
+    await shot('e2e-compare-case-conditions');
     // The link reopens the same case in a fresh page.
     const other = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await other.addInitScript('globalThis.__name = (f) => f;');
@@ -259,12 +270,33 @@ describe('workbench in Chromium against npm run web', { skip: !chromiumAvailable
     assert.doesNotMatch((await page.textContent('[data-testid="try-results"]')) ?? '', /Gold:/);
     for (const id of [ids.baseline!, ids.aimkp!]) assert.match((await page.textContent(`[data-testid="try-result-${id}"]`)) ?? '', /\d+ ms/);
     await shot('e2e-try-upload');
+    // Dropping another image file on the drop zone works as choosing it.
+    const before = await page.getAttribute('[data-testid="try-drop"] img', 'src');
+    const png = readFileSync(join(ROOT, 'data/clipart-kp/images', DROPPED)).toString('base64');
+    const dataTransfer = await page.evaluateHandle((b64) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0))], 'dropped.png', { type: 'image/png' }));
+      return dt;
+    }, png);
+    await page.dispatchEvent('[data-testid="try-drop"]', 'drop', { dataTransfer });
+    await page.waitForFunction((b) => document.querySelector('[data-testid="try-drop"] img')?.getAttribute('src') !== b, before);
+    assert.equal(await page.getAttribute('[data-testid="try-drop"] img', 'src'), `data:image/png;base64,${png}`);
+    await page.fill('[data-testid="try-text"]', 'a dropped armadillo');
+    await page.click('[data-testid="try-predict"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="try-results"]')?.textContent?.includes('a dropped armadillo'), null, { timeout: 120_000 });
   });
 
   it('shows the settings and raised no page errors', async () => {
     await page.goto(`${web.url}#/settings`);
     await page.waitForSelector('[data-testid="set-workspace"]');
     assert.match(await page.inputValue('[data-testid="set-workspace"]'), /workspace$/);
+    // Saving a setting keeps it: a fresh page load reads it back from the server.
+    await page.fill('[data-testid="set-concurrency"]', '2');
+    await page.click('[data-testid="set-save"]');
+    await page.waitForSelector('[role="status"]:has-text("aved")');
+    await page.reload();
+    await page.waitForSelector('[data-testid="set-workspace"]');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="set-concurrency"]') as HTMLInputElement | null)?.value === '2');
     await shot('e2e-settings');
     assert.deepEqual(errors, []);
   });
