@@ -69,6 +69,18 @@ test('presets: paper setting = LoRA + adapter at a 10:1 LR ratio; from-scratch p
   assert.match(getPreset('aimkp')!.description, /^\[from scratch\]/);
 });
 
+test('a paper-setting run without a base is refused with what to do, before anything is written', async () => {
+  const data = join(root, 'nobase-data');
+  await buildSynthDataset({ n: 20, seed: 2, out: data });
+  const out = join(root, 'nobase-run');
+  await assert.rejects(train({ runDir: out, dataDir: data, config: resolveConfig({ preset: 'paper-aimkp' }) }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'BAD_INPUT');
+    assert.match(e.message, /preset paper-aimkp fine-tunes a pretrained base: pass --init-from BASE .*from-scratch preset aimkp/);
+    return true;
+  });
+  assert.throws(() => readFileSync(join(out, 'config.json')), /ENOENT/);
+});
+
 test('pretrain → align → paper-aimkp: exact resume, frozen weights stay put, only LoRA + adapter train', async () => {
   const data = join(root, 'data');
   await buildSynthDataset({ n: 24, seed: 4, out: data });

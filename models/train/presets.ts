@@ -106,6 +106,9 @@ const PAPER_SETTING: TrainConfig[] = [
 
 const LIST: TrainConfig[] = [...FROM_SCRATCH, ...PAPER_SETTING];
 
+/** Presets that fine-tune a pretrained + aligned base: a new run of one without initFrom is refused. */
+export const NEEDS_BASE: ReadonlySet<string> = new Set(PAPER_SETTING.map((c) => c.preset));
+
 export const PRESETS: ReadonlyMap<string, TrainConfig> = new Map(LIST.map((c) => [c.preset, c]));
 export const PRESET_NAMES: readonly string[] = LIST.map((c) => c.preset);
 

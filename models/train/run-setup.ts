@@ -21,6 +21,7 @@ import { buildRunTokenizer, encodeItems, fingerprint, maxPositionsFor, promptTem
 import { ensureRunDir, readJson, readRunConfig, RUN_FILES, writeJsonAtomic, type RunConfig } from './run-files';
 import type { TrainOptions } from './trainer';
 import type { TrainConfig } from './train-config';
+import { NEEDS_BASE } from './presets';
 
 export interface PreparedData {
   train: EncodedExample[];
@@ -82,6 +83,14 @@ export async function setupRun(options: TrainOptions, runDir: string, ctx: Setup
   // Warm start (fresh runs only; a resumed run reloads its own checkpoint): the source run fixes the
   // tokenizer, the encoder, the LM shape and the length limits.
   let initRun: RunConfig | null = null;
+  if (!resuming && config.initFrom === null && NEEDS_BASE.has(config.preset)) {
+    // LoRA on a frozen, untrained LM learns nothing: the paper setting needs its base.
+    throw new CoreError(
+      'BAD_INPUT',
+      `preset ${config.preset} fine-tunes a pretrained base: pass --init-from BASE (a run made by \`aimkp pretrain\` then \`aimkp align\`; docs/training.md, "Paper setting"), or use the from-scratch preset ${config.preset.replace(/^paper-/, '')}`,
+      { field: 'initFrom' },
+    );
+  }
   if (!resuming && config.initFrom !== null) {
     const src = resolve(config.initFrom);
     initRun = readRunConfig(src);
