@@ -4,7 +4,10 @@
 //
 //   node --import tsx scripts/ui-screenshots.ts [--workspace DIR] [--max-train N] [--encoder SPEC] [--d-model D]
 //                                               [--baseline-epochs E] [--aimkp-epochs E]
-// Re-running with the same workspace reuses its finished runs.
+//                                               [--baseline-preset P] [--aimkp-preset P]
+// Re-running with the same workspace reuses its finished runs: a workspace whose runs/ holds finished runs of the
+// two presets (e.g. copies of the paper-setting study's paper-baseline-s1 and paper-aimkp-s1, with
+// --baseline-preset paper-baseline --aimkp-preset paper-aimkp) is photographed without training.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
@@ -26,6 +29,7 @@ const encoder = opt('encoder', 'patch:7:16');
 const dModel = Number(opt('d-model', '64'));
 const SMALL = { maxTrain, maxValid: 120, encoder, model: { dModel, nLayers: 2, nHeads: 4, dFF: 2 * dModel, adapterHidden: 2 * dModel } };
 const EPOCHS = { baseline: Number(opt('baseline-epochs', '4')), aimkp: Number(opt('aimkp-epochs', '4')) };
+const PRESET = { baseline: opt('baseline-preset', 'baseline'), aimkp: opt('aimkp-preset', 'aimkp') };
 
 async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs: number): Promise<T> {
   const t0 = Date.now();
@@ -62,8 +66,8 @@ async function main(): Promise<void> {
   const port = createWebSocketPort(new URL('api', web.url).href.replace(/^http/, 'ws'), { connect: (u) => new WebSocket(u) as unknown as WebSocketLike });
   const api = createClient(createPortTransport(port));
   try {
-    const baseline = await ensureRun(api, 'baseline', EPOCHS.baseline);
-    const aimkp = await ensureRun(api, 'aimkp', EPOCHS.aimkp);
+    const baseline = await ensureRun(api, PRESET.baseline, EPOCHS.baseline);
+    const aimkp = await ensureRun(api, PRESET.aimkp, EPOCHS.aimkp);
     await ensureEvaluated(api, baseline.id);
     await ensureEvaluated(api, aimkp.id);
 

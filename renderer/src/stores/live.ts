@@ -61,7 +61,9 @@ export const useLiveStore = defineStore('live', () => {
           return h.lastSeq;
         },
         () => {
+          // No folder yet (queued): no history to wait for; the stream from 0 brings whatever comes.
           stream.historySeq = 0;
+          stream.live = true;
           return 0;
         },
       )
