@@ -1,7 +1,8 @@
 // The workspace folder: everything the workbench owns on disk. Layout (docs/architecture.md "Supervisor"):
 //   <workspace>/runs/<runId>/     run folders (the run registry is the folders themselves; `aimkp train --out` works too)
 //   <workspace>/datasets/<name>/  data sets the user imported
-//   <workspace>/cache/            image-feature cache (the bundled data set is read-only)
+//   <workspace>/cache/            image-feature cache (the bundled data set is read-only); cache/history/ holds
+//                                 the runs' folded chart histories (runs.history, derived)
 //   <workspace>/settings.json     user settings
 //   <workspace>/jobs.json         the persisted job queue
 import { mkdirSync, readFileSync } from 'node:fs';
