@@ -446,12 +446,14 @@ function allMetrics(dir: string) {
 }
 
 /** Test scores per mode: the newest evaluation of each mode. */
+/** The latest test evaluation of each mode × decoding (a table must not mix greedy on 319 items with beam-sample on 100). */
 function testScores(dir: string): ModeScores[] {
-  const best = new Map<EvalMode, ModeScores & { createdAt: string | null }>();
+  const best = new Map<string, ModeScores & { createdAt: string | null }>();
   for (const m of allMetrics(dir)) {
     if (m.split !== 'test') continue;
-    const had = best.get(m.mode);
-    if (!had || (m.createdAt ?? '') > (had.createdAt ?? '')) best.set(m.mode, m);
+    const key = `${m.mode}|${m.decode}`;
+    const had = best.get(key);
+    if (!had || (m.createdAt ?? '') > (had.createdAt ?? '')) best.set(key, m);
   }
   return [...best.values()].map(({ mode, split, decode, scores, n }) => ({ mode, split, decode, scores, n }));
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Ema, smooth } from '../src/lib/ema';
 import { band, CosineHistogram, quantileSorted } from '@shared/quantiles';
 import { meanStd, formatMeanStd } from '../src/lib/stats';
+import { delta, groupByPreset, testScore } from '../src/lib/run-table';
+import type { RunSummary } from '@shared/contract/service';
 
 describe('EMA smoothing (TensorBoard, debiased)', () => {
   it('starts at the first value and keeps a constant series constant', () => {
@@ -53,5 +55,24 @@ describe('mean ± std', () => {
     expect(formatMeanStd(m)).toBe('40.0 ± 20.0');
     expect(formatMeanStd(meanStd([0.25]))).toBe('25.0');
     expect(meanStd([])).toBeNull();
+  });
+});
+
+describe('Runs table: test scores per mode and decoding', () => {
+  const ev = (mode: 'multimodal' | 'text' | 'image', decode: 'greedy' | 'beam-sample', f1: number, n: number) => ({ mode, split: 'test' as const, decode, n, scores: { 'f1@1': f1, 'f1@3': f1 / 2, 'f1@5': 0, 'map@5': 0 } });
+  const run = (id: string, test: ReturnType<typeof ev>[]) => ({ id, preset: 'paper-aimkp', test }) as unknown as RunSummary;
+  const a = run('a', [ev('multimodal', 'greedy', 0.17, 319), ev('multimodal', 'beam-sample', 0.1, 100)]);
+  const b = run('b', [ev('multimodal', 'greedy', 0.15, 319)]);
+
+  it('never mixes decodings: greedy by default, beam-sample when asked, null where that decoding is missing', () => {
+    expect(testScore(a, 'multimodal', 'f1@1')).toBe(0.17);
+    expect(testScore(a, 'multimodal', 'f1@1', 'beam-sample')).toBe(0.1);
+    expect(testScore(b, 'multimodal', 'f1@1', 'beam-sample')).toBeNull();
+    expect(testScore(a, 'text', 'f1@1')).toBeNull();
+    expect(delta(a, b, 'multimodal', 'f1@1')).toBeCloseTo(0.02, 12);
+    expect(delta(a, b, 'multimodal', 'f1@1', 'beam-sample')).toBeNull();
+    const [g] = groupByPreset([a, b]);
+    expect(g.test.multimodal['f1@1']?.mean).toBeCloseTo(0.16, 12);
+    expect(groupByPreset([a, b], 'beam-sample')[0].test.multimodal['f1@1']?.mean).toBeCloseTo(0.1, 12);
   });
 });

@@ -160,7 +160,7 @@ export const RunSummary = z.object({
   step: z.int(),
   totalSteps: z.int(),
   best: z.object({ epoch: z.int(), score: z.number() }).nullable(),
-  /** Test scores per mode that have been evaluated (latest decode per mode). */
+  /** Test scores per mode and decoding that have been evaluated (the latest of each pair; `n` = items scored). */
   test: z.array(ModeScores),
   /** Seq of the stream's last event: subscribe with sinceSeq = this to get only what comes next. */
   lastSeq: Seq,

@@ -8,9 +8,17 @@ export const METRICS = ['f1@1', 'f1@3', 'map@5'] as const;
 export type Mode = (typeof MODES)[number];
 export type Metric = (typeof METRICS)[number];
 
-/** A run's test score for a mode and metric (fraction), or null when not evaluated. */
-export function testScore(run: RunSummary, mode: Mode, metric: Metric): number | null {
-  const t = run.test.find((m) => m.mode === mode && m.split === 'test');
+export const DECODES = ['greedy', 'beam', 'beam-sample'] as const;
+export type Decode = (typeof DECODES)[number];
+
+/** A run's test evaluation for a mode and decoding, or undefined. */
+export function testEval(run: RunSummary, mode: Mode, decode: Decode = 'greedy'): RunSummary['test'][number] | undefined {
+  return run.test.find((m) => m.mode === mode && m.split === 'test' && m.decode === decode);
+}
+
+/** A run's test score for a mode, metric and decoding (fraction), or null when not evaluated. */
+export function testScore(run: RunSummary, mode: Mode, metric: Metric, decode: Decode = 'greedy'): number | null {
+  const t = testEval(run, mode, decode);
   return t ? t.scores[metric] : null;
 }
 
@@ -21,7 +29,7 @@ export interface PresetGroup {
   test: Record<Mode, Record<Metric, MeanStd | null>>;
 }
 
-export function groupByPreset(runs: readonly RunSummary[]): PresetGroup[] {
+export function groupByPreset(runs: readonly RunSummary[], decode: Decode = 'greedy'): PresetGroup[] {
   const by = new Map<string, RunSummary[]>();
   for (const r of runs) {
     if (!by.has(r.preset)) by.set(r.preset, []);
@@ -31,16 +39,16 @@ export function groupByPreset(runs: readonly RunSummary[]): PresetGroup[] {
     const test = {} as PresetGroup['test'];
     for (const mode of MODES) {
       test[mode] = {} as Record<Metric, MeanStd | null>;
-      for (const metric of METRICS) test[mode][metric] = meanStd(list.map((r) => testScore(r, mode, metric)).filter((x): x is number => x !== null));
+      for (const metric of METRICS) test[mode][metric] = meanStd(list.map((r) => testScore(r, mode, metric, decode)).filter((x): x is number => x !== null));
     }
     return { preset, runs: list, best: meanStd(list.map((r) => r.best?.score ?? Number.NaN)), test };
   });
 }
 
 /** other − baseline for one mode/metric, or null when either is missing. */
-export function delta(run: RunSummary, baseline: RunSummary | null, mode: Mode, metric: Metric): number | null {
+export function delta(run: RunSummary, baseline: RunSummary | null, mode: Mode, metric: Metric, decode: Decode = 'greedy'): number | null {
   if (!baseline || baseline.id === run.id) return null;
-  const a = testScore(run, mode, metric);
-  const b = testScore(baseline, mode, metric);
+  const a = testScore(run, mode, metric, decode);
+  const b = testScore(baseline, mode, metric, decode);
   return a === null || b === null ? null : a - b;
 }
