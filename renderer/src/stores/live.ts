@@ -13,10 +13,8 @@ import { measureSince } from '../lib/timing';
 
 export interface OpenStream {
   series: RunSeries;
-  /** true once the history is in: the stream reached the run's lastSeq at open time, or a live batch came. */
+  /** true once the history is in: runs.history answered (or the run has no folder yet: nothing to load). */
   live: boolean;
-  /** The run's last seq when it was opened (null until runs.get answers). */
-  historySeq: number | null;
   lastSeq: number;
   job: JobStateData | null;
   error: string | null;
@@ -38,7 +36,7 @@ export const useLiveStore = defineStore('live', () => {
   function open(runId: string): OpenStream {
     const have = streams.get(runId);
     if (have) return have;
-    const stream = reactive({ series: markRaw(new RunSeries()), live: false, historySeq: null, lastSeq: 0, job: null, error: null }) as OpenStream;
+    const stream = reactive({ series: markRaw(new RunSeries()), live: false, lastSeq: 0, job: null, error: null }) as OpenStream;
     streams.set(runId, stream);
     ticks[runId] = 0;
     // The folded history first (runs.history: ~60 bytes per step), then the stream from its seq. A run still in
@@ -55,14 +53,12 @@ export const useLiveStore = defineStore('live', () => {
           s.series.load(h);
           measureSince('aimkp:history-load', t0);
           s.lastSeq = h.lastSeq;
-          s.historySeq = h.lastSeq;
           s.live = true;
           ticks[runId] = (ticks[runId] ?? 0) + 1;
           return h.lastSeq;
         },
         () => {
           // No folder yet (queued): no history to wait for; the stream from 0 brings whatever comes.
-          stream.historySeq = 0;
           stream.live = true;
           return 0;
         },
