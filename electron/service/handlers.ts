@@ -445,7 +445,6 @@ function allMetrics(dir: string) {
   return out;
 }
 
-/** Test scores per mode: the newest evaluation of each mode. */
 /** The latest test evaluation of each mode × decoding (a table must not mix greedy on 319 items with beam-sample on 100). */
 function testScores(dir: string): ModeScores[] {
   const best = new Map<string, ModeScores & { createdAt: string | null }>();

@@ -38,7 +38,6 @@ interface Entry {
   series: RunSeries;
   /** The columns rounded for the wire, kept in step with series (new steps appended). */
   rounded: StepColumns;
-  roundedLen: number;
   persistedSeq: number;
   /** Serialises folds of one run: concurrent requests wait for the one in flight. */
   busy: Promise<void> | null;
@@ -143,7 +142,7 @@ export class RunHistoryCache {
   }
 
   private newEntry(file: string): Entry {
-    const entry: Entry = { file, log: new RunEventLog(file), series: new RunSeries(), rounded: emptyColumns(), roundedLen: 0, persistedSeq: 0, busy: null };
+    const entry: Entry = { file, log: new RunEventLog(file), series: new RunSeries(), rounded: emptyColumns(), persistedSeq: 0, busy: null };
     this.watch(entry);
     return entry;
   }
@@ -152,10 +151,7 @@ export class RunHistoryCache {
   private watch(e: Entry): void {
     const series = e.series;
     series.onChange((parts) => {
-      if (parts.has('reset') && e.series === series) {
-        e.rounded = emptyColumns();
-        e.roundedLen = 0;
-      }
+      if (parts.has('reset') && e.series === series) e.rounded = emptyColumns();
     });
   }
 
@@ -169,7 +165,6 @@ export class RunHistoryCache {
         e.series = new RunSeries();
         this.watch(e);
         e.rounded = emptyColumns();
-        e.roundedLen = 0;
         e.persistedSeq = 0;
       }
       const training: TrainingEvent[] = [];
@@ -182,20 +177,16 @@ export class RunHistoryCache {
   }
 
   private roundNew(e: Entry): void {
-    const n = e.series.step.length;
-    if (e.roundedLen > n) {
-      e.rounded = emptyColumns();
-      e.roundedLen = 0;
-    }
-    if (e.roundedLen === n) return;
-    const fresh = e.series.columns(e.roundedLen);
+    // Steps not rounded yet (a 'reset' of the series empties e.rounded: see watch()).
+    const done = e.rounded.step.length;
+    if (done === e.series.step.length) return;
+    const fresh = e.series.columns(done);
     const r = (v: number | null): number | null => (v === null ? null : Number(v.toPrecision(this.digits)));
     for (const k of Object.keys(fresh) as (keyof StepColumns)[]) {
       const col = k === 'step' ? fresh[k] : fresh[k].map(r);
       const into = e.rounded[k] as (number | null)[];
       for (let i = 0; i < col.length; i += 8192) into.push(...col.slice(i, i + 8192));
     }
-    e.roundedLen = n;
   }
 
   private copyRounded(e: Entry): StepColumns {
@@ -219,7 +210,6 @@ export class RunHistoryCache {
       e.series.load(saved.history);
       // Saved already rounded: they are the wire's columns as they stand.
       e.rounded = saved.history.steps;
-      e.roundedLen = saved.history.steps.step.length;
       e.log.resumeAt({ seq: saved.seq, offset: saved.offset });
       e.persistedSeq = saved.seq;
     } catch {
