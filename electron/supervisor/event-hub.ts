@@ -30,6 +30,11 @@ interface Subscription {
   delivered: Map<string, number>;
   /** Runs whose catch-up replay is in flight (live batches for them wait for it). */
   catchingUp: Set<string>;
+  /**
+   * Live-only runs whose first read since subscribing has not completed: what that read finds was already there.
+   * Whichever flush completes first sets the start (startLive's own read may queue behind another).
+   */
+  firstRead: Set<string>;
   closed: boolean;
 }
 
@@ -113,7 +118,7 @@ export class EventHub {
    * stream ids to seqs. Without one it gets what arrives from now on.
    */
   subscribe(runId: string | '*', listener: BatchListener, since?: number | Record<string, number>): () => void {
-    const sub: Subscription = { runId, listener, delivered: new Map(), catchingUp: new Set(), closed: false };
+    const sub: Subscription = { runId, listener, delivered: new Map(), catchingUp: new Set(), firstRead: new Set(), closed: false };
     this.subs.add(sub);
     const sinceOf = (id: string): number | undefined => (typeof since === 'number' ? since : since?.[id]);
     const targets = runId === '*' ? new Set([...this.runs.keys(), ...Object.keys(typeof since === 'object' ? since : {})]) : new Set([runId]);
@@ -156,14 +161,14 @@ export class EventHub {
 
   /** Live only: skip what is already in the file (read it first, so "now" means now and not "the hub's last read"). */
   private async startLive(sub: Subscription, runId: string): Promise<void> {
-    sub.catchingUp.add(runId);
+    sub.firstRead.add(runId);
     try {
       await this.flushNow(runId);
     } catch (err) {
       this.options.onError?.(runId, err);
     } finally {
-      sub.delivered.set(runId, this.logOf(runId).lastSeq);
-      sub.catchingUp.delete(runId);
+      // Normally a completed flush has already set the start; this covers a read that failed.
+      if (sub.firstRead.delete(runId)) sub.delivered.set(runId, this.logOf(runId).lastSeq);
     }
   }
 
@@ -202,6 +207,9 @@ export class EventHub {
         this.options.onError?.(runId, err);
       }
       run.lastFlush = performance.now();
+      for (const sub of this.subs) {
+        if ((sub.runId === '*' || sub.runId === runId) && sub.firstRead.delete(runId)) sub.delivered.set(runId, run.log.lastSeq);
+      }
       if (events.length === 0) return;
       for (const sub of this.subs) {
         if (sub.runId !== '*' && sub.runId !== runId) continue;
