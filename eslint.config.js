@@ -1,8 +1,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist-electron/', 'release/', 'runs/', 'data/', '.cache/', 'renderer/dist/'] },
+  {
+    ignores: ['node_modules/', 'dist/', 'dist-electron/', 'release/', 'runs/', 'data/', '.cache/', 'renderer/dist/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,4 +15,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // Layout is prettier's job (npm run format); eslint keeps to correctness.
+  prettier,
 );
