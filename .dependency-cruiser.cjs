@@ -34,7 +34,8 @@ module.exports = {
     {
       name: 'models-below-the-app',
       severity: 'error',
-      comment: 'The core runs in Node, a CLI and a worker: it knows nothing of the app, the UI or the service contract.',
+      comment:
+        'The core runs in Node, a CLI and a worker: it knows nothing of the app, the UI or the service contract.',
       from: { path: '^models/' },
       to: { path: '^(electron|renderer|scripts|bin|test)/|^shared/contract/' },
     },

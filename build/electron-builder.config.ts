@@ -24,7 +24,9 @@ type PrepareStage = { platformName: string; arch: string; version: string };
 export type Flavour = 'default' | 'gpu';
 
 export const PROJECT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
-const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as {
+  devDependencies: Record<string, string>;
+};
 
 /** Where the encoder weights and the data set land under resources/ (the app looks there: electron/packaged-resources.ts). */
 export const RESOURCE_LAYOUT = {
@@ -50,7 +52,10 @@ export function exclusiveClosure(roots: readonly string[], projectDir: string = 
   const manifest = readPackage(projectDir, '.');
   const prodRoots = Object.keys({ ...manifest?.dependencies, ...manifest?.optionalDependencies });
   const dropped = closure(roots, projectDir);
-  const kept = closure(prodRoots.filter((name) => !roots.includes(name)), projectDir);
+  const kept = closure(
+    prodRoots.filter((name) => !roots.includes(name)),
+    projectDir,
+  );
   const result = [...dropped].filter((name) => !kept.has(name)).sort();
   closureCache.set(key, result);
   return result;
@@ -72,7 +77,9 @@ function closure(roots: readonly string[], projectDir: string): Set<string> {
     seen.add(name);
     const pkgJson = readPackage(projectDir, join('node_modules', name));
     if (!pkgJson) continue; // optional and not installed
-    queue.push(...Object.keys({ ...pkgJson.dependencies, ...pkgJson.optionalDependencies, ...pkgJson.peerDependencies }));
+    queue.push(
+      ...Object.keys({ ...pkgJson.dependencies, ...pkgJson.optionalDependencies, ...pkgJson.peerDependencies }),
+    );
   }
   return seen;
 }
@@ -115,9 +122,14 @@ export const TFJS_JS_PACKAGES = [
 
 /** The file name of a package's `main` inside its dist/ folder (what Node loads; e.g. tf-core.node.js). */
 export function nodeMainOf(name: string, projectDir: string = PROJECT_DIR): string {
-  const main = (JSON.parse(readFileSync(join(projectDir, 'node_modules', name, 'package.json'), 'utf8')) as { main?: string }).main ?? '';
+  const main =
+    (JSON.parse(readFileSync(join(projectDir, 'node_modules', name, 'package.json'), 'utf8')) as { main?: string })
+      .main ?? '';
   const m = /^(?:\.\/)?dist\/([^/]+\.js)$/.exec(main);
-  if (!m) throw new Error(`${name}: main "${main}" is not a file in dist/; update the TensorFlow.js exclusions in build/electron-builder.config.ts`);
+  if (!m)
+    throw new Error(
+      `${name}: main "${main}" is not a file in dist/; update the TensorFlow.js exclusions in build/electron-builder.config.ts`,
+    );
   return m[1];
 }
 
@@ -131,7 +143,9 @@ const DEV_FILES_EXCLUDED = [
   '!**/node_modules/**/*.{ts,mts,cts,tsbuildinfo}',
   // TensorFlow.js in Node loads each package's `main`, a single dist/tf-*.node.js bundle (and the wasm backend its
   // dist/*.wasm); the per-file ES modules, browser bundles and sources beside them are for bundlers and browsers.
-  ...TFJS_JS_PACKAGES.map((name) => `!**/node_modules/@tensorflow/${name}/dist/**/!(${nodeMainOf(`@tensorflow/${name}`)}|*.wasm)`),
+  ...TFJS_JS_PACKAGES.map(
+    (name) => `!**/node_modules/@tensorflow/${name}/dist/**/!(${nodeMainOf(`@tensorflow/${name}`)}|*.wasm)`,
+  ),
   '!**/node_modules/@tensorflow/*/{src,.rollup.cache}/**',
   // The emscripten glue is inlined in tf-backend-wasm.node.js, which reads the dist/*.wasm copies.
   '!**/node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/**',

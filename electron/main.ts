@@ -4,8 +4,16 @@
 // file only connects them to Electron. electron/README.md lists the security checklist item by item.
 import { app, BrowserWindow, ipcMain, Menu, protocol, session, shell, type WebContents } from 'electron';
 import {
-  APP_SCHEME, APP_SCHEME_PRIVILEGES, APP_START_URL, appProtocolResponse, isAllowedRequestUrl, isAppUrl, isExternalLinkAllowed,
-  menuTemplate, secureWebPreferences, APP_ORIGIN,
+  APP_SCHEME,
+  APP_SCHEME_PRIVILEGES,
+  APP_START_URL,
+  appProtocolResponse,
+  isAllowedRequestUrl,
+  isAppUrl,
+  isExternalLinkAllowed,
+  menuTemplate,
+  secureWebPreferences,
+  APP_ORIGIN,
 } from './app/app-security';
 import { appPaths } from './app/app-paths';
 import { bundledDataDir, usePackedResources } from './packaged-resources';
@@ -77,7 +85,15 @@ async function start(): Promise<void> {
     onRefused: (error, url) => console.warn(`[ipc] refused ${error.code} from ${url}: ${error.message.slice(0, 300)}`),
   });
 
-  Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate({ isMac: process.platform === 'darwin', appName: app.name, devTools: !app.isPackaged }) as Electron.MenuItemConstructorOptions[]));
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      menuTemplate({
+        isMac: process.platform === 'darwin',
+        appName: app.name,
+        devTools: !app.isPackaged,
+      }) as Electron.MenuItemConstructorOptions[],
+    ),
+  );
   mainWindow = createWindow();
 
   app.on('activate', () => {

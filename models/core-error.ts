@@ -71,7 +71,9 @@ export class CoreError extends Error {
   }
 
   toJSON(): CoreErrorShape {
-    return this.details === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, details: this.details };
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
   }
 }
 
@@ -98,15 +100,35 @@ export function systemErrorCode(err: unknown): string | undefined {
 }
 
 const FS_CODES: Record<string, { code: CoreErrorCode; what: string; hint: string }> = {
-  ENOSPC: { code: 'DISK_FULL', what: 'no space left on the device', hint: 'free some disk space (or choose another folder), then run the same command again; nothing written so far is lost' },
-  EDQUOT: { code: 'DISK_FULL', what: 'disk quota exceeded', hint: 'free some space within your quota, then run the same command again' },
-  EACCES: { code: 'PERMISSION', what: 'permission denied', hint: 'check the permissions of the folder, or choose a folder you can write to' },
-  EPERM: { code: 'PERMISSION', what: 'operation not permitted', hint: 'check the permissions of the folder, or choose a folder you can write to' },
+  ENOSPC: {
+    code: 'DISK_FULL',
+    what: 'no space left on the device',
+    hint: 'free some disk space (or choose another folder), then run the same command again; nothing written so far is lost',
+  },
+  EDQUOT: {
+    code: 'DISK_FULL',
+    what: 'disk quota exceeded',
+    hint: 'free some space within your quota, then run the same command again',
+  },
+  EACCES: {
+    code: 'PERMISSION',
+    what: 'permission denied',
+    hint: 'check the permissions of the folder, or choose a folder you can write to',
+  },
+  EPERM: {
+    code: 'PERMISSION',
+    what: 'operation not permitted',
+    hint: 'check the permissions of the folder, or choose a folder you can write to',
+  },
   EROFS: { code: 'READ_ONLY', what: 'the file system is read-only', hint: 'choose a folder on a writable disk' },
   ENOENT: { code: 'NOT_FOUND', what: 'no such file or folder', hint: 'check the path' },
   ENOTDIR: { code: 'NOT_FOUND', what: 'a part of the path is not a folder', hint: 'check the path' },
   EISDIR: { code: 'BAD_INPUT', what: 'is a folder, a file was expected', hint: 'give a file path' },
-  EMFILE: { code: 'IO', what: 'too many open files', hint: 'close other programs or raise the open-file limit (ulimit -n)' },
+  EMFILE: {
+    code: 'IO',
+    what: 'too many open files',
+    hint: 'close other programs or raise the open-file limit (ulimit -n)',
+  },
   EIO: { code: 'IO', what: 'input/output error', hint: 'the disk may be failing; check it and try again' },
 };
 
@@ -124,19 +146,41 @@ export function fromFsError(err: unknown, operation: string, path?: string, hint
   if (known) {
     // The caller's hint replaces the generic one for disk-full / permission problems, where it knows the next step.
     const todo = hint !== undefined && known.code !== 'NOT_FOUND' ? hint : known.hint;
-    return new CoreError(known.code, `${where ?? '(unknown path)'}: cannot ${operation}: ${known.what} (${sys}); ${todo}`, { path: where, operation, errno: sys, hint: todo }, { cause: err });
+    return new CoreError(
+      known.code,
+      `${where ?? '(unknown path)'}: cannot ${operation}: ${known.what} (${sys}); ${todo}`,
+      { path: where, operation, errno: sys, hint: todo },
+      { cause: err },
+    );
   }
   const msg = typeof e.message === 'string' ? e.message : String(err);
-  if (sys !== undefined) return new CoreError('IO', `${where ?? '(unknown path)'}: cannot ${operation}: ${msg}`, { path: where, operation, errno: sys }, { cause: err });
-  return new CoreError('INTERNAL', where === undefined ? `${operation}: ${msg}` : `${where}: ${operation}: ${msg}`, { path: where, operation }, { cause: err });
+  if (sys !== undefined)
+    return new CoreError(
+      'IO',
+      `${where ?? '(unknown path)'}: cannot ${operation}: ${msg}`,
+      { path: where, operation, errno: sys },
+      { cause: err },
+    );
+  return new CoreError(
+    'INTERNAL',
+    where === undefined ? `${operation}: ${msg}` : `${where}: ${operation}: ${msg}`,
+    { path: where, operation },
+    { cause: err },
+  );
 }
 
 /** Runs `fn`, translating file-system errors it throws with fromFsError (CoreErrors and others pass as they are). */
-export async function withFsErrors<T>(operation: string, path: string, fn: () => Promise<T>, hint?: string): Promise<T> {
+export async function withFsErrors<T>(
+  operation: string,
+  path: string,
+  fn: () => Promise<T>,
+  hint?: string,
+): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (systemErrorCode(err) !== undefined && !(err instanceof CoreError)) throw fromFsError(err, operation, path, hint);
+    if (systemErrorCode(err) !== undefined && !(err instanceof CoreError))
+      throw fromFsError(err, operation, path, hint);
     throw err;
   }
 }
@@ -146,7 +190,8 @@ export function withFsErrorsSync<T>(operation: string, path: string, fn: () => T
   try {
     return fn();
   } catch (err) {
-    if (systemErrorCode(err) !== undefined && !(err instanceof CoreError)) throw fromFsError(err, operation, path, hint);
+    if (systemErrorCode(err) !== undefined && !(err instanceof CoreError))
+      throw fromFsError(err, operation, path, hint);
     throw err;
   }
 }

@@ -4,7 +4,14 @@
 // docs/architecture.md "Core" describes the surface.
 
 // Errors, stopping, version
-export { CoreError, CORE_ERROR_CODES, isCoreError, type CoreErrorCode, type CoreErrorShape, type CoreErrorDetails } from './core-error';
+export {
+  CoreError,
+  CORE_ERROR_CODES,
+  isCoreError,
+  type CoreErrorCode,
+  type CoreErrorShape,
+  type CoreErrorDetails,
+} from './core-error';
 export { abortedError, isAbortError } from './abort';
 export { VERSION } from './version';
 
@@ -16,10 +23,27 @@ export { listPresets, type PresetInfo } from './api/presets';
 export { RUN_FILES, readRunConfig, type RunConfig } from './train/run-files';
 
 // Evaluation, prediction, comparison, robustness, reports
-export { evaluateRun, predictSplit, type EvaluateRunOptions, type EvaluateRunResult, type PredictSplitOptions, type PredictSplitResult, type RunSplitOptions } from './evaluate/evaluate-run';
+export {
+  evaluateRun,
+  predictSplit,
+  type EvaluateRunOptions,
+  type EvaluateRunResult,
+  type PredictSplitOptions,
+  type PredictSplitResult,
+  type RunSplitOptions,
+} from './evaluate/evaluate-run';
 export { Predictor, predictCase, type CaseInput, type CasePrediction } from './evaluate/predict-case';
 export { compareRuns, type CompareRunsOptions, type CompareRunsResult } from './evaluate/compare-runs';
-export { compareRecords, COMPARE_FILTERS, COMPARE_SORTS, type CompareCase, type CompareFilter, type CompareSort, type CaseScores, type Comparison } from './evaluate/compare';
+export {
+  compareRecords,
+  COMPARE_FILTERS,
+  COMPARE_SORTS,
+  type CompareCase,
+  type CompareFilter,
+  type CompareSort,
+  type CaseScores,
+  type Comparison,
+} from './evaluate/compare';
 export { runRobustness, type RobustnessRunOptions, type RobustnessRunResult } from './evaluate/robustness-run';
 export { DEFAULT_SUITE, type RobustnessReport, type ConditionResult } from './evaluate/robustness';
 export { reportRuns, type ReportRunsOptions, type ReportRunsResult } from './evaluate/report-runs';
@@ -32,7 +56,17 @@ export { EVAL_MODES, DECODE_STRATEGIES, type DecodeStrategy } from './evaluate/r
 export type { EvalMode } from './lm/contract';
 
 // Data sets
-export { describeDataset, importCmkpFiles, importClipart, importManifestFolder, importSynthetic, pageItems, type DatasetSummary, type ItemPage, type ItemView } from './api/datasets';
+export {
+  describeDataset,
+  importCmkpFiles,
+  importClipart,
+  importManifestFolder,
+  importSynthetic,
+  pageItems,
+  type DatasetSummary,
+  type ItemPage,
+  type ItemView,
+} from './api/datasets';
 export { SPLITS, type Split, type ManifestItem } from './data/manifest-types';
 export type { DatasetStats, SplitStats } from './data/dataset-stats';
 

@@ -28,7 +28,13 @@ export class JobProgress {
   ) {}
 
   /** Enters a phase (emitted at once). `total` and `unit` make later update() calls counted; `done` starts at 0. */
-  phase(phase: ProgressPhase, message: string, total: number | null = null, unit: ProgressUnit | null = null, done = 0): void {
+  phase(
+    phase: ProgressPhase,
+    message: string,
+    total: number | null = null,
+    unit: ProgressUnit | null = null,
+    done = 0,
+  ): void {
     this.phaseName = phase;
     this.total = total;
     this.unit = unit;
@@ -63,9 +69,20 @@ export class JobProgress {
     return err;
   }
 
-  private emit(fields: Pick<ProgressEvent, 'done' | 'message'> & Partial<Pick<ProgressEvent, 'images' | 'error'>>): void {
+  private emit(
+    fields: Pick<ProgressEvent, 'done' | 'message'> & Partial<Pick<ProgressEvent, 'images' | 'error'>>,
+  ): void {
     if (this.listener === undefined) return;
-    const e: ProgressEvent = { type: 'progress', time: new Date().toISOString(), run: this.run, phase: this.phaseName, done: fields.done, total: this.total, unit: this.unit, message: fields.message };
+    const e: ProgressEvent = {
+      type: 'progress',
+      time: new Date().toISOString(),
+      run: this.run,
+      phase: this.phaseName,
+      done: fields.done,
+      total: this.total,
+      unit: this.unit,
+      message: fields.message,
+    };
     if (fields.images !== undefined) e.images = fields.images;
     if (fields.error !== undefined) e.error = fields.error;
     this.listener(e);

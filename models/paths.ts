@@ -5,7 +5,8 @@ import { CoreError } from './core-error';
 
 /** `path` itself, or a BAD_INPUT error naming the option when it is not absolute. */
 export function absolutePath(path: string, option: string): string {
-  if (!isAbsolute(path)) throw new CoreError('BAD_INPUT', `${option}: expected an absolute path, got "${path}"`, { field: option, path });
+  if (!isAbsolute(path))
+    throw new CoreError('BAD_INPUT', `${option}: expected an absolute path, got "${path}"`, { field: option, path });
   return path;
 }
 

@@ -6,7 +6,10 @@ import { parseArgs } from 'node:util';
 import { runSupervisorBench } from '../electron/supervisor/bench-supervisor';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
-const result = await runSupervisorBench({ quick: values.quick === true, log: (line) => process.stderr.write(`bench:supervisor: ${line}\n`) });
+const result = await runSupervisorBench({
+  quick: values.quick === true,
+  log: (line) => process.stderr.write(`bench:supervisor: ${line}\n`),
+});
 const json = JSON.stringify(result, null, 2);
 if (values.out) writeFileSync(values.out, json + '\n');
 process.stdout.write(json + '\n');

@@ -33,9 +33,31 @@ function stepEvents(n: number): ServiceEvent[] {
   return Array.from({ length: n }, (_, i) => {
     const time = new Date(1_700_000_000_000 + i).toISOString();
     const data = {
-      type: 'step' as const, time, run: 'bench', epoch: 0, step: i + 1, stepInEpoch: i + 1, stepsPerEpoch: n, loss: 2.5, variantLoss: { original: 2.4, text: 2.6, image: 2.7 },
-      samples: Array.from({ length: 4 }, (_, k) => ({ index: k, strideText: 2, strideImage: 4, cosText: 0.31, cosImage: 0.52, acceptText: true, acceptImage: true })),
-      accepted: { text: 3, image: 4 }, checked: { text: 4, image: 4 }, rows: 12, lr: 0.001, adapterLr: 0.001, gradNorm: 1.2, ms: 110,
+      type: 'step' as const,
+      time,
+      run: 'bench',
+      epoch: 0,
+      step: i + 1,
+      stepInEpoch: i + 1,
+      stepsPerEpoch: n,
+      loss: 2.5,
+      variantLoss: { original: 2.4, text: 2.6, image: 2.7 },
+      samples: Array.from({ length: 4 }, (_, k) => ({
+        index: k,
+        strideText: 2,
+        strideImage: 4,
+        cosText: 0.31,
+        cosImage: 0.52,
+        acceptText: true,
+        acceptImage: true,
+      })),
+      accepted: { text: 3, image: 4 },
+      checked: { text: 4, image: 4 },
+      rows: 12,
+      lr: 0.001,
+      adapterLr: 0.001,
+      gradNorm: 1.2,
+      ms: 110,
     };
     return { v: 1, runId: 'bench', seq: i + 1, time, kind: 'step', data } as unknown as ServiceEvent;
   });
@@ -46,7 +68,11 @@ const backend: ServiceBackend = {
   handlers: {
     'system.info': async () => SYSTEM_INFO,
     'runs.start': async () => ({ runs: [] }),
-    'runs.events': async (req) => ({ events: events.slice(req.sinceSeq, req.sinceSeq + req.limit), lastSeq: 5000, more: false }),
+    'runs.events': async (req) => ({
+      events: events.slice(req.sinceSeq, req.sinceSeq + req.limit),
+      lastSeq: 5000,
+      more: false,
+    }),
   },
   subscriptions: {},
 };
@@ -66,8 +92,16 @@ log(`validation: ${Math.round(validPerSec)} valid/s, ${Math.round(invalidPerSec)
 
 // ---- in-process session ----
 let deliver: (text: string) => void = () => undefined;
-const session = createRpcSession({ backend, send: (text) => queueMicrotask(() => deliver(text)), transport: 'ipc', clientId: 'bench' });
-const memPort: TextPort = { send: (text) => queueMicrotask(() => session.receive(text)), onMessage: (l) => ((deliver = l), () => undefined) };
+const session = createRpcSession({
+  backend,
+  send: (text) => queueMicrotask(() => deliver(text)),
+  transport: 'ipc',
+  clientId: 'bench',
+});
+const memPort: TextPort = {
+  send: (text) => queueMicrotask(() => session.receive(text)),
+  onMessage: (l) => ((deliver = l), () => undefined),
+};
 const memApi = createClient(createPortTransport(memPort));
 const nSeq = quick ? 2000 : 10_000;
 const memLat: number[] = [];
@@ -82,7 +116,9 @@ log(`in-process session: p50 ${round(quantile(memLat, 0.5))} ms`);
 // ---- WebSocket ----
 const server = await startWorkbenchServer({ backend, rendererDir: mkdtempSync(join(tmpdir(), 'bench-r-')), port: 0 });
 const origin = `http://127.0.0.1:${server.port}`;
-const port = createWebSocketPort(`ws://127.0.0.1:${server.port}/api`, { connect: (u) => new WebSocket(u, { origin }) as unknown as WebSocketLike });
+const port = createWebSocketPort(`ws://127.0.0.1:${server.port}/api`, {
+  connect: (u) => new WebSocket(u, { origin }) as unknown as WebSocketLike,
+});
 const api = createClient(createPortTransport(port));
 await api.call('system.info', {});
 const wsLat: number[] = [];
@@ -95,12 +131,14 @@ wsLat.sort((a, b) => a - b);
 const nPar = quick ? 5000 : 20_000;
 t = performance.now();
 let next = 0;
-await Promise.all(Array.from({ length: 64 }, async () => {
-  while (next < nPar) {
-    next++;
-    await api.call('system.info', {});
-  }
-}));
+await Promise.all(
+  Array.from({ length: 64 }, async () => {
+    while (next < nPar) {
+      next++;
+      await api.call('system.info', {});
+    }
+  }),
+);
 const parPerSec = nPar / ((performance.now() - t) / 1000);
 log(`websocket: p50 ${round(quantile(wsLat, 0.5))} ms, ${Math.round(parPerSec)} calls/s with 64 in flight`);
 
@@ -121,12 +159,20 @@ const result = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.versions.node },
   quick,
-  validation: { validRunsStartPerSec: Math.round(validPerSec), invalidPayloadsPerSec: Math.round(invalidPerSec), n: nValid },
+  validation: {
+    validRunsStartPerSec: Math.round(validPerSec),
+    invalidPayloadsPerSec: Math.round(invalidPerSec),
+    n: nValid,
+  },
   inProcessSession: { calls: nSeq, p50Ms: round(quantile(memLat, 0.5)), p99Ms: round(quantile(memLat, 0.99)) },
   websocket: {
     sequential: { calls: nSeq, p50Ms: round(quantile(wsLat, 0.5)), p99Ms: round(quantile(wsLat, 0.99)) },
     concurrent64: { calls: nPar, callsPerSec: Math.round(parPerSec) },
-    eventsPage5000: { bytes: bigBytes, p50Ms: round(quantile(bigTimes, 0.5), 1), maxMs: round(bigTimes[bigTimes.length - 1], 1) },
+    eventsPage5000: {
+      bytes: bigBytes,
+      p50Ms: round(quantile(bigTimes, 0.5), 1),
+      maxMs: round(bigTimes[bigTimes.length - 1], 1),
+    },
   },
 };
 const json = JSON.stringify(result, null, 2);

@@ -28,18 +28,35 @@ const esm: BuildOptions = {
   format: 'esm',
   packages: 'external',
   // Bundled CommonJS-style code (if any) still finds require / __dirname in an ES module.
-  banner: { js: "import { createRequire as __aimkpCreateRequire } from 'node:module'; const require = __aimkpCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __aimkpCreateRequire } from 'node:module'; const require = __aimkpCreateRequire(import.meta.url);",
+  },
 };
 
 export async function buildElectron(): Promise<void> {
   const started = performance.now();
   await Promise.all([
-    build({ ...esm, entryPoints: { main: 'electron/main.ts' }, outdir: out, outExtension: { '.js': '.js' }, external: ['electron'] }),
+    build({
+      ...esm,
+      entryPoints: { main: 'electron/main.ts' },
+      outdir: out,
+      outExtension: { '.js': '.js' },
+      external: ['electron'],
+    }),
     build({ ...esm, entryPoints: { worker: 'electron/supervisor/worker-entry.ts' }, outdir: out }),
     build({ ...esm, entryPoints: { server: 'electron/server/entry.ts' }, outdir: out }),
-    build({ ...common, format: 'cjs', entryPoints: { preload: 'electron/preload.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, external: ['electron'] }),
+    build({
+      ...common,
+      format: 'cjs',
+      entryPoints: { preload: 'electron/preload.ts' },
+      outdir: out,
+      outExtension: { '.js': '.cjs' },
+      external: ['electron'],
+    }),
   ]);
-  console.log(`dist-electron/: main.js, preload.cjs, worker.js, server.js (${Math.round(performance.now() - started)} ms)`);
+  console.log(
+    `dist-electron/: main.js, preload.cjs, worker.js, server.js (${Math.round(performance.now() - started)} ms)`,
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await buildElectron();

@@ -33,7 +33,14 @@ export function paramGroup(name: string): ParamGroup {
 type Dots = Record<ParamGroup | 'all', { oo: number; mm: number; om: number }>;
 
 /** Per-group dot products of two rows' gradients (trainable variables only). */
-function groupDots(model: KeyphraseLM, names: ParamGroup[], a: EncodedExample, va: RowVariant, b: EncodedExample, vb: RowVariant): Dots {
+function groupDots(
+  model: KeyphraseLM,
+  names: ParamGroup[],
+  a: EncodedExample,
+  va: RowVariant,
+  b: EncodedExample,
+  vb: RowVariant,
+): Dots {
   const grad = (e: EncodedExample, v: RowVariant) => {
     const { grads } = model.weightedGradients([e], [v], [1], true);
     const data = grads.map((g) => g.dataSync() as Float32Array);
@@ -94,7 +101,10 @@ async function main(): Promise<void> {
       json: { type: 'string' },
     },
   });
-  if (!values.run) throw new Error('usage: cosine-groups.ts --run RUN [--data DIR] [--which best|last] [--samples N] [--stride S] [--json FILE]');
+  if (!values.run)
+    throw new Error(
+      'usage: cosine-groups.ts --run RUN [--data DIR] [--which best|last] [--samples N] [--stride S] [--json FILE]',
+    );
   await initBackend();
   const which = values.which === 'last' ? 'last' : 'best';
   const loaded = await loadRunForInference(values.run, which);
@@ -124,16 +134,38 @@ async function main(): Promise<void> {
     for (const group of ['all', ...present] as const) {
       const dots = perSample[modality];
       const c = dots.map((d) => cos(d[group]));
-      const share = dots.length === 0 ? NaN : dots.reduce((s, d) => s + d[group].oo / Math.max(d.all.oo, 1e-30), 0) / dots.length;
-      rows.push({ modality, group, n: c.length, q25: quantile(c, 0.25), median: quantile(c, 0.5), q75: quantile(c, 0.75), normShare: share });
+      const share =
+        dots.length === 0 ? NaN : dots.reduce((s, d) => s + d[group].oo / Math.max(d.all.oo, 1e-30), 0) / dots.length;
+      rows.push({
+        modality,
+        group,
+        n: c.length,
+        q25: quantile(c, 0.25),
+        median: quantile(c, 0.5),
+        q75: quantile(c, 0.75),
+        normShare: share,
+      });
     }
   }
-  console.log(`# ${values.run} (${config.preset}, ${which}): cos(g_original, g_masked) by parameter group, stride ${stride}, ${examples.length} train items`);
+  console.log(
+    `# ${values.run} (${config.preset}, ${which}): cos(g_original, g_masked) by parameter group, stride ${stride}, ${examples.length} train items`,
+  );
   console.log('');
   console.log('| masked | group | n | q25 | median | q75 | share of ‖g_orig‖² |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.modality} | ${r.group === 'all' ? 'all trainable (the filter)' : r.group} | ${r.n} | ${r.q25.toFixed(3)} | ${r.median.toFixed(3)} | ${r.q75.toFixed(3)} | ${(100 * r.normShare).toFixed(1)} % |`);
-  if (values.json) writeFileSync(values.json, JSON.stringify({ run: values.run, preset: config.preset, which, stride, samples: examples.length, rows }, null, 2) + '\n');
+  for (const r of rows)
+    console.log(
+      `| ${r.modality} | ${r.group === 'all' ? 'all trainable (the filter)' : r.group} | ${r.n} | ${r.q25.toFixed(3)} | ${r.median.toFixed(3)} | ${r.q75.toFixed(3)} | ${(100 * r.normShare).toFixed(1)} % |`,
+    );
+  if (values.json)
+    writeFileSync(
+      values.json,
+      JSON.stringify(
+        { run: values.run, preset: config.preset, which, stride, samples: examples.length, rows },
+        null,
+        2,
+      ) + '\n',
+    );
   model.dispose();
 }
 

@@ -125,7 +125,9 @@ export function encodeIcns(elements: readonly { type: string; data: Buffer }[]):
 
 /** Writes build/icons/ (or `outDir`) and returns the files written. */
 export async function writeIcons(outDir: string = ICONS_DIR, source: string = ICON_SOURCE): Promise<string[]> {
-  const sizes = [...new Set<number>([...PNG_SIZES, ...ICO_SIZES, ...ICNS_TYPES.map((t) => t.size)])].sort((a, b) => a - b);
+  const sizes = [...new Set<number>([...PNG_SIZES, ...ICO_SIZES, ...ICNS_TYPES.map((t) => t.size)])].sort(
+    (a, b) => a - b,
+  );
   const bySize = new Map((await renderPngs(source, sizes)).map((p) => [p.size, p.data]));
   const png = (size: number): Buffer => {
     const data = bySize.get(size);

@@ -46,16 +46,24 @@ export interface PayloadManifest {
 const require = createRequire(import.meta.url);
 interface AsarModule {
   listPackage(archive: string, options: { isPack: boolean }): string[];
-  statFile(archive: string, filename: string, followLinks?: boolean): { size?: number; files?: unknown; unpacked?: boolean; link?: string };
+  statFile(
+    archive: string,
+    filename: string,
+    followLinks?: boolean,
+  ): { size?: number; files?: unknown; unpacked?: boolean; link?: string };
   extractAll(archive: string, dest: string): void;
 }
 // electron-builder's own asar implementation (same version that wrote the archive).
 const asar = require(require.resolve('@electron/asar', { paths: [require.resolve('app-builder-lib')] })) as AsarModule;
 
 /** Builds the payload with electron-builder and returns its manifest. The bundles must exist (`npm run build`). */
-export async function buildPayload(flavour: Flavour = flavourFromEnv(), outDir: string = PAYLOAD_DIR): Promise<PayloadManifest> {
+export async function buildPayload(
+  flavour: Flavour = flavourFromEnv(),
+  outDir: string = PAYLOAD_DIR,
+): Promise<PayloadManifest> {
   for (const required of ['dist-electron', join('dist', 'renderer')]) {
-    if (!existsSync(join(PROJECT_DIR, required))) throw new Error(`${required}/ is missing: run \`npm run build\` first`);
+    if (!existsSync(join(PROJECT_DIR, required)))
+      throw new Error(`${required}/ is missing: run \`npm run build\` first`);
   }
   const work = await mkdtemp(join(tmpdir(), 'aimkp-payload-'));
   try {
@@ -64,7 +72,9 @@ export async function buildPayload(flavour: Flavour = flavourFromEnv(), outDir: 
     const archName = process.arch === 'arm64' ? 'arm64' : 'x64';
     const electronCache = join(work, 'electron-cache');
     await mkdir(electronCache);
-    await writeElectronStandInZip(join(electronCache, `electron-v${String(base.electronVersion)}-linux-${archName}.zip`));
+    await writeElectronStandInZip(
+      join(electronCache, `electron-v${String(base.electronVersion)}-linux-${archName}.zip`),
+    );
     // electron-builder is CommonJS; load it lazily so importing this module (tests) stays cheap.
     const { build, Platform, Arch } = await import('electron-builder');
     const savedCache = process.env.ELECTRON_CACHE;
@@ -83,7 +93,8 @@ export async function buildPayload(flavour: Flavour = flavourFromEnv(), outDir: 
     const unpackedDir = (await readdir(builderOut)).find((name) => name.endsWith('-unpacked'));
     if (!unpackedDir) throw new Error(`electron-builder wrote no *-unpacked folder into ${builderOut}`);
     const exe = join(builderOut, unpackedDir, 'aimkp-workbench');
-    if (!(await readFile(exe, 'utf8')).includes(STAND_IN_MARK)) throw new Error(`${exe} is not the stand-in: the seeded ELECTRON_CACHE zip was not used`);
+    if (!(await readFile(exe, 'utf8')).includes(STAND_IN_MARK))
+      throw new Error(`${exe} is not the stand-in: the seeded ELECTRON_CACHE zip was not used`);
     const resources = join(builderOut, unpackedDir, 'resources');
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
@@ -103,8 +114,16 @@ async function writeElectronStandInZip(file: string): Promise<void> {
   await writeFile(
     file,
     storedZip([
-      { name: 'electron', data: Buffer.from(`#!/bin/sh\necho "${STAND_IN_MARK}: not runnable" >&2\nexit 1\n`), mode: 0o100755 },
-      { name: 'LICENSE', data: Buffer.from('Stand-in; the real Electron LICENSE ships with the real zip.\n'), mode: 0o100644 },
+      {
+        name: 'electron',
+        data: Buffer.from(`#!/bin/sh\necho "${STAND_IN_MARK}: not runnable" >&2\nexit 1\n`),
+        mode: 0o100755,
+      },
+      {
+        name: 'LICENSE',
+        data: Buffer.from('Stand-in; the real Electron LICENSE ships with the real zip.\n'),
+        mode: 0o100644,
+      },
     ]),
   );
 }
@@ -173,14 +192,22 @@ function crc32(data: Buffer): number {
 }
 
 /** Every file of a packed resources/ folder: the asar's entries (packed or unpacked) and the plain resources. */
-export async function describePayload(resourcesDir: string, flavour: Flavour, electronVersion: string): Promise<PayloadManifest> {
+export async function describePayload(
+  resourcesDir: string,
+  flavour: Flavour,
+  electronVersion: string,
+): Promise<PayloadManifest> {
   const files: PayloadFile[] = [];
   const archive = join(resourcesDir, 'app.asar');
   for (const entry of asar.listPackage(archive, { isPack: false })) {
     const inner = entry.replace(/^[\\/]/, '');
     const info = asar.statFile(archive, inner, false);
     if (info.files !== undefined || info.link !== undefined) continue; // folders, symlinks
-    files.push({ path: `app.asar/${toPosix(inner)}`, size: info.size ?? 0, place: info.unpacked ? 'unpacked' : 'asar' });
+    files.push({
+      path: `app.asar/${toPosix(inner)}`,
+      size: info.size ?? 0,
+      place: info.unpacked ? 'unpacked' : 'asar',
+    });
   }
   for (const file of await walk(resourcesDir)) {
     const rel = toPosix(relative(resourcesDir, file));
@@ -238,10 +265,14 @@ async function main(argv: string[]): Promise<void> {
   const manifest = await buildPayload();
   const byPlace = new Map<PayloadPlace, number>();
   for (const f of manifest.files) byPlace.set(f.place, (byPlace.get(f.place) ?? 0) + f.size);
-  console.log(`payload (${manifest.flavour}): ${manifest.files.length} files, ${formatMiB(manifest.totalBytes)} → ${relative(PROJECT_DIR, PAYLOAD_DIR)}/`);
+  console.log(
+    `payload (${manifest.flavour}): ${manifest.files.length} files, ${formatMiB(manifest.totalBytes)} → ${relative(PROJECT_DIR, PAYLOAD_DIR)}/`,
+  );
   for (const [place, bytes] of byPlace) console.log(`  ${place}: ${formatMiB(bytes)}`);
   const within = manifest.budgetedBytes <= manifest.budgetBytes;
-  console.log(`size budget: ${formatMiB(manifest.budgetedBytes)} of ${formatMiB(manifest.budgetBytes)} ${within ? '(ok)' : '— OVER BUDGET'}`);
+  console.log(
+    `size budget: ${formatMiB(manifest.budgetedBytes)} of ${formatMiB(manifest.budgetBytes)} ${within ? '(ok)' : '— OVER BUDGET'}`,
+  );
   if (!within) process.exitCode = 1;
   if (runnableAt >= 0) {
     const dest = argv[runnableAt + 1];

@@ -11,12 +11,15 @@ export function electronBinary(root, env = process.env) {
   const override = env.ELECTRON_OVERRIDE_DIST_PATH;
   const pathFile = join(pkg, 'path.txt');
   const name = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : null;
-  if (!name && !override) return { why: 'no Electron binary was downloaded (node_modules/electron/dist missing; an offline install)' };
+  if (!name && !override)
+    return { why: 'no Electron binary was downloaded (node_modules/electron/dist missing; an offline install)' };
   const path = override ? join(override, name ?? 'electron') : join(pkg, 'dist', name);
   return existsSync(path) ? { path } : { why: `the Electron binary is missing (${path})` };
 }
 
 /** Why Electron cannot show a window here even with a binary (Linux without X11 or Wayland), or null. */
 export function noDisplay(platform = process.platform, env = process.env) {
-  return platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY ? 'no display (DISPLAY / WAYLAND_DISPLAY unset)' : null;
+  return platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY
+    ? 'no display (DISPLAY / WAYLAND_DISPLAY unset)'
+    : null;
 }

@@ -9,7 +9,17 @@
 // Tiny model on the synthetic data set (patch encoder): 96 train items, batch 4, 3 epochs = 72 steps, a
 // checkpoint every step, so kills land in start-up, steps, checkpoint writes and validation alike.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +29,14 @@ import { diagnoseRun } from '../models/train/run-doctor';
 import { inspectLock } from '../models/train/run-lock';
 import { parseTrainingEvent, type StepEvent } from '../shared/training-events';
 
-const { values } = parseArgs({ options: { kills: { type: 'string', default: '20' }, seed: { type: 'string', default: '1' }, out: { type: 'string' }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    kills: { type: 'string', default: '20' },
+    seed: { type: 'string', default: '1' },
+    out: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
 const KILLS = Number(values.kills);
 const rand = mulberry32(Number(values.seed));
 const root = values.out ?? mkdtempSync(join(tmpdir(), 'aimkp-drill-'));
@@ -41,7 +58,25 @@ interface Row {
 }
 
 function trainArgs(run: string, fresh: boolean): string[] {
-  return fresh ? ['train', '--data', data, '--preset', 'aimkp', '--encoder', 'patch:3:4', '--epochs', '3', '--seed', '3', '--config', CONFIG, '--out', run] : ['train', '--out', run, '--resume'];
+  return fresh
+    ? [
+        'train',
+        '--data',
+        data,
+        '--preset',
+        'aimkp',
+        '--encoder',
+        'patch:3:4',
+        '--epochs',
+        '3',
+        '--seed',
+        '3',
+        '--config',
+        CONFIG,
+        '--out',
+        run,
+      ]
+    : ['train', '--out', run, '--resume'];
 }
 
 interface CliResult {
@@ -57,7 +92,9 @@ function startCli(args: string[]): { child: ChildProcess; done: Promise<CliResul
   const child = spawn(process.execPath, [AIMKP, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr, ms: performance.now() - t0 })));
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr, ms: performance.now() - t0 })),
+  );
   return { child, done };
 }
 
@@ -91,7 +128,11 @@ function referenceSteps(): Map<number, StepEvent> {
 }
 
 /** Steps of the segment of events.jsonl from line `from` on, compared with the reference. */
-function checkSegment(run: string, from: number, ref: Map<number, StepEvent>): { steps: number; same: number; firstDiff: string | null } {
+function checkSegment(
+  run: string,
+  from: number,
+  ref: Map<number, StepEvent>,
+): { steps: number; same: number; firstDiff: string | null } {
   let steps = 0;
   let same = 0;
   let firstDiff: string | null = null;
@@ -100,7 +141,11 @@ function checkSegment(run: string, from: number, ref: Map<number, StepEvent>): {
     if (e?.type !== 'step') continue;
     steps++;
     const r = ref.get(e.step);
-    const equal = r !== undefined && r.loss === e.loss && JSON.stringify(r.samples) === JSON.stringify(e.samples) && r.gradNorm === e.gradNorm;
+    const equal =
+      r !== undefined &&
+      r.loss === e.loss &&
+      JSON.stringify(r.samples) === JSON.stringify(e.samples) &&
+      r.gradNorm === e.gradNorm;
     if (equal) same++;
     else firstDiff ??= `step ${e.step}: loss ${e.loss} vs ${r?.loss}`;
   }
@@ -116,7 +161,10 @@ function whereKilled(run: string, from: number): string {
   const tag = partial ? ' (mid-append of events.jsonl)' : '';
   if (lines.length === from && !partial) return 'start-up (nothing written by this start yet)';
   // The last event that says where training stood (progress events interleave with them).
-  const mine = lines.slice(from).map((l) => parseTrainingEvent(l)).filter((e) => e !== null);
+  const mine = lines
+    .slice(from)
+    .map((l) => parseTrainingEvent(l))
+    .filter((e) => e !== null);
   const last = [...mine].reverse().find((e) => e.type !== 'progress') ?? null;
   const lastProgress = [...mine].reverse().find((e) => e.type === 'progress');
   if (last === null) return `preparing${lastProgress?.type === 'progress' ? ` (${lastProgress.phase})` : ''}${tag}`;
@@ -136,10 +184,22 @@ function flipOneFloat(file: string): void {
 
 /** Second faults applied after some kills (only when a good `previous` exists to fall back to). */
 const EXTRA: Record<number, { name: string; apply: (run: string) => void }> = {
-  4: { name: 'truncate checkpoints/last/weights.bin', apply: (run) => truncateSync(join(run, 'checkpoints', 'last', 'weights.bin'), 1000) },
-  8: { name: 'delete checkpoints/last/state.json', apply: (run) => unlinkSync(join(run, 'checkpoints', 'last', 'state.json')) },
-  12: { name: 'change one float of checkpoints/last/optimizer.bin', apply: (run) => flipOneFloat(join(run, 'checkpoints', 'last', 'optimizer.bin')) },
-  16: { name: 'cut line appended to events.jsonl', apply: (run) => appendFileSync(join(run, 'events.jsonl'), '{"type":"step","time":"2026-') },
+  4: {
+    name: 'truncate checkpoints/last/weights.bin',
+    apply: (run) => truncateSync(join(run, 'checkpoints', 'last', 'weights.bin'), 1000),
+  },
+  8: {
+    name: 'delete checkpoints/last/state.json',
+    apply: (run) => unlinkSync(join(run, 'checkpoints', 'last', 'state.json')),
+  },
+  12: {
+    name: 'change one float of checkpoints/last/optimizer.bin',
+    apply: (run) => flipOneFloat(join(run, 'checkpoints', 'last', 'optimizer.bin')),
+  },
+  16: {
+    name: 'cut line appended to events.jsonl',
+    apply: (run) => appendFileSync(join(run, 'events.jsonl'), '{"type":"step","time":"2026-'),
+  },
 };
 const SECOND_WRITER_AT = new Set([6, 14]);
 
@@ -155,7 +215,16 @@ function stateWithoutTime(file: string): string {
 
 async function main(): Promise<number> {
   await buildSynthDataset({ n: 120, seed: 7, out: data });
-  writeFileSync(CONFIG, JSON.stringify({ model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16, dropout: 0.1 }, batchSize: 4, samplesPerCall: 4, maxValid: 8, checkpointEvery: 1 }));
+  writeFileSync(
+    CONFIG,
+    JSON.stringify({
+      model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16, dropout: 0.1 },
+      batchSize: 4,
+      samplesPerCall: 4,
+      maxValid: 8,
+      checkpointEvery: 1,
+    }),
+  );
   console.error(`fault drill in ${root}: reference run…`);
   const refRun = await runCli(trainArgs(reference, true), null);
   if (refRun.code !== 0) throw new Error(`reference run failed: ${refRun.stderr}`);
@@ -182,9 +251,24 @@ async function main(): Promise<number> {
       rows.push(pendingRow);
       pendingRow = null;
     }
-    const same = ['weights.bin', 'optimizer.bin'].every((f) => bytesEqual(join(run, 'checkpoints', 'last', f), join(reference, 'checkpoints', 'last', f))) && stateWithoutTime(join(run, 'checkpoints', 'last', 'state.json')) === stateWithoutTime(join(reference, 'checkpoints', 'last', 'state.json')) && bytesEqual(join(run, 'best', 'weights.bin'), join(reference, 'best', 'weights.bin'));
+    const same =
+      ['weights.bin', 'optimizer.bin'].every((f) =>
+        bytesEqual(join(run, 'checkpoints', 'last', f), join(reference, 'checkpoints', 'last', f)),
+      ) &&
+      stateWithoutTime(join(run, 'checkpoints', 'last', 'state.json')) ===
+        stateWithoutTime(join(reference, 'checkpoints', 'last', 'state.json')) &&
+      bytesEqual(join(run, 'best', 'weights.bin'), join(reference, 'best', 'weights.bin'));
     if (killsInRound === 0 && r.code === 0 && same) return; // a start that beat its kill time: nothing to report
-    rows.push({ n: 0, fault: `round ${round + 1} (${killsInRound} kill${killsInRound === 1 ? '' : 's'}): final resume to the end`, at: '-', outcome: r.code === 0 ? 'completed' : `exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`, checked: same ? 'final weights, AdamW moments, state.json, best/ byte-identical to the reference' : 'FINAL CHECKPOINT DIFFERS', ok: r.code === 0 && same && seg.same === seg.steps });
+    rows.push({
+      n: 0,
+      fault: `round ${round + 1} (${killsInRound} kill${killsInRound === 1 ? '' : 's'}): final resume to the end`,
+      at: '-',
+      outcome: r.code === 0 ? 'completed' : `exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`,
+      checked: same
+        ? 'final weights, AdamW moments, state.json, best/ byte-identical to the reference'
+        : 'FINAL CHECKPOINT DIFFERS',
+      ok: r.code === 0 && same && seg.same === seg.steps,
+    });
   };
 
   while (kills < KILLS) {
@@ -231,18 +315,29 @@ async function main(): Promise<number> {
     }
     kills++;
     killsInRound++;
-    const row: Row = { n: kills, fault: secondWriter ? 'kill -9 while training' : `kill -9 after ${(delay / 1000).toFixed(2)} s`, at: whereKilled(run, from), outcome: '', checked: '', ok: true };
+    const row: Row = {
+      n: kills,
+      fault: secondWriter ? 'kill -9 while training' : `kill -9 after ${(delay / 1000).toFixed(2)} s`,
+      at: whereKilled(run, from),
+      outcome: '',
+      checked: '',
+      ok: true,
+    };
     if (secondWriter) {
       const w = secondWriter;
       const refused = w.code === 4 && /in use by "aimkp train/.test(w.stderr);
       row.fault += ' + a second `aimkp train --resume` while it ran';
-      row.outcome = refused ? 'second writer refused (exit 4, names the holder); ' : `SECOND WRITER NOT REFUSED (exit ${w.code}); `;
+      row.outcome = refused
+        ? 'second writer refused (exit 4, names the holder); '
+        : `SECOND WRITER NOT REFUSED (exit ${w.code}); `;
       row.ok &&= refused;
     }
     const extra = EXTRA[kills];
     if (extra && existsSync(run)) {
       const d = await diagnoseRun(run);
-      const previousGood = d.checkpoints.some((c) => c.path.endsWith('previous') && c.ok) && d.checkpoints.some((c) => c.path.endsWith('last') && c.ok);
+      const previousGood =
+        d.checkpoints.some((c) => c.path.endsWith('previous') && c.ok) &&
+        d.checkpoints.some((c) => c.path.endsWith('last') && c.ok);
       if (previousGood || extra.name.includes('events')) {
         extra.apply(run);
         row.fault += ` + ${extra.name}`;
@@ -264,9 +359,14 @@ async function main(): Promise<number> {
   const ok = rows.every((r) => r.ok);
   console.log('| # | fault | killed while | what the next start did | steps checked = reference | ok |');
   console.log('|---:|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.n || ''} | ${r.fault} | ${r.at} | ${r.outcome.replace(/\|/g, '\\|')} | ${r.checked} | ${r.ok ? 'yes' : '**NO**'} |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.n || ''} | ${r.fault} | ${r.at} | ${r.outcome.replace(/\|/g, '\\|')} | ${r.checked} | ${r.ok ? 'yes' : '**NO**'} |`,
+    );
   const total = rows.filter((r) => r.n > 0).length;
-  console.log(`\n${total} kills in ${round + 1} round(s) (a round: from a fresh run folder to the end); ${finishedEarly} start(s) finished before their kill time; ${ok ? 'every resumed step equalled the reference and every final checkpoint was byte-identical: nothing lost' : 'SOMETHING DIFFERED (see the rows marked NO)'}.`);
+  console.log(
+    `\n${total} kills in ${round + 1} round(s) (a round: from a fresh run folder to the end); ${finishedEarly} start(s) finished before their kill time; ${ok ? 'every resumed step equalled the reference and every final checkpoint was byte-identical: nothing lost' : 'SOMETHING DIFFERED (see the rows marked NO)'}.`,
+  );
   if (!values.keep && values.out === undefined) rmSync(root, { recursive: true, force: true });
   return ok ? 0 : 1;
 }
@@ -279,12 +379,19 @@ function outcomeOf(r: CliResult): string {
     .map((l) =>
       l
         .replace(/\/\S*\/drill-\d+\//g, '')
-        .replace(/took over the lock of "[^"]*" \(pid \d+ [^)]*\): process \d+ on \S+ is no longer running/, 'took over the stale lock (its process is gone)')
-        .replace(/removed (\d+) unfinished checkpoint folder\(s\) of an interrupted write/, 'removed $1 half-written checkpoint folder')
+        .replace(
+          /took over the lock of "[^"]*" \(pid \d+ [^)]*\): process \d+ on \S+ is no longer running/,
+          'took over the stale lock (its process is gone)',
+        )
+        .replace(
+          /removed (\d+) unfinished checkpoint folder\(s\) of an interrupted write/,
+          'removed $1 half-written checkpoint folder',
+        )
         .replace(/^warning: /, '')
         .trim(),
     );
-  const end = r.code === 0 ? 'ran to the end' : r.signal === 'SIGKILL' ? 'was killed in turn (next row)' : `exit ${r.code}`;
+  const end =
+    r.code === 0 ? 'ran to the end' : r.signal === 'SIGKILL' ? 'was killed in turn (next row)' : `exit ${r.code}`;
   return [...notes.slice(0, 3), end].join('; ');
 }
 

@@ -59,13 +59,22 @@ const q = (xs: number[], p: number): number => {
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
 console.log(`Gradient filter over ${runs.length} run(s): ${runs.join(', ')}\n`);
-console.log('| epoch | modality | checks | accepted | cos p10 | cos median | cos p90 | cos = 1 (nothing dropped) | strides used |');
+console.log(
+  '| epoch | modality | checks | accepted | cos p10 | cos median | cos p90 | cos = 1 (nothing dropped) | strides used |',
+);
 console.log('|---:|---|---:|---:|---:|---:|---:|---:|---|');
-const keys = [...byEpoch.keys()].sort((a, b) => Number(a.split(':')[0]) - Number(b.split(':')[0]) || a.localeCompare(b));
+const keys = [...byEpoch.keys()].sort(
+  (a, b) => Number(a.split(':')[0]) - Number(b.split(':')[0]) || a.localeCompare(b),
+);
 for (const key of keys) {
   const [epoch, m] = key.split(':');
   const a = byEpoch.get(key)!;
   const n = a.cos.length;
-  const strides = [...a.strides.entries()].sort((x, y) => x[0] - y[0]).map(([s, c]) => `${s}: ${c}`).join(', ');
-  console.log(`| ${Number(epoch) + 1} | ${m} | ${n} | ${pct(a.accepted / n)} | ${q(a.cos, 0.1).toFixed(3)} | ${q(a.cos, 0.5).toFixed(3)} | ${q(a.cos, 0.9).toFixed(3)} | ${pct(a.identical / n)} | ${strides} |`);
+  const strides = [...a.strides.entries()]
+    .sort((x, y) => x[0] - y[0])
+    .map(([s, c]) => `${s}: ${c}`)
+    .join(', ');
+  console.log(
+    `| ${Number(epoch) + 1} | ${m} | ${n} | ${pct(a.accepted / n)} | ${q(a.cos, 0.1).toFixed(3)} | ${q(a.cos, 0.5).toFixed(3)} | ${q(a.cos, 0.9).toFixed(3)} | ${pct(a.identical / n)} | ${strides} |`,
+  );
 }

@@ -34,12 +34,16 @@ function builtAt(file) {
 }
 
 function run(script) {
-  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', script], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', script], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
 // AIMKP_RENDERER_DIR points the server at another renderer build (UI development, tests): nothing to build then.
-if (!process.env.AIMKP_RENDERER_DIR && builtAt('dist/renderer/index.html') < newest(['renderer', 'shared'])) run('build:renderer');
+if (!process.env.AIMKP_RENDERER_DIR && builtAt('dist/renderer/index.html') < newest(['renderer', 'shared']))
+  run('build:renderer');
 if (builtAt('dist-electron/server.js') < newest(['electron', 'shared', 'models'])) run('build:electron');
 
 if (!webOnly) {

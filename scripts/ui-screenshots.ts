@@ -27,7 +27,12 @@ const maxTrain = Number(opt('max-train', '600'));
 const OUT = join(ROOT, 'docs/screenshots');
 const encoder = opt('encoder', 'patch:7:16');
 const dModel = Number(opt('d-model', '64'));
-const SMALL = { maxTrain, maxValid: 120, encoder, model: { dModel, nLayers: 2, nHeads: 4, dFF: 2 * dModel, adapterHidden: 2 * dModel } };
+const SMALL = {
+  maxTrain,
+  maxValid: 120,
+  encoder,
+  model: { dModel, nLayers: 2, nHeads: 4, dFF: 2 * dModel, adapterHidden: 2 * dModel },
+};
 const EPOCHS = { baseline: Number(opt('baseline-epochs', '4')), aimkp: Number(opt('aimkp-epochs', '4')) };
 const PRESET = { baseline: opt('baseline-preset', 'baseline'), aimkp: opt('aimkp-preset', 'aimkp') };
 
@@ -42,18 +47,37 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs: 
 }
 
 async function ensureRun(api: ApiClient, preset: string, epochs: number): Promise<RunSummary> {
-  const done = (await api.call('runs.list', { preset })).runs.find((r) => r.dataset === 'clipart-kp' && (r.status === 'completed' || r.status === 'running' || r.status === 'queued'));
-  const id = done?.id ?? (await api.call('runs.start', { preset, dataset: 'clipart-kp', overrides: { ...SMALL, epochs }, seeds: [1], name: `${preset} (ClipArt-KP, ${maxTrain} items)` })).runs[0].id;
-  return waitFor(`${preset} to finish`, async () => {
-    const r = (await api.call('runs.list', {})).runs.find((x) => x.id === id);
-    if (!r) return null;
-    if (r.status === 'failed') throw new Error(`${preset} failed: ${r.error?.message}`);
-    return r.status === 'completed' ? r : null;
-  }, 60 * 60_000);
+  const done = (await api.call('runs.list', { preset })).runs.find(
+    (r) => r.dataset === 'clipart-kp' && (r.status === 'completed' || r.status === 'running' || r.status === 'queued'),
+  );
+  const id =
+    done?.id ??
+    (
+      await api.call('runs.start', {
+        preset,
+        dataset: 'clipart-kp',
+        overrides: { ...SMALL, epochs },
+        seeds: [1],
+        name: `${preset} (ClipArt-KP, ${maxTrain} items)`,
+      })
+    ).runs[0].id;
+  return waitFor(
+    `${preset} to finish`,
+    async () => {
+      const r = (await api.call('runs.list', {})).runs.find((x) => x.id === id);
+      if (!r) return null;
+      if (r.status === 'failed') throw new Error(`${preset} failed: ${r.error?.message}`);
+      return r.status === 'completed' ? r : null;
+    },
+    60 * 60_000,
+  );
 }
 
 async function ensureEvaluated(api: ApiClient, id: string): Promise<void> {
-  const has = () => api.call('runs.get', { id }).then((g) => (g.metrics.filter((m) => m.split === 'test' && m.decode === 'greedy').length >= 3 ? true : null));
+  const has = () =>
+    api
+      .call('runs.get', { id })
+      .then((g) => (g.metrics.filter((m) => m.split === 'test' && m.decode === 'greedy').length >= 3 ? true : null));
   if (await has()) return;
   await api.call('runs.evaluate', { id, decode: { strategy: 'greedy' } });
   await waitFor(`evaluation of ${id}`, has, 30 * 60_000);
@@ -63,7 +87,9 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   mkdirSync(workspace, { recursive: true });
   const web = await startWeb(workspace);
-  const port = createWebSocketPort(new URL('api', web.url).href.replace(/^http/, 'ws'), { connect: (u) => new WebSocket(u) as unknown as WebSocketLike });
+  const port = createWebSocketPort(new URL('api', web.url).href.replace(/^http/, 'ws'), {
+    connect: (u) => new WebSocket(u) as unknown as WebSocketLike,
+  });
   const api = createClient(createPortTransport(port));
   try {
     const baseline = await ensureRun(api, PRESET.baseline, EPOCHS.baseline);
@@ -84,13 +110,19 @@ async function main(): Promise<void> {
     };
     await shoot('/datasets/clipart-kp', 'datasets', '[data-testid="ds-items"] li');
     await shoot(`/runs/${aimkp.id}`, 'run-aimkp', '[data-testid="chart-strides"]', async () => {
-      await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart-validation"]')?.getAttribute('data-epochs')) >= 1);
+      await page.waitForFunction(
+        () => Number(document.querySelector('[data-testid="chart-validation"]')?.getAttribute('data-epochs')) >= 1,
+      );
     });
     await shoot('/runs', 'runs', '[data-testid="runs-table"]', async () => {
       await page.click(`[data-testid="pin-${baseline.id}"]`);
       for (const id of [baseline.id, aimkp.id]) await page.check(`tr[data-run="${id}"] input[type="checkbox"]`);
     });
-    await shoot(`/compare?baseline=${baseline.id}&other=${aimkp.id}&mode=multimodal&sort=diff-desc`, 'compare', '[data-testid="cmp-case"]');
+    await shoot(
+      `/compare?baseline=${baseline.id}&other=${aimkp.id}&mode=multimodal&sort=diff-desc`,
+      'compare',
+      '[data-testid="cmp-case"]',
+    );
     await shoot('/new', 'new-run', '[data-testid="hp-epochs"]', async () => {
       await page.check('[data-testid="preset-aimkp-no-filter"]');
       await page.fill('[data-testid="hp-epochs"]', '6');

@@ -19,7 +19,12 @@ export interface Band {
 /** Median and p10–p90 band of `values` (not modified). */
 export function band(values: readonly number[]): Band {
   const sorted = [...values].sort((a, b) => a - b);
-  return { p10: quantileSorted(sorted, 0.1), median: quantileSorted(sorted, 0.5), p90: quantileSorted(sorted, 0.9), n: sorted.length };
+  return {
+    p10: quantileSorted(sorted, 0.1),
+    median: quantileSorted(sorted, 0.5),
+    p90: quantileSorted(sorted, 0.9),
+    n: sorted.length,
+  };
 }
 
 /**
@@ -84,7 +89,8 @@ export class CosineHistogram {
   static fromPairs(pairs: readonly (readonly [number, number])[]): CosineHistogram {
     const h = new CosineHistogram();
     for (const [b, c] of pairs) {
-      if (!Number.isInteger(b) || b < 0 || b >= h.counts.length || !Number.isInteger(c) || c < 0) throw new Error(`cosine histogram: bad bin [${b}, ${c}]`);
+      if (!Number.isInteger(b) || b < 0 || b >= h.counts.length || !Number.isInteger(c) || c < 0)
+        throw new Error(`cosine histogram: bad bin [${b}, ${c}]`);
       h.counts[b] += c;
       h.total += c;
     }

@@ -5,7 +5,14 @@
 // The same fold runs on the server (runs.history): a long run's raw events are ~2.8 KB per step (per-sample
 // records), its folded history ~60 bytes, so the server folds and the client loads a snapshot, then streams on
 // from the snapshot's seq. snapshot() / load() round-trip exactly (NaN travels as null).
-import type { EpochEndEvent, ProgressEvent, RunEndEvent, RunStartEvent, StepEvent, TrainingEvent } from './training-events';
+import type {
+  EpochEndEvent,
+  ProgressEvent,
+  RunEndEvent,
+  RunStartEvent,
+  StepEvent,
+  TrainingEvent,
+} from './training-events';
 import { CosineHistogram, type Band } from './quantiles';
 
 export type Modality = 'text' | 'image';
@@ -70,7 +77,16 @@ export interface RunHistory {
   recent: { t: number; step: number }[];
 }
 
-const STEP_COLUMNS = ['step', 'loss', 'lossOriginal', 'lossText', 'lossImage', 'cosText', 'cosImage', 'stepTimeMs'] as const;
+const STEP_COLUMNS = [
+  'step',
+  'loss',
+  'lossOriginal',
+  'lossText',
+  'lossImage',
+  'cosText',
+  'cosImage',
+  'stepTimeMs',
+] as const;
 const toJson = (a: readonly number[]): (number | null)[] => a.map((v) => (Number.isFinite(v) ? v : null));
 
 export interface LogLine {
@@ -114,7 +130,8 @@ export class RunSeries {
   /** The per-step columns as JSON-safe arrays from step `from` on (NaN → null; a copy). */
   columns(from = 0): StepColumns {
     const steps = {} as StepColumns;
-    for (const k of STEP_COLUMNS) (steps as unknown as Record<string, (number | null)[]>)[k] = toJson(from === 0 ? this[k] : this[k].slice(from));
+    for (const k of STEP_COLUMNS)
+      (steps as unknown as Record<string, (number | null)[]>)[k] = toJson(from === 0 ? this[k] : this[k].slice(from));
     return steps;
   }
 
@@ -129,7 +146,9 @@ export class RunSeries {
       steps,
       epochs: structuredClone(this.epochs),
       cosine: structuredClone(this.cosine),
-      openEpoch: acc ? { epoch: acc.epoch, firstStep: acc.firstStep, text: acc.text.toPairs(), image: acc.image.toPairs() } : null,
+      openEpoch: acc
+        ? { epoch: acc.epoch, firstStep: acc.firstStep, text: acc.text.toPairs(), image: acc.image.toPairs() }
+        : null,
       log: this.log.map((l) => ({ ...l })),
       start: this.start,
       end: this.end,
@@ -154,7 +173,14 @@ export class RunSeries {
     this.epochs.splice(0, this.epochs.length, ...h.epochs);
     this.cosine.splice(0, this.cosine.length, ...h.cosine);
     this.log.splice(0, this.log.length, ...h.log);
-    this.cosAcc = h.openEpoch ? { epoch: h.openEpoch.epoch, firstStep: h.openEpoch.firstStep, text: CosineHistogram.fromPairs(h.openEpoch.text), image: CosineHistogram.fromPairs(h.openEpoch.image) } : null;
+    this.cosAcc = h.openEpoch
+      ? {
+          epoch: h.openEpoch.epoch,
+          firstStep: h.openEpoch.firstStep,
+          text: CosineHistogram.fromPairs(h.openEpoch.text),
+          image: CosineHistogram.fromPairs(h.openEpoch.image),
+        }
+      : null;
     this.start = h.start;
     this.end = h.end;
     this.lastStep = h.lastStep;
@@ -208,7 +234,8 @@ export class RunSeries {
         // Progress repeats within a phase (counts); the log gets one line per phase and message.
         const prev = this.progress;
         this.progress = e;
-        if (e.phase !== 'training' && (prev?.phase !== e.phase || prev.message !== e.message)) this.addLog(e.time, e.phase === 'failed' ? 'error' : 'info', `${e.phase}: ${e.message}`);
+        if (e.phase !== 'training' && (prev?.phase !== e.phase || prev.message !== e.message))
+          this.addLog(e.time, e.phase === 'failed' ? 'error' : 'info', `${e.phase}: ${e.message}`);
         this.pending.add('status');
         break;
       }
@@ -221,7 +248,11 @@ export class RunSeries {
     this.error = null;
     // A resumed run restarts at startStep: drop any steps past it (they were never checkpointed).
     if (e.resumed) this.truncate(e.startStep, e.startEpoch);
-    this.addLog(e.time, 'info', `${e.resumed ? 'resumed' : 'started'} ${e.preset} on ${e.backend.name} at epoch ${e.startEpoch + 1}, step ${e.startStep} of ${e.totalSteps}`);
+    this.addLog(
+      e.time,
+      'info',
+      `${e.resumed ? 'resumed' : 'started'} ${e.preset} on ${e.backend.name} at epoch ${e.startEpoch + 1}, step ${e.startStep} of ${e.totalSteps}`,
+    );
     if (e.data.issueCount > 0) this.addLog(e.time, 'warn', `${e.data.issueCount} data issue(s) while loading`);
     this.pending.add('status');
   }
@@ -229,7 +260,17 @@ export class RunSeries {
   private truncate(step: number, epoch: number): void {
     let n = this.step.length;
     while (n > 0 && this.step[n - 1] > step) n--;
-    for (const arr of [this.step, this.loss, this.lossOriginal, this.lossText, this.lossImage, this.cosText, this.cosImage, this.stepTimeMs]) arr.length = n;
+    for (const arr of [
+      this.step,
+      this.loss,
+      this.lossOriginal,
+      this.lossText,
+      this.lossImage,
+      this.cosText,
+      this.cosImage,
+      this.stepTimeMs,
+    ])
+      arr.length = n;
     while (this.epochs.length > 0 && this.epochs[this.epochs.length - 1].epoch >= epoch) this.epochs.pop();
     while (this.cosine.length > 0 && this.cosine[this.cosine.length - 1].epoch >= epoch) this.cosine.pop();
     this.cosAcc = null;
@@ -247,11 +288,23 @@ export class RunSeries {
     this.lossText.push(e.variantLoss.text ?? Number.NaN);
     this.lossImage.push(e.variantLoss.image ?? Number.NaN);
     this.stepTimeMs.push(e.ms);
-    if (!this.cosAcc || this.cosAcc.epoch !== e.epoch) this.cosAcc = { epoch: e.epoch, firstStep: e.step, text: new CosineHistogram(), image: new CosineHistogram() };
-    let st = 0, nt = 0, si = 0, ni = 0;
+    if (!this.cosAcc || this.cosAcc.epoch !== e.epoch)
+      this.cosAcc = { epoch: e.epoch, firstStep: e.step, text: new CosineHistogram(), image: new CosineHistogram() };
+    let st = 0,
+      nt = 0,
+      si = 0,
+      ni = 0;
     for (const s of e.samples) {
-      if (s.cosText !== null) { st += s.cosText; nt++; this.cosAcc.text.add(s.cosText); }
-      if (s.cosImage !== null) { si += s.cosImage; ni++; this.cosAcc.image.add(s.cosImage); }
+      if (s.cosText !== null) {
+        st += s.cosText;
+        nt++;
+        this.cosAcc.text.add(s.cosText);
+      }
+      if (s.cosImage !== null) {
+        si += s.cosImage;
+        ni++;
+        this.cosAcc.image.add(s.cosImage);
+      }
     }
     this.cosText.push(nt > 0 ? st / nt : Number.NaN);
     this.cosImage.push(ni > 0 ? si / ni : Number.NaN);
@@ -288,7 +341,9 @@ export class RunSeries {
       });
     }
     this.cosAcc = null;
-    const val = point.validation ? `, valid F1@1 ${(point.validation.f1at1 * 100).toFixed(1)} score ${point.validation.score.toFixed(3)}${e.improved ? ' (best)' : ''}` : '';
+    const val = point.validation
+      ? `, valid F1@1 ${(point.validation.f1at1 * 100).toFixed(1)} score ${point.validation.score.toFixed(3)}${e.improved ? ' (best)' : ''}`
+      : '';
     this.addLog(e.time, 'info', `epoch ${e.epoch + 1}/${e.epochs} done: mean loss ${e.meanLoss.toFixed(4)}${val}`);
     this.pending.add('epochs');
     this.pending.add('status');

@@ -181,7 +181,19 @@ export type ProgressPhase =
   | 'stopped'
   | 'failed';
 
-export const PROGRESS_PHASES: readonly ProgressPhase[] = ['preparing', 'encoding', 'training', 'validating', 'checkpointing', 'evaluating', 'predicting', 'robustness', 'done', 'stopped', 'failed'];
+export const PROGRESS_PHASES: readonly ProgressPhase[] = [
+  'preparing',
+  'encoding',
+  'training',
+  'validating',
+  'checkpointing',
+  'evaluating',
+  'predicting',
+  'robustness',
+  'done',
+  'stopped',
+  'failed',
+];
 
 /** What `done` / `total` count. */
 export type ProgressUnit = 'images' | 'items' | 'steps' | 'conditions' | 'modes';
@@ -205,9 +217,18 @@ export interface ProgressEvent extends EventBase {
   error?: { code: string; message: string };
 }
 
-export type TrainingEvent = RunStartEvent | StepEvent | EpochEndEvent | CheckpointEvent | RunEndEvent | ErrorEvent | ProgressEvent;
+export type TrainingEvent =
+  RunStartEvent | StepEvent | EpochEndEvent | CheckpointEvent | RunEndEvent | ErrorEvent | ProgressEvent;
 export type TrainingEventType = TrainingEvent['type'];
-export const TRAINING_EVENT_TYPES: readonly TrainingEventType[] = ['run-start', 'step', 'epoch-end', 'checkpoint', 'run-end', 'error', 'progress'];
+export const TRAINING_EVENT_TYPES: readonly TrainingEventType[] = [
+  'run-start',
+  'step',
+  'epoch-end',
+  'checkpoint',
+  'run-end',
+  'error',
+  'progress',
+];
 
 /** Receives progress of a core job (evaluation, prediction, robustness, encoding); training uses onEvent. */
 export type ProgressListener = (event: ProgressEvent) => void;

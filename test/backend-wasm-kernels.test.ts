@@ -28,9 +28,20 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
 
 test('gradient of sum(gather(W, ids) * c) on wasm: repeated ids accumulate (hand computation)', () => {
   assert.equal(tf.getBackend(), 'wasm');
-  const W = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
+  const W = tf.tensor2d([
+    [1, 2],
+    [3, 4],
+    [5, 6],
+    [7, 8],
+  ]);
   const ids = tf.tensor1d([0, 2, 0, 1, 0], 'int32');
-  const c = tf.tensor2d([[1, 10], [2, 20], [3, 30], [4, 40], [5, 50]]);
+  const c = tf.tensor2d([
+    [1, 10],
+    [2, 20],
+    [3, 30],
+    [4, 40],
+    [5, 50],
+  ]);
   const grad = tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.gather(w, ids), c)))(W);
   // Row 0 is gathered at positions 0, 2, 4 → c0 + c2 + c4; row 1 at 3; row 2 at 1; row 3 never.
   assert.deepEqual(Array.from(grad.dataSync()), [9, 90, 4, 40, 2, 20, 0, 0]);
@@ -49,7 +60,9 @@ test('embedding gradient on wasm equals the cpu backend (3-D ids, batch of seque
       const W = tf.tensor2d(table, [vocab, dim]);
       const ids = tf.tensor2d(idList, [3, 4], 'int32');
       const k = tf.tensor3d(weights, [3, 4, dim]);
-      return tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.square(tf.gather(w, ids)), k)))(W).dataSync() as Float32Array;
+      return tf
+        .grad((w: tf.Tensor) => tf.sum(tf.mul(tf.square(tf.gather(w, ids)), k)))(W)
+        .dataSync() as Float32Array;
     });
   const wasmGrad = run();
   const cpuGrad = await onCpu(run);
@@ -80,8 +93,15 @@ test('conv2d filter gradient (Conv2DBackpropFilter) on wasm equals the cpu backe
 });
 
 test('einsum on wasm equals matMul / a hand computation', () => {
-  const a = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
-  const b = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
+  const a = tf.tensor2d([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
+  const b = tf.tensor2d([
+    [1, 0],
+    [0, 1],
+    [1, 1],
+  ]);
   const out = tf.einsum('ij,jk->ik', a, b);
   assert.deepEqual(Array.from(out.dataSync()), [4, 5, 10, 11]);
   const batched = tf.einsum('bij,bjk->bik', tf.stack([a, a]), tf.stack([b, b]));

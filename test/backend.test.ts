@@ -41,11 +41,19 @@ test('resolveBackendRequest: explicit request beats AIMKP_BACKEND, which beats a
   assert.equal(resolveBackendRequest('auto', ' wasm '), 'wasm');
   assert.equal(resolveBackendRequest('tfjs-node', 'cpu'), 'tfjs-node');
   assert.equal(resolveBackendRequest(undefined, ''), 'auto');
-  assert.throws(() => resolveBackendRequest(undefined, 'webgpu'), /AIMKP_BACKEND=webgpu: expected one of auto, tfjs-node-gpu/);
+  assert.throws(
+    () => resolveBackendRequest(undefined, 'webgpu'),
+    /AIMKP_BACKEND=webgpu: expected one of auto, tfjs-node-gpu/,
+  );
 });
 
 test('describeBackend for a native pick lists nothing after a clean first try', () => {
-  const line = describeBackend({ name: 'tensorflow', picked: 'tfjs-node', requested: 'tfjs-node', tried: [{ name: 'tfjs-node', ok: true }] });
+  const line = describeBackend({
+    name: 'tensorflow',
+    picked: 'tfjs-node',
+    requested: 'tfjs-node',
+    tried: [{ name: 'tfjs-node', ok: true }],
+  });
   assert.equal(line, 'backend: tfjs-node');
   // (The GPU pick names its CUDA/cuDNN versions: test/packaging-gpu.test.ts.)
 });
@@ -53,5 +61,8 @@ test('describeBackend for a native pick lists nothing after a clean first try', 
 test('parseBackendFlag accepts the five choices and names the flag otherwise', () => {
   assert.equal(parseBackendFlag(undefined), 'auto');
   assert.equal(parseBackendFlag('tfjs-node-gpu'), 'tfjs-node-gpu');
-  assert.throws(() => parseBackendFlag('gpu'), (e: unknown) => e instanceof CoreError && /--backend gpu: expected one of/.test(e.message));
+  assert.throws(
+    () => parseBackendFlag('gpu'),
+    (e: unknown) => e instanceof CoreError && /--backend gpu: expected one of/.test(e.message),
+  );
 });

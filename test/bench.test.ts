@@ -35,16 +35,30 @@ test('bench --quick: one JSON object with machine, train timings, ratios, peak a
   assert.match(r.machine.backend, /^backend: /);
   for (const k of ['baseline', 'aimkpWarmup', 'aimkpMasked']) {
     const s = r.train[k];
-    for (const f of ['msPerStep', 'msPerSample', 'gflopPerStep', 'usefulGflopPerStep', 'achievedGflops', 'rowsPerSample']) assert.ok(positive(s[f]), `${k}.${f}`);
+    for (const f of [
+      'msPerStep',
+      'msPerSample',
+      'gflopPerStep',
+      'usefulGflopPerStep',
+      'achievedGflops',
+      'rowsPerSample',
+    ])
+      assert.ok(positive(s[f]), `${k}.${f}`);
   }
   assert.equal(r.train.baseline.rowsPerSample, 1);
   assert.equal(r.train.aimkpMasked.rowsPerSample, 3); // original + text@2 + image@2 for every synthetic row
   // Masked rows drop tokens: fewer useful FLOPs than executed (padded) ones.
   assert.ok(r.train.aimkpMasked.usefulGflopPerStep < r.train.aimkpMasked.gflopPerStep);
-  for (const k of ['perMaskedEpoch', 'warmupEpoch', 'averagedOverRun', 'runVsBaselineRun']) assert.ok(positive(r.train.ratio[k]), k);
+  for (const k of ['perMaskedEpoch', 'warmupEpoch', 'averagedOverRun', 'runVsBaselineRun'])
+    assert.ok(positive(r.train.ratio[k]), k);
   // averagedOverRun = (warm-up + 3 masked) / 4 baseline epochs.
   const t = r.train;
-  assert.ok(Math.abs(t.ratio.averagedOverRun - (t.aimkpWarmup.msPerSample + 3 * t.aimkpMasked.msPerSample) / (4 * t.baseline.msPerSample)) < 1e-9);
+  assert.ok(
+    Math.abs(
+      t.ratio.averagedOverRun -
+        (t.aimkpWarmup.msPerSample + 3 * t.aimkpMasked.msPerSample) / (4 * t.baseline.msPerSample),
+    ) < 1e-9,
+  );
   assert.ok(positive(r.peak.measuredGflops));
   assert.ok(r.peak.matmul.length >= 1);
   assert.ok(positive(r.peak.theoretical.flopsPerCycle));
@@ -55,7 +69,18 @@ test('bench --quick: one JSON object with machine, train timings, ratios, peak a
 });
 
 test('analytic forward FLOPs on a hand-computed configuration', () => {
-  const c = defaultLmConfig({ vocabSize: 10, dModel: 4, nLayers: 1, nHeads: 2, dFF: 8, maxPositions: 16, imageFeatureDim: 3, imageGrid: 2, adapterHidden: 5, dropout: 0 });
+  const c = defaultLmConfig({
+    vocabSize: 10,
+    dModel: 4,
+    nLayers: 1,
+    nHeads: 2,
+    dFF: 8,
+    maxPositions: 16,
+    imageFeatureDim: 3,
+    imageGrid: 2,
+    adapterHidden: 5,
+    dropout: 0,
+  });
   const f = forwardFlops(c, { imageTokens: 4, seqLen: 6, answerTokens: 2 });
   assert.equal(f.adapter, 2 * 4 * (3 * 5 + 5 * 4)); // 280
   assert.equal(f.dense, 6 * 2 * (4 * 16 + 2 * 4 * 8)); // 1536

@@ -1,7 +1,15 @@
 // Shared by the contract and transport tests: one valid request per command (the type makes a missing or
 // stale command a compile error), a seeded random JSON generator for fuzzing, and a small backend whose
 // handlers are cheap but check what they receive, plus an in-memory event stream with replay.
-import { SERVICE, type SystemInfo, type CommandName, type CommandRequest, type EventBatch, type ServiceEvent, type SubscribeRequest } from '../shared/contract/service';
+import {
+  SERVICE,
+  type SystemInfo,
+  type CommandName,
+  type CommandRequest,
+  type EventBatch,
+  type ServiceEvent,
+  type SubscribeRequest,
+} from '../shared/contract/service';
 import type { ServiceBackend, ServiceHandlers } from '../shared/contract/handlers';
 import { mulberry32 } from '../models/random/mulberry32';
 
@@ -17,7 +25,13 @@ export const VALID_REQUESTS: { [C in CommandName]: CommandRequest<C> } = {
   'runs.get': { id: 'aimkp-s1' },
   'runs.history': { id: 'aimkp-s1' },
   'runs.events': { id: 'aimkp-s1', sinceSeq: 10, limit: 100 },
-  'runs.start': { preset: 'aimkp', dataset: 'clipart-kp', seeds: [1, 2], overrides: { epochs: 2, model: { dModel: 32 } }, tags: ['smoke'] },
+  'runs.start': {
+    preset: 'aimkp',
+    dataset: 'clipart-kp',
+    seeds: [1, 2],
+    overrides: { epochs: 2, model: { dModel: 32 } },
+    tags: ['smoke'],
+  },
   'runs.stop': { id: 'aimkp-s1' },
   'runs.resume': { id: 'aimkp-s1' },
   'runs.delete': { id: 'aimkp-s1' },
@@ -25,9 +39,20 @@ export const VALID_REQUESTS: { [C in CommandName]: CommandRequest<C> } = {
   'runs.tag': { id: 'aimkp-s1', add: ['paper'], remove: ['smoke'] },
   'runs.evaluate': { id: 'aimkp-s1', modes: ['multimodal', 'text'], decode: { strategy: 'beam-sample', repeats: 3 } },
   'runs.robustness': { id: 'aimkp-s1', options: { ratios: [0, 0.5] } },
-  'compare.cases': { baseline: 'baseline-s1', other: 'aimkp-s1', mode: 'text', filter: 'wins', sort: 'diff-desc', search: 'cat', limit: 20 },
+  'compare.cases': {
+    baseline: 'baseline-s1',
+    other: 'aimkp-s1',
+    mode: 'text',
+    filter: 'wins',
+    sort: 'diff-desc',
+    search: 'cat',
+    limit: 20,
+  },
   'report.table': { format: 'latex', modes: ['multimodal'] },
-  'predict.case': { runIds: ['baseline-s1', 'aimkp-s1'], input: { kind: 'upload', image: 'data:image/png;base64,iVBORw0KGgo=', text: 'a dog on a beach' } },
+  'predict.case': {
+    runIds: ['baseline-s1', 'aimkp-s1'],
+    input: { kind: 'upload', image: 'data:image/png;base64,iVBORw0KGgo=', text: 'a dog on a beach' },
+  },
   'settings.get': {},
   'settings.set': { concurrency: 2, backend: 'wasm' },
   'jobs.list': {},
@@ -51,9 +76,69 @@ export const SYSTEM_INFO: SystemInfo = {
 /** A small seeded generator (the core's mulberry32), so a failing fuzz case can be replayed from its seed. */
 export const rng: (seed: number) => () => number = mulberry32;
 
-const NASTY_STRINGS = ['', ' ', '..', '../../etc/passwd', '*', '__proto__', 'constructor', 'a'.repeat(300), '\u0000', '😀', 'aimkp-s1', 'clipart-kp', 'multimodal', 'data:image/png;base64,AAAA', 'NaN', '-1'];
-const NASTY_NUMBERS = [0, -1, 1, 0.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 3, 16, 17, 500, 501, 5000, 5001];
-const KEYS = ['id', 'name', 'preset', 'dataset', 'seeds', 'overrides', 'kind', 'source', 'items', 'split', 'offset', 'limit', 'mode', 'modes', 'decode', 'strategy', 'filter', 'sort', 'input', 'runIds', 'image', 'text', '__proto__', 'constructor', 'prototype', 'extra'];
+const NASTY_STRINGS = [
+  '',
+  ' ',
+  '..',
+  '../../etc/passwd',
+  '*',
+  '__proto__',
+  'constructor',
+  'a'.repeat(300),
+  '\u0000',
+  '😀',
+  'aimkp-s1',
+  'clipart-kp',
+  'multimodal',
+  'data:image/png;base64,AAAA',
+  'NaN',
+  '-1',
+];
+const NASTY_NUMBERS = [
+  0,
+  -1,
+  1,
+  0.5,
+  1e308,
+  -1e308,
+  Number.MAX_SAFE_INTEGER,
+  2 ** 53 + 2,
+  3,
+  16,
+  17,
+  500,
+  501,
+  5000,
+  5001,
+];
+const KEYS = [
+  'id',
+  'name',
+  'preset',
+  'dataset',
+  'seeds',
+  'overrides',
+  'kind',
+  'source',
+  'items',
+  'split',
+  'offset',
+  'limit',
+  'mode',
+  'modes',
+  'decode',
+  'strategy',
+  'filter',
+  'sort',
+  'input',
+  'runIds',
+  'image',
+  'text',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'extra',
+];
 
 /** A random JSON value (depth-limited), biased toward values that sit on the schemas' edges. */
 export function randomJson(r: () => number, depth = 0): unknown {
@@ -109,7 +194,8 @@ export function checkingHandlers(hits: HandlerHits, violations: string[]): Servi
   for (const name of Object.keys(SERVICE.commands) as CommandName[]) {
     handlers[name] = async (req: unknown) => {
       hits.set(name, (hits.get(name) ?? 0) + 1);
-      if (!SERVICE.commands[name].request.safeParse(req).success) violations.push(`${name} got ${JSON.stringify(req).slice(0, 200)}`);
+      if (!SERVICE.commands[name].request.safeParse(req).success)
+        violations.push(`${name} got ${JSON.stringify(req).slice(0, 200)}`);
       throw Object.assign(new Error(`${name}: nothing here`), { code: 'NOT_FOUND' });
     };
   }
@@ -129,7 +215,23 @@ export class MemoryEventSource {
     for (let i = 0; i < count; i++) {
       const seq = list.length + 1;
       const time = new Date(1_700_000_000_000 + seq).toISOString();
-      const e: ServiceEvent = { v: 1, runId, seq, time, kind: 'checkpoint', data: { type: 'checkpoint', time, run: runId, which: 'last', path: 'checkpoints/last', epoch: 0, step: seq, ms: 1 } };
+      const e: ServiceEvent = {
+        v: 1,
+        runId,
+        seq,
+        time,
+        kind: 'checkpoint',
+        data: {
+          type: 'checkpoint',
+          time,
+          run: runId,
+          which: 'last',
+          path: 'checkpoints/last',
+          epoch: 0,
+          step: seq,
+          ms: 1,
+        },
+      };
       list.push(e);
       fresh.push(e);
     }

@@ -13,10 +13,18 @@ import { IPC_CHANNEL, LIMITS } from '../shared/contract/index';
 import { createRpcSession } from '../electron/transport/rpc-session';
 import { serveIpc, type IpcMainEventLike, type IpcMainLike, type IpcSenderLike } from '../electron/transport/ipc-main';
 import { createPreloadBridge, type IpcRendererLike } from '../electron/transport/ipc-preload';
-import { MemoryEventSource, SYSTEM_INFO, VALID_REQUESTS, checkingHandlers, mutate, randomJson, rng, type HandlerHits } from './contract-fixtures';
+import {
+  MemoryEventSource,
+  SYSTEM_INFO,
+  VALID_REQUESTS,
+  checkingHandlers,
+  mutate,
+  randomJson,
+  rng,
+  type HandlerHits,
+} from './contract-fixtures';
 
 const ctx = (): CallContext => ({ signal: new AbortController().signal, transport: 'local', clientId: 'test' });
-
 
 function smallBackend(extra: Partial<ServiceHandlers> = {}): ServiceBackend {
   return { handlers: { 'system.info': async () => SYSTEM_INFO, ...extra }, subscriptions: {} };
@@ -24,9 +32,31 @@ function smallBackend(extra: Partial<ServiceHandlers> = {}): ServiceBackend {
 
 test('the contract names every command the workbench needs, as domain.verb', () => {
   const needed = [
-    'system.info', 'presets.list', 'datasets.list', 'datasets.import', 'datasets.stats', 'datasets.items', 'datasets.issues',
-    'runs.list', 'runs.get', 'runs.history', 'runs.events', 'runs.start', 'runs.stop', 'runs.resume', 'runs.delete', 'runs.rename', 'runs.tag',
-    'runs.evaluate', 'runs.robustness', 'compare.cases', 'report.table', 'predict.case', 'settings.get', 'settings.set', 'jobs.list',
+    'system.info',
+    'presets.list',
+    'datasets.list',
+    'datasets.import',
+    'datasets.stats',
+    'datasets.items',
+    'datasets.issues',
+    'runs.list',
+    'runs.get',
+    'runs.history',
+    'runs.events',
+    'runs.start',
+    'runs.stop',
+    'runs.resume',
+    'runs.delete',
+    'runs.rename',
+    'runs.tag',
+    'runs.evaluate',
+    'runs.robustness',
+    'compare.cases',
+    'report.table',
+    'predict.case',
+    'settings.get',
+    'settings.set',
+    'jobs.list',
   ];
   for (const n of needed) assert.ok(COMMAND_NAMES.includes(n as CommandName), n);
   for (const n of COMMAND_NAMES) assert.match(n, /^[a-z]+\.[a-z]+$/);
@@ -57,14 +87,32 @@ test('the event envelope: kind must match the wrapped training event, and v must
   assert.ok(SERVICE.event.safeParse({ ...base, kind: 'run-end', data: { type: 'run-end' } }).success);
   assert.equal(SERVICE.event.safeParse({ ...base, kind: 'step', data: { type: 'run-end' } }).success, false);
   assert.equal(SERVICE.event.safeParse({ ...base, v: 2, kind: 'run-end', data: { type: 'run-end' } }).success, false);
-  assert.equal(SERVICE.event.safeParse({ ...base, kind: 'no-such-kind', data: { type: 'no-such-kind' } }).success, false);
-  const job = { ...base, kind: 'job', data: { jobId: 'j1', kind: 'train', state: 'failed', runId: 'r1', error: { code: 'WORKER_DIED', message: 'killed' } } };
+  assert.equal(
+    SERVICE.event.safeParse({ ...base, kind: 'no-such-kind', data: { type: 'no-such-kind' } }).success,
+    false,
+  );
+  const job = {
+    ...base,
+    kind: 'job',
+    data: {
+      jobId: 'j1',
+      kind: 'train',
+      state: 'failed',
+      runId: 'r1',
+      error: { code: 'WORKER_DIED', message: 'killed' },
+    },
+  };
   assert.ok(SERVICE.event.safeParse(job).success);
 });
 
 test('dispatch: a malformed payload is refused with the command and field named; the handler never runs', async () => {
   let ran = 0;
-  const backend = smallBackend({ 'runs.get': async () => { ran++; throw new Error('unreachable'); } });
+  const backend = smallBackend({
+    'runs.get': async () => {
+      ran++;
+      throw new Error('unreachable');
+    },
+  });
   const r = await dispatchCall(backend, 'runs.get', { id: '../etc', extra: 1 }, ctx());
   assert.equal(r.ok, false);
   if (r.ok) return;
@@ -83,16 +131,40 @@ test('dispatch: unknown command, missing handler, thrown core error, bad respons
   const missing = await dispatchCall(smallBackend(), 'runs.list', {}, ctx());
   assert.ok(!missing.ok && missing.error.code === 'UNKNOWN_COMMAND' && /not available/.test(missing.error.message));
   const coreError = Object.assign(new Error('run "x" not found'), { code: 'NOT_FOUND', details: { run: 'x' } });
-  const thrown = await dispatchCall(smallBackend({ 'runs.list': async () => { throw coreError; } }), 'runs.list', {}, ctx());
-  assert.deepEqual(thrown, { ok: false, error: { code: 'NOT_FOUND', message: 'run "x" not found', details: { run: 'x' } } });
-  const bad = await dispatchCall(smallBackend({ 'runs.list': async () => ({ runs: [{ id: 42 }] }) as never }), 'runs.list', {}, ctx(), { validateResponses: true });
+  const thrown = await dispatchCall(
+    smallBackend({
+      'runs.list': async () => {
+        throw coreError;
+      },
+    }),
+    'runs.list',
+    {},
+    ctx(),
+  );
+  assert.deepEqual(thrown, {
+    ok: false,
+    error: { code: 'NOT_FOUND', message: 'run "x" not found', details: { run: 'x' } },
+  });
+  const bad = await dispatchCall(
+    smallBackend({ 'runs.list': async () => ({ runs: [{ id: 42 }] }) as never }),
+    'runs.list',
+    {},
+    ctx(),
+    { validateResponses: true },
+  );
   assert.ok(!bad.ok && bad.error.code === 'INTERNAL' && /invalid response/.test(bad.error.message));
 });
 
 /** A session with a recorder of what it sends. */
 function sessionWith(backend: ServiceBackend, maxMessageBytes?: number) {
   const out: Array<{ t: string; id?: number; data?: unknown; error?: { code: string; message: string } }> = [];
-  const session = createRpcSession({ backend, send: (t) => out.push(JSON.parse(t)), transport: 'ws', clientId: 'c1', maxMessageBytes });
+  const session = createRpcSession({
+    backend,
+    send: (t) => out.push(JSON.parse(t)),
+    transport: 'ws',
+    clientId: 'c1',
+    maxMessageBytes,
+  });
   const answer = async (id: number) => {
     for (let i = 0; i < 100; i++) {
       const m = out.find((x) => x.id === id && (x.t === 'ok' || x.t === 'err'));
@@ -140,11 +212,20 @@ test('session: malformed, oversized and unknown messages are each refused clearl
   await good(9);
 
   const deep = '['.repeat(1000) + ']'.repeat(1000);
-  session.receive(`{"t":"call","id":12,"command":"runs.start","arg":{"preset":"aimkp","dataset":"d","overrides":{"x":${deep}}}}`);
+  session.receive(
+    `{"t":"call","id":12,"command":"runs.start","arg":{"preset":"aimkp","dataset":"d","overrides":{"x":${deep}}}}`,
+  );
   const nested = await answer(12);
   assert.equal(nested.error?.code, 'BAD_REQUEST');
   assert.match(String(nested.error?.message), /nested deeper than 64 levels/);
-  session.receive(JSON.stringify({ t: 'call', id: 13, command: 'runs.start', arg: { preset: 'aimkp', dataset: 'd', overrides: { note: '[[[['.repeat(100) } } }));
+  session.receive(
+    JSON.stringify({
+      t: 'call',
+      id: 13,
+      command: 'runs.start',
+      arg: { preset: 'aimkp', dataset: 'd', overrides: { note: '[[[['.repeat(100) } },
+    }),
+  );
   assert.notEqual((await answer(13)).error?.message.includes('nested'), true, 'brackets inside strings do not count');
 
   session.receive(JSON.stringify({ t: 'listen', id: 10, event: 'events.nope', arg: {} }));
@@ -178,7 +259,8 @@ test('session: cancel aborts the handler signal; closing the session aborts ever
 test('session: the per-connection limit on calls in flight answers busy', async () => {
   const never = () => new Promise<never>(() => undefined);
   const { session, answer } = sessionWith(smallBackend({ 'jobs.list': never }));
-  for (let id = 1; id <= LIMITS.maxInFlightCalls + 1; id++) session.receive(JSON.stringify({ t: 'call', id, command: 'jobs.list', arg: {} }));
+  for (let id = 1; id <= LIMITS.maxInFlightCalls + 1; id++)
+    session.receive(JSON.stringify({ t: 'call', id, command: 'jobs.list', arg: {} }));
   assert.equal((await answer(LIMITS.maxInFlightCalls + 1)).error?.code, 'BUSY');
   session.close();
 });
@@ -206,11 +288,20 @@ class FakeElectron {
       once: (_ev, l) => onDestroyed.push(l),
     };
     const ipcRenderer: IpcRendererLike = {
-      send: (ch, ...args) => queueMicrotask(() => this.listeners.get(ch)?.forEach((l) => l({ sender, senderFrame: { url, parent } }, ...args))),
+      send: (ch, ...args) =>
+        queueMicrotask(() =>
+          this.listeners.get(ch)?.forEach((l) => l({ sender, senderFrame: { url, parent } }, ...args)),
+        ),
       on: (ch, l) => rendererListeners.set(ch, (rendererListeners.get(ch) ?? new Set()).add(l)),
       removeListener: (ch, l) => rendererListeners.get(ch)?.delete(l),
     };
-    return { ipcRenderer, destroy: () => { destroyed = true; onDestroyed.forEach((l) => l()); } };
+    return {
+      ipcRenderer,
+      destroy: () => {
+        destroyed = true;
+        onDestroyed.forEach((l) => l());
+      },
+    };
   }
 }
 
@@ -233,12 +324,22 @@ function clientFor(ipcRenderer: IpcRendererLike) {
 test('IPC: the app window is served; a foreign origin, an iframe and a frameless sender are refused; serving goes on', async () => {
   const electron = new FakeElectron();
   const refused: string[] = [];
-  const ipc = serveIpc({ ipcMain: electron.ipcMain, backend: smallBackend(), trustedOrigin: 'aimkp://app', onRefused: (e, url) => refused.push(`${e.code} ${url}`) });
+  const ipc = serveIpc({
+    ipcMain: electron.ipcMain,
+    backend: smallBackend(),
+    trustedOrigin: 'aimkp://app',
+    onRefused: (e, url) => refused.push(`${e.code} ${url}`),
+  });
 
   const app = clientFor(electron.window('aimkp://app/index.html').ipcRenderer);
   assert.deepEqual(await app.client.call('system.info', {}), SYSTEM_INFO);
 
-  for (const [url, parent] of [['https://evil.example/', null], ['aimkp://app/index.html', { url: 'aimkp://app/' }], ['file:///etc/passwd', null], ['aimkp://other/x', null]] as const) {
+  for (const [url, parent] of [
+    ['https://evil.example/', null],
+    ['aimkp://app/index.html', { url: 'aimkp://app/' }],
+    ['file:///etc/passwd', null],
+    ['aimkp://other/x', null],
+  ] as const) {
     const w = electron.window(url, parent);
     const got: string[] = [];
     w.ipcRenderer.on(IPC_CHANNEL, (_e, text) => got.push(String(text)));
@@ -254,9 +355,18 @@ test('IPC: the app window is served; a foreign origin, an iframe and a frameless
   assert.equal(ipc.sessions.size, 1, 'no session was created for a foreign sender');
 
   // Malformed, oversized and unknown through the real bridge: clear errors, and the window keeps working.
-  await assert.rejects(app.client.call('runs.get', { id: '../../x' }), (e: unknown) => isApiError(e) && e.code === 'BAD_REQUEST' && /runs\.get: invalid request: id/.test(e.message));
-  await assert.rejects(app.client.call('settings.set', { workspace: 'x'.repeat(LIMITS.maxMessageBytes) }), (e: unknown) => isApiError(e) && e.code === 'TOO_LARGE');
-  await assert.rejects(app.client.call('nope.nope' as CommandName, {} as never), (e: unknown) => isApiError(e) && e.code === 'UNKNOWN_COMMAND');
+  await assert.rejects(
+    app.client.call('runs.get', { id: '../../x' }),
+    (e: unknown) => isApiError(e) && e.code === 'BAD_REQUEST' && /runs\.get: invalid request: id/.test(e.message),
+  );
+  await assert.rejects(
+    app.client.call('settings.set', { workspace: 'x'.repeat(LIMITS.maxMessageBytes) }),
+    (e: unknown) => isApiError(e) && e.code === 'TOO_LARGE',
+  );
+  await assert.rejects(
+    app.client.call('nope.nope' as CommandName, {} as never),
+    (e: unknown) => isApiError(e) && e.code === 'UNKNOWN_COMMAND',
+  );
   assert.deepEqual(await app.client.call('system.info', {}), SYSTEM_INFO);
   ipc.close();
 });
@@ -287,7 +397,13 @@ test('IPC: a reloaded page starts afresh: what the old page left running on the 
   let aborted = 0;
   const backend = source.backend({
     'system.info': async () => SYSTEM_INFO,
-    'jobs.list': (_req, c) => new Promise((_res, rej) => c.signal.addEventListener('abort', () => { aborted++; rej(new Error('aborted')); })),
+    'jobs.list': (_req, c) =>
+      new Promise((_res, rej) =>
+        c.signal.addEventListener('abort', () => {
+          aborted++;
+          rej(new Error('aborted'));
+        }),
+      ),
   });
   const ipc = serveIpc({ ipcMain: electron.ipcMain, backend, trustedOrigin: 'aimkp://app' });
   const w = electron.window('aimkp://app/index.html');
@@ -333,7 +449,10 @@ test(`fuzz: ${FUZZ_PER_COMMAND} random payloads at every command; every answer i
       if (res.ok) assert.fail(`${name}: the checking handlers never succeed`);
       assert.equal(typeof res.error.code, 'string');
       assert.equal(typeof res.error.message, 'string');
-      assert.ok(['BAD_REQUEST', 'NOT_FOUND'].includes(res.error.code), `${name}: ${res.error.code} ${res.error.message}`);
+      assert.ok(
+        ['BAD_REQUEST', 'NOT_FOUND'].includes(res.error.code),
+        `${name}: ${res.error.code} ${res.error.message}`,
+      );
       answered++;
     }
     // The valid example itself reaches the handler.
@@ -352,9 +471,21 @@ test('fuzz: 10,000 random wire texts into one session; it answers or refuses eac
   const texts = (): string => {
     const k = r();
     if (k < 0.3) return JSON.stringify(randomJson(r));
-    if (k < 0.5) return JSON.stringify({ t: ['call', 'listen', 'cancel', 'unlisten', 'x'][Math.floor(r() * 5)], id: randomJson(r), command: COMMAND_NAMES[Math.floor(r() * COMMAND_NAMES.length)], event: 'events.subscribe', arg: randomJson(r) });
+    if (k < 0.5)
+      return JSON.stringify({
+        t: ['call', 'listen', 'cancel', 'unlisten', 'x'][Math.floor(r() * 5)],
+        id: randomJson(r),
+        command: COMMAND_NAMES[Math.floor(r() * COMMAND_NAMES.length)],
+        event: 'events.subscribe',
+        arg: randomJson(r),
+      });
     if (k < 0.7) {
-      const s = JSON.stringify({ t: 'call', id: 1_000_000 + Math.floor(r() * 1000), command: COMMAND_NAMES[Math.floor(r() * COMMAND_NAMES.length)], arg: mutate({}, r) });
+      const s = JSON.stringify({
+        t: 'call',
+        id: 1_000_000 + Math.floor(r() * 1000),
+        command: COMMAND_NAMES[Math.floor(r() * COMMAND_NAMES.length)],
+        arg: mutate({}, r),
+      });
       return s.slice(0, Math.floor(r() * s.length)); // truncated
     }
     if (k < 0.8) return '['.repeat(5000) + ']'.repeat(5000); // deep nesting
@@ -371,5 +502,8 @@ test('fuzz: 10,000 random wire texts into one session; it answers or refuses eac
 test('local transport: the typed client round-trips through the same validation', async () => {
   const api = createClient(createLocalTransport(smallBackend()), { validateResponses: true });
   assert.equal((await api.call('system.info', {})).host, 'browser');
-  await assert.rejects(api.call('runs.get', { id: '' }), (e: unknown) => e instanceof ApiError && e.code === 'BAD_REQUEST');
+  await assert.rejects(
+    api.call('runs.get', { id: '' }),
+    (e: unknown) => e instanceof ApiError && e.code === 'BAD_REQUEST',
+  );
 });

@@ -95,7 +95,9 @@ test('cleaning: the fixture item keeps only meaningful keyphrases, in order', as
   const meta = extractSvgMetadata(await fixture('cat-full-metadata.svg'));
   assert.ok(meta);
   const dropped: string[] = [];
-  const kps = cleanKeyphrases(meta.subjects, ctx(['Jane Doe'], ['cat', 'animal', 'mouse']), (reason, raw) => dropped.push(`${reason}:${raw}`));
+  const kps = cleanKeyphrases(meta.subjects, ctx(['Jane Doe'], ['cat', 'animal', 'mouse']), (reason, raw) =>
+    dropped.push(`${reason}:${raw}`),
+  );
   // hash / empty / HASH / email / author / "clip art" dropped; "mouse, pet; sleeping_animal" split on , and ;
   // "animal cat": both words are one-word tags → split; "cat" then is a duplicate.
   assert.deepEqual(kps, ['cat', 'mouse', 'pet', 'sleeping animal', 'animal']);
@@ -112,13 +114,31 @@ test('cleaning: the fixture item keeps only meaningful keyphrases, in order', as
 
 test('cleaning: author names used as tags are removed (own name, parts of it, other authors)', () => {
   const c = ctx(['Architetto Francesco Rollandin'], [], ['Nicu Buculei']);
-  assert.deepEqual(cleanKeyphrases(['architetto francesco rollandin', 'insect', 'rollandin', 'nicu buculei', 'nicubuculei'], c), ['insect']);
+  assert.deepEqual(
+    cleanKeyphrases(['architetto francesco rollandin', 'insect', 'rollandin', 'nicu buculei', 'nicubuculei'], c),
+    ['insect'],
+  );
   // a creator "name" with an e-mail in brackets still matches
   assert.equal(normalizeName('Jakob [chaosinfaith@hotmail.com]'), 'jakob');
 });
 
 test('cleaning: meaningless category tags and numbers are dropped', () => {
-  const kps = cleanKeyphrases(['clipart', 'Public Domain', 'SVG', 'png', 'openclipart', 'unsorted', 'signs_and_symbols', 'icon', '11', 'remix', 'dog'], ctx());
+  const kps = cleanKeyphrases(
+    [
+      'clipart',
+      'Public Domain',
+      'SVG',
+      'png',
+      'openclipart',
+      'unsorted',
+      'signs_and_symbols',
+      'icon',
+      '11',
+      'remix',
+      'dog',
+    ],
+    ctx(),
+  );
   assert.deepEqual(kps, ['dog']);
 });
 
@@ -128,21 +148,39 @@ test('cleaning: multi-word entries — commas/semicolons always split, spaces on
   assert.deepEqual(splitSpaceList(['czech', 'republic'], singles), ['czech republic']); // a real phrase
   assert.deepEqual(splitSpaceList(['rent', 'a', 'car'], singles), ['rent a car']);
   // 4+ words: a keyword list; function words are not kept
-  assert.deepEqual(splitSpaceList(['space', 'astronomy', 'planet', 'jupiter'], singles), ['space', 'astronomy', 'planet', 'jupiter']);
-  assert.deepEqual(splitSpaceList(['sign', 'of', 'the', 'times'], singles), ['sign', 'times']);
-  assert.deepEqual(cleanKeyphrases(['rome,italy', 'santa claus', 'signs_and_symbols traffic'], ctx([], ['traffic', 'signs and symbols'])), [
-    'rome',
-    'italy',
-    'santa claus',
-    'traffic', // "signs_and_symbols" is one piece (underscore), meaningless, then dropped
+  assert.deepEqual(splitSpaceList(['space', 'astronomy', 'planet', 'jupiter'], singles), [
+    'space',
+    'astronomy',
+    'planet',
+    'jupiter',
   ]);
+  assert.deepEqual(splitSpaceList(['sign', 'of', 'the', 'times'], singles), ['sign', 'times']);
+  assert.deepEqual(
+    cleanKeyphrases(
+      ['rome,italy', 'santa claus', 'signs_and_symbols traffic'],
+      ctx([], ['traffic', 'signs and symbols']),
+    ),
+    [
+      'rome',
+      'italy',
+      'santa claus',
+      'traffic', // "signs_and_symbols" is one piece (underscore), meaningless, then dropped
+    ],
+  );
   // single-word tag evidence is collected from one-word entries only
-  assert.deepEqual([...collectSingleWordTags([['Moon', 'moon space', 'HASH(0x1)', 'north_america']])].sort(), ['moon', 'north america']);
+  assert.deepEqual([...collectSingleWordTags([['Moon', 'moon space', 'HASH(0x1)', 'north_america']])].sort(), [
+    'moon',
+    'north america',
+  ]);
 });
 
 test('cleaning: URLs are dropped, slashes split folder-path tags, HTML accent entities decode', () => {
-  assert.deepEqual(cleanKeyphrases(['paint', 'http://www.bcostea.ro', 'signs_and_symbols/weather'], ctx()), ['paint', 'weather']);
-  const svg = '<svg><metadata><cc:Work><dc:subject><rdf:Bag><rdf:li>&eacute;toile</rdf:li></rdf:Bag></dc:subject></cc:Work></metadata></svg>';
+  assert.deepEqual(cleanKeyphrases(['paint', 'http://www.bcostea.ro', 'signs_and_symbols/weather'], ctx()), [
+    'paint',
+    'weather',
+  ]);
+  const svg =
+    '<svg><metadata><cc:Work><dc:subject><rdf:Bag><rdf:li>&eacute;toile</rdf:li></rdf:Bag></dc:subject></cc:Work></metadata></svg>';
   assert.deepEqual(extractSvgMetadata(svg)?.subjects, ['étoile']);
 });
 
@@ -177,8 +215,14 @@ test('item filters: icon themes and generated shapes are dropped, ordinary clip 
   assert.ok(theme);
   assert.equal(itemDropReason(theme), 'icon-theme');
   const base = { description: '', creators: [], publishers: [], rights: [] };
-  assert.equal(itemDropReason({ ...base, title: 'gramastar', subjects: ['stars', 'shapes', 'magick', 'geometry'] }), 'generated-shape');
-  assert.equal(itemDropReason({ ...base, title: 'SVG Gradient Collection by Alan Horkan, 2004.', subjects: ['special'] }), 'generated-shape');
+  assert.equal(
+    itemDropReason({ ...base, title: 'gramastar', subjects: ['stars', 'shapes', 'magick', 'geometry'] }),
+    'generated-shape',
+  );
+  assert.equal(
+    itemDropReason({ ...base, title: 'SVG Gradient Collection by Alan Horkan, 2004.', subjects: ['special'] }),
+    'generated-shape',
+  );
   assert.equal(itemDropReason({ ...base, title: 'Etiquette Icons', subjects: ['action', 'computer'] }), 'icon-theme');
   assert.equal(itemDropReason({ ...base, title: 'Damselfly', subjects: ['damselfly', 'insect'] }), null);
 });
@@ -209,7 +253,9 @@ test('rasterize: drawings outside the page are found; the result is a white-padd
   const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   assert.equal(info.width, 32);
   assert.equal(info.height, 32);
-  const px = (x: number, y: number): number[] => [...data.subarray((y * 32 + x) * info.channels, (y * 32 + x) * info.channels + 3)];
+  const px = (x: number, y: number): number[] => [
+    ...data.subarray((y * 32 + x) * info.channels, (y * 32 + x) * info.channels + 3),
+  ];
   const [r, g, b] = px(16, 16); // the trimmed sun fills the square: its centre is yellow (#ffcc00)
   assert.ok(r > 230 && g > 180 && g < 230 && b < 40, `centre ${r},${g},${b}`);
   assert.deepEqual(px(0, 0), [255, 255, 255]); // corner outside the circle: white background
@@ -221,7 +267,11 @@ test('builder: fixtures + real openclipart files end to end, bad files counted n
   t.after(() => Promise.all([rm(src, { recursive: true, force: true }), rm(out, { recursive: true, force: true })]));
   for (const f of await readdir(FIXTURES)) await copyFile(path.join(FIXTURES, f), path.join(src, f));
   await copyFile(path.join(FIXTURES, 'cat-full-metadata.svg'), path.join(src, 'cat-copy.svg')); // identical image
-  const real = existsSync(OPENCLIPART) ? ['food/fruit/orange_dave_pena_01.svg', 'animals/birds/puffin-md.svg'].filter((f) => existsSync(path.join(OPENCLIPART, f))) : [];
+  const real = existsSync(OPENCLIPART)
+    ? ['food/fruit/orange_dave_pena_01.svg', 'animals/birds/puffin-md.svg'].filter((f) =>
+        existsSync(path.join(OPENCLIPART, f)),
+      )
+    : [];
   for (const f of real) await copyFile(path.join(OPENCLIPART, f), path.join(src, path.basename(f)));
 
   const logs: string[] = [];
@@ -260,30 +310,40 @@ test('builder: fixtures + real openclipart files end to end, bad files counted n
   // rebuilding into the same folder is stable and leaves no stray files
   const again = await buildClipartDataset({ source: src, out, size: 48 });
   assert.equal(again.items, result.items);
-  assert.deepEqual((await readManifest(out)).map((i) => i.id), items.map((i) => i.id));
+  assert.deepEqual(
+    (await readManifest(out)).map((i) => i.id),
+    items.map((i) => i.id),
+  );
   assert.equal((await readdir(path.join(out, 'images'))).length, items.length);
   assert.deepEqual((await readdir(out)).sort(), ['dataset.json', 'images', 'manifest.jsonl']);
 });
 
-test('builder: one real openclipart category folder, every file accounted for', { skip: !existsSync(path.join(OPENCLIPART, 'containers')) }, async (t) => {
-  const src = path.join(OPENCLIPART, 'containers');
-  const out = await mkdtemp(path.join(os.tmpdir(), 'clipart-real-'));
-  t.after(() => rm(out, { recursive: true, force: true }));
-  const svgs = (await readdir(src, { recursive: true })).filter((f) => f.endsWith('.svg'));
-  const result = await buildClipartDataset({ source: src, out, size: 32 });
-  assert.equal(result.items + result.skipped, svgs.length);
-  assert.ok(result.items >= 5, JSON.stringify(result));
-  const items = await readManifest(out);
-  assert.equal(items.length, result.items);
-  for (const it of items) {
-    assert.ok(it.keyphrases.length >= 1 && it.text.length > 0, it.id);
-    assert.ok(existsSync(path.join(out, it.image ?? '')), it.id);
-    assert.ok(existsSync(path.join(src, it.source ?? '')), it.id);
-  }
-});
+test(
+  'builder: one real openclipart category folder, every file accounted for',
+  { skip: !existsSync(path.join(OPENCLIPART, 'containers')) },
+  async (t) => {
+    const src = path.join(OPENCLIPART, 'containers');
+    const out = await mkdtemp(path.join(os.tmpdir(), 'clipart-real-'));
+    t.after(() => rm(out, { recursive: true, force: true }));
+    const svgs = (await readdir(src, { recursive: true })).filter((f) => f.endsWith('.svg'));
+    const result = await buildClipartDataset({ source: src, out, size: 32 });
+    assert.equal(result.items + result.skipped, svgs.length);
+    assert.ok(result.items >= 5, JSON.stringify(result));
+    const items = await readManifest(out);
+    assert.equal(items.length, result.items);
+    for (const it of items) {
+      assert.ok(it.keyphrases.length >= 1 && it.text.length > 0, it.id);
+      assert.ok(existsSync(path.join(out, it.image ?? '')), it.id);
+      assert.ok(existsSync(path.join(src, it.source ?? '')), it.id);
+    }
+  },
+);
 
 test('builder: a missing source folder is a user error naming it', async () => {
-  await assert.rejects(buildClipartDataset({ source: '/no/such/folder', out: os.tmpdir() }), /\/no\/such\/folder not found/);
+  await assert.rejects(
+    buildClipartDataset({ source: '/no/such/folder', out: os.tmpdir() }),
+    /\/no\/such\/folder not found/,
+  );
 });
 
 test('bundled data/clipart-kp: ≥ 2,000 clean items, all splits, every image present', async () => {

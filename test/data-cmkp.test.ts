@@ -40,7 +40,11 @@ test('imports data/cmkp/test_src.txt with line-aligned attributes and OCR', asyn
   assert.deepEqual(it1.keyphrases, ['wildflower hour']);
   assert.equal(it1.attributes, 'green trees leaves flowers rocks');
   assert.equal(it1.ocr, undefined, 'empty OCR lines are left out');
-  assert.equal(byId.get('cmkp-test-005372')!.attributes, 'scissors toy computer people young', 'last line still aligned');
+  assert.equal(
+    byId.get('cmkp-test-005372')!.attributes,
+    'scissors toy computer people young',
+    'last line still aligned',
+  );
   const info = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8'));
   assert.equal(info.name, 'cmkp');
 });
@@ -63,7 +67,9 @@ test('malformed lines are reported with file:line and skipped; --images maps URL
   await writeFile(attrs, ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].join('\n') + '\n');
   const images = join(tmp, 'imgs');
   await mkdir(images);
-  await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 200, g: 10, b: 10 } } }).jpeg().toFile(join(images, 'IMG1.jpg'));
+  await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 200, g: 10, b: 10 } } })
+    .jpeg()
+    .toFile(join(images, 'IMG1.jpg'));
   const out = join(tmp, 'out');
 
   const res = await importCmkp({ src, attributes: attrs, images, out });
@@ -115,7 +121,10 @@ test('split inference, ids, URL basenames and alignment errors', async () => {
   const tmp = await mkdtemp(join(tmpdir(), 'aimkp-cmkp-'));
   const src = join(tmp, 'posts.txt');
   await writeFile(src, 't<sep>k<sep>u\n');
-  await assert.rejects(importCmkp({ src, out: join(tmp, 'o') }), (e: unknown) => e instanceof CoreError && /--split/.test(e.message));
+  await assert.rejects(
+    importCmkp({ src, out: join(tmp, 'o') }),
+    (e: unknown) => e instanceof CoreError && /--split/.test(e.message),
+  );
   const attrs = join(tmp, 'a.txt');
   await writeFile(attrs, 'x\ny\n');
   await assert.rejects(

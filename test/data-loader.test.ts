@@ -13,7 +13,9 @@ import { writeDataset } from '../models/data/write-dataset';
 async function png(size: number): Promise<Buffer> {
   const px = Buffer.alloc(size * size * 3);
   for (let i = 0; i < px.length; i++) px[i] = (i * 37) % 256; // non-uniform, so the PNG is not trivially small
-  return sharp(px, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+  return sharp(px, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 const line = (o: unknown) => JSON.stringify(o);
@@ -120,21 +122,40 @@ test('checkImages:false keeps items whose image is missing or corrupt; splits fi
     onlyTest.items.map((i) => i.id),
     ['k'],
   );
-  assert.equal(onlyTest.summary.filteredOut, 3, 'items a, i and l pass the field checks but are not in the test split (l\'s image is not checked)');
+  assert.equal(
+    onlyTest.summary.filteredOut,
+    3,
+    "items a, i and l pass the field checks but are not in the test split (l's image is not checked)",
+  );
   // The line-8 duplicate of "a" is still caught though "a" itself is filtered out.
   assert.ok(onlyTest.issues.some((i) => i.line === 8 && i.reason === 'duplicate-id'));
 });
 
 test('loadDataset throws a CoreError only when the folder or manifest is missing', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'aimkp-loader-'));
-  await assert.rejects(loadDataset(join(dir, 'nope')), (e: unknown) => e instanceof CoreError && /does not exist/.test(e.message));
-  await assert.rejects(loadDataset(dir), (e: unknown) => e instanceof CoreError && /no manifest\.jsonl/.test(e.message));
+  await assert.rejects(
+    loadDataset(join(dir, 'nope')),
+    (e: unknown) => e instanceof CoreError && /does not exist/.test(e.message),
+  );
+  await assert.rejects(
+    loadDataset(dir),
+    (e: unknown) => e instanceof CoreError && /no manifest\.jsonl/.test(e.message),
+  );
 });
 
 test('writeDataset round-trips through loadDataset and leaves no temp files', async () => {
   const dir = join(await mkdtemp(join(tmpdir(), 'aimkp-write-')), 'nested', 'set');
   const items: ManifestItem[] = [
-    { id: 'x1', split: 'train', text: 'héllo "quoted"\nnewline', image: null, keyphrases: ['k1', 'k 2'], attributes: 'a b', ocr: 'o', source: 's:1' },
+    {
+      id: 'x1',
+      split: 'train',
+      text: 'héllo "quoted"\nnewline',
+      image: null,
+      keyphrases: ['k1', 'k 2'],
+      attributes: 'a b',
+      ocr: 'o',
+      source: 's:1',
+    },
     { id: 'x2', split: 'test', text: '', image: 'p.png', keyphrases: ['k'] },
   ];
   await writeDataset(dir, items, { name: 'n', description: 'd', extra: { a: 1 } });

@@ -9,10 +9,24 @@ import { loadDataset } from '../models/data/load-dataset';
 
 async function handMadeSet(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'aimkp-stats-'));
-  await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png().toFile(join(dir, 'a.png'));
+  await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+    .png()
+    .toFile(join(dir, 'a.png'));
   const lines = [
-    { id: '1', split: 'train', text: 'New running shoes arrived today!', image: 'a.png', keyphrases: ['running shoe', 'Sale'] },
-    { id: '2', split: 'train', text: 'big  sale at the harbour', image: null, keyphrases: ['sale', 'red harbour', 'running shoe'] },
+    {
+      id: '1',
+      split: 'train',
+      text: 'New running shoes arrived today!',
+      image: 'a.png',
+      keyphrases: ['running shoe', 'Sale'],
+    },
+    {
+      id: '2',
+      split: 'train',
+      text: 'big  sale at the harbour',
+      image: null,
+      keyphrases: ['sale', 'red harbour', 'running shoe'],
+    },
     { id: '3', split: 'test', text: 'harbour at night', image: null, keyphrases: ['night harbour'] },
     { id: '4', split: 'test', text: 'skipped', image: null, keyphrases: [' '] },
   ];
@@ -25,10 +39,37 @@ test('stats on a hand-made set match hand-computed numbers', async () => {
   const st = datasetStats(ds.items, ds.summary);
   // train: texts 5 + 5 tokens; 5 keyphrases of 2,1,1,2,2 words; vocab {running shoe, sale, red harbour};
   // present: "running shoe" in item 1 (stems run shoe), "sale" in item 2 → 2 of 5.
-  assert.deepEqual(st.train, { size: 2, meanTextTokens: 5, meanKeyphrases: 2.5, meanKeyphraseWords: 1.6, vocabulary: 3, presentShare: 0.4, withImage: 1, skipped: 0 });
+  assert.deepEqual(st.train, {
+    size: 2,
+    meanTextTokens: 5,
+    meanKeyphrases: 2.5,
+    meanKeyphraseWords: 1.6,
+    vocabulary: 3,
+    presentShare: 0.4,
+    withImage: 1,
+    skipped: 0,
+  });
   // test: "night harbour" is not present ("harbour at night" has the words, not the sequence); item 4 skipped.
-  assert.deepEqual(st.test, { size: 1, meanTextTokens: 3, meanKeyphrases: 1, meanKeyphraseWords: 2, vocabulary: 1, presentShare: 0, withImage: 0, skipped: 1 });
-  assert.deepEqual(st.valid, { size: 0, meanTextTokens: 0, meanKeyphrases: 0, meanKeyphraseWords: 0, vocabulary: 0, presentShare: 0, withImage: 0, skipped: 0 });
+  assert.deepEqual(st.test, {
+    size: 1,
+    meanTextTokens: 3,
+    meanKeyphrases: 1,
+    meanKeyphraseWords: 2,
+    vocabulary: 1,
+    presentShare: 0,
+    withImage: 0,
+    skipped: 1,
+  });
+  assert.deepEqual(st.valid, {
+    size: 0,
+    meanTextTokens: 0,
+    meanKeyphrases: 0,
+    meanKeyphraseWords: 0,
+    vocabulary: 0,
+    presentShare: 0,
+    withImage: 0,
+    skipped: 0,
+  });
   assert.equal(st.all.size, 3);
   assert.equal(st.all.meanTextTokens, 13 / 3);
   assert.equal(st.all.meanKeyphrases, 2);

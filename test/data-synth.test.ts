@@ -8,7 +8,10 @@ import { loadDataset } from '../models/data/load-dataset';
 import { buildSynthDataset, SYNTH_DISTRACTORS, SYNTH_PLACES, SYNTH_TOPICS } from '../models/data/synth-dataset';
 import { SYNTH_COLOURS, SYNTH_SHAPES } from '../models/data/synth-draw';
 
-async function build(seed: number, extra: { noise?: number; misaligned?: number; missingImage?: number; missingText?: number } = {}) {
+async function build(
+  seed: number,
+  extra: { noise?: number; misaligned?: number; missingImage?: number; missingText?: number } = {},
+) {
   const out = join(await mkdtemp(join(tmpdir(), 'aimkp-synth-')), 'set');
   const res = await buildSynthDataset({ n: 60, seed, out, ...extra });
   return { out, res };
@@ -30,7 +33,10 @@ test('same seed gives the same manifest and byte-identical images; another seed 
   const c = await snapshot((await build(6, knobs)).out);
   assert.ok(!a.get('manifest.jsonl')!.equals(c.get('manifest.jsonl')!));
   const firstImage = [...a.keys()][1];
-  assert.ok(c.has(firstImage) && !a.get(firstImage)!.equals(c.get(firstImage)!), 'image of the same id differs across seeds');
+  assert.ok(
+    c.has(firstImage) && !a.get(firstImage)!.equals(c.get(firstImage)!),
+    'image of the same id differs across seeds',
+  );
 });
 
 test('keyphrase modalities: topic only in the text, shape only in the image, colour+place needs both', async () => {

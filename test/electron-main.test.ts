@@ -67,7 +67,12 @@ test('main.ts: one window, sandboxed and context-isolated, no Node, loading the 
 test('main.ts: navigation away, redirects, webviews and new windows are denied', () => {
   const wc = electron.recorded.windows[0].webContents;
   const nav = (event: string, url: string) => {
-    const e = { prevented: false, preventDefault() { this.prevented = true; } };
+    const e = {
+      prevented: false,
+      preventDefault() {
+        this.prevented = true;
+      },
+    };
     wc.emit(event, e, url);
     return e.prevented;
   };
@@ -107,10 +112,20 @@ test('main.ts: the app protocol serves the renderer with the CSP, and nothing ou
   assert.equal(index.status, 200);
   assert.match(index.headers.get('content-type') ?? '', /text\/html/);
   assert.match(index.headers.get('content-security-policy') ?? '', /script-src 'self'/);
-  assert.equal((await handler({ url: `${APP_ORIGIN}/assets/app.js`, method: 'GET' })).headers.get('content-type'), 'text/javascript; charset=utf-8');
-  for (const url of [`${APP_ORIGIN}/../../etc/passwd`, `${APP_ORIGIN}/%2e%2e/%2e%2e/etc/passwd`, 'aimkp://other/index.html']) {
+  assert.equal(
+    (await handler({ url: `${APP_ORIGIN}/assets/app.js`, method: 'GET' })).headers.get('content-type'),
+    'text/javascript; charset=utf-8',
+  );
+  for (const url of [
+    `${APP_ORIGIN}/../../etc/passwd`,
+    `${APP_ORIGIN}/%2e%2e/%2e%2e/etc/passwd`,
+    'aimkp://other/index.html',
+  ]) {
     const r = await handler({ url, method: 'GET' });
-    assert.ok(r.status === 403 || r.status === 404 || (r.status === 200 && (await r.text()).startsWith('<!doctype html>')), `${url} → ${r.status}`);
+    assert.ok(
+      r.status === 403 || r.status === 404 || (r.status === 200 && (await r.text()).startsWith('<!doctype html>')),
+      `${url} → ${r.status}`,
+    );
   }
   assert.equal((await appProtocolResponse(`${APP_ORIGIN}/x`, 'POST', renderer)).status, 405);
 });
@@ -119,11 +134,20 @@ test('main.ts: IPC from the app window reaches the real service; a foreign frame
   const wc = electron.recorded.windows[0].webContents;
   const call = async (frameUrl: string, id: number, command: string) => {
     const before = wc.sent.length;
-    electron.ipcMain.emit(IPC_CHANNEL, { sender: wc, senderFrame: { url: frameUrl, parent: null } }, JSON.stringify({ t: 'call', id, command, arg: {} }));
+    electron.ipcMain.emit(
+      IPC_CHANNEL,
+      { sender: wc, senderFrame: { url: frameUrl, parent: null } },
+      JSON.stringify({ t: 'call', id, command, arg: {} }),
+    );
     for (let i = 0; i < 500 && wc.sent.length === before; i++) await new Promise((r) => setTimeout(r, 10));
     const [channel, text] = wc.sent[wc.sent.length - 1];
     assert.equal(channel, IPC_CHANNEL);
-    return JSON.parse(String(text)) as { t: string; id?: number; data?: { workspace?: string }; error?: { code: string } };
+    return JSON.parse(String(text)) as {
+      t: string;
+      id?: number;
+      data?: { workspace?: string };
+      error?: { code: string };
+    };
   };
   const settings = await call(`${APP_ORIGIN}/index.html`, 1, 'settings.get');
   assert.equal(settings.t, 'ok');
@@ -137,16 +161,42 @@ test('main.ts: IPC from the app window reaches the real service; a foreign frame
 test('main.ts: quitting closes the service first, then quits', async () => {
   const quitsBefore = electron.recorded.quitCalls;
   electron.app.quit();
-  for (let i = 0; i < 500 && electron.recorded.quitCalls < quitsBefore + 2; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(electron.recorded.quitCalls, quitsBefore + 2, 'the first quit is deferred until the service closed, then repeated');
+  for (let i = 0; i < 500 && electron.recorded.quitCalls < quitsBefore + 2; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.equal(
+    electron.recorded.quitCalls,
+    quitsBefore + 2,
+    'the first quit is deferred until the service closed, then repeated',
+  );
 });
 
 test('the Electron entry files build: a self-contained CommonJS preload that needs only electron', async () => {
   const out = mkdtempSync(join(tmpdir(), 'aimkp-build-'));
-  const r = await build({ entryPoints: { preload: 'electron/preload.ts' }, bundle: true, platform: 'node', format: 'cjs', outdir: out, external: ['electron'], write: false, metafile: true });
+  const r = await build({
+    entryPoints: { preload: 'electron/preload.ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outdir: out,
+    external: ['electron'],
+    write: false,
+    metafile: true,
+  });
   const text = r.outputFiles[0].text;
-  assert.deepEqual([...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]), ['electron']);
+  assert.deepEqual(
+    [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]),
+    ['electron'],
+  );
   assert.doesNotMatch(text, /zod/);
-  const main = await build({ entryPoints: { main: 'electron/main.ts' }, bundle: true, platform: 'node', format: 'esm', outdir: out, packages: 'external', external: ['electron'], write: false });
+  const main = await build({
+    entryPoints: { main: 'electron/main.ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outdir: out,
+    packages: 'external',
+    external: ['electron'],
+    write: false,
+  });
   assert.match(main.outputFiles.find((f) => f.path.endsWith('main.js'))!.text, /from "electron"/);
 });

@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scoreRepeats } from '../models/evaluate/score-predictions';
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function aimkp(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -27,7 +31,10 @@ const write = (name: string, text: string) => {
   return p;
 };
 // Two samples; gold keyphrases: {run shoe, summer} and {winter}.
-const cmkpGold = write('test_src.txt', 'i love running shoes<sep>run shoe;summer<sep>http://x/1.jpg\nsnow day<sep>winter<sep>http://x/2.jpg\n');
+const cmkpGold = write(
+  'test_src.txt',
+  'i love running shoes<sep>run shoe;summer<sep>http://x/1.jpg\nsnow day<sep>winter<sep>http://x/2.jpg\n',
+);
 const dataset = join(dir, 'set');
 mkdirSync(dataset);
 writeFileSync(
@@ -36,17 +43,37 @@ writeFileSync(
     { id: 'train-1', split: 'train', text: 'nothing', image: null, keyphrases: ['x'] },
     { id: 't1', split: 'test', text: 'i love running shoes', image: 't1.jpg', keyphrases: ['run shoe', 'summer'] },
     { id: 't2', split: 'test', text: 'snow day', image: 't2.jpg', keyphrases: ['winter'] },
-  ].map((o) => JSON.stringify(o)).join('\n') + '\n',
+  ]
+    .map((o) => JSON.stringify(o))
+    .join('\n') + '\n',
 );
 
-test('the CMKP acceptance command reproduces the authors\' published scores', async () => {
-  const r = await aimkp('eval', '--gold', 'data/cmkp/test_src.txt', '--pred', 'data/cmkp/best_pred.txt', '--convention', 'cmkp', '--json');
+test("the CMKP acceptance command reproduces the authors' published scores", async () => {
+  const r = await aimkp(
+    'eval',
+    '--gold',
+    'data/cmkp/test_src.txt',
+    '--pred',
+    'data/cmkp/best_pred.txt',
+    '--convention',
+    'cmkp',
+    '--json',
+  );
   assert.equal(r.code, 0, r.stderr);
-  const j = JSON.parse(r.stdout) as Record<string, number> & { present: Record<string, number>; absent: Record<string, number> };
+  const j = JSON.parse(r.stdout) as Record<string, number> & {
+    present: Record<string, number>;
+    absent: Record<string, number>;
+  };
   assert.equal(j.convention, 'cmkp');
   assert.equal(j.n, 5372);
-  assert.deepEqual([j['f1@1'], j['f1@3'], j['map@5'], j['ndcg@5']].map((x) => x.toFixed(5)), ['0.47130', '0.33224', '0.52261', '0.58257']);
-  assert.deepEqual([j.present['f1@1'], j.present['f1@3'], j.absent['f1@1'], j.absent['f1@3']].map((x) => x.toFixed(5)), ['0.83297', '0.80530', '0.28220', '0.22604']);
+  assert.deepEqual(
+    [j['f1@1'], j['f1@3'], j['map@5'], j['ndcg@5']].map((x) => x.toFixed(5)),
+    ['0.47130', '0.33224', '0.52261', '0.58257'],
+  );
+  assert.deepEqual(
+    [j.present['f1@1'], j.present['f1@3'], j.absent['f1@1'], j.absent['f1@3']].map((x) => x.toFixed(5)),
+    ['0.83297', '0.80530', '0.28220', '0.22604'],
+  );
 });
 
 test('CMKP gold + ";"-separated .txt predictions, both conventions, table names the convention', async () => {
@@ -69,7 +96,10 @@ test('CMKP gold + ";"-separated .txt predictions, both conventions, table names 
 });
 
 test('manifest folder gold with --split, JSONL predictions matched by id in any order', async () => {
-  const pred = write('pred.jsonl', '{"id":"t2","predictions":["winter"]}\n{"id":"t1","predictions":["summer","run shoe"]}\n');
+  const pred = write(
+    'pred.jsonl',
+    '{"id":"t2","predictions":["winter"]}\n{"id":"t1","predictions":["summer","run shoe"]}\n',
+  );
   const r = await aimkp('eval', '--gold', dataset, '--pred', pred, '--convention', 'aimkp', '--json');
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout) as Record<string, number>;
@@ -128,7 +158,13 @@ test('run-style JSONL with 2 repeats: every repeat scored, mean over repeats (JS
   assert.equal(a.code, 0, a.stderr);
   const j = JSON.parse(a.stdout) as Json & { perRepeat: Json[]; mean: Json };
   assert.deepEqual([j.convention, j.n, j.repeats, j.perRepeat.length], ['aimkp', 2, 2, 2]);
-  assert.deepEqual(j.perRepeat.map((r) => [r.convention, r.n, r['f1@1']]), [['aimkp', 2, 1], ['aimkp', 2, 0]]);
+  assert.deepEqual(
+    j.perRepeat.map((r) => [r.convention, r.n, r['f1@1']]),
+    [
+      ['aimkp', 2, 1],
+      ['aimkp', 2, 0],
+    ],
+  );
   // F1@1: (1 + 0) / 2.  F1@3: repeat 1 has P = 1/3, R = 1 → 0.5 per sample; repeat 2 → 0.  MAP@5: (1 + 0) / 2.
   assert.equal(num(j.mean, 'f1@1'), 0.5);
   close(num(j.mean, 'f1@3'), 0.25, 'mean F1@3');
@@ -139,7 +175,10 @@ test('run-style JSONL with 2 repeats: every repeat scored, mean over repeats (JS
   assert.equal(c.code, 0, c.stderr);
   const jc = JSON.parse(c.stdout) as Json & { perRepeat: Json[]; mean: Json };
   assert.equal(jc.convention, 'cmkp');
-  assert.deepEqual(jc.perRepeat.map((r) => r['f1@1']), [1, 0]);
+  assert.deepEqual(
+    jc.perRepeat.map((r) => r['f1@1']),
+    [1, 0],
+  );
   assert.equal(num(jc.mean, 'f1@1'), 0.5);
   assert.equal(jc.mean.present, undefined);
   assert.equal(table.code, 0, table.stderr);
@@ -149,9 +188,13 @@ test('run-style JSONL with 2 repeats: every repeat scored, mean over repeats (JS
   assert.match(table.stdout, /MAP@5 \(aimkp\)\s+1\.00000\s+0\.00000\s+0\.50000\n/);
 });
 
-test('mean over repeats equals `eval --run`\'s scoreRepeats on a mixed 3-repeat file', async () => {
+test("mean over repeats equals `eval --run`'s scoreRepeats on a mixed 3-repeat file", async () => {
   const records = [
-    { id: 't1', gold: ['run shoe', 'summer'], predictions: [['summer', 'running shoes'], ['snow', 'summer', 'x'], ['running shoe']] },
+    {
+      id: 't1',
+      gold: ['run shoe', 'summer'],
+      predictions: [['summer', 'running shoes'], ['snow', 'summer', 'x'], ['running shoe']],
+    },
     { id: 't2', gold: ['winter'], predictions: [['snow', 'winter'], ['winter'], []] },
   ];
   const file = write('run-3.jsonl', records.map((r) => JSON.stringify(r)).join('\n') + '\n');
@@ -178,11 +221,24 @@ test('--repeat K scores only repeat K; out of range, non-integer and --cmkp-resu
     aimkp('eval', '--gold', singleGold, '--pred', twoRepeats, '--repeat', '2'),
     aimkp('eval', '--gold', singleGold, '--pred', twoRepeats, '--repeat', '3'),
     aimkp('eval', '--gold', singleGold, '--pred', twoRepeats, '--repeat', '0'),
-    aimkp('eval', '--gold', singleGold, '--pred', twoRepeats, '--convention', 'cmkp', '--cmkp-result', join(dir, 'multi')),
+    aimkp(
+      'eval',
+      '--gold',
+      singleGold,
+      '--pred',
+      twoRepeats,
+      '--convention',
+      'cmkp',
+      '--cmkp-result',
+      join(dir, 'multi'),
+    ),
   ]);
   assert.equal(r2.code, 0, r2.stderr);
   const j2 = JSON.parse(r2.stdout) as Json;
-  assert.deepEqual([j2.convention, j2.n, j2['f1@1'], j2['f1@5'], j2['map@5'], j2.repeat, j2.repeats], ['aimkp', 2, 0, 0, 0, 2, 2]);
+  assert.deepEqual(
+    [j2.convention, j2.n, j2['f1@1'], j2['f1@5'], j2['map@5'], j2.repeat, j2.repeats],
+    ['aimkp', 2, 0, 0, 0, 2, 2],
+  );
   const j1 = JSON.parse(r1.stdout) as Json;
   assert.deepEqual([j1['f1@1'], j1['map@5']], [1, 1]);
   close(num(j1, 'f1@3'), 0.5, 'repeat 1 F1@3');
@@ -195,15 +251,33 @@ test('--repeat K scores only repeat K; out of range, non-integer and --cmkp-resu
   assert.equal(res.code, 2);
   assert.match(res.stderr, /--cmkp-result .*2 repeats; pick one with --repeat/);
   // With --repeat, --cmkp-result writes that repeat's result files.
-  const ok = await aimkp('eval', '--gold', singleGold, '--pred', twoRepeats, '--convention', 'cmkp', '--repeat', '1', '--cmkp-result', join(dir, 'r1'));
+  const ok = await aimkp(
+    'eval',
+    '--gold',
+    singleGold,
+    '--pred',
+    twoRepeats,
+    '--convention',
+    'cmkp',
+    '--repeat',
+    '1',
+    '--cmkp-result',
+    join(dir, 'r1'),
+  );
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(readFileSync(join(dir, 'r1.result.csv'), 'utf8'), /^macro_avg_p@1_all,/);
 });
 
 test('repeat-count mismatch, a flat/nested mix and a bad nested list are errors naming file:line', async () => {
-  const mismatch = write('mismatch.jsonl', '{"id":"1","predictions":[["cat"],["bird"]]}\n{"id":"2","predictions":[["dog"],["a"],["b"]]}\n');
+  const mismatch = write(
+    'mismatch.jsonl',
+    '{"id":"1","predictions":[["cat"],["bird"]]}\n{"id":"2","predictions":[["dog"],["a"],["b"]]}\n',
+  );
   const mixed = write('mixed.jsonl', '{"id":"1","predictions":[["cat"],["bird"]]}\n{"id":"2","predictions":["dog"]}\n');
-  const bad = write('bad-nested.jsonl', '{"id":"1","predictions":[["cat"],"bird"]}\n{"id":"2","predictions":[["dog"]]}\n');
+  const bad = write(
+    'bad-nested.jsonl',
+    '{"id":"1","predictions":[["cat"],"bird"]}\n{"id":"2","predictions":[["dog"]]}\n',
+  );
   const [m, x, b] = await Promise.all([
     aimkp('eval', '--gold', singleGold, '--pred', mismatch),
     aimkp('eval', '--gold', singleGold, '--pred', mixed),
@@ -212,13 +286,24 @@ test('repeat-count mismatch, a flat/nested mix and a bad nested list are errors 
   assert.equal(m.code, 2);
   assert.ok(m.stderr.includes(`${mismatch}:2: field "predictions" has 3 repeat(s) but ${mismatch}:1 has 2`), m.stderr);
   assert.equal(x.code, 2);
-  assert.ok(x.stderr.includes(`${mixed}:2: field "predictions" is a flat list of phrases but ${mixed}:1 has one list per decoding repeat`), x.stderr);
+  assert.ok(
+    x.stderr.includes(
+      `${mixed}:2: field "predictions" is a flat list of phrases but ${mixed}:1 has one list per decoding repeat`,
+    ),
+    x.stderr,
+  );
   assert.equal(b.code, 2);
-  assert.ok(b.stderr.includes(`${bad}:1: field "predictions" must be an array of strings or an array of string arrays`), b.stderr);
+  assert.ok(
+    b.stderr.includes(`${bad}:1: field "predictions" must be an array of strings or an array of string arrays`),
+    b.stderr,
+  );
 });
 
 test('a run file with 1 repeat scores exactly like the flat-list file (JSON and table)', async () => {
-  const flat = write('flat.jsonl', '{"id":"t2","predictions":["winter","snow"]}\n{"id":"t1","predictions":["summer","running shoes","x"]}\n');
+  const flat = write(
+    'flat.jsonl',
+    '{"id":"t2","predictions":["winter","snow"]}\n{"id":"t1","predictions":["summer","running shoes","x"]}\n',
+  );
   const run = write(
     'run-1.jsonl',
     '{"id":"t2","gold":["winter"],"predictions":[["winter","snow"]]}\n{"id":"t1","gold":["run shoe","summer"],"predictions":[["summer","running shoes","x"]]}\n',

@@ -26,10 +26,16 @@ const B: PredictionRecord[] = [
 
 test('per-case F1@3, win/loss/tie counts and the id join', () => {
   const c = compareRecords(A, B, { labelA: 'A', labelB: 'B' });
-  assert.deepEqual(c.cases.map((k) => k.id), ['c1', 'c2', 'c3', 'c4']); // A's order
+  assert.deepEqual(
+    c.cases.map((k) => k.id),
+    ['c1', 'c2', 'c3', 'c4'],
+  ); // A's order
   assert.ok(Math.abs(c.cases[0].f1at3A - 0.8) < 1e-12);
   assert.ok(Math.abs(c.cases[0].f1at3B - 0.4) < 1e-12);
-  assert.deepEqual(c.cases.map((k) => k.outcome), ['A', 'B', 'tie', 'A']);
+  assert.deepEqual(
+    c.cases.map((k) => k.outcome),
+    ['A', 'B', 'tie', 'A'],
+  );
   assert.equal(c.summary.aBetter, 2);
   assert.equal(c.summary.bBetter, 1);
   assert.equal(c.summary.ties, 1);
@@ -41,10 +47,19 @@ test('per-case F1@3, win/loss/tie counts and the id join', () => {
 
 test('--only filters and sorts by the size of the difference; --limit caps rows, not the summary', () => {
   const wins = compareRecords(A, B, { labelA: 'A', labelB: 'B', filter: 'wins' });
-  assert.deepEqual(wins.cases.map((k) => k.id), ['c4', 'c1']); // |0.5| before |0.4|
-  assert.deepEqual(compareRecords(A, B, { labelA: 'A', labelB: 'B', filter: 'losses' }).cases.map((k) => k.id), ['c2']);
+  assert.deepEqual(
+    wins.cases.map((k) => k.id),
+    ['c4', 'c1'],
+  ); // |0.5| before |0.4|
+  assert.deepEqual(
+    compareRecords(A, B, { labelA: 'A', labelB: 'B', filter: 'losses' }).cases.map((k) => k.id),
+    ['c2'],
+  );
   const diff = compareRecords(A, B, { labelA: 'A', labelB: 'B', filter: 'diff', limit: 2 });
-  assert.deepEqual(diff.cases.map((k) => k.id), ['c2', 'c4']); // 0.5, 0.5 (data order), then 0.4 cut
+  assert.deepEqual(
+    diff.cases.map((k) => k.id),
+    ['c2', 'c4'],
+  ); // 0.5, 0.5 (data order), then 0.4 cut
   assert.equal(diff.summary.common, 4);
 });
 
@@ -61,20 +76,30 @@ test('the CLI reads two run folders (Markdown and --json), with texts from the d
   const write = (run: string, recs: PredictionRecord[]) => {
     mkdirSync(join(root, run, 'predictions'), { recursive: true });
     writeFileSync(join(root, run, 'config.json'), JSON.stringify({ preset: run, seed: 1 }));
-    writeFileSync(join(root, run, 'predictions', 'test.multimodal.greedy.jsonl'), recs.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(
+      join(root, run, 'predictions', 'test.multimodal.greedy.jsonl'),
+      recs.map((r) => JSON.stringify(r)).join('\n') + '\n',
+    );
   };
   write('runA', A);
   write('runB', B);
   const data = join(root, 'data');
   mkdirSync(data);
-  const item = (id: string, text: string) => JSON.stringify({ id, split: 'test', text, image: null, keyphrases: ['aa'] });
-  writeFileSync(join(data, 'manifest.jsonl'), [item('c1', 'first | post ' + 'long '.repeat(30)), item('c2', 'second post')].join('\n') + '\n');
+  const item = (id: string, text: string) =>
+    JSON.stringify({ id, split: 'test', text, image: null, keyphrases: ['aa'] });
+  writeFileSync(
+    join(data, 'manifest.jsonl'),
+    [item('c1', 'first | post ' + 'long '.repeat(30)), item('c2', 'second post')].join('\n') + '\n',
+  );
 
   const out: string[] = [];
   const orig = console.log;
   console.log = (s: string) => out.push(s);
   try {
-    assert.equal(await compareCommand([join(root, 'runA'), join(root, 'runB'), '--data', data, '--decode', 'greedy']), 0);
+    assert.equal(
+      await compareCommand([join(root, 'runA'), join(root, 'runB'), '--data', data, '--decode', 'greedy']),
+      0,
+    );
     assert.equal(await compareCommand([join(root, 'runA'), join(root, 'runB'), '--only', 'losses', '--json']), 0);
   } finally {
     console.log = orig;
@@ -85,11 +110,18 @@ test('the CLI reads two run folders (Markdown and --json), with texts from the d
   assert.match(md, /\| c2 \| second post \| cc \| dd \| cc \| 0\.0 \| 50\.0 \|/);
   assert.match(md, /A better 2, B better 1, tie 1/);
   const json = JSON.parse(out[1]);
-  assert.deepEqual(json.cases.map((k: { id: string }) => k.id), ['c2']);
+  assert.deepEqual(
+    json.cases.map((k: { id: string }) => k.id),
+    ['c2'],
+  );
   assert.equal(json.summary.bBetter, 1);
 });
 
 test('markdown escapes pipes in predictions', () => {
-  const c = compareRecords([{ id: 'p', gold: ['a|b'], predictions: [['a|b']] }], [{ id: 'p', gold: ['a|b'], predictions: [[]] }], { labelA: 'A', labelB: 'B' });
+  const c = compareRecords(
+    [{ id: 'p', gold: ['a|b'], predictions: [['a|b']] }],
+    [{ id: 'p', gold: ['a|b'], predictions: [[]] }],
+    { labelA: 'A', labelB: 'B' },
+  );
   assert.match(comparisonMarkdown(c), /\| p \| {2}\| a\\\|b \| a\\\|b \| {2}\|/);
 });

@@ -56,14 +56,22 @@ test('predict, eval --run, report, compare and robustness on a tiny trained run'
   assert.equal((await capture(() => predictCommand(['--run', run, '--decode', 'greedy', '--limit', '6'])))[0], 0);
   const greedy = readPredictionFile(greedyFile);
   assert.deepEqual(greedy.issues, []);
-  assert.deepEqual(greedy.records.map((r) => r.id), testItems.map((i) => i.id));
-  assert.deepEqual(greedy.records.map((r) => r.gold), testItems.map((i) => i.keyphrases));
+  assert.deepEqual(
+    greedy.records.map((r) => r.id),
+    testItems.map((i) => i.id),
+  );
+  assert.deepEqual(
+    greedy.records.map((r) => r.gold),
+    testItems.map((i) => i.keyphrases),
+  );
   assert.equal(greedy.repeats, 1);
   const again = join(root, 'again.jsonl');
   await capture(() => predictCommand(['--run', run, '--decode', 'greedy', '--limit', '6', '--out', again]));
   assert.deepEqual(readPredictionFile(again).records, greedy.records);
 
-  await capture(() => predictCommand(['--run', run, '--mode', 'text', '--repeats', '2', '--limit', '6', '--max-new', '6']));
+  await capture(() =>
+    predictCommand(['--run', run, '--mode', 'text', '--repeats', '2', '--limit', '6', '--max-new', '6']),
+  );
   const sampled = readPredictionFile(join(run, 'predictions', 'test.text.beam-sample.jsonl'));
   assert.equal(sampled.repeats, 2);
   assert.equal(sampled.records.length, N);
@@ -103,7 +111,22 @@ test('predict, eval --run, report, compare and robustness on a tiny trained run'
   assert.equal(c.summary.ties, N);
 
   // robustness: the clean and text-only conditions decode exactly as eval's greedy multimodal / text modes.
-  const [rc] = await capture(() => robustnessCommand(['--run', run, '--limit', '6', '--ratios', '0,0.5', '--strides', '2', '--sigmas', '0,1', '--batch', '8']));
+  const [rc] = await capture(() =>
+    robustnessCommand([
+      '--run',
+      run,
+      '--limit',
+      '6',
+      '--ratios',
+      '0,0.5',
+      '--strides',
+      '2',
+      '--sigmas',
+      '0,1',
+      '--batch',
+      '8',
+    ]),
+  );
   assert.equal(rc, 0);
   const rob = JSON.parse(readFileSync(join(run, 'robustness', 'test.json'), 'utf8')) as RobustnessReport;
   assert.ok(existsSync(join(run, 'robustness', 'test.md')));

@@ -9,11 +9,27 @@ import { loadRunMetrics } from '../models/evaluate/report-load';
 import { reportCommand } from '../models/cli/commands/report';
 
 function metrics(f1at1: number, f1at3: number, map5: number) {
-  return { run: 'x', split: 'test', mode: 'multimodal', decode: 'beam-sample', repeats: 3, n: 10, aimkp: { 'f1@1': f1at1, 'f1@3': f1at3, 'f1@5': 0.3, 'map@5': map5 }, aimkpPerRepeat: [], cmkp: { 'f1@1': 0.1, 'f1@3': 0.2, 'f1@5': 0.2, 'map@5': 0.3 } };
+  return {
+    run: 'x',
+    split: 'test',
+    mode: 'multimodal',
+    decode: 'beam-sample',
+    repeats: 3,
+    n: 10,
+    aimkp: { 'f1@1': f1at1, 'f1@3': f1at3, 'f1@5': 0.3, 'map@5': map5 },
+    aimkpPerRepeat: [],
+    cmkp: { 'f1@1': 0.1, 'f1@3': 0.2, 'f1@5': 0.2, 'map@5': 0.3 },
+  };
 }
 
 /** Makes a run folder with config.json and the given metrics per mode. */
-function makeRun(root: string, name: string, preset: string, seed: number, modes: Record<string, [number, number, number]>): string {
+function makeRun(
+  root: string,
+  name: string,
+  preset: string,
+  seed: number,
+  modes: Record<string, [number, number, number]>,
+): string {
   const dir = join(root, name);
   mkdirSync(join(dir, 'metrics'), { recursive: true });
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ preset, seed }));
@@ -43,8 +59,16 @@ test('report groups runs by preset across seeds and aggregates per mode', () => 
   ];
   const loaded = loadRunMetrics(runs, { split: 'test', decode: 'beam-sample', modes: ['multimodal', 'text', 'image'] });
   assert.equal(loaded.missing.length, 6); // image of all 4 runs, text of base-s1 and aimkp-s3
-  const r = buildReport(loaded.runs, { convention: 'aimkp', split: 'test', decode: 'beam-sample', modes: ['multimodal', 'text', 'image'] });
-  assert.deepEqual(r.groups.map((g) => g.preset), ['aimkp', 'baseline']);
+  const r = buildReport(loaded.runs, {
+    convention: 'aimkp',
+    split: 'test',
+    decode: 'beam-sample',
+    modes: ['multimodal', 'text', 'image'],
+  });
+  assert.deepEqual(
+    r.groups.map((g) => g.preset),
+    ['aimkp', 'baseline'],
+  );
   const a = r.groups[0];
   assert.deepEqual(a.seeds, [1, 2, 3]);
   const mm = a.cells.multimodal;
@@ -62,12 +86,18 @@ test('report groups runs by preset across seeds and aggregates per mode', () => 
 
   const md = reportMarkdown(r);
   assert.match(md, /AimKP convention/);
-  assert.match(md, /\| aimkp \| 3 \| 1,2,3 \| 62\.00 ± 2\.00 \| 39\.33 ± 1\.53 \| 70\.00 ± 2\.00 \| 51\.00 ± 1\.41 \(n=2\)/);
+  assert.match(
+    md,
+    /\| aimkp \| 3 \| 1,2,3 \| 62\.00 ± 2\.00 \| 39\.33 ± 1\.53 \| 70\.00 ± 2\.00 \| 51\.00 ± 1\.41 \(n=2\)/,
+  );
   assert.match(md, /\| baseline \| 1 \| 1 \| 55\.00 \| 35\.00 \| 60\.00 \| — \|/);
 
   const csv = reportCsv(r).trim().split('\n');
   assert.equal(csv[0], 'preset,mode,metric,convention,n,mean_pct,std_pct,values_pct,runs');
-  assert.ok(csv.includes('aimkp,multimodal,f1@1,aimkp,3,62.0000,2.0000,60.0000;62.0000;64.0000,aimkp-s1;aimkp-s2;aimkp-s3'), csv.join('\n'));
+  assert.ok(
+    csv.includes('aimkp,multimodal,f1@1,aimkp,3,62.0000,2.0000,60.0000;62.0000;64.0000,aimkp-s1;aimkp-s2;aimkp-s3'),
+    csv.join('\n'),
+  );
   assert.ok(csv.includes('baseline,multimodal,f1@1,aimkp,1,55.0000,,55.0000,base-s1'));
 
   const tex = reportLatex(r);
@@ -80,7 +110,12 @@ test('report --convention cmkp reads the other scores; the CLI prints all three 
   const root = mkdtempSync(join(tmpdir(), 'aimkp-report-'));
   const runs = [makeRun(root, 'r1', 'my_preset', 7, { multimodal: [0.5, 0.3, 0.6] })];
   const loaded = loadRunMetrics(runs, { split: 'test', decode: 'beam-sample', modes: ['multimodal'] });
-  const r = buildReport(loaded.runs, { convention: 'cmkp', split: 'test', decode: 'beam-sample', modes: ['multimodal'] });
+  const r = buildReport(loaded.runs, {
+    convention: 'cmkp',
+    split: 'test',
+    decode: 'beam-sample',
+    modes: ['multimodal'],
+  });
   assert.equal(r.groups[0].cells.multimodal['f1@1']!.mean, 10);
   assert.match(reportLatex(r), /my\\_preset/);
 

@@ -16,7 +16,16 @@ import {
   textStridePositions,
   zeroImageTokens,
 } from '../models/evaluate/perturb';
-import { buildConditions, runSuite, swapImages, swapTexts, robustnessMarkdown, robustnessCompareMarkdown, type ConditionResult, type RobustnessReport } from '../models/evaluate/robustness';
+import {
+  buildConditions,
+  runSuite,
+  swapImages,
+  swapTexts,
+  robustnessMarkdown,
+  robustnessCompareMarkdown,
+  type ConditionResult,
+  type RobustnessReport,
+} from '../models/evaluate/robustness';
 
 const G = 7;
 const C = 3;
@@ -108,10 +117,29 @@ test('noise σ = 0 leaves features unchanged; σ = 1 adds unit-variance noise; f
 
 test('the condition list: names, prompt modes and what each condition changes', async () => {
   const ex = examples(4);
-  const conds = buildConditions(ex, { ratios: [0, 0.5], strides: [2], sigmas: [0, 1], pattern: 'random', seed: 1, grid: G });
+  const conds = buildConditions(ex, {
+    ratios: [0, 0.5],
+    strides: [2],
+    sigmas: [0, 1],
+    pattern: 'random',
+    seed: 1,
+    grid: G,
+  });
   assert.deepEqual(
     conds.map((c) => `${c.name}:${c.mode}`),
-    ['clean:multimodal', 'image-mask@0.5:multimodal', 'image-stride@2:multimodal', 'text-mask@0.5:multimodal', 'text-stride@2:multimodal', 'text-only:text', 'image-only:image', 'image-swap:multimodal', 'text-swap:multimodal', 'image-noise@0:multimodal', 'image-noise@1:multimodal'],
+    [
+      'clean:multimodal',
+      'image-mask@0.5:multimodal',
+      'image-stride@2:multimodal',
+      'text-mask@0.5:multimodal',
+      'text-stride@2:multimodal',
+      'text-only:text',
+      'image-only:image',
+      'image-swap:multimodal',
+      'text-swap:multimodal',
+      'image-noise@0:multimodal',
+      'image-noise@1:multimodal',
+    ],
   );
   const by = new Map(conds.map((c) => [c.name, c.build()]));
   assert.deepEqual(by.get('clean'), ex);
@@ -124,10 +152,22 @@ test('the condition list: names, prompt modes and what each condition changes', 
 
   // runSuite scores each condition; a decoder that echoes the kept text ids shows the text mask.
   const gold = ex.map((e) => [String(e.text[9])]);
-  const results = await runSuite([conds[0], conds[3]], gold, async (batch) => batch.map((e) => Array.from(e.text).reverse().map(String)));
+  const results = await runSuite([conds[0], conds[3]], gold, async (batch) =>
+    batch.map((e) => Array.from(e.text).reverse().map(String)),
+  );
   assert.equal(results[0].aimkp['f1@1'], 1);
   assert.equal(results[0].n, 4);
-  const md = robustnessMarkdown({ run: 'r', split: 'test', decode: 'greedy', maskPattern: 'random', seed: 1, n: 4, featureStd: 1, conditions: results, createdAt: '' });
+  const md = robustnessMarkdown({
+    run: 'r',
+    split: 'test',
+    decode: 'greedy',
+    maskPattern: 'random',
+    seed: 1,
+    n: 4,
+    featureStd: 1,
+    conditions: results,
+    createdAt: '',
+  });
   // MAP@5 of one hit at rank 1 among 10 predictions: (1 + ½ + ⅓ + ¼ + ⅕)/5.
   assert.match(md, /\| clean \| multimodal \| 100\.00 \| 50\.00 \| 45\.67 \| — \|/);
 });
@@ -139,8 +179,26 @@ function countNonZeroTokens(f: Float32Array): number {
 }
 
 test('--table: reports side by side, union of conditions, warning when the draws differ', () => {
-  const cond = (name: string, f1: number): ConditionResult => ({ name, family: 'clean', level: null, mode: 'multimodal', n: 10, aimkp: { 'f1@1': f1, 'f1@3': f1 / 2, 'map@5': f1 }, seconds: 1 });
-  const rep = (run: string, seed: number, conditions: ConditionResult[]): RobustnessReport => ({ run, split: 'test', decode: 'greedy', maskPattern: 'random', seed, n: 10, featureStd: 1, conditions, createdAt: '' });
+  const cond = (name: string, f1: number): ConditionResult => ({
+    name,
+    family: 'clean',
+    level: null,
+    mode: 'multimodal',
+    n: 10,
+    aimkp: { 'f1@1': f1, 'f1@3': f1 / 2, 'map@5': f1 },
+    seconds: 1,
+  });
+  const rep = (run: string, seed: number, conditions: ConditionResult[]): RobustnessReport => ({
+    run,
+    split: 'test',
+    decode: 'greedy',
+    maskPattern: 'random',
+    seed,
+    n: 10,
+    featureStd: 1,
+    conditions,
+    createdAt: '',
+  });
   const a = rep('A', 1, [cond('clean', 0.5), cond('image-swap', 0.25)]);
   const b = rep('B', 1, [cond('clean', 0.6), cond('text-swap', 0.1)]);
   const md = robustnessCompareMarkdown([a, b], 'f1@3');

@@ -14,7 +14,14 @@ const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < 
 
 // Words of ≤ 2 letters are left alone by the Porter stemmer, so matches are exact here.
 const records: PredictionRecord[] = [
-  { id: 'i1', gold: ['aa', 'bb'], predictions: [['aa', 'cc', 'dd'], ['cc', 'aa']] },
+  {
+    id: 'i1',
+    gold: ['aa', 'bb'],
+    predictions: [
+      ['aa', 'cc', 'dd'],
+      ['cc', 'aa'],
+    ],
+  },
   { id: 'i2', gold: ['xx'], predictions: [['xx'], []] },
 ];
 
@@ -69,7 +76,10 @@ test('predictions JSONL round-trips; bad lines, duplicates and wrong repeat coun
     ].join('\n'),
   );
   const f = readPredictionFile(file);
-  assert.deepEqual(f.records.map((r) => r.id), ['i1', 'i2']);
+  assert.deepEqual(
+    f.records.map((r) => r.id),
+    ['i1', 'i2'],
+  );
   assert.equal(f.repeats, 2);
   assert.deepEqual(
     f.issues.map((i) => [i.line, i.field ?? null]),
@@ -87,7 +97,13 @@ test('predictions JSONL round-trips; bad lines, duplicates and wrong repeat coun
 test('decode flags: paper defaults, per-repeat seeds, validation', () => {
   const d = decodeSettingsFromFlags('predict', {});
   assert.deepEqual(d, PAPER_TEST_DECODE);
-  assert.deepEqual(decodeOptionsFor(d, 2), { strategy: 'beam-sample', beamSize: 5, temperature: 0.5, maxNewTokens: 40, seed: 3 });
+  assert.deepEqual(decodeOptionsFor(d, 2), {
+    strategy: 'beam-sample',
+    beamSize: 5,
+    temperature: 0.5,
+    maxNewTokens: 40,
+    seed: 3,
+  });
   const g = decodeSettingsFromFlags('predict', { decode: 'greedy' });
   assert.equal(g.repeats, 1);
   assert.equal(g.beamSize, 1);

@@ -51,11 +51,19 @@ test('every row lands in exactly one pass; passes are length-sorted and each pas
   const rows = aimkpRows();
   const passes = planPasses(config, rows);
   const seen = passes.flat().sort((a, b) => a - b);
-  assert.deepEqual(seen, rows.map((_, i) => i));
-  for (const p of passes) assert.deepEqual(p, [...p].sort((a, b) => a - b));
+  assert.deepEqual(
+    seen,
+    rows.map((_, i) => i),
+  );
+  for (const p of passes)
+    assert.deepEqual(
+      p,
+      [...p].sort((a, b) => a - b),
+    );
   const maxLen = passes.map((p) => Math.max(...p.map((r) => rows[r].length)));
   const minLen = passes.map((p) => Math.min(...p.map((r) => rows[r].length)));
-  for (let k = 1; k < passes.length; k++) assert.ok(minLen[k] >= maxLen[k - 1], 'passes are contiguous runs of the length order');
+  for (let k = 1; k < passes.length; k++)
+    assert.ok(minLen[k] >= maxLen[k - 1], 'passes are contiguous runs of the length order');
 });
 
 test('AimKP rows: the image-masked rows (9 of 49 image tokens) get their own pass, and padding mostly goes', () => {
@@ -69,7 +77,11 @@ test('AimKP rows: the image-masked rows (9 of 49 image tokens) get their own pas
   }
   const single = planCost(config, rows, [rows.map((_, i) => i)]);
   const split = planCost(config, rows, passes);
-  const useful = rows.reduce((s, r) => s + forwardFlops(config, { imageTokens: r.imgIdx.length, seqLen: r.length, answerTokens: r.answer.length }).total, 0);
+  const useful = rows.reduce(
+    (s, r) =>
+      s + forwardFlops(config, { imageTokens: r.imgIdx.length, seqLen: r.length, answerTokens: r.answer.length }).total,
+    0,
+  );
   // At least three quarters of the padding goes.
   assert.ok(split - useful < 0.25 * (single - useful), `split ${split}, one pass ${single}, useful ${useful}`);
   // The plan is optimal among length-sorted splits, so its padding + overhead cannot exceed one pass's.
@@ -82,7 +94,9 @@ test('the per-pass cost decides: Infinity = one pass, 0 = one pass per distinct 
   assert.equal(planPasses(config, rows, { passOverheadFlops: Infinity }).length, 1);
   const shapes = new Set(rows.map((r) => `${r.length}/${r.imgIdx.length}/${r.answer.length}`));
   assert.equal(planPasses(config, rows, { passOverheadFlops: 0 }).length, shapes.size);
-  const same = layouts(Array.from({ length: 8 }, (_, i) => [example(i, 4, 6), variant()] as [EncodedExample, RowVariant]));
+  const same = layouts(
+    Array.from({ length: 8 }, (_, i) => [example(i, 4, 6), variant()] as [EncodedExample, RowVariant]),
+  );
   assert.deepEqual(planPasses(config, same), [[0, 1, 2, 3, 4, 5, 6, 7]]);
   assert.deepEqual(planPasses(config, []), []);
 });
@@ -98,6 +112,9 @@ test('known answer: two length clusters split exactly when the saved padding exc
   assert.equal(long - short, 38);
   const seq = (len: number) => forwardFlops(config, { imageTokens: 0, seqLen: len, answerTokens: 6 }).total;
   const saved = 4 * (seq(long) - seq(short)); // padding the short rows would cost
-  assert.deepEqual(planPasses(config, rows, { passOverheadFlops: saved * 0.99 }), [[4, 5, 6, 7], [0, 1, 2, 3]]);
+  assert.deepEqual(planPasses(config, rows, { passOverheadFlops: saved * 0.99 }), [
+    [4, 5, 6, 7],
+    [0, 1, 2, 3],
+  ]);
   assert.deepEqual(planPasses(config, rows, { passOverheadFlops: saved * 1.01 }), [[0, 1, 2, 3, 4, 5, 6, 7]]);
 });

@@ -7,7 +7,14 @@ import { makeExample, randomizeVariables, TEMPLATE, tinyConfig, useCpu, variant 
 
 before(useCpu);
 
-const opts = (partial: Partial<DecodeOptions>): DecodeOptions => ({ strategy: 'greedy', beamSize: 1, temperature: 1, maxNewTokens: 6, seed: 1, ...partial });
+const opts = (partial: Partial<DecodeOptions>): DecodeOptions => ({
+  strategy: 'greedy',
+  beamSize: 1,
+  temperature: 1,
+  maxNewTokens: 6,
+  seed: 1,
+  ...partial,
+});
 
 function trainedLikeModel() {
   const config = tinyConfig();
@@ -33,7 +40,10 @@ test('greedy decoding is deterministic and agrees with the teacher-forced traini
   const { model, examples } = trainedLikeModel();
   const a = model.generate(examples, 'multimodal', opts({}));
   const b = model.generate(examples, 'multimodal', opts({ seed: 99 }));
-  assert.deepEqual(a.map((x) => Array.from(x)), b.map((x) => Array.from(x)));
+  assert.deepEqual(
+    a.map((x) => Array.from(x)),
+    b.map((x) => Array.from(x)),
+  );
   // Each greedy token is the argmax of the next-token distribution given the tokens before it.
   for (let i = 0; i < examples.length; i++) {
     const out = Array.from(a[i]);
@@ -58,12 +68,20 @@ test('decoding stops at EOS and at maxNewTokens (all strategies)', () => {
   const { model, examples } = trainedLikeModel();
   for (const strategy of ['greedy', 'beam', 'beam-sample'] as const) {
     forceToken(model, TEMPLATE.eos);
-    for (const out of model.generate(examples, 'text', opts({ strategy, beamSize: 3, temperature: 0.5 }))) assert.equal(out.length, 0, strategy);
+    for (const out of model.generate(examples, 'text', opts({ strategy, beamSize: 3, temperature: 0.5 })))
+      assert.equal(out.length, 0, strategy);
     forceToken(model, 9);
-    for (const out of model.generate(examples, 'image', opts({ strategy, beamSize: 3, temperature: 0.5, maxNewTokens: 4 }))) {
+    for (const out of model.generate(
+      examples,
+      'image',
+      opts({ strategy, beamSize: 3, temperature: 0.5, maxNewTokens: 4 }),
+    )) {
       assert.deepEqual(Array.from(out), [9, 9, 9, 9], strategy);
     }
-    assert.deepEqual(model.generate(examples, 'multimodal', opts({ strategy, maxNewTokens: 0 })).map((x) => x.length), [0, 0, 0]);
+    assert.deepEqual(
+      model.generate(examples, 'multimodal', opts({ strategy, maxNewTokens: 0 })).map((x) => x.length),
+      [0, 0, 0],
+    );
   }
   model.dispose();
 });
@@ -77,7 +95,12 @@ test('exhaustive beam finds the best length-normalised sequence', () => {
   const first = model.nextLogProbs([ex], 'multimodal', [[]], [2]);
   let best = { tokens: [] as number[], norm: first[eos] };
   const prefixes = [...Array(V).keys()].filter((a) => a !== eos);
-  const second = model.nextLogProbs(prefixes.map(() => ex), 'multimodal', prefixes.map((a) => [a]), prefixes.map(() => 1));
+  const second = model.nextLogProbs(
+    prefixes.map(() => ex),
+    'multimodal',
+    prefixes.map((a) => [a]),
+    prefixes.map(() => 1),
+  );
   prefixes.forEach((a, k) => {
     for (let b = 0; b < V; b++) {
       const score = first[a] + second[k * V + b];
@@ -93,11 +116,15 @@ test('exhaustive beam finds the best length-normalised sequence', () => {
 test('beam-sample is seeded: same seed same output, temperature → 0 approaches beam search', () => {
   const { model, examples } = trainedLikeModel();
   const run = (seed: number, temperature: number) =>
-    model.generate(examples, 'multimodal', opts({ strategy: 'beam-sample', beamSize: 3, temperature, seed })).map((x) => Array.from(x).join(' '));
+    model
+      .generate(examples, 'multimodal', opts({ strategy: 'beam-sample', beamSize: 3, temperature, seed }))
+      .map((x) => Array.from(x).join(' '));
   assert.deepEqual(run(5, 1), run(5, 1));
   const outs = new Set([1, 2, 3, 4, 5, 6].map((s) => run(s, 3).join('|')));
   assert.ok(outs.size > 1, 'different seeds explore different hypotheses at a high temperature');
-  const beam = model.generate(examples, 'multimodal', opts({ strategy: 'beam', beamSize: 3 })).map((x) => Array.from(x).join(' '));
+  const beam = model
+    .generate(examples, 'multimodal', opts({ strategy: 'beam', beamSize: 3 }))
+    .map((x) => Array.from(x).join(' '));
   assert.deepEqual(run(7, 1e-4), beam);
   model.dispose();
 });
@@ -116,11 +143,36 @@ test('KV-cached decoding steps equal a full recompute (different prompt lengths,
   let owners = [2, 2, 0];
   let prefixes = [[9], [10], [11]];
   let lp = session.next([2, 2, 0], [9, 10, 11]);
-  assert.ok(close(lp, model.nextLogProbs(owners.map((i) => examples[i]), 'multimodal', prefixes, [3, 3, 3])));
+  assert.ok(
+    close(
+      lp,
+      model.nextLogProbs(
+        owners.map((i) => examples[i]),
+        'multimodal',
+        prefixes,
+        [3, 3, 3],
+      ),
+    ),
+  );
   lp = session.next([2, 0, 1, 1], [12, 13, 14, 15]);
   owners = [0, 2, 2, 2];
-  prefixes = [[11, 12], [9, 13], [10, 14], [10, 15]];
-  assert.ok(close(lp, model.nextLogProbs(owners.map((i) => examples[i]), 'multimodal', prefixes, [2, 2, 2, 2])));
+  prefixes = [
+    [11, 12],
+    [9, 13],
+    [10, 14],
+    [10, 15],
+  ];
+  assert.ok(
+    close(
+      lp,
+      model.nextLogProbs(
+        owners.map((i) => examples[i]),
+        'multimodal',
+        prefixes,
+        [2, 2, 2, 2],
+      ),
+    ),
+  );
   assert.equal(lp.length, 4 * V);
   session.dispose();
   model.dispose();

@@ -32,7 +32,13 @@ export const TEMPLATE: PromptTemplate = {
   pad: 0,
 };
 
-export function makeExample(index: number, config: LmConfig, textLen: number, answer: number[], withImage = true): EncodedExample {
+export function makeExample(
+  index: number,
+  config: LmConfig,
+  textLen: number,
+  answer: number[],
+  withImage = true,
+): EncodedExample {
   const rand = seededRandom(1000 + index);
   const G = config.imageGrid;
   const image = withImage ? Float32Array.from({ length: G * G * config.imageFeatureDim }, () => rand() * 2 - 1) : null;

@@ -118,7 +118,9 @@ test('masking keeps positions: reference marks keys invalid, compact drops them'
 });
 
 test('pool rows compact positions', () => {
-  const row = buildRowLayout(ex, variant({ kind: 'pool', textStride: 2, imageStride: 2 }), TEMPLATE, config, { compact: false });
+  const row = buildRowLayout(ex, variant({ kind: 'pool', textStride: 2, imageStride: 2 }), TEMPLATE, config, {
+    compact: false,
+  });
   // 2 prefix + 1 pooled image block + 2 pooled text windows + 2 + 3
   assert.equal(row.length, 10);
   assert.deepEqual(row.positions, [...Array(10).keys()]);
@@ -145,5 +147,8 @@ test('over-long text is truncated to maxPositions; impossible prompts are reject
   const long = makeExample(1, small, 30, [7]);
   const row = buildRowLayout(long, variant(), TEMPLATE, small, { compact: true });
   assert.equal(row.length, 20);
-  assert.throws(() => buildRowLayout(long, variant(), TEMPLATE, tinyConfig({ maxPositions: 12 }), { compact: true }), RangeError);
+  assert.throws(
+    () => buildRowLayout(long, variant(), TEMPLATE, tinyConfig({ maxPositions: 12 }), { compact: true }),
+    RangeError,
+  );
 });

@@ -67,7 +67,8 @@ test('a masked token never reaches an unmasked slot; an unmasked one does', () =
     return model.hiddenStates([{ ...ex, text }], [v], { compact: false }).values;
   };
   const visibleSlots = [...Array(row.length).keys()].filter((s) => row.keyValid[s]);
-  const maxDiff = (a: Float32Array, slots: number[]) => Math.max(...slots.flatMap((s) => [...Array(d).keys()].map((k) => Math.abs(a[s * d + k] - base.values[s * d + k]))));
+  const maxDiff = (a: Float32Array, slots: number[]) =>
+    Math.max(...slots.flatMap((s) => [...Array(d).keys()].map((k) => Math.abs(a[s * d + k] - base.values[s * d + k]))));
   assert.equal(maxDiff(perturbImage(maskedImg), visibleSlots), 0, 'masked image token leaks');
   assert.equal(maxDiff(perturbText(0), visibleSlots), 0, 'masked text token leaks');
   const after = visibleSlots.filter((s) => s > row.textSlots[row.textSlots.length - 1]);
@@ -92,7 +93,15 @@ test('gradients match central finite differences', () => {
   };
   const eps = 5e-3;
   let checked = 0;
-  for (const name of ['adapter.fc1.w', 'lm.tok_emb', 'lm.pos_emb', 'lm.blocks.0.attn.q.w', 'lm.blocks.0.ln1.g', 'lm.blocks.0.mlp.down.b', 'lm.head.w']) {
+  for (const name of [
+    'adapter.fc1.w',
+    'lm.tok_emb',
+    'lm.pos_emb',
+    'lm.blocks.0.attn.q.w',
+    'lm.blocks.0.ln1.g',
+    'lm.blocks.0.mlp.down.b',
+    'lm.head.w',
+  ]) {
     const v = model.namedVariables().get(name)!;
     const gi = vars.indexOf(v);
     const g = grads[gi].dataSync();
@@ -109,7 +118,10 @@ test('gradients match central finite differences', () => {
     const numeric = (bump(eps) - bump(-eps)) / (2 * eps);
     v.assign(tf.tensor(orig, v.shape));
     assert.ok(Math.abs(g[k]) > 1e-3, `${name}: gradient too small to check`);
-    assert.ok(Math.abs(numeric - g[k]) < 0.02 * Math.abs(g[k]) + 1e-3, `${name}[${k}]: analytic ${g[k]} vs numeric ${numeric}`);
+    assert.ok(
+      Math.abs(numeric - g[k]) < 0.02 * Math.abs(g[k]) + 1e-3,
+      `${name}[${k}]: analytic ${g[k]} vs numeric ${numeric}`,
+    );
     checked++;
   }
   assert.equal(checked, 7);
@@ -123,9 +135,15 @@ test('LoRA with B = 0 reproduces the base model; only adapter + LoRA train', () 
   const lora = createKeyphraseLM(tinyConfig({ lora: { rank: 2, alpha: 4, dropout: 0.05 } }), TEMPLATE, 10);
   const report = copyWeightsByName(base, lora);
   assert.equal(report.unexpected.length, 0);
-  assert.ok(report.missing.length > 0 && report.missing.every((n) => n.includes('.lora_')), 'only LoRA weights are new');
+  assert.ok(
+    report.missing.length > 0 && report.missing.every((n) => n.includes('.lora_')),
+    'only LoRA weights are new',
+  );
   const { examples, variants } = rowsOf(tinyConfig());
-  assert.deepEqual(Array.from(lora.losses(examples, variants).losses), Array.from(base.losses(examples, variants).losses));
+  assert.deepEqual(
+    Array.from(lora.losses(examples, variants).losses),
+    Array.from(base.losses(examples, variants).losses),
+  );
   const names = new Map([...lora.namedVariables()].map(([n, v]) => [v, n]));
   const trainable = lora.trainableVariables().map((v) => names.get(v)!);
   assert.ok(trainable.every((n) => n.startsWith('adapter.') || n.includes('.lora_')));
@@ -135,7 +153,10 @@ test('LoRA with B = 0 reproduces the base model; only adapter + LoRA train', () 
     lora.trainableVariables().reduce((n, v) => n + v.size, 0),
     counts.trainable,
   );
-  assert.equal([...lora.namedVariables().values()].reduce((n, v) => n + v.size, 0), counts.total);
+  assert.equal(
+    [...lora.namedVariables().values()].reduce((n, v) => n + v.size, 0),
+    counts.total,
+  );
   base.dispose();
   lora.dispose();
 });
@@ -150,7 +171,8 @@ test('export / import round-trips every variable by name', async () => {
   const report = importWeights(b, specs, data);
   assert.equal(report.assigned.length, specs.length);
   assert.deepEqual([report.missing, report.unexpected], [[], []]);
-  for (const [name, v] of a.namedVariables()) assert.deepEqual(Array.from(b.namedVariables().get(name)!.dataSync()), Array.from(v.dataSync()), name);
+  for (const [name, v] of a.namedVariables())
+    assert.deepEqual(Array.from(b.namedVariables().get(name)!.dataSync()), Array.from(v.dataSync()), name);
   const other = createKeyphraseLM(tinyConfig({ dModel: 12 }), TEMPLATE, 1);
   assert.throws(() => importWeights(other, specs, data), /shape/);
   [a, b, other].forEach((m) => m.dispose());
@@ -168,7 +190,13 @@ test('no tensor leaks across the training API; dropout is deterministic per call
     p.combine([1, 0, 0, 1, 0, 1]).forEach((g) => g.dispose());
     p.dispose();
     m.losses(examples, variants);
-    m.generate(examples.slice(0, 2), 'multimodal', { strategy: 'beam', beamSize: 2, temperature: 1, maxNewTokens: 3, seed: 1 });
+    m.generate(examples.slice(0, 2), 'multimodal', {
+      strategy: 'beam',
+      beamSize: 2,
+      temperature: 1,
+      maxNewTokens: 3,
+      seed: 1,
+    });
     assert.equal(tf.memory().numTensors, before, 'tensors leaked');
     const out = [Array.from(w.result.losses), Array.from(p.gram)];
     m.dispose();

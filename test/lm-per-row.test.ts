@@ -125,7 +125,12 @@ for (const [label, partial, choice] of [
     const { examples, variants } = batch(config);
     const R = examples.length;
     // AimKP's pattern: each sample's original row paired with its masked rows; rows 6 and 7 stand alone.
-    const pairs: [number, number][] = [[0, 1], [0, 2], [3, 4], [5, 3]];
+    const pairs: [number, number][] = [
+      [0, 1],
+      [0, 2],
+      [3, 4],
+      [5, 3],
+    ];
     const listed = new Set(pairs.flatMap(([r, s]) => [r * R + s, s * R + r]));
     const rows = examples.map((e, i) => buildRowLayout(e, variants[i], TEMPLATE, config, { compact: true }));
     const plan = choice === SPLIT ? planPasses(config, rows, { passOverheadFlops: 0 }) : [rows.map((_, i) => i)];
@@ -145,8 +150,14 @@ for (const [label, partial, choice] of [
         const scale = Math.sqrt(brute.gram[r * R + r] * brute.gram[s * R + s]);
         // Across passes only the listed pairs are computed: an unlisted cross-pass entry is not a dot product.
         if (passOf.get(r) !== passOf.get(s) && !listed.has(k)) continue;
-        assert.ok(Math.abs(part.gram[k] - brute.gram[k]) <= 1e-4 * scale, `(${r},${s}): ${part.gram[k]} vs brute ${brute.gram[k]}`);
-        assert.ok(Math.abs(part.gram[k] - full.gram[k]) <= 1e-5 * scale, `(${r},${s}): ${part.gram[k]} vs full ${full.gram[k]}`);
+        assert.ok(
+          Math.abs(part.gram[k] - brute.gram[k]) <= 1e-4 * scale,
+          `(${r},${s}): ${part.gram[k]} vs brute ${brute.gram[k]}`,
+        );
+        assert.ok(
+          Math.abs(part.gram[k] - full.gram[k]) <= 1e-5 * scale,
+          `(${r},${s}): ${part.gram[k]} vs full ${full.gram[k]}`,
+        );
       }
     }
     assert.deepEqual(Array.from(part.losses), Array.from(full.losses));
@@ -155,10 +166,18 @@ for (const [label, partial, choice] of [
     const cf = full.combine(w);
     // Pairs-only and full runs may pick different per-site forms (materialised vs ghost), so combine() may take
     // different (equivalent) formulas: equal up to float rounding.
-    cp.forEach((g, i) => assert.ok(maxRelErr(g.dataSync(), cf[i].dataSync()) < 1e-5, `combine variable ${i}: ${maxRelErr(g.dataSync(), cf[i].dataSync())}`));
+    cp.forEach((g, i) =>
+      assert.ok(
+        maxRelErr(g.dataSync(), cf[i].dataSync()) < 1e-5,
+        `combine variable ${i}: ${maxRelErr(g.dataSync(), cf[i].dataSync())}`,
+      ),
+    );
     if (choice === SPLIT) {
       // Every listed pair and diagonal entry was checked above; make sure some of them did cross a pass boundary.
-      assert.ok(pairs.some(([r, s]) => passOf.get(r) !== passOf.get(s)), 'no pair crosses passes');
+      assert.ok(
+        pairs.some(([r, s]) => passOf.get(r) !== passOf.get(s)),
+        'no pair crosses passes',
+      );
     }
     [...cp, ...cf].forEach((g) => g.dispose());
     assert.throws(() => model.perRowGradients(examples, variants, false, [[0, R]]), /outside/);

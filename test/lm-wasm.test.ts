@@ -17,7 +17,12 @@ test('on the default backend: compact == reference, fast per-row == brute force,
   const a = makeExample(0, config, 6, [7, 8]);
   const b = makeExample(1, config, 3, [9], false);
   const examples = [a, a, a, b];
-  const variants = [variant(), variant({ textStride: 2, imageStride: 2 }), variant({ kind: 'pool', textStride: 2, imageStride: 2 }), variant({ textStride: 4 })];
+  const variants = [
+    variant(),
+    variant({ textStride: 2, imageStride: 2 }),
+    variant({ kind: 'pool', textStride: 2, imageStride: 2 }),
+    variant({ textStride: 4 }),
+  ];
   const w = [1, 0.5, 2, -1];
   const ref = model.weightedGradientsWith(examples, variants, w, false, { compact: false });
   const fast = model.perRowGradients(examples, variants, false);

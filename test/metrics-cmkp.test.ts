@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  computeCmkpScores, formatCmkpResultCsv, formatCmkpResultText, readGold, readPredictions, scoreCmkp,
+  computeCmkpScores,
+  formatCmkpResultCsv,
+  formatCmkpResultText,
+  readGold,
+  readPredictions,
+  scoreCmkp,
 } from '../models/metrics';
 
 const identity = (w: string) => w;
@@ -51,7 +56,7 @@ test('reported macro F1@k is the harmonic mean of the averaged P and R, not the 
   close(s.all.at[1].microRecall, 2 / 5);
 });
 
-test('AP@k sums P@i over hit ranks and divides by #targets; NDCG uses the predictions\' own ideal order', () => {
+test("AP@k sums P@i over hit ranks and divides by #targets; NDCG uses the predictions' own ideal order", () => {
   const one = computeCmkpScores([['a', 'b', 'c']], [['a', 'x', 'b']], { stem: identity }).perSample[0].all;
   close(one.ap[1], 1 / 3);
   close(one.ap[3], (1 + 2 / 3) / 3);
@@ -63,11 +68,9 @@ test('AP@k sums P@i over hit ranks and divides by #targets; NDCG uses the predic
 });
 
 test('present/absent split on stemmed source words; samples without such targets are not scored for it', () => {
-  const s = scoreCmkp(
-    [['run shoe', 'summer'], ['winter']],
-    [['running shoes', 'winter', 'summer'], ['winter']],
-    { sources: ['I love Running shoes today', 'snow'] },
-  );
+  const s = scoreCmkp([['run shoe', 'summer'], ['winter']], [['running shoes', 'winter', 'summer'], ['winter']], {
+    sources: ['I love Running shoes today', 'snow'],
+  });
   assert.equal(s.present?.samples, 1);
   assert.equal(s.absent?.samples, 2);
   const p = s.perSample[0].present;
@@ -85,11 +88,15 @@ test('present/absent split on stemmed source words; samples without such targets
   assert.equal(scoreCmkp([['a']], [['a']]).present, null);
 });
 
-test('ACCEPTANCE: CMKP authors\' scores of best_pred.txt, every number of their result.txt and result.csv', () => {
+test("ACCEPTANCE: CMKP authors' scores of best_pred.txt, every number of their result.txt and result.csv", () => {
   const gold = readGold('data/cmkp/test_src.txt');
   const pred = readPredictions('data/cmkp/best_pred.txt', gold.samples);
   assert.equal(pred.separator, ';');
-  const s = scoreCmkp(gold.samples.map((g) => g.keyphrases), pred.predictions, { sources: gold.samples.map((g) => g.text) });
+  const s = scoreCmkp(
+    gold.samples.map((g) => g.keyphrases),
+    pred.predictions,
+    { sources: gold.samples.map((g) => g.text) },
+  );
   assert.equal(s.all.at[1].f1.toFixed(5), '0.47130');
   assert.equal(s.all.at[3].f1.toFixed(5), '0.33224');
   assert.equal(s.all.at[5].map.toFixed(5), '0.52261');

@@ -62,9 +62,15 @@ test('electron-builder’s own config loader reads both config files (as `npm ru
 
 test('the validator is live: a misspelt option and a wrong type are rejected, naming where', async () => {
   const base = builderConfig('default');
-  await assert.rejects(validate({ ...base, linux: { ...base.linux, targett: 'deb' } as Configuration['linux'] }), /configuration\.linux\b/);
+  await assert.rejects(
+    validate({ ...base, linux: { ...base.linux, targett: 'deb' } as Configuration['linux'] }),
+    /configuration\.linux\b/,
+  );
   await assert.rejects(validate({ ...base, asar: 'yes' as unknown as boolean }), /configuration\.asar\b/);
-  await assert.rejects(validate({ ...base, nsis: { ...base.nsis, oneClik: false } as Configuration['nsis'] }), /configuration\.nsis\b/);
+  await assert.rejects(
+    validate({ ...base, nsis: { ...base.nsis, oneClik: false } as Configuration['nsis'] }),
+    /configuration\.nsis\b/,
+  );
   await assert.rejects(validate({ ...base, extraResourses: [] } as Configuration), /extraResourses/);
 });
 
@@ -84,8 +90,13 @@ test('targets, ids and the version come from the project, one target set per pla
 test('native modules and wasm binaries are unpacked; weights and the data set are resources', () => {
   const config = builderConfig('default');
   assert.equal(config.asar, true);
-  for (const pattern of ['node_modules/sharp/**', 'node_modules/@img/**', 'node_modules/@tensorflow/tfjs-node/**',
-    'node_modules/@tensorflow/tfjs-node-gpu/**', 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm']) {
+  for (const pattern of [
+    'node_modules/sharp/**',
+    'node_modules/@img/**',
+    'node_modules/@tensorflow/tfjs-node/**',
+    'node_modules/@tensorflow/tfjs-node-gpu/**',
+    'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
+  ]) {
     assert.ok(ASAR_UNPACK.includes(pattern), pattern);
   }
   assert.deepEqual(
@@ -98,9 +109,15 @@ test('flavours differ exactly in tfjs-node-gpu, and AIMKP_FLAVOUR picks one', ()
   const files = (flavour: 'default' | 'gpu') => builderConfig(flavour).files as string[];
   const onlyDefault = files('default').filter((p) => !files('gpu').includes(p));
   // tfjs-node-gpu and whatever only it needs (nothing else where tfjs-node is installed: they share dependencies).
-  assert.deepEqual(onlyDefault, exclusiveClosure(['@tensorflow/tfjs-node-gpu']).map((name) => `!**/node_modules/${name}/**`));
+  assert.deepEqual(
+    onlyDefault,
+    exclusiveClosure(['@tensorflow/tfjs-node-gpu']).map((name) => `!**/node_modules/${name}/**`),
+  );
   assert.ok(onlyDefault.includes('!**/node_modules/@tensorflow/tfjs-node-gpu/**'));
-  assert.deepEqual(files('gpu').filter((p) => !files('default').includes(p)), []);
+  assert.deepEqual(
+    files('gpu').filter((p) => !files('default').includes(p)),
+    [],
+  );
   assert.equal(flavourFromEnv(undefined), 'default');
   assert.equal(flavourFromEnv('gpu'), 'gpu');
   assert.throws(() => flavourFromEnv('cuda'), /AIMKP_FLAVOUR=cuda/);
@@ -110,7 +127,8 @@ test('flavours differ exactly in tfjs-node-gpu, and AIMKP_FLAVOUR picks one', ()
 
 test('renderer-only and CLI-only packages leave the payload, shared dependencies stay', () => {
   const dropped = exclusiveClosure(NOT_LOADED_AT_RUN_TIME, PROJECT_DIR);
-  for (const name of ['vue', '@vue/runtime-core', 'pinia', 'chart.js', 'tsx', 'esbuild', 'nsfwjs']) assert.ok(dropped.includes(name), name);
+  for (const name of ['vue', '@vue/runtime-core', 'pinia', 'chart.js', 'tsx', 'esbuild', 'nsfwjs'])
+    assert.ok(dropped.includes(name), name);
   // Run-time packages are never dropped, even where a renderer package also depends on them.
   for (const name of ['@tensorflow/tfjs', 'sharp', 'ws', 'zod']) assert.ok(!dropped.includes(name), name);
 });
@@ -138,7 +156,10 @@ test('the release workflow builds both flavours on each OS and uploads what the 
   const { readFile } = await import('node:fs/promises');
   const workflow = yaml.load(await readFile(join(PROJECT_DIR, '.github', 'workflows', 'release.yml'), 'utf8')) as {
     on: { push: { tags: string[] } };
-    jobs: Record<string, { strategy: { matrix: { os: string[] } }; steps: { run?: string; with?: { path?: string; files?: string } }[] }>;
+    jobs: Record<
+      string,
+      { strategy: { matrix: { os: string[] } }; steps: { run?: string; with?: { path?: string; files?: string } }[] }
+    >;
   };
   assert.deepEqual(workflow.on.push.tags, ['v*']);
   const [job] = Object.values(workflow.jobs);
@@ -149,8 +170,16 @@ test('the release workflow builds both flavours on each OS and uploads what the 
   assert.match(scripts.dist, /electron-builder --config build\/electron-builder\.config\.ts/);
   assert.match(scripts['dist:gpu'], /electron-builder --config build\/electron-builder\.gpu\.config\.ts/);
   // Every uploaded glob sits in an output folder of a flavour, with an extension of a configured target.
-  const globs = job.steps.flatMap((s) => (s.with?.path ?? s.with?.files ?? '').split('\n')).map((g) => g.trim()).filter(Boolean);
+  const globs = job.steps
+    .flatMap((s) => (s.with?.path ?? s.with?.files ?? '').split('\n'))
+    .map((g) => g.trim())
+    .filter(Boolean);
   const outputs = [builderConfig('default'), builderConfig('gpu')].map((c) => c.directories?.output);
   assert.deepEqual(outputs, ['release/default', 'release/gpu']);
-  assert.deepEqual([...new Set(globs)].sort(), ['release/*/*.AppImage', 'release/*/*.deb', 'release/*/*.dmg', 'release/*/*.exe']);
+  assert.deepEqual([...new Set(globs)].sort(), [
+    'release/*/*.AppImage',
+    'release/*/*.deb',
+    'release/*/*.dmg',
+    'release/*/*.exe',
+  ]);
 });

@@ -28,14 +28,29 @@ test('libraries on LD_LIBRARY_PATH are found; the missing ones are named with th
     assert.ok(probe.searchDirs.includes(dir));
     assert.deepEqual(missingGpuLibraries(probe), ['libcudnn.so.8']);
     const line = describeMissingGpuLibraries(['libcudnn.so.8'], 'linux') ?? '';
-    for (const part of ['libcudnn.so.8', 'CUDA 11.2', 'cuDNN 8.1', 'libtensorflow 2.9.1', 'LD_LIBRARY_PATH', '450.80.02']) {
+    for (const part of [
+      'libcudnn.so.8',
+      'CUDA 11.2',
+      'cuDNN 8.1',
+      'libtensorflow 2.9.1',
+      'LD_LIBRARY_PATH',
+      '450.80.02',
+    ]) {
       assert.ok(line.includes(part), `${part} in: ${line}`);
     }
     await writeFile(join(dir, 'libcudnn.so.8'), '');
     assert.deepEqual(missingGpuLibraries(probe), []);
     assert.equal(describeMissingGpuLibraries([], 'linux'), null);
     // A name the loader cache knows counts as present even outside the searched folders.
-    assert.deepEqual(missingGpuLibraries({ platform: 'linux', searchDirs: [], known: new Set(GPU_LIBRARIES.linux), exists: () => false }), []);
+    assert.deepEqual(
+      missingGpuLibraries({
+        platform: 'linux',
+        searchDirs: [],
+        known: new Set(GPU_LIBRARIES.linux),
+        exists: () => false,
+      }),
+      [],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -46,7 +61,13 @@ test('Windows looks on PATH and in CUDA_PATH\\bin for the DLLs; macOS has no GPU
   assert.ok(probe.searchDirs.includes(join('C:\\CUDA\\v11.2', 'bin')));
   assert.deepEqual(missingGpuLibraries({ ...probe, exists: () => false }), [...GPU_LIBRARIES.win32]);
   assert.match(describeMissingGpuLibraries(['cudnn64_8.dll'], 'win32') ?? '', /cudnn64_8\.dll.*PATH/);
-  assert.match(describeMissingGpuLibraries(missingGpuLibraries({ platform: 'darwin', searchDirs: [], known: new Set(), exists: () => true }), 'darwin') ?? '', /no GPU build for darwin/);
+  assert.match(
+    describeMissingGpuLibraries(
+      missingGpuLibraries({ platform: 'darwin', searchDirs: [], known: new Set(), exists: () => true }),
+      'darwin',
+    ) ?? '',
+    /no GPU build for darwin/,
+  );
 });
 
 test('the stated libtensorflow version is the one the installed tfjs-node(-gpu) downloads', (t) => {
@@ -55,30 +76,52 @@ test('the stated libtensorflow version is the one the installed tfjs-node(-gpu) 
     try {
       const root = join(require.resolve(`${pkg}/package.json`), '..');
       const constants = join(root, 'scripts', 'deps-constants.js');
-      return existsSync(constants) ? [{ pkg, text: readFileSync(constants, 'utf8'), version: (require(`${pkg}/package.json`) as { version: string }).version }] : [];
+      return existsSync(constants)
+        ? [
+            {
+              pkg,
+              text: readFileSync(constants, 'utf8'),
+              version: (require(`${pkg}/package.json`) as { version: string }).version,
+            },
+          ]
+        : [];
     } catch {
       return [];
     }
   });
   if (found.length === 0) {
-    t.skip('neither tfjs-node nor tfjs-node-gpu is installed here (their install downloads libtensorflow; no internet)');
+    t.skip(
+      'neither tfjs-node nor tfjs-node-gpu is installed here (their install downloads libtensorflow; no internet)',
+    );
     return;
   }
   for (const { pkg, text, version } of found) {
-    assert.match(text, new RegExp(`LIBTENSORFLOW_VERSION = '${GPU_REQUIREMENTS.libtensorflow.replace(/\./g, '\\.')}'`), pkg);
+    assert.match(
+      text,
+      new RegExp(`LIBTENSORFLOW_VERSION = '${GPU_REQUIREMENTS.libtensorflow.replace(/\./g, '\\.')}'`),
+      pkg,
+    );
     assert.equal(version, GPU_REQUIREMENTS.packageVersion, pkg);
   }
 });
 
 test('the backend line names the CUDA / cuDNN versions in use, or why the GPU was passed over', () => {
-  const gpu = describeBackend({ name: 'tensorflow', picked: 'tfjs-node-gpu', requested: 'auto', tried: [{ name: 'tfjs-node-gpu', ok: true }] });
+  const gpu = describeBackend({
+    name: 'tensorflow',
+    picked: 'tfjs-node-gpu',
+    requested: 'auto',
+    tried: [{ name: 'tfjs-node-gpu', ok: true }],
+  });
   assert.equal(gpu, 'backend: tfjs-node-gpu (libtensorflow 2.9.1: CUDA 11.2, cuDNN 8.1)');
   const reason = describeMissingGpuLibraries(['libcudnn.so.8'], 'linux') ?? '';
   const fallback = describeBackend({
     name: 'tensorflow',
     picked: 'tfjs-node',
     requested: 'auto',
-    tried: [{ name: 'tfjs-node-gpu', ok: false, reason }, { name: 'tfjs-node', ok: true }],
+    tried: [
+      { name: 'tfjs-node-gpu', ok: false, reason },
+      { name: 'tfjs-node', ok: true },
+    ],
   });
   assert.equal(fallback, `backend: tfjs-node — tfjs-node-gpu: ${reason}`);
 });

@@ -8,7 +8,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { encodeIcns, encodeIco, ICNS_TYPES, ICO_SIZES, ICON_SOURCE, PNG_SIZES, renderPngs, writeIcons } from '../scripts/dist-icons';
+import {
+  encodeIcns,
+  encodeIco,
+  ICNS_TYPES,
+  ICO_SIZES,
+  ICON_SOURCE,
+  PNG_SIZES,
+  renderPngs,
+  writeIcons,
+} from '../scripts/dist-icons';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -46,7 +55,7 @@ function readIcns(buf: Buffer): { type: string; data: Buffer }[] {
   assert.equal(buf.toString('latin1', 0, 4), 'icns');
   assert.equal(buf.readUInt32BE(4), buf.length, 'total length');
   const out: { type: string; data: Buffer }[] = [];
-  for (let at = 8; at < buf.length; ) {
+  for (let at = 8; at < buf.length;) {
     const length = buf.readUInt32BE(at + 4);
     assert.ok(length > 8 && at + length <= buf.length, `element at ${at} fits`);
     out.push({ type: buf.toString('latin1', at, at + 4), data: buf.subarray(at + 8, at + length) });
@@ -97,10 +106,16 @@ test('icons from build/icon.svg: PNG sizes, an ICO and an ICNS whose entries dec
   try {
     await writeIcons(dir);
     for (const size of PNG_SIZES) {
-      assert.deepEqual(await pngSize(await readFile(join(dir, 'png', `${size}x${size}.png`))), { width: size, height: size });
+      assert.deepEqual(await pngSize(await readFile(join(dir, 'png', `${size}x${size}.png`))), {
+        width: size,
+        height: size,
+      });
     }
     const ico = readIco(await readFile(join(dir, 'icon.ico')));
-    assert.deepEqual(ico.map((e) => e.width), [...ICO_SIZES]);
+    assert.deepEqual(
+      ico.map((e) => e.width),
+      [...ICO_SIZES],
+    );
     for (const entry of ico) {
       assert.equal(entry.bitsPerPixel, 32);
       const pngFile = await readFile(join(dir, 'png', `${entry.width}x${entry.width}.png`)).catch(() => null);
@@ -111,18 +126,27 @@ test('icons from build/icon.svg: PNG sizes, an ICO and an ICNS whose entries dec
         // A DIB: its pixels, read back bottom-up BGRA, equal the PNG rendering of the same size.
         const { width, pixels } = readIcoBitmap(entry.data);
         assert.equal(width, entry.width);
-        const expected = await sharp(pngFile ?? (await renderAt(entry.width))).ensureAlpha().raw().toBuffer();
+        const expected = await sharp(pngFile ?? (await renderAt(entry.width)))
+          .ensureAlpha()
+          .raw()
+          .toBuffer();
         assert.ok(pixels.equals(expected), `${entry.width} px bitmap equals the rendering`);
       }
     }
     const icns = readIcns(await readFile(join(dir, 'icon.icns')));
-    assert.deepEqual(icns.map((e) => e.type), ICNS_TYPES.map((t) => t.type));
+    assert.deepEqual(
+      icns.map((e) => e.type),
+      ICNS_TYPES.map((t) => t.type),
+    );
     for (const [i, element] of icns.entries()) {
       const size = ICNS_TYPES[i].size;
       assert.deepEqual(await pngSize(element.data), { width: size, height: size }, element.type);
     }
     // The icon is drawn, not blank: the 256 px rendering has both dark background and light tiles.
-    const { data } = await sharp(await readFile(join(dir, 'png', '256x256.png'))).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(await readFile(join(dir, 'png', '256x256.png')))
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const values = [...data];
     assert.ok(Math.min(...values) < 80 && Math.max(...values) > 200, 'contrast in the rendering');
   } finally {
@@ -133,14 +157,31 @@ test('icons from build/icon.svg: PNG sizes, an ICO and an ICNS whose entries dec
 test('ICO and ICNS encoders: exact byte layout on a hand-made example', () => {
   const a = Buffer.from('AAAA');
   const b = Buffer.from('BBBBBB');
-  const ico = encodeIco([{ size: 16, data: a }, { size: 256, data: b }]);
-  assert.equal(ico.toString('hex'),
+  const ico = encodeIco([
+    { size: 16, data: a },
+    { size: 256, data: b },
+  ]);
+  assert.equal(
+    ico.toString('hex'),
     '000001000200' +
-    '1010000001002000' + '04000000' + '26000000' + // 16x16, 4 bytes at 6+32 = 38
-    '0000000001002000' + '06000000' + '2a000000' + // 256 (as 0), 6 bytes at 42
-    a.toString('hex') + b.toString('hex'));
+      '1010000001002000' +
+      '04000000' +
+      '26000000' + // 16x16, 4 bytes at 6+32 = 38
+      '0000000001002000' +
+      '06000000' +
+      '2a000000' + // 256 (as 0), 6 bytes at 42
+      a.toString('hex') +
+      b.toString('hex'),
+  );
   assert.throws(() => encodeIco([{ size: 512, data: a }]), /1…256/);
   const icns = encodeIcns([{ type: 'icp4', data: a }]);
-  assert.equal(icns.toString('hex'), Buffer.from('icns').toString('hex') + '00000014' + Buffer.from('icp4').toString('hex') + '0000000c' + a.toString('hex'));
+  assert.equal(
+    icns.toString('hex'),
+    Buffer.from('icns').toString('hex') +
+      '00000014' +
+      Buffer.from('icp4').toString('hex') +
+      '0000000c' +
+      a.toString('hex'),
+  );
   assert.throws(() => encodeIcns([{ type: 'ic0', data: a }]), /4 ASCII/);
 });

@@ -38,7 +38,11 @@ let manifest: PayloadManifest;
 
 before(async () => {
   // The payload is built from the current sources: bundles and renderer first, as `npm run dist:payload` does.
-  const build = spawnSync('npm', ['run', 'build'], { cwd: PROJECT_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const build = spawnSync('npm', ['run', 'build'], {
+    cwd: PROJECT_DIR,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   assert.equal(build.status, 0, `npm run build failed:\n${build.stdout}\n${build.stderr}`);
   workDir = await mkdtemp(join(tmpdir(), 'aimkp-payload-'));
   manifest = await buildPayload('default', join(workDir, 'payload'));
@@ -79,8 +83,12 @@ function dependencyFolders(roots: readonly string[]): Set<string> {
     const dir = resolvePackageDir(name, from);
     if (dir === null || seen.has(dir)) continue;
     seen.add(dir);
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: object; optionalDependencies?: object };
-    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) queue.push({ name: dep, from: dir });
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      dependencies?: object;
+      optionalDependencies?: object;
+    };
+    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies }))
+      queue.push({ name: dep, from: dir });
   }
   return new Set([...seen].map((dir) => posix(relative(PROJECT_DIR, dir))));
 }
@@ -95,68 +103,140 @@ test('payload files: bundles, renderer, the run-time dependency closure, unpacke
 
   // Bundles and renderer: every built file except source maps, nothing else.
   for (const folder of ['dist-electron', join('dist', 'renderer')]) {
-    const built = filesUnder(join(PROJECT_DIR, folder)).map((f) => posix(relative(PROJECT_DIR, f))).filter((f) => !f.endsWith('.map'));
-    assert.deepEqual(inAsar(`${posix(folder)}/`).map((f) => f.path.slice('app.asar/'.length)).sort(), built.sort(), folder);
+    const built = filesUnder(join(PROJECT_DIR, folder))
+      .map((f) => posix(relative(PROJECT_DIR, f)))
+      .filter((f) => !f.endsWith('.map'));
+    assert.deepEqual(
+      inAsar(`${posix(folder)}/`)
+        .map((f) => f.path.slice('app.asar/'.length))
+        .sort(),
+      built.sort(),
+      folder,
+    );
   }
-  for (const bundle of ['main.js', 'server.js', 'worker.js']) assert.ok(inAsar(`dist-electron/${bundle}`).length === 1, bundle);
+  for (const bundle of ['main.js', 'server.js', 'worker.js'])
+    assert.ok(inAsar(`dist-electron/${bundle}`).length === 1, bundle);
   assert.ok(inAsar('dist-electron/preload').length === 1, 'one preload bundle');
   assert.ok(inAsar('dist/renderer/index.html').length === 1);
 
   // node_modules: the production closure minus what the app never loads (and minus tfjs-node-gpu in this flavour).
-  const prod = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as { dependencies: object; optionalDependencies?: object };
+  const prod = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as {
+    dependencies: object;
+    optionalDependencies?: object;
+  };
   const loaded = Object.keys({ ...prod.dependencies, ...prod.optionalDependencies }).filter(
     (name) => !(NOT_LOADED_AT_RUN_TIME as readonly string[]).includes(name) && name !== '@tensorflow/tfjs-node-gpu',
   );
   // @types/* are type declarations that tfjs lists as dependencies: never loaded, never shipped.
   const expected = new Set([...dependencyFolders(loaded)].filter((p) => !/(^|\/)node_modules\/@types\//.test(p)));
   const packed = new Set(
-    asarPaths.filter((p) => p.endsWith('/package.json') && /^(node_modules\/(@[^/]+\/)?[^/]+\/)+package\.json$/.test(p)).map((p) => p.slice(0, -'/package.json'.length)),
+    asarPaths
+      .filter((p) => p.endsWith('/package.json') && /^(node_modules\/(@[^/]+\/)?[^/]+\/)+package\.json$/.test(p))
+      .map((p) => p.slice(0, -'/package.json'.length)),
   );
   assert.deepEqual([...packed].filter((p) => !expected.has(p)).sort(), [], 'packed but not a run-time dependency');
   assert.deepEqual([...expected].filter((p) => !packed.has(p)).sort(), [], 'run-time dependency missing');
-  for (const name of ['vue', 'pinia', 'chart.js', 'tsx', 'nsfwjs', 'electron', 'electron-builder', 'vite', 'typescript', 'esbuild']) {
+  for (const name of [
+    'vue',
+    'pinia',
+    'chart.js',
+    'tsx',
+    'nsfwjs',
+    'electron',
+    'electron-builder',
+    'vite',
+    'typescript',
+    'esbuild',
+  ]) {
     assert.ok(!packed.has(`node_modules/${name}`), `${name} must not be packed`);
   }
 
   // No development files anywhere in the archive.
-  const devFile = asarPaths.filter((p) => /\.(map|d\.ts|md|tsbuildinfo)$/i.test(p) || /(^|\/)(test|tests|__tests__)\//.test(p) || /^(?!node_modules\/).*\.ts$/.test(p));
+  const devFile = asarPaths.filter(
+    (p) =>
+      /\.(map|d\.ts|md|tsbuildinfo)$/i.test(p) ||
+      /(^|\/)(test|tests|__tests__)\//.test(p) ||
+      /^(?!node_modules\/).*\.ts$/.test(p),
+  );
   assert.deepEqual(devFile, []);
 
   // Unpacked: exactly the natives and wasm named by asarUnpack, and the ones the app needs are there.
   const unpacked = manifest.files.filter((f) => f.place === 'unpacked').map((f) => f.path.slice('app.asar/'.length));
-  for (const p of unpacked) assert.ok(ASAR_UNPACK.some((pattern) => minimatch(p, pattern, { dot: true })), `unpacked ${p}`);
+  for (const p of unpacked)
+    assert.ok(
+      ASAR_UNPACK.some((pattern) => minimatch(p, pattern, { dot: true })),
+      `unpacked ${p}`,
+    );
   const packedOnly = asarPaths.filter((p) => !unpacked.includes(p));
-  for (const p of packedOnly) assert.ok(!ASAR_UNPACK.some((pattern) => minimatch(p, pattern, { dot: true })), `should be unpacked: ${p}`);
-  for (const wasm of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+  for (const p of packedOnly)
+    assert.ok(!ASAR_UNPACK.some((pattern) => minimatch(p, pattern, { dot: true })), `should be unpacked: ${p}`);
+  for (const wasm of [
+    'tfjs-backend-wasm.wasm',
+    'tfjs-backend-wasm-simd.wasm',
+    'tfjs-backend-wasm-threaded-simd.wasm',
+  ]) {
     assert.ok(unpacked.includes(`node_modules/@tensorflow/tfjs-backend-wasm/dist/${wasm}`), wasm);
   }
-  assert.ok(unpacked.some((p) => /^node_modules\/@img\/sharp-[^/]+\/lib\/sharp-[^/]+\.node$/.test(p)), 'sharp binding');
-  assert.ok(unpacked.some((p) => /^node_modules\/@img\/sharp-libvips-[^/]+\/lib\/libvips-cpp\./.test(p)), 'libvips');
+  assert.ok(
+    unpacked.some((p) => /^node_modules\/@img\/sharp-[^/]+\/lib\/sharp-[^/]+\.node$/.test(p)),
+    'sharp binding',
+  );
+  assert.ok(
+    unpacked.some((p) => /^node_modules\/@img\/sharp-libvips-[^/]+\/lib\/libvips-cpp\./.test(p)),
+    'libvips',
+  );
   // Unpacked files are real files beside the archive, with the sizes the archive header records.
   for (const f of manifest.files.filter((x) => x.place === 'unpacked')) {
-    assert.equal(statSync(join(resourcesDir, f.path.replace(/^app\.asar\//, 'app.asar.unpacked/'))).size, f.size, f.path);
+    assert.equal(
+      statSync(join(resourcesDir, f.path.replace(/^app\.asar\//, 'app.asar.unpacked/'))).size,
+      f.size,
+      f.path,
+    );
   }
 
   // Resources: the encoder weights and the data set, file for file and byte count for byte count.
   const hidden = (rel: string) => rel.split('/').some((part) => part.startsWith('.'));
   for (const { from, to } of [RESOURCE_LAYOUT.mobilenet, RESOURCE_LAYOUT.clipartKp]) {
-    const source = filesUnder(join(PROJECT_DIR, from)).filter((f) => !hidden(posix(relative(join(PROJECT_DIR, from), f)))).map((f) => `${posix(relative(join(PROJECT_DIR, from), f))}:${statSync(f).size}`).sort();
-    const shipped = manifest.files.filter((f) => f.place === 'resources' && f.path.startsWith(`${to}/`)).map((f) => `${f.path.slice(to.length + 1)}:${f.size}`).sort();
+    const source = filesUnder(join(PROJECT_DIR, from))
+      .filter((f) => !hidden(posix(relative(join(PROJECT_DIR, from), f))))
+      .map((f) => `${posix(relative(join(PROJECT_DIR, from), f))}:${statSync(f).size}`)
+      .sort();
+    const shipped = manifest.files
+      .filter((f) => f.place === 'resources' && f.path.startsWith(`${to}/`))
+      .map((f) => `${f.path.slice(to.length + 1)}:${f.size}`)
+      .sort();
     assert.deepEqual(shipped, source, to);
   }
-  assert.deepEqual(manifest.files.filter((f) => f.place === 'resources' && !f.path.startsWith('models/') && !f.path.startsWith('data/')), []);
+  assert.deepEqual(
+    manifest.files.filter(
+      (f) => f.place === 'resources' && !f.path.startsWith('models/') && !f.path.startsWith('data/'),
+    ),
+    [],
+  );
   // Every image the bundled data set's manifest names is shipped.
   const shippedPaths = new Set(manifest.files.map((f) => f.path));
-  const manifestLines = readFileSync(join(PROJECT_DIR, RESOURCE_LAYOUT.clipartKp.from, 'manifest.jsonl'), 'utf8').split('\n').filter(Boolean);
-  const images = manifestLines.map((l) => (JSON.parse(l) as { image: string | null }).image).filter((img): img is string => img !== null);
+  const manifestLines = readFileSync(join(PROJECT_DIR, RESOURCE_LAYOUT.clipartKp.from, 'manifest.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  const images = manifestLines
+    .map((l) => (JSON.parse(l) as { image: string | null }).image)
+    .filter((img): img is string => img !== null);
   assert.ok(images.length > 3000);
-  assert.deepEqual(images.filter((img) => !shippedPaths.has(`${RESOURCE_LAYOUT.clipartKp.to}/${img}`)), []);
+  assert.deepEqual(
+    images.filter((img) => !shippedPaths.has(`${RESOURCE_LAYOUT.clipartKp.to}/${img}`)),
+    [],
+  );
 
   // Size budget (printed by `npm run dist:payload` too).
   const budgeted = manifest.files.filter((f) => !BUDGET_EXEMPT.test(f.path)).reduce((sum, f) => sum + f.size, 0);
   assert.equal(manifest.budgetedBytes, budgeted);
-  assert.ok(budgeted <= PAYLOAD_BUDGET_BYTES, `payload ${(budgeted / 2 ** 20).toFixed(1)} MiB > budget ${PAYLOAD_BUDGET_BYTES / 2 ** 20} MiB`);
-  t.diagnostic(`payload: ${manifest.files.length} files, ${(manifest.totalBytes / 2 ** 20).toFixed(1)} MiB (budget counts ${(budgeted / 2 ** 20).toFixed(1)} of ${PAYLOAD_BUDGET_BYTES / 2 ** 20} MiB)`);
+  assert.ok(
+    budgeted <= PAYLOAD_BUDGET_BYTES,
+    `payload ${(budgeted / 2 ** 20).toFixed(1)} MiB > budget ${PAYLOAD_BUDGET_BYTES / 2 ** 20} MiB`,
+  );
+  t.diagnostic(
+    `payload: ${manifest.files.length} files, ${(manifest.totalBytes / 2 ** 20).toFixed(1)} MiB (budget counts ${(budgeted / 2 ** 20).toFixed(1)} of ${PAYLOAD_BUDGET_BYTES / 2 ** 20} MiB)`,
+  );
 });
 
 /** Why the offline boot cannot run here, or null. */
@@ -165,7 +245,8 @@ function offlineSandboxUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'needs root for unshare --net --mount';
   const probe = spawnSync('unshare', ['--net', '--mount', '--', 'sh', '-c', 'ip link set lo up'], { encoding: 'utf8' });
   if (probe.error) return `unshare unavailable (${probe.error.message})`;
-  if (probe.status !== 0) return `unshare --net --mount / ip failed here: ${(probe.stderr || '').trim().split('\n')[0]}`;
+  if (probe.status !== 0)
+    return `unshare --net --mount / ip failed here: ${(probe.stderr || '').trim().split('\n')[0]}`;
   return null;
 }
 
@@ -175,7 +256,11 @@ interface DriverResult {
   backend?: { name?: string; picked?: string };
   datasets?: { id: string; kind: string }[];
   run?: { id: string; status: string; step: number; totalSteps: number; error: unknown };
-  prediction?: { itemId: string; gold: string[] | null; results: { runId: string; keyphrases: string[]; error: unknown }[] };
+  prediction?: {
+    itemId: string;
+    gold: string[] | null;
+    results: { runId: string; keyphrases: string[]; error: unknown }[];
+  };
   error?: string;
   serverLog?: string;
 }
@@ -191,7 +276,14 @@ test('the payload boots offline from /tmp with the source tree hidden: tiny trai
   await cp(join(PROJECT_DIR, 'test', 'fixtures', 'payload-driver.mjs'), join(run, 'driver.mjs'));
   await mkdir(join(run, 'workspace'));
   await mkdir(join(run, 'hidden'));
-  const overrides = { epochs: 1, maxTrain: 12, maxValid: 4, batchSize: 4, samplesPerCall: 4, model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16 } };
+  const overrides = {
+    epochs: 1,
+    maxTrain: 12,
+    maxValid: 4,
+    batchSize: 4,
+    samplesPerCall: 4,
+    model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16 },
+  };
   // Inside: hide the source tree, bring up loopback (the only interface), run the driver from the copy.
   const script = `mount --bind "$HIDE_WITH" "$SOURCE_TREE" && ip link set lo up && exec node driver.mjs resources "$PWD/workspace"`;
   const child = spawn('unshare', ['--net', '--mount', '--', 'sh', '-c', script], {
@@ -217,7 +309,10 @@ test('the payload boots offline from /tmp with the source tree hidden: tiny trai
   assert.equal(code, 0);
 
   assert.match(result.network, /^unreachable/, 'the namespace has no network');
-  assert.ok(result.datasets?.some((d) => d.id === 'clipart-kp' && d.kind === 'bundled'), 'bundled ClipArt-KP found in resources/');
+  assert.ok(
+    result.datasets?.some((d) => d.id === 'clipart-kp' && d.kind === 'bundled'),
+    'bundled ClipArt-KP found in resources/',
+  );
   assert.equal(result.run?.status, 'completed');
   assert.ok((result.run?.totalSteps ?? 0) > 0 && result.run?.step === result.run?.totalSteps);
   const prediction = result.prediction?.results[0];
@@ -230,7 +325,9 @@ test('the payload boots offline from /tmp with the source tree hidden: tiny trai
   assert.ok(existsSync(join(runDir, 'events.jsonl')), 'events.jsonl in the workspace run folder');
   const config = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')) as { encoder?: string };
   assert.match(String(config.encoder), /mobilenet/);
-  const cacheFiles = existsSync(join(run, 'workspace', 'cache')) ? await readdir(join(run, 'workspace', 'cache'), { recursive: true }) : [];
+  const cacheFiles = existsSync(join(run, 'workspace', 'cache'))
+    ? await readdir(join(run, 'workspace', 'cache'), { recursive: true })
+    : [];
   assert.ok(cacheFiles.length > 0, 'image features cached in the workspace');
   assert.ok((await stat(join(run, 'resources', 'app.asar', 'dist-electron', 'server.js'))).isFile());
 });

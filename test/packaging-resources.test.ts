@@ -9,7 +9,12 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PACKED_RESOURCE_PATHS, bundledDataDir, packedResourcesDir, usePackedResources } from '../electron/packaged-resources';
+import {
+  PACKED_RESOURCE_PATHS,
+  bundledDataDir,
+  packedResourcesDir,
+  usePackedResources,
+} from '../electron/packaged-resources';
 import { BUNDLED_DATA_DIR_ENV, MOBILENET_DIR_ENV } from '../models/resource-env';
 import { decodeBundledMobilenet, mobilenetFolder } from '../models/vision/mobilenet-v2';
 import { RESOURCE_LAYOUT } from '../build/electron-builder.config';
@@ -68,11 +73,17 @@ test('the encoder weights load from a relocated copy (AIMKP_MOBILENET_DIR) with 
     assert.equal(mobilenetFolder(), copy);
     const fromCopy = decodeBundledMobilenet();
     assert.equal(fromCopy.sha1, fromPackage.sha1);
-    assert.equal(fromCopy.artifacts.weightData && (fromCopy.artifacts.weightData as ArrayBuffer).byteLength,
-      (fromPackage.artifacts.weightData as ArrayBuffer).byteLength);
+    assert.equal(
+      fromCopy.artifacts.weightData && (fromCopy.artifacts.weightData as ArrayBuffer).byteLength,
+      (fromPackage.artifacts.weightData as ArrayBuffer).byteLength,
+    );
 
     process.env[MOBILENET_DIR_ENV] = join(dir, 'missing');
-    assert.throws(() => mobilenetFolder(), (err: unknown) => err instanceof CoreError && err.code === 'NOT_FOUND' && /AIMKP_MOBILENET_DIR=.*missing/.test(err.message));
+    assert.throws(
+      () => mobilenetFolder(),
+      (err: unknown) =>
+        err instanceof CoreError && err.code === 'NOT_FOUND' && /AIMKP_MOBILENET_DIR=.*missing/.test(err.message),
+    );
   } finally {
     if (saved === undefined) delete process.env[MOBILENET_DIR_ENV];
     else process.env[MOBILENET_DIR_ENV] = saved;

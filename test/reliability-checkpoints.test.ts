@@ -4,7 +4,16 @@
 // corrupt is loaded (best/ for evaluation included) and training never silently restarts from step 0.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -58,7 +67,11 @@ const CORRUPTIONS: Corruption[] = [
   { file: 'optimizer.json', how: 'garbled', apply: garble },
   { file: 'model.json', how: 'truncated', apply: (f) => truncateSync(f, 40) },
   { file: 'state.json', how: 'deleted', apply: unlinkSync },
-  { file: 'state.json', how: 'one number changed', apply: (f) => writeFileSync(f, readFileSync(f, 'utf8').replace('"globalStep":9', '"globalStep":7')) },
+  {
+    file: 'state.json',
+    how: 'one number changed',
+    apply: (f) => writeFileSync(f, readFileSync(f, 'utf8').replace('"globalStep":9', '"globalStep":7')),
+  },
   { file: 'manifest.json', how: 'deleted', apply: unlinkSync },
   { file: 'manifest.json', how: 'garbled', apply: garble },
 ];
@@ -70,7 +83,8 @@ for (const [i, c] of CORRUPTIONS.entries()) {
     const target = join(run, 'checkpoints', 'last', c.file);
     const before = existsSync(target) ? readFileSync(target) : null;
     c.apply(target);
-    if (before !== null && existsSync(target)) assert.ok(!readFileSync(target).equals(before), 'the corruption changed the file');
+    if (before !== null && existsSync(target))
+      assert.ok(!readFileSync(target).equals(before), 'the corruption changed the file');
 
     const verdict = await verifyCheckpointDir(join(run, 'checkpoints', 'last'));
     assert.equal(verdict.ok, false);
@@ -87,12 +101,19 @@ for (const [i, c] of CORRUPTIONS.entries()) {
     assert.equal(r.status, 'completed');
     const warning = logs.find((l) => l.includes('resuming from'));
     assert.ok(warning, `says which checkpoint it resumes from: ${logs.join(' | ')}`);
-    assert.ok(warning.includes(c.file) && warning.includes(join('checkpoints', 'previous')) && warning.includes('step 8'), warning);
+    assert.ok(
+      warning.includes(c.file) && warning.includes(join('checkpoints', 'previous')) && warning.includes('step 8'),
+      warning,
+    );
     const start = events.find((e) => e.type === 'run-start');
-    assert.ok(start?.type === 'run-start' && start.startStep === 8, 'continued from step 8, not 0 and not the corrupt step 9');
+    assert.ok(
+      start?.type === 'run-start' && start.startStep === 8,
+      'continued from step 8, not 0 and not the corrupt step 9',
+    );
     assertSameFinal(run, reference, `${c.file} ${c.how}`);
     // The corrupt checkpoint was replaced; the last two checkpoints are good again.
-    for (const slot of ['last', 'previous']) assert.ok((await verifyCheckpointDir(join(run, 'checkpoints', slot))).ok, `${slot} verifies`);
+    for (const slot of ['last', 'previous'])
+      assert.ok((await verifyCheckpointDir(join(run, 'checkpoints', slot))).ok, `${slot} verifies`);
   });
 }
 
@@ -137,14 +158,33 @@ test('a corrupt best/ is never loaded for evaluation: the error names best/weigh
 });
 
 function state(globalStep: number): TrainState {
-  return { version: 1, epoch: 0, stepInEpoch: globalStep, globalStep, dataOrder: [], rngState: [1, 2, 3, 4], strideText: [], strideImage: [], frozenText: [], frozenImage: [], bestScore: null, bestEpoch: null, history: [], epochStats: emptyEpochStats() };
+  return {
+    version: 1,
+    epoch: 0,
+    stepInEpoch: globalStep,
+    globalStep,
+    dataOrder: [],
+    rngState: [1, 2, 3, 4],
+    strideText: [],
+    strideImage: [],
+    frozenText: [],
+    frozenImage: [],
+    bestScore: null,
+    bestEpoch: null,
+    history: [],
+    epochStats: emptyEpochStats(),
+  };
 }
 
 test('rotation keeps the last two GOOD checkpoints: a corrupt last is discarded, not kept as previous', async () => {
   const dir = join(root, 'rotation', 'checkpoints');
   const target = join(dir, 'last');
   const weights = (x: number) => new Map<string, tf.Tensor>([['w', tf.tensor1d([x, x + 1])]]);
-  const write = (step: number, onDiscard?: (l: string) => void) => writeCheckpoint(target, { weights: weights(step), optimizer: null, state: state(step), modelInfo: null }, dir, { keepPrevious: true, onDiscard });
+  const write = (step: number, onDiscard?: (l: string) => void) =>
+    writeCheckpoint(target, { weights: weights(step), optimizer: null, state: state(step), modelInfo: null }, dir, {
+      keepPrevious: true,
+      onDiscard,
+    });
   await write(1);
   await write(2);
   assert.equal((await readCheckpoint(target, false)).state.globalStep, 2);
@@ -157,7 +197,11 @@ test('rotation keeps the last two GOOD checkpoints: a corrupt last is discarded,
   assert.equal(discarded.length, 1);
   assert.match(discarded[0], /weights\.bin: 3 bytes/);
   assert.equal((await readCheckpoint(target, false)).state.globalStep, 3);
-  assert.equal((await readCheckpoint(join(dir, 'previous'), false)).state.globalStep, 1, 'the good step-1 checkpoint stayed');
+  assert.equal(
+    (await readCheckpoint(join(dir, 'previous'), false)).state.globalStep,
+    1,
+    'the good step-1 checkpoint stayed',
+  );
 });
 
 test('aimkp doctor: a healthy completed run, a corrupt one (exit 3, names the file), an interrupted one with a stale lock; --json', async () => {
@@ -170,16 +214,35 @@ test('aimkp doctor: a healthy completed run, a corrupt one (exit 3, names the fi
   cpSync(stopped, run, { recursive: true });
   flipOneFloat(join(run, 'checkpoints', 'last', 'optimizer.bin'));
   // A writer killed mid-run: its lock (a pid that no longer exists) and a cut last event line stay behind.
-  writeFileSync(join(run, 'run.lock'), JSON.stringify({ pid: 4_000_000, host: hostname(), startedAt: new Date().toISOString(), command: 'aimkp train', token: 't' }));
+  writeFileSync(
+    join(run, 'run.lock'),
+    JSON.stringify({
+      pid: 4_000_000,
+      host: hostname(),
+      startedAt: new Date().toISOString(),
+      command: 'aimkp train',
+      token: 't',
+    }),
+  );
   writeFileSync(join(run, 'events.jsonl'), readFileSync(join(run, 'events.jsonl'), 'utf8') + '{"type":"st');
   const bad = await cliInProcess('doctor', run);
   assert.equal(bad.code, 3);
-  assert.match(bad.stdout, /FAIL {2}checkpoints\/last +checkpoints\/last\/optimizer\.bin: content differs from the manifest/);
+  assert.match(
+    bad.stdout,
+    /FAIL {2}checkpoints\/last +checkpoints\/last\/optimizer\.bin: content differs from the manifest/,
+  );
   assert.match(bad.stdout, /warn {2}lock +stale: process 4000000 on .* is no longer running/);
   assert.match(bad.stdout, /warn {2}events\.jsonl +the last line is cut off/);
   assert.match(bad.stdout, /next: continue with: aimkp train --out .* --resume \(from checkpoints\/previous, step 8\)/);
-  const json = JSON.parse((await cliInProcess('doctor', run, '--json')).stdout) as { condition: string; resumeFrom: string; lock: { state: string } };
-  assert.deepEqual([json.condition, json.resumeFrom, json.lock.state], ['interrupted', join('checkpoints', 'previous'), 'stale']);
+  const json = JSON.parse((await cliInProcess('doctor', run, '--json')).stdout) as {
+    condition: string;
+    resumeFrom: string;
+    lock: { state: string };
+  };
+  assert.deepEqual(
+    [json.condition, json.resumeFrom, json.lock.state],
+    ['interrupted', join('checkpoints', 'previous'), 'stale'],
+  );
   // The resume repairs what doctor found: the cut line is removed, the lock taken over, previous used.
   const logs: string[] = [];
   await train({ runDir: run, resume: true, log: (l) => logs.push(l) });

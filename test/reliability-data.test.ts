@@ -19,21 +19,38 @@ import { cliInProcess, tinyTrainConfig } from './reliability-fixtures';
 const root = mkdtempSync(join(tmpdir(), 'aimkp-rel-data-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const item = (id: string, text: string, extra: Record<string, unknown> = {}) => JSON.stringify({ id, split: 'train', text, image: null, keyphrases: ['caf'], ...extra });
+const item = (id: string, text: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ id, split: 'train', text, image: null, keyphrases: ['caf'], ...extra });
 
 function dataset(name: string, lines: (string | Buffer)[]): string {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'manifest.jsonl'), Buffer.concat(lines.flatMap((l) => [typeof l === 'string' ? Buffer.from(l) : l, Buffer.from('\n')])));
+  writeFileSync(
+    join(dir, 'manifest.jsonl'),
+    Buffer.concat(lines.flatMap((l) => [typeof l === 'string' ? Buffer.from(l) : l, Buffer.from('\n')])),
+  );
   return dir;
 }
 
 test('bytes that are not UTF-8 are reported with file and line, kept as U+FFFD (or skipped); U+FFFD is never a vocabulary word', async () => {
   // Line 2: "café" in Latin-1 (0xE9 alone is not UTF-8); line 3: a lone continuation byte inside a keyphrase.
-  const latin1 = Buffer.concat([Buffer.from(item('b', 'caf').slice(0, -'","image":null,"keyphrases":["caf"]}'.length)), Buffer.from([0xe9]), Buffer.from(' au lait","image":null,"keyphrases":["caf"]}')]);
+  const latin1 = Buffer.concat([
+    Buffer.from(item('b', 'caf').slice(0, -'","image":null,"keyphrases":["caf"]}'.length)),
+    Buffer.from([0xe9]),
+    Buffer.from(' au lait","image":null,"keyphrases":["caf"]}'),
+  ]);
   const lone = Buffer.from(item('c', 'tea time', { keyphrases: ['te\u0080a'] }).replace('\u0080', '@@'));
-  const loneBytes = Buffer.concat([lone.subarray(0, lone.indexOf('@@')), Buffer.from([0x80]), lone.subarray(lone.indexOf('@@') + 2)]);
-  const dir = dataset('utf8', [item('a', 'plain text'), latin1, loneBytes, item('d', 'a real \uFFFD replacement character in valid UTF-8')]);
+  const loneBytes = Buffer.concat([
+    lone.subarray(0, lone.indexOf('@@')),
+    Buffer.from([0x80]),
+    lone.subarray(lone.indexOf('@@') + 2),
+  ]);
+  const dir = dataset('utf8', [
+    item('a', 'plain text'),
+    latin1,
+    loneBytes,
+    item('d', 'a real \uFFFD replacement character in valid UTF-8'),
+  ]);
   const manifest = join(dir, 'manifest.jsonl');
 
   const ds = await loadDataset(dir);
@@ -45,14 +62,21 @@ test('bytes that are not UTF-8 are reported with file and line, kept as U+FFFD (
       [manifest, 3, 'kept'],
     ],
   );
-  assert.ok(bad[0].message.includes(`not UTF-8 (first at byte ${latin1.indexOf(0xe9) + 1} of the line)`), bad[0].message);
+  assert.ok(
+    bad[0].message.includes(`not UTF-8 (first at byte ${latin1.indexOf(0xe9) + 1} of the line)`),
+    bad[0].message,
+  );
   assert.equal(ds.items.length, 4);
   assert.equal(ds.items.find((i) => i.id === 'b')!.text, 'caf\uFFFD au lait');
   const tok = buildRunTokenizer(ds.items, { minWordCount: 1, maxVocab: null });
   const vocab = (tok.toJSON() as { vocab: string[] }).vocab;
   assert.ok(!vocab.some((w) => w.includes('\uFFFD')), 'no vocabulary word holds U+FFFD');
   assert.ok(vocab.includes('caf') && vocab.includes('au') && vocab.includes('replacement'));
-  assert.deepEqual(Array.from(tok.encode('caf\uFFFD')), Array.from(tok.encode('caf')), 'U+FFFD encodes to nothing, not <unk>');
+  assert.deepEqual(
+    Array.from(tok.encode('caf\uFFFD')),
+    Array.from(tok.encode('caf')),
+    'U+FFFD encodes to nothing, not <unk>',
+  );
 
   const strict = await loadDataset(dir, { invalidUtf8: 'skip' });
   assert.deepEqual(
@@ -105,7 +129,9 @@ test('a corrupt image gets the same message from the loader check and from the e
   mkdirSync(dir, { recursive: true });
   const good = join(root, 'synth-img');
   await buildSynthDataset({ n: 4, seed: 1, out: good });
-  const png = readFileSync(join(good, JSON.parse(readFileSync(join(good, 'manifest.jsonl'), 'utf8').split('\n')[0]).image));
+  const png = readFileSync(
+    join(good, JSON.parse(readFileSync(join(good, 'manifest.jsonl'), 'utf8').split('\n')[0]).image),
+  );
   const cases: Record<string, Buffer> = {
     'truncated.png': png.subarray(0, Math.floor(png.length / 2)),
     'garbage.png': Buffer.concat([png.subarray(0, 8), Buffer.alloc(200, 0x5a)]),
@@ -124,9 +150,15 @@ test('a corrupt image gets the same message from the loader check and from the e
     const viaCache = await encodeImages(encoder, dir, [{ id: name, image: name }], { cacheDir: join(root, 'cache') });
     assert.equal(direct, checked!.message, `${name}: encoder and loader word it the same`);
     assert.equal(viaCache.issues[0]?.reason, checked!.message, `${name}: the feature cache's issue too`);
-    assert.match(checked!.message, new RegExp(`^image ".*${name}" cannot be decoded \\(corrupt, truncated, or not an image file\\)$`));
+    assert.match(
+      checked!.message,
+      new RegExp(`^image ".*${name}" cannot be decoded \\(corrupt, truncated, or not an image file\\)$`),
+    );
   }
-  copyFileSync(join(good, JSON.parse(readFileSync(join(good, 'manifest.jsonl'), 'utf8').split('\n')[0]).image), join(dir, 'fine.png'));
+  copyFileSync(
+    join(good, JSON.parse(readFileSync(join(good, 'manifest.jsonl'), 'utf8').split('\n')[0]).image),
+    join(dir, 'fine.png'),
+  );
   assert.equal(await checkImageFile(join(dir, 'fine.png')), null);
 });
 
@@ -146,14 +178,40 @@ test('CLI: negative numbers are values with a one-line message; --resume takes t
   await buildSynthDataset({ n: 40, seed: 5, out: data });
   const cfg = join(root, 'tiny.json');
   const c = tinyTrainConfig();
-  writeFileSync(cfg, JSON.stringify({ model: c.model, batchSize: 4, samplesPerCall: 4, maxValid: 4, checkpointEvery: 2 }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({ model: c.model, batchSize: 4, samplesPerCall: 4, maxValid: 4, checkpointEvery: 2 }),
+  );
   const run = join(root, 'cli-run');
-  const first = await cliInProcess('train', '--data', data, '--preset', 'baseline', '--encoder', 'patch:3:4', '--epochs', '1', '--config', cfg, '--out', run, '--max-steps', '2', '--quiet');
+  const first = await cliInProcess(
+    'train',
+    '--data',
+    data,
+    '--preset',
+    'baseline',
+    '--encoder',
+    'patch:3:4',
+    '--epochs',
+    '1',
+    '--config',
+    cfg,
+    '--out',
+    run,
+    '--max-steps',
+    '2',
+    '--quiet',
+  );
   assert.equal(first.code, 0, first.stderr);
   // No --data: the run's config.json names the data set.
   const resumed = await cliInProcess('train', '--out', run, '--resume', '--quiet');
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.equal(readRunConfig(run).dataDir, data);
-  const events = readFileSync(join(run, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string });
-  assert.deepEqual(events.filter((e) => e.type === 'run-end').map((e) => e.status), ['stopped', 'completed']);
+  const events = readFileSync(join(run, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; status?: string });
+  assert.deepEqual(
+    events.filter((e) => e.type === 'run-end').map((e) => e.status),
+    ['stopped', 'completed'],
+  );
 });

@@ -70,7 +70,12 @@ test('disk full during a checkpoint write → one clear line; checkpoints stay g
   const run = join(mnt, 'run');
   let filler = '';
   // The disk fills up right after step 4's event: the next write is step 4's checkpoint.
-  const failed = await train({ runDir: run, dataDir: data, config: tinyTrainConfig(), onEvent: (e) => e.type === 'step' && e.step === 4 && (filler = fillDisk()) }).then(
+  const failed = await train({
+    runDir: run,
+    dataDir: data,
+    config: tinyTrainConfig(),
+    onEvent: (e) => e.type === 'step' && e.step === 4 && (filler = fillDisk()),
+  }).then(
     () => null,
     (e: unknown) => e,
   );
@@ -80,10 +85,16 @@ test('disk full during a checkpoint write → one clear line; checkpoints stay g
   assert.equal(failed.details?.operation, 'write a checkpoint');
   const line = formatCliError(failed, false);
   assert.ok(!line.includes('\n'), line);
-  assert.match(line, /checkpoints\/last: cannot write a checkpoint: no space left on the device \(ENOSPC\); free some disk space .* continue with --resume/);
+  assert.match(
+    line,
+    /checkpoints\/last: cannot write a checkpoint: no space left on the device \(ENOSPC\); free some disk space .* continue with --resume/,
+  );
 
   // Nothing half-written is left, and the step-2 checkpoint verifies.
-  assert.deepEqual(readdirSync(join(run, 'checkpoints')).filter((n) => n.startsWith('.tmp-')), []);
+  assert.deepEqual(
+    readdirSync(join(run, 'checkpoints')).filter((n) => n.startsWith('.tmp-')),
+    [],
+  );
   const last = await verifyCheckpointDir(join(run, 'checkpoints', 'last'));
   assert.ok(last.ok && last.manifest?.globalStep === 2);
 
@@ -92,7 +103,10 @@ test('disk full during a checkpoint write → one clear line; checkpoints stay g
   const cli = await cliInProcess('train', '--out', run, '--resume');
   assert.equal(cli.code, 5, cli.stderr);
   assert.equal(cli.stderr.split('\n').length, 1, cli.stderr);
-  assert.match(cli.stderr, /^aimkp: \/\S+: cannot [a-z ]+: no space left on the device \(ENOSPC\); free some disk space/);
+  assert.match(
+    cli.stderr,
+    /^aimkp: \/\S+: cannot [a-z ]+: no space left on the device \(ENOSPC\); free some disk space/,
+  );
 
   rmSync(filler);
   const resumed = await train({ runDir: run, resume: true });
@@ -109,7 +123,10 @@ test('read-only disk → one line naming the folder, exit code 5', async (t) => 
     const cli = await cliInProcess('train', '--out', run, '--resume');
     assert.equal(cli.code, 5, cli.stderr);
     assert.equal(cli.stderr.split('\n').length, 1, cli.stderr);
-    assert.match(cli.stderr, /run\.lock: cannot create the run lock: the file system is read-only \(EROFS\); choose a folder on a writable disk/);
+    assert.match(
+      cli.stderr,
+      /run\.lock: cannot create the run lock: the file system is read-only \(EROFS\); choose a folder on a writable disk/,
+    );
   } finally {
     execFileSync('mount', ['-o', 'remount,rw', mnt], { stdio: 'pipe' });
   }

@@ -21,11 +21,18 @@ export function tinyTrainConfig(checkpointEvery = 2): TrainConfig {
 }
 
 /** The bytes that must match an uninterrupted run: weights, AdamW moments, and state.json minus wall-clock time. */
-export function finalCheckpoint(runDir: string, which = join('checkpoints', 'last')): { weights: Buffer; optimizer: Buffer; state: unknown } {
+export function finalCheckpoint(
+  runDir: string,
+  which = join('checkpoints', 'last'),
+): { weights: Buffer; optimizer: Buffer; state: unknown } {
   const dir = join(runDir, which);
   const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { epochStats: { trainMs?: number } };
   delete state.epochStats.trainMs;
-  return { weights: readFileSync(join(dir, 'weights.bin')), optimizer: readFileSync(join(dir, 'optimizer.bin')), state };
+  return {
+    weights: readFileSync(join(dir, 'weights.bin')),
+    optimizer: readFileSync(join(dir, 'optimizer.bin')),
+    state,
+  };
 }
 
 export function assertSameFinal(runDir: string, referenceDir: string, what: string): void {
@@ -34,7 +41,10 @@ export function assertSameFinal(runDir: string, referenceDir: string, what: stri
   assert.ok(a.weights.equals(b.weights), `${what}: weights.bin differs from the uninterrupted run`);
   assert.ok(a.optimizer.equals(b.optimizer), `${what}: optimizer.bin differs from the uninterrupted run`);
   assert.deepEqual(a.state, b.state, `${what}: state.json differs from the uninterrupted run`);
-  assert.ok(readFileSync(join(runDir, 'best', 'weights.bin')).equals(readFileSync(join(referenceDir, 'best', 'weights.bin'))), `${what}: best/weights.bin differs`);
+  assert.ok(
+    readFileSync(join(runDir, 'best', 'weights.bin')).equals(readFileSync(join(referenceDir, 'best', 'weights.bin'))),
+    `${what}: best/weights.bin differs`,
+  );
 }
 
 /** Runs the CLI's main() in this process, capturing console output. */

@@ -27,7 +27,9 @@ const LOCK_MODULE = new URL('../models/train/run-lock.ts', import.meta.url).href
 /** A separate process that takes the run lock, prints "locked", and holds it until killed. */
 function holdLockInChild(runDir: string): Promise<ChildProcess> {
   const code = `const { acquireRunLock } = await import(${JSON.stringify(LOCK_MODULE)}); acquireRunLock(${JSON.stringify(runDir)}, { command: 'test holder' }); console.log('locked'); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     let err = '';
@@ -47,7 +49,9 @@ function killed(child: ChildProcess): Promise<void> {
 
 test('two trainings started at the same moment on one folder: exactly one runs, the other is refused naming the holder', async () => {
   const run = join(root, 'twin');
-  const results = await Promise.allSettled([0, 1].map(() => train({ runDir: run, dataDir: data, config: tinyTrainConfig(), maxSteps: 3 })));
+  const results = await Promise.allSettled(
+    [0, 1].map(() => train({ runDir: run, dataDir: data, config: tinyTrainConfig(), maxSteps: 3 })),
+  );
   const ok = results.filter((r) => r.status === 'fulfilled');
   const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   assert.equal(ok.length, 1, JSON.stringify(results.map((r) => r.status)));
@@ -55,7 +59,10 @@ test('two trainings started at the same moment on one folder: exactly one runs, 
   const e = refused[0].reason as unknown;
   assert.ok(e instanceof CoreError && e.code === 'RUN_LOCKED', String(e));
   assert.ok(e.message.includes(`pid ${process.pid} on ${hostname()}`) && e.message.includes('aimkp train'), e.message);
-  const events = readFileSync(join(run, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+  const events = readFileSync(join(run, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string });
   assert.equal(events.filter((x) => x.type === 'run-start').length, 1, 'one run-start in events.jsonl');
   assert.equal(inspectLock(run).state, 'free', 'the lock is released at the end');
 });
@@ -65,8 +72,17 @@ test('resume while another process holds the run → refused naming it (in proce
   await train({ runDir: run, dataDir: data, config: tinyTrainConfig(), maxSteps: 2 });
   const child = await holdLockInChild(run);
   const seen = inspectLock(run);
-  assert.ok(seen.state === 'held' && seen.holder.pid === child.pid && !seen.byThisProcess && seen.holder.command === 'test holder');
-  await assert.rejects(train({ runDir: run, resume: true }), (e: unknown) => e instanceof CoreError && e.code === 'RUN_LOCKED' && e.message.includes(`"test holder" (pid ${child.pid}`));
+  assert.ok(
+    seen.state === 'held' &&
+      seen.holder.pid === child.pid &&
+      !seen.byThisProcess &&
+      seen.holder.command === 'test holder',
+  );
+  await assert.rejects(
+    train({ runDir: run, resume: true }),
+    (e: unknown) =>
+      e instanceof CoreError && e.code === 'RUN_LOCKED' && e.message.includes(`"test holder" (pid ${child.pid}`),
+  );
   const cli = await cliInProcess('train', '--out', run, '--resume');
   assert.equal(cli.code, 4);
   assert.equal(cli.stderr.split('\n').length, 1, cli.stderr);
@@ -80,7 +96,12 @@ test('resume while another process holds the run → refused naming it (in proce
   const logs: string[] = [];
   const r = await train({ runDir: run, resume: true, maxSteps: 3, log: (l) => logs.push(l) });
   assert.equal(r.globalStep, 3);
-  assert.ok(logs.some((l) => l.includes(`took over the lock of "test holder" (pid ${child.pid}`) && l.includes('no longer running')), logs.join('\n'));
+  assert.ok(
+    logs.some(
+      (l) => l.includes(`took over the lock of "test holder" (pid ${child.pid}`) && l.includes('no longer running'),
+    ),
+    logs.join('\n'),
+  );
   assert.equal(inspectLock(run).state, 'free');
 });
 
@@ -88,7 +109,16 @@ test('four processes racing for one stale lock: exactly one takes it', async () 
   const run = join(root, 'race');
   mkdirSync(run);
   // A lock left by a process that no longer exists (pid far above pid_max's default).
-  writeFileSync(join(run, LOCK_FILE), JSON.stringify({ pid: 4_000_000, host: hostname(), startedAt: new Date().toISOString(), command: 'dead', token: 'x' }));
+  writeFileSync(
+    join(run, LOCK_FILE),
+    JSON.stringify({
+      pid: 4_000_000,
+      host: hostname(),
+      startedAt: new Date().toISOString(),
+      command: 'dead',
+      token: 'x',
+    }),
+  );
   const code = `const { acquireRunLock } = await import(${JSON.stringify(LOCK_MODULE)});
     await new Promise((r) => setTimeout(r, Math.max(0, Number(process.env.GO) - Date.now())));
     try { acquireRunLock(${JSON.stringify(run)}, { command: 'racer' }); console.log('GOT'); setTimeout(() => {}, 1500); }
@@ -98,7 +128,10 @@ test('four processes racing for one stale lock: exactly one takes it', async () 
     [0, 1, 2, 3].map(
       () =>
         new Promise<string>((resolve) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, GO: go }, stdio: ['ignore', 'pipe', 'inherit'] });
+          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+            env: { ...process.env, GO: go },
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
           children.push(child);
           let out = '';
           child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -114,7 +147,10 @@ test('release removes only its own lock; breakRunLock needs the holder token; an
   const run = join(root, 'api');
   mkdirSync(run);
   const a = acquireRunLock(run, { command: 'a' });
-  assert.throws(() => acquireRunLock(run, { command: 'b' }), (e: unknown) => e instanceof CoreError && e.code === 'RUN_LOCKED' && /"a" \(pid/.test(e.message));
+  assert.throws(
+    () => acquireRunLock(run, { command: 'b' }),
+    (e: unknown) => e instanceof CoreError && e.code === 'RUN_LOCKED' && /"a" \(pid/.test(e.message),
+  );
   assert.equal(breakRunLock(run, 'wrong-token'), false);
   assert.equal(inspectLock(run).state, 'held');
   assert.equal(breakRunLock(run, a.info.token), true);
@@ -126,7 +162,10 @@ test('release removes only its own lock; breakRunLock needs the holder token; an
   writeFileSync(join(run, LOCK_FILE), '');
   assert.equal(inspectLock(run).state, 'unreadable');
   // Young: maybe a lock being written this instant → refused for now. Old (a crash mid-write) → replaced.
-  assert.throws(() => acquireRunLock(run, { command: 'c' }), (e: unknown) => e instanceof CoreError && e.code === 'RUN_LOCKED');
+  assert.throws(
+    () => acquireRunLock(run, { command: 'c' }),
+    (e: unknown) => e instanceof CoreError && e.code === 'RUN_LOCKED',
+  );
   const old = new Date(Date.now() - 60_000);
   utimesSync(join(run, LOCK_FILE), old, old);
   const c = acquireRunLock(run, { command: 'c' });

@@ -30,7 +30,10 @@ function expected(k: number): RunHistory {
   s.ingestBatch(events.slice(0, k));
   const h = s.snapshot(k);
   for (const [name, col] of Object.entries(h.steps) as [string, (number | null)[]][]) {
-    if (name !== 'step') (h.steps as unknown as Record<string, (number | null)[]>)[name] = col.map((v) => (v === null ? null : Number(v.toPrecision(7))));
+    if (name !== 'step')
+      (h.steps as unknown as Record<string, (number | null)[]>)[name] = col.map((v) =>
+        v === null ? null : Number(v.toPrecision(7)),
+      );
   }
   return h;
 }
@@ -62,7 +65,8 @@ test('a restarted server loads the saved fold and reads only what came after; ot
   writeFileSync(file, lines.slice(0, half).join('\n') + '\n');
   const first = new RunHistoryCache(() => file, { persistDir: () => dir, persistEvery: 5 });
   assert.deepEqual(await first.history('r'), expected(half));
-  for (let i = 0; i < 100 && !(existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.json'))); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && !(existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.json'))); i++)
+    await new Promise((r) => setTimeout(r, 20));
   const saved = readdirSync(dir).filter((f) => f.endsWith('.json'));
   assert.equal(saved.length, 1, 'one saved fold');
 
@@ -87,7 +91,10 @@ test('a restarted server loads the saved fold and reads only what came after; ot
 
   // A saved fold that is not JSON: ignored too.
   writeFileSync(path, '{ not json');
-  assert.deepEqual(await new RunHistoryCache(() => file, { persistDir: () => dir }).history('r'), expected(lines.length));
+  assert.deepEqual(
+    await new RunHistoryCache(() => file, { persistDir: () => dir }).history('r'),
+    expected(lines.length),
+  );
 });
 
 test('a run folder replaced by a shorter stream is folded again from its start', async () => {

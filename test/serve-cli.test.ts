@@ -53,7 +53,9 @@ test('aimkp serve: prints the URL, serves the page and the contract over WebSock
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
 
-  const port = createWebSocketPort(`ws://${host}/api`, { connect: (u) => new WebSocket(u, { origin }) as unknown as WebSocketLike });
+  const port = createWebSocketPort(`ws://${host}/api`, {
+    connect: (u) => new WebSocket(u, { origin }) as unknown as WebSocketLike,
+  });
   const api = createClient(createPortTransport(port), { validateResponses: true });
   try {
     const settings = await api.call('settings.get', {});
@@ -62,7 +64,10 @@ test('aimkp serve: prints the URL, serves the page and the contract over WebSock
     assert.ok(presets.presets.some((p) => p.name === 'aimkp' && /Table/.test(p.paper)));
     assert.ok(Array.isArray((await api.call('runs.list', {})).runs));
     assert.ok(Array.isArray((await api.call('jobs.list', {})).jobs));
-    await assert.rejects(api.call('runs.get', { id: 'no-such-run' }), (e: unknown) => (e as { code?: string }).code !== undefined);
+    await assert.rejects(
+      api.call('runs.get', { id: 'no-such-run' }),
+      (e: unknown) => (e as { code?: string }).code !== undefined,
+    );
   } finally {
     port.close();
     assert.equal(await stop(child), 0);
@@ -71,7 +76,16 @@ test('aimkp serve: prints the URL, serves the page and the contract over WebSock
 
 test('aimkp serve --host 0.0.0.0: the URL carries a token and the API refuses connections without it', async () => {
   const workspace = mkdtempSync(join(tmpdir(), 'aimkp-serve-ws-'));
-  const { child, url } = await startServe(['--host', '0.0.0.0', '--port', '0', '--workspace', workspace, '--renderer', rendererDir()]);
+  const { child, url } = await startServe([
+    '--host',
+    '0.0.0.0',
+    '--port',
+    '0',
+    '--workspace',
+    workspace,
+    '--renderer',
+    rendererDir(),
+  ]);
   try {
     const u = new URL(url);
     const token = u.searchParams.get('token');
@@ -84,7 +98,9 @@ test('aimkp serve --host 0.0.0.0: the URL carries a token and the API refuses co
       ws.on('error', () => undefined);
     });
     assert.equal(refused, 401);
-    const port = createWebSocketPort(`ws://127.0.0.1:${u.port}/api?token=${encodeURIComponent(token)}`, { connect: (x) => new WebSocket(x, { origin }) as unknown as WebSocketLike });
+    const port = createWebSocketPort(`ws://127.0.0.1:${u.port}/api?token=${encodeURIComponent(token)}`, {
+      connect: (x) => new WebSocket(x, { origin }) as unknown as WebSocketLike,
+    });
     const api = createClient(createPortTransport(port));
     assert.equal((await api.call('settings.get', {})).workspace, workspace);
     port.close();
@@ -94,7 +110,9 @@ test('aimkp serve --host 0.0.0.0: the URL carries a token and the API refuses co
 });
 
 test('aimkp serve: a bad flag is one clear error and exit code 2', async () => {
-  const child = spawn(process.execPath, ['bin/aimkp.mjs', 'serve', '--port', 'x'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/aimkp.mjs', 'serve', '--port', 'x'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -25,8 +25,14 @@ test('electronBinary: not installed, never downloaded, missing, present, overrid
   writeFileSync(join(pkg, 'dist', 'electron'), '');
   assert.deepEqual(find(root, {}), { path: join(pkg, 'dist', 'electron') });
   assert.match((find(root, { ELECTRON_OVERRIDE_DIST_PATH: '/nonexistent' }) as { why: string }).why, /nonexistent/);
-  assert.equal((noDisplay as (p: string, e: Record<string, string>) => string | null)('linux', {}), 'no display (DISPLAY / WAYLAND_DISPLAY unset)');
-  assert.equal((noDisplay as (p: string, e: Record<string, string>) => string | null)('linux', { DISPLAY: ':0' }), null);
+  assert.equal(
+    (noDisplay as (p: string, e: Record<string, string>) => string | null)('linux', {}),
+    'no display (DISPLAY / WAYLAND_DISPLAY unset)',
+  );
+  assert.equal(
+    (noDisplay as (p: string, e: Record<string, string>) => string | null)('linux', { DISPLAY: ':0' }),
+    null,
+  );
   assert.equal((noDisplay as (p: string, e: Record<string, string>) => string | null)('darwin', {}), null);
 });
 
@@ -35,7 +41,11 @@ test('npm start without an Electron binary: one line saying so, then browser mod
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>AimKP</title>');
   const workspace = mkdtempSync(join(tmpdir(), 'aimkp-start-ws-'));
   const child = spawn(process.execPath, ['scripts/start.mjs', '--port', '0', '--workspace', workspace], {
-    env: { ...process.env, AIMKP_RENDERER_DIR: renderer, ELECTRON_OVERRIDE_DIST_PATH: join(workspace, 'no-electron-here') },
+    env: {
+      ...process.env,
+      AIMKP_RENDERER_DIR: renderer,
+      ELECTRON_OVERRIDE_DIST_PATH: join(workspace, 'no-electron-here'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -55,7 +65,10 @@ test('npm start without an Electron binary: one line saying so, then browser mod
   });
   const lines = out.split('\n').filter((l) => /electron/i.test(l) && !/^dist-electron\//.test(l));
   assert.equal(lines.length, 1, out);
-  assert.match(lines[0], /^Electron cannot start here: the Electron binary is missing \(.*\); opening browser mode instead\.$/);
+  assert.match(
+    lines[0],
+    /^Electron cannot start here: the Electron binary is missing \(.*\); opening browser mode instead\.$/,
+  );
   assert.equal((await fetch(url)).status, 200);
   child.removeAllListeners('exit');
   const code = await new Promise<number | null>((resolve) => {

@@ -46,19 +46,31 @@ test('core errors and unknown tasks fail only their job; cancel; jobs.json is re
     assert.equal(u.error?.code, 'BAD_INPUT');
     assert.match(u.error?.message ?? '', /unknown task "no-such-task"/);
     assert.equal((await sup.waitForJob(flood.id)).state, 'completed');
-    assert.deepEqual((await sup.eventsSince('ok', 45)).map((e) => e.seq), [46, 47, 48, 49, 50]);
+    assert.deepEqual(
+      (await sup.eventsSince('ok', 45)).map((e) => e.seq),
+      [46, 47, 48, 49, 50],
+    );
     // The task's own stream: queued → running → failed, with the error.
     const stream = await sup.eventsSince(`job:${unknown.id}`, 0);
-    assert.deepEqual(stream.map((e) => (e.kind === 'job' ? e.data.state : e.kind)), ['queued', 'running', 'failed']);
+    assert.deepEqual(
+      stream.map((e) => (e.kind === 'job' ? e.data.state : e.kind)),
+      ['queued', 'running', 'failed'],
+    );
     ids = [bad.id, unknown.id, flood.id, later.id];
   } finally {
     await sup.shutdown();
   }
   const stored = JSON.parse(readFileSync(join(ws, 'jobs.json'), 'utf8')) as { jobs: { id: string; state: string }[] };
-  assert.deepEqual(ids.map((id) => stored.jobs.find((j) => j.id === id)?.state), ['failed', 'failed', 'completed', 'cancelled']);
+  assert.deepEqual(
+    ids.map((id) => stored.jobs.find((j) => j.id === id)?.state),
+    ['failed', 'failed', 'completed', 'cancelled'],
+  );
   const again = newSupervisor(ws);
   try {
-    assert.deepEqual(ids.map((id) => again.queue.get(id)?.state), ['failed', 'failed', 'completed', 'cancelled']);
+    assert.deepEqual(
+      ids.map((id) => again.queue.get(id)?.state),
+      ['failed', 'failed', 'completed', 'cancelled'],
+    );
   } finally {
     await again.shutdown();
   }

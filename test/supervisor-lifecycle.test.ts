@@ -25,7 +25,11 @@ after(async () => {
   ws.cleanup();
 });
 
-const STATE_FILES = [join('checkpoints', 'last', 'weights.bin'), join('checkpoints', 'last', 'optimizer.bin'), join('best', 'weights.bin')];
+const STATE_FILES = [
+  join('checkpoints', 'last', 'weights.bin'),
+  join('checkpoints', 'last', 'optimizer.bin'),
+  join('best', 'weights.bin'),
+];
 
 function assertSameFinalState(runId: string, reference: string, workspace = ws.workspace): void {
   for (const f of STATE_FILES) {
@@ -33,9 +37,15 @@ function assertSameFinalState(runId: string, reference: string, workspace = ws.w
     const b = readFileSync(join(ws.workspace, 'runs', reference, f));
     assert.ok(a.equals(b), `${runId}/${f} differs from ${reference}/${f}`);
   }
-  const steps = (w: string, id: string) => new Map(runEvents(w, id).filter((e): e is StepEvent => e.type === 'step').map((e) => [e.step, e.loss]));
+  const steps = (w: string, id: string) =>
+    new Map(
+      runEvents(w, id)
+        .filter((e): e is StepEvent => e.type === 'step')
+        .map((e) => [e.step, e.loss]),
+    );
   const ref = steps(ws.workspace, reference);
-  for (const [step, loss] of steps(workspace, runId)) assert.equal(loss, ref.get(step), `${runId}: loss at step ${step}`);
+  for (const [step, loss] of steps(workspace, runId))
+    assert.equal(loss, ref.get(step), `${runId}: loss at step ${step}`);
 }
 
 const stepsWritten = (runId: string, workspace = ws.workspace) => {
@@ -45,7 +55,10 @@ const stepsWritten = (runId: string, workspace = ws.workspace) => {
     return 0; // no events.jsonl yet
   }
 };
-const lastRunEnd = (runId: string, workspace = ws.workspace) => runEvents(workspace, runId).filter((e): e is RunEndEvent => e.type === 'run-end').at(-1);
+const lastRunEnd = (runId: string, workspace = ws.workspace) =>
+  runEvents(workspace, runId)
+    .filter((e): e is RunEndEvent => e.type === 'run-end')
+    .at(-1);
 
 let refReady: Promise<void>;
 
@@ -71,9 +84,14 @@ test('stop takes effect within one step, with a checkpoint; resume equals the un
   assert.equal(end.status, 'stopped');
   const stepsAfter = end.step - atStop;
   const ms = Date.parse(end.time) - t0;
-  t.diagnostic(`stop: requested after step ${atStop}, stopped after step ${end.step} (${stepsAfter} more step), ${ms} ms after the request`);
+  t.diagnostic(
+    `stop: requested after step ${atStop}, stopped after step ${end.step} (${stepsAfter} more step), ${ms} ms after the request`,
+  );
   assert.ok(stepsAfter <= 1, `stopped ${stepsAfter} steps after the request`);
-  assert.ok(runEvents(ws.workspace, 'split').some((e) => e.type === 'checkpoint' && e.which === 'last' && e.step === end.step), 'checkpoint at the stop step');
+  assert.ok(
+    runEvents(ws.workspace, 'split').some((e) => e.type === 'checkpoint' && e.which === 'last' && e.step === end.step),
+    'checkpoint at the stop step',
+  );
   assert.equal(sup.getRun('split').status, 'stopped');
 
   const resumed = sup.resume('split');
@@ -98,7 +116,11 @@ test('a killed worker fails only its own job; the other training completes; the 
   assert.match(run.reason?.message ?? '', /worker exited/);
   const last = runEvents(ws.workspace, 'killed').at(-1)!;
   assert.ok(last.type === 'error' && last.code === 'WORKER_DIED', 'events.jsonl ends with the error');
-  assert.notEqual(inspectLock(join(ws.workspace, 'runs', 'killed')).state, 'held', 'the dead worker’s lock is released');
+  assert.notEqual(
+    inspectLock(join(ws.workspace, 'runs', 'killed')).state,
+    'held',
+    'the dead worker’s lock is released',
+  );
 
   const other = await sup.waitForJob(survivor.id);
   assert.equal(other.state, 'completed', JSON.stringify(other.error));
@@ -112,7 +134,11 @@ test('a killed worker fails only its own job; the other training completes; the 
 test('after SIGKILL of the app a new supervisor lists the run as interrupted and resumes it exactly; shutdown() stops at a step boundary', async () => {
   // A workspace of its own: one supervisor per workspace (the test's supervisor holds the other one).
   const workspace = join(ws.root, 'ws-crash');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'supervisor-crash-child.ts'), workspace, ws.data], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'supervisor-crash-child.ts'), workspace, ws.data],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   await waitFor(() => out.includes('steps'), 180_000, 20);
@@ -157,16 +183,43 @@ test('after SIGKILL of the app a new supervisor lists the run as interrupted and
 test('a run made by `aimkp train --out <workspace>/runs/X` is listed, replayable and resumable by the supervisor', async () => {
   const { trainCommand } = await import('../models/cli/commands/train');
   const cfg = join(ws.root, 'cli.json');
-  writeFileSync(cfg, JSON.stringify({ model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16 }, batchSize: 8, samplesPerCall: 8, maxValid: 4 }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16 },
+      batchSize: 8,
+      samplesPerCall: 8,
+      maxValid: 4,
+    }),
+  );
   const out = join(ws.workspace, 'runs', 'from-cli');
-  const code = await trainCommand(['--data', ws.data, '--preset', 'baseline', '--out', out, '--epochs', '2', '--encoder', 'patch:3:4', '--config', cfg, '--max-steps', '3', '--quiet']);
+  const code = await trainCommand([
+    '--data',
+    ws.data,
+    '--preset',
+    'baseline',
+    '--out',
+    out,
+    '--epochs',
+    '2',
+    '--encoder',
+    'patch:3:4',
+    '--config',
+    cfg,
+    '--max-steps',
+    '3',
+    '--quiet',
+  ]);
   assert.equal(code, 0);
   const run = sup.listRuns().find((r) => r.id === 'from-cli');
   assert.ok(run, 'listed');
   assert.equal(run.status, 'stopped');
   assert.equal(run.meta.origin, undefined);
   const file = runEvents(ws.workspace, 'from-cli');
-  assert.deepEqual((await sup.eventsSince('from-cli', 0)).map((e) => e.seq), file.map((_, i) => i + 1));
+  assert.deepEqual(
+    (await sup.eventsSince('from-cli', 0)).map((e) => e.seq),
+    file.map((_, i) => i + 1),
+  );
   const job = sup.resume('from-cli');
   assert.equal((await sup.waitForJob(job.id)).state, 'completed');
   assert.equal(sup.getRun('from-cli').status, 'completed');

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkSettings, defaultWorkspaceRoot, ensureWorkspace, isRunId, readSettings, writeSettings } from '../electron/supervisor/workspace';
+import {
+  checkSettings,
+  defaultWorkspaceRoot,
+  ensureWorkspace,
+  isRunId,
+  readSettings,
+  writeSettings,
+} from '../electron/supervisor/workspace';
 
 const root = mkdtempSync(join(tmpdir(), 'aimkp-ws-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -12,10 +19,19 @@ after(() => rmSync(root, { recursive: true, force: true }));
 test('default workspace: AIMKP_WORKSPACE, then the platform data folder (XDG_DATA_HOME when absolute)', () => {
   assert.equal(defaultWorkspaceRoot({ AIMKP_WORKSPACE: '/data/ws', XDG_DATA_HOME: '/x' }, 'linux'), '/data/ws');
   assert.equal(defaultWorkspaceRoot({ XDG_DATA_HOME: '/x/share' }, 'linux'), '/x/share/aimkp-workbench');
-  assert.equal(defaultWorkspaceRoot({ XDG_DATA_HOME: 'relative' }, 'linux'), join(homedir(), '.local', 'share', 'aimkp-workbench'));
+  assert.equal(
+    defaultWorkspaceRoot({ XDG_DATA_HOME: 'relative' }, 'linux'),
+    join(homedir(), '.local', 'share', 'aimkp-workbench'),
+  );
   assert.equal(defaultWorkspaceRoot({}, 'linux'), join(homedir(), '.local', 'share', 'aimkp-workbench'));
-  assert.equal(defaultWorkspaceRoot({}, 'darwin'), join(homedir(), 'Library', 'Application Support', 'aimkp-workbench'));
-  assert.equal(defaultWorkspaceRoot({ APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'win32'), join('C:\\Users\\u\\AppData\\Roaming', 'aimkp-workbench'));
+  assert.equal(
+    defaultWorkspaceRoot({}, 'darwin'),
+    join(homedir(), 'Library', 'Application Support', 'aimkp-workbench'),
+  );
+  assert.equal(
+    defaultWorkspaceRoot({ APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'win32'),
+    join('C:\\Users\\u\\AppData\\Roaming', 'aimkp-workbench'),
+  );
 });
 
 test('layout, settings round trip, and one clear error per bad setting', async () => {
@@ -24,11 +40,20 @@ test('layout, settings round trip, and one clear error per bad setting', async (
   assert.deepEqual(readSettings(p), { backend: 'auto', concurrency: 1 });
   await writeSettings(p, { backend: 'wasm', concurrency: 2 });
   assert.deepEqual(readSettings(p), { backend: 'wasm', concurrency: 2 });
-  assert.throws(() => checkSettings({ concurrency: 0 }, 'settings.json'), /settings.json: field "concurrency": expected an integer 1..64/);
-  assert.throws(() => checkSettings({ backend: 'tpu' }, 'settings.json'), /field "backend": expected one of auto, tfjs-node-gpu, tfjs-node, wasm, cpu/);
+  assert.throws(
+    () => checkSettings({ concurrency: 0 }, 'settings.json'),
+    /settings.json: field "concurrency": expected an integer 1..64/,
+  );
+  assert.throws(
+    () => checkSettings({ backend: 'tpu' }, 'settings.json'),
+    /field "backend": expected one of auto, tfjs-node-gpu, tfjs-node, wasm, cpu/,
+  );
   assert.throws(() => checkSettings({ theme: 'dark' }, 'settings.json'), /field "theme": unknown setting/);
   writeFileSync(p.settings, '{ not json');
-  assert.throws(() => readSettings(p), (e: Error) => e.message.startsWith(`${p.settings}: invalid JSON`));
+  assert.throws(
+    () => readSettings(p),
+    (e: Error) => e.message.startsWith(`${p.settings}: invalid JSON`),
+  );
 });
 
 test('run ids are one folder name', () => {

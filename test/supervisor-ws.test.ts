@@ -26,7 +26,11 @@ after(async () => {
 
 test('a client cut off twice during a training gets every event exactly once after reconnecting', async () => {
   const origin = `http://127.0.0.1:${server.port}`;
-  const port = createWebSocketPort(`ws://127.0.0.1:${server.port}/api`, { connect: (u) => new WebSocket(u, { origin }) as unknown as WebSocketLike, minDelayMs: 20, maxDelayMs: 100 });
+  const port = createWebSocketPort(`ws://127.0.0.1:${server.port}/api`, {
+    connect: (u) => new WebSocket(u, { origin }) as unknown as WebSocketLike,
+    minDelayMs: 20,
+    maxDelayMs: 100,
+  });
   const api = createClient(createPortTransport(port));
   const seqs: number[] = [];
   const sup = service.supervisor();
@@ -43,7 +47,10 @@ test('a client cut off twice during a training gets every event exactly once aft
     assert.equal(done.state, 'completed', JSON.stringify(done.error));
     const n = runEvents(ws.workspace, 'ws-run').length;
     await waitFor(() => seqs.length >= n, 30_000, 10);
-    assert.deepEqual(seqs, Array.from({ length: n }, (_, i) => i + 1));
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: n }, (_, i) => i + 1),
+    );
   } finally {
     sub.close();
     port.close();

@@ -34,7 +34,10 @@ test('encode / decode; text can never produce a special id', () => {
   const ids = tok.encode('The BIG zebra <eos>');
   const v = tok.toJSON().vocab;
   assert.deepEqual(Array.from(ids), [v.indexOf('the'), v.indexOf('big'), SPECIALS.unk, SPECIALS.unk]);
-  assert.equal(tok.decode([SPECIALS.bos, v.indexOf('big'), v.indexOf('dog'), SPECIALS.sep, v.indexOf('cat'), SPECIALS.eos, 0]), 'big dog, cat');
+  assert.equal(
+    tok.decode([SPECIALS.bos, v.indexOf('big'), v.indexOf('dog'), SPECIALS.sep, v.indexOf('cat'), SPECIALS.eos, 0]),
+    'big dog, cat',
+  );
 });
 
 test('encodeKeyphrases = ids(big dog) SEP ids(cat) EOS, and decodeKeyphrases inverts it', () => {
@@ -45,11 +48,17 @@ test('encodeKeyphrases = ids(big dog) SEP ids(cat) EOS, and decodeKeyphrases inv
   assert.deepEqual(tok.decodeKeyphrases(ids), ['big dog', 'cat']);
   // Without EOS, with a BOS, stops at the first EOS, drops empty phrases between repeated SEPs.
   const cat = v.indexOf('cat');
-  assert.deepEqual(tok.decodeKeyphrases([SPECIALS.bos, cat, SPECIALS.sep, SPECIALS.sep, v.indexOf('dog')]), ['cat', 'dog']);
+  assert.deepEqual(tok.decodeKeyphrases([SPECIALS.bos, cat, SPECIALS.sep, SPECIALS.sep, v.indexOf('dog')]), [
+    'cat',
+    'dog',
+  ]);
   assert.deepEqual(tok.decodeKeyphrases([cat, SPECIALS.eos, v.indexOf('dog')]), ['cat']);
   assert.deepEqual(tok.decodeKeyphrases([SPECIALS.eos]), []);
   // Unknown words become <unk>; empty keyphrases are skipped.
-  assert.deepEqual(tok.decodeKeyphrases(tok.encodeKeyphrases(['Rangers FC', '', 'big zebra'])), ['rangers fc', 'big <unk>']);
+  assert.deepEqual(tok.decodeKeyphrases(tok.encodeKeyphrases(['Rangers FC', '', 'big zebra'])), [
+    'rangers fc',
+    'big <unk>',
+  ]);
   assert.deepEqual(Array.from(tok.encodeKeyphrases([])), [SPECIALS.eos]);
 });
 
@@ -59,9 +68,27 @@ test('toJSON / tokenizerFromJson round trip and validation', () => {
   const back = tokenizerFromJson(json, 'run/tokenizer.json');
   assert.deepEqual(back.toJSON(), tok.toJSON());
   assert.deepEqual(Array.from(back.encode('three two one hashtags')), Array.from(tok.encode('three two one hashtags')));
-  assert.throws(() => tokenizerFromJson({ kind: 'bpe', lowercase: true, vocab: [] }, 'x.json'), (e: unknown) => e instanceof CoreError && /x\.json: field "kind"/.test(e.message));
-  assert.throws(() => tokenizerFromJson({ kind: 'word-v1', lowercase: true, vocab: ['<unk>', '<pad>', '<bos>', '<eos>', '<sep>'] }, 'y.json'), /y\.json: field "vocab\[0\]": expected <pad>/);
-  assert.throws(() => tokenizerFromJson({ kind: 'word-v1', lowercase: true, vocab: ['<pad>', '<unk>', '<bos>', '<eos>', '<sep>', 'a', 'a'] }), /duplicate/);
+  assert.throws(
+    () => tokenizerFromJson({ kind: 'bpe', lowercase: true, vocab: [] }, 'x.json'),
+    (e: unknown) => e instanceof CoreError && /x\.json: field "kind"/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      tokenizerFromJson(
+        { kind: 'word-v1', lowercase: true, vocab: ['<unk>', '<pad>', '<bos>', '<eos>', '<sep>'] },
+        'y.json',
+      ),
+    /y\.json: field "vocab\[0\]": expected <pad>/,
+  );
+  assert.throws(
+    () =>
+      tokenizerFromJson({
+        kind: 'word-v1',
+        lowercase: true,
+        vocab: ['<pad>', '<unk>', '<bos>', '<eos>', '<sep>', 'a', 'a'],
+      }),
+    /duplicate/,
+  );
 });
 
 test('deterministic: input order does not change the vocabulary', () => {

@@ -6,7 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { EncodedExample, KeyphraseLM, LmConfig, PerRowGradients, PromptTemplate, RowVariant } from '../models/lm/contract';
+import type {
+  EncodedExample,
+  KeyphraseLM,
+  LmConfig,
+  PerRowGradients,
+  PromptTemplate,
+  RowVariant,
+} from '../models/lm/contract';
 import { createKeyphraseLM } from '../models/lm/keyphrase-lm';
 import { initBackend } from '../models/tf/backend';
 import { aimkpStep, type StepGradient } from '../models/train/train-step';
@@ -16,7 +23,19 @@ import type { AimkpSettings } from '../models/train/train-config';
 const G = 3;
 const C = 4;
 const template: PromptTemplate = { prefix: Int32Array.from([5]), instruction: Int32Array.from([6, 7]), eos: 3, pad: 0 };
-const SCRATCH: LmConfig = { vocabSize: 24, dModel: 8, nLayers: 1, nHeads: 2, dFF: 16, maxPositions: 40, imageFeatureDim: C, imageGrid: G, adapterHidden: 8, dropout: 0, lora: null };
+const SCRATCH: LmConfig = {
+  vocabSize: 24,
+  dModel: 8,
+  nLayers: 1,
+  nHeads: 2,
+  dFF: 16,
+  maxPositions: 40,
+  imageFeatureDim: C,
+  imageGrid: G,
+  adapterHidden: 8,
+  dropout: 0,
+  lora: null,
+};
 const PAPER: LmConfig = { ...SCRATCH, lora: { rank: 2, alpha: 4, dropout: 0 } };
 
 function examples(n: number): EncodedExample[] {
@@ -29,7 +48,13 @@ function examples(n: number): EncodedExample[] {
   }));
 }
 
-const plain = (textStride: number, imageStride: number): RowVariant => ({ mode: 'multimodal', textStride, imageStride, kind: 'structured', seed: 0 });
+const plain = (textStride: number, imageStride: number): RowVariant => ({
+  mode: 'multimodal',
+  textStride,
+  imageStride,
+  kind: 'structured',
+  seed: 0,
+});
 
 function flatGrad(model: KeyphraseLM, e: EncodedExample, v: RowVariant): { g: Float64Array; n: number } {
   const { result, grads } = model.weightedGradients([e], [v], [1], true);
@@ -61,7 +86,14 @@ function bruteForce(model: KeyphraseLM, ex: EncodedExample[]): BruteForce {
   const orig = ex.map((e) => flatGrad(model, e, plain(1, 1)));
   const text = ex.map((e) => flatGrad(model, e, plain(2, 1)).g);
   const image = ex.map((e) => flatGrad(model, e, plain(1, 2)).g);
-  return { orig: orig.map((o) => o.g), text, image, n: orig.map((o) => o.n), cosText: ex.map((_, i) => cosine(orig[i].g, text[i])), cosImage: ex.map((_, i) => cosine(orig[i].g, image[i])) };
+  return {
+    orig: orig.map((o) => o.g),
+    text,
+    image,
+    n: orig.map((o) => o.n),
+    cosText: ex.map((_, i) => cosine(orig[i].g, text[i])),
+    cosImage: ex.map((_, i) => cosine(orig[i].g, image[i])),
+  };
 }
 
 /** A threshold halfway between two neighbouring real cosines (the middle pair): some rows pass, some fail. */
@@ -73,20 +105,35 @@ function tauBetween(cos: number[]): number {
 }
 
 /** Every disagreement between a step and brute force (empty = the step is right). */
-function mismatches(step: StepGradient, grads: Float64Array, bf: BruteForce, tauText: number, tauImage: number): string[] {
+function mismatches(
+  step: StepGradient,
+  grads: Float64Array,
+  bf: BruteForce,
+  tauText: number,
+  tauImage: number,
+): string[] {
   const out: string[] = [];
   const N = bf.n.reduce((a, b) => a + b, 0);
   const expected = new Float64Array(grads.length);
   step.samples.forEach((s, i) => {
     const keepText = bf.cosText[i] >= tauText;
     const keepImage = bf.cosImage[i] >= tauImage;
-    if (s.acceptText !== keepText) out.push(`sample ${i}: text ${s.acceptText ? 'accepted' : 'rejected'}, brute force cos ${bf.cosText[i].toFixed(5)} vs tau ${tauText.toFixed(5)}`);
-    if (s.acceptImage !== keepImage) out.push(`sample ${i}: image ${s.acceptImage ? 'accepted' : 'rejected'}, brute force cos ${bf.cosImage[i].toFixed(5)} vs tau ${tauImage.toFixed(5)}`);
-    if (Math.abs((s.cosText ?? NaN) - bf.cosText[i]) > 1e-4) out.push(`sample ${i}: cosText ${s.cosText} vs ${bf.cosText[i]}`);
-    if (Math.abs((s.cosImage ?? NaN) - bf.cosImage[i]) > 1e-4) out.push(`sample ${i}: cosImage ${s.cosImage} vs ${bf.cosImage[i]}`);
+    if (s.acceptText !== keepText)
+      out.push(
+        `sample ${i}: text ${s.acceptText ? 'accepted' : 'rejected'}, brute force cos ${bf.cosText[i].toFixed(5)} vs tau ${tauText.toFixed(5)}`,
+      );
+    if (s.acceptImage !== keepImage)
+      out.push(
+        `sample ${i}: image ${s.acceptImage ? 'accepted' : 'rejected'}, brute force cos ${bf.cosImage[i].toFixed(5)} vs tau ${tauImage.toFixed(5)}`,
+      );
+    if (Math.abs((s.cosText ?? NaN) - bf.cosText[i]) > 1e-4)
+      out.push(`sample ${i}: cosText ${s.cosText} vs ${bf.cosText[i]}`);
+    if (Math.abs((s.cosImage ?? NaN) - bf.cosImage[i]) > 1e-4)
+      out.push(`sample ${i}: cosImage ${s.cosImage} vs ${bf.cosImage[i]}`);
     const kept = 1 + Number(keepText) + Number(keepImage);
     const w = bf.n[i] / kept / N;
-    for (let k = 0; k < expected.length; k++) expected[k] += w * (bf.orig[i][k] + (keepText ? bf.text[i][k] : 0) + (keepImage ? bf.image[i][k] : 0));
+    for (let k = 0; k < expected.length; k++)
+      expected[k] += w * (bf.orig[i][k] + (keepText ? bf.text[i][k] : 0) + (keepImage ? bf.image[i][k] : 0));
   });
   let num = 0;
   let den = 0;
@@ -94,7 +141,10 @@ function mismatches(step: StepGradient, grads: Float64Array, bf: BruteForce, tau
     num = Math.max(num, Math.abs(grads[k] - expected[k]));
     den = Math.max(den, Math.abs(expected[k]));
   }
-  if (num / den > 1e-4) out.push(`step gradient differs from the brute-force weighted sum (max rel. error ${(num / den).toExponential(2)})`);
+  if (num / den > 1e-4)
+    out.push(
+      `step gradient differs from the brute-force weighted sum (max rel. error ${(num / den).toExponential(2)})`,
+    );
   return out;
 }
 
@@ -127,14 +177,26 @@ async function runCase(config: LmConfig, seed: number): Promise<void> {
   // Weights as after some training (a fresh LoRA B = 0 zeroes every LoRA A gradient; tiny fresh weights make every
   // cosine ≈ 1): seeded random values, so the cosines spread and thresholds can sit between them.
   let k = 0;
-  for (const v of model.namedVariables().values()) v.assign(tf.randomNormal(v.shape, 0, 0.4, 'float32', seed * 101 + ++k));
+  for (const v of model.namedVariables().values())
+    v.assign(tf.randomNormal(v.shape, 0, 0.4, 'float32', seed * 101 + ++k));
   if (config.lora !== null) {
     const names = [...model.namedVariables()].filter(([, v]) => model.trainableVariables().includes(v)).map(([n]) => n);
-    assert.ok(names.every((n) => n.startsWith('adapter.') || /\.lora_[ab]$/.test(n)), `paper setting trains LoRA + adapter only: ${names.join(', ')}`);
+    assert.ok(
+      names.every((n) => n.startsWith('adapter.') || /\.lora_[ab]$/.test(n)),
+      `paper setting trains LoRA + adapter only: ${names.join(', ')}`,
+    );
   }
   const ex = examples(6);
   const bf = bruteForce(model, ex);
-  const settings: AimkpSettings = { maskText: true, maskImage: true, filter: true, tauText: tauBetween(bf.cosText), tauImage: tauBetween(bf.cosImage), stride: { rule: 'progressive', fixedStride: 2, warmup: true }, maskKind: 'structured' };
+  const settings: AimkpSettings = {
+    maskText: true,
+    maskImage: true,
+    filter: true,
+    tauText: tauBetween(bf.cosText),
+    tauImage: tauBetween(bf.cosImage),
+    stride: { rule: 'progressive', fixedStride: 2, warmup: true },
+    maskKind: 'structured',
+  };
   const atStride2 = () => {
     const s = new StrideState(ex.length, settings.stride);
     for (let i = 0; i < ex.length; i++) {
@@ -150,18 +212,39 @@ async function runCase(config: LmConfig, seed: number): Promise<void> {
   const grads = Float64Array.from(step.grads.flatMap((g) => Array.from(g.dataSync())));
   tf.dispose(step.grads);
   assert.deepEqual(mismatches(step, grads, bf, settings.tauText, settings.tauImage), []);
-  assert.ok(step.accepted.text > 0 && step.accepted.text < ex.length, `text accepted ${step.accepted.text}/${ex.length}`);
-  assert.ok(step.accepted.image > 0 && step.accepted.image < ex.length, `image accepted ${step.accepted.image}/${ex.length}`);
+  assert.ok(
+    step.accepted.text > 0 && step.accepted.text < ex.length,
+    `text accepted ${step.accepted.text}/${ex.length}`,
+  );
+  assert.ok(
+    step.accepted.image > 0 && step.accepted.image < ex.length,
+    `image accepted ${step.accepted.image}/${ex.length}`,
+  );
   // Strides follow the brute-force decisions: 2 → 4 when cos > tau, else 2 and frozen.
-  assert.deepEqual(Array.from(strides.text), bf.cosText.map((c) => (c > settings.tauText ? 4 : 2)));
-  assert.deepEqual(Array.from(strides.image), bf.cosImage.map((c) => (c > settings.tauImage ? 4 : 2)));
+  assert.deepEqual(
+    Array.from(strides.text),
+    bf.cosText.map((c) => (c > settings.tauText ? 4 : 2)),
+  );
+  assert.deepEqual(
+    Array.from(strides.image),
+    bf.cosImage.map((c) => (c > settings.tauImage ? 4 : 2)),
+  );
 
   // The broken pairing: the same check reports mismatches (decisions and cosines).
-  const broken = aimkpStep(withBrokenPairing(model), ex, { settings, strides: atStride2(), seed: 1, epoch: 1, samplesPerCall: 4 });
+  const broken = aimkpStep(withBrokenPairing(model), ex, {
+    settings,
+    strides: atStride2(),
+    seed: 1,
+    epoch: 1,
+    samplesPerCall: 4,
+  });
   const brokenGrads = Float64Array.from(broken.grads.flatMap((g) => Array.from(g.dataSync())));
   tf.dispose(broken.grads);
   const found = mismatches(broken, brokenGrads, bf, settings.tauText, settings.tauImage);
-  assert.ok(found.some((m) => /accepted|rejected/.test(m)), `a broken pairing must flip at least one decision; found: ${found.join('; ')}`);
+  assert.ok(
+    found.some((m) => /accepted|rejected/.test(m)),
+    `a broken pairing must flip at least one decision; found: ${found.join('; ')}`,
+  );
   assert.ok(found.some((m) => /step gradient differs/.test(m)));
   model.dispose();
 }

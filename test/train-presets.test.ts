@@ -19,7 +19,15 @@ test('every preset trains 2 epochs on a tiny set; masked rows match the preset',
   await buildSynthDataset({ n: 20, seed: 9, out: data });
   for (const preset of PRESET_NAMES) {
     const c = resolveConfig({ preset, flags: { epochs: 2, encoder: 'patch:3:2', maxTrain: 4 } });
-    c.model = { dModel: 8, nLayers: 1, nHeads: 2, dFF: 16, adapterHidden: 8, dropout: 0, lora: NEEDS_BASE.has(preset) ? c.model.lora : null };
+    c.model = {
+      dModel: 8,
+      nLayers: 1,
+      nHeads: 2,
+      dFF: 16,
+      adapterHidden: 8,
+      dropout: 0,
+      lora: NEEDS_BASE.has(preset) ? c.model.lora : null,
+    };
     // The paper-setting presets fine-tune a base (they refuse to start without one): the tiny baseline trained
     // first in this loop stands in for pretrain + align.
     if (NEEDS_BASE.has(preset)) c.initFrom = join(root, 'baseline');
@@ -41,7 +49,15 @@ test('every preset trains 2 epochs on a tiny set; masked rows match the preset',
     assert.equal(first.rows, expectRows(!a.stride.warmup), `${preset} step 1`);
     assert.equal(second.rows, expectRows(true), `${preset} step 2`);
     const s2 = a.stride.warmup ? (a.stride.rule === 'fixed' ? a.stride.fixedStride : 2) : undefined;
-    if (s2 !== undefined && a.maskImage) assert.ok(second.samples.every((s) => s.strideImage === s2), `${preset}: image stride ${s2}`);
-    if (!a.filter) assert.ok(second.samples.every((s) => s.acceptText !== false && s.acceptImage !== false), `${preset}: all accepted`);
+    if (s2 !== undefined && a.maskImage)
+      assert.ok(
+        second.samples.every((s) => s.strideImage === s2),
+        `${preset}: image stride ${s2}`,
+      );
+    if (!a.filter)
+      assert.ok(
+        second.samples.every((s) => s.acceptText !== false && s.acceptImage !== false),
+        `${preset}: all accepted`,
+      );
   }
 });

@@ -30,59 +30,85 @@ function tinyConfig(dropout: number): TrainConfig {
 }
 
 const lossAtK1 = new Map<number, number>();
-for (const dropout of [0, 0.1]) test(`stopped after k steps and resumed == uninterrupted (loss at k+1, strides, RNG, weights; dropout ${dropout})`, async () => {
-  if (dropout === 0) await buildSynthDataset({ n: 40, seed: 5, out: data });
-  const full = `full-${dropout}`;
-  const split = `split-${dropout}`;
-  const k = 10; // 8 steps per epoch: k falls inside the second (masked) epoch
-  const stepsOf = (events: TrainingEvent[]) => events.filter((e): e is StepEvent => e.type === 'step');
+for (const dropout of [0, 0.1])
+  test(`stopped after k steps and resumed == uninterrupted (loss at k+1, strides, RNG, weights; dropout ${dropout})`, async () => {
+    if (dropout === 0) await buildSynthDataset({ n: 40, seed: 5, out: data });
+    const full = `full-${dropout}`;
+    const split = `split-${dropout}`;
+    const k = 10; // 8 steps per epoch: k falls inside the second (masked) epoch
+    const stepsOf = (events: TrainingEvent[]) => events.filter((e): e is StepEvent => e.type === 'step');
 
-  const fullEvents: TrainingEvent[] = [];
-  const fullRun = await train({ runDir: join(root, full), dataDir: data, config: tinyConfig(dropout), maxSteps: k + 2, onEvent: (e) => fullEvents.push(e) });
-  assert.equal(fullRun.status, 'stopped');
-  assert.equal(fullRun.globalStep, k + 2);
+    const fullEvents: TrainingEvent[] = [];
+    const fullRun = await train({
+      runDir: join(root, full),
+      dataDir: data,
+      config: tinyConfig(dropout),
+      maxSteps: k + 2,
+      onEvent: (e) => fullEvents.push(e),
+    });
+    assert.equal(fullRun.status, 'stopped');
+    assert.equal(fullRun.globalStep, k + 2);
 
-  // The interrupted run is stopped like Ctrl-C: an abort signal raised during step k.
-  const stopper = new AbortController();
-  const first = await train({ runDir: join(root, split), dataDir: data, config: tinyConfig(dropout), signal: stopper.signal, onEvent: (e) => e.type === 'step' && e.step === k && stopper.abort() });
-  assert.equal(first.status, 'stopped');
-  assert.equal(first.globalStep, k);
-  const resumedEvents: TrainingEvent[] = [];
-  const second = await train({ runDir: join(root, split), resume: true, maxSteps: k + 2, onEvent: (e) => resumedEvents.push(e) });
-  const start = resumedEvents.find((e) => e.type === 'run-start');
-  assert.ok(start && start.type === 'run-start' && start.resumed && start.startStep === k);
-  assert.deepEqual(second.losses.map((l) => l.step), [k + 1, k + 2]);
+    // The interrupted run is stopped like Ctrl-C: an abort signal raised during step k.
+    const stopper = new AbortController();
+    const first = await train({
+      runDir: join(root, split),
+      dataDir: data,
+      config: tinyConfig(dropout),
+      signal: stopper.signal,
+      onEvent: (e) => e.type === 'step' && e.step === k && stopper.abort(),
+    });
+    assert.equal(first.status, 'stopped');
+    assert.equal(first.globalStep, k);
+    const resumedEvents: TrainingEvent[] = [];
+    const second = await train({
+      runDir: join(root, split),
+      resume: true,
+      maxSteps: k + 2,
+      onEvent: (e) => resumedEvents.push(e),
+    });
+    const start = resumedEvents.find((e) => e.type === 'run-start');
+    assert.ok(start && start.type === 'run-start' && start.resumed && start.startStep === k);
+    assert.deepEqual(
+      second.losses.map((l) => l.step),
+      [k + 1, k + 2],
+    );
 
-  for (const step of [k + 1, k + 2]) {
-    const a = stepsOf(fullEvents).find((e) => e.step === step)!;
-    const b = stepsOf(resumedEvents).find((e) => e.step === step)!;
-    assert.equal(b.loss, a.loss, `loss at step ${step}`);
-    assert.deepEqual(b.samples, a.samples, `samples, strides, cosines and decisions at step ${step}`);
-    assert.deepEqual(b.variantLoss, a.variantLoss);
-  }
-  lossAtK1.set(dropout, stepsOf(fullEvents).find((e) => e.step === k + 1)!.loss);
-  // Dropout is really on in the second run (its losses differ from the dropout-free run's).
-  if (dropout > 0) assert.notEqual(lossAtK1.get(dropout), lossAtK1.get(0));
-  // The masked epoch really ran masked rows through the filter, with at least one rejection before k.
-  const masked = stepsOf(fullEvents).filter((e) => e.checked.text + e.checked.image > 0);
-  assert.ok(masked.length > 0);
-  const rejected = stepsOf(fullEvents).some((e) => e.step <= k && e.samples.some((s) => s.acceptText === false || s.acceptImage === false));
-  assert.ok(rejected, 'the test should exercise a rejection (frozen stride) before the stop');
+    for (const step of [k + 1, k + 2]) {
+      const a = stepsOf(fullEvents).find((e) => e.step === step)!;
+      const b = stepsOf(resumedEvents).find((e) => e.step === step)!;
+      assert.equal(b.loss, a.loss, `loss at step ${step}`);
+      assert.deepEqual(b.samples, a.samples, `samples, strides, cosines and decisions at step ${step}`);
+      assert.deepEqual(b.variantLoss, a.variantLoss);
+    }
+    lossAtK1.set(dropout, stepsOf(fullEvents).find((e) => e.step === k + 1)!.loss);
+    // Dropout is really on in the second run (its losses differ from the dropout-free run's).
+    if (dropout > 0) assert.notEqual(lossAtK1.get(dropout), lossAtK1.get(0));
+    // The masked epoch really ran masked rows through the filter, with at least one rejection before k.
+    const masked = stepsOf(fullEvents).filter((e) => e.checked.text + e.checked.image > 0);
+    assert.ok(masked.length > 0);
+    const rejected = stepsOf(fullEvents).some(
+      (e) => e.step <= k && e.samples.some((s) => s.acceptText === false || s.acceptImage === false),
+    );
+    assert.ok(rejected, 'the test should exercise a rejection (frozen stride) before the stop');
 
-  const read = (run: string, file: string) => readFileSync(join(root, run, 'checkpoints', 'last', file));
-  // Wall-clock time is the one field that may differ.
-  const untimed = (buf: Buffer) => {
-    const st = JSON.parse(buf.toString());
-    delete st.epochStats.trainMs;
-    return st;
-  };
-  const sa = untimed(read(full, 'state.json'));
-  const sb = untimed(read(split, 'state.json'));
-  assert.deepEqual(sb, sa, 'state.json (strides, frozen flags, RNG, data order, epoch stats) identical');
-  assert.ok(sa.frozenText.includes(true) || sa.frozenImage.includes(true));
-  assert.ok(read(split, 'weights.bin').equals(read(full, 'weights.bin')), 'weights identical');
-  assert.ok(read(split, 'optimizer.bin').equals(read(full, 'optimizer.bin')), 'AdamW moments identical');
+    const read = (run: string, file: string) => readFileSync(join(root, run, 'checkpoints', 'last', file));
+    // Wall-clock time is the one field that may differ.
+    const untimed = (buf: Buffer) => {
+      const st = JSON.parse(buf.toString());
+      delete st.epochStats.trainMs;
+      return st;
+    };
+    const sa = untimed(read(full, 'state.json'));
+    const sb = untimed(read(split, 'state.json'));
+    assert.deepEqual(sb, sa, 'state.json (strides, frozen flags, RNG, data order, epoch stats) identical');
+    assert.ok(sa.frozenText.includes(true) || sa.frozenImage.includes(true));
+    assert.ok(read(split, 'weights.bin').equals(read(full, 'weights.bin')), 'weights identical');
+    assert.ok(read(split, 'optimizer.bin').equals(read(full, 'optimizer.bin')), 'AdamW moments identical');
 
-  // Refuses to start over an existing run without --resume.
-  await assert.rejects(train({ runDir: join(root, full), dataDir: data, config: tinyConfig(dropout) }), /already exists/);
-});
+    // Refuses to start over an existing run without --resume.
+    await assert.rejects(
+      train({ runDir: join(root, full), dataDir: data, config: tinyConfig(dropout) }),
+      /already exists/,
+    );
+  });

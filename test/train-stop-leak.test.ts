@@ -16,7 +16,13 @@ import { createKeyphraseLM } from '../models/lm/keyphrase-lm';
 import type { EncodedExample } from '../models/lm/contract';
 import type { TrainConfig } from '../models/train/train-config';
 import { CoreError } from '../models/core-error';
-import { parseTrainingEvent, type ErrorEvent, type ProgressEvent, type StepEvent, type TrainingEvent } from '../shared/training-events';
+import {
+  parseTrainingEvent,
+  type ErrorEvent,
+  type ProgressEvent,
+  type StepEvent,
+  type TrainingEvent,
+} from '../shared/training-events';
 
 const root = mkdtempSync(join(tmpdir(), 'aimkp-stop-'));
 const data = join(root, 'data');
@@ -37,7 +43,10 @@ function tiny(preset: 'baseline' | 'aimkp', epochs: number): TrainConfig {
 }
 
 function fileEvents(run: string): TrainingEvent[] {
-  return readFileSync(join(run, 'events.jsonl'), 'utf8').split('\n').map(parseTrainingEvent).filter((e): e is TrainingEvent => e !== null);
+  return readFileSync(join(run, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .map(parseTrainingEvent)
+    .filter((e): e is TrainingEvent => e !== null);
 }
 
 test('a stop fired from a timer ends training within one step, with checkpoints/last at that step; resume completes', async (t) => {
@@ -74,12 +83,16 @@ test('a stop fired from a timer ends training within one step, with checkpoints/
   assert.ok(after <= 1, `${after} step(s) after the abort`);
   assert.equal(result.globalStep, steps);
   assert.ok(result.globalStep < 15 * 3, 'stopped long before the end');
-  const state = JSON.parse(readFileSync(join(run, 'checkpoints', 'last', 'state.json'), 'utf8')) as { globalStep: number };
+  const state = JSON.parse(readFileSync(join(run, 'checkpoints', 'last', 'state.json'), 'utf8')) as {
+    globalStep: number;
+  };
   assert.equal(state.globalStep, result.globalStep);
   const ev = fileEvents(run);
   const end = ev[ev.length - 1];
   assert.ok(end.type === 'run-end' && end.status === 'stopped');
-  t.diagnostic(`training: ${after} step(s) after the abort; last step ended ${Math.max(0, lastStepEndedAt - abortedAt).toFixed(1)} ms after it; train() returned (checkpoint written) ${(returnedAt - abortedAt).toFixed(1)} ms after it`);
+  t.diagnostic(
+    `training: ${after} step(s) after the abort; last step ended ${Math.max(0, lastStepEndedAt - abortedAt).toFixed(1)} ms after it; train() returned (checkpoint written) ${(returnedAt - abortedAt).toFixed(1)} ms after it`,
+  );
 
   const resumed = await train({ runDir: run, resume: true });
   assert.equal(resumed.status, 'completed');
@@ -118,15 +131,27 @@ test('a stop during validation (fired from a timer) ends within one batch; the e
   const resumed = await train({ runDir: run, resume: true, onEvent: (e) => events.push(e) });
   assert.equal(resumed.status, 'completed');
   const ends = events.filter((e) => e.type === 'epoch-end');
-  assert.deepEqual(ends.map((e) => e.type === 'epoch-end' && e.epoch), [0, 1], 'epoch 0 is validated on resume');
+  assert.deepEqual(
+    ends.map((e) => e.type === 'epoch-end' && e.epoch),
+    [0, 1],
+    'epoch 0 is validated on resume',
+  );
   assert.equal(events.filter((e): e is StepEvent => e.type === 'step')[0].step, stepsPerEpoch + 1);
 });
 
 test('typed progress: preparing → encoding (images counted) → training → validating → checkpointing, in the file after the folder exists', async () => {
   const run = join(root, 'phases');
   const seen: TrainingEvent[] = [];
-  await train({ runDir: run, dataDir: data, config: { ...tiny('baseline', 1), maxValid: 2, validBatch: 2 }, onEvent: (e) => seen.push(e) });
-  const phases = seen.filter((e): e is ProgressEvent => e.type === 'progress').map((e) => e.phase).filter((p, i, a) => p !== a[i - 1]);
+  await train({
+    runDir: run,
+    dataDir: data,
+    config: { ...tiny('baseline', 1), maxValid: 2, validBatch: 2 },
+    onEvent: (e) => seen.push(e),
+  });
+  const phases = seen
+    .filter((e): e is ProgressEvent => e.type === 'progress')
+    .map((e) => e.phase)
+    .filter((p, i, a) => p !== a[i - 1]);
   assert.deepEqual(phases.slice(0, 5), ['preparing', 'encoding', 'training', 'validating', 'checkpointing']);
   const encoding = seen.filter((e): e is ProgressEvent => e.type === 'progress' && e.phase === 'encoding');
   const lastEnc = encoding[encoding.length - 1];
@@ -143,14 +168,32 @@ test('a stop while preparing: CoreError ABORTED, reported as an error event befo
   const controller = new AbortController();
   controller.abort();
   const events: TrainingEvent[] = [];
-  await assert.rejects(train({ runDir: run, dataDir: data, config: tiny('baseline', 1), signal: controller.signal, cacheDir: join(root, 'fresh-cache'), onEvent: (e) => events.push(e) }), (e: unknown) => e instanceof CoreError && e.code === 'ABORTED');
+  await assert.rejects(
+    train({
+      runDir: run,
+      dataDir: data,
+      config: tiny('baseline', 1),
+      signal: controller.signal,
+      cacheDir: join(root, 'fresh-cache'),
+      onEvent: (e) => events.push(e),
+    }),
+    (e: unknown) => e instanceof CoreError && e.code === 'ABORTED',
+  );
   const err = events.find((e): e is ErrorEvent => e.type === 'error')!;
   assert.deepEqual([err.code, err.phase], ['ABORTED', 'encoding']);
   assert.ok(!existsSync(join(run, 'config.json')), 'no run was written');
 
   // A bad data folder fails while preparing, with its code.
   const bad: TrainingEvent[] = [];
-  await assert.rejects(train({ runDir: join(root, 'bad'), dataDir: join(root, 'no-such-data'), config: tiny('baseline', 1), onEvent: (e) => bad.push(e) }), CoreError);
+  await assert.rejects(
+    train({
+      runDir: join(root, 'bad'),
+      dataDir: join(root, 'no-such-data'),
+      config: tiny('baseline', 1),
+      onEvent: (e) => bad.push(e),
+    }),
+    CoreError,
+  );
   const badErr = bad.find((e): e is ErrorEvent => e.type === 'error')!;
   assert.equal(badErr.phase, 'preparing');
   assert.ok(badErr.code !== undefined && badErr.code !== 'INTERNAL', badErr.code);
@@ -167,13 +210,26 @@ test('no tensor outlives a run: completed (AimKP, masked epochs), stopped, or fa
 
   before = count();
   const controller = new AbortController();
-  const stopped = await train({ runDir: join(root, 'leak-stop'), dataDir: data, config: tiny('aimkp', 2), signal: controller.signal, onEvent: (e) => e.type === 'step' && e.step === 14 && setTimeout(() => controller.abort(), 0) });
+  const stopped = await train({
+    runDir: join(root, 'leak-stop'),
+    dataDir: data,
+    config: tiny('aimkp', 2),
+    signal: controller.signal,
+    onEvent: (e) => e.type === 'step' && e.step === 14 && setTimeout(() => controller.abort(), 0),
+  });
   assert.equal(stopped.status, 'stopped');
   assert.equal(count(), before, 'after a stopped run');
 
   before = count();
   await assert.rejects(
-    train({ runDir: join(root, 'leak-fail'), dataDir: data, config: tiny('aimkp', 2), onEvent: (e) => { if (e.type === 'step' && e.step === 14) throw new Error('listener failed'); } }),
+    train({
+      runDir: join(root, 'leak-fail'),
+      dataDir: data,
+      config: tiny('aimkp', 2),
+      onEvent: (e) => {
+        if (e.type === 'step' && e.step === 14) throw new Error('listener failed');
+      },
+    }),
     /listener failed/,
   );
   assert.equal(count(), before, 'after a run that failed at a step');
@@ -182,10 +238,32 @@ test('no tensor outlives a run: completed (AimKP, masked epochs), stopped, or fa
 test('a step that fails in its second call frees the gradient of the first (standard and AimKP steps)', () => {
   const grid = 2;
   const dim = 3;
-  const lm = { vocabSize: 20, dModel: 8, nLayers: 1, nHeads: 2, dFF: 16, maxPositions: 40, imageFeatureDim: dim, imageGrid: grid, adapterHidden: 8, dropout: 0, lora: null };
-  const model = createKeyphraseLM(lm, { prefix: Int32Array.from([1]), instruction: Int32Array.from([2]), eos: 3, pad: 0 }, 1);
+  const lm = {
+    vocabSize: 20,
+    dModel: 8,
+    nLayers: 1,
+    nHeads: 2,
+    dFF: 16,
+    maxPositions: 40,
+    imageFeatureDim: dim,
+    imageGrid: grid,
+    adapterHidden: 8,
+    dropout: 0,
+    lora: null,
+  };
+  const model = createKeyphraseLM(
+    lm,
+    { prefix: Int32Array.from([1]), instruction: Int32Array.from([2]), eos: 3, pad: 0 },
+    1,
+  );
   try {
-    const ex = (index: number, imageValues: number): EncodedExample => ({ index, id: `e${index}`, image: new Float32Array(imageValues).fill(0.5), text: Int32Array.from([5, 6, 7]), answer: Int32Array.from([8, 9, 3]) });
+    const ex = (index: number, imageValues: number): EncodedExample => ({
+      index,
+      id: `e${index}`,
+      image: new Float32Array(imageValues).fill(0.5),
+      text: Int32Array.from([5, 6, 7]),
+      answer: Int32Array.from([8, 9, 3]),
+    });
     const good = [ex(0, grid * grid * dim), ex(1, grid * grid * dim)];
     const broken = ex(2, 5); // wrong feature size: the model throws on the second call
     const before = tf.memory().numTensors;
@@ -193,7 +271,9 @@ test('a step that fails in its second call frees the gradient of the first (stan
     assert.equal(tf.memory().numTensors, before, 'standard step');
     const strides = new StrideState(3, { rule: 'progressive', fixedStride: 2, warmup: true });
     const settings = resolveConfig({ preset: 'aimkp', flags: {} }).aimkp!;
-    assert.throws(() => aimkpStep(model, [...good, broken], { settings, strides, seed: 1, epoch: 0, samplesPerCall: 2 }));
+    assert.throws(() =>
+      aimkpStep(model, [...good, broken], { settings, strides, seed: 1, epoch: 0, samplesPerCall: 2 }),
+    );
     assert.equal(tf.memory().numTensors, before, 'AimKP step');
   } finally {
     model.dispose();

@@ -25,7 +25,12 @@ test('always accepted: 4 epochs see strides 1, 2, 4, 8 (and 16 next)', () => {
     seen.push([0, 1, 2].map((i) => s.get('image', i)));
     for (let i = 0; i < 3; i++) s.update('image', i, true);
   }
-  assert.deepEqual(seen, [[1, 1, 1], [2, 2, 2], [4, 4, 4], [8, 8, 8]]);
+  assert.deepEqual(seen, [
+    [1, 1, 1],
+    [2, 2, 2],
+    [4, 4, 4],
+    [8, 8, 8],
+  ]);
   assert.equal(s.get('image', 0), 16, 'no upper bound: the mask functions apply the last-token rule');
   assert.equal(s.frozenCount('image'), 0);
   // The text map is independent of the image map.
@@ -97,7 +102,10 @@ test('RNG state round trip continues the same stream; permutations are permutati
   const p1 = a.permutation(50);
   const b = Rng.fromState(saved);
   assert.deepEqual(b.permutation(50), p1);
-  assert.deepEqual([...p1].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    [...p1].sort((x, y) => x - y),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   assert.notDeepEqual(Rng.fromSeed(1).permutation(20), Rng.fromSeed(2).permutation(20));
   assert.equal(hashSeed(1, 2, 3), hashSeed(1, 2, 3));
   assert.notEqual(hashSeed(1, 2, 3), hashSeed(1, 3, 2));

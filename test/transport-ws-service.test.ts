@@ -17,7 +17,17 @@ import { startWorkbenchServer } from '../electron/server/server';
 function appendEvents(file: string, from: number, count: number): void {
   let text = '';
   for (let step = from; step < from + count; step++) {
-    text += JSON.stringify({ type: 'checkpoint', time: new Date(1_700_000_000_000 + step).toISOString(), run: 'cli-run', which: 'last', path: 'checkpoints/last', epoch: 0, step, ms: 1 }) + '\n';
+    text +=
+      JSON.stringify({
+        type: 'checkpoint',
+        time: new Date(1_700_000_000_000 + step).toISOString(),
+        run: 'cli-run',
+        which: 'last',
+        path: 'checkpoints/last',
+        epoch: 0,
+        step,
+        ms: 1,
+      }) + '\n';
   }
   appendFileSync(file, text);
 }
@@ -30,9 +40,18 @@ test('reconnect with sinceSeq on the real service: the missed events.jsonl lines
   appendEvents(file, 1, 5);
 
   const service = createService({ host: 'browser', workspace, bundledDataDir: null, locatorFile: null });
-  const server = await startWorkbenchServer({ backend: service.backend, rendererDir: workspace, port: 0, validateResponses: true });
+  const server = await startWorkbenchServer({
+    backend: service.backend,
+    rendererDir: workspace,
+    port: 0,
+    validateResponses: true,
+  });
   const origin = `http://127.0.0.1:${server.port}`;
-  const port = createWebSocketPort(`ws://127.0.0.1:${server.port}/api`, { connect: (u) => new WebSocket(u, { origin }) as unknown as WebSocketLike, minDelayMs: 20, maxDelayMs: 100 });
+  const port = createWebSocketPort(`ws://127.0.0.1:${server.port}/api`, {
+    connect: (u) => new WebSocket(u, { origin }) as unknown as WebSocketLike,
+    minDelayMs: 20,
+    maxDelayMs: 100,
+  });
   const raw: number[] = [];
   port.onMessage((text) => {
     const m = JSON.parse(text) as { t: string; data?: EventBatch };
@@ -64,7 +83,10 @@ test('reconnect with sinceSeq on the real service: the missed events.jsonl lines
     appendEvents(file, 14, 3);
     await waitFor(16);
 
-    assert.deepEqual(seen, Array.from({ length: 16 }, (_, i) => i + 1));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 16 }, (_, i) => i + 1),
+    );
     assert.deepEqual(raw, seen, 'the server sent each event once');
     sub.close();
   } finally {

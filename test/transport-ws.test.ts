@@ -31,10 +31,22 @@ function rendererDir(): string {
 }
 
 async function serve(source: MemoryEventSource, host = '127.0.0.1', token?: string | null): Promise<WorkbenchServer> {
-  return startWorkbenchServer({ backend: source.backend({ 'system.info': async () => INFO }), rendererDir: rendererDir(), host, port: 0, token, maxMessageBytes: 64 * 1024 });
+  return startWorkbenchServer({
+    backend: source.backend({ 'system.info': async () => INFO }),
+    rendererDir: rendererDir(),
+    host,
+    port: 0,
+    token,
+    maxMessageBytes: 64 * 1024,
+  });
 }
 
-function get(port: number, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function get(
+  port: number,
+  path: string,
+  method = 'GET',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
       let body = '';
@@ -93,7 +105,15 @@ test('static files: index and assets with CSP and MIME; traversal, dot files, sy
     assert.equal(js.status, 200);
     assert.match(String(js.headers['content-type']), /^text\/javascript/);
     assert.equal((await get(s.port, '/runs/aimkp-s1')).body, index.body, 'app routes get index.html');
-    for (const p of ['/../package.json', '/%2e%2e/%2e%2e/etc/passwd', '/assets/..%2f..%2fpackage.json', '/.secret', '/assets/link.txt', '/%00', '/%E0%A4%A']) {
+    for (const p of [
+      '/../package.json',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/assets/..%2f..%2fpackage.json',
+      '/.secret',
+      '/assets/link.txt',
+      '/%00',
+      '/%E0%A4%A',
+    ]) {
       const r = await get(s.port, p);
       assert.ok([400, 403, 404].includes(r.status), `${p} → ${r.status}`);
       assert.doesNotMatch(r.body, /outside|hidden|"name"/);
@@ -142,7 +162,16 @@ test('off loopback: a token is required (and printed in the URL); a wrong one is
   } finally {
     await s.close();
   }
-  await assert.rejects(startWorkbenchServer({ backend: { handlers: {}, subscriptions: {} }, rendererDir: '/nonexistent', host: '0.0.0.0', port: 0, token: null }), /requires a token/);
+  await assert.rejects(
+    startWorkbenchServer({
+      backend: { handlers: {}, subscriptions: {} },
+      rendererDir: '/nonexistent',
+      host: '0.0.0.0',
+      port: 0,
+      token: null,
+    }),
+    /requires a token/,
+  );
 });
 
 test('websocket: an oversized call gets too-large and the socket stays; a frame far over the cap closes only that socket', async () => {
@@ -204,13 +233,24 @@ test('reconnect with sinceSeq replays exactly the events missed while disconnect
     await down;
     source.append('run-a', 7); // missed while disconnected
     await waitFor(12);
-    assert.deepEqual(source.requests.map((r) => ('sinceSeq' in r ? r.sinceSeq : null)), [0, 5], 'resubscribed from the last seq seen');
+    assert.deepEqual(
+      source.requests.map((r) => ('sinceSeq' in r ? r.sinceSeq : null)),
+      [0, 5],
+      'resubscribed from the last seq seen',
+    );
     const replay = batches.find((b) => b.replay && b.events.length > 0);
-    assert.deepEqual(replay?.events.map((e) => e.seq), [6, 7, 8, 9, 10, 11, 12], 'the replay is exactly the missed events');
+    assert.deepEqual(
+      replay?.events.map((e) => e.seq),
+      [6, 7, 8, 9, 10, 11, 12],
+      'the replay is exactly the missed events',
+    );
 
     source.append('run-a', 3);
     await waitFor(15);
-    assert.deepEqual(seen, Array.from({ length: 15 }, (_, i) => i + 1));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 15 }, (_, i) => i + 1),
+    );
     assert.deepEqual(raw, seen, 'the server sent each event once');
     assert.equal(sub.lastSeq().get('run-a'), 15);
     assert.equal((await api.call('system.info', {})).host, 'browser');
@@ -233,7 +273,10 @@ test('a call in flight when the connection drops fails with disconnected; later 
     port: 0,
   });
   const origin = `http://127.0.0.1:${s.port}`;
-  const port = createWebSocketPort(`ws://127.0.0.1:${s.port}/api`, { connect: (u) => new WebSocket(u, { origin }) as unknown as WebSocketLike, minDelayMs: 20 });
+  const port = createWebSocketPort(`ws://127.0.0.1:${s.port}/api`, {
+    connect: (u) => new WebSocket(u, { origin }) as unknown as WebSocketLike,
+    minDelayMs: 20,
+  });
   const api = createClient(createPortTransport(port));
   try {
     assert.equal((await api.call('system.info', {})).host, 'browser');
@@ -249,7 +292,12 @@ test('a call in flight when the connection drops fails with disconnected; later 
 });
 
 test('websocket: connections beyond the cap are refused (503) until one closes', async () => {
-  const s = await startWorkbenchServer({ backend: new MemoryEventSource().backend(), rendererDir: rendererDir(), port: 0, maxConnections: 2 });
+  const s = await startWorkbenchServer({
+    backend: new MemoryEventSource().backend(),
+    rendererDir: rendererDir(),
+    port: 0,
+    maxConnections: 2,
+  });
   try {
     const origin = `http://127.0.0.1:${s.port}`;
     const url = `ws://127.0.0.1:${s.port}/api`;
@@ -269,7 +317,9 @@ test('websocket: connections beyond the cap are refused (503) until one closes',
 });
 
 test('origin rules', () => {
-  assert.ok(isLoopbackHost('127.0.0.1') && isLoopbackHost('localhost') && isLoopbackHost('::1') && isLoopbackHost('[::1]'));
+  assert.ok(
+    isLoopbackHost('127.0.0.1') && isLoopbackHost('localhost') && isLoopbackHost('::1') && isLoopbackHost('[::1]'),
+  );
   assert.ok(!isLoopbackHost('0.0.0.0') && !isLoopbackHost('192.168.1.2') && !isLoopbackHost('localhost.evil.com'));
   assert.ok(originAllowed('http://127.0.0.1:8417', '127.0.0.1:8417', false));
   assert.ok(originAllowed('http://localhost:8417', 'localhost:8417', false));

@@ -16,20 +16,31 @@ before(async () => {
   await initBackend();
   dir = await mkdtemp(join(tmpdir(), 'aimkp-vision-'));
   // Two different small pictures: a red field with a blue disc, and a green/white stripe pattern.
-  const disc = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="48"><rect width="64" height="48" fill="#c33"/><circle cx="32" cy="24" r="16" fill="#23c"/></svg>');
+  const disc = Buffer.from(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="48"><rect width="64" height="48" fill="#c33"/><circle cx="32" cy="24" r="16" fill="#23c"/></svg>',
+  );
   await sharp(disc).png().toFile(join(dir, 'disc.png'));
-  const stripes = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40" fill="#fff"/><rect width="10" height="40" fill="#2a2"/><rect x="20" width="10" height="40" fill="#2a2"/></svg>');
+  const stripes = Buffer.from(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40" fill="#fff"/><rect width="10" height="40" fill="#2a2"/><rect x="20" width="10" height="40" fill="#2a2"/></svg>',
+  );
   await sharp(stripes).jpeg().toFile(join(dir, 'stripes.jpg'));
   // 8×8: quadrants red, green / blue, transparent (→ flattened onto white).
   const px = Buffer.alloc(8 * 8 * 4);
   for (let y = 0; y < 8; y++) {
     for (let x = 0; x < 8; x++) {
       const quad = (y < 4 ? 0 : 2) + (x < 4 ? 0 : 1);
-      const rgba = [[255, 0, 0, 255], [0, 128, 0, 255], [0, 0, 255, 255], [0, 0, 0, 0]][quad];
+      const rgba = [
+        [255, 0, 0, 255],
+        [0, 128, 0, 255],
+        [0, 0, 255, 255],
+        [0, 0, 0, 0],
+      ][quad];
       px.set(rgba, (y * 8 + x) * 4);
     }
   }
-  await sharp(px, { raw: { width: 8, height: 8, channels: 4 } }).png().toFile(join(dir, 'quadrants.png'));
+  await sharp(px, { raw: { width: 8, height: 8, channels: 4 } })
+    .png()
+    .toFile(join(dir, 'quadrants.png'));
 });
 after(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -42,11 +53,20 @@ test('patch:2:4 on a 2×2 grid of solid colours gives exact token values', async
   assert.equal(enc.id, 'patch-g2-p4-v1');
   const out = await enc.encodeFile(join(dir, 'quadrants.png'));
   assert.equal(out.length, 2 * 2 * 48);
-  const colours = [[1, 0, 0], [0, 128 / 255, 0], [0, 0, 1], [1, 1, 1]];
+  const colours = [
+    [1, 0, 0],
+    [0, 128 / 255, 0],
+    [0, 0, 1],
+    [1, 1, 1],
+  ];
   for (let cell = 0; cell < 4; cell++) {
     const token = Array.from(out.slice(cell * 48, (cell + 1) * 48));
     const expected = Array.from({ length: 16 }, () => colours[cell]).flat();
-    assert.deepEqual(token.map((v) => Math.fround(v)), expected.map((v) => Math.fround(v)), `cell ${cell}`);
+    assert.deepEqual(
+      token.map((v) => Math.fround(v)),
+      expected.map((v) => Math.fround(v)),
+      `cell ${cell}`,
+    );
   }
 });
 
@@ -102,7 +122,13 @@ test('mobilenet-v2-bottleneck gives deterministic 7×7×448 features that Conv_1
     const w = tf.io.decodeWeights(artifacts.weightData as ArrayBuffer, artifacts.weightSpecs!);
     const prefix = MOBILENET_FEATURE_NODE.replace(/Relu6$/, '');
     const conv1 = tf.tidy(() =>
-      tf.clipByValue(tf.matMul(tf.tensor2d(z1, [49, 448]), w[`${prefix}Conv2D_weights`].reshape([448, 1792])).add(w[`${prefix}Conv2D_bn_offset`]), 0, 6),
+      tf.clipByValue(
+        tf
+          .matMul(tf.tensor2d(z1, [49, 448]), w[`${prefix}Conv2D_weights`].reshape([448, 1792]))
+          .add(w[`${prefix}Conv2D_bn_offset`]),
+        0,
+        6,
+      ),
     );
     const expected = await mobilenet.encodeFile(path);
     const got = conv1.dataSync();
@@ -133,13 +159,19 @@ test('tfjs:/folder#node loads a graph model from disk and reproduces the built-i
     assert.equal(enc.grid, 7);
     assert.equal(enc.channels, 1792);
     assert.match(enc.id, /^tfjs-[0-9a-f]{12}-/);
-    assert.deepEqual(await enc.encodeFile(join(dir, 'stripes.jpg')), await mobilenet.encodeFile(join(dir, 'stripes.jpg')));
+    assert.deepEqual(
+      await enc.encodeFile(join(dir, 'stripes.jpg')),
+      await mobilenet.encodeFile(join(dir, 'stripes.jpg')),
+    );
   } finally {
     enc.dispose();
   }
   // Without a node the output is [1,5] (the nsfw head): not a grid.
   await assert.rejects(loadImageEncoder(`tfjs:${folder}`), /not \[1,G,G,C\]/);
-  await assert.rejects(loadImageEncoder(`tfjs:${join(dir, 'nowhere')}`), (e: unknown) => e instanceof CoreError && /model\.json/.test(e.message));
+  await assert.rejects(
+    loadImageEncoder(`tfjs:${join(dir, 'nowhere')}`),
+    (e: unknown) => e instanceof CoreError && /model\.json/.test(e.message),
+  );
 });
 
 test('a corrupt image makes encodeFile reject (the cache turns that into an issue)', async () => {

@@ -73,11 +73,19 @@ test('features are computed once per distinct image, cached, and read back on th
   assert.equal(first.get('d'), null);
   assert.equal(first.get('e'), null);
   assert.equal(first.get('f'), null);
-  assert.deepEqual(first.issues.map((i) => [i.id, i.image]), [['e', 'corrupt.png'], ['f', 'missing.png']]);
+  assert.deepEqual(
+    first.issues.map((i) => [i.id, i.image]),
+    [
+      ['e', 'corrupt.png'],
+      ['f', 'missing.png'],
+    ],
+  );
   assert.match(first.issues[1].reason, /ENOENT|no such file/);
 
   // Cache layout: <dataDir>/.cache/features/<encoder id>/<sha1[0..2]>/<sha1>.f32, raw float32.
-  const sha = createHash('sha1').update(await readFile(join(dir, 'red.png'))).digest('hex');
+  const sha = createHash('sha1')
+    .update(await readFile(join(dir, 'red.png')))
+    .digest('hex');
   const file = featureCachePath(join(dir, '.cache'), enc.id, sha, 'float32');
   assert.equal(file, join(dir, '.cache', 'features', 'patch-g2-p2-v1', sha.slice(0, 2), `${sha}.f32`));
   const raw = await readFile(file);
@@ -89,7 +97,10 @@ test('features are computed once per distinct image, cached, and read back on th
   // Second run: nothing is encoded except the corrupt image, which is retried (still null + issue).
   enc.calls = [];
   const second = await encodeImages(enc, dir, items);
-  assert.deepEqual(enc.calls.map((p) => p.slice(dir.length + 1)), ['corrupt.png']);
+  assert.deepEqual(
+    enc.calls.map((p) => p.slice(dir.length + 1)),
+    ['corrupt.png'],
+  );
   assert.deepEqual(second.stats, { done: 6, total: 6, cached: 3, computed: 0, failed: 2 });
   assert.deepEqual(second.get('a'), red);
   assert.deepEqual(second.get('b'), first.get('b'));
@@ -100,7 +111,9 @@ test('a cache entry of the wrong size is recomputed; a given cache dir is used',
   const enc = new CountingEncoder(new PatchEncoder(1, 3));
   const one = [{ id: 'x', image: join(dir, 'blue.png') }];
   const first = await encodeImages(enc, dir, one, cacheDir);
-  const sha = createHash('sha1').update(await readFile(join(dir, 'blue.png'))).digest('hex');
+  const sha = createHash('sha1')
+    .update(await readFile(join(dir, 'blue.png')))
+    .digest('hex');
   const file = featureCachePath(cacheDir, enc.id, sha, 'float32');
   await writeFile(file, Buffer.alloc(7));
   const again = await encodeImages(enc, dir, one, cacheDir);
@@ -117,7 +130,9 @@ test('float16 storage halves the file and reads back what the first run returned
   const second = await encodeImages(enc, dir, one, { cacheDir, storage: 'float16' });
   assert.equal(enc.calls.length, 1);
   assert.deepEqual(second.get('r'), first.get('r'));
-  const sha = createHash('sha1').update(await readFile(join(dir, 'red.png'))).digest('hex');
+  const sha = createHash('sha1')
+    .update(await readFile(join(dir, 'red.png')))
+    .digest('hex');
   assert.equal((await stat(featureCachePath(cacheDir, enc.id, sha, 'float16'))).size, 2 * 2 * 27 * 2);
   const v = first.get('r')!;
   assert.ok(Math.abs(v[0] - 250 / 255) < 1e-3);
@@ -144,9 +159,15 @@ test('concurrency does not change results or the order of issues', async () => {
   const many = [...items, { id: 'g', image: 'corrupt.png' }, { id: 'h', image: 'blue.png' }];
   const serial = await encodeImages(enc, dir, many, { cacheDir: join(dir, 'c1'), concurrency: 1 });
   const parallel = await encodeImages(enc, dir, many, { cacheDir: join(dir, 'c4'), concurrency: 4 });
-  assert.deepEqual([...parallel.keys()], many.map((i) => i.id));
+  assert.deepEqual(
+    [...parallel.keys()],
+    many.map((i) => i.id),
+  );
   assert.deepEqual([...parallel.entries()], [...serial.entries()]);
-  assert.deepEqual(parallel.issues.map((i) => i.id), ['e', 'f', 'g']);
+  assert.deepEqual(
+    parallel.issues.map((i) => i.id),
+    ['e', 'f', 'g'],
+  );
   assert.deepEqual(serial.issues, parallel.issues);
   assert.deepEqual(parallel.stats, serial.stats);
 });

@@ -10,7 +10,15 @@ export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_START_URL = `${APP_ORIGIN}/index.html`;
 
 /** Privileges of the app scheme (registered before the app is ready). No CORS bypass, no service workers. */
-export const APP_SCHEME_PRIVILEGES = { standard: true, secure: true, supportFetchAPI: true, corsEnabled: false, allowServiceWorkers: false, stream: false, bypassCSP: false } as const;
+export const APP_SCHEME_PRIVILEGES = {
+  standard: true,
+  secure: true,
+  supportFetchAPI: true,
+  corsEnabled: false,
+  allowServiceWorkers: false,
+  stream: false,
+  bypassCSP: false,
+} as const;
 
 /** webPreferences of every window: the renderer is untrusted. */
 export function secureWebPreferences(preloadPath: string, opts: { devTools: boolean } = { devTools: false }) {
@@ -65,11 +73,22 @@ export function isExternalLinkAllowed(url: string): boolean {
 /** The app protocol handler: a file of the built renderer, with the CSP and the other security headers. */
 export async function appProtocolResponse(url: string, method: string, rendererDir: string): Promise<Response> {
   const headers = securityHeaders();
-  if (!isAppUrl(url)) return new Response('not found\n', { status: 404, headers: { ...headers, 'Content-Type': 'text/plain; charset=utf-8' } });
+  if (!isAppUrl(url))
+    return new Response('not found\n', {
+      status: 404,
+      headers: { ...headers, 'Content-Type': 'text/plain; charset=utf-8' },
+    });
   const u = new URL(url);
   const r = await resolveStatic(rendererDir, method, u.pathname);
-  if (r.status !== 200) return new Response(`${r.reason}\n`, { status: r.status, headers: { ...headers, 'Content-Type': 'text/plain; charset=utf-8' } });
-  return new Response(method === 'HEAD' ? null : new Uint8Array(r.body), { status: 200, headers: { ...headers, 'Content-Type': r.contentType } });
+  if (r.status !== 200)
+    return new Response(`${r.reason}\n`, {
+      status: r.status,
+      headers: { ...headers, 'Content-Type': 'text/plain; charset=utf-8' },
+    });
+  return new Response(method === 'HEAD' ? null : new Uint8Array(r.body), {
+    status: 200,
+    headers: { ...headers, 'Content-Type': r.contentType },
+  });
 }
 
 /** The application menu: standard roles only (no remote help pages, no reload that could lose state silently). */
@@ -83,10 +102,39 @@ export function menuTemplate(opts: { isMac: boolean; appName: string; devTools: 
   ];
   if (opts.devTools) view.push({ type: 'separator' }, { role: 'reload' }, { role: 'toggleDevTools' });
   return [
-    ...(opts.isMac ? [{ label: opts.appName, submenu: [{ role: 'about' }, { type: 'separator' }, { role: 'hide' }, { role: 'hideOthers' }, { role: 'unhide' }, { type: 'separator' }, { role: 'quit' }] }] : []),
+    ...(opts.isMac
+      ? [
+          {
+            label: opts.appName,
+            submenu: [
+              { role: 'about' },
+              { type: 'separator' },
+              { role: 'hide' },
+              { role: 'hideOthers' },
+              { role: 'unhide' },
+              { type: 'separator' },
+              { role: 'quit' },
+            ],
+          },
+        ]
+      : []),
     { label: 'File', submenu: [opts.isMac ? { role: 'close' } : { role: 'quit' }] },
-    { label: 'Edit', submenu: [{ role: 'undo' }, { role: 'redo' }, { type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }] },
+    {
+      label: 'Edit',
+      submenu: [
+        { role: 'undo' },
+        { role: 'redo' },
+        { type: 'separator' },
+        { role: 'cut' },
+        { role: 'copy' },
+        { role: 'paste' },
+        { role: 'selectAll' },
+      ],
+    },
     { label: 'View', submenu: view },
-    { label: 'Window', submenu: [{ role: 'minimize' }, ...(opts.isMac ? [{ role: 'zoom' }, { role: 'front' }] : [{ role: 'close' }])] },
+    {
+      label: 'Window',
+      submenu: [{ role: 'minimize' }, ...(opts.isMac ? [{ role: 'zoom' }, { role: 'front' }] : [{ role: 'close' }])],
+    },
   ];
 }

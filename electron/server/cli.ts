@@ -43,7 +43,8 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
     allowPositionals: false,
   });
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected a port number 0–65535, got "${values.port}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port: expected a port number 0–65535, got "${values.port}"`);
   if (values.token !== undefined && values.token.length < 8) throw new Error('--token: at least 8 characters');
   return {
     host: values.host ?? DEFAULT_HOST,
@@ -71,7 +72,11 @@ export async function serveMain(argv: readonly string[]): Promise<number> {
   }
   usePackedResources(import.meta.url);
   const paths = appPaths(import.meta.url);
-  const service = createService({ host: 'browser', workspace: args.workspace, bundledDataDir: bundledDataDir(paths.clipartKp) });
+  const service = createService({
+    host: 'browser',
+    workspace: args.workspace,
+    bundledDataDir: bundledDataDir(paths.clipartKp),
+  });
   let server;
   try {
     server = await startWorkbenchServer({

@@ -60,7 +60,12 @@ function hostnameOf(hostHeader: string): string {
  * Host header). Without a token that Host must also be a loopback name, so a page of another site that
  * re-binds its DNS name to 127.0.0.1 is still refused.
  */
-export function originAllowed(origin: string, hostHeader: string | undefined, tokenRequired: boolean, extra: readonly string[] = []): boolean {
+export function originAllowed(
+  origin: string,
+  hostHeader: string | undefined,
+  tokenRequired: boolean,
+  extra: readonly string[] = [],
+): boolean {
   if (extra.includes(origin)) return true;
   if (hostHeader === undefined) return false;
   if (!tokenRequired && !isLoopbackHost(hostnameOf(hostHeader))) return false;
@@ -89,7 +94,12 @@ export async function startWorkbenchServer(opts: WorkbenchServerOptions): Promis
     const r = await resolveStatic(opts.rendererDir, req.method ?? 'GET', req.url ?? '/');
     if (r.status !== 200) {
       const extra: Record<string, string> = r.status === 405 ? { Allow: 'GET, HEAD' } : {};
-      res.writeHead(r.status, { ...headers, ...extra, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.writeHead(r.status, {
+        ...headers,
+        ...extra,
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Cache-Control': 'no-store',
+      });
       res.end(`${r.reason}\n`);
       return;
     }

@@ -26,8 +26,7 @@ export const MIME: Readonly<Record<string, string>> = {
 };
 
 export type StaticResult =
-  | { status: 200; body: Buffer; contentType: string; path: string }
-  | { status: 400 | 403 | 404 | 405; reason: string };
+  { status: 200; body: Buffer; contentType: string; path: string } | { status: 400 | 403 | 404 | 405; reason: string };
 
 /**
  * Resolves a request path (`/assets/app.js?x`) to a file under `root`. Never reads outside `root`:
@@ -49,9 +48,14 @@ export async function resolveStatic(root: string, method: string, rawPath: strin
   if (rootReal === null) return { status: 404, reason: `renderer not built (${root} missing): run npm run build` };
   const wantsFile = segments.length > 0 && extname(segments[segments.length - 1]) !== '';
   const candidate = wantsFile ? normalize(join(rootReal, ...segments)) : join(rootReal, 'index.html');
-  if (candidate !== rootReal && !candidate.startsWith(rootReal + sep)) return { status: 403, reason: 'path not allowed' };
+  if (candidate !== rootReal && !candidate.startsWith(rootReal + sep))
+    return { status: 403, reason: 'path not allowed' };
   const real = await realpath(candidate).catch(() => null);
-  if (real === null) return { status: 404, reason: wantsFile ? 'not found' : `renderer not built (${candidate} missing): run npm run build` };
+  if (real === null)
+    return {
+      status: 404,
+      reason: wantsFile ? 'not found' : `renderer not built (${candidate} missing): run npm run build`,
+    };
   if (!real.startsWith(rootReal + sep)) return { status: 403, reason: 'path not allowed' };
   const info = await stat(real).catch(() => null);
   if (!info || !info.isFile()) return { status: 404, reason: 'not found' };

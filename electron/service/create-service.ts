@@ -56,10 +56,18 @@ function readLocator(file: string | null): string | null {
 
 export function createService(options: CreateServiceOptions): Service {
   const locator = options.locatorFile === undefined ? defaultLocatorFile() : options.locatorFile;
-  const workspace = resolve(options.workspace ?? (process.env.AIMKP_WORKSPACE ? defaultWorkspaceRoot() : (readLocator(locator) ?? defaultWorkspaceRoot())));
+  const workspace = resolve(
+    options.workspace ??
+      (process.env.AIMKP_WORKSPACE ? defaultWorkspaceRoot() : (readLocator(locator) ?? defaultWorkspaceRoot())),
+  );
   let supervisor = new Supervisor({ ...options.supervisor, workspace });
-  const loadInWorker: DatasetLoader = async (dir) => (await supervisor.runInteractive('dataset-load', { dir })) as unknown as Awaited<ReturnType<DatasetLoader>>;
-  const datasets = new DatasetRegistry(workspacePaths(workspace).datasets, options.bundledDataDir === undefined ? defaultBundledDir() : options.bundledDataDir, loadInWorker);
+  const loadInWorker: DatasetLoader = async (dir) =>
+    (await supervisor.runInteractive('dataset-load', { dir })) as unknown as Awaited<ReturnType<DatasetLoader>>;
+  const datasets = new DatasetRegistry(
+    workspacePaths(workspace).datasets,
+    options.bundledDataDir === undefined ? defaultBundledDir() : options.bundledDataDir,
+    loadInWorker,
+  );
   let probe: Promise<{ name: string; description: string; tfjs: string | null; picked: string }> | null = null;
   let probedBackend: string | null = null;
 
@@ -72,7 +80,11 @@ export function createService(options: CreateServiceOptions): Service {
     if (locator) await writeFileAtomic(locator, JSON.stringify({ workspace: next.paths.root }, null, 2) + '\n');
   };
 
-  const { handlers, subscriptions, close: closeHandlers } = createHandlers({
+  const {
+    handlers,
+    subscriptions,
+    close: closeHandlers,
+  } = createHandlers({
     supervisor: () => supervisor,
     datasets,
     host: options.host,
@@ -81,7 +93,9 @@ export function createService(options: CreateServiceOptions): Service {
       // One worker initialises the backend the jobs will use; asked again only when the setting changes.
       if (!probe || probedBackend !== supervisor.settings.backend) {
         probedBackend = supervisor.settings.backend;
-        probe = supervisor.runInteractive('probe', {}).then((r) => r as unknown as { name: string; description: string; tfjs: string | null; picked: string });
+        probe = supervisor
+          .runInteractive('probe', {})
+          .then((r) => r as unknown as { name: string; description: string; tfjs: string | null; picked: string });
         probe.catch(() => (probe = null));
       }
       return probe;

@@ -32,7 +32,14 @@ export const inProcessLoader: DatasetLoader = async (dir) => {
   return { loaded, stats: datasetStats(loaded.items, loaded.summary) };
 };
 
-const IMAGE_MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif', '.bmp': 'image/bmp' };
+const IMAGE_MIME: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.bmp': 'image/bmp',
+};
 
 export class DatasetRegistry {
   private readonly cache = new Map<string, Cached>();
@@ -51,13 +58,19 @@ export class DatasetRegistry {
 
   /** The folder that holds the set's manifest.jsonl; NOT_FOUND when there is no such set. */
   dirOf(id: string): string {
-    if (!DATASET_ID.test(id)) throw new CoreError('BAD_INPUT', `data set id ${JSON.stringify(id)}: not a valid id`, { field: 'id' });
-    if (id === BUNDLED_DATASET_ID && this.bundledDir && existsSync(join(this.bundledDir, MANIFEST))) return this.bundledDir;
+    if (!DATASET_ID.test(id))
+      throw new CoreError('BAD_INPUT', `data set id ${JSON.stringify(id)}: not a valid id`, { field: 'id' });
+    if (id === BUNDLED_DATASET_ID && this.bundledDir && existsSync(join(this.bundledDir, MANIFEST)))
+      return this.bundledDir;
     const own = join(this.datasetsDir, id);
     const link = readLink(own);
     if (link) return link.dir;
     if (existsSync(join(own, MANIFEST))) return own;
-    throw new CoreError('NOT_FOUND', `data set ${id}: not found (bundled: ${BUNDLED_DATASET_ID}; imported ones live in ${this.datasetsDir})`, { field: 'id' });
+    throw new CoreError(
+      'NOT_FOUND',
+      `data set ${id}: not found (bundled: ${BUNDLED_DATASET_ID}; imported ones live in ${this.datasetsDir})`,
+      { field: 'id' },
+    );
   }
 
   /** Where an imported set with this id is written (datasets/<id>). */
@@ -133,10 +146,24 @@ export class DatasetRegistry {
     const info = loaded.info;
     const linked = readLink(join(this.datasetsDir, id)) !== null;
     const built = info?.builtWith ?? null;
-    const kind: DatasetSummary['kind'] = id === BUNDLED_DATASET_ID ? 'bundled' : linked ? 'manifest' : /synth/i.test(built ?? '') ? 'synthetic' : /cmkp/i.test(built ?? '') ? 'cmkp' : /clipart/i.test(built ?? '') ? 'clipart' : 'manifest';
+    const kind: DatasetSummary['kind'] =
+      id === BUNDLED_DATASET_ID
+        ? 'bundled'
+        : linked
+          ? 'manifest'
+          : /synth/i.test(built ?? '')
+            ? 'synthetic'
+            : /cmkp/i.test(built ?? '')
+              ? 'cmkp'
+              : /clipart/i.test(built ?? '')
+                ? 'clipart'
+                : 'manifest';
     return {
       id,
-      name: id === BUNDLED_DATASET_ID ? (info?.name ?? 'ClipArt-KP') : (readLink(join(this.datasetsDir, id))?.name ?? info?.name ?? id),
+      name:
+        id === BUNDLED_DATASET_ID
+          ? (info?.name ?? 'ClipArt-KP')
+          : (readLink(join(this.datasetsDir, id))?.name ?? info?.name ?? id),
       kind,
       dir: loaded.dir,
       readOnly: id === BUNDLED_DATASET_ID,
@@ -154,24 +181,52 @@ export class DatasetRegistry {
     return entry.stats;
   }
 
-  async items(id: string, o: { split?: Split; search?: string; offset: number; limit: number }): Promise<{ total: number; offset: number; items: DatasetItem[] }> {
+  async items(
+    id: string,
+    o: { split?: Split; search?: string; offset: number; limit: number },
+  ): Promise<{ total: number; offset: number; items: DatasetItem[] }> {
     const { loaded } = await this.load(id);
     const q = o.search?.trim().toLowerCase();
-    const matching = loaded.items.filter((it) => (o.split === undefined || it.split === o.split) && (!q || it.text.toLowerCase().includes(q) || it.keyphrases.some((k) => k.toLowerCase().includes(q)) || it.id.toLowerCase().includes(q)));
+    const matching = loaded.items.filter(
+      (it) =>
+        (o.split === undefined || it.split === o.split) &&
+        (!q ||
+          it.text.toLowerCase().includes(q) ||
+          it.keyphrases.some((k) => k.toLowerCase().includes(q)) ||
+          it.id.toLowerCase().includes(q)),
+    );
     const page = matching.slice(o.offset, o.offset + o.limit);
-    return { total: matching.length, offset: o.offset, items: await Promise.all(page.map((it) => this.itemView(loaded.dir, it))) };
+    return {
+      total: matching.length,
+      offset: o.offset,
+      items: await Promise.all(page.map((it) => this.itemView(loaded.dir, it))),
+    };
   }
 
   async issues(id: string, o: { offset: number; limit: number }) {
     const { loaded } = await this.load(id);
-    return { total: loaded.issues.length, offset: o.offset, issues: loaded.issues.slice(o.offset, o.offset + o.limit).map((i) => ({ file: i.file, line: i.line, field: i.field, message: i.message, action: i.action, reason: i.reason })) };
+    return {
+      total: loaded.issues.length,
+      offset: o.offset,
+      issues: loaded.issues
+        .slice(o.offset, o.offset + o.limit)
+        .map((i) => ({
+          file: i.file,
+          line: i.line,
+          field: i.field,
+          message: i.message,
+          action: i.action,
+          reason: i.reason,
+        })),
+    };
   }
 
   /** The item with this id (and its set's folder). */
   async item(id: string, itemId: string): Promise<{ dir: string; item: ManifestItem }> {
     const { loaded } = await this.load(id);
     const item = loaded.items.find((i) => i.id === itemId);
-    if (!item) throw new CoreError('NOT_FOUND', `data set ${id}: no item ${JSON.stringify(itemId)}`, { field: 'itemId' });
+    if (!item)
+      throw new CoreError('NOT_FOUND', `data set ${id}: no item ${JSON.stringify(itemId)}`, { field: 'itemId' });
     return { dir: loaded.dir, item };
   }
 

@@ -25,7 +25,12 @@ import type { JsonValue } from '../../shared/training-events';
 import { contractJobKind, contractJobState, type RunView, type Supervisor } from '../supervisor/supervisor';
 import type { JobRecord } from '../supervisor/jobs';
 import { readMeta } from '../supervisor/run-registry';
-import type { EvaluateTaskParams, ImportTaskParams, PredictTaskParams, RobustnessTaskParams } from '../supervisor/service-tasks';
+import type {
+  EvaluateTaskParams,
+  ImportTaskParams,
+  PredictTaskParams,
+  RobustnessTaskParams,
+} from '../supervisor/service-tasks';
 import { DatasetRegistry, imageDataUrl } from './datasets';
 import { RunHistoryCache } from './run-history';
 
@@ -41,9 +46,15 @@ export interface ServiceContext {
 
 const conflict = (message: string) => Object.assign(new Error(message), { code: ERROR_CODES.conflict });
 
-export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; subscriptions: SubscriptionHandlers; close: () => Promise<void> } {
+export function createHandlers(c: ServiceContext): {
+  handlers: ServiceHandlers;
+  subscriptions: SubscriptionHandlers;
+  close: () => Promise<void>;
+} {
   const sup = () => c.supervisor();
-  const histories = new RunHistoryCache((id) => sup().streamFile(id), { persistDir: () => join(sup().paths.cache, 'history') });
+  const histories = new RunHistoryCache((id) => sup().streamFile(id), {
+    persistDir: () => join(sup().paths.cache, 'history'),
+  });
 
   const runSummary = (v: RunView): RunSummary => {
     const cfg = v.config;
@@ -53,7 +64,9 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
       preset: cfg.preset,
       method: cfg.method,
       seed: typeof cfg.seed === 'number' ? cfg.seed : null,
-      dataset: c.datasets.idOfDir(cfg.dataDir) ?? (cfg.dataDir ? cfg.dataDir.split(/[\\/]/).filter(Boolean).pop() ?? null : null),
+      dataset:
+        c.datasets.idOfDir(cfg.dataDir) ??
+        (cfg.dataDir ? (cfg.dataDir.split(/[\\/]/).filter(Boolean).pop() ?? null) : null),
       status: v.status,
       tags: v.meta.tags ?? [],
       createdAt: v.createdAt,
@@ -150,18 +163,34 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
         app: { name: 'AimKP Workbench', version: VERSION },
         host: c.host,
         backend: { name: probe.picked, description: probe.description, requested: s.settings.backend },
-        versions: { node: process.versions.node, electron: process.versions.electron ?? null, chrome: process.versions.chrome ?? null, tfjs: probe.tfjs, zod: null },
+        versions: {
+          node: process.versions.node,
+          electron: process.versions.electron ?? null,
+          chrome: process.versions.chrome ?? null,
+          tfjs: probe.tfjs,
+          zod: null,
+        },
         platform: process.platform,
         arch: process.arch,
         cores: list.length,
         memoryBytes: totalmem(),
-        accelerator: probe.picked === 'tfjs-node-gpu' ? { kind: 'gpu', name: 'CUDA GPU (tfjs-node-gpu)' } : { kind: 'cpu', name: list[0]?.model ?? null },
+        accelerator:
+          probe.picked === 'tfjs-node-gpu'
+            ? { kind: 'gpu', name: 'CUDA GPU (tfjs-node-gpu)' }
+            : { kind: 'cpu', name: list[0]?.model ?? null },
         workspace: s.paths.root,
       };
     },
 
     'presets.list': async () => ({
-      presets: listPresets().map((p) => ({ name: p.name, description: p.description, paper: p.paper, method: p.method, mode: p.mode, config: JSON.parse(JSON.stringify(p.config)) as Record<string, JsonValue> })),
+      presets: listPresets().map((p) => ({
+        name: p.name,
+        description: p.description,
+        paper: p.paper,
+        method: p.method,
+        mode: p.mode,
+        config: JSON.parse(JSON.stringify(p.config)) as Record<string, JsonValue>,
+      })),
     }),
 
     'datasets.list': async () => ({ datasets: await c.datasets.list() }),
@@ -200,7 +229,13 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
       // Fold finished runs in the background, newest first, so that opening one finds its history ready.
       histories.warm(listed.filter((r) => r.status !== 'queued' && r.status !== 'running').map((r) => r.id));
       return {
-        runs: listed.filter((r) => (req.preset === undefined || r.preset === req.preset) && (req.status === undefined || r.status === req.status) && (req.tag === undefined || r.tags.includes(req.tag)) && (req.dataset === undefined || r.dataset === req.dataset)),
+        runs: listed.filter(
+          (r) =>
+            (req.preset === undefined || r.preset === req.preset) &&
+            (req.status === undefined || r.status === req.status) &&
+            (req.tag === undefined || r.tags.includes(req.tag)) &&
+            (req.dataset === undefined || r.dataset === req.dataset),
+        ),
       };
     },
     'runs.get': async (req) => {
@@ -233,7 +268,8 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
       for (const seed of req.seeds) {
         const config = validateConfig({ ...base, seed }, 'overrides');
         const id = newRunId(req.preset, seed, (x) => sup().registry.dirOf(x));
-        const name = req.name === undefined ? undefined : req.seeds.length > 1 ? `${req.name} (seed ${seed})` : req.name;
+        const name =
+          req.name === undefined ? undefined : req.seeds.length > 1 ? `${req.name} (seed ${seed})` : req.name;
         const job = sup().startTraining({ runId: id, dataDir, config, name, tags: req.tags });
         out.push({ id, jobId: job.id });
       }
@@ -242,11 +278,13 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
     'runs.stop': async (req) => {
       const s = sup();
       const active = s.activeJobOf(req.id);
-      if (!s.registry.exists(req.id) && !active) throw new CoreError('NOT_FOUND', `run ${req.id}: no such run`, { field: 'id' });
+      if (!s.registry.exists(req.id) && !active)
+        throw new CoreError('NOT_FOUND', `run ${req.id}: no such run`, { field: 'id' });
       // A queued new run is cancelled (its folder goes): answer from its job, as stopped.
       const before = active && !s.registry.exists(req.id) ? pendingSummary(active) : null;
       s.stop(req.id);
-      if (before && !s.registry.exists(req.id) && !s.activeJobOf(req.id)) return { run: { ...before, status: 'stopped' as const } };
+      if (before && !s.registry.exists(req.id) && !s.activeJobOf(req.id))
+        return { run: { ...before, status: 'stopped' as const } };
       return { run: summaryOf(req.id) };
     },
     'runs.resume': async (req) => {
@@ -274,7 +312,13 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
       return { run: summaryOf(req.id) };
     },
     'runs.evaluate': async (req) => {
-      const params: EvaluateTaskParams = { runDir: runDirChecked(req.id), split: req.split, modes: [...new Set(req.modes)], decode: req.decode, checkpoint: req.checkpoint };
+      const params: EvaluateTaskParams = {
+        runDir: runDirChecked(req.id),
+        split: req.split,
+        modes: [...new Set(req.modes)],
+        decode: req.decode,
+        checkpoint: req.checkpoint,
+      };
       return startTask('evaluate', params, req.id);
     },
     'runs.robustness': async (req) => {
@@ -282,7 +326,13 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
       const params: RobustnessTaskParams = {
         runDir: runDirChecked(req.id),
         split: req.split,
-        suite: { ratios: o.ratios, strides: o.strides, sigmas: o.sigmas, pattern: o.pattern === undefined ? undefined : o.pattern === 'structured' ? 'spread' : 'random', seed: o.seed },
+        suite: {
+          ratios: o.ratios,
+          strides: o.strides,
+          sigmas: o.sigmas,
+          pattern: o.pattern === undefined ? undefined : o.pattern === 'structured' ? 'spread' : 'random',
+          seed: o.seed,
+        },
       };
       return startTask('robustness', params, req.id);
     },
@@ -292,12 +342,23 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
     'report.table': async (req) => {
       const s = sup();
       const ids = req.runs ?? s.listRuns().map((r) => r.id);
-      const r = reportRuns({ runDirs: ids.map(runDirChecked), split: req.split, decode: req.decode, modes: req.modes, convention: req.convention });
+      const r = reportRuns({
+        runDirs: ids.map(runDirChecked),
+        split: req.split,
+        decode: req.decode,
+        modes: req.modes,
+        convention: req.convention,
+      });
       const text = req.format === 'csv' ? r.csv : req.format === 'latex' ? r.latex : r.markdown;
       return {
         format: req.format,
         text,
-        groups: r.report.groups.map((g) => ({ preset: g.preset, runs: g.runs, seeds: g.seeds, cells: Object.fromEntries(req.modes.map((m) => [m, g.cells[m] ?? {}])) })),
+        groups: r.report.groups.map((g) => ({
+          preset: g.preset,
+          runs: g.runs,
+          seeds: g.seeds,
+          cells: Object.fromEntries(req.modes.map((m) => [m, g.cells[m] ?? {}])),
+        })),
       };
     },
 
@@ -327,15 +388,34 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
         const m = req.input.image === null ? null : /^data:image\/[a-z]+;base64,(.*)$/.exec(req.input.image);
         input = { imagePath: null, imageBase64: m ? m[1] : null, text: req.input.text ?? '' };
       }
-      const params: PredictTaskParams = { runs, input, mode: req.mode, decode: req.decode, conditions: req.conditions, donor };
+      const params: PredictTaskParams = {
+        runs,
+        input,
+        mode: req.mode,
+        decode: req.decode,
+        conditions: req.conditions,
+        donor,
+      };
       const result = await s.predict(params, ctx.signal);
-      const score = (keyphrases: string[]): { hits: boolean[] | null; f1at3: number | null } => (gold === null ? { hits: null, f1at3: null } : scoreCase(gold, keyphrases));
+      const score = (keyphrases: string[]): { hits: boolean[] | null; f1at3: number | null } =>
+        gold === null ? { hits: null, f1at3: null } : scoreCase(gold, keyphrases);
       return {
         gold,
-        donor: req.conditions && req.input.kind === 'item' ? (donorId === null ? null : { itemId: donorId }) : undefined,
+        donor:
+          req.conditions && req.input.kind === 'item' ? (donorId === null ? null : { itemId: donorId }) : undefined,
         results: result.results.map(({ conditions, ...r }) => ({
           ...r,
-          ...(conditions ? { conditions: conditions.map((x) => ({ name: x.name, family: x.family, mode: x.mode, keyphrases: x.keyphrases, ...score(x.keyphrases) })) } : {}),
+          ...(conditions
+            ? {
+                conditions: conditions.map((x) => ({
+                  name: x.name,
+                  family: x.family,
+                  mode: x.mode,
+                  keyphrases: x.keyphrases,
+                  ...score(x.keyphrases),
+                })),
+              }
+            : {}),
         })),
       };
     },
@@ -343,8 +423,10 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
     'settings.get': async () => settingsOf(sup()),
     'settings.set': async (req) => {
       if (req.workspace !== undefined && req.workspace !== sup().paths.root) {
-        if (!c.switchWorkspace) throw new CoreError('BAD_INPUT', 'this host cannot change the workspace', { field: 'workspace' });
-        if (sup().queue.runningIds().length > 0) throw conflict('jobs are running; stop them before changing the workspace');
+        if (!c.switchWorkspace)
+          throw new CoreError('BAD_INPUT', 'this host cannot change the workspace', { field: 'workspace' });
+        if (sup().queue.runningIds().length > 0)
+          throw conflict('jobs are running; stop them before changing the workspace');
         await c.switchWorkspace(req.workspace);
       }
       const change: { backend?: typeof req.backend; concurrency?: number } = {};
@@ -356,13 +438,18 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
 
     'jobs.list': async (req) => {
       const all = sup().queue.list();
-      return { jobs: all.filter((j) => req.state === undefined || contractJobState(j.state) === req.state).map((j) => jobSummary(j, all)) };
+      return {
+        jobs: all
+          .filter((j) => req.state === undefined || contractJobState(j.state) === req.state)
+          .map((j) => jobSummary(j, all)),
+      };
     },
     'jobs.cancel': async (req) => {
       const s = sup();
       const job = s.queue.get(req.id);
       if (!job) throw new CoreError('NOT_FOUND', `job ${req.id}: no such job`, { field: 'id' });
-      if (job.state === 'running' && job.spec.runId && (job.spec.kind === 'train' || job.spec.kind === 'resume')) s.stop(job.spec.runId);
+      if (job.state === 'running' && job.spec.runId && (job.spec.kind === 'train' || job.spec.kind === 'resume'))
+        s.stop(job.spec.runId);
       else s.queue.cancel(req.id);
       return { job: jobSummary(job, s.queue.list()) };
     },
@@ -371,7 +458,8 @@ export function createHandlers(c: ServiceContext): { handlers: ServiceHandlers; 
   const subscriptions: SubscriptionHandlers = {
     'events.subscribe': async (req, emit) => {
       const s = sup();
-      if (req.runId === '*') return s.subscribe('*', (b) => emit(b), 'sinceSeqByRun' in req ? req.sinceSeqByRun : undefined);
+      if (req.runId === '*')
+        return s.subscribe('*', (b) => emit(b), 'sinceSeqByRun' in req ? req.sinceSeqByRun : undefined);
       return s.subscribe(req.runId, (b) => emit(b), 'sinceSeq' in req ? (req.sinceSeq ?? undefined) : undefined);
     },
   };
@@ -389,7 +477,11 @@ function settingsOf(s: Supervisor) {
 export function presetConfig(preset: string, overrides: Record<string, unknown>): TrainConfig {
   const base = getPreset(preset);
   if (!base) throw new CoreError('BAD_INPUT', `unknown preset "${preset}"; see presets.list`, { field: 'preset' });
-  const merged = mergeOverride(JSON.parse(JSON.stringify(base)) as Record<string, unknown>, overrides, 'overrides') as unknown as TrainConfig;
+  const merged = mergeOverride(
+    JSON.parse(JSON.stringify(base)) as Record<string, unknown>,
+    overrides,
+    'overrides',
+  ) as unknown as TrainConfig;
   return validateConfig(merged, 'overrides');
 }
 
@@ -405,7 +497,12 @@ export function newRunId(preset: string, seed: number, dirOf: (id: string) => st
 
 /** A data-set id from a display name: lower-case letters, digits, '-', unique in the workspace. */
 function datasetIdFor(name: string, datasets: DatasetRegistry): string {
-  const base = name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 100) || 'dataset';
+  const base =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[^a-z0-9]+/, '')
+      .slice(0, 100) || 'dataset';
   const taken = new Set(datasets.ids());
   let id = base;
   for (let k = 2; taken.has(id) || existsSync(datasets.importTarget(id)); k++) id = `${base}-${k}`;
@@ -414,7 +511,9 @@ function datasetIdFor(name: string, datasets: DatasetRegistry): string {
 
 type ModeScores = RunSummary['test'][number];
 
-function metricsFiles(dir: string): { split: string; mode: EvalMode; decode: 'greedy' | 'beam' | 'beam-sample'; path: string }[] {
+function metricsFiles(
+  dir: string,
+): { split: string; mode: EvalMode; decode: 'greedy' | 'beam' | 'beam-sample'; path: string }[] {
   let names: string[];
   try {
     names = readdirSync(join(dir, 'metrics'));
@@ -431,7 +530,17 @@ function metricsFiles(dir: string): { split: string; mode: EvalMode; decode: 'gr
 }
 
 function allMetrics(dir: string) {
-  const out: (ModeScores & { decodeSettings: { strategy: 'greedy' | 'beam' | 'beam-sample'; beamSize: number; temperature: number; maxNewTokens: number; repeats: number; seed: number } | null; createdAt: string | null })[] = [];
+  const out: (ModeScores & {
+    decodeSettings: {
+      strategy: 'greedy' | 'beam' | 'beam-sample';
+      beamSize: number;
+      temperature: number;
+      maxNewTokens: number;
+      repeats: number;
+      seed: number;
+    } | null;
+    createdAt: string | null;
+  })[] = [];
   for (const f of metricsFiles(dir)) {
     let m;
     try {
@@ -440,7 +549,15 @@ function allMetrics(dir: string) {
       continue;
     }
     if (!m) continue;
-    out.push({ mode: f.mode, split: f.split, decode: f.decode, scores: { 'f1@1': m.aimkp['f1@1'], 'f1@3': m.aimkp['f1@3'], 'map@5': m.aimkp['map@5'] }, n: m.n, decodeSettings: m.decoding ?? null, createdAt: m.createdAt ?? null });
+    out.push({
+      mode: f.mode,
+      split: f.split,
+      decode: f.decode,
+      scores: { 'f1@1': m.aimkp['f1@1'], 'f1@3': m.aimkp['f1@3'], 'map@5': m.aimkp['map@5'] },
+      n: m.n,
+      decodeSettings: m.decoding ?? null,
+      createdAt: m.createdAt ?? null,
+    });
   }
   return out;
 }
@@ -467,7 +584,9 @@ function robustnessReports(dir: string): CommandResponse<'runs.get'>['robustness
   const out: CommandResponse<'runs.get'>['robustness'] = [];
   for (const n of names) {
     try {
-      const r = JSON.parse(readFileSync(join(dir, 'robustness', n), 'utf8')) as CommandResponse<'runs.get'>['robustness'][number];
+      const r = JSON.parse(
+        readFileSync(join(dir, 'robustness', n), 'utf8'),
+      ) as CommandResponse<'runs.get'>['robustness'][number];
       if (Array.isArray(r.conditions)) out.push(r);
     } catch {
       /* a half-written or foreign file */
@@ -479,7 +598,12 @@ function robustnessReports(dir: string): CommandResponse<'runs.get'>['robustness
 function checkpointsOf(dir: string): CommandResponse<'runs.get'>['checkpoints'] {
   const state = (sub: string) => {
     try {
-      return JSON.parse(readFileSync(join(dir, sub, 'state.json'), 'utf8')) as { epoch?: number; globalStep?: number; bestEpoch?: number | null; bestScore?: number | null };
+      return JSON.parse(readFileSync(join(dir, sub, 'state.json'), 'utf8')) as {
+        epoch?: number;
+        globalStep?: number;
+        bestEpoch?: number | null;
+        bestScore?: number | null;
+      };
     } catch {
       return null;
     }
@@ -487,8 +611,14 @@ function checkpointsOf(dir: string): CommandResponse<'runs.get'>['checkpoints'] 
   const last = state(RUN_FILES.last);
   const best = state(RUN_FILES.best);
   return {
-    last: last && typeof last.epoch === 'number' && typeof last.globalStep === 'number' ? { epoch: last.epoch, step: last.globalStep } : null,
-    best: best && typeof best.bestEpoch === 'number' && typeof best.bestScore === 'number' ? { epoch: best.bestEpoch, score: best.bestScore } : null,
+    last:
+      last && typeof last.epoch === 'number' && typeof last.globalStep === 'number'
+        ? { epoch: last.epoch, step: last.globalStep }
+        : null,
+    best:
+      best && typeof best.bestEpoch === 'number' && typeof best.bestScore === 'number'
+        ? { epoch: best.bestEpoch, score: best.bestScore }
+        : null,
   };
 }
 
@@ -503,15 +633,21 @@ function jobLabel(j: JobRecord): string {
       return `event benchmark → ${s.runId}`;
     case 'task': {
       const p = (s.params ?? {}) as Record<string, unknown>;
-      if (s.task === 'evaluate') return `evaluate ${s.runId ?? ''} ${String(p.split)} ${(p.modes as string[] | undefined)?.join('+') ?? ''}, ${String((p.decode as { strategy?: string } | undefined)?.strategy ?? '')}`;
+      if (s.task === 'evaluate')
+        return `evaluate ${s.runId ?? ''} ${String(p.split)} ${(p.modes as string[] | undefined)?.join('+') ?? ''}, ${String((p.decode as { strategy?: string } | undefined)?.strategy ?? '')}`;
       if (s.task === 'robustness') return `robustness ${s.runId ?? ''} ${String(p.split)}`;
-      if (s.task === 'import') return `import ${String(p.name)} (${String((p.source as { kind?: string } | undefined)?.kind ?? '')})`;
+      if (s.task === 'import')
+        return `import ${String(p.name)} (${String((p.source as { kind?: string } | undefined)?.kind ?? '')})`;
       return s.task;
     }
   }
 }
 
-async function compareCases(req: CommandArgs<'compare.cases'>, runDir: (id: string) => string, datasets: DatasetRegistry): Promise<CommandResponse<'compare.cases'>> {
+async function compareCases(
+  req: CommandArgs<'compare.cases'>,
+  runDir: (id: string) => string,
+  datasets: DatasetRegistry,
+): Promise<CommandResponse<'compare.cases'>> {
   const a = runDir(req.baseline);
   const b = runDir(req.other);
   const cfg = JSON.parse(readFileSync(join(a, RUN_FILES.config), 'utf8')) as { dataDir?: string };
@@ -522,16 +658,31 @@ async function compareCases(req: CommandArgs<'compare.cases'>, runDir: (id: stri
   const datasetId = dataDir ? datasets.idOfDir(dataDir) : null;
   if (datasetId) {
     const { loaded } = await datasets.load(datasetId);
-    for (const it of loaded.items) if (it.split === req.split) items.set(it.id, { image: it.image === null ? null : join(loaded.dir, it.image), text: it.text });
+    for (const it of loaded.items)
+      if (it.split === req.split)
+        items.set(it.id, { image: it.image === null ? null : join(loaded.dir, it.image), text: it.text });
   }
-  const all = await compareRuns({ a, b, split: req.split, mode: req.mode, decode: req.decode, filter: 'all', sort: 'data' });
+  const all = await compareRuns({
+    a,
+    b,
+    split: req.split,
+    mode: req.mode,
+    decode: req.decode,
+    filter: 'all',
+    sort: 'data',
+  });
   const s = all.summary;
   const indexed = all.cases.map((cs, index) => ({ cs, index }));
   const outcomeOf = (o: 'A' | 'B' | 'tie') => (o === 'B' ? 'win' : o === 'A' ? 'loss' : 'tie');
-  const wanted = req.filter === 'wins' ? 'win' : req.filter === 'losses' ? 'loss' : req.filter === 'ties' ? 'tie' : null;
+  const wanted =
+    req.filter === 'wins' ? 'win' : req.filter === 'losses' ? 'loss' : req.filter === 'ties' ? 'tie' : null;
   const q = req.search?.trim().toLowerCase();
   const textOf = (cs: (typeof all.cases)[number]) => cs.text ?? items.get(cs.id)?.text ?? '';
-  let rows = indexed.filter(({ cs }) => (wanted === null || outcomeOf(cs.outcome) === wanted) && (!q || [cs.id, textOf(cs), ...cs.gold, ...cs.predA, ...cs.predB].some((t) => t.toLowerCase().includes(q))));
+  let rows = indexed.filter(
+    ({ cs }) =>
+      (wanted === null || outcomeOf(cs.outcome) === wanted) &&
+      (!q || [cs.id, textOf(cs), ...cs.gold, ...cs.predA, ...cs.predB].some((t) => t.toLowerCase().includes(q))),
+  );
   const key: Record<typeof req.sort, ((r: (typeof rows)[number]) => number) | null> = {
     index: null,
     'diff-desc': (r) => -(r.cs.f1at3B - r.cs.f1at3A),
@@ -547,7 +698,12 @@ async function compareCases(req: CommandArgs<'compare.cases'>, runDir: (id: stri
       const item = items.get(cs.id);
       const text = textOf(cs) === '' ? null : textOf(cs);
       const words = matchWords(text ?? '');
-      const side = (pred: string[], hits: boolean[], sc: { 'f1@1': number; 'f1@3': number; 'ap@5': number }) => ({ predictions: pred.map((phrase, i) => ({ phrase, hit: hits[i] ?? false })), 'f1@1': sc['f1@1'], 'f1@3': sc['f1@3'], ap: sc['ap@5'] });
+      const side = (pred: string[], hits: boolean[], sc: { 'f1@1': number; 'f1@3': number; 'ap@5': number }) => ({
+        predictions: pred.map((phrase, i) => ({ phrase, hit: hits[i] ?? false })),
+        'f1@1': sc['f1@1'],
+        'f1@3': sc['f1@3'],
+        ap: sc['ap@5'],
+      });
       return {
         id: cs.id,
         index,
@@ -562,9 +718,24 @@ async function compareCases(req: CommandArgs<'compare.cases'>, runDir: (id: stri
     }),
   );
   return {
-    summary: { common: s.common, wins: s.bBetter, losses: s.aBetter, ties: s.ties, meanF1at3Baseline: s.meanF1at3A, meanF1at3Other: s.meanF1at3B, onlyInBaseline: s.onlyInA.length, onlyInOther: s.onlyInB.length, goldMismatch: s.goldMismatch.length },
+    summary: {
+      common: s.common,
+      wins: s.bBetter,
+      losses: s.aBetter,
+      ties: s.ties,
+      meanF1at3Baseline: s.meanF1at3A,
+      meanF1at3Other: s.meanF1at3B,
+      onlyInBaseline: s.onlyInA.length,
+      onlyInOther: s.onlyInB.length,
+      goldMismatch: s.goldMismatch.length,
+    },
     total: rows.length,
     offset: req.offset,
-    cases: cases.map((x) => ({ ...x, gold: [...x.gold], baseline: { ...x.baseline, predictions: [...x.baseline.predictions] }, other: { ...x.other, predictions: [...x.other.predictions] } })),
+    cases: cases.map((x) => ({
+      ...x,
+      gold: [...x.gold],
+      baseline: { ...x.baseline, predictions: [...x.baseline.predictions] },
+      other: { ...x.other, predictions: [...x.other.predictions] },
+    })),
   };
 }

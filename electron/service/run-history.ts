@@ -52,7 +52,16 @@ interface SavedFold {
   history: RunHistory;
 }
 
-const emptyColumns = (): StepColumns => ({ step: [], loss: [], lossOriginal: [], lossText: [], lossImage: [], cosText: [], cosImage: [], stepTimeMs: [] });
+const emptyColumns = (): StepColumns => ({
+  step: [],
+  loss: [],
+  lossOriginal: [],
+  lossText: [],
+  lossImage: [],
+  cosText: [],
+  cosImage: [],
+  stepTimeMs: [],
+});
 
 export class RunHistoryCache {
   private readonly entries = new Map<string, Entry>();
@@ -61,7 +70,10 @@ export class RunHistoryCache {
   private readonly persistEvery: number;
 
   /** `fileOf` names a run's events.jsonl (absolute: the key, so a workspace switch cannot mix runs). */
-  constructor(private readonly fileOf: (runId: string) => string, private readonly opts: RunHistoryCacheOptions = {}) {
+  constructor(
+    private readonly fileOf: (runId: string) => string,
+    private readonly opts: RunHistoryCacheOptions = {},
+  ) {
     this.maxRuns = opts.maxRuns ?? 16;
     this.digits = opts.digits ?? 7;
     this.persistEvery = opts.persistEvery ?? 2000;
@@ -142,7 +154,14 @@ export class RunHistoryCache {
   }
 
   private newEntry(file: string): Entry {
-    const entry: Entry = { file, log: new RunEventLog(file), series: new RunSeries(), rounded: emptyColumns(), persistedSeq: 0, busy: null };
+    const entry: Entry = {
+      file,
+      log: new RunEventLog(file),
+      series: new RunSeries(),
+      rounded: emptyColumns(),
+      persistedSeq: 0,
+      busy: null,
+    };
     this.watch(entry);
     return entry;
   }
@@ -190,7 +209,9 @@ export class RunHistoryCache {
   }
 
   private copyRounded(e: Entry): StepColumns {
-    return Object.fromEntries(Object.entries(e.rounded).map(([k, v]: [string, (number | null)[]]) => [k, v.slice()])) as unknown as StepColumns;
+    return Object.fromEntries(
+      Object.entries(e.rounded).map(([k, v]: [string, (number | null)[]]) => [k, v.slice()]),
+    ) as unknown as StepColumns;
   }
 
   private savedPath(file: string): string | null {

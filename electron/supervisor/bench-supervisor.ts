@@ -33,14 +33,46 @@ export interface SupervisorBenchResult {
   setup: { transport: 'websocket (browser-mode server, loopback)'; batchIntervalMs: number; trainModel: string };
   events: {
     /** Writer flat out: events delivered to the client per second, first write → last delivery. */
-    flatOut: { events: number; seconds: number; deliveredPerSecond: number; writtenPerSecond: number; batches: number; latencyMs: Quantiles };
+    flatOut: {
+      events: number;
+      seconds: number;
+      deliveredPerSecond: number;
+      writtenPerSecond: number;
+      batches: number;
+      latencyMs: Quantiles;
+    };
     /** A steady rate: per-event latency from the write (event time) to the client's receipt. */
-    paced: { ratePerSecond: number; events: number; deliveredPerSecond: number; batchesPerSecond: number; latencyMs: Quantiles };
+    paced: {
+      ratePerSecond: number;
+      events: number;
+      deliveredPerSecond: number;
+      batchesPerSecond: number;
+      latencyMs: Quantiles;
+    };
   };
   /** Main thread (supervisor + server) event-loop delay while a training streams every event to the client. */
-  loopDelayDuringTraining: { ms: Quantiles & { mean: number }; steps: number; seconds: number; msPerStep: number; eventsDelivered: number };
-  stop: { trials: { requestedAfterStep: number; stoppedAfterStep: number; stepsAfterRequest: number; msToStopped: number; msPerStep: number }[]; maxStepsAfterRequest: number };
-  goals: { eventsPerSecond: { goal: 2000; value: number; met: boolean }; loopDelayP99Ms: { goal: 20; value: number; met: boolean }; stopSteps: { goal: 1; value: number; met: boolean } };
+  loopDelayDuringTraining: {
+    ms: Quantiles & { mean: number };
+    steps: number;
+    seconds: number;
+    msPerStep: number;
+    eventsDelivered: number;
+  };
+  stop: {
+    trials: {
+      requestedAfterStep: number;
+      stoppedAfterStep: number;
+      stepsAfterRequest: number;
+      msToStopped: number;
+      msPerStep: number;
+    }[];
+    maxStepsAfterRequest: number;
+  };
+  goals: {
+    eventsPerSecond: { goal: 2000; value: number; met: boolean };
+    loopDelayP99Ms: { goal: 20; value: number; met: boolean };
+    stopSteps: { goal: 1; value: number; met: boolean };
+  };
 }
 
 function quantiles(values: number[]): Quantiles {
@@ -111,7 +143,9 @@ class BenchClient {
   static async connect(url: string, origin: string): Promise<BenchClient> {
     const c = new BenchClient(url, origin);
     await new Promise<void>((resolve, reject) => {
-      c.worker.on('message', (m: { t: string; message?: string }) => (m.t === 'open' ? resolve() : m.t === 'error' ? reject(new Error(m.message)) : undefined));
+      c.worker.on('message', (m: { t: string; message?: string }) =>
+        m.t === 'open' ? resolve() : m.t === 'error' ? reject(new Error(m.message)) : undefined,
+      );
     });
     return c;
   }
@@ -131,7 +165,9 @@ class BenchClient {
 
 function benchTrainConfig(quick: boolean): TrainConfig {
   const c = resolveConfig({ preset: 'baseline', flags: { epochs: 20, encoder: 'patch:4:8', seed: 1 } });
-  c.model = quick ? { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16, dropout: 0, lora: null } : { dModel: 64, nLayers: 2, nHeads: 4, dFF: 128, adapterHidden: 64, dropout: 0, lora: null };
+  c.model = quick
+    ? { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16, dropout: 0, lora: null }
+    : { dModel: 64, nLayers: 2, nHeads: 4, dFF: 128, adapterHidden: 64, dropout: 0, lora: null };
   c.batchSize = 8;
   c.samplesPerCall = 8;
   c.maxValid = 8;
@@ -145,13 +181,22 @@ const readRun = (workspace: string, runId: string) =>
     .map(parseTrainingEvent)
     .filter((e) => e !== null);
 
-export async function runSupervisorBench(o: { quick: boolean; log?: (line: string) => void }): Promise<SupervisorBenchResult> {
+export async function runSupervisorBench(o: {
+  quick: boolean;
+  log?: (line: string) => void;
+}): Promise<SupervisorBenchResult> {
   const log = o.log ?? (() => undefined);
   const root = mkdtempSync(join(tmpdir(), 'aimkp-bench-sup-'));
   const workspace = join(root, 'ws');
   const data = join(root, 'data');
   const load0 = loadavg()[0];
-  const service = createService({ workspace, host: 'browser', bundledDataDir: null, locatorFile: null, supervisor: { concurrency: 1 } });
+  const service = createService({
+    workspace,
+    host: 'browser',
+    bundledDataDir: null,
+    locatorFile: null,
+    supervisor: { concurrency: 1 },
+  });
   const server = await startWorkbenchServer({ backend: service.backend, rendererDir: root, port: 0 });
   const origin = `http://127.0.0.1:${server.port}`;
   const client = await BenchClient.connect(`ws://127.0.0.1:${server.port}/api`, origin);
@@ -168,7 +213,8 @@ export async function runSupervisorBench(o: { quick: boolean; log?: (line: strin
     const firstWrite = Date.parse(flatEvents[0]!.time);
     const lastWrite = Date.parse(flatEvents[flatEvents.length - 1]!.time);
     const flatSeconds = (flat.lastAt - firstWrite) / 1000;
-    if (flat.gaps !== 0 || flat.received !== flatN) throw new Error(`flat-out: ${flat.gaps} gaps, ${flat.received}/${flatN} events`);
+    if (flat.gaps !== 0 || flat.received !== flatN)
+      throw new Error(`flat-out: ${flat.gaps} gaps, ${flat.received}/${flatN} events`);
 
     // (2) Paced at 2,000 events/s.
     const rate = 2000;
@@ -180,7 +226,8 @@ export async function runSupervisorBench(o: { quick: boolean; log?: (line: strin
     await sup.waitForJob(pacedJob.id);
     const pacedEvents = readRun(workspace, 'flood-paced');
     const pacedSeconds = (paced.lastAt - Date.parse(pacedEvents[0]!.time)) / 1000;
-    if (paced.gaps !== 0 || paced.received !== pacedN) throw new Error(`paced: ${paced.gaps} gaps, ${paced.received}/${pacedN} events`);
+    if (paced.gaps !== 0 || paced.received !== pacedN)
+      throw new Error(`paced: ${paced.gaps} gaps, ${paced.received}/${pacedN} events`);
 
     // (3) Loop delay while a real training streams to the client.
     await buildSynthDataset({ n: o.quick ? 60 : 200, seed: 1, out: data });
@@ -218,7 +265,13 @@ export async function runSupervisorBench(o: { quick: boolean; log?: (line: strin
       const ev = readRun(workspace, runId);
       const end = ev.filter((e): e is RunEndEvent => e.type === 'run-end').at(-1)!;
       const st = ev.filter((e): e is StepEvent => e.type === 'step');
-      trials.push({ requestedAfterStep, stoppedAfterStep: end.step, stepsAfterRequest: end.step - requestedAfterStep, msToStopped: Date.parse(end.time) - tStop, msPerStep: st.reduce((a, e) => a + e.ms, 0) / Math.max(1, st.length) });
+      trials.push({
+        requestedAfterStep,
+        stoppedAfterStep: end.step,
+        stepsAfterRequest: end.step - requestedAfterStep,
+        msToStopped: Date.parse(end.time) - tStop,
+        msPerStep: st.reduce((a, e) => a + e.ms, 0) / Math.max(1, st.length),
+      });
     }
     const maxSteps = Math.max(...trials.map((t) => t.stepsAfterRequest));
     const delivered = flatN / flatSeconds;
@@ -227,12 +280,35 @@ export async function runSupervisorBench(o: { quick: boolean; log?: (line: strin
       quick: o.quick,
       date: new Date().toISOString(),
       machine: { ...machineInfo(), loadAverage1mAtStart: load0, loadAverage1mAtEnd: loadavg()[0] },
-      setup: { transport: 'websocket (browser-mode server, loopback)', batchIntervalMs: BATCH_INTERVAL_MS, trainModel: `baseline d=${cfg.model.dModel} L=${cfg.model.nLayers} batch ${cfg.batchSize}, patch:4:8 encoder, synthetic data` },
-      events: {
-        flatOut: { events: flatN, seconds: flatSeconds, deliveredPerSecond: delivered, writtenPerSecond: flatN / Math.max(0.001, (lastWrite - firstWrite) / 1000), batches: flat.batches, latencyMs: quantiles(flat.latency) },
-        paced: { ratePerSecond: rate, events: pacedN, deliveredPerSecond: pacedN / pacedSeconds, batchesPerSecond: paced.batches / pacedSeconds, latencyMs: quantiles(paced.latency) },
+      setup: {
+        transport: 'websocket (browser-mode server, loopback)',
+        batchIntervalMs: BATCH_INTERVAL_MS,
+        trainModel: `baseline d=${cfg.model.dModel} L=${cfg.model.nLayers} batch ${cfg.batchSize}, patch:4:8 encoder, synthetic data`,
       },
-      loopDelayDuringTraining: { ms: loop, steps: steps.length, seconds, msPerStep: steps.reduce((a, e) => a + e.ms, 0) / Math.max(1, steps.length), eventsDelivered: trained.received },
+      events: {
+        flatOut: {
+          events: flatN,
+          seconds: flatSeconds,
+          deliveredPerSecond: delivered,
+          writtenPerSecond: flatN / Math.max(0.001, (lastWrite - firstWrite) / 1000),
+          batches: flat.batches,
+          latencyMs: quantiles(flat.latency),
+        },
+        paced: {
+          ratePerSecond: rate,
+          events: pacedN,
+          deliveredPerSecond: pacedN / pacedSeconds,
+          batchesPerSecond: paced.batches / pacedSeconds,
+          latencyMs: quantiles(paced.latency),
+        },
+      },
+      loopDelayDuringTraining: {
+        ms: loop,
+        steps: steps.length,
+        seconds,
+        msPerStep: steps.reduce((a, e) => a + e.ms, 0) / Math.max(1, steps.length),
+        eventsDelivered: trained.received,
+      },
       stop: { trials, maxStepsAfterRequest: maxSteps },
       goals: {
         eventsPerSecond: { goal: 2000, value: delivered, met: delivered >= 2000 },

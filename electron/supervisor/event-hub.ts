@@ -118,10 +118,20 @@ export class EventHub {
    * stream ids to seqs. Without one it gets what arrives from now on.
    */
   subscribe(runId: string | '*', listener: BatchListener, since?: number | Record<string, number>): () => void {
-    const sub: Subscription = { runId, listener, delivered: new Map(), catchingUp: new Set(), firstRead: new Set(), closed: false };
+    const sub: Subscription = {
+      runId,
+      listener,
+      delivered: new Map(),
+      catchingUp: new Set(),
+      firstRead: new Set(),
+      closed: false,
+    };
     this.subs.add(sub);
     const sinceOf = (id: string): number | undefined => (typeof since === 'number' ? since : since?.[id]);
-    const targets = runId === '*' ? new Set([...this.runs.keys(), ...Object.keys(typeof since === 'object' ? since : {})]) : new Set([runId]);
+    const targets =
+      runId === '*'
+        ? new Set([...this.runs.keys(), ...Object.keys(typeof since === 'object' ? since : {})])
+        : new Set([runId]);
     for (const id of targets) {
       const from = sinceOf(id);
       if (from === undefined) void this.startLive(sub, id);
@@ -153,7 +163,13 @@ export class EventHub {
   private tailed(runId: string): TailedRun {
     let run = this.runs.get(runId);
     if (!run) {
-      run = { log: new RunEventLog(this.options.fileOf(runId)), timer: null, lastFlush: -Infinity, flushing: null, again: false };
+      run = {
+        log: new RunEventLog(this.options.fileOf(runId)),
+        timer: null,
+        lastFlush: -Infinity,
+        flushing: null,
+        again: false,
+      };
       this.runs.set(runId, run);
     }
     return run;
@@ -208,7 +224,8 @@ export class EventHub {
       }
       run.lastFlush = performance.now();
       for (const sub of this.subs) {
-        if ((sub.runId === '*' || sub.runId === runId) && sub.firstRead.delete(runId)) sub.delivered.set(runId, run.log.lastSeq);
+        if ((sub.runId === '*' || sub.runId === runId) && sub.firstRead.delete(runId))
+          sub.delivered.set(runId, run.log.lastSeq);
       }
       if (events.length === 0) return;
       for (const sub of this.subs) {
@@ -219,7 +236,8 @@ export class EventHub {
         const fresh = after >= events[events.length - 1].seq ? [] : events.filter((e) => e.seq > after);
         if (fresh.length === 0) continue;
         sub.delivered.set(runId, fresh[fresh.length - 1].seq);
-        for (let i = 0; i < fresh.length; i += MAX_BATCH_EVENTS) this.deliver(sub, { runId, events: fresh.slice(i, i + MAX_BATCH_EVENTS), replay: false });
+        for (let i = 0; i < fresh.length; i += MAX_BATCH_EVENTS)
+          this.deliver(sub, { runId, events: fresh.slice(i, i + MAX_BATCH_EVENTS), replay: false });
       }
     })();
     run.flushing = work;

@@ -96,7 +96,17 @@ export class InProcessJobQueue implements ManagedJobQueue {
   }
 
   enqueue(spec: JobSpec): JobRecord {
-    const job: JobRecord = { id: randomUUID(), spec, state: 'queued', createdAt: new Date().toISOString(), startedAt: null, endedAt: null, error: null, progress: null, result: null };
+    const job: JobRecord = {
+      id: randomUUID(),
+      spec,
+      state: 'queued',
+      createdAt: new Date().toISOString(),
+      startedAt: null,
+      endedAt: null,
+      error: null,
+      progress: null,
+      result: null,
+    };
     this.jobs.set(job.id, job);
     this.changed(job, null);
     this.pump();
@@ -140,7 +150,8 @@ export class InProcessJobQueue implements ManagedJobQueue {
   }
 
   setConcurrency(n: number): void {
-    if (!Number.isInteger(n) || n < 1) throw new CoreError('BAD_INPUT', `concurrency: expected an integer ≥ 1, got ${n}`, { field: 'concurrency' });
+    if (!Number.isInteger(n) || n < 1)
+      throw new CoreError('BAD_INPUT', `concurrency: expected an integer ≥ 1, got ${n}`, { field: 'concurrency' });
     this.concurrency = n;
     this.pump();
   }
@@ -158,7 +169,10 @@ export class InProcessJobQueue implements ManagedJobQueue {
     this.paused = true;
     const pending = [...this.running.entries()].map(([id, handle]) => {
       const job = this.jobs.get(id)!;
-      job.error = { code: 'APP_QUIT', message: 'the app quit while the job ran; resume it to continue from its last checkpoint' };
+      job.error = {
+        code: 'APP_QUIT',
+        message: 'the app quit while the job ran; resume it to continue from its last checkpoint',
+      };
       handle.stop();
       const timer = setTimeout(() => handle.kill(`did not stop within ${timeoutMs} ms of quitting`), timeoutMs);
       return handle.done.finally(() => clearTimeout(timer));
@@ -211,7 +225,10 @@ export class InProcessJobQueue implements ManagedJobQueue {
     this.running.set(job.id, handle);
     this.transition(job, 'running');
     handle.done
-      .catch((err: unknown): JobOutcome => ({ state: 'failed', error: { code: 'INTERNAL', message: (err as Error).message } }))
+      .catch((err: unknown): JobOutcome => ({
+        state: 'failed',
+        error: { code: 'INTERNAL', message: (err as Error).message },
+      }))
       .then((outcome) => {
         this.running.delete(job.id);
         const quitting = this.paused && job.error?.code === 'APP_QUIT';
@@ -252,15 +269,26 @@ export class InProcessJobQueue implements ManagedJobQueue {
     try {
       stored = JSON.parse(text) as StoredJobs;
     } catch (err) {
-      throw new CoreError('BAD_INPUT', `${file}: invalid JSON (${(err as Error).message}); move it away to start with an empty job list`, { path: file });
+      throw new CoreError(
+        'BAD_INPUT',
+        `${file}: invalid JSON (${(err as Error).message}); move it away to start with an empty job list`,
+        { path: file },
+      );
     }
-    if (stored.format !== 'aimkp-jobs-v1' || !Array.isArray(stored.jobs)) throw new CoreError('BAD_INPUT', `${file}: field "format": expected "aimkp-jobs-v1"`, { path: file, field: 'format' });
+    if (stored.format !== 'aimkp-jobs-v1' || !Array.isArray(stored.jobs))
+      throw new CoreError('BAD_INPUT', `${file}: field "format": expected "aimkp-jobs-v1"`, {
+        path: file,
+        field: 'format',
+      });
     for (const job of stored.jobs) {
       // A job that was running when the app ended without a shutdown (crash, kill): interrupted.
       if (job.state === 'running') {
         job.state = 'interrupted';
         job.endedAt = job.endedAt ?? new Date().toISOString();
-        job.error = { code: 'APP_CRASHED', message: 'the app ended while the job ran; resume it to continue from its last checkpoint' };
+        job.error = {
+          code: 'APP_CRASHED',
+          message: 'the app ended while the job ran; resume it to continue from its last checkpoint',
+        };
       }
       this.jobs.set(job.id, job);
     }

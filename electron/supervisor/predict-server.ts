@@ -27,7 +27,13 @@ export class PredictServer {
   private idle: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly o: { entry: () => WorkerEntry; cacheDir: () => string; backend: () => WorkspaceSettings['backend']; idleMs?: number; log?: (line: string) => void },
+    private readonly o: {
+      entry: () => WorkerEntry;
+      cacheDir: () => string;
+      backend: () => WorkspaceSettings['backend'];
+      idleMs?: number;
+      log?: (line: string) => void;
+    },
   ) {}
 
   /** Whether a worker is up (tests). */
@@ -95,7 +101,9 @@ export class PredictServer {
     worker.on('error', (err) => (lastError = err));
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = null;
-      const why = lastError ? `the prediction worker crashed: ${lastError.message}` : `the prediction worker exited (code ${code})`;
+      const why = lastError
+        ? `the prediction worker crashed: ${lastError.message}`
+        : `the prediction worker exited (code ${code})`;
       for (const [id, p] of this.pending) {
         if (p.worker !== worker) continue;
         this.pending.delete(id);

@@ -26,7 +26,8 @@ export function parseStreamLine(line: string): StreamRecord | null {
   if (line.startsWith('{"type":"job"')) {
     try {
       const v = JSON.parse(line) as Partial<JobStateLine>;
-      if (v.type === 'job' && typeof v.time === 'string' && typeof v.data === 'object' && v.data !== null) return v as JobStateLine;
+      if (v.type === 'job' && typeof v.time === 'string' && typeof v.data === 'object' && v.data !== null)
+        return v as JobStateLine;
     } catch {
       return null;
     }
@@ -141,7 +142,11 @@ export class RunEventLog {
         readAt += bytesRead;
         const data = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
         let lineStart = 0;
-        for (let nl = data.indexOf(NEWLINE, lineStart); nl !== -1 && events.length < maxEvents; nl = data.indexOf(NEWLINE, lineStart)) {
+        for (
+          let nl = data.indexOf(NEWLINE, lineStart);
+          nl !== -1 && events.length < maxEvents;
+          nl = data.indexOf(NEWLINE, lineStart)
+        ) {
           const event = parseStreamLine(data.toString('utf8', lineStart, nl));
           pos.offset += nl + 1 - lineStart;
           lineStart = nl + 1;

@@ -143,7 +143,8 @@ export class RunRegistry {
 
   async writeMeta(id: string, change: (m: RunMeta) => RunMeta): Promise<RunMeta> {
     const dir = this.dirOf(id);
-    if (!this.exists(id)) throw new CoreError('NOT_FOUND', `run ${id}: no such run in ${this.runsDir}`, { field: 'id' });
+    if (!this.exists(id))
+      throw new CoreError('NOT_FOUND', `run ${id}: no such run in ${this.runsDir}`, { field: 'id' });
     const next = change(readMeta(dir));
     await writeFileAtomic(join(dir, RUN_META_FILE), JSON.stringify(next, null, 2) + '\n');
     return next;
@@ -195,7 +196,15 @@ function readTail(file: string, size: number): TrainingEvent[] {
 
 /** Where the run stands, from its last events (newest first). */
 export function summariseTail(events: readonly TrainingEvent[]): TailFacts {
-  const facts: TailFacts = { state: 'created', error: null, epoch: null, step: null, totalSteps: null, best: null, lastTime: events.length > 0 ? events[events.length - 1].time : null };
+  const facts: TailFacts = {
+    state: 'created',
+    error: null,
+    epoch: null,
+    step: null,
+    totalSteps: null,
+    best: null,
+    lastTime: events.length > 0 ? events[events.length - 1].time : null,
+  };
   let stateKnown = false;
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i];

@@ -44,11 +44,26 @@ export interface PredictTaskParams {
 }
 
 export interface PredictTaskResult {
-  results: { runId: string; mode: EvalMode; keyphrases: string[]; ms: number; error: { code: string; message: string } | null; conditions?: ConditionPrediction[] }[];
+  results: {
+    runId: string;
+    mode: EvalMode;
+    keyphrases: string[];
+    ms: number;
+    error: { code: string; message: string } | null;
+    conditions?: ConditionPrediction[];
+  }[];
 }
 
 export type ImportTaskSource =
-  | { kind: 'synthetic'; items: number; seed: number; noise?: number; misaligned?: number; missingImage?: number; missingText?: number }
+  | {
+      kind: 'synthetic';
+      items: number;
+      seed: number;
+      noise?: number;
+      misaligned?: number;
+      missingImage?: number;
+      missingText?: number;
+    }
   | { kind: 'manifest'; dir: string; copy: boolean }
   | { kind: 'cmkp'; files: { src: string; split?: Split; ocr?: string; attributes?: string }[]; images?: string }
   | { kind: 'clipart'; source?: string; size?: number };
@@ -75,25 +90,52 @@ export function registerServiceTasks(): void {
   // The data-set registry's loads (seconds of parsing and stemming for ClipArt-KP): kept off the main thread.
   registerTask('dataset-load', async (p) => {
     const dir = (p as { dir?: unknown }).dir;
-    if (typeof dir !== 'string') throw new CoreError('BAD_INPUT', 'dataset-load: params.dir must be a folder path', { field: 'dir' });
+    if (typeof dir !== 'string')
+      throw new CoreError('BAD_INPUT', 'dataset-load: params.dir must be a folder path', { field: 'dir' });
     const loaded = await loadDataset(dir, { checkImages: false });
     return JSON.parse(JSON.stringify({ loaded, stats: datasetStats(loaded.items, loaded.summary) })) as JsonValue;
   });
   registerTask('probe', async (_p, ctx) => {
     const info = await systemInfo(ctx.backend);
-    return { name: info.backend.name, picked: info.backend.picked, description: info.backend.description, tfjs: info.versions.tfjs };
+    return {
+      name: info.backend.name,
+      picked: info.backend.picked,
+      description: info.backend.description,
+      tfjs: info.versions.tfjs,
+    };
   });
 }
 
-const toProgress = (ctx: TaskContext) => (e: ProgressEvent) => ctx.progress({ phase: e.phase, done: e.done, total: e.total, unit: e.unit, message: e.message });
+const toProgress = (ctx: TaskContext) => (e: ProgressEvent) =>
+  ctx.progress({ phase: e.phase, done: e.done, total: e.total, unit: e.unit, message: e.message });
 
 async function evaluateTask(p: EvaluateTaskParams, ctx: TaskContext): Promise<JsonValue> {
-  const result = await evaluateRun({ runDir: p.runDir, split: p.split, modes: p.modes, decode: p.decode, which: p.checkpoint, cacheDir: ctx.cacheDir, backend: ctx.backend, signal: ctx.signal, onProgress: toProgress(ctx), log: ctx.log });
+  const result = await evaluateRun({
+    runDir: p.runDir,
+    split: p.split,
+    modes: p.modes,
+    decode: p.decode,
+    which: p.checkpoint,
+    cacheDir: ctx.cacheDir,
+    backend: ctx.backend,
+    signal: ctx.signal,
+    onProgress: toProgress(ctx),
+    log: ctx.log,
+  });
   return JSON.parse(JSON.stringify(result)) as JsonValue;
 }
 
 async function robustnessTask(p: RobustnessTaskParams, ctx: TaskContext): Promise<JsonValue> {
-  const result = await runRobustness({ runDir: p.runDir, split: p.split, suite: p.suite, cacheDir: ctx.cacheDir, backend: ctx.backend, signal: ctx.signal, onProgress: toProgress(ctx), log: ctx.log });
+  const result = await runRobustness({
+    runDir: p.runDir,
+    split: p.split,
+    suite: p.suite,
+    cacheDir: ctx.cacheDir,
+    backend: ctx.backend,
+    signal: ctx.signal,
+    onProgress: toProgress(ctx),
+    log: ctx.log,
+  });
   return { file: result.file, conditions: result.report.conditions.length };
 }
 
@@ -103,13 +145,28 @@ export interface PredictorSource {
   release(p: Predictor): void;
 }
 
-export function oneShotPredictors(ctx: { backend: TaskContext['backend']; log: (line: string) => void }): PredictorSource {
-  return { get: (runDir) => Predictor.open(runDir, { backend: ctx.backend, log: ctx.log }), release: (p) => p.dispose() };
+export function oneShotPredictors(ctx: {
+  backend: TaskContext['backend'];
+  log: (line: string) => void;
+}): PredictorSource {
+  return {
+    get: (runDir) => Predictor.open(runDir, { backend: ctx.backend, log: ctx.log }),
+    release: (p) => p.dispose(),
+  };
 }
 
 /** Each run's keyphrases for one case; a run that fails gets its error, the others still answer. */
-export async function predictRuns(p: PredictTaskParams, signal: AbortSignal | undefined, source: PredictorSource): Promise<PredictTaskResult> {
-  const image = p.input.imagePath !== null ? { path: p.input.imagePath } : p.input.imageBase64 !== null ? { bytes: new Uint8Array(Buffer.from(p.input.imageBase64, 'base64')) } : null;
+export async function predictRuns(
+  p: PredictTaskParams,
+  signal: AbortSignal | undefined,
+  source: PredictorSource,
+): Promise<PredictTaskResult> {
+  const image =
+    p.input.imagePath !== null
+      ? { path: p.input.imagePath }
+      : p.input.imageBase64 !== null
+        ? { bytes: new Uint8Array(Buffer.from(p.input.imageBase64, 'base64')) }
+        : null;
   const out: PredictTaskResult = { results: [] };
   for (const run of p.runs) {
     const t0 = performance.now();
@@ -118,12 +175,31 @@ export async function predictRuns(p: PredictTaskParams, signal: AbortSignal | un
       predictor = await source.get(run.runDir);
       const r = await predictor.predict({ image, text: p.input.text, mode: p.mode, decode: p.decode }, signal);
       const conditions = p.conditions
-        ? await predictor.predictConditions({ image, text: p.input.text }, p.donor ? { image: p.donor.imagePath === null ? null : { path: p.donor.imagePath }, text: p.donor.text } : null, signal)
+        ? await predictor.predictConditions(
+            { image, text: p.input.text },
+            p.donor
+              ? { image: p.donor.imagePath === null ? null : { path: p.donor.imagePath }, text: p.donor.text }
+              : null,
+            signal,
+          )
         : undefined;
-      out.results.push({ runId: run.runId, mode: r.mode, keyphrases: r.keyphrases[0] ?? [], ms: r.ms, error: null, ...(conditions ? { conditions } : {}) });
+      out.results.push({
+        runId: run.runId,
+        mode: r.mode,
+        keyphrases: r.keyphrases[0] ?? [],
+        ms: r.ms,
+        error: null,
+        ...(conditions ? { conditions } : {}),
+      });
     } catch (err) {
       const e = err as { code?: string; message?: string };
-      out.results.push({ runId: run.runId, mode: p.mode ?? 'multimodal', keyphrases: [], ms: performance.now() - t0, error: { code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: e.message ?? String(err) } });
+      out.results.push({
+        runId: run.runId,
+        mode: p.mode ?? 'multimodal',
+        keyphrases: [],
+        ms: performance.now() - t0,
+        error: { code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: e.message ?? String(err) },
+      });
     } finally {
       if (predictor) source.release(predictor);
     }
@@ -138,15 +214,27 @@ async function predictTask(p: PredictTaskParams, ctx: TaskContext): Promise<Json
 async function importTask(p: ImportTaskParams, ctx: TaskContext): Promise<JsonValue> {
   const s = p.source;
   ctx.progress({ phase: 'preparing', done: null, total: null, unit: null, message: `importing ${p.name} (${s.kind})` });
-  if (existsSync(p.out)) throw new CoreError('ALREADY_EXISTS', `${p.out}: a data set with this id already exists; choose another name`, { path: p.out });
+  if (existsSync(p.out))
+    throw new CoreError('ALREADY_EXISTS', `${p.out}: a data set with this id already exists; choose another name`, {
+      path: p.out,
+    });
   let dir = p.out;
   try {
     switch (s.kind) {
       case 'synthetic':
-        await importSynthetic({ n: s.items, seed: s.seed, out: p.out, noise: s.noise, misaligned: s.misaligned, missingImage: s.missingImage, missingText: s.missingText });
+        await importSynthetic({
+          n: s.items,
+          seed: s.seed,
+          out: p.out,
+          noise: s.noise,
+          misaligned: s.misaligned,
+          missingImage: s.missingImage,
+          missingText: s.missingText,
+        });
         break;
       case 'manifest':
-        if (s.copy) await importManifestFolder({ source: s.dir, out: p.out, signal: ctx.signal, onProgress: toProgress(ctx) });
+        if (s.copy)
+          await importManifestFolder({ source: s.dir, out: p.out, signal: ctx.signal, onProgress: toProgress(ctx) });
         else {
           await importManifestFolder({ source: s.dir, out: null, signal: ctx.signal, onProgress: toProgress(ctx) });
           await mkdir(p.out, { recursive: true });
@@ -157,7 +245,14 @@ async function importTask(p: ImportTaskParams, ctx: TaskContext): Promise<JsonVa
       case 'cmkp':
         for (const f of s.files) {
           if (ctx.checkStop()) throw new CoreError('ABORTED', 'import: stopped by request');
-          await importCmkpFiles({ src: f.src, split: f.split, ocr: f.ocr, attributes: f.attributes, images: s.images, out: p.out });
+          await importCmkpFiles({
+            src: f.src,
+            split: f.split,
+            ocr: f.ocr,
+            attributes: f.attributes,
+            images: s.images,
+            out: p.out,
+          });
         }
         break;
       case 'clipart':

@@ -11,9 +11,20 @@ import { acquireRunLock, breakRunLock, inspectLock, type RunLock } from '../../m
 import { RUN_FILES } from '../../models/train/run-files';
 import type { TrainConfig } from '../../models/train/train-config';
 import type { ErrorEvent, JsonValue, ProgressEvent } from '../../shared/training-events';
-import { EVENT_SCHEMA_VERSION, wrapTrainingEvent, type JobStateData, type ServiceEvent } from '../../shared/contract/events';
+import {
+  EVENT_SCHEMA_VERSION,
+  wrapTrainingEvent,
+  type JobStateData,
+  type ServiceEvent,
+} from '../../shared/contract/events';
 import { EventHub } from './event-hub';
-import { InProcessJobQueue, type JobChange, type JobQueue, type ManagedJobQueue, type QueueFactoryOptions } from './job-queue';
+import {
+  InProcessJobQueue,
+  type JobChange,
+  type JobQueue,
+  type ManagedJobQueue,
+  type QueueFactoryOptions,
+} from './job-queue';
 import { isFinished, type JobProgress, type JobRecord, type JobSpec } from './jobs';
 import { RUN_META_FILE, RunRegistry, type RunFileSummary } from './run-registry';
 import { writeFileAtomicSync } from '../../models/fs/atomic-write';
@@ -21,7 +32,14 @@ import type { SeqEvent } from './run-event-log';
 import { defaultWorkerEntry, WorkerJobRunner, type WorkerEntry } from './worker-runner';
 import { PredictServer } from './predict-server';
 import type { PredictTaskParams, PredictTaskResult } from './service-tasks';
-import { checkRunId, ensureWorkspace, readSettings, writeSettings, type WorkspacePaths, type WorkspaceSettings } from './workspace';
+import {
+  checkRunId,
+  ensureWorkspace,
+  readSettings,
+  writeSettings,
+  type WorkspacePaths,
+  type WorkspaceSettings,
+} from './workspace';
 
 export interface SupervisorOptions {
   /** Workspace folder (default: defaultWorkspaceRoot()). */
@@ -84,7 +102,10 @@ export class Supervisor {
     this.settingsNow = readSettings(this.paths);
     if (options.concurrency !== undefined) this.settingsNow = { ...this.settingsNow, concurrency: options.concurrency };
     this.registry = new RunRegistry(this.paths.runs);
-    this.hub = new EventHub({ fileOf: (id) => this.streamFile(id), onError: (id, err) => this.log(`events of ${id}: ${(err as Error).message}`) });
+    this.hub = new EventHub({
+      fileOf: (id) => this.streamFile(id),
+      onError: (id, err) => this.log(`events of ${id}: ${(err as Error).message}`),
+    });
     this.runner = new WorkerJobRunner({
       paths: this.paths,
       settings: () => this.settingsNow,
@@ -93,7 +114,12 @@ export class Supervisor {
       onPoke: (runId) => this.hub.poke(runId),
       onLog: (jobId, line) => this.log(`[job ${jobId.slice(0, 8)}] ${line}`),
     });
-    this.predictor = new PredictServer({ entry: () => options.workerEntry ?? defaultWorkerEntry(), cacheDir: () => this.paths.cache, backend: () => this.settingsNow.backend, log: this.log });
+    this.predictor = new PredictServer({
+      entry: () => options.workerEntry ?? defaultWorkerEntry(),
+      cacheDir: () => this.paths.cache,
+      backend: () => this.settingsNow.backend,
+      log: this.log,
+    });
     const queueOptions: QueueFactoryOptions = {
       runner: this.runner,
       concurrency: this.settingsNow.concurrency,
@@ -127,11 +153,22 @@ export class Supervisor {
   // ---- runs ---------------------------------------------------------------------------------------------
 
   /** Queues a new training run in runs/<runId>. */
-  startTraining(o: { runId: string; dataDir: string; config: TrainConfig; maxSteps?: number; name?: string; tags?: string[] }): JobRecord {
+  startTraining(o: {
+    runId: string;
+    dataDir: string;
+    config: TrainConfig;
+    maxSteps?: number;
+    name?: string;
+    tags?: string[];
+  }): JobRecord {
     this.open();
     const runId = checkRunId(o.runId);
     const dir = this.registry.dirOf(runId);
-    if (existsSync(dir)) throw new CoreError('ALREADY_EXISTS', `run ${runId}: ${dir} already exists; choose another name, or resume it`, { path: dir, field: 'runId' });
+    if (existsSync(dir))
+      throw new CoreError('ALREADY_EXISTS', `run ${runId}: ${dir} already exists; choose another name, or resume it`, {
+        path: dir,
+        field: 'runId',
+      });
     this.refuseIfActive(runId);
     // run-meta.json first: the folder is the app's from the start (name, tags) even before config.json exists.
     mkdirSync(dir, { recursive: true });
@@ -143,12 +180,23 @@ export class Supervisor {
   resume(runId: string, o: { maxSteps?: number } = {}): JobRecord {
     this.open();
     checkRunId(runId);
-    if (!this.registry.exists(runId)) throw new CoreError('NOT_FOUND', `run ${runId}: no such run (no config.json in ${this.registry.dirOf(runId)})`, { field: 'id' });
+    if (!this.registry.exists(runId))
+      throw new CoreError('NOT_FOUND', `run ${runId}: no such run (no config.json in ${this.registry.dirOf(runId)})`, {
+        field: 'id',
+      });
     this.refuseIfActive(runId);
     const lock = inspectLock(this.registry.dirOf(runId));
-    if (lock.state === 'held' && !lock.byThisProcess) throw new CoreError('RUN_LOCKED', `run ${runId}: in use by "${lock.holder.command}" (pid ${lock.holder.pid}); stop it first`, { field: 'id' });
+    if (lock.state === 'held' && !lock.byThisProcess)
+      throw new CoreError(
+        'RUN_LOCKED',
+        `run ${runId}: in use by "${lock.holder.command}" (pid ${lock.holder.pid}); stop it first`,
+        { field: 'id' },
+      );
     const s = this.registry.summary(runId);
-    if (s.state === 'completed') throw new CoreError('BAD_INPUT', `run ${runId}: already completed (${s.epochs} epochs); nothing to resume`, { field: 'id' });
+    if (s.state === 'completed')
+      throw new CoreError('BAD_INPUT', `run ${runId}: already completed (${s.epochs} epochs); nothing to resume`, {
+        field: 'id',
+      });
     return this.queue.enqueue({ kind: 'resume', runId, maxSteps: o.maxSteps });
   }
 
@@ -168,7 +216,12 @@ export class Supervisor {
     if (!existsSync(dir)) throw new CoreError('NOT_FOUND', `run ${runId}: no such run`, { field: 'id' });
     this.refuseIfActive(runId);
     const lock = inspectLock(dir);
-    if (lock.state === 'held') throw new CoreError('RUN_LOCKED', `run ${runId}: in use by "${lock.holder.command}" (pid ${lock.holder.pid}); stop it first`, { field: 'id' });
+    if (lock.state === 'held')
+      throw new CoreError(
+        'RUN_LOCKED',
+        `run ${runId}: in use by "${lock.holder.command}" (pid ${lock.holder.pid}); stop it first`,
+        { field: 'id' },
+      );
     rmSync(dir, { recursive: true, force: true });
     this.hub.forget(runId);
   }
@@ -198,7 +251,9 @@ export class Supervisor {
 
   /** The newest job of a run (any state). */
   lastJobOf(runId: string): JobRecord | undefined {
-    return this.queue.list().find((j) => j.spec.runId === runId && (j.spec.kind === 'train' || j.spec.kind === 'resume'));
+    return this.queue
+      .list()
+      .find((j) => j.spec.runId === runId && (j.spec.kind === 'train' || j.spec.kind === 'resume'));
   }
 
   // ---- other jobs ---------------------------------------------------------------------------------------
@@ -221,13 +276,26 @@ export class Supervisor {
    */
   async runInteractive(task: string, params: JsonValue, signal?: AbortSignal): Promise<JsonValue> {
     this.open();
-    const job: JobRecord = { id: `interactive-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, spec: { kind: 'task', task, params }, state: 'running', createdAt: new Date().toISOString(), startedAt: null, endedAt: null, error: null, progress: null, result: null };
+    const job: JobRecord = {
+      id: `interactive-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+      spec: { kind: 'task', task, params },
+      state: 'running',
+      createdAt: new Date().toISOString(),
+      startedAt: null,
+      endedAt: null,
+      error: null,
+      progress: null,
+      result: null,
+    };
     const handle = this.runner.start(job, () => undefined);
     const onAbort = () => handle.stop();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const outcome = await handle.done;
-      if (outcome.state === 'failed') throw Object.assign(new Error(outcome.error?.message ?? `${task} failed`), { code: outcome.error?.code ?? 'INTERNAL' });
+      if (outcome.state === 'failed')
+        throw Object.assign(new Error(outcome.error?.message ?? `${task} failed`), {
+          code: outcome.error?.code ?? 'INTERNAL',
+        });
       if (outcome.state === 'stopped') throw new CoreError('ABORTED', `${task}: stopped by request`);
       return outcome.result ?? null;
     } finally {
@@ -280,10 +348,18 @@ export class Supervisor {
    * Batches of a stream ('*' = every stream the supervisor tails), ≤ 20 per second per stream, nothing lost:
    * history after `since` first (replay: true), then live. For '*', `since` maps stream ids to seqs.
    */
-  subscribe(streamId: string | '*', onBatch: (batch: ServiceEventBatch) => void, since?: number | Record<string, number>): () => void {
+  subscribe(
+    streamId: string | '*',
+    onBatch: (batch: ServiceEventBatch) => void,
+    since?: number | Record<string, number>,
+  ): () => void {
     if (streamId !== '*') this.checkStream(streamId);
     if (typeof since === 'object') for (const id of Object.keys(since)) this.checkStream(id);
-    return this.hub.subscribe(streamId, (b) => onBatch({ events: b.events.map((e) => toServiceEvent(b.runId, e)), replay: b.replay }), since);
+    return this.hub.subscribe(
+      streamId,
+      (b) => onBatch({ events: b.events.map((e) => toServiceEvent(b.runId, e)), replay: b.replay }),
+      since,
+    );
   }
 
   /** The events.jsonl of a stream id. */
@@ -295,7 +371,9 @@ export class Supervisor {
 
   /** The stream that reports a job: the run for training, job:<id> otherwise. */
   streamOf(job: JobRecord): string {
-    return job.spec.kind === 'train' || job.spec.kind === 'resume' || job.spec.kind === 'event-flood' ? job.spec.runId : `job:${job.id}`;
+    return job.spec.kind === 'train' || job.spec.kind === 'resume' || job.spec.kind === 'event-flood'
+      ? job.spec.runId
+      : `job:${job.id}`;
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------------------
@@ -326,7 +404,10 @@ export class Supervisor {
 
   private refuseIfActive(runId: string): void {
     const active = this.activeJobOf(runId);
-    if (active) throw new CoreError('RUN_LOCKED', `run ${runId}: job ${active.id} is ${active.state} on it; stop it first`, { field: 'id' });
+    if (active)
+      throw new CoreError('RUN_LOCKED', `run ${runId}: job ${active.id} is ${active.state} on it; stop it first`, {
+        field: 'id',
+      });
   }
 
   private view(s: RunFileSummary): RunView {
@@ -335,11 +416,19 @@ export class Supervisor {
     let status: RunStatus;
     let reason: RunView['reason'] = null;
     if (active) status = active.state === 'queued' ? 'queued' : this.stopping.has(s.id) ? 'stopping' : 'running';
-    else if (s.lock.state === 'held' && !s.lock.byThisProcess) status = 'running'; // another process (aimkp train) writes it
+    else if (s.lock.state === 'held' && !s.lock.byThisProcess)
+      status = 'running'; // another process (aimkp train) writes it
     else if (s.state === 'open' || s.state === 'created') {
       // Started but never ended: the app or the CLI died while it ran (a stale lock says so too).
       status = 'interrupted';
-      reason = last?.error ?? (s.lock.state === 'stale' ? { code: 'INTERRUPTED', message: s.lock.reason } : { code: 'INTERRUPTED', message: 'the run ended without a run-end event (the process that trained it stopped)' });
+      reason =
+        last?.error ??
+        (s.lock.state === 'stale'
+          ? { code: 'INTERRUPTED', message: s.lock.reason }
+          : {
+              code: 'INTERRUPTED',
+              message: 'the run ended without a run-end event (the process that trained it stopped)',
+            });
     } else if (s.state === 'failed') {
       status = 'failed';
       reason = s.error;
@@ -360,10 +449,17 @@ export class Supervisor {
       const dir = this.registry.dirOf(runId);
       if (!existsSync(join(dir, RUN_FILES.config))) rmSync(dir, { recursive: true, force: true });
     }
-    if (runId && job.state === 'failed' && previous === 'running' && job.error && (job.error.code === 'WORKER_DIED' || job.error.code === 'WORKER_KILLED')) {
+    if (
+      runId &&
+      job.state === 'failed' &&
+      previous === 'running' &&
+      job.error &&
+      (job.error.code === 'WORKER_DIED' || job.error.code === 'WORKER_KILLED')
+    ) {
       this.recordWorkerDeath(runId, job, training);
     }
-    if (!training && job.spec.kind !== 'event-flood' && (previous !== job.state || job.progress)) this.writeJobStream(job, previous !== job.state);
+    if (!training && job.spec.kind !== 'event-flood' && (previous !== job.state || job.progress))
+      this.writeJobStream(job, previous !== job.state);
   }
 
   /**
@@ -379,7 +475,13 @@ export class Supervisor {
       this.log(`run ${runId}: cannot release the lock of the dead worker: ${(err as Error).message}`);
     }
     if (!training || !existsSync(join(dir, RUN_FILES.config))) return;
-    const ev: ErrorEvent = { type: 'error', time: new Date().toISOString(), run: dir, message: job.error!.message, code: job.error!.code };
+    const ev: ErrorEvent = {
+      type: 'error',
+      time: new Date().toISOString(),
+      run: dir,
+      message: job.error!.message,
+      code: job.error!.code,
+    };
     try {
       appendFileSync(join(dir, RUN_FILES.events), JSON.stringify(ev) + '\n');
       this.hub.poke(runId);
@@ -394,10 +496,18 @@ export class Supervisor {
     const lines: string[] = [];
     const time = new Date().toISOString();
     if (stateChanged) {
-      const data: JobStateData = { jobId: job.id, kind: contractJobKind(job.spec), state: contractJobState(job.state), runId: job.spec.runId ?? null, error: job.error };
+      const data: JobStateData = {
+        jobId: job.id,
+        kind: contractJobKind(job.spec),
+        state: contractJobState(job.state),
+        runId: job.spec.runId ?? null,
+        error: job.error,
+      };
       lines.push(JSON.stringify({ type: 'job', time, data }));
     } else if (job.progress) {
-      lines.push(JSON.stringify(progressEvent(job.progress, time, job.spec.runId ? this.registry.dirOf(job.spec.runId) : '')));
+      lines.push(
+        JSON.stringify(progressEvent(job.progress, time, job.spec.runId ? this.registry.dirOf(job.spec.runId) : '')),
+      );
     }
     try {
       mkdirSync(join(this.paths.root, 'jobs', job.id), { recursive: true });
@@ -410,7 +520,16 @@ export class Supervisor {
 }
 
 function progressEvent(p: JobProgress, time: string, run: string): ProgressEvent {
-  return { type: 'progress', time, run, phase: p.phase, done: p.done, total: p.total, unit: p.unit, message: p.message };
+  return {
+    type: 'progress',
+    time,
+    run,
+    phase: p.phase,
+    done: p.done,
+    total: p.total,
+    unit: p.unit,
+    message: p.message,
+  };
 }
 
 function writeMetaSync(dir: string, meta: { name?: string; tags: string[]; origin: 'app' }): void {
@@ -422,7 +541,8 @@ function writeMetaSync(dir: string, meta: { name?: string; tags: string[]; origi
 /** The contract's job kind of a spec. */
 export function contractJobKind(spec: JobSpec): JobStateData['kind'] {
   if (spec.kind === 'task') {
-    if (spec.task === 'evaluate' || spec.task === 'robustness' || spec.task === 'predict' || spec.task === 'import') return spec.task;
+    if (spec.task === 'evaluate' || spec.task === 'robustness' || spec.task === 'predict' || spec.task === 'import')
+      return spec.task;
     return spec.task.startsWith('import') ? 'import' : 'evaluate';
   }
   return 'train';
@@ -434,6 +554,14 @@ export function contractJobState(state: JobRecord['state']): JobStateData['state
 }
 
 export function toServiceEvent(streamId: string, e: SeqEvent): ServiceEvent {
-  if (e.event.type === 'job') return { v: EVENT_SCHEMA_VERSION, runId: streamId, seq: e.seq, time: e.event.time, kind: 'job', data: e.event.data };
+  if (e.event.type === 'job')
+    return {
+      v: EVENT_SCHEMA_VERSION,
+      runId: streamId,
+      seq: e.seq,
+      time: e.event.time,
+      kind: 'job',
+      data: e.event.data,
+    };
   return wrapTrainingEvent(streamId, e.seq, e.event);
 }

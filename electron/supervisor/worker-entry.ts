@@ -99,7 +99,14 @@ function servePredictions(init: PredictServerInit): void {
         post({ t: 'predicted', id: m.id, result: await predictRuns(m.params, controller.signal, source) });
       } catch (err) {
         const e = err as { code?: unknown; message?: unknown };
-        post({ t: 'predict-failed', id: m.id, error: { code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: typeof e.message === 'string' ? e.message : String(err) } });
+        post({
+          t: 'predict-failed',
+          id: m.id,
+          error: {
+            code: typeof e.code === 'string' ? e.code : 'INTERNAL',
+            message: typeof e.message === 'string' ? e.message : String(err),
+          },
+        });
       } finally {
         cancels.delete(m.id);
       }

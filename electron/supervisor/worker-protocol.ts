@@ -28,7 +28,8 @@ export interface PredictServerInit {
 
 export type WorkerInit = JobWorkerInit | PredictServerInit;
 
-export type ToWorker = { t: 'stop' } | { t: 'predict'; id: number; params: PredictTaskParams } | { t: 'cancel'; id: number };
+export type ToWorker =
+  { t: 'stop' } | { t: 'predict'; id: number; params: PredictTaskParams } | { t: 'cancel'; id: number };
 
 export type FromWorker =
   | { t: 'poke'; runId: string }

@@ -61,7 +61,9 @@ export class WorkerJobRunner implements JobRunner {
     const worker = new Worker(entry.file, {
       workerData: init,
       execArgv: entry.execArgv,
-      resourceLimits: this.options.maxOldGenerationSizeMb ? { maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb } : undefined,
+      resourceLimits: this.options.maxOldGenerationSizeMb
+        ? { maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb }
+        : undefined,
       stdout: false,
       stderr: false,
     });
@@ -103,7 +105,9 @@ export class WorkerJobRunner implements JobRunner {
     });
     worker.on('exit', (code) => {
       if (job.spec.runId) this.options.onPoke(job.spec.runId);
-      const why = killedFor ?? (lastError ? describeWorkerError(lastError) : `the worker exited with code ${code} before the job finished`);
+      const why =
+        killedFor ??
+        (lastError ? describeWorkerError(lastError) : `the worker exited with code ${code} before the job finished`);
       finish({ state: 'failed', error: { code: killedFor ? 'WORKER_KILLED' : 'WORKER_DIED', message: why } });
     });
 
@@ -123,6 +127,7 @@ export class WorkerJobRunner implements JobRunner {
 
 function describeWorkerError(err: Error): string {
   const code = (err as Error & { code?: string }).code;
-  if (code === 'ERR_WORKER_OUT_OF_MEMORY') return 'the worker ran out of memory (the JavaScript heap limit); try a smaller batch size or model';
+  if (code === 'ERR_WORKER_OUT_OF_MEMORY')
+    return 'the worker ran out of memory (the JavaScript heap limit); try a smaller batch size or model';
   return `the worker crashed: ${err.message}`;
 }

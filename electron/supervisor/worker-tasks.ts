@@ -39,7 +39,12 @@ export async function runJob(spec: JobSpec, ctx: TaskContext): Promise<JobOutcom
     switch (spec.kind) {
       case 'train':
       case 'resume':
-        return await runTraining(spec.kind === 'train' ? { runId: spec.runId, dataDir: spec.dataDir, config: spec.config, maxSteps: spec.maxSteps } : { runId: spec.runId, maxSteps: spec.maxSteps }, ctx);
+        return await runTraining(
+          spec.kind === 'train'
+            ? { runId: spec.runId, dataDir: spec.dataDir, config: spec.config, maxSteps: spec.maxSteps }
+            : { runId: spec.runId, maxSteps: spec.maxSteps },
+          ctx,
+        );
       case 'event-flood':
         return await eventFlood(spec, ctx);
       case 'task':
@@ -58,7 +63,10 @@ export function errorOf(err: unknown): { code: string; message: string } {
   return { code: 'INTERNAL', message: e?.stack ?? String(err) };
 }
 
-async function runTraining(o: { runId: string; dataDir?: string; config?: TrainSpecConfig; maxSteps?: number }, ctx: TaskContext): Promise<JobOutcome> {
+async function runTraining(
+  o: { runId: string; dataDir?: string; config?: TrainSpecConfig; maxSteps?: number },
+  ctx: TaskContext,
+): Promise<JobOutcome> {
   const runDir = join(ctx.runsDir, o.runId);
   const resume = o.config === undefined;
   ctx.progress({ phase: 'preparing', done: null, total: null, unit: null, message: resume ? 'resuming' : 'preparing' });
@@ -74,21 +82,43 @@ async function runTraining(o: { runId: string; dataDir?: string; config?: TrainS
     signal: ctx.signal,
     onEvent: (e: TrainingEvent) => {
       ctx.poke(o.runId);
-      if (e.type === 'step') ctx.progress({ phase: 'training', done: e.step, total: null, unit: 'steps', message: `epoch ${e.epoch + 1}, step ${e.stepInEpoch}/${e.stepsPerEpoch}` });
-      else if (e.type === 'progress') ctx.progress({ phase: e.phase, done: e.done, total: e.total, unit: e.unit, message: e.message });
+      if (e.type === 'step')
+        ctx.progress({
+          phase: 'training',
+          done: e.step,
+          total: null,
+          unit: 'steps',
+          message: `epoch ${e.epoch + 1}, step ${e.stepInEpoch}/${e.stepsPerEpoch}`,
+        });
+      else if (e.type === 'progress')
+        ctx.progress({ phase: e.phase, done: e.done, total: e.total, unit: e.unit, message: e.message });
       // The trainer looks at the signal before every step; the flag is how a stop crosses its synchronous loop.
       ctx.checkStop();
     },
     log: ctx.log,
   });
-  return { state: result.status === 'completed' ? 'completed' : 'stopped', result: { status: result.status, globalStep: result.globalStep, epoch: result.epoch, bestEpoch: result.bestEpoch, bestScore: result.bestScore } };
+  return {
+    state: result.status === 'completed' ? 'completed' : 'stopped',
+    result: {
+      status: result.status,
+      globalStep: result.globalStep,
+      epoch: result.epoch,
+      bestEpoch: result.bestEpoch,
+      bestScore: result.bestScore,
+    },
+  };
 }
 
 type TrainSpecConfig = Extract<JobSpec, { kind: 'train' }>['config'];
 
 async function runTask(spec: TaskJobSpec, ctx: TaskContext): Promise<JobOutcome> {
   const fn = TASKS.get(spec.task);
-  if (!fn) throw new CoreError('BAD_INPUT', `unknown task ${JSON.stringify(spec.task)} (known: ${[...TASKS.keys()].join(', ') || 'none'})`, { field: 'task' });
+  if (!fn)
+    throw new CoreError(
+      'BAD_INPUT',
+      `unknown task ${JSON.stringify(spec.task)} (known: ${[...TASKS.keys()].join(', ') || 'none'})`,
+      { field: 'task' },
+    );
   const result = await fn(spec.params, ctx);
   return { state: ctx.signal.aborted ? 'stopped' : 'completed', result };
 }

@@ -23,7 +23,10 @@ export interface WorkspacePaths {
 }
 
 /** The user's data folder for the app: $XDG_DATA_HOME, %APPDATA%, ~/Library/Application Support, or ~/.local/share. */
-export function defaultWorkspaceRoot(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function defaultWorkspaceRoot(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   const fromEnv = env.AIMKP_WORKSPACE;
   if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv);
   if (platform === 'win32' && env.APPDATA) return join(env.APPDATA, APP_FOLDER_NAME);
@@ -35,7 +38,14 @@ export function defaultWorkspaceRoot(env: NodeJS.ProcessEnv = process.env, platf
 
 export function workspacePaths(root: string): WorkspacePaths {
   const r = resolve(root);
-  return { root: r, runs: join(r, 'runs'), datasets: join(r, 'datasets'), cache: join(r, 'cache'), settings: join(r, 'settings.json'), jobs: join(r, 'jobs.json') };
+  return {
+    root: r,
+    runs: join(r, 'runs'),
+    datasets: join(r, 'datasets'),
+    cache: join(r, 'cache'),
+    settings: join(r, 'settings.json'),
+    jobs: join(r, 'jobs.json'),
+  };
 }
 
 /** Creates the workspace folders (idempotent). */
@@ -45,7 +55,11 @@ export function ensureWorkspace(root: string): WorkspacePaths {
     try {
       mkdirSync(dir, { recursive: true });
     } catch (err) {
-      throw new CoreError('PERMISSION', `${dir}: cannot create the workspace folder (${(err as Error).message}); choose another workspace (AIMKP_WORKSPACE or Settings)`, { path: dir });
+      throw new CoreError(
+        'PERMISSION',
+        `${dir}: cannot create the workspace folder (${(err as Error).message}); choose another workspace (AIMKP_WORKSPACE or Settings)`,
+        { path: dir },
+      );
     }
   }
   return p;
@@ -59,7 +73,12 @@ export function isRunId(value: string): boolean {
 }
 
 export function checkRunId(value: string): string {
-  if (!isRunId(value)) throw new CoreError('BAD_INPUT', `run id ${JSON.stringify(value)}: expected letters, digits, '.', '_' or '-' (at most 128, no '..')`, { field: 'runId' });
+  if (!isRunId(value))
+    throw new CoreError(
+      'BAD_INPUT',
+      `run id ${JSON.stringify(value)}: expected letters, digits, '.', '_' or '-' (at most 128, no '..')`,
+      { field: 'runId' },
+    );
   return value;
 }
 
@@ -76,14 +95,21 @@ const BACKENDS: readonly WorkspaceSettings['backend'][] = ['auto', 'tfjs-node-gp
 
 /** Validates a partial settings object (from settings.json or a client); unknown fields are errors. */
 export function checkSettings(value: unknown, where: string): Partial<WorkspaceSettings> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CoreError('BAD_INPUT', `${where}: expected a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new CoreError('BAD_INPUT', `${where}: expected a JSON object`);
   const out: Partial<WorkspaceSettings> = {};
   for (const [key, v] of Object.entries(value)) {
     if (key === 'backend') {
-      if (!BACKENDS.includes(v as WorkspaceSettings['backend'])) throw new CoreError('BAD_INPUT', `${where}: field "backend": expected one of ${BACKENDS.join(', ')}`, { field: 'backend' });
+      if (!BACKENDS.includes(v as WorkspaceSettings['backend']))
+        throw new CoreError('BAD_INPUT', `${where}: field "backend": expected one of ${BACKENDS.join(', ')}`, {
+          field: 'backend',
+        });
       out.backend = v as WorkspaceSettings['backend'];
     } else if (key === 'concurrency') {
-      if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 64) throw new CoreError('BAD_INPUT', `${where}: field "concurrency": expected an integer 1..64`, { field: 'concurrency' });
+      if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 64)
+        throw new CoreError('BAD_INPUT', `${where}: field "concurrency": expected an integer 1..64`, {
+          field: 'concurrency',
+        });
       out.concurrency = v as number;
     } else {
       throw new CoreError('BAD_INPUT', `${where}: field "${key}": unknown setting`, { field: key });
@@ -103,7 +129,11 @@ export function readSettings(paths: WorkspacePaths): WorkspaceSettings {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new CoreError('BAD_INPUT', `${paths.settings}: invalid JSON (${(err as Error).message}); fix or delete the file`, { path: paths.settings });
+    throw new CoreError(
+      'BAD_INPUT',
+      `${paths.settings}: invalid JSON (${(err as Error).message}); fix or delete the file`,
+      { path: paths.settings },
+    );
   }
   return { ...DEFAULT_SETTINGS, ...checkSettings(parsed, paths.settings) };
 }

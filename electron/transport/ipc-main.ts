@@ -95,7 +95,10 @@ export function serveIpc(opts: IpcServeOptions): IpcServer {
     try {
       const url = event.senderFrame?.url ?? '(no frame)';
       if (!isTrustedSender(event, opts.trustedOrigin)) {
-        const error: ApiErrorShape = { code: ERROR_CODES.forbidden, message: `IPC from a foreign frame refused (${originOf(url) ?? url}); only ${opts.trustedOrigin} may call the API` };
+        const error: ApiErrorShape = {
+          code: ERROR_CODES.forbidden,
+          message: `IPC from a foreign frame refused (${originOf(url) ?? url}); only ${opts.trustedOrigin} may call the API`,
+        };
         opts.onRefused?.(error, url);
         if (!event.sender.isDestroyed()) event.sender.send(channel, JSON.stringify({ t: 'fatal', error }));
         return;

@@ -52,7 +52,8 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -83,7 +84,11 @@ export function createRpcSession(opts: RpcSessionOptions): RpcSession {
       text = JSON.stringify(msg);
     } catch (e) {
       if (!('id' in msg)) return;
-      text = JSON.stringify({ t: 'err', id: msg.id, error: { code: ERROR_CODES.internal, message: `answer is not JSON: ${toApiError(e).message}` } });
+      text = JSON.stringify({
+        t: 'err',
+        id: msg.id,
+        error: { code: ERROR_CODES.internal, message: `answer is not JSON: ${toApiError(e).message}` },
+      });
     }
     try {
       opts.send(text);
@@ -102,15 +107,26 @@ export function createRpcSession(opts: RpcSessionOptions): RpcSession {
     write(id === null ? { t: 'fatal', error } : { t: 'err', id, error });
   };
 
-  const ctxFor = (controller: AbortController): CallContext => ({ signal: controller.signal, transport: opts.transport, clientId: opts.clientId });
+  const ctxFor = (controller: AbortController): CallContext => ({
+    signal: controller.signal,
+    transport: opts.transport,
+    clientId: opts.clientId,
+  });
 
   const handleCall = (id: number, command: string, arg: unknown) => {
-    if (calls.has(id)) return refuse(id, { code: ERROR_CODES.badRequest, message: `call id ${id} is already in flight` });
-    if (calls.size >= maxCalls) return refuse(id, { code: ERROR_CODES.busy, message: `${command}: too many calls in flight (at most ${maxCalls} per connection)` });
+    if (calls.has(id))
+      return refuse(id, { code: ERROR_CODES.badRequest, message: `call id ${id} is already in flight` });
+    if (calls.size >= maxCalls)
+      return refuse(id, {
+        code: ERROR_CODES.busy,
+        message: `${command}: too many calls in flight (at most ${maxCalls} per connection)`,
+      });
     const controller = new AbortController();
     calls.set(id, controller);
     stats.inFlight = calls.size;
-    void dispatchCall(opts.backend, command, arg, ctxFor(controller), { validateResponses: opts.validateResponses }).then((r) => {
+    void dispatchCall(opts.backend, command, arg, ctxFor(controller), {
+      validateResponses: opts.validateResponses,
+    }).then((r) => {
       if (calls.get(id) !== controller) return;
       calls.delete(id);
       stats.inFlight = calls.size;
@@ -124,7 +140,11 @@ export function createRpcSession(opts: RpcSessionOptions): RpcSession {
 
   const handleListen = (id: number, event: string, arg: unknown) => {
     if (subs.has(id)) return refuse(id, { code: ERROR_CODES.badRequest, message: `listen id ${id} is already open` });
-    if (subs.size >= maxSubs) return refuse(id, { code: ERROR_CODES.busy, message: `${event}: too many subscriptions (at most ${maxSubs} per connection)` });
+    if (subs.size >= maxSubs)
+      return refuse(id, {
+        code: ERROR_CODES.busy,
+        message: `${event}: too many subscriptions (at most ${maxSubs} per connection)`,
+      });
     const entry = { close: null as (() => void) | null, controller: new AbortController() };
     subs.set(id, entry);
     stats.subscriptions = subs.size;
@@ -172,27 +192,47 @@ export function createRpcSession(opts: RpcSessionOptions): RpcSession {
     receive(raw) {
       if (closed) return;
       stats.received++;
-      if (typeof raw !== 'string') return refuse(null, { code: ERROR_CODES.badRequest, message: `messages are JSON text; got ${raw === null ? 'null' : typeof raw}` });
+      if (typeof raw !== 'string')
+        return refuse(null, {
+          code: ERROR_CODES.badRequest,
+          message: `messages are JSON text; got ${raw === null ? 'null' : typeof raw}`,
+        });
       if (raw.length > maxBytes || utf8Length(raw) > maxBytes) {
-        return refuse(peekId(raw), { code: ERROR_CODES.tooLarge, message: `message of ${utf8Length(raw)} bytes is over the limit of ${maxBytes} bytes`, details: { limit: maxBytes } });
+        return refuse(peekId(raw), {
+          code: ERROR_CODES.tooLarge,
+          message: `message of ${utf8Length(raw)} bytes is over the limit of ${maxBytes} bytes`,
+          details: { limit: maxBytes },
+        });
       }
       if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) {
-        return refuse(peekId(raw), { code: ERROR_CODES.badRequest, message: `message is nested deeper than ${MAX_JSON_DEPTH} levels` });
+        return refuse(peekId(raw), {
+          code: ERROR_CODES.badRequest,
+          message: `message is nested deeper than ${MAX_JSON_DEPTH} levels`,
+        });
       }
       let json: unknown;
       try {
         json = JSON.parse(raw);
       } catch (e) {
-        return refuse(peekId(raw), { code: ERROR_CODES.badRequest, message: `message is not JSON: ${toApiError(e).message}` });
+        return refuse(peekId(raw), {
+          code: ERROR_CODES.badRequest,
+          message: `message is not JSON: ${toApiError(e).message}`,
+        });
       }
       let parsed: ReturnType<typeof ClientMessage.safeParse>;
       try {
         parsed = ClientMessage.safeParse(json);
       } catch (e) {
-        return refuse(null, { code: ERROR_CODES.badRequest, message: `message could not be read: ${toApiError(e).message}` });
+        return refuse(null, {
+          code: ERROR_CODES.badRequest,
+          message: `message could not be read: ${toApiError(e).message}`,
+        });
       }
       if (!parsed.success) {
-        const id = typeof json === 'object' && json !== null && Number.isSafeInteger((json as { id?: unknown }).id) ? ((json as { id: number }).id) : null;
+        const id =
+          typeof json === 'object' && json !== null && Number.isSafeInteger((json as { id?: unknown }).id)
+            ? (json as { id: number }).id
+            : null;
         return refuse(id !== null && id >= 0 ? id : null, validationError('message', parsed.error));
       }
       const msg = parsed.data;

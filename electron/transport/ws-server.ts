@@ -40,23 +40,34 @@ export function tokenMatches(given: string | null, expected: string): boolean {
 }
 
 /** Why an upgrade is refused, or null when it may proceed. */
-export function checkUpgrade(req: Pick<IncomingMessage, 'url' | 'headers'>, opts: Pick<WsApiOptions, 'path' | 'token' | 'isAllowedOrigin'>): { status: number; reason: string } | null {
+export function checkUpgrade(
+  req: Pick<IncomingMessage, 'url' | 'headers'>,
+  opts: Pick<WsApiOptions, 'path' | 'token' | 'isAllowedOrigin'>,
+): { status: number; reason: string } | null {
   let url: URL;
   try {
     url = new URL(req.url ?? '/', 'http://localhost');
   } catch {
     return { status: 400, reason: 'bad request URL' };
   }
-  if (url.pathname !== (opts.path ?? WS_PATH)) return { status: 404, reason: `no WebSocket endpoint at ${url.pathname}` };
+  if (url.pathname !== (opts.path ?? WS_PATH))
+    return { status: 404, reason: `no WebSocket endpoint at ${url.pathname}` };
   const origin = req.headers.origin;
-  if (origin !== undefined && !opts.isAllowedOrigin(origin, req)) return { status: 403, reason: `origin ${origin} is not allowed` };
-  if (opts.token !== null && !tokenMatches(url.searchParams.get('token'), opts.token)) return { status: 401, reason: 'a valid ?token= is required' };
+  if (origin !== undefined && !opts.isAllowedOrigin(origin, req))
+    return { status: 403, reason: `origin ${origin} is not allowed` };
+  if (opts.token !== null && !tokenMatches(url.searchParams.get('token'), opts.token))
+    return { status: 401, reason: 'a valid ?token= is required' };
   return null;
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+  const text =
+    { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[
+      status
+    ] ?? 'Error';
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`,
+  );
 }
 
 export function attachWsApi(server: Server, opts: WsApiOptions): WsApi {
@@ -68,7 +79,8 @@ export function attachWsApi(server: Server, opts: WsApiOptions): WsApi {
   let nextClient = 1;
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const full = wss.clients.size >= (opts.maxConnections ?? 64) ? { status: 503, reason: 'too many connections' } : null;
+    const full =
+      wss.clients.size >= (opts.maxConnections ?? 64) ? { status: 503, reason: 'too many connections' } : null;
     const refused = checkUpgrade(req, opts) ?? full;
     if (refused) {
       opts.log?.(`websocket refused (${refused.status}): ${refused.reason}`);

@@ -29,10 +29,20 @@ export interface DatasetSummary {
 }
 
 /** Loads a data-set folder (images checked unless told otherwise) and computes the paper's Table 3 numbers. */
-export async function describeDataset(dataDir: string, options: { checkImages?: boolean } = {}): Promise<DatasetSummary> {
+export async function describeDataset(
+  dataDir: string,
+  options: { checkImages?: boolean } = {},
+): Promise<DatasetSummary> {
   const dir = absolutePath(dataDir, 'dataDir');
   const ds = await loadDataset(dir, { checkImages: options.checkImages ?? false });
-  return { dir, name: basename(dir), summary: ds.summary, stats: datasetStats(ds.items, ds.summary), issues: ds.issues.slice(0, MAX_LISTED_ISSUES), issueCount: ds.issues.length };
+  return {
+    dir,
+    name: basename(dir),
+    summary: ds.summary,
+    stats: datasetStats(ds.items, ds.summary),
+    issues: ds.issues.slice(0, MAX_LISTED_ISSUES),
+    issueCount: ds.issues.length,
+  };
 }
 
 export interface ImportCmkpOptions {
@@ -69,16 +79,23 @@ export interface BuildClipartOptions {
 }
 
 export async function importClipart(o: BuildClipartOptions): Promise<BuildClipartResult> {
-  return buildClipartDataset({ source: absolutePath(o.source ?? DEFAULT_CLIPART_SOURCE, 'source'), out: absolutePath(o.out, 'out'), size: o.size, log: o.log });
+  return buildClipartDataset({
+    source: absolutePath(o.source ?? DEFAULT_CLIPART_SOURCE, 'source'),
+    out: absolutePath(o.out, 'out'),
+    size: o.size,
+    log: o.log,
+  });
 }
 
 export type BuildSyntheticOptions = Omit<SynthOptions, 'builtWith'>;
 
 export async function importSynthetic(o: BuildSyntheticOptions): Promise<SynthResult> {
-  if (!Number.isInteger(o.n) || o.n < 10) throw new CoreError('BAD_INPUT', `n must be an integer >= 10 (the set is split 8:1:1), got ${o.n}`, { field: 'n' });
+  if (!Number.isInteger(o.n) || o.n < 10)
+    throw new CoreError('BAD_INPUT', `n must be an integer >= 10 (the set is split 8:1:1), got ${o.n}`, { field: 'n' });
   for (const field of ['noise', 'misaligned', 'missingImage', 'missingText'] as const) {
     const v = o[field];
-    if (v !== undefined && !(v >= 0 && v <= 1)) throw new CoreError('BAD_INPUT', `${field} must be in [0, 1], got ${v}`, { field });
+    if (v !== undefined && !(v >= 0 && v <= 1))
+      throw new CoreError('BAD_INPUT', `${field} must be in [0, 1], got ${v}`, { field });
   }
   return buildSynthDataset({ ...o, out: absolutePath(o.out, 'out'), builtWith: 'workbench: synthetic data set' });
 }
@@ -100,18 +117,39 @@ export interface ImportManifestOptions {
 export async function importManifestFolder(o: ImportManifestOptions): Promise<DatasetSummary> {
   const source = absolutePath(o.source, 'source');
   const s = await stat(join(source, MANIFEST)).catch(() => null);
-  if (!s?.isFile()) throw new CoreError('NOT_FOUND', `${source}: no ${MANIFEST} (a data-set folder holds manifest.jsonl and its images; see docs/data-format.md)`, { path: join(source, MANIFEST) });
-  const emit = (phase: 'preparing' | 'done', message: string) => o.onProgress?.({ type: 'progress', time: new Date().toISOString(), run: '', phase, done: null, total: null, unit: null, message });
+  if (!s?.isFile())
+    throw new CoreError(
+      'NOT_FOUND',
+      `${source}: no ${MANIFEST} (a data-set folder holds manifest.jsonl and its images; see docs/data-format.md)`,
+      { path: join(source, MANIFEST) },
+    );
+  const emit = (phase: 'preparing' | 'done', message: string) =>
+    o.onProgress?.({
+      type: 'progress',
+      time: new Date().toISOString(),
+      run: '',
+      phase,
+      done: null,
+      total: null,
+      unit: null,
+      message,
+    });
   emit('preparing', `checking ${source}`);
   const checked = await describeDataset(source, { checkImages: true });
-  if (checked.summary.loaded === 0) throw new CoreError('BAD_INPUT', `${source}: no usable item (${checked.issueCount} issue(s), e.g. ${checked.issues[0] ? `${checked.issues[0].file}:${checked.issues[0].line}: ${checked.issues[0].message}` : 'empty manifest'})`, { path: source });
+  if (checked.summary.loaded === 0)
+    throw new CoreError(
+      'BAD_INPUT',
+      `${source}: no usable item (${checked.issueCount} issue(s), e.g. ${checked.issues[0] ? `${checked.issues[0].file}:${checked.issues[0].line}: ${checked.issues[0].message}` : 'empty manifest'})`,
+      { path: source },
+    );
   throwIfAborted(o.signal, 'data-set import');
   if (o.out === null) {
     emit('done', `${checked.summary.loaded} items`);
     return checked;
   }
   const out = absolutePath(o.out, 'out');
-  if (resolve(out) === resolve(source)) throw new CoreError('BAD_INPUT', 'out must differ from source', { field: 'out' });
+  if (resolve(out) === resolve(source))
+    throw new CoreError('BAD_INPUT', 'out must differ from source', { field: 'out' });
   const outStat = await stat(out).catch(() => null);
   if (outStat) throw new CoreError('ALREADY_EXISTS', `${out}: already exists; choose another name`, { path: out });
   emit('preparing', `copying to ${out}`);
@@ -144,18 +182,24 @@ export interface ItemPage {
 
 export async function pageItems(o: PageItemsOptions): Promise<ItemPage> {
   const dir = absolutePath(o.dataDir, 'dataDir');
-  if (o.split !== undefined && !SPLITS.includes(o.split)) throw new CoreError('BAD_INPUT', `split must be one of ${SPLITS.join(', ')}`, { field: 'split' });
+  if (o.split !== undefined && !SPLITS.includes(o.split))
+    throw new CoreError('BAD_INPUT', `split must be one of ${SPLITS.join(', ')}`, { field: 'split' });
   const offset = o.offset ?? 0;
   const limit = o.limit ?? 50;
-  if (!Number.isInteger(offset) || offset < 0) throw new CoreError('BAD_INPUT', `offset must be an integer >= 0, got ${offset}`, { field: 'offset' });
-  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CoreError('BAD_INPUT', `limit must be an integer in 1..500, got ${limit}`, { field: 'limit' });
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new CoreError('BAD_INPUT', `offset must be an integer >= 0, got ${offset}`, { field: 'offset' });
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+    throw new CoreError('BAD_INPUT', `limit must be an integer in 1..500, got ${limit}`, { field: 'limit' });
   const ds = await loadDataset(dir, { checkImages: false, splits: o.split === undefined ? undefined : [o.split] });
   let items = ds.items;
   const q = (o.search ?? '').trim().toLowerCase();
-  if (q !== '') items = items.filter((it) => [it.id, it.text, ...it.keyphrases].some((s) => s.toLowerCase().includes(q)));
+  if (q !== '')
+    items = items.filter((it) => [it.id, it.text, ...it.keyphrases].some((s) => s.toLowerCase().includes(q)));
   return {
     total: items.length,
     offset,
-    items: items.slice(offset, offset + limit).map((it) => ({ ...it, image: it.image === null ? null : resolve(dir, it.image) })),
+    items: items
+      .slice(offset, offset + limit)
+      .map((it) => ({ ...it, image: it.image === null ? null : resolve(dir, it.image) })),
   };
 }

@@ -17,6 +17,14 @@ export interface PresetInfo {
 export function listPresets(): PresetInfo[] {
   return PRESET_NAMES.map((name) => {
     const config = getPreset(name)!;
-    return { name, description: config.description, paper: config.paper, method: config.method, mode: config.mode, epochs: config.epochs, config };
+    return {
+      name,
+      description: config.description,
+      paper: config.paper,
+      method: config.method,
+      mode: config.mode,
+      epochs: config.epochs,
+      config,
+    };
   });
 }

@@ -7,7 +7,14 @@ import { VERSION } from '../version';
 
 export interface SystemInfo {
   versions: { app: string; node: string; tfjs: string; electron: string | null; v8: string };
-  backend: { name: string; picked: BackendInfo['picked']; description: string; tried: BackendInfo['tried']; simd: boolean | null; threads: number | null };
+  backend: {
+    name: string;
+    picked: BackendInfo['picked'];
+    description: string;
+    tried: BackendInfo['tried'];
+    simd: boolean | null;
+    threads: number | null;
+  };
   /** The backend runs on a GPU (tfjs-node-gpu); the others use the CPU. */
   accelerator: string | null;
   cpu: { model: string; cores: number };
@@ -21,8 +28,21 @@ export async function systemInfo(backend?: BackendRequest): Promise<SystemInfo> 
   const info = await initBackend(backend);
   const list = cpus();
   return {
-    versions: { app: VERSION, node: process.versions.node, tfjs: tf.version_core, electron: process.versions.electron ?? null, v8: process.versions.v8 },
-    backend: { name: info.name, picked: info.picked, description: describeBackend(info), tried: info.tried, simd: info.simd ?? null, threads: info.threads ?? null },
+    versions: {
+      app: VERSION,
+      node: process.versions.node,
+      tfjs: tf.version_core,
+      electron: process.versions.electron ?? null,
+      v8: process.versions.v8,
+    },
+    backend: {
+      name: info.name,
+      picked: info.picked,
+      description: describeBackend(info),
+      tried: info.tried,
+      simd: info.simd ?? null,
+      threads: info.threads ?? null,
+    },
     accelerator: info.picked === 'tfjs-node-gpu' ? 'CUDA GPU (tfjs-node-gpu)' : null,
     cpu: { model: list[0]?.model ?? 'unknown', cores: list.length },
     memoryBytes: totalmem(),

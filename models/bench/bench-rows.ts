@@ -52,10 +52,24 @@ export async function benchRows(o: BenchRowOptions): Promise<BenchRows> {
       );
       const examples = items.map((it, i): EncodedExample => {
         const ans = tok.encodeKeyphrases(it.keyphrases);
-        const answer = ans.length > o.maxAnswerTokens ? Int32Array.from([...ans.slice(0, o.maxAnswerTokens - 1), SPECIALS.eos]) : ans;
-        return { index: i, id: it.id, image: syntheticFeatures(featureSize, o.seed + i), text: tok.encode(it.text).slice(0, o.maxTextTokens), answer };
+        const answer =
+          ans.length > o.maxAnswerTokens
+            ? Int32Array.from([...ans.slice(0, o.maxAnswerTokens - 1), SPECIALS.eos])
+            : ans;
+        return {
+          index: i,
+          id: it.id,
+          image: syntheticFeatures(featureSize, o.seed + i),
+          text: tok.encode(it.text).slice(0, o.maxTextTokens),
+          answer,
+        };
       });
-      return finish(`${o.dataDir} train split (first ${examples.length} items; synthetic image features)`, tok.vocabSize, { prefix: tok.encode(PREFIX), instruction: tok.encode(INSTRUCTION), eos: SPECIALS.eos, pad: SPECIALS.pad }, examples);
+      return finish(
+        `${o.dataDir} train split (first ${examples.length} items; synthetic image features)`,
+        tok.vocabSize,
+        { prefix: tok.encode(PREFIX), instruction: tok.encode(INSTRUCTION), eos: SPECIALS.eos, pad: SPECIALS.pad },
+        examples,
+      );
     }
   }
   const s = o.synthetic;
@@ -68,11 +82,29 @@ export async function benchRows(o: BenchRowOptions): Promise<BenchRows> {
     text: Int32Array.from({ length: s.textTokens }, word),
     answer: Int32Array.from({ length: s.answerTokens }, (_, k) => (k === s.answerTokens - 1 ? SPECIALS.eos : word())),
   }));
-  const template: PromptTemplate = { prefix: Int32Array.from([SPECIALS.bos, 5, 6]), instruction: Int32Array.from({ length: 12 }, (_, k) => 7 + k), eos: SPECIALS.eos, pad: SPECIALS.pad };
-  return finish(`synthetic rows (${s.textTokens} text tokens, ${s.answerTokens} answer tokens, vocabulary ${s.vocabSize})`, s.vocabSize, template, examples);
+  const template: PromptTemplate = {
+    prefix: Int32Array.from([SPECIALS.bos, 5, 6]),
+    instruction: Int32Array.from({ length: 12 }, (_, k) => 7 + k),
+    eos: SPECIALS.eos,
+    pad: SPECIALS.pad,
+  };
+  return finish(
+    `synthetic rows (${s.textTokens} text tokens, ${s.answerTokens} answer tokens, vocabulary ${s.vocabSize})`,
+    s.vocabSize,
+    template,
+    examples,
+  );
 }
 
 function finish(source: string, vocabSize: number, template: PromptTemplate, examples: EncodedExample[]): BenchRows {
-  const mean = (f: (e: EncodedExample) => number) => examples.reduce((a, e) => a + f(e), 0) / Math.max(1, examples.length);
-  return { source, vocabSize, template, examples, meanTextTokens: mean((e) => e.text.length), meanAnswerTokens: mean((e) => e.answer.length) };
+  const mean = (f: (e: EncodedExample) => number) =>
+    examples.reduce((a, e) => a + f(e), 0) / Math.max(1, examples.length);
+  return {
+    source,
+    vocabSize,
+    template,
+    examples,
+    meanTextTokens: mean((e) => e.text.length),
+    meanAnswerTokens: mean((e) => e.answer.length),
+  };
 }

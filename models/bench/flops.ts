@@ -20,10 +20,19 @@ export interface BatchFlops {
   rows: number;
 }
 
-export function batchForwardFlops(c: LmConfig, template: PromptTemplate, examples: readonly EncodedExample[], variants: readonly RowVariant[]): BatchFlops {
+export function batchForwardFlops(
+  c: LmConfig,
+  template: PromptTemplate,
+  examples: readonly EncodedExample[],
+  variants: readonly RowVariant[],
+): BatchFlops {
   const rows = examples.map((e, i) => buildRowLayout(e, variants[i], template, c, { compact: true }));
   // As the model runs them: one padded batch per length pass of the call plan.
   const executed = planCost(c, rows, planPasses(c, rows));
-  const useful = rows.reduce((s, r) => s + forwardFlops(c, { imageTokens: r.imgIdx.length, seqLen: r.length, answerTokens: r.answer.length }).total, 0);
+  const useful = rows.reduce(
+    (s, r) =>
+      s + forwardFlops(c, { imageTokens: r.imgIdx.length, seqLen: r.length, answerTokens: r.answer.length }).total,
+    0,
+  );
   return { executed, useful, rows: rows.length };
 }

@@ -55,7 +55,17 @@ export function machineInfo(): MachineInfo {
   const flagsLine = /^flags\s*:(.*)$/m.exec(info)?.[1] ?? '';
   const flags = new Set(flagsLine.trim().split(/\s+/));
   const vectorFlags = ['sse2', 'avx', 'avx2', 'fma', 'avx512f'].filter((f) => flags.has(f));
-  return { cpuModel: list[0]?.model ?? 'unknown', cores: list.length, cpuMHz, mhzSource, vectorFlags, node: process.version, platform: process.platform, arch: process.arch, loadAverage1m: loadavg()[0] };
+  return {
+    cpuModel: list[0]?.model ?? 'unknown',
+    cores: list.length,
+    cpuMHz,
+    mhzSource,
+    vectorFlags,
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    loadAverage1m: loadavg()[0],
+  };
 }
 
 /** FP32 peak = GHz × FLOPs/cycle/core: AVX-512 64, AVX2+FMA 32 (2 × 8-lane FMA), AVX 16, SSE 8. */

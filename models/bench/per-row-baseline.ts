@@ -13,7 +13,13 @@ export function perRowStandardStep(model: KeyphraseLM, batch: EncodedExample[], 
   let loss = 0;
   for (let i = 0; i < batch.length; i += samplesPerCall) {
     const part = batch.slice(i, i + samplesPerCall);
-    const variants: RowVariant[] = part.map(() => ({ mode: 'multimodal', textStride: 1, imageStride: 1, kind: 'structured', seed: 0 }));
+    const variants: RowVariant[] = part.map(() => ({
+      mode: 'multimodal',
+      textStride: 1,
+      imageStride: 1,
+      kind: 'structured',
+      seed: 0,
+    }));
     const prg = model.perRowGradients(part, variants, true, []);
     try {
       const weights = part.map((e) => e.answer.length / total);
@@ -23,5 +29,13 @@ export function perRowStandardStep(model: KeyphraseLM, batch: EncodedExample[], 
       prg.dispose();
     }
   }
-  return { grads: grads ?? [], loss, variantLoss: { original: loss, text: null, image: null }, samples: [], accepted: { text: 0, image: 0 }, checked: { text: 0, image: 0 }, rows: batch.length };
+  return {
+    grads: grads ?? [],
+    loss,
+    variantLoss: { original: loss, text: null, image: null },
+    samples: [],
+    accepted: { text: 0, image: 0 },
+    checked: { text: 0, image: 0 },
+    rows: batch.length,
+  };
 }

@@ -45,7 +45,13 @@ export interface BenchResult {
   benchmark: 'aimkp-bench-v1';
   quick: boolean;
   date: string;
-  machine: MachineInfo & { loadAverage1mAtEnd: number; backend: string; backendName: string; simd: boolean | null; threads: number | null };
+  machine: MachineInfo & {
+    loadAverage1mAtEnd: number;
+    backend: string;
+    backendName: string;
+    simd: boolean | null;
+    threads: number | null;
+  };
   setup: {
     model: LmConfig;
     parameters: number;
@@ -114,7 +120,15 @@ const median = (xs: number[]) => {
 };
 
 /** Quick mode: a tiny model and a few rows (for tests and smoke runs; numbers are not meaningful). */
-const QUICK_MODEL = { dModel: 32, nLayers: 1, nHeads: 2, dFF: 64, adapterHidden: 32, imageFeatureDim: 16, imageGrid: 7 };
+const QUICK_MODEL = {
+  dModel: 32,
+  nLayers: 1,
+  nHeads: 2,
+  dFF: 64,
+  adapterHidden: 32,
+  imageFeatureDim: 16,
+  imageGrid: 7,
+};
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const log = o.log ?? (() => {});
@@ -135,22 +149,47 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     channels,
     maxTextTokens: preset.maxTextTokens,
     maxAnswerTokens: preset.maxAnswerTokens,
-    synthetic: o.quick ? { vocabSize: 64, textTokens: 8, answerTokens: 4 } : { vocabSize: 8000, textTokens: 24, answerTokens: 10 },
+    synthetic: o.quick
+      ? { vocabSize: 64, textTokens: 8, answerTokens: 4 }
+      : { vocabSize: 8000, textTokens: 24, answerTokens: 10 },
     seed: o.seed,
   });
   const t = rows.template;
-  const maxPositions = t.prefix.length + grid * grid + preset.maxTextTokens + t.instruction.length + Math.max(preset.maxAnswerTokens, maxNew) + 1;
+  const maxPositions =
+    t.prefix.length +
+    grid * grid +
+    preset.maxTextTokens +
+    t.instruction.length +
+    Math.max(preset.maxAnswerTokens, maxNew) +
+    1;
   const config = defaultLmConfig(
     o.quick
       ? { ...QUICK_MODEL, vocabSize: rows.vocabSize, maxPositions, dropout: 0, lora: null }
-      : { dModel: m.dModel, nLayers: m.nLayers, nHeads: m.nHeads, dFF: m.dFF, adapterHidden: m.adapterHidden, dropout: m.dropout, lora: m.lora, imageFeatureDim: channels, imageGrid: grid, vocabSize: rows.vocabSize, maxPositions },
+      : {
+          dModel: m.dModel,
+          nLayers: m.nLayers,
+          nHeads: m.nHeads,
+          dFF: m.dFF,
+          adapterHidden: m.adapterHidden,
+          dropout: m.dropout,
+          lora: m.lora,
+          imageFeatureDim: channels,
+          imageGrid: grid,
+          vocabSize: rows.vocabSize,
+          maxPositions,
+        },
   );
   const model = createKeyphraseLM(config, t, o.seed);
-  const optimizer = new AdamW(paramSlots(model.trainableVariables(), model.namedVariables(), new RegExp(preset.adapterPattern)), { ...ADAMW_DEFAULTS, lr: 1e-4, adapterLr: 1e-4, clipNorm: preset.clipNorm });
+  const optimizer = new AdamW(
+    paramSlots(model.trainableVariables(), model.namedVariables(), new RegExp(preset.adapterPattern)),
+    { ...ADAMW_DEFAULTS, lr: 1e-4, adapterLr: 1e-4, clipNorm: preset.clipNorm },
+  );
   const parameters = model.trainableVariables().reduce((s, v) => s + v.size, 0);
   const batch = rows.examples;
   const steps = o.quick ? 1 : 5;
-  log(`bench: ${describeBackend(info)}; model d=${config.dModel} L=${config.nLayers} (${parameters} trainable parameters); ${rows.source}`);
+  log(
+    `bench: ${describeBackend(info)}; model d=${config.dModel} L=${config.nLayers} (${parameters} trainable parameters); ${rows.source}`,
+  );
 
   /**
    * Step timing. Each kind first runs a 2-sample probe (a warm-up + one timed step): when the full batch would take
@@ -176,7 +215,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     return performance.now() - t0;
   };
   const kinds: Kind[] = [];
-  const kind = (label: string, make: (samples: EncodedExample[]) => () => StepGradient, flopsFor: Kind['flopsFor']): Kind => {
+  const kind = (
+    label: string,
+    make: (samples: EncodedExample[]) => () => StepGradient,
+    flopsFor: Kind['flopsFor'],
+  ): Kind => {
     const k: Kind = { label, run: (b) => make(b)(), flopsFor, samples: batch, times: [] };
     const probe = batch.slice(0, Math.min(2, batch.length));
     once(k, probe);
@@ -205,7 +248,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const f = k.flopsFor(k.samples);
     const gflopPerStep = (3 * f.executed) / 1e9;
     const msPerSample = msPerStep / k.samples.length;
-    log(`bench: ${k.label}: ${msPerSample.toFixed(1)} ms/sample (${k.samples.length} samples/step)${k.note ? `; ${k.note}` : ''}`);
+    log(
+      `bench: ${k.label}: ${msPerSample.toFixed(1)} ms/sample (${k.samples.length} samples/step)${k.note ? `; ${k.note}` : ''}`,
+    );
     return {
       msPerStep,
       msPerSample,
@@ -248,13 +293,27 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     ...(e.image !== null ? [{ ...plain, imageStride: 2 }] : []),
   ];
 
-  const baselineKind = kind('baseline step (standardStep: weightedGradients)', (b) => () => standardStep(model, b, 'multimodal', samplesPerCall), baseFlops);
+  const baselineKind = kind(
+    'baseline step (standardStep: weightedGradients)',
+    (b) => () => standardStep(model, b, 'multimodal', samplesPerCall),
+    baseFlops,
+  );
   // The baseline objective through the per-row-gradient path (Gram diagonal only, as AimKP's pairs-only Gram): the like-for-like reference
   // for AimKP's gradient machinery.
-  const perRowKind = kind('baseline objective via perRowGradients', (b) => () => perRowStandardStep(model, b, samplesPerCall), baseFlops);
+  const perRowKind = kind(
+    'baseline objective via perRowGradients',
+    (b) => () => perRowStandardStep(model, b, samplesPerCall),
+    baseFlops,
+  );
   const settings: AimkpSettings = preset.aimkp;
   const aimkpWith = (warmup: boolean) => (b: EncodedExample[]) => () =>
-    aimkpStep(model, b, { settings, strides: new StrideState(b.length, { ...settings.stride, warmup }), seed: o.seed, epoch: 1, samplesPerCall });
+    aimkpStep(model, b, {
+      settings,
+      strides: new StrideState(b.length, { ...settings.stride, warmup }),
+      seed: o.seed,
+      epoch: 1,
+      samplesPerCall,
+    });
   const warmupKind = kind('AimKP warm-up step (strides 1)', aimkpWith(true), baseFlops);
   const maskedKind = kind('AimKP masked step (strides 2/2)', aimkpWith(false), chunkFlops(masked2));
   log(`bench: timing ${steps} rounds of ${kinds.length} step kinds`);
@@ -273,9 +332,21 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 
   const predictCases = batch.slice(0, o.quick ? 2 : 4).map((e) => ({ ...e, answer: new Int32Array(0) }));
   const timeDecode = (strategy: 'greedy' | 'beam', beamSize: number) => {
-    model.generate(predictCases.slice(0, 1), 'multimodal', { strategy, beamSize, temperature: 1, maxNewTokens: 1, seed: 1 });
+    model.generate(predictCases.slice(0, 1), 'multimodal', {
+      strategy,
+      beamSize,
+      temperature: 1,
+      maxNewTokens: 1,
+      seed: 1,
+    });
     const t0 = performance.now();
-    const out = model.generate(predictCases, 'multimodal', { strategy, beamSize, temperature: 1, maxNewTokens: maxNew, seed: 1 });
+    const out = model.generate(predictCases, 'multimodal', {
+      strategy,
+      beamSize,
+      temperature: 1,
+      maxNewTokens: maxNew,
+      seed: 1,
+    });
     const ms = performance.now() - t0;
     return { msPerCase: ms / predictCases.length, meanNewTokens: out.reduce((s, a) => s + a.length, 0) / out.length };
   };
@@ -293,7 +364,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       perMaskedEpoch: masked.msPerSample / ref.msPerSample,
       warmupEpoch: warmup.msPerSample / ref.msPerSample,
       averagedOverRun: aimkpRun / (aimkpEpochs * ref.msPerSample),
-      averagedOverRunWarmupAtBaselineCost: (ref.msPerSample + (aimkpEpochs - 1) * masked.msPerSample) / (aimkpEpochs * ref.msPerSample),
+      averagedOverRunWarmupAtBaselineCost:
+        (ref.msPerSample + (aimkpEpochs - 1) * masked.msPerSample) / (aimkpEpochs * ref.msPerSample),
       runVsBaselineRun: aimkpRun / (baselineEpochs * ref.msPerSample),
     };
   };
@@ -305,8 +377,24 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     benchmark: 'aimkp-bench-v1',
     quick: o.quick,
     date: new Date().toISOString(),
-    machine: { ...mi, loadAverage1mAtEnd: loadavg()[0], backend: describeBackend(info), backendName: info.name, simd: info.simd ?? null, threads: info.threads ?? null },
-    setup: { model: config, parameters, batchSize, samplesPerCall, rows: rows.source, meanTextTokens: rows.meanTextTokens, meanAnswerTokens: rows.meanAnswerTokens, imageTokens: grid * grid },
+    machine: {
+      ...mi,
+      loadAverage1mAtEnd: loadavg()[0],
+      backend: describeBackend(info),
+      backendName: info.name,
+      simd: info.simd ?? null,
+      threads: info.threads ?? null,
+    },
+    setup: {
+      model: config,
+      parameters,
+      batchSize,
+      samplesPerCall,
+      rows: rows.source,
+      meanTextTokens: rows.meanTextTokens,
+      meanAnswerTokens: rows.meanAnswerTokens,
+      imageTokens: grid * grid,
+    },
     train: {
       baseline,
       baselinePerRowPath: perRowBaseline,
@@ -325,7 +413,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       baselinePerRowFractionOfMeasured: perRowBaseline.achievedGflops / measuredGflops,
       aimkpWarmupFractionOfMeasured: warmup.achievedGflops / measuredGflops,
       aimkpFractionOfMeasured: masked.achievedGflops / measuredGflops,
-      measuredFractionOfTheoretical: theo.perCoreGflops === null ? null : measuredGflops / (theo.perCoreGflops * Math.max(1, info.threads ?? 1)),
+      measuredFractionOfTheoretical:
+        theo.perCoreGflops === null ? null : measuredGflops / (theo.perCoreGflops * Math.max(1, info.threads ?? 1)),
     },
     predict: {
       cases: predictCases.length,
@@ -340,9 +429,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         met: vsTrainerBaseline.perMaskedEpoch <= 1.5,
         likeForLike: vsPerRowBaseline.perMaskedEpoch,
         likeForLikeMet: vsPerRowBaseline.perMaskedEpoch <= 1.5,
-        against: 'per masked epoch, vs the trainer\'s baseline step (likeForLike: vs the baseline objective on the per-row-gradient path)',
+        against:
+          "per masked epoch, vs the trainer's baseline step (likeForLike: vs the baseline objective on the per-row-gradient path)",
       },
-      peakAtLeast30pct: { value: fraction, met: fraction >= 0.3, against: 'best training step (baseline, AimKP warm-up or AimKP masked) vs the measured tf.matMul peak on the same backend' },
+      peakAtLeast30pct: {
+        value: fraction,
+        met: fraction >= 0.3,
+        against:
+          'best training step (baseline, AimKP warm-up or AimKP masked) vs the measured tf.matMul peak on the same backend',
+      },
     },
   };
 }

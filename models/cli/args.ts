@@ -25,19 +25,30 @@ export function joinNegativeValues(argv: string[], options: Options): string[] {
 }
 
 /** parseArgs with strict checking; its errors become one-line BAD_INPUT CoreErrors that name the command. */
-export function parseCommandArgs<T extends Options>(command: string, argv: string[], options: T, allowPositionals = false) {
+export function parseCommandArgs<T extends Options>(
+  command: string,
+  argv: string[],
+  options: T,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals });
   } catch (err) {
     // parseArgs' messages span lines and suggest syntax; the first sentence is what the user needs.
-    const first = (err as Error).message.split('\n')[0].replace(/\. To specify .*$/, '').replace(/\. This command does not take positional arguments$/, ' (this command takes no positional arguments)');
-    throw new CoreError('BAD_INPUT', `aimkp ${command}: ${first} (see "aimkp ${command} --help")`, { hint: `aimkp ${command} --help` });
+    const first = (err as Error).message
+      .split('\n')[0]
+      .replace(/\. To specify .*$/, '')
+      .replace(/\. This command does not take positional arguments$/, ' (this command takes no positional arguments)');
+    throw new CoreError('BAD_INPUT', `aimkp ${command}: ${first} (see "aimkp ${command} --help")`, {
+      hint: `aimkp ${command} --help`,
+    });
   }
 }
 
 /** Reads a required string flag or fails with a message naming it. */
 export function requireFlag(command: string, value: string | undefined, flag: string): string {
-  if (value === undefined || value === '') throw new CoreError('BAD_INPUT', `aimkp ${command}: missing required flag --${flag}`);
+  if (value === undefined || value === '')
+    throw new CoreError('BAD_INPUT', `aimkp ${command}: missing required flag --${flag}`);
   return value;
 }
 
@@ -45,7 +56,8 @@ export function requireFlag(command: string, value: string | undefined, flag: st
 export function intFlag(command: string, value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --${flag} must be an integer, got "${value}"`);
+  if (!Number.isInteger(n))
+    throw new CoreError('BAD_INPUT', `aimkp ${command}: --${flag} must be an integer, got "${value}"`);
   return n;
 }
 
@@ -53,13 +65,18 @@ export function intFlag(command: string, value: string | undefined, flag: string
 export function numberFlag(command: string, value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --${flag} must be a number, got "${value}"`);
+  if (!Number.isFinite(n))
+    throw new CoreError('BAD_INPUT', `aimkp ${command}: --${flag} must be a number, got "${value}"`);
   return n;
 }
 
 /** Parses --backend, failing with the choices when it is not one of them. */
 export function backendFlag(command: string, value: string | undefined): BackendRequest | undefined {
   if (value === undefined) return undefined;
-  if (!isBackendRequest(value)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${value}"`);
+  if (!isBackendRequest(value))
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp ${command}: --backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${value}"`,
+    );
   return value;
 }

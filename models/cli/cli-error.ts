@@ -39,7 +39,8 @@ export function formatCliError(err: unknown, debug: boolean): string {
   const core = asCoreError(err);
   // Messages of CLI commands already start with "aimkp <command>:"; core messages start with a path.
   const text = core.message.startsWith('aimkp') ? core.message : `aimkp: ${core.message}`;
-  const line = core.code === 'INTERNAL' && !debug ? `${text} (internal error; run again with --debug for the stack)` : text;
+  const line =
+    core.code === 'INTERNAL' && !debug ? `${text} (internal error; run again with --debug for the stack)` : text;
   if (!debug) return line;
   const original = core.cause instanceof Error ? core.cause : core;
   return `${line}\n[${core.code}]${core.details ? ` ${JSON.stringify(core.details)}` : ''}\n${original.stack ?? ''}`;

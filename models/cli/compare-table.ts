@@ -26,9 +26,16 @@ export function comparisonMarkdown(c: Comparison, textWidth = 60): string {
     );
   }
   lines.push('');
-  lines.push(`Summary over ${s.common} common cases: A better ${s.aBetter}, B better ${s.bBetter}, tie ${s.ties}; mean F1@3 A ${pct(s.meanF1at3A)}, B ${pct(s.meanF1at3B)} (AimKP, %).`);
-  if (s.onlyInA.length > 0) lines.push(`Only in A (not compared): ${s.onlyInA.length} case(s), e.g. ${s.onlyInA.slice(0, 5).join(', ')}`);
-  if (s.onlyInB.length > 0) lines.push(`Only in B (not compared): ${s.onlyInB.length} case(s), e.g. ${s.onlyInB.slice(0, 5).join(', ')}`);
-  if (s.goldMismatch.length > 0) lines.push(`Warning: gold differs between A and B for ${s.goldMismatch.length} case(s) (scored against A's gold), e.g. ${s.goldMismatch.slice(0, 5).join(', ')}`);
+  lines.push(
+    `Summary over ${s.common} common cases: A better ${s.aBetter}, B better ${s.bBetter}, tie ${s.ties}; mean F1@3 A ${pct(s.meanF1at3A)}, B ${pct(s.meanF1at3B)} (AimKP, %).`,
+  );
+  if (s.onlyInA.length > 0)
+    lines.push(`Only in A (not compared): ${s.onlyInA.length} case(s), e.g. ${s.onlyInA.slice(0, 5).join(', ')}`);
+  if (s.onlyInB.length > 0)
+    lines.push(`Only in B (not compared): ${s.onlyInB.length} case(s), e.g. ${s.onlyInB.slice(0, 5).join(', ')}`);
+  if (s.goldMismatch.length > 0)
+    lines.push(
+      `Warning: gold differs between A and B for ${s.goldMismatch.length} case(s) (scored against A's gold), e.g. ${s.goldMismatch.slice(0, 5).join(', ')}`,
+    );
   return lines.join('\n') + '\n';
 }

@@ -33,9 +33,17 @@ export interface DecodeFlagValues {
 }
 
 /** Resolves the decoding flags of `command` on top of the strategy's defaults, validating ranges. */
-export function decodeSettingsFromFlags(command: string, v: DecodeFlagValues, fallback: DecodeStrategy = 'beam-sample'): DecodeSettings {
+export function decodeSettingsFromFlags(
+  command: string,
+  v: DecodeFlagValues,
+  fallback: DecodeStrategy = 'beam-sample',
+): DecodeSettings {
   const name = v.decode ?? fallback;
-  if (!isDecodeStrategy(name)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --decode must be one of ${DECODE_STRATEGIES.join(', ')}, got "${name}"`);
+  if (!isDecodeStrategy(name))
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp ${command}: --decode must be one of ${DECODE_STRATEGIES.join(', ')}, got "${name}"`,
+    );
   const d = defaultDecode(name);
   const s: DecodeSettings = {
     strategy: name,

@@ -10,24 +10,69 @@ interface CommandEntry {
 
 // Commands load lazily so that `aimkp stem` does not pay for TensorFlow.js start-up.
 const COMMANDS: Record<string, CommandEntry> = {
-  stem: { summary: 'stem words from stdin (NLTK Porter, default mode)', load: async () => (await import('./commands/stem')).stemCommand },
-  eval: { summary: 'score predictions (--gold/--pred) or a run (--run/--data)', load: async () => (await import('./commands/eval')).evalCommand },
-  data: { summary: 'import, build and describe data sets (cmkp, clipart, synth, stats)', load: async () => (await import('./commands/data')).dataCommand },
-  train: { summary: 'train a model with a preset (baseline, aimkp, ablations)', load: async () => (await import('./commands/train')).trainCommand },
-  pretrain: { summary: 'paper setting, stage 1: next-token LM pretraining on text only', load: async () => (await import('./commands/pretrain')).pretrainCommand },
-  align: { summary: 'paper setting, stage 2: the adapter alone on train images → texts, LM frozen', load: async () => (await import('./commands/align')).alignCommand },
-  predict: { summary: 'decode keyphrases for a split with a trained run', load: async () => (await import('./commands/predict')).predictCommand },
-  robustness: { summary: 'test-time robustness suite (mask sweeps, misaligned image, noise)', load: async () => (await import('./commands/robustness')).robustnessCommand },
-  compare: { summary: 'per-case comparison of two runs', load: async () => (await import('./commands/compare')).compareCommand },
-  report: { summary: 'mean ± std over seeds by mode (Markdown, CSV, LaTeX)', load: async () => (await import('./commands/report')).reportCommand },
-  bench: { summary: 'speed benchmarks, JSON output', load: async () => (await import('./commands/bench')).benchCommand },
-  doctor: { summary: 'check a run folder: checkpoints, manifests, events, lock', load: async () => (await import('./commands/doctor')).doctorCommand },
+  stem: {
+    summary: 'stem words from stdin (NLTK Porter, default mode)',
+    load: async () => (await import('./commands/stem')).stemCommand,
+  },
+  eval: {
+    summary: 'score predictions (--gold/--pred) or a run (--run/--data)',
+    load: async () => (await import('./commands/eval')).evalCommand,
+  },
+  data: {
+    summary: 'import, build and describe data sets (cmkp, clipart, synth, stats)',
+    load: async () => (await import('./commands/data')).dataCommand,
+  },
+  train: {
+    summary: 'train a model with a preset (baseline, aimkp, ablations)',
+    load: async () => (await import('./commands/train')).trainCommand,
+  },
+  pretrain: {
+    summary: 'paper setting, stage 1: next-token LM pretraining on text only',
+    load: async () => (await import('./commands/pretrain')).pretrainCommand,
+  },
+  align: {
+    summary: 'paper setting, stage 2: the adapter alone on train images → texts, LM frozen',
+    load: async () => (await import('./commands/align')).alignCommand,
+  },
+  predict: {
+    summary: 'decode keyphrases for a split with a trained run',
+    load: async () => (await import('./commands/predict')).predictCommand,
+  },
+  robustness: {
+    summary: 'test-time robustness suite (mask sweeps, misaligned image, noise)',
+    load: async () => (await import('./commands/robustness')).robustnessCommand,
+  },
+  compare: {
+    summary: 'per-case comparison of two runs',
+    load: async () => (await import('./commands/compare')).compareCommand,
+  },
+  report: {
+    summary: 'mean ± std over seeds by mode (Markdown, CSV, LaTeX)',
+    load: async () => (await import('./commands/report')).reportCommand,
+  },
+  bench: {
+    summary: 'speed benchmarks, JSON output',
+    load: async () => (await import('./commands/bench')).benchCommand,
+  },
+  doctor: {
+    summary: 'check a run folder: checkpoints, manifests, events, lock',
+    load: async () => (await import('./commands/doctor')).doctorCommand,
+  },
 };
 
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return ['Usage: aimkp <command> [options]', '', 'Commands:', ...lines, '', 'Run "aimkp <command> --help" for a command\'s options.', '', 'Errors are one line with an exit code per kind (docs/reliability.md); --debug (or AIMKP_DEBUG=1) adds the stack trace.'].join('\n');
+  return [
+    'Usage: aimkp <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run "aimkp <command> --help" for a command\'s options.',
+    '',
+    'Errors are one line with an exit code per kind (docs/reliability.md); --debug (or AIMKP_DEBUG=1) adds the stack trace.',
+  ].join('\n');
 }
 
 /** `--debug` anywhere (or AIMKP_DEBUG=1): stack traces on errors. Removed from argv before the command sees it. */

@@ -11,7 +11,10 @@ export function formatSeconds(s: number): string {
 }
 
 /** Prints progress events as lines: phase changes always, counted updates every `everyMs` and the last one. */
-export function progressLinePrinter(write: (line: string) => void = (line) => process.stderr.write(line + '\n'), everyMs = 2000): ProgressListener {
+export function progressLinePrinter(
+  write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  everyMs = 2000,
+): ProgressListener {
   let lastPhase = '';
   let lastLine = 0;
   let phaseStart = 0;
@@ -31,6 +34,8 @@ export function progressLinePrinter(write: (line: string) => void = (line) => pr
     }
     const elapsed = (now - phaseStart) / 1000;
     const eta = final ? '' : `, ETA ${formatSeconds((elapsed / e.done!) * (e.total! - e.done!))}`;
-    write(`${e.message}: ${e.done}/${e.total}${e.unit ? ` ${e.unit}` : ''} (${((100 * e.done!) / e.total!).toFixed(0)}%), ${formatSeconds(elapsed)} elapsed${eta}`);
+    write(
+      `${e.message}: ${e.done}/${e.total}${e.unit ? ` ${e.unit}` : ''} (${((100 * e.done!) / e.total!).toFixed(0)}%), ${formatSeconds(elapsed)} elapsed${eta}`,
+    );
   };
 }

@@ -33,15 +33,25 @@ export class ProgressPrinter {
     switch (e.type) {
       case 'run-start':
         this.totalSteps = e.totalSteps;
-        this.line(`${e.resumed ? 'resuming' : 'training'} ${e.preset} (${e.method}) on ${e.data.train} train / ${e.data.valid} valid items; ${e.parameters.total.toLocaleString('en')} trainable parameters; ${e.backend.description}`);
-        if (e.data.issueCount > 0) this.line(`data: ${e.data.issueCount} issue(s) (listed in events.jsonl run-start), e.g. ${e.data.issues[0].file}:${e.data.issues[0].line}: ${e.data.issues[0].message}`);
-        this.line(`${e.epochs} epochs × ${e.stepsPerEpoch} steps = ${e.totalSteps} steps${e.startStep > 0 ? `, starting at step ${e.startStep + 1}` : ''}`);
+        this.line(
+          `${e.resumed ? 'resuming' : 'training'} ${e.preset} (${e.method}) on ${e.data.train} train / ${e.data.valid} valid items; ${e.parameters.total.toLocaleString('en')} trainable parameters; ${e.backend.description}`,
+        );
+        if (e.data.issueCount > 0)
+          this.line(
+            `data: ${e.data.issueCount} issue(s) (listed in events.jsonl run-start), e.g. ${e.data.issues[0].file}:${e.data.issues[0].line}: ${e.data.issues[0].message}`,
+          );
+        this.line(
+          `${e.epochs} epochs × ${e.stepsPerEpoch} steps = ${e.totalSteps} steps${e.startStep > 0 ? `, starting at step ${e.startStep + 1}` : ''}`,
+        );
         break;
       case 'step': {
         this.msSum += e.ms;
         this.msCount += 1;
         const eta = (this.msSum / this.msCount) * (this.totalSteps - e.step);
-        const acc = e.checked.text + e.checked.image > 0 ? ` acc t ${e.accepted.text}/${e.checked.text} v ${e.accepted.image}/${e.checked.image}` : '';
+        const acc =
+          e.checked.text + e.checked.image > 0
+            ? ` acc t ${e.accepted.text}/${e.checked.text} v ${e.accepted.image}/${e.checked.image}`
+            : '';
         const text = `epoch ${e.epoch + 1} step ${e.stepInEpoch}/${e.stepsPerEpoch} (${e.step}/${this.totalSteps}) loss ${e.loss.toFixed(4)}${acc} lr ${e.lr.toExponential(2)} ${(e.ms / 1000).toFixed(2)} s/step ETA ${formatDuration(eta)}`;
         if (this.quiet) break;
         if (this.out.isTTY) {
@@ -52,9 +62,16 @@ export class ProgressPrinter {
       }
       case 'epoch-end': {
         const v = e.validation;
-        const strides = e.strides ? ` strides text ${JSON.stringify(e.strides.text.histogram)} image ${JSON.stringify(e.strides.image.histogram)}` : '';
-        const acc = e.acceptance.text.share !== null || e.acceptance.image.share !== null ? ` accepted text ${share(e.acceptance.text.share)} image ${share(e.acceptance.image.share)}` : '';
-        this.line(`epoch ${e.epoch + 1}/${e.epochs}: loss ${e.meanLoss.toFixed(4)}${acc}${strides}${v ? ` | valid F1@1 ${(100 * v['f1@1']).toFixed(2)} F1@3 ${(100 * v['f1@3']).toFixed(2)} MAP@5 ${(100 * v['map@5']).toFixed(2)}${e.improved ? ' (best)' : ''}` : ''}`);
+        const strides = e.strides
+          ? ` strides text ${JSON.stringify(e.strides.text.histogram)} image ${JSON.stringify(e.strides.image.histogram)}`
+          : '';
+        const acc =
+          e.acceptance.text.share !== null || e.acceptance.image.share !== null
+            ? ` accepted text ${share(e.acceptance.text.share)} image ${share(e.acceptance.image.share)}`
+            : '';
+        this.line(
+          `epoch ${e.epoch + 1}/${e.epochs}: loss ${e.meanLoss.toFixed(4)}${acc}${strides}${v ? ` | valid F1@1 ${(100 * v['f1@1']).toFixed(2)} F1@3 ${(100 * v['f1@3']).toFixed(2)} MAP@5 ${(100 * v['map@5']).toFixed(2)}${e.improved ? ' (best)' : ''}` : ''}`,
+        );
         break;
       }
       case 'progress': {
@@ -63,7 +80,9 @@ export class ProgressPrinter {
         const now = performance.now();
         if (e.done < e.total && now - this.lastEncodingLine < 5000) break;
         this.lastEncodingLine = now;
-        const how = e.images ? ` (cached ${e.images.cached}, computed ${e.images.computed}, failed ${e.images.failed})` : '';
+        const how = e.images
+          ? ` (cached ${e.images.cached}, computed ${e.images.computed}, failed ${e.images.failed})`
+          : '';
         this.line(`images: ${e.done}/${e.total}${how}`);
         break;
       }

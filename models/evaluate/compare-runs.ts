@@ -7,7 +7,14 @@ import type { Split } from '../data/manifest-types';
 import type { EvalMode } from '../lm/contract';
 import { CoreError } from '../core-error';
 import { absolutePath, optionalAbsolutePath } from '../paths';
-import { compareRecords, COMPARE_FILTERS, COMPARE_SORTS, type CompareFilter, type CompareSort, type Comparison } from './compare';
+import {
+  compareRecords,
+  COMPARE_FILTERS,
+  COMPARE_SORTS,
+  type CompareFilter,
+  type CompareSort,
+  type Comparison,
+} from './compare';
 import { predictSplit } from './evaluate-run';
 import { JobProgress, withJobProgress, type JobOptions } from '../job-progress';
 import type { Which } from './open-run';
@@ -83,10 +90,16 @@ export async function compareRuns(options: CompareRunsOptions): Promise<CompareR
     const dataDir = optionalAbsolutePath(options.dataDir, 'dataDir');
     const split = splitOption(options.split);
     const mode = options.mode ?? 'multimodal';
-    if (!EVAL_MODES.includes(mode)) throw new CoreError('BAD_INPUT', `mode must be one of ${EVAL_MODES.join(', ')}, got "${String(mode)}"`, { field: 'mode' });
-    if (options.decode !== undefined && !DECODE_STRATEGIES.includes(options.decode)) throw new CoreError('BAD_INPUT', `decode must be one of ${DECODE_STRATEGIES.join(', ')}`, { field: 'decode' });
-    if (options.filter !== undefined && !COMPARE_FILTERS.includes(options.filter)) throw new CoreError('BAD_INPUT', `filter must be one of ${COMPARE_FILTERS.join(', ')}`, { field: 'filter' });
-    if (options.sort !== undefined && !COMPARE_SORTS.includes(options.sort)) throw new CoreError('BAD_INPUT', `sort must be one of ${COMPARE_SORTS.join(', ')}`, { field: 'sort' });
+    if (!EVAL_MODES.includes(mode))
+      throw new CoreError('BAD_INPUT', `mode must be one of ${EVAL_MODES.join(', ')}, got "${String(mode)}"`, {
+        field: 'mode',
+      });
+    if (options.decode !== undefined && !DECODE_STRATEGIES.includes(options.decode))
+      throw new CoreError('BAD_INPUT', `decode must be one of ${DECODE_STRATEGIES.join(', ')}`, { field: 'decode' });
+    if (options.filter !== undefined && !COMPARE_FILTERS.includes(options.filter))
+      throw new CoreError('BAD_INPUT', `filter must be one of ${COMPARE_FILTERS.join(', ')}`, { field: 'filter' });
+    if (options.sort !== undefined && !COMPARE_SORTS.includes(options.sort))
+      throw new CoreError('BAD_INPUT', `sort must be one of ${COMPARE_SORTS.join(', ')}`, { field: 'sort' });
     const decode = options.decode ?? pickDecode([a, b], split, mode);
     progress.phase('preparing', `comparing ${basename(a)} with ${basename(b)} (${split}, ${mode}, ${decode})`);
     const files: string[] = [];
@@ -94,9 +107,24 @@ export async function compareRuns(options: CompareRunsOptions): Promise<CompareR
       const file = isFile(run) ? run : predictionsPath(run, split, mode, decode);
       if (!existsSync(file)) {
         if (options.predictMissing !== true || dataDir === undefined) {
-          throw new CoreError('NOT_FOUND', `no predictions file ${file}; predict it first (or give a data set to predict it)`, { path: file, hint: 'aimkp predict --run RUN, or compare with --data DIR' });
+          throw new CoreError(
+            'NOT_FOUND',
+            `no predictions file ${file}; predict it first (or give a data set to predict it)`,
+            { path: file, hint: 'aimkp predict --run RUN, or compare with --data DIR' },
+          );
         }
-        await predictSplit({ runDir: run, dataDir, split, mode, decode: { strategy: decode }, which: options.which, cacheDir: options.cacheDir, signal: options.signal, log: options.log, onProgress: (e) => e.phase !== 'done' && options.onProgress?.(e) });
+        await predictSplit({
+          runDir: run,
+          dataDir,
+          split,
+          mode,
+          decode: { strategy: decode },
+          which: options.which,
+          cacheDir: options.cacheDir,
+          signal: options.signal,
+          log: options.log,
+          onProgress: (e) => e.phase !== 'done' && options.onProgress?.(e),
+        });
       }
       files.push(file);
     }

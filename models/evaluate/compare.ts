@@ -95,7 +95,11 @@ export interface CompareOptions {
  * differing cases, sorted by the size of the difference (largest first); `limit` caps the rows shown
  * (the summary always covers every common case).
  */
-export function compareRecords(a: readonly PredictionRecord[], b: readonly PredictionRecord[], opts: CompareOptions): Comparison {
+export function compareRecords(
+  a: readonly PredictionRecord[],
+  b: readonly PredictionRecord[],
+  opts: CompareOptions,
+): Comparison {
   const stem = opts.stem ?? defaultStemmer;
   const byIdB = new Map(b.map((r) => [r.id, r]));
   const idsA = new Set(a.map((r) => r.id));
@@ -149,9 +153,16 @@ export function compareRecords(a: readonly PredictionRecord[], b: readonly Predi
   };
   let cases = all.filter(keep[filter]);
   const search = (opts.search ?? '').trim().toLowerCase();
-  if (search !== '') cases = cases.filter((c) => [c.id, c.text ?? '', ...c.gold, ...c.predA, ...c.predB].some((s) => s.toLowerCase().includes(search)));
+  if (search !== '')
+    cases = cases.filter((c) =>
+      [c.id, c.text ?? '', ...c.gold, ...c.predA, ...c.predB].some((s) => s.toLowerCase().includes(search)),
+    );
   const sort = opts.sort ?? (filter === 'all' || filter === 'ties' ? 'data' : 'abs-diff');
-  const key: Record<Exclude<CompareSort, 'data' | 'id'>, (c: CompareCase) => number> = { 'abs-diff': (c) => -Math.abs(c.diff), 'a-first': (c) => -c.diff, 'b-first': (c) => c.diff };
+  const key: Record<Exclude<CompareSort, 'data' | 'id'>, (c: CompareCase) => number> = {
+    'abs-diff': (c) => -Math.abs(c.diff),
+    'a-first': (c) => -c.diff,
+    'b-first': (c) => c.diff,
+  };
   // Array.prototype.sort is stable: equal keys keep data order.
   if (sort === 'id') cases = [...cases].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   else if (sort !== 'data') cases = [...cases].sort((x, y) => key[sort](x) - key[sort](y));
@@ -162,14 +173,25 @@ export function compareRecords(a: readonly PredictionRecord[], b: readonly Predi
 }
 
 /** Which predictions match a gold keyphrase (stemmed, as the AimKP convention matches). */
-export function hitsOf(gold: readonly string[], predictions: readonly string[], stem: Stemmer = defaultStemmer): boolean[] {
+export function hitsOf(
+  gold: readonly string[],
+  predictions: readonly string[],
+  stem: Stemmer = defaultStemmer,
+): boolean[] {
   const goldSet = new Set(gold.map((g) => normalizePhraseWith(g, stem)));
   return predictions.map((p) => goldSet.has(normalizePhraseWith(p, stem)));
 }
 
 /** One case's hits and F1@3 (AimKP convention), as a Compare row shows them. */
-export function scoreCase(gold: readonly string[], predictions: readonly string[], stem: Stemmer = defaultStemmer): { hits: boolean[]; f1at3: number } {
-  return { hits: hitsOf(gold, predictions, stem), f1at3: caseScores({ id: 'case', gold: [...gold], predictions: [[...predictions]] }, stem)['f1@3'] };
+export function scoreCase(
+  gold: readonly string[],
+  predictions: readonly string[],
+  stem: Stemmer = defaultStemmer,
+): { hits: boolean[]; f1at3: number } {
+  return {
+    hits: hitsOf(gold, predictions, stem),
+    f1at3: caseScores({ id: 'case', gold: [...gold], predictions: [[...predictions]] }, stem)['f1@3'],
+  };
 }
 
 function caseScores(record: PredictionRecord, stem: Stemmer): CaseScores {

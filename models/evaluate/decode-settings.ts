@@ -14,10 +14,24 @@ export interface DecodeSettings {
 }
 
 /** The paper's test decoding: beam 5 with sampling, temperature 0.5, 40 new tokens, 3 repeats averaged. */
-export const PAPER_TEST_DECODE: DecodeSettings = { strategy: 'beam-sample', beamSize: 5, temperature: 0.5, maxNewTokens: 40, repeats: 3, seed: 1 };
+export const PAPER_TEST_DECODE: DecodeSettings = {
+  strategy: 'beam-sample',
+  beamSize: 5,
+  temperature: 0.5,
+  maxNewTokens: 40,
+  repeats: 3,
+  seed: 1,
+};
 
 /** Per-epoch validation / robustness decoding: greedy, one pass (deterministic, so repeating is pointless). */
-export const GREEDY_DECODE: DecodeSettings = { strategy: 'greedy', beamSize: 1, temperature: 1, maxNewTokens: 40, repeats: 1, seed: 1 };
+export const GREEDY_DECODE: DecodeSettings = {
+  strategy: 'greedy',
+  beamSize: 1,
+  temperature: 1,
+  maxNewTokens: 40,
+  repeats: 1,
+  seed: 1,
+};
 
 /**
  * Defaults per strategy: beam-sample = the paper's setting; beam = beam 5 once (deterministic);
@@ -31,7 +45,13 @@ export function defaultDecode(strategy: DecodeStrategy): DecodeSettings {
 
 /** The LM's options for repeat `repeat` (0-based): each repeat gets its own seed. */
 export function decodeOptionsFor(s: DecodeSettings, repeat: number): DecodeOptions {
-  return { strategy: s.strategy, beamSize: s.beamSize, temperature: s.temperature, maxNewTokens: s.maxNewTokens, seed: s.seed + repeat };
+  return {
+    strategy: s.strategy,
+    beamSize: s.beamSize,
+    temperature: s.temperature,
+    maxNewTokens: s.maxNewTokens,
+    seed: s.seed + repeat,
+  };
 }
 
 /** "beam-sample (beam 5, T=0.5, 40 new tokens, 3 repeats averaged)" */

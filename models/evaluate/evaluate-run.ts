@@ -17,7 +17,12 @@ import { JobProgress, withJobProgress, type JobOptions } from '../job-progress';
 import { buildMetricsFile, writeMetricsFile, type MetricsFile } from './metrics-file';
 import { clampMaxNew, encodeRunSplit, openRun, type OpenedRun, type Which } from './open-run';
 import { predictExamples } from './predict-run';
-import { formatPredictionIssues, readPredictionFile, writePredictionFile, type PredictionRecord } from './prediction-file';
+import {
+  formatPredictionIssues,
+  readPredictionFile,
+  writePredictionFile,
+  type PredictionRecord,
+} from './prediction-file';
 import { EVAL_MODES, metricsPath, predictionsPath, splitOption, whichOption } from './run-paths';
 import { scoreRepeats, type RepeatScores } from './score-predictions';
 
@@ -94,8 +99,10 @@ interface RunSplitSettings {
 
 function checkRunSplit(o: RunSplitOptions): RunSplitSettings {
   const batchSize = o.batchSize ?? 8;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new CoreError('BAD_INPUT', `batchSize must be an integer >= 1, got ${batchSize}`, { field: 'batchSize' });
-  if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) throw new CoreError('BAD_INPUT', `limit must be an integer >= 1, got ${o.limit}`, { field: 'limit' });
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new CoreError('BAD_INPUT', `batchSize must be an integer >= 1, got ${batchSize}`, { field: 'batchSize' });
+  if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1))
+    throw new CoreError('BAD_INPUT', `limit must be an integer >= 1, got ${o.limit}`, { field: 'limit' });
   const runDir = absolutePath(o.runDir, 'runDir');
   if (!existsSync(runDir)) throw new CoreError('NOT_FOUND', `run folder "${runDir}" does not exist`, { path: runDir });
   return {
@@ -111,14 +118,27 @@ function checkRunSplit(o: RunSplitOptions): RunSplitSettings {
 }
 
 /** Opens the run and encodes the split (phases preparing, encoding). The caller disposes run.model. */
-async function openAndEncode(c: RunSplitSettings, o: RunSplitOptions, progress: JobProgress): Promise<{ run: OpenedRun; data: EncodedSplit }> {
+async function openAndEncode(
+  c: RunSplitSettings,
+  o: RunSplitOptions,
+  progress: JobProgress,
+): Promise<{ run: OpenedRun; data: EncodedSplit }> {
   progress.phase('preparing', `opening ${basename(c.runDir)} (${c.which} checkpoint)`);
   const run = await openRun(c.runDir, c.which, c.log, o.backend);
   try {
     c.decoding.maxNewTokens = clampMaxNew(c.decoding.maxNewTokens, run, c.log);
     const dataDir = c.dataDir ?? run.dataDir;
-    if (dataDir === null) throw new CoreError('BAD_INPUT', `${c.runDir}: its config.json does not name its data set; give dataDir`, { field: 'dataDir' });
-    const data = await encodeRunSplit(run, dataDir, c.split, { limit: o.limit, cacheDir: c.cacheDir, log: c.log, signal: o.signal, progress });
+    if (dataDir === null)
+      throw new CoreError('BAD_INPUT', `${c.runDir}: its config.json does not name its data set; give dataDir`, {
+        field: 'dataDir',
+      });
+    const data = await encodeRunSplit(run, dataDir, c.split, {
+      limit: o.limit,
+      cacheDir: c.cacheDir,
+      log: c.log,
+      signal: o.signal,
+      progress,
+    });
     return { run, data };
   } catch (err) {
     run.model.dispose();
@@ -126,12 +146,21 @@ async function openAndEncode(c: RunSplitSettings, o: RunSplitOptions, progress: 
   }
 }
 
-async function decodeMode(run: OpenedRun, data: EncodedSplit, mode: EvalMode, c: RunSplitSettings, o: RunSplitOptions, progress: JobProgress, label: string): Promise<PredictionRecord[]> {
+async function decodeMode(
+  run: OpenedRun,
+  data: EncodedSplit,
+  mode: EvalMode,
+  c: RunSplitSettings,
+  o: RunSplitOptions,
+  progress: JobProgress,
+  label: string,
+): Promise<PredictionRecord[]> {
   progress.phase('predicting', label, data.examples.length * c.decoding.repeats, 'items');
   return predictExamples(run.model, run.tokenizer, data.examples, data.gold, mode, c.decoding, {
     batchSize: c.batchSize,
     signal: o.signal,
-    onBatch: (done, _total, repeat) => progress.update(done, c.decoding.repeats > 1 ? `(repeat ${repeat + 1}/${c.decoding.repeats})` : ''),
+    onBatch: (done, _total, repeat) =>
+      progress.update(done, c.decoding.repeats > 1 ? `(repeat ${repeat + 1}/${c.decoding.repeats})` : ''),
   });
 }
 
@@ -141,14 +170,28 @@ export async function predictSplit(options: PredictSplitOptions): Promise<Predic
   return withJobProgress(progress, async () => {
     const c = checkRunSplit(options);
     const mode = options.mode ?? 'multimodal';
-    if (!EVAL_MODES.includes(mode)) throw new CoreError('BAD_INPUT', `mode must be one of ${EVAL_MODES.join(', ')}, got "${String(mode)}"`, { field: 'mode' });
-    const out = optionalAbsolutePath(options.out, 'out') ?? predictionsPath(c.runDir, c.split, mode, c.decoding.strategy);
+    if (!EVAL_MODES.includes(mode))
+      throw new CoreError('BAD_INPUT', `mode must be one of ${EVAL_MODES.join(', ')}, got "${String(mode)}"`, {
+        field: 'mode',
+      });
+    const out =
+      optionalAbsolutePath(options.out, 'out') ?? predictionsPath(c.runDir, c.split, mode, c.decoding.strategy);
     const { run, data } = await openAndEncode(c, options, progress);
     try {
       const records = await decodeMode(run, data, mode, c, options, progress, `predicting ${c.split} (${mode})`);
       throwIfAborted(options.signal, 'prediction');
       writePredictionFile(out, records);
-      const result: PredictSplitResult = { run: basename(c.runDir), split: c.split, mode, file: out, items: records.length, skipped: data.skipped, decoding: c.decoding, checkpoint: run.checkpoint, scores: scoreRepeats(records) };
+      const result: PredictSplitResult = {
+        run: basename(c.runDir),
+        split: c.split,
+        mode,
+        file: out,
+        items: records.length,
+        skipped: data.skipped,
+        decoding: c.decoding,
+        checkpoint: run.checkpoint,
+        scores: scoreRepeats(records),
+      };
       progress.done(`${records.length} items predicted`);
       return result;
     } finally {
@@ -168,7 +211,10 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
   return withJobProgress(progress, async () => {
     const c = checkRunSplit(options);
     const modes = options.modes ?? [...EVAL_MODES];
-    if (modes.length === 0 || modes.some((m) => !EVAL_MODES.includes(m))) throw new CoreError('BAD_INPUT', `modes must be a non-empty list of ${EVAL_MODES.join(', ')}`, { field: 'modes' });
+    if (modes.length === 0 || modes.some((m) => !EVAL_MODES.includes(m)))
+      throw new CoreError('BAD_INPUT', `modes must be a non-empty list of ${EVAL_MODES.join(', ')}`, {
+        field: 'modes',
+      });
     let opened: { run: OpenedRun; data: EncodedSplit } | null = null;
     let skipped = 0;
     const metrics: MetricsFile[] = [];
@@ -183,7 +229,8 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
         if (options.reuse === true && existsSync(file)) {
           const f = readPredictionFile(file);
           if (f.issues.length > 0) c.log(formatPredictionIssues(f.issues));
-          if (f.records.length === 0) throw new CoreError('BAD_INPUT', `${file}: no valid prediction lines`, { path: file });
+          if (f.records.length === 0)
+            throw new CoreError('BAD_INPUT', `${file}: no valid prediction lines`, { path: file });
           c.log(`eval: reusing ${file} (${f.records.length} items, ${f.repeats} repeat(s))`);
           records = f.records;
         } else {
@@ -191,14 +238,32 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
             opened = await openAndEncode(c, options, progress);
             skipped = opened.data.skipped;
           }
-          records = await decodeMode(opened.run, opened.data, mode, c, options, progress, `evaluating ${c.split}: mode ${mode} (${i + 1}/${modes.length})`);
+          records = await decodeMode(
+            opened.run,
+            opened.data,
+            mode,
+            c,
+            options,
+            progress,
+            `evaluating ${c.split}: mode ${mode} (${i + 1}/${modes.length})`,
+          );
           throwIfAborted(options.signal, 'evaluation');
           writePredictionFile(file, records);
           checkpoint = opened.run.checkpoint;
         }
         progress.phase('evaluating', `scoring ${mode}`);
         const scores = scoreRepeats(records);
-        const m = buildMetricsFile({ run: basename(c.runDir), split: c.split, mode, decoding: { ...c.decoding, repeats: scores.repeats }, checkpoint, predictions: file }, scores);
+        const m = buildMetricsFile(
+          {
+            run: basename(c.runDir),
+            split: c.split,
+            mode,
+            decoding: { ...c.decoding, repeats: scores.repeats },
+            checkpoint,
+            predictions: file,
+          },
+          scores,
+        );
         writeMetricsFile(metricsPath(c.runDir, c.split, mode, c.decoding.strategy), m);
         metrics.push(m);
       }

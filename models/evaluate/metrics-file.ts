@@ -27,7 +27,17 @@ export interface MetricsFile {
   createdAt?: string;
 }
 
-export function buildMetricsFile(fields: { run: string; split: string; mode: EvalMode; decoding: DecodeSettings; checkpoint?: string; predictions?: string }, scores: RepeatScores): MetricsFile {
+export function buildMetricsFile(
+  fields: {
+    run: string;
+    split: string;
+    mode: EvalMode;
+    decoding: DecodeSettings;
+    checkpoint?: string;
+    predictions?: string;
+  },
+  scores: RepeatScores,
+): MetricsFile {
   return {
     run: fields.run,
     split: fields.split,
@@ -51,11 +61,16 @@ export function writeMetricsFile(path: string, m: MetricsFile): void {
 }
 
 function checkScores(value: unknown, path: string, field: string): HeadlineScores {
-  if (typeof value !== 'object' || value === null) throw new CoreError('BAD_INPUT', `${path}: field "${field}" must be an object of scores`);
+  if (typeof value !== 'object' || value === null)
+    throw new CoreError('BAD_INPUT', `${path}: field "${field}" must be an object of scores`);
   const obj = value as Record<string, unknown>;
   for (const key of HEADLINE_KEYS) {
     const v = obj[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new CoreError('BAD_INPUT', `${path}: field "${field}.${key}" must be a number in [0, 1], got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1)
+      throw new CoreError(
+        'BAD_INPUT',
+        `${path}: field "${field}.${key}" must be a number in [0, 1], got ${JSON.stringify(v)}`,
+      );
   }
   return obj as unknown as HeadlineScores;
 }
@@ -69,7 +84,8 @@ export function readMetricsFile(path: string): MetricsFile | null {
   } catch (err) {
     throw new CoreError('BAD_INPUT', `${path}: invalid JSON (${(err as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CoreError('BAD_INPUT', `${path}: not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new CoreError('BAD_INPUT', `${path}: not a JSON object`);
   const obj = value as Record<string, unknown>;
   checkScores(obj.aimkp, path, 'aimkp');
   checkScores(obj.cmkp, path, 'cmkp');

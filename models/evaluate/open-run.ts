@@ -30,13 +30,20 @@ export interface OpenedRun {
   checkpoint: string;
 }
 
-export async function openRun(runDir: string, which: Which, log: (line: string) => void, backendRequest?: BackendRequest): Promise<OpenedRun> {
+export async function openRun(
+  runDir: string,
+  which: Which,
+  log: (line: string) => void,
+  backendRequest?: BackendRequest,
+): Promise<OpenedRun> {
   const info = await initBackend(backendRequest);
   const loaded = await loadRunForInference(runDir, which);
   const c = loaded.config;
   const backend = describeBackend(info);
   const ck = loaded.checkpoint;
-  log(`aimkp: ${runDir}: preset ${c.preset}, ${which} checkpoint (epoch ${ck.epoch}, step ${ck.globalStep}); ${backend}`);
+  log(
+    `aimkp: ${runDir}: preset ${c.preset}, ${which} checkpoint (epoch ${ck.epoch}, step ${ck.globalStep}); ${backend}`,
+  );
   return {
     model: loaded.model,
     tokenizer: loaded.tokenizer,
@@ -56,7 +63,9 @@ export async function openRun(runDir: string, which: Which, log: (line: string) 
  */
 export function clampMaxNew(requested: number, run: OpenedRun, log: (line: string) => void): number {
   if (requested <= run.maxAnswerTokens) return requested;
-  log(`note: --max-new ${requested} capped at the run's answer length ${run.maxAnswerTokens} (training answers are at most that long; more would cut post texts to fit the position table)`);
+  log(
+    `note: --max-new ${requested} capped at the run's answer length ${run.maxAnswerTokens} (training answers are at most that long; more would cut post texts to fit the position table)`,
+  );
   return run.maxAnswerTokens;
 }
 
@@ -73,7 +82,12 @@ export interface EncodeSplitOptions {
 }
 
 /** Loads and encodes a split for `run` (images through the feature cache, default DATA/.cache; failed images → item skipped). */
-export async function encodeRunSplit(run: OpenedRun, dataDir: string, split: Split, o: EncodeSplitOptions = {}): Promise<EncodedSplit> {
+export async function encodeRunSplit(
+  run: OpenedRun,
+  dataDir: string,
+  split: Split,
+  o: EncodeSplitOptions = {},
+): Promise<EncodedSplit> {
   const log = o.log ?? (() => undefined);
   const limit = o.limit;
   const ds = await loadDataset(dataDir, { splits: [split], checkImages: false });
@@ -104,6 +118,14 @@ export async function encodeRunSplit(run: OpenedRun, dataDir: string, split: Spl
   }
   const kept = items.filter((it) => !failed.has(it.id));
   // encodeItems also builds answers; decoding ignores them (predict clears them).
-  const examples = encodeItems(kept, run.tokenizer, features, { maxTextTokens: run.maxTextTokens, maxAnswerTokens: run.maxAnswerTokens });
-  return { examples, gold: kept.map((it) => it.keyphrases), texts: kept.map((it) => it.text), skipped: ds.summary.skipped + failed.size };
+  const examples = encodeItems(kept, run.tokenizer, features, {
+    maxTextTokens: run.maxTextTokens,
+    maxAnswerTokens: run.maxAnswerTokens,
+  });
+  return {
+    examples,
+    gold: kept.map((it) => it.keyphrases),
+    texts: kept.map((it) => it.text),
+    skipped: ds.summary.skipped + failed.size,
+  };
 }

@@ -65,7 +65,8 @@ export function gridStridePositions(g: number, s: number): number[] {
 
 /** Copy of G²×C features with every token not in `keep` set to zeros. */
 export function zeroImageTokens(features: Float32Array, tokens: number, keep: readonly number[]): Float32Array {
-  if (features.length % tokens !== 0) throw new Error(`zeroImageTokens: ${features.length} values is not a multiple of ${tokens} tokens`);
+  if (features.length % tokens !== 0)
+    throw new Error(`zeroImageTokens: ${features.length} values is not a multiple of ${tokens} tokens`);
   const c = features.length / tokens;
   const out = new Float32Array(features.length);
   for (const t of keep) out.set(features.subarray(t * c, (t + 1) * c), t * c);

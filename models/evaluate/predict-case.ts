@@ -62,9 +62,15 @@ export class Predictor {
   ) {}
 
   /** Loads a run's model (best or last checkpoint). Call dispose() when done. */
-  static async open(runDir: string, options: { which?: Which; backend?: BackendRequest; log?: (line: string) => void } = {}): Promise<Predictor> {
+  static async open(
+    runDir: string,
+    options: { which?: Which; backend?: BackendRequest; log?: (line: string) => void } = {},
+  ): Promise<Predictor> {
     const dir = absolutePath(runDir, 'runDir');
-    return new Predictor(dir, await openRun(dir, whichOption(options.which), options.log ?? (() => undefined), options.backend));
+    return new Predictor(
+      dir,
+      await openRun(dir, whichOption(options.which), options.log ?? (() => undefined), options.backend),
+    );
   }
 
   get checkpoint(): string {
@@ -74,7 +80,10 @@ export class Predictor {
   async predict(input: CaseInput, signal?: AbortSignal): Promise<CasePrediction> {
     if (this.disposed) throw new CoreError('INTERNAL', `${this.runDir}: predictor used after dispose()`);
     const mode = input.mode ?? 'multimodal';
-    if (!EVAL_MODES.includes(mode)) throw new CoreError('BAD_INPUT', `mode must be one of ${EVAL_MODES.join(', ')}, got "${String(mode)}"`, { field: 'mode' });
+    if (!EVAL_MODES.includes(mode))
+      throw new CoreError('BAD_INPUT', `mode must be one of ${EVAL_MODES.join(', ')}, got "${String(mode)}"`, {
+        field: 'mode',
+      });
     if (typeof input.text !== 'string') throw new CoreError('BAD_INPUT', 'text must be a string', { field: 'text' });
     const decoding = resolveDecode(input.decode, 'greedy');
     decoding.maxNewTokens = clampMaxNew(decoding.maxNewTokens, this.run, () => undefined);
@@ -96,7 +105,16 @@ export class Predictor {
       const [seq] = this.run.model.generate([example], mode, decodeOptionsFor(decoding, r));
       keyphrases.push(this.run.tokenizer.decodeKeyphrases(seq));
     }
-    return { run: basename(this.runDir), keyphrases, mode, decoding, ms: performance.now() - t0, imageMs, textTokens: text.length, textCut: ids.length > text.length };
+    return {
+      run: basename(this.runDir),
+      keyphrases,
+      mode,
+      decoding,
+      ms: performance.now() - t0,
+      imageMs,
+      textTokens: text.length,
+      textCut: ids.length > text.length,
+    };
   }
 
   /**
@@ -106,7 +124,11 @@ export class Predictor {
    * a random mask is the first draw of its condition's generator (the split-level suite draws per item in
    * order, so only the split's first item gets the very same mask).
    */
-  async predictConditions(input: { image: CaseInput['image']; text: string }, donor: { image: CaseInput['image']; text: string } | null, signal?: AbortSignal): Promise<ConditionPrediction[]> {
+  async predictConditions(
+    input: { image: CaseInput['image']; text: string },
+    donor: { image: CaseInput['image']; text: string } | null,
+    signal?: AbortSignal,
+  ): Promise<ConditionPrediction[]> {
     if (this.disposed) throw new CoreError('INTERNAL', `${this.runDir}: predictor used after dispose()`);
     const encode = async (c: { image: CaseInput['image']; text: string }, index: number): Promise<EncodedExample> => ({
       index,
@@ -117,7 +139,9 @@ export class Predictor {
     });
     const examples = [await encode(input, 0)];
     if (donor) examples.push(await encode(donor, 1));
-    const conditions = buildConditions(examples, { ...DEFAULT_SUITE, grid: this.run.model.config.imageGrid }).filter((c) => donor !== null || (c.family !== 'image-swap' && c.family !== 'text-swap'));
+    const conditions = buildConditions(examples, { ...DEFAULT_SUITE, grid: this.run.model.config.imageGrid }).filter(
+      (c) => donor !== null || (c.family !== 'image-swap' && c.family !== 'text-swap'),
+    );
     const decoding = resolveDecode({ strategy: 'greedy' }, 'greedy');
     decoding.maxNewTokens = clampMaxNew(decoding.maxNewTokens, this.run, () => undefined);
     const out: ConditionPrediction[] = [];
@@ -125,7 +149,13 @@ export class Predictor {
       await yieldToEventLoop();
       throwIfAborted(signal, 'prediction');
       const [seq] = this.run.model.generate([c.build()[0]], c.mode, decodeOptionsFor(decoding, 0));
-      out.push({ name: c.name, family: c.family, level: c.level, mode: c.mode, keyphrases: this.run.tokenizer.decodeKeyphrases(seq) });
+      out.push({
+        name: c.name,
+        family: c.family,
+        level: c.level,
+        mode: c.mode,
+        keyphrases: this.run.tokenizer.decodeKeyphrases(seq),
+      });
     }
     return out;
   }
@@ -140,7 +170,8 @@ export class Predictor {
   private async encodeImage(image: { path: string } | { bytes: Uint8Array }): Promise<Float32Array> {
     this.encoder ??= await loadImageEncoder(this.run.encoderSpec);
     if ('path' in image) return this.encodeFile(absolutePath(image.path, 'image.path'));
-    if (!(image.bytes instanceof Uint8Array) || image.bytes.byteLength === 0) throw new CoreError('BAD_INPUT', 'image.bytes must be a non-empty byte array', { field: 'image.bytes' });
+    if (!(image.bytes instanceof Uint8Array) || image.bytes.byteLength === 0)
+      throw new CoreError('BAD_INPUT', 'image.bytes must be a non-empty byte array', { field: 'image.bytes' });
     // The encoders read files (sharp sniffs the format from the content, so no extension is needed).
     const file = join(tmpdir(), `aimkp-case-${randomUUID()}`);
     await writeFile(file, image.bytes);
@@ -155,13 +186,19 @@ export class Predictor {
     try {
       return await this.encoder!.encodeFile(path);
     } catch (err) {
-      throw new CoreError('BAD_INPUT', `${label}: the image could not be read (${(err as Error).message.split('\n')[0]})`, { field: 'image', path });
+      throw new CoreError(
+        'BAD_INPUT',
+        `${label}: the image could not be read (${(err as Error).message.split('\n')[0]})`,
+        { field: 'image', path },
+      );
     }
   }
 }
 
 /** Opens the run, predicts the case, disposes. */
-export async function predictCase(options: { runDir: string; which?: Which; backend?: BackendRequest; signal?: AbortSignal } & CaseInput): Promise<CasePrediction> {
+export async function predictCase(
+  options: { runDir: string; which?: Which; backend?: BackendRequest; signal?: AbortSignal } & CaseInput,
+): Promise<CasePrediction> {
   const predictor = await Predictor.open(options.runDir, { which: options.which, backend: options.backend });
   try {
     return await predictor.predict(options, options.signal);

@@ -19,7 +19,15 @@ export interface PredictOptions {
  * Decodes every example `settings.repeats` times (repeat r uses seed settings.seed + r, the same for every
  * batch so that a repeat is one reproducible pass) and turns the ids into keyphrase lists.
  */
-export async function predictExamples(model: KeyphraseLM, tokenizer: Tokenizer, examples: readonly EncodedExample[], gold: readonly string[][], mode: EvalMode, settings: DecodeSettings, o: PredictOptions): Promise<PredictionRecord[]> {
+export async function predictExamples(
+  model: KeyphraseLM,
+  tokenizer: Tokenizer,
+  examples: readonly EncodedExample[],
+  gold: readonly string[][],
+  mode: EvalMode,
+  settings: DecodeSettings,
+  o: PredictOptions,
+): Promise<PredictionRecord[]> {
   const records: PredictionRecord[] = examples.map((e, i) => ({ id: e.id, gold: [...gold[i]], predictions: [] }));
   const total = examples.length * settings.repeats;
   let done = 0;
@@ -38,7 +46,15 @@ export async function predictExamples(model: KeyphraseLM, tokenizer: Tokenizer, 
 }
 
 /** Plain decoding without repeats (validation, robustness conditions): keyphrase lists in example order. */
-export async function decodeKeyphraseLists(model: KeyphraseLM, tokenizer: Tokenizer, examples: readonly EncodedExample[], mode: EvalMode, settings: DecodeSettings, batchSize: number, signal?: AbortSignal): Promise<string[][]> {
+export async function decodeKeyphraseLists(
+  model: KeyphraseLM,
+  tokenizer: Tokenizer,
+  examples: readonly EncodedExample[],
+  mode: EvalMode,
+  settings: DecodeSettings,
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<string[][]> {
   const out: string[][] = [];
   const options = decodeOptionsFor(settings, 0);
   for (let start = 0; start < examples.length; start += batchSize) {

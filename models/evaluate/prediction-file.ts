@@ -27,7 +27,9 @@ export interface PredictionFile {
 }
 
 export function formatPredictionIssues(issues: readonly PredictionIssue[], max = 20): string {
-  const lines = issues.slice(0, max).map((i) => `${i.file}:${i.line}: ${i.field ? `${i.field}: ` : ''}${i.message} (skipped)`);
+  const lines = issues
+    .slice(0, max)
+    .map((i) => `${i.file}:${i.line}: ${i.field ? `${i.field}: ` : ''}${i.message} (skipped)`);
   if (issues.length > max) lines.push(`… and ${issues.length - max} more issue(s)`);
   return lines.join('\n');
 }
@@ -42,9 +44,11 @@ export function parsePredictionLine(raw: string, file: string, line: number): Pr
   } catch (err) {
     return { file, line, message: `invalid JSON (${(err as Error).message})` };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { file, line, message: 'not a JSON object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { file, line, message: 'not a JSON object' };
   const obj = value as Record<string, unknown>;
-  if (typeof obj.id !== 'string' || obj.id === '') return { file, line, field: 'id', message: 'must be a non-empty string' };
+  if (typeof obj.id !== 'string' || obj.id === '')
+    return { file, line, field: 'id', message: 'must be a non-empty string' };
   if (!isStringArray(obj.gold)) return { file, line, field: 'gold', message: 'must be an array of strings' };
   const preds = obj.predictions;
   if (!Array.isArray(preds) || preds.length === 0 || !preds.every(isStringArray)) {
@@ -79,7 +83,12 @@ export function readPredictionFile(file: string): PredictionFile {
     }
     if (repeats === 0) repeats = parsed.predictions.length;
     else if (parsed.predictions.length !== repeats) {
-      issues.push({ file, line, field: 'predictions', message: `has ${parsed.predictions.length} repeats, expected ${repeats} like the first record` });
+      issues.push({
+        file,
+        line,
+        field: 'predictions',
+        message: `has ${parsed.predictions.length} repeats, expected ${repeats} like the first record`,
+      });
       return;
     }
     seen.set(parsed.id, line);
@@ -89,7 +98,10 @@ export function readPredictionFile(file: string): PredictionFile {
 }
 
 export function serializePredictions(records: readonly PredictionRecord[]): string {
-  return records.map((r) => JSON.stringify({ id: r.id, gold: r.gold, predictions: r.predictions })).join('\n') + (records.length > 0 ? '\n' : '');
+  return (
+    records.map((r) => JSON.stringify({ id: r.id, gold: r.gold, predictions: r.predictions })).join('\n') +
+    (records.length > 0 ? '\n' : '')
+  );
 }
 
 /** Writes a predictions file atomically. */

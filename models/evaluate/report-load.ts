@@ -11,7 +11,10 @@ export interface LoadedRunMetrics {
   missing: string[];
 }
 
-export function loadRunMetrics(runDirs: readonly string[], opts: { split: string; decode: DecodeStrategy; modes: readonly EvalMode[] }): LoadedRunMetrics {
+export function loadRunMetrics(
+  runDirs: readonly string[],
+  opts: { split: string; decode: DecodeStrategy; modes: readonly EvalMode[] },
+): LoadedRunMetrics {
   const missing: string[] = [];
   const runs = runDirs.map((dir): RunMetrics => {
     const info = readRunInfo(dir);

@@ -30,16 +30,26 @@ export interface ReportRunsResult {
 }
 
 export function reportRuns(options: ReportRunsOptions): ReportRunsResult {
-  if (options.runDirs.length === 0) throw new CoreError('BAD_INPUT', 'runDirs: give at least one run folder', { field: 'runDirs' });
+  if (options.runDirs.length === 0)
+    throw new CoreError('BAD_INPUT', 'runDirs: give at least one run folder', { field: 'runDirs' });
   const runDirs = options.runDirs.map((d, i) => absolutePath(d, `runDirs[${i}]`));
   const split = options.split ?? 'test';
   const decode = options.decode ?? 'beam-sample';
-  if (!DECODE_STRATEGIES.includes(decode)) throw new CoreError('BAD_INPUT', `decode must be one of ${DECODE_STRATEGIES.join(', ')}`, { field: 'decode' });
+  if (!DECODE_STRATEGIES.includes(decode))
+    throw new CoreError('BAD_INPUT', `decode must be one of ${DECODE_STRATEGIES.join(', ')}`, { field: 'decode' });
   const modes = options.modes ?? [...EVAL_MODES];
-  if (modes.length === 0 || modes.some((m) => !EVAL_MODES.includes(m))) throw new CoreError('BAD_INPUT', `modes must be a non-empty list of ${EVAL_MODES.join(', ')}`, { field: 'modes' });
+  if (modes.length === 0 || modes.some((m) => !EVAL_MODES.includes(m)))
+    throw new CoreError('BAD_INPUT', `modes must be a non-empty list of ${EVAL_MODES.join(', ')}`, { field: 'modes' });
   const convention = options.convention ?? 'aimkp';
-  if (convention !== 'aimkp' && convention !== 'cmkp') throw new CoreError('BAD_INPUT', 'convention must be aimkp or cmkp', { field: 'convention' });
+  if (convention !== 'aimkp' && convention !== 'cmkp')
+    throw new CoreError('BAD_INPUT', 'convention must be aimkp or cmkp', { field: 'convention' });
   const loaded = loadRunMetrics(runDirs, { split, decode, modes });
   const report = buildReport(loaded.runs, { convention, split, decode, modes });
-  return { report, missing: loaded.missing, markdown: reportMarkdown(report), csv: reportCsv(report), latex: reportLatex(report) };
+  return {
+    report,
+    missing: loaded.missing,
+    markdown: reportMarkdown(report),
+    csv: reportCsv(report),
+    latex: reportLatex(report),
+  };
 }

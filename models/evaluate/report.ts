@@ -6,7 +6,11 @@ import type { HeadlineScores } from './score-predictions';
 export type ReportMetric = 'f1@1' | 'f1@3' | 'map@5';
 export const REPORT_METRICS: readonly ReportMetric[] = ['f1@1', 'f1@3', 'map@5'];
 export const METRIC_LABEL: Record<ReportMetric, string> = { 'f1@1': 'F1@1', 'f1@3': 'F1@3', 'map@5': 'MAP@5' };
-export const MODE_LABEL: Record<EvalMode, string> = { multimodal: 'multimodal', text: 'text-only', image: 'image-only' };
+export const MODE_LABEL: Record<EvalMode, string> = {
+  multimodal: 'multimodal',
+  text: 'text-only',
+  image: 'image-only',
+};
 export type Convention = 'aimkp' | 'cmkp';
 
 /** One run's metrics for each mode it has been evaluated in. */
@@ -53,7 +57,10 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 }
 
 /** Groups runs by preset (in first-seen order) and aggregates each metric per mode across the group's runs. */
-export function buildReport(runs: readonly RunMetrics[], opts: { convention: Convention; split: string; decode: string; modes: EvalMode[] }): Report {
+export function buildReport(
+  runs: readonly RunMetrics[],
+  opts: { convention: Convention; split: string; decode: string; modes: EvalMode[] },
+): Report {
   const order: string[] = [];
   const byPreset = new Map<string, RunMetrics[]>();
   for (const r of runs) {
@@ -105,10 +112,19 @@ export function reportMarkdown(r: Report): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const rows = r.groups.map((g) => {
     const cells = [esc(g.preset), String(g.runs.length), seedText(g)];
-    for (const mode of r.modes) for (const m of REPORT_METRICS) cells.push(cellText(g.cells[mode][m], g.runs.length, '±'));
+    for (const mode of r.modes)
+      for (const m of REPORT_METRICS) cells.push(cellText(g.cells[mode][m], g.runs.length, '±'));
     return `| ${cells.join(' | ')} |`;
   });
-  return [`Scores (${caption(r)})`, '', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 1 ? '---' : '---:')).join('|')}|`, ...rows].join('\n') + '\n';
+  return (
+    [
+      `Scores (${caption(r)})`,
+      '',
+      `| ${head.join(' | ')} |`,
+      `|${head.map((_, i) => (i < 1 ? '---' : '---:')).join('|')}|`,
+      ...rows,
+    ].join('\n') + '\n'
+  );
 }
 
 /** One CSV field, quoted when it holds a quote, comma or newline (RFC 4180). */
@@ -144,7 +160,9 @@ export function reportCsv(r: Report): string {
 }
 
 function latexEscape(s: string): string {
-  return s.replace(/([\\{}&%$#_^~])/g, (c) => (c === '\\' ? '\\textbackslash{}' : c === '^' ? '\\^{}' : c === '~' ? '\\~{}' : `\\${c}`));
+  return s.replace(/([\\{}&%$#_^~])/g, (c) =>
+    c === '\\' ? '\\textbackslash{}' : c === '^' ? '\\^{}' : c === '~' ? '\\~{}' : `\\${c}`,
+  );
 }
 
 /** A booktabs table: one row per preset, three columns per mode. */
@@ -168,19 +186,21 @@ export function reportLatex(r: Report): string {
     }
     return `${cells.join(' & ')} \\\\`;
   });
-  return [
-    '\\begin{table}[t]',
-    '\\centering',
-    `\\begin{tabular}{${cols}}`,
-    '\\toprule',
-    ` & & ${modeHead} \\\\`,
-    rules,
-    `Preset & $n$ & ${metricHead} \\\\`,
-    '\\midrule',
-    ...rows,
-    '\\bottomrule',
-    '\\end{tabular}',
-    `\\caption{${latexEscape(caption(r)).replace('±', '$\\pm$')}}`,
-    '\\end{table}',
-  ].join('\n') + '\n';
+  return (
+    [
+      '\\begin{table}[t]',
+      '\\centering',
+      `\\begin{tabular}{${cols}}`,
+      '\\toprule',
+      ` & & ${modeHead} \\\\`,
+      rules,
+      `Preset & $n$ & ${metricHead} \\\\`,
+      '\\midrule',
+      ...rows,
+      '\\bottomrule',
+      '\\end{tabular}',
+      `\\caption{${latexEscape(caption(r)).replace('±', '$\\pm$')}}`,
+      '\\end{table}',
+    ].join('\n') + '\n'
+  );
 }

@@ -13,7 +13,14 @@ import { JobProgress, withJobProgress, type JobOptions } from '../job-progress';
 import { clampMaxNew, encodeRunSplit, openRun, type Which } from './open-run';
 import { featureStd } from './perturb';
 import { decodeKeyphraseLists } from './predict-run';
-import { buildConditions, DEFAULT_SUITE, robustnessMarkdown, runSuite, type RobustnessReport, type SuiteOptions } from './robustness';
+import {
+  buildConditions,
+  DEFAULT_SUITE,
+  robustnessMarkdown,
+  runSuite,
+  type RobustnessReport,
+  type SuiteOptions,
+} from './robustness';
 import { robustnessPath, splitOption, whichOption } from './run-paths';
 import { acquireRunLock } from '../train/run-lock';
 
@@ -46,7 +53,8 @@ export interface RobustnessRunResult {
 }
 
 function checkSuite(s: Omit<SuiteOptions, 'grid'>): void {
-  const bad = (field: string, rule: string) => new CoreError('BAD_INPUT', `suite.${field} ${rule}`, { field: `suite.${field}` });
+  const bad = (field: string, rule: string) =>
+    new CoreError('BAD_INPUT', `suite.${field} ${rule}`, { field: `suite.${field}` });
   if (!s.ratios.every((x) => Number.isFinite(x) && x >= 0 && x <= 1)) throw bad('ratios', 'must be numbers in [0, 1]');
   if (!s.strides.every((x) => Number.isInteger(x) && x >= 2)) throw bad('strides', 'must be integers >= 2');
   if (!s.sigmas.every((x) => Number.isFinite(x) && x >= 0)) throw bad('sigmas', 'must be non-negative numbers');
@@ -56,7 +64,10 @@ function checkSuite(s: Omit<SuiteOptions, 'grid'>): void {
 
 export async function runRobustness(options: RobustnessRunOptions): Promise<RobustnessRunResult> {
   // The default report goes to RUN/robustness/: one writer per run (refused while a training writes it).
-  const lock = options.out === undefined && options.lockHeldByCaller !== true ? acquireRunLock(absolutePath(options.runDir, 'runDir'), { command: 'aimkp robustness' }) : null;
+  const lock =
+    options.out === undefined && options.lockHeldByCaller !== true
+      ? acquireRunLock(absolutePath(options.runDir, 'runDir'), { command: 'aimkp robustness' })
+      : null;
   if (lock?.tookOver) options.log?.(`warning: ${lock.tookOver}`);
   try {
     return await robustnessJob(options);
@@ -75,23 +86,43 @@ async function robustnessJob(options: RobustnessRunOptions): Promise<RobustnessR
     const suite = { ...DEFAULT_SUITE, ...options.suite };
     checkSuite(suite);
     const batch = options.batchSize ?? 16;
-    if (!Number.isInteger(batch) || batch < 1) throw new CoreError('BAD_INPUT', `batchSize must be an integer >= 1, got ${batch}`, { field: 'batchSize' });
+    if (!Number.isInteger(batch) || batch < 1)
+      throw new CoreError('BAD_INPUT', `batchSize must be an integer >= 1, got ${batch}`, { field: 'batchSize' });
     const log = options.log ?? (() => undefined);
     progress.phase('preparing', `opening ${basename(runDir)}`);
     const run = await openRun(runDir, whichOption(options.which), log, options.backend);
     let report: RobustnessReport;
     try {
-      const settings = { ...GREEDY_DECODE, maxNewTokens: clampMaxNew(options.maxNewTokens ?? run.maxAnswerTokens, run, log) };
-      if (!Number.isInteger(settings.maxNewTokens) || settings.maxNewTokens < 1) throw new CoreError('BAD_INPUT', 'maxNewTokens must be an integer >= 1', { field: 'maxNewTokens' });
+      const settings = {
+        ...GREEDY_DECODE,
+        maxNewTokens: clampMaxNew(options.maxNewTokens ?? run.maxAnswerTokens, run, log),
+      };
+      if (!Number.isInteger(settings.maxNewTokens) || settings.maxNewTokens < 1)
+        throw new CoreError('BAD_INPUT', 'maxNewTokens must be an integer >= 1', { field: 'maxNewTokens' });
       const dataDir = dataDirOption ?? run.dataDir;
-      if (dataDir === null) throw new CoreError('BAD_INPUT', `${runDir}: its config.json does not name its data set; give dataDir`, { field: 'dataDir' });
-      const data = await encodeRunSplit(run, dataDir, split, { limit: options.limit, cacheDir, log, signal: options.signal, progress });
+      if (dataDir === null)
+        throw new CoreError('BAD_INPUT', `${runDir}: its config.json does not name its data set; give dataDir`, {
+          field: 'dataDir',
+        });
+      const data = await encodeRunSplit(run, dataDir, split, {
+        limit: options.limit,
+        cacheDir,
+        log,
+        signal: options.signal,
+        progress,
+      });
       const conditions = buildConditions(data.examples, { ...suite, grid: run.model.config.imageGrid });
-      progress.phase('robustness', `robustness: ${conditions.length} conditions × ${data.examples.length} ${split} items`, conditions.length, 'conditions');
+      progress.phase(
+        'robustness',
+        `robustness: ${conditions.length} conditions × ${data.examples.length} ${split} items`,
+        conditions.length,
+        'conditions',
+      );
       const results = await runSuite(
         conditions,
         data.gold,
-        async (examples, mode) => decodeKeyphraseLists(run.model, run.tokenizer, examples, mode, settings, batch, options.signal),
+        async (examples, mode) =>
+          decodeKeyphraseLists(run.model, run.tokenizer, examples, mode, settings, batch, options.signal),
         (r, i) => progress.update(i + 1, `${r.name}: F1@3 ${(100 * r.aimkp['f1@3']).toFixed(2)}`),
       );
       throwIfAborted(options.signal, 'robustness');
@@ -110,7 +141,8 @@ async function robustnessJob(options: RobustnessRunOptions): Promise<RobustnessR
       run.model.dispose();
     }
     const markdown = robustnessMarkdown(report);
-    const file = options.out === null ? null : (optionalAbsolutePath(options.out, 'out') ?? robustnessPath(runDir, split));
+    const file =
+      options.out === null ? null : (optionalAbsolutePath(options.out, 'out') ?? robustnessPath(runDir, split));
     if (file !== null) {
       writeFileAtomicSync(file, JSON.stringify(report, null, 2) + '\n');
       writeFileAtomicSync(file.replace(/\.json$/, '') + '.md', markdown);

@@ -80,7 +80,10 @@ export function robustnessSettingsWarnings(inputs: readonly Pick<RobustnessInput
       const key = String(v);
       byValue.set(key, [...(byValue.get(key) ?? []), file]);
     }
-    if (byValue.size > 1) out.push(`warning: the robustness reports differ in ${what}: ${[...byValue].map(([v, files]) => `${v} (${files.join(', ')})`).join('; ')}`);
+    if (byValue.size > 1)
+      out.push(
+        `warning: the robustness reports differ in ${what}: ${[...byValue].map(([v, files]) => `${v} (${files.join(', ')})`).join('; ')}`,
+      );
   }
   return out;
 }
@@ -90,7 +93,11 @@ export function robustnessSettingsWarnings(inputs: readonly Pick<RobustnessInput
  * condition over each group. Rows: the union of the conditions, in the first report's order (then any others
  * as first seen). A condition some reports of a group lack is averaged over those that have it.
  */
-export function groupRobustness(inputs: readonly RobustnessInput[], metric: RobustnessMetric, grouping: RobustnessGrouping = 'preset'): GroupedRobustness {
+export function groupRobustness(
+  inputs: readonly RobustnessInput[],
+  metric: RobustnessMetric,
+  grouping: RobustnessGrouping = 'preset',
+): GroupedRobustness {
   const order: string[] = [];
   const members = new Map<string, RobustnessInput[]>();
   inputs.forEach((input, i) => {
@@ -104,22 +111,26 @@ export function groupRobustness(inputs: readonly RobustnessInput[], metric: Robu
   const warnings = robustnessSettingsWarnings(inputs);
   const groups = order.map((key) => {
     // Ascending training seed (stable: unknown seeds keep their order, last), so "seeds 1,2,10" reads naturally.
-    const list = [...members.get(key)!].sort((a, b) => (a.seed === null ? (b.seed === null ? 0 : 1) : b.seed === null ? -1 : a.seed - b.seed));
+    const list = [...members.get(key)!].sort((a, b) =>
+      a.seed === null ? (b.seed === null ? 0 : 1) : b.seed === null ? -1 : a.seed - b.seed,
+    );
     if (grouping === 'preset') {
       const seen = new Map<number, string[]>();
       for (const m of list) if (m.seed !== null) seen.set(m.seed, [...(seen.get(m.seed) ?? []), m.file]);
-      for (const [seed, files] of seen) if (files.length > 1) warnings.push(`warning: preset ${key}: seed ${seed} appears in ${files.length} reports (${files.join(', ')}); each is counted`);
+      for (const [seed, files] of seen)
+        if (files.length > 1)
+          warnings.push(
+            `warning: preset ${key}: seed ${seed} appears in ${files.length} reports (${files.join(', ')}); each is counted`,
+          );
     }
     return list;
   });
-  const columns = groups.map(
-    (list): RobustnessColumn => ({
-      label: grouping === 'preset' ? list[0].preset : list[0].report.run,
-      seeds: list.map((m) => m.seed),
-      runs: list.map((m) => m.report.run),
-      files: list.map((m) => m.file),
-    }),
-  );
+  const columns = groups.map((list): RobustnessColumn => ({
+    label: grouping === 'preset' ? list[0].preset : list[0].report.run,
+    seeds: list.map((m) => m.seed),
+    runs: list.map((m) => m.report.run),
+    files: list.map((m) => m.file),
+  }));
   const names: string[] = [];
   for (const { report } of inputs) for (const c of report.conditions) if (!names.includes(c.name)) names.push(c.name);
   const rows = names.map((condition): RobustnessRow => ({
@@ -132,7 +143,14 @@ export function groupRobustness(inputs: readonly RobustnessInput[], metric: Robu
       if (have.length === 0) return null;
       const values = have.map((h) => h.value);
       const { mean, std } = meanStd(values);
-      return { n: have.length, mean, std, values, seeds: have.map((h) => h.m.seed), runs: have.map((h) => h.m.report.run) };
+      return {
+        n: have.length,
+        mean,
+        std,
+        values,
+        seeds: have.map((h) => h.m.seed),
+        runs: have.map((h) => h.m.report.run),
+      };
     }),
   }));
   return {
@@ -171,13 +189,18 @@ export function groupedRobustnessMarkdown(g: GroupedRobustness): string {
     `| condition | ${g.columns.map((c) => esc(columnHeader(c))).join(' | ')} |`,
     `|---|${g.columns.map(() => '---:').join('|')}|`,
   ];
-  for (const row of g.rows) lines.push(`| ${esc(row.condition)} | ${row.cells.map((s, i) => robustnessCellText(s, g.columns[i].seeds.length)).join(' | ')} |`);
+  for (const row of g.rows)
+    lines.push(
+      `| ${esc(row.condition)} | ${row.cells.map((s, i) => robustnessCellText(s, g.columns[i].seeds.length)).join(' | ')} |`,
+    );
   return lines.join('\n') + '\n';
 }
 
 /** Long CSV: one row per condition × column (a condition none of the group's reports has is left out). */
 export function groupedRobustnessCsv(g: GroupedRobustness): string {
-  const lines = [`condition,${g.grouping === 'preset' ? 'preset' : 'run'},metric,n,mean_pct,std_pct,values_pct,seeds,runs`];
+  const lines = [
+    `condition,${g.grouping === 'preset' ? 'preset' : 'run'},metric,n,mean_pct,std_pct,values_pct,seeds,runs`,
+  ];
   for (const row of g.rows) {
     row.cells.forEach((s, i) => {
       if (s === null) return;

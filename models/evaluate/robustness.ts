@@ -51,7 +51,13 @@ export interface SuiteOptions {
   grid: number;
 }
 
-export const DEFAULT_SUITE: Omit<SuiteOptions, 'grid'> = { ratios: [0, 0.25, 0.5, 0.75, 0.9], strides: [2, 4], sigmas: [0.5, 1, 2], pattern: 'random', seed: 1 };
+export const DEFAULT_SUITE: Omit<SuiteOptions, 'grid'> = {
+  ratios: [0, 0.25, 0.5, 0.75, 0.9],
+  strides: [2, 4],
+  sigmas: [0.5, 1, 2],
+  pattern: 'random',
+  seed: 1,
+};
 
 /** A seed per condition name, so that adding a condition does not change the others' draws. */
 function conditionRng(seed: number, name: string): Rng {
@@ -70,8 +76,13 @@ const withText = (e: EncodedExample, text: Int32Array): EncodedExample => ({ ...
 export function buildConditions(examples: readonly EncodedExample[], o: SuiteOptions): RobustnessCondition[] {
   const tokens = o.grid * o.grid;
   const list: RobustnessCondition[] = [];
-  const add = (name: string, family: ConditionFamily, level: number | null, mode: EvalMode, build: (rng: Rng) => EncodedExample[]) =>
-    list.push({ name, family, level, mode, build: () => build(conditionRng(o.seed, name)) });
+  const add = (
+    name: string,
+    family: ConditionFamily,
+    level: number | null,
+    mode: EvalMode,
+    build: (rng: Rng) => EncodedExample[],
+  ) => list.push({ name, family, level, mode, build: () => build(conditionRng(o.seed, name)) });
 
   add('clean', 'clean', null, 'multimodal', () => [...examples]);
   // Grouped by family so that each curve reads top to bottom.
@@ -79,19 +90,29 @@ export function buildConditions(examples: readonly EncodedExample[], o: SuiteOpt
   const strides = o.strides.filter((x) => x > 1);
   for (const r of ratios) {
     add(`image-mask@${r}`, 'image-mask', r, 'multimodal', (rng) =>
-      examples.map((e) => (e.image === null ? e : withImage(e, zeroImageTokens(e.image, tokens, keepPositionsForRatio(tokens, r, o.pattern, rng))))),
+      examples.map((e) =>
+        e.image === null
+          ? e
+          : withImage(e, zeroImageTokens(e.image, tokens, keepPositionsForRatio(tokens, r, o.pattern, rng))),
+      ),
     );
   }
   for (const s of strides) {
     add(`image-stride@${s}`, 'image-stride', s, 'multimodal', () =>
-      examples.map((e) => (e.image === null ? e : withImage(e, zeroImageTokens(e.image, tokens, gridStridePositions(o.grid, s))))),
+      examples.map((e) =>
+        e.image === null ? e : withImage(e, zeroImageTokens(e.image, tokens, gridStridePositions(o.grid, s))),
+      ),
     );
   }
   for (const r of ratios) {
-    add(`text-mask@${r}`, 'text-mask', r, 'multimodal', (rng) => examples.map((e) => withText(e, keepTextTokens(e.text, keepPositionsForRatio(e.text.length, r, o.pattern, rng)))));
+    add(`text-mask@${r}`, 'text-mask', r, 'multimodal', (rng) =>
+      examples.map((e) => withText(e, keepTextTokens(e.text, keepPositionsForRatio(e.text.length, r, o.pattern, rng)))),
+    );
   }
   for (const s of strides) {
-    add(`text-stride@${s}`, 'text-stride', s, 'multimodal', () => examples.map((e) => withText(e, keepTextTokens(e.text, textStridePositions(e.text.length, s)))));
+    add(`text-stride@${s}`, 'text-stride', s, 'multimodal', () =>
+      examples.map((e) => withText(e, keepTextTokens(e.text, textStridePositions(e.text.length, s)))),
+    );
   }
   add('text-only', 'image-removed', null, 'text', () => [...examples]);
   add('image-only', 'text-removed', null, 'image', () => [...examples]);
@@ -100,7 +121,9 @@ export function buildConditions(examples: readonly EncodedExample[], o: SuiteOpt
   if (o.sigmas.length > 0) {
     const std = featureStd(examples.flatMap((e) => (e.image ? [e.image] : [])));
     for (const sigma of o.sigmas) {
-      add(`image-noise@${sigma}`, 'image-noise', sigma, 'multimodal', (rng) => examples.map((e) => (e.image === null ? e : withImage(e, addGaussianNoise(e.image, sigma * std, rng)))));
+      add(`image-noise@${sigma}`, 'image-noise', sigma, 'multimodal', (rng) =>
+        examples.map((e) => (e.image === null ? e : withImage(e, addGaussianNoise(e.image, sigma * std, rng)))),
+      );
     }
   }
   return list;
@@ -148,14 +171,27 @@ export interface RobustnessReport {
 export type DecodeFn = (examples: EncodedExample[], mode: EvalMode) => Promise<string[][]>;
 
 /** Runs every condition with `decode` and scores it against `gold` (aligned with the examples). */
-export async function runSuite(conditions: readonly RobustnessCondition[], gold: readonly string[][], decode: DecodeFn, onCondition?: (r: ConditionResult, i: number) => void): Promise<ConditionResult[]> {
+export async function runSuite(
+  conditions: readonly RobustnessCondition[],
+  gold: readonly string[][],
+  decode: DecodeFn,
+  onCondition?: (r: ConditionResult, i: number) => void,
+): Promise<ConditionResult[]> {
   const out: ConditionResult[] = [];
   for (const [i, c] of conditions.entries()) {
     const t0 = performance.now();
     const examples = c.build();
     const preds = await decode(examples, c.mode);
     const s = aimkpHeadline(gold, preds);
-    const r: ConditionResult = { name: c.name, family: c.family, level: c.level, mode: c.mode, n: examples.length, aimkp: { 'f1@1': s['f1@1'], 'f1@3': s['f1@3'], 'map@5': s['map@5'] }, seconds: (performance.now() - t0) / 1000 };
+    const r: ConditionResult = {
+      name: c.name,
+      family: c.family,
+      level: c.level,
+      mode: c.mode,
+      n: examples.length,
+      aimkp: { 'f1@1': s['f1@1'], 'f1@3': s['f1@3'], 'map@5': s['map@5'] },
+      seconds: (performance.now() - t0) / 1000,
+    };
     out.push(r);
     onCondition?.(r, i);
   }
@@ -174,7 +210,9 @@ export function robustnessMarkdown(r: RobustnessReport): string {
   ];
   for (const c of r.conditions) {
     const delta = clean ? (100 * (c.aimkp['f1@3'] - clean.aimkp['f1@3'])).toFixed(2) : '';
-    lines.push(`| ${c.name} | ${c.mode} | ${pct(c.aimkp['f1@1'])} | ${pct(c.aimkp['f1@3'])} | ${pct(c.aimkp['map@5'])} | ${c.family === 'clean' ? '—' : delta} |`);
+    lines.push(
+      `| ${c.name} | ${c.mode} | ${pct(c.aimkp['f1@1'])} | ${pct(c.aimkp['f1@3'])} | ${pct(c.aimkp['map@5'])} | ${c.family === 'clean' ? '—' : delta} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -200,6 +238,10 @@ export function robustnessCompareMarkdown(reports: readonly RobustnessReport[], 
     lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }
   const seeds = new Set(reports.map((r) => `${r.seed}/${r.maskPattern}/${r.n}`));
-  if (seeds.size > 1) lines.push('', 'Warning: the reports differ in seed, mask pattern or item count; their conditions are not the same draws.');
+  if (seeds.size > 1)
+    lines.push(
+      '',
+      'Warning: the reports differ in seed, mask pattern or item count; their conditions are not the same draws.',
+    );
   return lines.join('\n') + '\n';
 }

@@ -17,7 +17,8 @@ export interface RunInfo {
 /** Reads RUN/config.json. `preset` may be a string or an object with a `name`. Throws a CoreError naming the file. */
 export function readRunInfo(dir: string): RunInfo {
   const abs = resolve(dir);
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new CoreError('NOT_FOUND', `run folder "${dir}" does not exist`);
+  if (!existsSync(abs) || !statSync(abs).isDirectory())
+    throw new CoreError('NOT_FOUND', `run folder "${dir}" does not exist`);
   const file = join(abs, 'config.json');
   if (!existsSync(file)) throw new CoreError('NOT_FOUND', `run folder "${dir}" has no config.json`);
   let value: unknown;
@@ -31,10 +32,20 @@ export function readRunInfo(dir: string): RunInfo {
   const presetField = cfg.preset;
   let preset: string | null = null;
   if (typeof presetField === 'string' && presetField !== '') preset = presetField;
-  else if (typeof presetField === 'object' && presetField !== null && typeof (presetField as { name?: unknown }).name === 'string') {
+  else if (
+    typeof presetField === 'object' &&
+    presetField !== null &&
+    typeof (presetField as { name?: unknown }).name === 'string'
+  ) {
     preset = (presetField as { name: string }).name;
   }
   const seed = typeof cfg.seed === 'number' && Number.isFinite(cfg.seed) ? cfg.seed : null;
   const dataField = cfg.dataDir ?? cfg.data;
-  return { dir: abs, name: basename(abs), preset: preset ?? basename(abs), seed, dataDir: typeof dataField === 'string' ? dataField : null };
+  return {
+    dir: abs,
+    name: basename(abs),
+    preset: preset ?? basename(abs),
+    seed,
+    dataDir: typeof dataField === 'string' ? dataField : null,
+  };
 }

@@ -34,13 +34,15 @@ export function robustnessPath(runDir: string, split: string): string {
 /** An API caller's split (default 'test'), or BAD_INPUT naming the field. */
 export function splitOption(value: string | undefined): Split {
   const split = value ?? 'test';
-  if (!(SPLITS as readonly string[]).includes(split)) throw new CoreError('BAD_INPUT', `split must be one of ${SPLITS.join(', ')}, got "${split}"`, { field: 'split' });
+  if (!(SPLITS as readonly string[]).includes(split))
+    throw new CoreError('BAD_INPUT', `split must be one of ${SPLITS.join(', ')}, got "${split}"`, { field: 'split' });
   return split as Split;
 }
 
 /** An API caller's checkpoint choice (default 'best'), or BAD_INPUT. */
 export function whichOption(value: string | undefined): 'best' | 'last' {
   const which = value ?? 'best';
-  if (which !== 'best' && which !== 'last') throw new CoreError('BAD_INPUT', `which must be best or last, got "${which}"`, { field: 'which' });
+  if (which !== 'best' && which !== 'last')
+    throw new CoreError('BAD_INPUT', `which must be best or last, got "${which}"`, { field: 'which' });
   return which;
 }

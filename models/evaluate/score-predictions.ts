@@ -42,13 +42,21 @@ function repeatPredictions(records: readonly PredictionRecord[], r: number): str
 }
 
 /** AimKP scores of one list of predictions. */
-export function aimkpHeadline(gold: readonly (readonly string[])[], pred: readonly (readonly string[])[], stem: Stemmer = defaultStemmer): HeadlineScores {
+export function aimkpHeadline(
+  gold: readonly (readonly string[])[],
+  pred: readonly (readonly string[])[],
+  stem: Stemmer = defaultStemmer,
+): HeadlineScores {
   const s = computeAimkpScores(gold, pred, { stem, ks: KS });
   return { 'f1@1': s.f1[1], 'f1@3': s.f1[3], 'f1@5': s.f1[5], 'map@5': s.map[5] };
 }
 
 /** CMKP scores of one list of predictions (convention of the CMKP authors' script). */
-export function cmkpHeadline(gold: readonly (readonly string[])[], pred: readonly (readonly string[])[], stem: Stemmer = defaultStemmer): HeadlineScores {
+export function cmkpHeadline(
+  gold: readonly (readonly string[])[],
+  pred: readonly (readonly string[])[],
+  stem: Stemmer = defaultStemmer,
+): HeadlineScores {
   const s = computeCmkpScores(gold, pred, { stem, ks: KS });
   return { 'f1@1': s.all.at[1].f1, 'f1@3': s.all.at[3].f1, 'f1@5': s.all.at[5].f1, 'map@5': s.all.at[5].map };
 }
@@ -60,7 +68,8 @@ export function cmkpHeadline(gold: readonly (readonly string[])[], pred: readonl
 export function scoreRepeats(records: readonly PredictionRecord[], stem: Stemmer = defaultStemmer): RepeatScores {
   const repeats = records.length === 0 ? 0 : records[0].predictions.length;
   for (const rec of records) {
-    if (rec.predictions.length !== repeats) throw new Error(`scoreRepeats: item "${rec.id}" has ${rec.predictions.length} repeats, expected ${repeats}`);
+    if (rec.predictions.length !== repeats)
+      throw new Error(`scoreRepeats: item "${rec.id}" has ${rec.predictions.length} repeats, expected ${repeats}`);
   }
   const gold = records.map((r) => r.gold);
   const aimkpPerRepeat: HeadlineScores[] = [];
@@ -70,12 +79,24 @@ export function scoreRepeats(records: readonly PredictionRecord[], stem: Stemmer
     aimkpPerRepeat.push(aimkpHeadline(gold, pred, stem));
     cmkpPerRepeat.push(cmkpHeadline(gold, pred, stem));
   }
-  return { n: records.length, repeats, aimkp: meanScores(aimkpPerRepeat), aimkpPerRepeat, cmkp: meanScores(cmkpPerRepeat), cmkpPerRepeat };
+  return {
+    n: records.length,
+    repeats,
+    aimkp: meanScores(aimkpPerRepeat),
+    aimkpPerRepeat,
+    cmkp: meanScores(cmkpPerRepeat),
+    cmkpPerRepeat,
+  };
 }
 
 /** Per-item AimKP sample scores averaged over repeats (for per-case comparisons). */
-export function perItemAimkp(record: PredictionRecord, stem: Stemmer = defaultStemmer): { f1: Record<number, number>; ap: Record<number, number> } {
-  const per: AimkpSampleScores[] = record.predictions.map((p) => computeAimkpScores([record.gold], [p], { stem, ks: KS }).perSample[0]);
+export function perItemAimkp(
+  record: PredictionRecord,
+  stem: Stemmer = defaultStemmer,
+): { f1: Record<number, number>; ap: Record<number, number> } {
+  const per: AimkpSampleScores[] = record.predictions.map(
+    (p) => computeAimkpScores([record.gold], [p], { stem, ks: KS }).perSample[0],
+  );
   const f1: Record<number, number> = {};
   const ap: Record<number, number> = {};
   for (const k of KS) {

@@ -17,7 +17,11 @@ function tempPath(file: string): string {
 }
 
 /** Writes `data` to `file` atomically, creating the folder. `fsync` flushes the data before the rename. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { fsync?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  options: { fsync?: boolean } = {},
+): Promise<void> {
   await mkdir(dirname(file), { recursive: true }).catch((err: unknown) => {
     throw translated(err, file);
   });

@@ -70,14 +70,25 @@ export function planPasses(c: LmConfig, rows: readonly RowLayout[], options: Cal
     }
   }
   const passes: number[][] = [];
-  for (let j = n; j > 0; j = cut[j]) passes.unshift(sizes.slice(cut[j], j).map((s) => s.row).sort((a, b) => a - b));
+  for (let j = n; j > 0; j = cut[j])
+    passes.unshift(
+      sizes
+        .slice(cut[j], j)
+        .map((s) => s.row)
+        .sort((a, b) => a - b),
+    );
   return passes;
 }
 
 /** Padded forward FLOPs of a plan (what the tensors execute). */
 export function planCost(c: LmConfig, rows: readonly RowLayout[], passes: readonly number[][]): number {
   return passes.reduce(
-    (s, p) => s + passCost(c, p.map((i) => ({ row: i, len: rows[i].length, img: rows[i].imgIdx.length, ans: rows[i].answer.length }))),
+    (s, p) =>
+      s +
+      passCost(
+        c,
+        p.map((i) => ({ row: i, len: rows[i].length, img: rows[i].imgIdx.length, ans: rows[i].answer.length })),
+      ),
     0,
   );
 }

@@ -26,16 +26,29 @@ export function defaultLmConfig(partial: Partial<LmConfig> = {}): LmConfig {
 }
 
 export function validateLmConfig(c: LmConfig): void {
-  const ints: (keyof LmConfig)[] = ['vocabSize', 'dModel', 'nLayers', 'nHeads', 'dFF', 'maxPositions', 'imageFeatureDim', 'imageGrid', 'adapterHidden'];
+  const ints: (keyof LmConfig)[] = [
+    'vocabSize',
+    'dModel',
+    'nLayers',
+    'nHeads',
+    'dFF',
+    'maxPositions',
+    'imageFeatureDim',
+    'imageGrid',
+    'adapterHidden',
+  ];
   for (const k of ints) {
     const v = c[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`LmConfig.${k} must be a positive integer, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+      throw new RangeError(`LmConfig.${k} must be a positive integer, got ${String(v)}`);
   }
-  if (c.dModel % c.nHeads !== 0) throw new RangeError(`LmConfig.dModel (${c.dModel}) must be divisible by nHeads (${c.nHeads})`);
+  if (c.dModel % c.nHeads !== 0)
+    throw new RangeError(`LmConfig.dModel (${c.dModel}) must be divisible by nHeads (${c.nHeads})`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new RangeError(`LmConfig.dropout must be in [0, 1), got ${c.dropout}`);
   if (c.lora !== null) {
     const { rank, alpha, dropout } = c.lora;
-    if (!Number.isInteger(rank) || rank < 1) throw new RangeError(`LmConfig.lora.rank must be a positive integer, got ${rank}`);
+    if (!Number.isInteger(rank) || rank < 1)
+      throw new RangeError(`LmConfig.lora.rank must be a positive integer, got ${rank}`);
     if (!(alpha > 0)) throw new RangeError(`LmConfig.lora.alpha must be > 0, got ${alpha}`);
     if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`LmConfig.lora.dropout must be in [0, 1), got ${dropout}`);
   }
@@ -61,6 +74,7 @@ export function countParameters(c: LmConfig): ParameterCounts {
   const r = c.lora?.rank ?? 0;
   const lora = c.lora === null ? 0 : c.nLayers * (4 * (d * r + r * d) + (d * r + r * c.dFF) + (c.dFF * r + r * d));
   const total = adapter + embeddings + blocks + head + lora;
-  const trainable = c.lora !== null ? adapter + lora : c.freezeLm === true ? adapter : adapter + embeddings + blocks + head;
+  const trainable =
+    c.lora !== null ? adapter + lora : c.freezeLm === true ? adapter : adapter + embeddings + blocks + head;
   return { adapter, embeddings, blocks, head, lora, total, trainable };
 }

@@ -109,7 +109,12 @@ export interface KeyphraseLM {
   /** Every variable, trainable or not, by a stable name (for checkpoints). */
   namedVariables(): Map<string, tf.Variable>;
   /** Row losses and the gradient of Σ_r weights[r]·L_r (one batched backward). Caller disposes grads. */
-  weightedGradients(examples: EncodedExample[], variants: RowVariant[], weights: ArrayLike<number>, training: boolean): { result: RowLosses; grads: tf.Tensor[] };
+  weightedGradients(
+    examples: EncodedExample[],
+    variants: RowVariant[],
+    weights: ArrayLike<number>,
+    training: boolean,
+  ): { result: RowLosses; grads: tf.Tensor[] };
   /**
    * Row losses and per-row gradients (for AimKP's cosine filter). Without `pairs` the whole Gram matrix is
    * computed. With `pairs`, only the diagonal and the listed (r, s) / (s, r) entries are guaranteed: the rows are
@@ -117,7 +122,12 @@ export interface KeyphraseLM {
    * model runs in different length passes get only their listed entries); every other entry is 0 or partial (not
    * a dot product). combine() is unaffected.
    */
-  perRowGradients(examples: EncodedExample[], variants: RowVariant[], training: boolean, pairs?: ReadonlyArray<readonly [number, number]>): PerRowGradients;
+  perRowGradients(
+    examples: EncodedExample[],
+    variants: RowVariant[],
+    training: boolean,
+    pairs?: ReadonlyArray<readonly [number, number]>,
+  ): PerRowGradients;
   /** Row losses without gradients. */
   losses(examples: EncodedExample[], variants: RowVariant[]): RowLosses;
   /**

@@ -21,14 +21,24 @@ export interface NextTokenSource {
   decodeSession(examples: EncodedExample[], mode: EvalMode, maxNewTokens: number): DecodeSession;
 }
 
-export function decode(model: NextTokenSource, examples: EncodedExample[], mode: EvalMode, o: DecodeOptions): Int32Array[] {
-  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 0) throw new RangeError(`maxNewTokens must be an integer >= 0, got ${o.maxNewTokens}`);
+export function decode(
+  model: NextTokenSource,
+  examples: EncodedExample[],
+  mode: EvalMode,
+  o: DecodeOptions,
+): Int32Array[] {
+  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 0)
+    throw new RangeError(`maxNewTokens must be an integer >= 0, got ${o.maxNewTokens}`);
   if (examples.length === 0 || o.maxNewTokens === 0) return examples.map(() => new Int32Array(0));
-  if (o.strategy !== 'greedy' && (!Number.isInteger(o.beamSize) || o.beamSize < 1)) throw new RangeError(`beamSize must be an integer >= 1, got ${o.beamSize}`);
-  if (o.strategy === 'beam-sample' && !(o.temperature > 0)) throw new RangeError(`temperature must be > 0, got ${o.temperature}`);
+  if (o.strategy !== 'greedy' && (!Number.isInteger(o.beamSize) || o.beamSize < 1))
+    throw new RangeError(`beamSize must be an integer >= 1, got ${o.beamSize}`);
+  if (o.strategy === 'beam-sample' && !(o.temperature > 0))
+    throw new RangeError(`temperature must be > 0, got ${o.temperature}`);
   const session = model.decodeSession(examples, mode, o.maxNewTokens);
   try {
-    return o.strategy === 'greedy' ? greedy(model, session, examples.length, o) : beam(model, session, examples.length, o);
+    return o.strategy === 'greedy'
+      ? greedy(model, session, examples.length, o)
+      : beam(model, session, examples.length, o);
   } finally {
     session.dispose();
   }
@@ -103,7 +113,8 @@ function beam(model: NextTokenSource, session: DecodeSession, E: number, o: Deco
             candidates.push({ hyp: h, token: s.token, score: hyps[h].score + logp[h * V + s.token], key: s.key });
           }
         } else {
-          for (const t of topK(logp, h * V, V, 2 * B)) candidates.push({ hyp: h, token: t, score: hyps[h].score + logp[h * V + t], key: 0 });
+          for (const t of topK(logp, h * V, V, 2 * B))
+            candidates.push({ hyp: h, token: t, score: hyps[h].score + logp[h * V + t], key: 0 });
         }
       }
       if (o.strategy === 'beam-sample') {
@@ -153,7 +164,8 @@ function beam(model: NextTokenSource, session: DecodeSession, E: number, o: Deco
   }
   return Array.from({ length: E }, (_, i) => {
     const pool: Finished[] = [...finished[i]];
-    if (!done[i] || pool.length === 0) for (const h of alive[i]) pool.push({ tokens: h.tokens, norm: h.score / Math.max(1, h.tokens.length) });
+    if (!done[i] || pool.length === 0)
+      for (const h of alive[i]) pool.push({ tokens: h.tokens, norm: h.score / Math.max(1, h.tokens.length) });
     if (pool.length === 0) return new Int32Array(0);
     pool.sort((a, b) => b.norm - a.norm);
     return Int32Array.from(pool[0].tokens);
@@ -184,7 +196,15 @@ function topK(a: Float32Array, off: number, n: number, k: number): number[] {
 }
 
 /** k draws without replacement from softmax((base + logp) / T) via Gumbel-top-k; keys are comparable across beams. */
-function sampleTop(logp: Float32Array, off: number, n: number, base: number, temperature: number, k: number, rand: () => number): { token: number; key: number }[] {
+function sampleTop(
+  logp: Float32Array,
+  off: number,
+  n: number,
+  base: number,
+  temperature: number,
+  k: number,
+  rand: () => number,
+): { token: number; key: number }[] {
   const keys = new Float32Array(n);
   for (let j = 0; j < n; j++) {
     const u = Math.max(rand(), 1e-12);

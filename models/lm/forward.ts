@@ -74,7 +74,9 @@ class Runner {
 
   private dropout(x: tf.Tensor, rate: number): tf.Tensor {
     if (!this.o.training || rate <= 0) return x;
-    const keep = tf.randomUniform(x.shape, 0, 1, 'float32', this.o.dropoutSeed + ++this.seedCounter * 7717).greaterEqual(rate);
+    const keep = tf
+      .randomUniform(x.shape, 0, 1, 'float32', this.o.dropoutSeed + ++this.seedCounter * 7717)
+      .greaterEqual(rate);
     return x.mul(keep.cast('float32')).div(1 - rate);
   }
 
@@ -94,7 +96,14 @@ class Runner {
     return this.o.capture !== null && v.trainable;
   }
 
-  private matmulSite(x: tf.Tensor3D, w: tf.Variable, b: tf.Variable | null, rows: number[], anchor?: tf.Tensor, xConst = false): tf.Tensor3D {
+  private matmulSite(
+    x: tf.Tensor3D,
+    w: tf.Variable,
+    b: tf.Variable | null,
+    rows: number[],
+    anchor?: tf.Tensor,
+    xConst = false,
+  ): tf.Tensor3D {
     const [n, t, din] = x.shape;
     const dout = w.shape[1] as number;
     // Weight gradients flow through tf only when the optimiser needs them; with a capture they come from the sites.
@@ -155,7 +164,9 @@ class Runner {
       batch.imageRows.forEach((r, i) => imgPerRow.set(r, imgOut!.slice([i, 0, 0], [1, len, d]).reshape([len, d])));
     }
     const tokLen = inputs.tokEmb.shape[1];
-    const tokPerRow = batch.rows.map((_, r) => inputs.tokEmb.slice([r, 0, 0], [1, tokLen, d]).reshape([tokLen, d]) as tf.Tensor2D);
+    const tokPerRow = batch.rows.map(
+      (_, r) => inputs.tokEmb.slice([r, 0, 0], [1, tokLen, d]).reshape([tokLen, d]) as tf.Tensor2D,
+    );
     const rowTensors = batch.rows.map((row, r) => {
       const pieces: tf.Tensor2D[] = [];
       for (const s of row.segments) {
@@ -180,15 +191,31 @@ class Runner {
   blocks(h: tf.Tensor3D, bias: tf.Tensor4D, allRows: number[], past: KvCache[] | null): tf.Tensor3D {
     const { config, params } = this.o;
     params.blocks.forEach((block, i) => {
-      const a = this.attention(this.layerNorm(h, block.ln1, allRows), block, bias, allRows, past === null ? null : past[i]);
+      const a = this.attention(
+        this.layerNorm(h, block.ln1, allRows),
+        block,
+        bias,
+        allRows,
+        past === null ? null : past[i],
+      );
       h = h.add(this.dropout(a, config.dropout)) as tf.Tensor3D;
-      const m = this.linear(gelu(this.linear(this.layerNorm(h, block.ln2, allRows), block.up, allRows)) as tf.Tensor3D, block.down, allRows);
+      const m = this.linear(
+        gelu(this.linear(this.layerNorm(h, block.ln2, allRows), block.up, allRows)) as tf.Tensor3D,
+        block.down,
+        allRows,
+      );
       h = h.add(this.dropout(m, config.dropout)) as tf.Tensor3D;
     });
     return this.layerNorm(h, params.lnF, allRows);
   }
 
-  private attention(x: tf.Tensor3D, block: ModelParams['blocks'][number], bias: tf.Tensor4D, rows: number[], past: KvCache | null): tf.Tensor3D {
+  private attention(
+    x: tf.Tensor3D,
+    block: ModelParams['blocks'][number],
+    bias: tf.Tensor4D,
+    rows: number[],
+    past: KvCache | null,
+  ): tf.Tensor3D {
     const { nHeads, dModel } = this.o.config;
     const [R, T] = x.shape;
     const dh = dModel / nHeads;
@@ -201,7 +228,9 @@ class Runner {
       v = tf.concat([past.v, v], 2);
     }
     if (this.kvOut !== null) this.kvOut.push({ k: tf.keep(k), v: tf.keep(v) });
-    const scores = matmul<tf.Tensor4D>(q, swapLast(k)).mul(1 / Math.sqrt(dh)).add(bias);
+    const scores = matmul<tf.Tensor4D>(q, swapLast(k))
+      .mul(1 / Math.sqrt(dh))
+      .add(bias);
     const att = matmul<tf.Tensor4D>(tf.softmax(scores), v); // R × h × T × dh
     const merged = att.transpose([0, 2, 1, 3]).reshape([R, T, dModel]) as tf.Tensor3D;
     return this.linear(merged, block.o, rows);
@@ -211,7 +240,11 @@ class Runner {
   answerLogits(hidden: tf.Tensor3D): tf.Tensor3D {
     const { batch, params } = this.o;
     const select = tf.tensor3d(batch.lossSelect, [batch.R, batch.A, batch.T]);
-    return this.linear(matmul<tf.Tensor3D>(select, hidden, 'b'), params.head, batch.rows.map((_, i) => i));
+    return this.linear(
+      matmul<tf.Tensor3D>(select, hidden, 'b'),
+      params.head,
+      batch.rows.map((_, i) => i),
+    );
   }
 
   /** Mean cross-entropy over each row's answer tokens, shape R. */
@@ -247,8 +280,17 @@ export function forwardLastLogits(o: ForwardOptions, inputs: ForwardInputs, last
 }
 
 /** Embedding lookups for a batch (differentiable w.r.t. trainable embedding tables). */
-export function gatherInputs(params: ModelParams, config: LmConfig, batch: BatchLayout, examples: { image: Float32Array | null }[]): ForwardInputs {
-  const tokEmb = embeddingLookup(params.tokEmb, batch.tokIds).reshape([batch.R, batch.tokLen, config.dModel]) as tf.Tensor3D;
+export function gatherInputs(
+  params: ModelParams,
+  config: LmConfig,
+  batch: BatchLayout,
+  examples: { image: Float32Array | null }[],
+): ForwardInputs {
+  const tokEmb = embeddingLookup(params.tokEmb, batch.tokIds).reshape([
+    batch.R,
+    batch.tokLen,
+    config.dModel,
+  ]) as tf.Tensor3D;
   const posEmb = embeddingLookup(params.posEmb, batch.posIds).reshape([batch.R, batch.T, config.dModel]) as tf.Tensor3D;
   return { tokEmb, posEmb, imgFeat: imageFeatures(config, batch, examples) };
 }
@@ -278,7 +320,11 @@ function embeddingLookup(table: tf.Variable, ids: Int32Array): tf.Tensor2D {
 }
 
 /** Gathers each image row's listed grid features (constants: the encoder is frozen), zero-padded. */
-export function imageFeatures(config: LmConfig, batch: BatchLayout, examples: { image: Float32Array | null }[]): tf.Tensor3D | null {
+export function imageFeatures(
+  config: LmConfig,
+  batch: BatchLayout,
+  examples: { image: Float32Array | null }[],
+): tf.Tensor3D | null {
   if (batch.imageRows.length === 0) return null;
   const C = config.imageFeatureDim;
   const out = new Float32Array(batch.imageRows.length * batch.imgLen * C);
@@ -302,7 +348,11 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 }
 
 /** Prompt pass for incremental decoding: next-token logits at `lastSlots` and every layer's keys/values (kept). */
-export function forwardPromptCache(o: ForwardOptions, inputs: ForwardInputs, lastSlots: number[]): { logits: tf.Tensor2D; cache: KvCache[] } {
+export function forwardPromptCache(
+  o: ForwardOptions,
+  inputs: ForwardInputs,
+  lastSlots: number[],
+): { logits: tf.Tensor2D; cache: KvCache[] } {
   const runner = new Runner(o);
   runner.kvOut = [];
   const h = runner.hidden(inputs);
@@ -318,10 +368,20 @@ export function forwardPromptCache(o: ForwardOptions, inputs: ForwardInputs, las
  * `past` (H × heads × Tpast × dh per layer) under `bias` (H × 1 × 1 × (Tpast + 1)). Returns logits and the
  * extended caches (kept).
  */
-export function forwardStepCache(o: ForwardOptions, x: tf.Tensor3D, past: KvCache[], bias: tf.Tensor4D): { logits: tf.Tensor2D; cache: KvCache[] } {
+export function forwardStepCache(
+  o: ForwardOptions,
+  x: tf.Tensor3D,
+  past: KvCache[],
+  bias: tf.Tensor4D,
+): { logits: tf.Tensor2D; cache: KvCache[] } {
   const runner = new Runner(o);
   runner.kvOut = [];
   const H = x.shape[0];
-  const h = runner.blocks(x, bias, Array.from({ length: H }, (_, i) => i), past);
+  const h = runner.blocks(
+    x,
+    bias,
+    Array.from({ length: H }, (_, i) => i),
+    past,
+  );
   return { logits: tf.matMul(h.reshape([H, o.config.dModel]), o.params.head.w) as tf.Tensor2D, cache: runner.kvOut };
 }

@@ -15,12 +15,25 @@ import { validateLmConfig } from './config';
 import { decode, type DecodeSession } from './decode';
 import type { ForwardOptions } from './forward';
 import type { KvCache } from './forward';
-import { forwardHidden, forwardLastLogits, forwardPromptCache, forwardRowLosses, forwardStepCache, gatherInputs } from './forward';
+import {
+  forwardHidden,
+  forwardLastLogits,
+  forwardPromptCache,
+  forwardRowLosses,
+  forwardStepCache,
+  gatherInputs,
+} from './forward';
 import type { BatchLayout, RowLayout } from './layout';
 import { buildBatchLayout, buildRowLayout, MASKED } from './layout';
 import { accumulateGrads } from './ops';
 import { createParams, type ModelParams } from './params';
-import { assemblePerRowGradients, capturePass, disposePassCapture, pairGroups, type PassCapture } from './per-row-grads';
+import {
+  assemblePerRowGradients,
+  capturePass,
+  disposePassCapture,
+  pairGroups,
+  type PassCapture,
+} from './per-row-grads';
 import { planPasses } from './call-plan';
 
 export interface LayoutChoice {
@@ -55,7 +68,11 @@ export interface KeyphraseLMCore extends KeyphraseLM {
     choice?: LayoutChoice,
   ): PerRowGradients;
   /** Final hidden states at every slot, with the row layouts (for masking tests). */
-  hiddenStates(examples: EncodedExample[], variants: RowVariant[], choice?: LayoutChoice): { rows: RowLayout[]; T: number; values: Float32Array };
+  hiddenStates(
+    examples: EncodedExample[],
+    variants: RowVariant[],
+    choice?: LayoutChoice,
+  ): { rows: RowLayout[]; T: number; values: Float32Array };
   /** Log-probabilities of the next token after each (example, answer prefix), N × V. */
   nextLogProbs(examples: EncodedExample[], mode: EvalMode, prefixes: number[][], reserve: number[]): Float32Array;
   /** Incremental (KV-cached) decoder used by generate(). */
@@ -65,7 +82,8 @@ export interface KeyphraseLMCore extends KeyphraseLM {
 export function createKeyphraseLM(config: LmConfig, template: PromptTemplate, seed: number): KeyphraseLMCore {
   validateLmConfig(config);
   for (const id of [...template.prefix, ...template.instruction, template.eos, template.pad]) {
-    if (!(id >= 0 && id < config.vocabSize)) throw new RangeError(`prompt template id ${id} outside the vocabulary (0..${config.vocabSize - 1})`);
+    if (!(id >= 0 && id < config.vocabSize))
+      throw new RangeError(`prompt template id ${id} outside the vocabulary (0..${config.vocabSize - 1})`);
   }
   return new LmCore(config, template, seed);
 }
@@ -106,7 +124,8 @@ class LmCore implements KeyphraseLMCore {
   /** Checked row layouts of a call. */
   private rowLayouts(examples: EncodedExample[], variants: RowVariant[], compact: boolean): RowLayout[] {
     if (this.disposed) throw new Error('KeyphraseLM used after dispose');
-    if (examples.length !== variants.length) throw new RangeError(`${examples.length} examples but ${variants.length} variants`);
+    if (examples.length !== variants.length)
+      throw new RangeError(`${examples.length} examples but ${variants.length} variants`);
     if (examples.length === 0) throw new RangeError('empty batch');
     return examples.map((e, i) => buildRowLayout(e, variants[i], this.template, this.config, { compact }));
   }
@@ -118,7 +137,8 @@ class LmCore implements KeyphraseLMCore {
   private options(batch: BatchLayout, training: boolean): ForwardOptions {
     // Dropout masks: deterministic given the stream seed (the model seed, or the trainer's per-step reseed) and
     // the call count since.
-    const dropoutSeed = (((this.dropoutBase % 2147483647) * 9973 + ++this.calls * 104729) % 2147483647 + 2147483647) % 2147483647;
+    const dropoutSeed =
+      ((((this.dropoutBase % 2147483647) * 9973 + ++this.calls * 104729) % 2147483647) + 2147483647) % 2147483647;
     return { config: this.config, params: this.params, batch, training, dropoutSeed, capture: null };
   }
 
@@ -135,16 +155,30 @@ class LmCore implements KeyphraseLMCore {
     return { losses: values, answerTokens: batch.answerTokens.slice() };
   }
 
-  weightedGradients(examples: EncodedExample[], variants: RowVariant[], weights: ArrayLike<number>, training: boolean): { result: RowLosses; grads: tf.Tensor[] } {
+  weightedGradients(
+    examples: EncodedExample[],
+    variants: RowVariant[],
+    weights: ArrayLike<number>,
+    training: boolean,
+  ): { result: RowLosses; grads: tf.Tensor[] } {
     return this.weightedGradientsWith(examples, variants, weights, training);
   }
 
   /** The call's rows and their passes (one pass unless the layout is compact and splitting is on). */
-  private plan(examples: EncodedExample[], variants: RowVariant[], choice: LayoutChoice): { rows: RowLayout[]; passes: number[][] } {
+  private plan(
+    examples: EncodedExample[],
+    variants: RowVariant[],
+    choice: LayoutChoice,
+  ): { rows: RowLayout[]; passes: number[][] } {
     const compact = choice.compact ?? true;
     const rows = this.rowLayouts(examples, variants, compact);
     const split = compact && (choice.split ?? true);
-    return { rows, passes: split ? planPasses(this.config, rows, { passOverheadFlops: choice.passOverheadFlops }) : [rows.map((_, i) => i)] };
+    return {
+      rows,
+      passes: split
+        ? planPasses(this.config, rows, { passOverheadFlops: choice.passOverheadFlops })
+        : [rows.map((_, i) => i)],
+    };
   }
 
   weightedGradientsWith(
@@ -161,7 +195,10 @@ class LmCore implements KeyphraseLMCore {
     const answerTokens = new Int32Array(rows.length);
     let sum: tf.Tensor[] | null = null;
     for (const pass of passes) {
-      const batch = buildBatchLayout(pass.map((r) => rows[r]), this.template.pad);
+      const batch = buildBatchLayout(
+        pass.map((r) => rows[r]),
+        this.template.pad,
+      );
       const passExamples = pass.map((r) => examples[r]);
       const o = this.options(batch, training);
       const w = tf.tensor1d(pass.map((r) => weights[r]));
@@ -180,12 +217,20 @@ class LmCore implements KeyphraseLMCore {
         losses[r] = values[i];
         answerTokens[r] = batch.answerTokens[i];
       });
-      sum = accumulateGrads(sum, vars.map((v) => grads[v.name] ?? tf.zerosLike(v)));
+      sum = accumulateGrads(
+        sum,
+        vars.map((v) => grads[v.name] ?? tf.zerosLike(v)),
+      );
     }
     return { result: { losses, answerTokens }, grads: sum ?? vars.map((v) => tf.zerosLike(v)) };
   }
 
-  perRowGradients(examples: EncodedExample[], variants: RowVariant[], training: boolean, pairs?: ReadonlyArray<readonly [number, number]>): PerRowGradients {
+  perRowGradients(
+    examples: EncodedExample[],
+    variants: RowVariant[],
+    training: boolean,
+    pairs?: ReadonlyArray<readonly [number, number]>,
+  ): PerRowGradients {
     return this.perRowGradientsWith(examples, variants, training, pairs);
   }
 
@@ -201,7 +246,10 @@ class LmCore implements KeyphraseLMCore {
     const captures: PassCapture[] = [];
     try {
       for (const pass of passes) {
-        const batch = buildBatchLayout(pass.map((r) => rows[r]), this.template.pad);
+        const batch = buildBatchLayout(
+          pass.map((r) => rows[r]),
+          this.template.pad,
+        );
         const passExamples = pass.map((r) => examples[r]);
         const o = this.options(batch, training);
         // The embedding lookups stay outside the differentiated function: their per-row gradients are read off
@@ -255,12 +303,20 @@ class LmCore implements KeyphraseLMCore {
       answerTokens,
       gram,
       combine: (weights) =>
-        tf.tidy(() => perRow[0].map((_, v) => perRow.reduce((acc, gs, r) => acc.add(gs[v].mul(weights[r])), tf.zerosLike(perRow[0][v])))),
+        tf.tidy(() =>
+          perRow[0].map((_, v) =>
+            perRow.reduce((acc, gs, r) => acc.add(gs[v].mul(weights[r])), tf.zerosLike(perRow[0][v])),
+          ),
+        ),
       dispose: () => perRow.forEach((gs) => gs.forEach((g) => g.dispose())),
     };
   }
 
-  hiddenStates(examples: EncodedExample[], variants: RowVariant[], choice: LayoutChoice = {}): { rows: RowLayout[]; T: number; values: Float32Array } {
+  hiddenStates(
+    examples: EncodedExample[],
+    variants: RowVariant[],
+    choice: LayoutChoice = {},
+  ): { rows: RowLayout[]; T: number; values: Float32Array } {
     const batch = this.batch(examples, variants, choice.compact ?? true);
     const o = this.options(batch, false);
     const h = tf.tidy(() => forwardHidden(o, gatherInputs(this.params, this.config, batch, examples)));
@@ -273,12 +329,21 @@ class LmCore implements KeyphraseLMCore {
     if (this.disposed) throw new Error('KeyphraseLM used after dispose');
     const variant = plainVariant(mode);
     const rows = examples.map((e, i) =>
-      buildRowLayout({ ...e, answer: Int32Array.from(prefixes[i]) }, variant, this.template, this.config, { compact: true, reserve: reserve[i] }),
+      buildRowLayout({ ...e, answer: Int32Array.from(prefixes[i]) }, variant, this.template, this.config, {
+        compact: true,
+        reserve: reserve[i],
+      }),
     );
     const batch = buildBatchLayout(rows, this.template.pad);
     const o = this.options(batch, false);
     const logp = tf.tidy(() =>
-      tf.logSoftmax(forwardLastLogits(o, gatherInputs(this.params, this.config, batch, examples), rows.map((r) => r.length - 1))),
+      tf.logSoftmax(
+        forwardLastLogits(
+          o,
+          gatherInputs(this.params, this.config, batch, examples),
+          rows.map((r) => r.length - 1),
+        ),
+      ),
     );
     const values = logp.dataSync().slice() as Float32Array;
     logp.dispose();
@@ -294,7 +359,10 @@ class LmCore implements KeyphraseLMCore {
     if (this.disposed) throw new Error('KeyphraseLM used after dispose');
     const variant = plainVariant(mode);
     const rows = examples.map((e) =>
-      buildRowLayout({ ...e, answer: new Int32Array(0) }, variant, this.template, this.config, { compact: true, reserve: maxNewTokens }),
+      buildRowLayout({ ...e, answer: new Int32Array(0) }, variant, this.template, this.config, {
+        compact: true,
+        reserve: maxNewTokens,
+      }),
     );
     const batch = buildBatchLayout(rows, this.template.pad);
     const o = this.options(batch, false);
@@ -313,7 +381,11 @@ class LmCore implements KeyphraseLMCore {
     return {
       first: () => {
         const out = tf.tidy(() => {
-          const r = forwardPromptCache(o, gatherInputs(this.params, this.config, batch, examples), promptLen.map((n) => n - 1));
+          const r = forwardPromptCache(
+            o,
+            gatherInputs(this.params, this.config, batch, examples),
+            promptLen.map((n) => n - 1),
+          );
           return pack(r.logits, r.cache);
         }) as tf.Tensor[];
         cache = unpackCache(out);
@@ -361,7 +433,8 @@ function pack(logits: tf.Tensor2D, cache: KvCache[]): tf.Tensor[] {
 
 function unpackCache(packed: tf.Tensor[]): KvCache[] {
   const cache: KvCache[] = [];
-  for (let i = 1; i < packed.length; i += 2) cache.push({ k: packed[i] as tf.Tensor4D, v: packed[i + 1] as tf.Tensor4D });
+  for (let i = 1; i < packed.length; i += 2)
+    cache.push({ k: packed[i] as tf.Tensor4D, v: packed[i + 1] as tf.Tensor4D });
   return cache;
 }
 

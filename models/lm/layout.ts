@@ -164,11 +164,15 @@ function pushSlot(row: RowLayout, pos: number, visible: boolean, spanSlots: numb
 }
 
 function keptTextSet(len: number, stride: number, v: RowVariant): Set<number> {
-  return new Set(v.kind === 'random' ? randomKeptTextIndices(len, stride, mixSeed(v.seed, 1)) : keptTextIndices(len, stride));
+  return new Set(
+    v.kind === 'random' ? randomKeptTextIndices(len, stride, mixSeed(v.seed, 1)) : keptTextIndices(len, stride),
+  );
 }
 
 function keptImageSet(grid: number, stride: number, v: RowVariant): Set<number> {
-  return new Set(v.kind === 'random' ? randomKeptImageIndices(grid, stride, mixSeed(v.seed, 2)) : keptImageIndices(grid, stride));
+  return new Set(
+    v.kind === 'random' ? randomKeptImageIndices(grid, stride, mixSeed(v.seed, 2)) : keptImageIndices(grid, stride),
+  );
 }
 
 /** Everything a batched forward needs, as flat typed arrays (row-major). */
@@ -241,5 +245,20 @@ export function buildBatchLayout(rows: RowLayout[], pad: number): BatchLayout {
       lossWeight[r * A + a] = 1 / row.answer.length;
     }
   });
-  return { rows, R, T, tokLen, imageRows, imgLen, A, tokIds, posIds, attnBias, lossSelect, targets, lossWeight, answerTokens };
+  return {
+    rows,
+    R,
+    T,
+    tokLen,
+    imageRows,
+    imgLen,
+    A,
+    tokIds,
+    posIds,
+    attnBias,
+    lossSelect,
+    targets,
+    lossWeight,
+    answerTokens,
+  };
 }

@@ -98,5 +98,6 @@ function range(n: number): number[] {
 }
 
 function checkStride(stride: number): void {
-  if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`mask stride must be an integer >= 1, got ${stride}`);
+  if (!Number.isInteger(stride) || stride < 1)
+    throw new RangeError(`mask stride must be an integer >= 1, got ${stride}`);
 }

@@ -23,14 +23,20 @@ export function matmul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor, grads: '
   if (grads === 'a') {
     const fa: Parameters<typeof tf.customGrad>[0] = (...args) => {
       (args[1] as unknown as Save)([b]);
-      return { value: tf.matMul(args[0] as tf.Tensor, b), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.matMul(dy, swapLast(saved[0])) };
+      return {
+        value: tf.matMul(args[0] as tf.Tensor, b),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.matMul(dy, swapLast(saved[0])),
+      };
     };
     return tf.customGrad(fa)(a) as T;
   }
   if (grads === 'b') {
     const fb: Parameters<typeof tf.customGrad>[0] = (...args) => {
       (args[1] as unknown as Save)([a]);
-      return { value: tf.matMul(a, args[0] as tf.Tensor), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.matMul(swapLast(saved[0]), dy) };
+      return {
+        value: tf.matMul(a, args[0] as tf.Tensor),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.matMul(swapLast(saved[0]), dy),
+      };
     };
     return tf.customGrad(fb)(b) as T;
   }
@@ -39,7 +45,10 @@ export function matmul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor, grads: '
     (args[2] as unknown as Save)([x, y]);
     return {
       value: tf.matMul(x, y),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(dy, swapLast(saved[1])), tf.matMul(swapLast(saved[0]), dy)],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+        tf.matMul(dy, swapLast(saved[1])),
+        tf.matMul(swapLast(saved[0]), dy),
+      ],
     };
   };
   return tf.customGrad(fn)(a, b) as T;

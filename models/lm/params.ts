@@ -63,7 +63,15 @@ export function createParams(config: LmConfig, seed: number): ModelParams {
   const d = config.dModel;
   const residualStd = 0.02 / Math.sqrt(2 * config.nLayers);
 
-  const linear = (name: string, din: number, dout: number, std: number, train: boolean, withLora: boolean, bias = true): LinearParams => {
+  const linear = (
+    name: string,
+    din: number,
+    dout: number,
+    std: number,
+    train: boolean,
+    withLora: boolean,
+    bias = true,
+  ): LinearParams => {
     const w = add(`${name}.w`, normal([din, dout], std), train);
     const b = bias ? add(`${name}.b`, tf.zeros([dout]), train) : null;
     let l: LoraParams | null = null;
@@ -85,7 +93,14 @@ export function createParams(config: LmConfig, seed: number): ModelParams {
 
   // The LM's base weights train only from scratch; with LoRA (fine-tuning) or freezeLm (alignment) they are frozen.
   const lmTrain = lora === null && config.freezeLm !== true;
-  const fc1 = linear('adapter.fc1', config.imageFeatureDim, config.adapterHidden, 1 / Math.sqrt(config.imageFeatureDim), true, false);
+  const fc1 = linear(
+    'adapter.fc1',
+    config.imageFeatureDim,
+    config.adapterHidden,
+    1 / Math.sqrt(config.imageFeatureDim),
+    true,
+    false,
+  );
   const fc2 = linear('adapter.fc2', config.adapterHidden, d, 1 / Math.sqrt(config.adapterHidden), true, false);
   const tokEmb = add('lm.tok_emb', normal([config.vocabSize, d], 0.02), lmTrain);
   const posEmb = add('lm.pos_emb', normal([config.maxPositions, d], 0.01), lmTrain);

@@ -90,12 +90,16 @@ export function assemblePerRowGradients(
   const perRowOf = new Map<Site, tf.Tensor2D>();
   // Blocks within each pass.
   passes.forEach((pass, k) => {
-    const passGroups = rowGroups.map((g) => g.filter((r) => passOf[r] === k).map((r) => localOf[r])).filter((g) => g.length > 0);
+    const passGroups = rowGroups
+      .map((g) => g.filter((r) => passOf[r] === k).map((r) => localOf[r]))
+      .filter((g) => g.length > 0);
     for (const site of pass.sites) {
       if (site.dy === null) continue;
       // Site-local indices of each group (a site may cover only some rows: the adapter sees image rows only).
       const local = new Map<number, number>(site.rows.map((r, i) => [r, i]));
-      const siteGroups = passGroups.map((g) => g.filter((r) => local.has(r)).map((r) => local.get(r)!)).filter((g) => g.length > 0);
+      const siteGroups = passGroups
+        .map((g) => g.filter((r) => local.has(r)).map((r) => local.get(r)!))
+        .filter((g) => g.length > 0);
       if (siteGroups.length === 0) continue;
       let hasFull = false;
       let hasPerRow = false;
@@ -137,9 +141,11 @@ export function assemblePerRowGradients(
         cross.push([r, s]);
       }
     } else {
-      for (const g of rowGroups) for (let i = 0; i < g.length; i++) for (let j = i + 1; j < g.length; j++) {
-        if (passOf[g[i]] !== passOf[g[j]]) cross.push([g[i], g[j]]);
-      }
+      for (const g of rowGroups)
+        for (let i = 0; i < g.length; i++)
+          for (let j = i + 1; j < g.length; j++) {
+            if (passOf[g[i]] !== passOf[g[j]]) cross.push([g[i], g[j]]);
+          }
     }
     if (cross.length > 0) addCrossPassGram(gram, R, passes, passOf, localOf, cross);
   }
@@ -185,7 +191,10 @@ export function assemblePerRowGradients(
       for (const pass of passes) {
         for (const site of pass.sites) {
           if (site.dy === null) continue;
-          const w = tf.tensor3d(site.rows.map((r) => weights[pass.rows[r]]), [site.rows.length, 1, 1]);
+          const w = tf.tensor3d(
+            site.rows.map((r) => weights[pass.rows[r]]),
+            [site.rows.length, 1, 1],
+          );
           const perRow = perRowOf.get(site);
           const parts = tf.tidy(() => siteCombine(site, w, perRow));
           w.dispose();
@@ -245,7 +254,10 @@ function addCrossPassGram(
   for (const key of collectKeys(sitesByPass)) {
     const parts: { r: number; s: number; t: tf.Tensor }[] = [];
     tf.tidy(() => {
-      const reduced = new Map<Site, { sumDy: tf.Tensor2D; normW: tf.Tensor2D | null; x2: tf.Tensor2D | null; d2: tf.Tensor2D }>();
+      const reduced = new Map<
+        Site,
+        { sumDy: tf.Tensor2D; normW: tf.Tensor2D | null; x2: tf.Tensor2D | null; d2: tf.Tensor2D }
+      >();
       const prep = (site: Site) => {
         let v = reduced.get(site);
         if (v === undefined) {
@@ -275,7 +287,10 @@ function addCrossPassGram(
         const row = (m: tf.Tensor2D, i: number): tf.Tensor2D => m.slice([i, 0], [1, m.shape[1]]);
         let dot: tf.Tensor;
         if (a.kind === 'norm') {
-          dot = row(va.normW!, ia).mul(row(vb.normW!, ib)).sum().add(row(va.sumDy, ia).mul(row(vb.sumDy, ib)).sum());
+          dot = row(va.normW!, ia)
+            .mul(row(vb.normW!, ib))
+            .sum()
+            .add(row(va.sumDy, ia).mul(row(vb.sumDy, ib)).sum());
         } else {
           const la = a as LinearSite;
           const ta = la.x.shape[1];
@@ -321,7 +336,10 @@ function collectKeys(byPass: Map<tf.Variable, Site>[]): Set<tf.Variable> {
  * by cost. wasm notes (measured): a full n×n matmul of n×k operands is far cheaper than gathering the needed
  * rows (wasm's Gather is slow), and every new matmul shape pays an operator set-up, so slices keep fixed shapes.
  */
-function siteGram(site: Site, groups: number[][]): { full: tf.Tensor2D | null; blocks: tf.Tensor2D[]; perRow?: tf.Tensor2D } {
+function siteGram(
+  site: Site,
+  groups: number[][],
+): { full: tf.Tensor2D | null; blocks: tf.Tensor2D[]; perRow?: tf.Tensor2D } {
   const dy = site.dy!;
   const [n, t, dout] = dy.shape;
   const sumDy = dy.sum(1) as tf.Tensor2D; // n × dout: bias / norm-bias per-row grads
@@ -345,7 +363,11 @@ function siteGram(site: Site, groups: number[][]): { full: tf.Tensor2D | null; b
     } else {
       // One 2D product per row: wasm's batched matmul is ~15× slower than a loop of 2D ones at these shapes
       // (2D slices of the flattened tensors: 2× faster than tf.split + reshape).
-      perRow = tf.stack(Array.from({ length: n }, (_, r) => matmulTN(x2.slice([r * t, 0], [t, din]), d2.slice([r * t, 0], [t, dout])).reshape([din * dout]))) as tf.Tensor2D;
+      perRow = tf.stack(
+        Array.from({ length: n }, (_, r) =>
+          matmulTN(x2.slice([r * t, 0], [t, din]), d2.slice([r * t, 0], [t, dout])).reshape([din * dout]),
+        ),
+      ) as tf.Tensor2D;
     }
     full = addFull(perRow);
     return { full, blocks: [], perRow };
@@ -354,13 +376,19 @@ function siteGram(site: Site, groups: number[][]): { full: tf.Tensor2D | null; b
   const rowsOf = (a: tf.Tensor2D, g: number[], width: number): tf.Tensor2D => {
     const contiguous = g.every((r, i) => r === g[0] + i);
     if (contiguous) return a.slice([g[0] * t, 0], [g.length * t, width]);
-    return tf.concat(g.map((r) => a.slice([r * t, 0], [t, width])), 0) as tf.Tensor2D;
+    return tf.concat(
+      g.map((r) => a.slice([r * t, 0], [t, width])),
+      0,
+    ) as tf.Tensor2D;
   };
   const blocks = groups.map((g) => {
     const m = g.length;
     const X = rowsOf(x2, g, din);
     const D = rowsOf(d2, g, dout);
-    return matmulNT<tf.Tensor2D>(X, X).mul(matmulNT<tf.Tensor2D>(D, D)).reshape([m, t, m, t]).sum([1, 3]) as tf.Tensor2D;
+    return matmulNT<tf.Tensor2D>(X, X)
+      .mul(matmulNT<tf.Tensor2D>(D, D))
+      .reshape([m, t, m, t])
+      .sum([1, 3]) as tf.Tensor2D;
   });
   return { full, blocks };
 }
@@ -407,19 +435,20 @@ function sparseRows(batch: BatchLayout, delta: Float32Array, d: number, which: '
 function addSparseGram(gram: Float64Array, rows: SparseRow[], R: number, groups: readonly number[][]): void {
   if (rows.length === 0) return;
   for (const group of groups) {
-    for (let gi = 0; gi < group.length; gi++) for (let gj = gi; gj < group.length; gj++) {
-      const r = group[gi];
-      const s = group[gj];
-      let dot = 0;
-      const [small, large] = rows[r].size <= rows[s].size ? [rows[r], rows[s]] : [rows[s], rows[r]];
-      for (const [id, a] of small) {
-        const b = large.get(id);
-        if (b === undefined) continue;
-        for (let k = 0; k < a.length; k++) dot += a[k] * b[k];
+    for (let gi = 0; gi < group.length; gi++)
+      for (let gj = gi; gj < group.length; gj++) {
+        const r = group[gi];
+        const s = group[gj];
+        let dot = 0;
+        const [small, large] = rows[r].size <= rows[s].size ? [rows[r], rows[s]] : [rows[s], rows[r]];
+        for (const [id, a] of small) {
+          const b = large.get(id);
+          if (b === undefined) continue;
+          for (let k = 0; k < a.length; k++) dot += a[k] * b[k];
+        }
+        gram[r * R + s] += dot;
+        if (s !== r) gram[s * R + r] += dot;
       }
-      gram[r * R + s] += dot;
-      if (s !== r) gram[s * R + r] += dot;
-    }
   }
 }
 
@@ -431,7 +460,8 @@ export function pairGroups(R: number, pairs: ReadonlyArray<readonly [number, num
     return i;
   };
   for (const [r, s] of pairs) {
-    if (!(Number.isInteger(r) && Number.isInteger(s) && r >= 0 && s >= 0 && r < R && s < R)) throw new RangeError(`perRowGradients: pair (${r}, ${s}) outside 0..${R - 1}`);
+    if (!(Number.isInteger(r) && Number.isInteger(s) && r >= 0 && s >= 0 && r < R && s < R))
+      throw new RangeError(`perRowGradients: pair (${r}, ${s}) outside 0..${R - 1}`);
     parent[find(r)] = find(s);
   }
   const byRoot = new Map<number, number[]>();

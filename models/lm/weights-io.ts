@@ -28,7 +28,11 @@ export interface ImportReport {
  * Assigns variables by name. A shape mismatch is an error (the checkpoint belongs to another config);
  * missing / unexpected names are reported, which is how a LoRA model is put on top of a base checkpoint.
  */
-export function importWeights(model: KeyphraseLM, specs: tf.io.WeightsManifestEntry[], data: ArrayBuffer): ImportReport {
+export function importWeights(
+  model: KeyphraseLM,
+  specs: tf.io.WeightsManifestEntry[],
+  data: ArrayBuffer,
+): ImportReport {
   const decoded = tf.io.decodeWeights(data, specs);
   const vars = model.namedVariables();
   const report: ImportReport = { assigned: [], missing: [], unexpected: [] };
@@ -40,7 +44,9 @@ export function importWeights(model: KeyphraseLM, specs: tf.io.WeightsManifestEn
         continue;
       }
       if (t.shape.join('x') !== v.shape.join('x')) {
-        throw new RangeError(`weight ${name}: checkpoint shape [${t.shape.join(', ')}] but the model expects [${v.shape.join(', ')}]`);
+        throw new RangeError(
+          `weight ${name}: checkpoint shape [${t.shape.join(', ')}] but the model expects [${v.shape.join(', ')}]`,
+        );
       }
       v.assign(t.dtype === 'float32' ? t : t.cast('float32'));
       report.assigned.push(name);
@@ -63,7 +69,8 @@ export function copyWeightsByName(from: KeyphraseLM, to: KeyphraseLM): ImportRep
       report.missing.push(name);
       continue;
     }
-    if (s.shape.join('x') !== v.shape.join('x')) throw new RangeError(`weight ${name}: shapes differ ([${s.shape.join(', ')}] vs [${v.shape.join(', ')}])`);
+    if (s.shape.join('x') !== v.shape.join('x'))
+      throw new RangeError(`weight ${name}: shapes differ ([${s.shape.join(', ')}] vs [${v.shape.join(', ')}])`);
     v.assign(s);
     report.assigned.push(name);
   }

@@ -33,7 +33,11 @@ export interface AimkpOptions {
 }
 
 /** Scores one sample given already-normalized phrases. */
-export function aimkpSample(goldNorm: readonly string[], predNorm: readonly string[], ks: readonly number[]): AimkpSampleScores {
+export function aimkpSample(
+  goldNorm: readonly string[],
+  predNorm: readonly string[],
+  ks: readonly number[],
+): AimkpSampleScores {
   const goldSet = new Set(goldNorm);
   // An empty output counts as one empty prediction (it then has n = 1 for MAP).
   const pred = predNorm.length === 0 ? [''] : predNorm;
@@ -68,15 +72,22 @@ export function aimkpSample(goldNorm: readonly string[], predNorm: readonly stri
  * Scores predictions against gold keyphrases in the AimKP convention. gold[i] and pred[i] are the raw
  * phrases of sample i (pred in ranked order); both are normalized with `stem` here.
  */
-export function computeAimkpScores(gold: readonly (readonly string[])[], pred: readonly (readonly string[])[], options: AimkpOptions): AimkpScores {
-  if (gold.length !== pred.length) throw new Error(`computeAimkpScores: ${gold.length} gold samples but ${pred.length} predictions`);
+export function computeAimkpScores(
+  gold: readonly (readonly string[])[],
+  pred: readonly (readonly string[])[],
+  options: AimkpOptions,
+): AimkpScores {
+  if (gold.length !== pred.length)
+    throw new Error(`computeAimkpScores: ${gold.length} gold samples but ${pred.length} predictions`);
   const ks = [...(options.ks ?? DEFAULT_KS)];
-  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) throw new Error(`computeAimkpScores: bad ks ${ks.join(',')}`);
+  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1))
+    throw new Error(`computeAimkpScores: bad ks ${ks.join(',')}`);
   const norm = (p: string) => normalizePhraseWith(p, options.stem);
   const perSample = gold.map((g, i) => aimkpSample(g.map(norm), pred[i].map(norm), ks));
   const mean = (pick: (s: AimkpSampleScores) => Record<number, number>) => {
     const out: Record<number, number> = {};
-    for (const k of ks) out[k] = perSample.length === 0 ? 0 : perSample.reduce((acc, s) => acc + pick(s)[k], 0) / perSample.length;
+    for (const k of ks)
+      out[k] = perSample.length === 0 ? 0 : perSample.reduce((acc, s) => acc + pick(s)[k], 0) / perSample.length;
     return out;
   };
   return {

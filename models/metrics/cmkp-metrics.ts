@@ -174,7 +174,11 @@ function alphaIdealOrder(rel: readonly boolean[][], numPred: number, depth: numb
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
 
 /** All per-sample scores of one tag (the script's `update_score_dict`). */
-export function cmkpSample(targets: readonly Words[], preds: readonly Words[], ks: readonly number[]): CmkpSampleScores {
+export function cmkpSample(
+  targets: readonly Words[],
+  preds: readonly Words[],
+  ks: readonly number[],
+): CmkpSampleScores {
   const nT = targets.length;
   const nP = preds.length;
   const trgJoined = targets.map((w) => w.join(' '));
@@ -183,11 +187,21 @@ export function cmkpSample(targets: readonly Words[], preds: readonly Words[], k
   const hit = predJoined.map((p) => trgSet.has(p));
   const kMax = Math.max(...ks);
   const out: CmkpSampleScores = {
-    numPredictions: nP, numTargets: nT,
-    matches: {}, predictionsAtK: {}, precision: {}, recall: {}, f1: {}, ap: {}, ndcg: {}, alphaNdcg: {},
+    numPredictions: nP,
+    numTargets: nT,
+    matches: {},
+    predictionsAtK: {},
+    precision: {},
+    recall: {},
+    f1: {},
+    ap: {},
+    ndcg: {},
+    alphaNdcg: {},
   };
   if (nP === 0) {
-    for (const k of ks) for (const key of ['matches', 'predictionsAtK', 'precision', 'recall', 'f1', 'ap', 'ndcg', 'alphaNdcg'] as const) out[key][k] = 0;
+    for (const k of ks)
+      for (const key of ['matches', 'predictionsAtK', 'precision', 'recall', 'f1', 'ap', 'ndcg', 'alphaNdcg'] as const)
+        out[key][k] = 0;
     return out;
   }
   const r = hit.map((h) => (h ? 1 : 0));
@@ -201,7 +215,12 @@ export function cmkpSample(targets: readonly Words[], preds: readonly Words[], k
   // α-NDCG relevance: a prediction is relevant to a target when it is a substring of it (strings, as in the script).
   const rel = trgJoined.map((t) => predJoined.map((p) => t.includes(p)));
   const depth = Math.min(nP, kMax);
-  const alphaDcg = dcgCum(alphaGains(rel, Array.from({ length: depth }, (_, j) => j)));
+  const alphaDcg = dcgCum(
+    alphaGains(
+      rel,
+      Array.from({ length: depth }, (_, j) => j),
+    ),
+  );
   const alphaIdeal = dcgCum(alphaGains(rel, alphaIdealOrder(rel, nP, kMax)));
   for (const k of ks) {
     const npk = Math.min(k, nP);
@@ -220,7 +239,12 @@ export function cmkpSample(targets: readonly Words[], preds: readonly Words[], k
   return out;
 }
 
-function aggregate(samples: readonly CmkpSampleScores[], ks: readonly number[], filteredPredictions: number, uniqueTargets: number): CmkpTagScores {
+function aggregate(
+  samples: readonly CmkpSampleScores[],
+  ks: readonly number[],
+  filteredPredictions: number,
+  uniqueTargets: number,
+): CmkpTagScores {
   const at: Record<number, CmkpScoresAtK> = {};
   const n = samples.length;
   // Sequential sums in sample order, like Python's sum(), so that the rounding matches.
@@ -236,9 +260,15 @@ function aggregate(samples: readonly CmkpSampleScores[], ks: readonly number[], 
     const microPrecision = ratio(matches, predictions);
     const microRecall = ratio(matches, targets);
     at[k] = {
-      precision, recall, f1: f1(precision, recall),
-      microPrecision, microRecall, microF1: f1(microPrecision, microRecall),
-      matches, predictions, targets,
+      precision,
+      recall,
+      f1: f1(precision, recall),
+      microPrecision,
+      microRecall,
+      microF1: f1(microPrecision, microRecall),
+      matches,
+      predictions,
+      targets,
       map: mean((s) => s.ap[k]),
       ndcg: mean((s) => s.ndcg[k]),
       alphaNdcg: mean((s) => s.alphaNdcg[k]),
@@ -251,12 +281,19 @@ function aggregate(samples: readonly CmkpSampleScores[], ks: readonly number[], 
  * Scores predictions in the CMKP convention. gold[i]: the raw target phrases of sample i; pred[i]: its raw
  * predicted phrases in ranked order (already split on the separator); options.sources[i]: its source text.
  */
-export function computeCmkpScores(gold: readonly (readonly string[])[], pred: readonly (readonly string[])[], options: CmkpOptions): CmkpScores {
-  if (gold.length !== pred.length) throw new Error(`computeCmkpScores: ${gold.length} gold samples but ${pred.length} predictions`);
+export function computeCmkpScores(
+  gold: readonly (readonly string[])[],
+  pred: readonly (readonly string[])[],
+  options: CmkpOptions,
+): CmkpScores {
+  if (gold.length !== pred.length)
+    throw new Error(`computeCmkpScores: ${gold.length} gold samples but ${pred.length} predictions`);
   const { sources, stem } = options;
-  if (sources && sources.length !== gold.length) throw new Error(`computeCmkpScores: ${gold.length} gold samples but ${sources.length} sources`);
+  if (sources && sources.length !== gold.length)
+    throw new Error(`computeCmkpScores: ${gold.length} gold samples but ${sources.length} sources`);
   const ks = [...(options.ks ?? DEFAULT_KS)];
-  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) throw new Error(`computeCmkpScores: bad ks ${ks.join(',')}`);
+  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1))
+    throw new Error(`computeCmkpScores: bad ks ${ks.join(',')}`);
   const lists: Record<CmkpTag, CmkpSampleScores[]> = { all: [], present: [], absent: [] };
   const counts = { uniquePredictions: 0, scriptMax: 0, all: [0, 0], present: [0, 0], absent: [0, 0] };
   const perSample: CmkpSampleResult[] = [];

@@ -57,7 +57,11 @@ export function fileLines(text: string): string[] {
 export function parseCmkpGold(text: string, path: string): GoldSample[] {
   return fileLines(text).map((line, i) => {
     const parts = line.trim().split(CMKP_SEP);
-    if (parts.length < 2) throw new CoreError('BAD_INPUT', `aimkp eval: ${path}:${i + 1}: expected "text<sep>keyphrases<sep>image_url", found no <sep>`);
+    if (parts.length < 2)
+      throw new CoreError(
+        'BAD_INPUT',
+        `aimkp eval: ${path}:${i + 1}: expected "text<sep>keyphrases<sep>image_url", found no <sep>`,
+      );
     const keyphrases = parts[1].trim().split(';');
     return { id: String(i + 1), text: parts[0], keyphrases };
   });
@@ -76,10 +80,13 @@ export function parseManifestGold(text: string, path: string, split: Split): Gol
     } catch (err) {
       throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: invalid JSON (${(err as Error).message})`);
     }
-    if (typeof item !== 'object' || item === null) throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: expected a JSON object`);
-    if (typeof item.id !== 'string' || item.id === '') throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "id" must be a non-empty string`);
+    if (typeof item !== 'object' || item === null)
+      throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: expected a JSON object`);
+    if (typeof item.id !== 'string' || item.id === '')
+      throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "id" must be a non-empty string`);
     if (item.split !== split) return;
-    if (typeof item.text !== 'string') throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "text" must be a string`);
+    if (typeof item.text !== 'string')
+      throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "text" must be a string`);
     if (!Array.isArray(item.keyphrases) || !item.keyphrases.every((k) => typeof k === 'string')) {
       throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "keyphrases" must be an array of strings`);
     }
@@ -95,7 +102,8 @@ export function parseManifestGold(text: string, path: string, split: Split): Gol
  * Reads gold keyphrases: a data-set folder (its manifest.jsonl), a *.jsonl manifest, or a CMKP src file.
  */
 export function readGold(path: string, split: Split = 'test'): GoldFile {
-  if (!SPLITS.includes(split)) throw new CoreError('BAD_INPUT', `aimkp eval: --split must be one of ${SPLITS.join(', ')}, got "${split}"`);
+  if (!SPLITS.includes(split))
+    throw new CoreError('BAD_INPUT', `aimkp eval: --split must be one of ${SPLITS.join(', ')}, got "${split}"`);
   let file = path;
   if (existsSync(path) && statSync(path).isDirectory()) {
     file = join(path, 'manifest.jsonl');
@@ -128,7 +136,8 @@ export function readPredictions(path: string, gold: readonly GoldSample[], separ
   const lines = fileLines(text);
   if (lines.length !== gold.length) {
     const at = Math.min(lines.length, gold.length) + 1;
-    throw new CoreError('BAD_INPUT', 
+    throw new CoreError(
+      'BAD_INPUT',
       `aimkp eval: ${path} has ${lines.length} prediction lines but the gold has ${gold.length} samples ` +
         `(first unmatched: ${lines.length < gold.length ? `gold sample ${at}, id "${gold[at - 1].id}"` : `${path}:${at}`})`,
     );
@@ -149,7 +158,10 @@ function recordRepeats(predictions: unknown, where: string): { form: 'flat' | 'n
   if (isStringArray(predictions)) return { form: 'flat', repeats: [predictions] };
   if (Array.isArray(predictions) && predictions.some((p) => Array.isArray(p))) {
     if (!predictions.every(isStringArray)) {
-      throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "predictions" must be an array of strings or an array of string arrays (one per decoding repeat)`);
+      throw new CoreError(
+        'BAD_INPUT',
+        `aimkp eval: ${where}: field "predictions" must be an array of strings or an array of string arrays (one per decoding repeat)`,
+      );
     }
     return { form: 'nested', repeats: predictions };
   }
@@ -168,10 +180,12 @@ function parseJsonlPredictions(text: string, path: string, gold: readonly GoldSa
     } catch (err) {
       throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: invalid JSON (${(err as Error).message})`);
     }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: expected a JSON object`);
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec))
+      throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: expected a JSON object`);
     const { id, predictions } = rec as { id?: unknown; predictions?: unknown };
     const parsed = recordRepeats(predictions, where);
-    if (id !== undefined && typeof id !== 'string' && typeof id !== 'number') throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "id" must be a string or number`);
+    if (id !== undefined && typeof id !== 'string' && typeof id !== 'number')
+      throw new CoreError('BAD_INPUT', `aimkp eval: ${where}: field "id" must be a string or number`);
     records.push({ line: i + 1, id: id === undefined ? undefined : String(id), ...parsed });
   });
   // Every record must use the same form and (nested) the same number of repeats as the first nested one.
@@ -179,8 +193,10 @@ function parseJsonlPredictions(text: string, path: string, gold: readonly GoldSa
   const firstFlat = records.find((r) => r.form === 'flat');
   if (firstNested !== undefined && firstFlat !== undefined) {
     const [a, b] = firstNested.line < firstFlat.line ? [firstNested, firstFlat] : [firstFlat, firstNested];
-    const what = (r: { form: 'flat' | 'nested' | null }) => (r.form === 'flat' ? 'a flat list of phrases' : 'one list per decoding repeat');
-    throw new CoreError('BAD_INPUT', 
+    const what = (r: { form: 'flat' | 'nested' | null }) =>
+      r.form === 'flat' ? 'a flat list of phrases' : 'one list per decoding repeat';
+    throw new CoreError(
+      'BAD_INPUT',
       `aimkp eval: ${path}:${b.line}: field "predictions" is ${what(b)} but ${path}:${a.line} has ${what(a)}; use one form for the whole file`,
     );
   }
@@ -190,7 +206,8 @@ function parseJsonlPredictions(text: string, path: string, gold: readonly GoldSa
     const count = firstNested.repeats.length;
     const bad = records.find((r) => r.repeats.length !== count);
     if (bad !== undefined) {
-      throw new CoreError('BAD_INPUT', 
+      throw new CoreError(
+        'BAD_INPUT',
         `aimkp eval: ${path}:${bad.line}: field "predictions" has ${bad.repeats.length} repeat(s) but ${path}:${firstNested.line} has ` +
           `${count}; every record must have the same number of repeats`,
       );
@@ -201,7 +218,11 @@ function parseJsonlPredictions(text: string, path: string, gold: readonly GoldSa
     Array.from({ length: repeatCount }, (_, rep) => perSample.map((s) => s[rep]));
   const withId = records.filter((r) => r.id !== undefined).length;
   if (withId === 0) {
-    if (records.length !== gold.length) throw new CoreError('BAD_INPUT', `aimkp eval: ${path} has ${records.length} records without ids but the gold has ${gold.length} samples`);
+    if (records.length !== gold.length)
+      throw new CoreError(
+        'BAD_INPUT',
+        `aimkp eval: ${path} has ${records.length} records without ids but the gold has ${gold.length} samples`,
+      );
     return byRepeat(records.map((r) => r.repeats));
   }
   if (withId !== records.length) {
@@ -212,14 +233,22 @@ function parseJsonlPredictions(text: string, path: string, gold: readonly GoldSa
   const out: (string[][] | undefined)[] = new Array(gold.length).fill(undefined);
   for (const r of records) {
     const idx = goldIndex.get(r.id as string);
-    if (idx === undefined) throw new CoreError('BAD_INPUT', `aimkp eval: ${path}:${r.line}: id "${r.id}" is not in the gold`);
-    if (out[idx] !== undefined) throw new CoreError('BAD_INPUT', `aimkp eval: ${path}:${r.line}: duplicate id "${r.id}"`);
+    if (idx === undefined)
+      throw new CoreError('BAD_INPUT', `aimkp eval: ${path}:${r.line}: id "${r.id}" is not in the gold`);
+    if (out[idx] !== undefined)
+      throw new CoreError('BAD_INPUT', `aimkp eval: ${path}:${r.line}: duplicate id "${r.id}"`);
     out[idx] = r.repeats;
   }
   const missing = gold.filter((_, i) => out[i] === undefined).map((g) => g.id);
   if (missing.length > 0) {
-    const shown = missing.slice(0, 5).map((m) => `"${m}"`).join(', ');
-    throw new CoreError('BAD_INPUT', `aimkp eval: ${path} has no predictions for ${missing.length} gold id(s): ${shown}${missing.length > 5 ? ', ...' : ''}`);
+    const shown = missing
+      .slice(0, 5)
+      .map((m) => `"${m}"`)
+      .join(', ');
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp eval: ${path} has no predictions for ${missing.length} gold id(s): ${shown}${missing.length > 5 ? ', ...' : ''}`,
+    );
   }
   return byRepeat(out as string[][][]);
 }

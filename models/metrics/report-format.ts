@@ -7,7 +7,11 @@ export type Scores = AimkpScores | CmkpScores;
 type JsonValue = number | string | null | { [key: string]: JsonValue };
 
 function cmkpTagJson(t: CmkpTagScores, ks: readonly number[]): { [key: string]: JsonValue } {
-  const out: { [key: string]: JsonValue } = { samples: t.samples, predictions: t.filteredPredictions, targets: t.uniqueTargets };
+  const out: { [key: string]: JsonValue } = {
+    samples: t.samples,
+    predictions: t.filteredPredictions,
+    targets: t.uniqueTargets,
+  };
   for (const k of ks) out[`f1@${k}`] = t.at[k].f1;
   for (const k of ks) out[`p@${k}`] = t.at[k].precision;
   for (const k of ks) out[`r@${k}`] = t.at[k].recall;
@@ -15,7 +19,12 @@ function cmkpTagJson(t: CmkpTagScores, ks: readonly number[]): { [key: string]: 
   for (const k of ks) out[`ndcg@${k}`] = t.at[k].ndcg;
   for (const k of ks) out[`alpha_ndcg@${k}`] = t.at[k].alphaNdcg;
   const micro: { [key: string]: JsonValue } = {};
-  for (const k of ks) Object.assign(micro, { [`p@${k}`]: t.at[k].microPrecision, [`r@${k}`]: t.at[k].microRecall, [`f1@${k}`]: t.at[k].microF1 });
+  for (const k of ks)
+    Object.assign(micro, {
+      [`p@${k}`]: t.at[k].microPrecision,
+      [`r@${k}`]: t.at[k].microRecall,
+      [`f1@${k}`]: t.at[k].microF1,
+    });
   out.micro = micro;
   return out;
 }
@@ -68,7 +77,9 @@ export function formatScoresTable(s: Scores): string {
     rows.push(['samples scored', ...tags.map((tag) => String((s[tag] as CmkpTagScores).samples))]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '))
+    .join('\n');
 }
 
 /** Python's `'{:.5}'.format(x)` for a float: 5 significant digits, trailing zeros dropped. */

@@ -112,7 +112,8 @@ export function buildTokenizer(texts: string[], options: BuildTokenizerOptions =
   }
   const specials = new Set<string>(SPECIAL_TOKENS);
   const forced = new Set<string>();
-  for (const text of options.extra ?? []) for (const word of splitWords(text)) if (!specials.has(word)) forced.add(word);
+  for (const text of options.extra ?? [])
+    for (const word of splitWords(text)) if (!specials.has(word)) forced.add(word);
 
   const byFrequency = (a: string, b: string): number =>
     (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || (a < b ? -1 : a > b ? 1 : 0);
@@ -130,15 +131,20 @@ export function buildTokenizer(texts: string[], options: BuildTokenizerOptions =
 export function tokenizerFromJson(json: unknown, where = 'tokenizer'): Tokenizer {
   const obj = json as Partial<TokenizerJson> | null;
   if (!obj || typeof obj !== 'object') throw new CoreError('BAD_INPUT', `${where}: expected a tokenizer object`);
-  if (obj.kind !== 'word-v1') throw new CoreError('BAD_INPUT', `${where}: field "kind": expected "word-v1", got ${JSON.stringify(obj.kind)}`);
+  if (obj.kind !== 'word-v1')
+    throw new CoreError('BAD_INPUT', `${where}: field "kind": expected "word-v1", got ${JSON.stringify(obj.kind)}`);
   if (!Array.isArray(obj.vocab) || !obj.vocab.every((w) => typeof w === 'string')) {
     throw new CoreError('BAD_INPUT', `${where}: field "vocab": expected an array of strings`);
   }
   SPECIAL_TOKENS.forEach((token, i) => {
     if (obj.vocab![i] !== token) {
-      throw new CoreError('BAD_INPUT', `${where}: field "vocab[${i}]": expected ${token}, got ${JSON.stringify(obj.vocab![i])}`);
+      throw new CoreError(
+        'BAD_INPUT',
+        `${where}: field "vocab[${i}]": expected ${token}, got ${JSON.stringify(obj.vocab![i])}`,
+      );
     }
   });
-  if (new Set(obj.vocab).size !== obj.vocab.length) throw new CoreError('BAD_INPUT', `${where}: field "vocab": duplicate words`);
+  if (new Set(obj.vocab).size !== obj.vocab.length)
+    throw new CoreError('BAD_INPUT', `${where}: field "vocab": duplicate words`);
   return new WordTokenizer(obj.vocab);
 }

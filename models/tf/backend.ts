@@ -42,7 +42,8 @@ export function isBackendRequest(value: string): value is BackendRequest {
 /** `--backend <value>` → BackendRequest (undefined → 'auto', which then honours AIMKP_BACKEND). */
 export function parseBackendFlag(value: string | undefined): BackendRequest {
   if (value === undefined) return 'auto';
-  if (!isBackendRequest(value)) throw new CoreError('BAD_INPUT', `--backend ${value}: expected one of ${BACKEND_CHOICES.join(', ')}`);
+  if (!isBackendRequest(value))
+    throw new CoreError('BAD_INPUT', `--backend ${value}: expected one of ${BACKEND_CHOICES.join(', ')}`);
   return value;
 }
 
@@ -57,7 +58,10 @@ export function initBackend(requested?: BackendRequest): Promise<BackendInfo> {
     if (requested === undefined || requested === 'auto') return current;
     return current.then((info) => {
       if (info.picked !== requested) {
-        throw new CoreError('BACKEND_UNAVAILABLE', `backend already initialised as ${info.picked}; cannot switch to ${requested}`);
+        throw new CoreError(
+          'BACKEND_UNAVAILABLE',
+          `backend already initialised as ${info.picked}; cannot switch to ${requested}`,
+        );
       }
       return info;
     });
@@ -76,7 +80,10 @@ export function initBackend(requested?: BackendRequest): Promise<BackendInfo> {
 }
 
 /** An explicit (non-auto) request wins; otherwise AIMKP_BACKEND if set; otherwise 'auto'. */
-export function resolveBackendRequest(requested: BackendRequest | undefined, envValue: string | undefined): BackendRequest {
+export function resolveBackendRequest(
+  requested: BackendRequest | undefined,
+  envValue: string | undefined,
+): BackendRequest {
   if (requested !== undefined && requested !== 'auto') return requested;
   const env = envValue?.trim();
   if (env) {

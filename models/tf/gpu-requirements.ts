@@ -66,14 +66,17 @@ export interface GpuLibraryProbe {
 export function missingGpuLibraries(probe: GpuLibraryProbe): string[] {
   const names = probe.platform === 'linux' || probe.platform === 'win32' ? GPU_LIBRARIES[probe.platform] : null;
   if (names === null) return ['(no tfjs-node-gpu build for this platform)'];
-  return names.filter((name) => !probe.known.has(name) && !probe.searchDirs.some((dir) => probe.exists(join(dir, name))));
+  return names.filter(
+    (name) => !probe.known.has(name) && !probe.searchDirs.some((dir) => probe.exists(join(dir, name))),
+  );
 }
 
 /** One line saying what is missing and what is needed; null when nothing is missing. */
 export function describeMissingGpuLibraries(missing: readonly string[], platform: NodeJS.Platform): string | null {
   if (missing.length === 0) return null;
   const r = GPU_REQUIREMENTS;
-  if (platform !== 'linux' && platform !== 'win32') return `${r.package} has no GPU build for ${platform}; use tfjs-node or wasm`;
+  if (platform !== 'linux' && platform !== 'win32')
+    return `${r.package} has no GPU build for ${platform}; use tfjs-node or wasm`;
   const pathVar = platform === 'win32' ? 'PATH' : 'LD_LIBRARY_PATH';
   const driver = platform === 'win32' ? r.driver.win32 : r.driver.linux;
   return (
@@ -84,17 +87,36 @@ export function describeMissingGpuLibraries(missing: readonly string[], platform
 }
 
 /** The probe for this machine: the loader's search path plus the usual CUDA install folders. */
-export function systemGpuProbe(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): GpuLibraryProbe {
+export function systemGpuProbe(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): GpuLibraryProbe {
   const split = (value: string | undefined): string[] => (value ? value.split(delimiter).filter(Boolean) : []);
   if (platform === 'win32') {
     const cudaBins = Object.entries(env)
       .filter(([key, value]) => /^CUDA_PATH(_V11_\d+)?$/i.test(key) && value)
       .map(([, value]) => join(value as string, 'bin'));
     const system32 = join(env.SystemRoot ?? 'C:\\Windows', 'System32');
-    return { platform, searchDirs: [...split(env.PATH ?? env.Path), ...cudaBins, system32], known: new Set(), exists: existsSync };
+    return {
+      platform,
+      searchDirs: [...split(env.PATH ?? env.Path), ...cudaBins, system32],
+      known: new Set(),
+      exists: existsSync,
+    };
   }
-  const cudaDirs = ['/usr/local/cuda/lib64', '/usr/local/cuda-11/lib64', '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib/wsl/lib'];
-  return { platform, searchDirs: [...split(env.LD_LIBRARY_PATH), ...cudaDirs], known: ldconfigNames(), exists: existsSync };
+  const cudaDirs = [
+    '/usr/local/cuda/lib64',
+    '/usr/local/cuda-11/lib64',
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib/wsl/lib',
+  ];
+  return {
+    platform,
+    searchDirs: [...split(env.LD_LIBRARY_PATH), ...cudaDirs],
+    known: ldconfigNames(),
+    exists: existsSync,
+  };
 }
 
 /** Library names in the dynamic loader's cache (`ldconfig -p`); empty when ldconfig is unavailable. */
@@ -102,7 +124,12 @@ function ldconfigNames(): Set<string> {
   for (const exe of ['/sbin/ldconfig', '/usr/sbin/ldconfig', 'ldconfig']) {
     try {
       const out = execFileSync(exe, ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
-      return new Set(out.split('\n').map((line) => line.trim().split(' ')[0]).filter((name) => name.includes('.so')));
+      return new Set(
+        out
+          .split('\n')
+          .map((line) => line.trim().split(' ')[0])
+          .filter((name) => name.includes('.so')),
+      );
     } catch {
       // try the next location
     }
@@ -111,6 +138,9 @@ function ldconfigNames(): Set<string> {
 }
 
 /** null when this machine has what tfjs-node-gpu needs, else the one-line explanation. */
-export function checkGpuLibraries(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | null {
+export function checkGpuLibraries(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string | null {
   return describeMissingGpuLibraries(missingGpuLibraries(systemGpuProbe(env, platform)), platform);
 }

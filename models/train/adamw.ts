@@ -15,7 +15,13 @@ export interface AdamWOptions {
   clipNorm: number | null;
 }
 
-export const ADAMW_DEFAULTS: Omit<AdamWOptions, 'lr' | 'adapterLr'> = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, clipNorm: 1 };
+export const ADAMW_DEFAULTS: Omit<AdamWOptions, 'lr' | 'adapterLr'> = {
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  weightDecay: 0,
+  clipNorm: 1,
+};
 
 export interface ParamSlot {
   name: string;
@@ -56,7 +62,8 @@ export class AdamW {
    * are not disposed here.
    */
   apply(grads: tf.Tensor[], lrFactor: number): StepInfo {
-    if (grads.length !== this.slots.length) throw new Error(`AdamW: ${grads.length} gradients for ${this.slots.length} parameters`);
+    if (grads.length !== this.slots.length)
+      throw new Error(`AdamW: ${grads.length} gradients for ${this.slots.length} parameters`);
     const o = this.options;
     const sumSq = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
     const gradNorm = Math.sqrt(sumSq.dataSync()[0]);
@@ -100,11 +107,14 @@ export class AdamW {
   importState(data: AdamWStateData, where = 'optimizer'): void {
     const expected = this.slots.map((s) => s.name);
     if (data.names.length !== expected.length || data.names.some((n, i) => n !== expected[i])) {
-      throw new Error(`${where}: parameter names do not match the model (${data.names.length} saved, ${expected.length} in the model)`);
+      throw new Error(
+        `${where}: parameter names do not match the model (${data.names.length} saved, ${expected.length} in the model)`,
+      );
     }
     this.slots.forEach((slot, i) => {
       const size = slot.variable.size;
-      if (data.m[i].length !== size || data.v[i].length !== size) throw new Error(`${where}: moment of "${slot.name}" has the wrong size`);
+      if (data.m[i].length !== size || data.v[i].length !== size)
+        throw new Error(`${where}: moment of "${slot.name}" has the wrong size`);
       tf.tidy(() => {
         this.m[i].assign(tf.tensor(data.m[i], slot.variable.shape, 'float32'));
         this.v[i].assign(tf.tensor(data.v[i], slot.variable.shape, 'float32'));
@@ -122,7 +132,11 @@ export class AdamW {
  * Groups trainable variables by name: a variable whose checkpoint name matches `adapterPattern` is in the
  * adapter group, every other one in the LM group.
  */
-export function paramSlots(trainable: tf.Variable[], named: Map<string, tf.Variable>, adapterPattern: RegExp): ParamSlot[] {
+export function paramSlots(
+  trainable: tf.Variable[],
+  named: Map<string, tf.Variable>,
+  adapterPattern: RegExp,
+): ParamSlot[] {
   const nameOf = new Map<tf.Variable, string>();
   for (const [name, v] of named) nameOf.set(v, name);
   return trainable.map((variable) => {

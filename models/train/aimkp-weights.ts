@@ -65,7 +65,13 @@ export function advanceStride(cos: number, tau: number, filter: boolean): boolea
  * defaults to the sum of the samples' answer tokens; pass 1 to get the un-normalized weights n_i / k_i
  * (the trainer does, when a batch is split over several calls, and divides the summed gradient by N).
  */
-export function aimkpWeights(rows: readonly PlannedRow[], gram: ArrayLike<number>, answerTokens: ArrayLike<number>, settings: FilterSettings, totalTokens?: number): AimkpWeighting {
+export function aimkpWeights(
+  rows: readonly PlannedRow[],
+  gram: ArrayLike<number>,
+  answerTokens: ArrayLike<number>,
+  settings: FilterSettings,
+  totalTokens?: number,
+): AimkpWeighting {
   const R = rows.length;
   if (gram.length !== R * R) throw new Error(`aimkpWeights: Gram matrix has ${gram.length} entries for ${R} rows`);
   const nSamples = rows.reduce((m, r) => Math.max(m, r.sample + 1), 0);
@@ -78,7 +84,16 @@ export function aimkpWeights(rows: readonly PlannedRow[], gram: ArrayLike<number
   });
   if (original.some((o) => o === -1)) throw new Error('aimkpWeights: every sample needs an original row');
 
-  const decisions: SampleDecision[] = original.map((o) => ({ cosText: null, cosImage: null, acceptText: null, acceptImage: null, advanceText: null, advanceImage: null, kept: 1, answerTokens: answerTokens[o] }));
+  const decisions: SampleDecision[] = original.map((o) => ({
+    cosText: null,
+    cosImage: null,
+    acceptText: null,
+    acceptImage: null,
+    advanceText: null,
+    advanceImage: null,
+    kept: 1,
+    answerTokens: answerTokens[o],
+  }));
   const kept = new Array<boolean>(R).fill(false);
   rows.forEach((r, i) => {
     const d = decisions[r.sample];

@@ -40,8 +40,14 @@ export function alignDefaults(base: string): TrainConfig {
 /** Train items → image/text pairs: items with both an image and a non-empty text; the "keyphrase" is the text. */
 export function alignItems(items: readonly ManifestItem[]): ManifestItem[] {
   const bad = items.find((i) => i.split !== 'train');
-  if (bad) throw new CoreError('BAD_INPUT', `align: item ${bad.id} is in the ${bad.split} split; only train items may be used`);
-  return items.filter((i) => i.image !== null && i.text.trim() !== '').map((i) => ({ id: i.id, split: 'train', text: '', image: i.image, keyphrases: [i.text.trim()] }));
+  if (bad)
+    throw new CoreError(
+      'BAD_INPUT',
+      `align: item ${bad.id} is in the ${bad.split} split; only train items may be used`,
+    );
+  return items
+    .filter((i) => i.image !== null && i.text.trim() !== '')
+    .map((i) => ({ id: i.id, split: 'train', text: '', image: i.image, keyphrases: [i.text.trim()] }));
 }
 
 /** Writes RUN/align-data (manifest of the pairs, `images` linked to the source data set's folder). */
@@ -58,7 +64,9 @@ export async function writeAlignData(dataDir: string, runDir: string): Promise<{
     const link = join(dir, top);
     if (!existsSync(link)) symlinkSync(resolve(dataDir, top), link, 'dir');
   }
-  await writeFileAtomic(join(dir, 'manifest.jsonl'), pairs.map((p) => JSON.stringify(p)).join('\n') + '\n', { fsync: true });
+  await writeFileAtomic(join(dir, 'manifest.jsonl'), pairs.map((p) => JSON.stringify(p)).join('\n') + '\n', {
+    fsync: true,
+  });
   return { dir, items: pairs.length };
 }
 
@@ -81,13 +89,34 @@ export interface AlignOptions {
 export async function align(options: AlignOptions): Promise<TrainResult> {
   const runDir = resolve(options.runDir);
   const resuming = options.resume === true && existsSync(join(runDir, RUN_FILES.config));
-  if (resuming) return train({ runDir, resume: true, backend: options.backend, cacheDir: options.cacheDir, onEvent: options.onEvent, log: options.log, maxSteps: options.maxSteps, signal: options.signal });
+  if (resuming)
+    return train({
+      runDir,
+      resume: true,
+      backend: options.backend,
+      cacheDir: options.cacheDir,
+      onEvent: options.onEvent,
+      log: options.log,
+      maxSteps: options.maxSteps,
+      signal: options.signal,
+    });
   if (!options.base) throw new CoreError('BAD_INPUT', 'align: --base RUN (a pretrained run) is required');
   if (!options.dataDir) throw new CoreError('BAD_INPUT', 'align: --data is required');
-  if (existsSync(join(runDir, RUN_FILES.config))) throw new CoreError('ALREADY_EXISTS', `${runDir}: a run already exists there; pass --resume to continue it`);
+  if (existsSync(join(runDir, RUN_FILES.config)))
+    throw new CoreError('ALREADY_EXISTS', `${runDir}: a run already exists there; pass --resume to continue it`);
   const dataDir = resolve(options.dataDir);
   const { dir, items } = await writeAlignData(dataDir, runDir);
   options.log?.(`align: ${items} train image → text pairs in ${dir}`);
   const config = { ...(options.config ?? alignDefaults(resolve(options.base))), initFrom: resolve(options.base) };
-  return train({ runDir, config, dataDir: dir, backend: options.backend, cacheDir: options.cacheDir, onEvent: options.onEvent, log: options.log, maxSteps: options.maxSteps, signal: options.signal });
+  return train({
+    runDir,
+    config,
+    dataDir: dir,
+    backend: options.backend,
+    cacheDir: options.cacheDir,
+    onEvent: options.onEvent,
+    log: options.log,
+    maxSteps: options.maxSteps,
+    signal: options.signal,
+  });
 }

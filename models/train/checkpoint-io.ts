@@ -10,7 +10,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CoreError, fromFsError } from '../core-error';
-import { checksumFiles, MANIFEST_FILE, verifyCheckpointDir, type CheckpointManifest, type CheckpointVerdict } from './checkpoint-manifest';
+import {
+  checksumFiles,
+  MANIFEST_FILE,
+  verifyCheckpointDir,
+  type CheckpointManifest,
+  type CheckpointVerdict,
+} from './checkpoint-manifest';
 import type { AdamWStateData } from './adamw';
 import type { StrideStateJson } from './stride-state';
 
@@ -34,7 +40,15 @@ export interface EpochStats {
 }
 
 export function emptyEpochStats(): EpochStats {
-  return { steps: 0, lossSum: 0, variantSum: { original: 0, text: 0, image: 0 }, variantCount: { original: 0, text: 0, image: 0 }, accepted: { text: 0, image: 0 }, checked: { text: 0, image: 0 }, trainMs: 0 };
+  return {
+    steps: 0,
+    lossSum: 0,
+    variantSum: { original: 0, text: 0, image: 0 },
+    variantCount: { original: 0, text: 0, image: 0 },
+    accepted: { text: 0, image: 0 },
+    checked: { text: 0, image: 0 },
+    trainMs: 0,
+  };
 }
 
 /** state.json: where training stands after the checkpointed step. */
@@ -91,7 +105,9 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-async function encodeNamed(tensors: Map<string, tf.Tensor>): Promise<{ data: Uint8Array; specs: tf.io.WeightsManifestEntry[] }> {
+async function encodeNamed(
+  tensors: Map<string, tf.Tensor>,
+): Promise<{ data: Uint8Array; specs: tf.io.WeightsManifestEntry[] }> {
   const named = [...tensors].map(([name, tensor]) => ({ name, tensor }));
   const { data, specs } = await tf.io.encodeWeights(named);
   return { data: new Uint8Array(data), specs };
@@ -103,7 +119,19 @@ async function checkpointFileBytes(files: CheckpointFiles): Promise<Map<string, 
   const w = await encodeNamed(files.weights);
   out.set('weights.bin', w.data);
   // "checksummed": a checkpoint with this flag is never loaded without its manifest.
-  out.set('model.json', JSON.stringify({ format: MODEL_FORMAT, checksummed: true, modelTopology: files.modelInfo ?? null, weightsManifest: [{ paths: ['weights.bin'], weights: w.specs }] }, null, 1));
+  out.set(
+    'model.json',
+    JSON.stringify(
+      {
+        format: MODEL_FORMAT,
+        checksummed: true,
+        modelTopology: files.modelInfo ?? null,
+        weightsManifest: [{ paths: ['weights.bin'], weights: w.specs }],
+      },
+      null,
+      1,
+    ),
+  );
   if (files.optimizer) {
     const o = files.optimizer;
     const moments = new Map<string, tf.Tensor>();
@@ -114,7 +142,15 @@ async function checkpointFileBytes(files: CheckpointFiles): Promise<Map<string, 
     const enc = await encodeNamed(moments);
     for (const t of moments.values()) t.dispose();
     out.set('optimizer.bin', enc.data);
-    out.set('optimizer.json', JSON.stringify({ format: 'aimkp-adamw-v1', step: o.step, names: o.names, weightsManifest: [{ paths: ['optimizer.bin'], weights: enc.specs }] }));
+    out.set(
+      'optimizer.json',
+      JSON.stringify({
+        format: 'aimkp-adamw-v1',
+        step: o.step,
+        names: o.names,
+        weightsManifest: [{ paths: ['optimizer.bin'], weights: enc.specs }],
+      }),
+    );
   }
   out.set('state.json', JSON.stringify(files.state));
   return out;
@@ -135,7 +171,12 @@ export interface WriteCheckpointOptions {
  * every instant a complete, verifiable checkpoint is on disk. File-system failures (disk full, permission,
  * read-only) become one-line CoreErrors naming `target`; the partial temp folder is removed.
  */
-export async function writeCheckpoint(target: string, files: CheckpointFiles, tmpRoot: string, options: WriteCheckpointOptions = {}): Promise<void> {
+export async function writeCheckpoint(
+  target: string,
+  files: CheckpointFiles,
+  tmpRoot: string,
+  options: WriteCheckpointOptions = {},
+): Promise<void> {
   const tmp = join(tmpRoot, `.tmp-${process.pid}-${++tmpCounter}`);
   try {
     await mkdir(tmpRoot, { recursive: true });
@@ -143,7 +184,13 @@ export async function writeCheckpoint(target: string, files: CheckpointFiles, tm
     await mkdir(tmp, { recursive: true });
     const bytes = await checkpointFileBytes(files);
     for (const [name, data] of bytes) await writeSynced(join(tmp, name), data);
-    const manifest: CheckpointManifest = { format: 'aimkp-checkpoint-manifest-v1', createdAt: new Date().toISOString(), epoch: files.state.epoch, globalStep: files.state.globalStep, files: checksumFiles(bytes) };
+    const manifest: CheckpointManifest = {
+      format: 'aimkp-checkpoint-manifest-v1',
+      createdAt: new Date().toISOString(),
+      epoch: files.state.epoch,
+      globalStep: files.state.globalStep,
+      files: checksumFiles(bytes),
+    };
     // manifest.json last: its presence marks the folder complete.
     await writeSynced(join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
     await syncDir(tmp);
@@ -177,7 +224,12 @@ export async function writeCheckpoint(target: string, files: CheckpointFiles, tm
     }
   } catch (err) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    throw fromFsError(err, 'write a checkpoint', target, 'free some disk space (or fix the folder), then continue with --resume; the previous checkpoint is intact');
+    throw fromFsError(
+      err,
+      'write a checkpoint',
+      target,
+      'free some disk space (or fix the folder), then continue with --resume; the previous checkpoint is intact',
+    );
   }
 }
 
@@ -213,7 +265,11 @@ export interface CheckpointProblem {
   problem: string;
 }
 
-function decodeWeightsFrom(dir: string, data: Map<string, Buffer>, manifestFile: string): { json: Record<string, unknown>; tensors: tf.NamedTensorMap } {
+function decodeWeightsFrom(
+  dir: string,
+  data: Map<string, Buffer>,
+  manifestFile: string,
+): { json: Record<string, unknown>; tensors: tf.NamedTensorMap } {
   const file = join(dir, manifestFile);
   let json: Record<string, unknown>;
   try {
@@ -222,8 +278,17 @@ function decodeWeightsFrom(dir: string, data: Map<string, Buffer>, manifestFile:
     throw new CoreError('CHECKPOINT_CORRUPT', `${file}: invalid JSON (${(err as Error).message})`, { path: file });
   }
   const manifest = json.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] | undefined;
-  if (!Array.isArray(manifest) || manifest.length !== 1 || manifest[0].paths.length !== 1 || !data.has(manifest[0].paths[0])) {
-    throw new CoreError('CHECKPOINT_CORRUPT', `${file}: field "weightsManifest": expected one group with one file of the checkpoint`, { path: file, field: 'weightsManifest' });
+  if (
+    !Array.isArray(manifest) ||
+    manifest.length !== 1 ||
+    manifest[0].paths.length !== 1 ||
+    !data.has(manifest[0].paths[0])
+  ) {
+    throw new CoreError(
+      'CHECKPOINT_CORRUPT',
+      `${file}: field "weightsManifest": expected one group with one file of the checkpoint`,
+      { path: file, field: 'weightsManifest' },
+    );
   }
   const binName = manifest[0].paths[0];
   const bin = data.get(binName)!;
@@ -231,7 +296,11 @@ function decodeWeightsFrom(dir: string, data: Map<string, Buffer>, manifestFile:
   try {
     return { json, tensors: tf.io.decodeWeights(buffer, manifest[0].weights) };
   } catch (err) {
-    throw new CoreError('CHECKPOINT_CORRUPT', `${join(dir, binName)}: does not match ${manifestFile} (${(err as Error).message})`, { path: join(dir, binName) });
+    throw new CoreError(
+      'CHECKPOINT_CORRUPT',
+      `${join(dir, binName)}: does not match ${manifestFile} (${(err as Error).message})`,
+      { path: join(dir, binName) },
+    );
   }
 }
 
@@ -250,15 +319,31 @@ function decodeVerified(verdict: Extract<CheckpointVerdict, { ok: true }>, withO
   const { dir, data } = verdict;
   const model = decodeWeightsFrom(dir, data, 'model.json');
   try {
-    if (model.json.format !== MODEL_FORMAT) throw new CoreError('CHECKPOINT_CORRUPT', `${join(dir, 'model.json')}: field "format": expected "${MODEL_FORMAT}", got ${JSON.stringify(model.json.format)}`, { path: join(dir, 'model.json'), field: 'format' });
+    if (model.json.format !== MODEL_FORMAT)
+      throw new CoreError(
+        'CHECKPOINT_CORRUPT',
+        `${join(dir, 'model.json')}: field "format": expected "${MODEL_FORMAT}", got ${JSON.stringify(model.json.format)}`,
+        { path: join(dir, 'model.json'), field: 'format' },
+      );
     let state: TrainState;
     try {
       state = JSON.parse(data.get('state.json')!.toString('utf8')) as TrainState;
     } catch (err) {
-      throw new CoreError('CHECKPOINT_CORRUPT', `${join(dir, 'state.json')}: invalid JSON (${(err as Error).message})`, { path: join(dir, 'state.json') });
+      throw new CoreError(
+        'CHECKPOINT_CORRUPT',
+        `${join(dir, 'state.json')}: invalid JSON (${(err as Error).message})`,
+        { path: join(dir, 'state.json') },
+      );
     }
-    if (typeof state !== 'object' || state === null || typeof state.globalStep !== 'number' || typeof state.epoch !== 'number') {
-      throw new CoreError('CHECKPOINT_CORRUPT', `${join(dir, 'state.json')}: fields "epoch" / "globalStep" missing`, { path: join(dir, 'state.json') });
+    if (
+      typeof state !== 'object' ||
+      state === null ||
+      typeof state.globalStep !== 'number' ||
+      typeof state.epoch !== 'number'
+    ) {
+      throw new CoreError('CHECKPOINT_CORRUPT', `${join(dir, 'state.json')}: fields "epoch" / "globalStep" missing`, {
+        path: join(dir, 'state.json'),
+      });
     }
     let optimizer: AdamWStateData | null = null;
     if (withOptimizer && data.has('optimizer.json')) {
@@ -267,15 +352,30 @@ function decodeVerified(verdict: Extract<CheckpointVerdict, { ok: true }>, withO
         const names = o.json.names as string[];
         const moment = (k: string) => {
           const t = o.tensors[k];
-          if (!t) throw new CoreError('CHECKPOINT_CORRUPT', `${join(dir, 'optimizer.bin')}: moment "${k}" missing`, { path: join(dir, 'optimizer.bin') });
+          if (!t)
+            throw new CoreError('CHECKPOINT_CORRUPT', `${join(dir, 'optimizer.bin')}: moment "${k}" missing`, {
+              path: join(dir, 'optimizer.bin'),
+            });
           return t.dataSync() as Float32Array;
         };
-        optimizer = { step: o.json.step as number, names, m: names.map((n) => moment(`m/${n}`)), v: names.map((n) => moment(`v/${n}`)) };
+        optimizer = {
+          step: o.json.step as number,
+          names,
+          m: names.map((n) => moment(`m/${n}`)),
+          v: names.map((n) => moment(`v/${n}`)),
+        };
       } finally {
         tf.dispose(o.tensors);
       }
     }
-    return { dir, weights: model.tensors, optimizer, state, modelInfo: model.json.modelTopology, verified: verdict.manifest !== null };
+    return {
+      dir,
+      weights: model.tensors,
+      optimizer,
+      state,
+      modelInfo: model.json.modelTopology,
+      verified: verdict.manifest !== null,
+    };
   } catch (err) {
     tf.dispose(model.tensors);
     throw err;
@@ -287,7 +387,10 @@ function decodeVerified(verdict: Extract<CheckpointVerdict, { ok: true }>, withO
  * back in `skipped`. `checkpoint` is null when none is good (`skipped` then says why, one entry per
  * existing folder; empty when no candidate folder exists at all).
  */
-export async function loadNewestGoodCheckpoint(candidates: string[], withOptimizer: boolean): Promise<{ checkpoint: LoadedCheckpoint | null; skipped: CheckpointProblem[] }> {
+export async function loadNewestGoodCheckpoint(
+  candidates: string[],
+  withOptimizer: boolean,
+): Promise<{ checkpoint: LoadedCheckpoint | null; skipped: CheckpointProblem[] }> {
   const skipped: CheckpointProblem[] = [];
   const good: { verdict: Extract<CheckpointVerdict, { ok: true }>; step: number }[] = [];
   for (const dir of candidates) {
@@ -305,7 +408,8 @@ export async function loadNewestGoodCheckpoint(candidates: string[], withOptimiz
     let step = verdict.manifest?.globalStep ?? -1;
     if (verdict.manifest === null) {
       try {
-        step = (JSON.parse(verdict.data.get('state.json')!.toString('utf8')) as { globalStep?: number }).globalStep ?? -1;
+        step =
+          (JSON.parse(verdict.data.get('state.json')!.toString('utf8')) as { globalStep?: number }).globalStep ?? -1;
       } catch {
         skipped.push({ dir, file: join(dir, 'state.json'), problem: 'invalid JSON' });
         continue;
@@ -338,15 +442,26 @@ export function describeProblems(skipped: CheckpointProblem[]): string {
 export async function readCheckpoint(target: string, withOptimizer: boolean): Promise<LoadedCheckpoint> {
   const { checkpoint, skipped } = await loadNewestGoodCheckpoint(checkpointCandidates(target), withOptimizer);
   if (checkpoint) return checkpoint;
-  if (skipped.length === 0) throw new CoreError('NOT_FOUND', `${target}: no complete checkpoint (model.json, weights.bin, state.json)`, { path: target });
-  throw new CoreError('CHECKPOINT_CORRUPT', `${target}: no good checkpoint: ${describeProblems(skipped)}`, { path: skipped[0].file, problem: skipped[0].problem, hint: 'run "aimkp doctor RUN" for a full report' });
+  if (skipped.length === 0)
+    throw new CoreError('NOT_FOUND', `${target}: no complete checkpoint (model.json, weights.bin, state.json)`, {
+      path: target,
+    });
+  throw new CoreError('CHECKPOINT_CORRUPT', `${target}: no good checkpoint: ${describeProblems(skipped)}`, {
+    path: skipped[0].file,
+    problem: skipped[0].problem,
+    hint: 'run "aimkp doctor RUN" for a full report',
+  });
 }
 /** Copies checkpoint weights into the model's variables; every variable must be present with its shape. */
 export function assignWeights(named: Map<string, tf.Variable>, weights: tf.NamedTensorMap, where: string): void {
   for (const [name, variable] of named) {
     const t = weights[name];
     if (!t) throw new CoreError('BAD_INPUT', `${where}: weight "${name}" missing`);
-    if (t.shape.join('x') !== variable.shape.join('x')) throw new CoreError('BAD_INPUT', `${where}: weight "${name}" has shape [${t.shape}], the model expects [${variable.shape}]`);
+    if (t.shape.join('x') !== variable.shape.join('x'))
+      throw new CoreError(
+        'BAD_INPUT',
+        `${where}: weight "${name}" has shape [${t.shape}], the model expects [${variable.shape}]`,
+      );
     variable.assign(t);
   }
 }
@@ -356,8 +471,14 @@ export function assignWeights(named: Map<string, tf.Variable>, weights: tf.Named
  * checkpoint lacks (e.g. LoRA matrices over a base model) keep their initialisation. A checkpoint weight
  * the model lacks is an error (the source run has another architecture).
  */
-export function assignMatchingWeights(named: Map<string, tf.Variable>, weights: tf.NamedTensorMap, where: string): { assigned: number; fresh: string[] } {
-  for (const name of Object.keys(weights)) if (!named.has(name)) throw new CoreError('BAD_INPUT', `${where}: weight "${name}" does not exist in the new model`);
+export function assignMatchingWeights(
+  named: Map<string, tf.Variable>,
+  weights: tf.NamedTensorMap,
+  where: string,
+): { assigned: number; fresh: string[] } {
+  for (const name of Object.keys(weights))
+    if (!named.has(name))
+      throw new CoreError('BAD_INPUT', `${where}: weight "${name}" does not exist in the new model`);
   const fresh: string[] = [];
   let assigned = 0;
   for (const [name, variable] of named) {
@@ -366,7 +487,11 @@ export function assignMatchingWeights(named: Map<string, tf.Variable>, weights: 
       fresh.push(name);
       continue;
     }
-    if (t.shape.join('x') !== variable.shape.join('x')) throw new CoreError('BAD_INPUT', `${where}: weight "${name}" has shape [${t.shape}], the model expects [${variable.shape}]`);
+    if (t.shape.join('x') !== variable.shape.join('x'))
+      throw new CoreError(
+        'BAD_INPUT',
+        `${where}: weight "${name}" has shape [${t.shape}], the model expects [${variable.shape}]`,
+      );
     variable.assign(t);
     assigned++;
   }
@@ -379,17 +504,28 @@ export function assignMatchingWeights(named: Map<string, tf.Variable>, weights: 
  * folder at all (killed before its first checkpoint: start at step 0). When checkpoints exist but none is
  * good, throws CHECKPOINT_CORRUPT naming every file and problem: training is never silently restarted.
  */
-export async function loadResumeCheckpoint(lastDir: string, log: (line: string) => void): Promise<LoadedCheckpoint | null> {
+export async function loadResumeCheckpoint(
+  lastDir: string,
+  log: (line: string) => void,
+): Promise<LoadedCheckpoint | null> {
   const { checkpoint, skipped } = await loadNewestGoodCheckpoint(checkpointCandidates(lastDir), true);
   if (checkpoint) {
-    if (skipped.length > 0) log(`warning: ${describeProblems(skipped)}; resuming from ${checkpoint.dir} (step ${checkpoint.state.globalStep}) instead`);
-    if (!checkpoint.verified) log(`warning: ${checkpoint.dir} was written before checkpoint manifests: loaded without checksum verification`);
+    if (skipped.length > 0)
+      log(
+        `warning: ${describeProblems(skipped)}; resuming from ${checkpoint.dir} (step ${checkpoint.state.globalStep}) instead`,
+      );
+    if (!checkpoint.verified)
+      log(`warning: ${checkpoint.dir} was written before checkpoint manifests: loaded without checksum verification`);
     return checkpoint;
   }
   if (skipped.length === 0) return null;
-  throw new CoreError('CHECKPOINT_CORRUPT', `${lastDir}: no good checkpoint to resume from: ${describeProblems(skipped)}`, {
-    path: skipped[0].file,
-    problem: skipped[0].problem,
-    hint: 'restore the run folder from a backup, or start a new run in another folder; "aimkp doctor RUN" lists every problem',
-  });
+  throw new CoreError(
+    'CHECKPOINT_CORRUPT',
+    `${lastDir}: no good checkpoint to resume from: ${describeProblems(skipped)}`,
+    {
+      path: skipped[0].file,
+      problem: skipped[0].problem,
+      hint: 'restore the run folder from a backup, or start a new run in another folder; "aimkp doctor RUN" lists every problem',
+    },
+  );
 }

@@ -33,7 +33,8 @@ export function sha256(data: Uint8Array | string): string {
 
 export function checksumFiles(files: Map<string, Uint8Array | string>): Record<string, ManifestEntry> {
   const out: Record<string, ManifestEntry> = {};
-  for (const [name, data] of files) out[name] = { bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength, sha256: sha256(data) };
+  for (const [name, data] of files)
+    out[name] = { bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength, sha256: sha256(data) };
   return out;
 }
 
@@ -59,10 +60,12 @@ function parseManifest(text: string): CheckpointManifest | string {
   } catch (err) {
     return `invalid JSON (${(err as Error).message})`;
   }
-  if (typeof v !== 'object' || v === null || v.format !== MANIFEST_FORMAT) return `field "format": expected "${MANIFEST_FORMAT}"`;
+  if (typeof v !== 'object' || v === null || v.format !== MANIFEST_FORMAT)
+    return `field "format": expected "${MANIFEST_FORMAT}"`;
   if (typeof v.files !== 'object' || v.files === null) return 'field "files" missing';
   for (const [name, e] of Object.entries(v.files)) {
-    if (typeof e?.bytes !== 'number' || typeof e?.sha256 !== 'string') return `field "files.${name}": expected {bytes, sha256}`;
+    if (typeof e?.bytes !== 'number' || typeof e?.sha256 !== 'string')
+      return `field "files.${name}": expected {bytes, sha256}`;
   }
   if (typeof v.globalStep !== 'number' || typeof v.epoch !== 'number') return 'fields "epoch" / "globalStep" missing';
   return v as CheckpointManifest;
@@ -82,7 +85,12 @@ export async function readManifest(dir: string): Promise<CheckpointManifest | nu
  * model.json predates manifests (no "checksummed" flag) and its required files are there.
  */
 export async function verifyCheckpointDir(dir: string): Promise<CheckpointVerdict> {
-  const bad = (file: string, problem: string): CheckpointVerdict => ({ ok: false, dir, file: join(dir, file), problem });
+  const bad = (file: string, problem: string): CheckpointVerdict => ({
+    ok: false,
+    dir,
+    file: join(dir, file),
+    problem,
+  });
   if (!existsSync(dir)) return { ok: false, dir, file: dir, problem: 'folder missing' };
   const manifestBuf = await readOrNull(join(dir, MANIFEST_FILE));
   const data = new Map<string, Buffer>();
@@ -95,7 +103,8 @@ export async function verifyCheckpointDir(dir: string): Promise<CheckpointVerdic
     } catch {
       return bad(MANIFEST_FILE, 'missing, and model.json is not valid JSON');
     }
-    if (checksummed) return bad(MANIFEST_FILE, 'missing (the checkpoint was not completely written, or the file was deleted)');
+    if (checksummed)
+      return bad(MANIFEST_FILE, 'missing (the checkpoint was not completely written, or the file was deleted)');
     for (const f of REQUIRED_FILES) {
       const buf = f === 'model.json' ? model : await readOrNull(join(dir, f));
       if (buf === null) return bad(f, 'missing (the checkpoint is incomplete)');
@@ -111,14 +120,16 @@ export async function verifyCheckpointDir(dir: string): Promise<CheckpointVerdic
   if (typeof manifest === 'string') return bad(MANIFEST_FILE, manifest);
   for (const f of REQUIRED_FILES) if (!(f in manifest.files)) return bad(MANIFEST_FILE, `does not list ${f}`);
   for (const [name, entry] of Object.entries(manifest.files)) {
-    if (name.includes('/') || name.includes('\\') || name === '..') return bad(MANIFEST_FILE, `lists a file outside the folder ("${name}")`);
+    if (name.includes('/') || name.includes('\\') || name === '..')
+      return bad(MANIFEST_FILE, `lists a file outside the folder ("${name}")`);
     const buf = await readOrNull(join(dir, name));
     if (buf === null) return bad(name, 'missing');
     if (buf.byteLength !== entry.bytes) {
       const how = buf.byteLength === 0 ? 'empty' : buf.byteLength < entry.bytes ? 'truncated' : 'longer than written';
       return bad(name, `${buf.byteLength} bytes, the manifest says ${entry.bytes} (${how})`);
     }
-    if (sha256(buf) !== entry.sha256) return bad(name, 'content differs from the manifest (SHA-256 mismatch: the file was changed or garbled)');
+    if (sha256(buf) !== entry.sha256)
+      return bad(name, 'content differs from the manifest (SHA-256 mismatch: the file was changed or garbled)');
     data.set(name, buf);
   }
   return { ok: true, dir, manifest, data };

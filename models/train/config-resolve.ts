@@ -21,8 +21,14 @@ const NULLABLE: Record<string, 'number' | 'object' | 'string'> = {
 };
 
 /** Recursively overrides `base` with `override`; unknown fields and type changes are errors. */
-export function mergeOverride(base: Record<string, unknown>, override: unknown, where: string, path = ''): Record<string, unknown> {
-  if (!isObject(override)) throw new CoreError('BAD_INPUT', `${where}: ${path ? `field "${path}"` : 'top level'}: expected a JSON object`);
+export function mergeOverride(
+  base: Record<string, unknown>,
+  override: unknown,
+  where: string,
+  path = '',
+): Record<string, unknown> {
+  if (!isObject(override))
+    throw new CoreError('BAD_INPUT', `${where}: ${path ? `field "${path}"` : 'top level'}: expected a JSON object`);
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) {
     const field = path ? `${path}.${key}` : key;
@@ -36,13 +42,18 @@ export function mergeOverride(base: Record<string, unknown>, override: unknown, 
       out[key] = mergeOverride(current, value, where, field);
     } else if (current === null) {
       if (nullable === 'object') {
-        if (!isObject(value)) throw new CoreError('BAD_INPUT', `${where}: field "${field}": expected an object or null`);
+        if (!isObject(value))
+          throw new CoreError('BAD_INPUT', `${where}: field "${field}": expected an object or null`);
         out[key] = value;
       } else if (typeof value !== nullable) {
         throw new CoreError('BAD_INPUT', `${where}: field "${field}": expected a ${nullable} or null`);
       } else out[key] = value;
     } else {
-      if (typeof value !== typeof current) throw new CoreError('BAD_INPUT', `${where}: field "${field}": expected a ${typeof current}, got ${JSON.stringify(value)}`);
+      if (typeof value !== typeof current)
+        throw new CoreError(
+          'BAD_INPUT',
+          `${where}: field "${field}": expected a ${typeof current}, got ${JSON.stringify(value)}`,
+        );
       out[key] = value;
     }
   }
@@ -60,8 +71,10 @@ export function validateConfig(c: TrainConfig, where: string): TrainConfig {
   const pos = (field: string, v: number) => {
     if (!(Number.isFinite(v) && v > 0)) fail(field, `expected a positive number, got ${v}`);
   };
-  if (!['standard', 'aimkp'].includes(c.method)) fail('method', `expected "standard" or "aimkp", got ${JSON.stringify(c.method)}`);
-  if (!['multimodal', 'text', 'image'].includes(c.mode)) fail('mode', `expected multimodal, text or image, got ${JSON.stringify(c.mode)}`);
+  if (!['standard', 'aimkp'].includes(c.method))
+    fail('method', `expected "standard" or "aimkp", got ${JSON.stringify(c.method)}`);
+  if (!['multimodal', 'text', 'image'].includes(c.mode))
+    fail('mode', `expected multimodal, text or image, got ${JSON.stringify(c.mode)}`);
   int('epochs', c.epochs, 1);
   int('batchSize', c.batchSize, 1);
   int('samplesPerCall', c.samplesPerCall, 1);
@@ -100,10 +113,14 @@ export function validateConfig(c: TrainConfig, where: string): TrainConfig {
   if (c.method === 'aimkp') {
     const a = c.aimkp;
     if (a === null) return fail('aimkp', 'method "aimkp" needs the aimkp settings');
-    if (c.mode !== 'multimodal') fail('mode', 'AimKP masks one modality while the other is present: mode must be multimodal');
-    for (const f of ['tauText', 'tauImage'] as const) if (!(a[f] >= -1 && a[f] <= 1)) fail(`aimkp.${f}`, 'expected a cosine threshold in [-1, 1]');
-    if (!['structured', 'random', 'pool'].includes(a.maskKind)) fail('aimkp.maskKind', 'expected structured, random or pool');
-    if (!['progressive', 'linear', 'fixed'].includes(a.stride.rule)) fail('aimkp.stride.rule', 'expected progressive, linear or fixed');
+    if (c.mode !== 'multimodal')
+      fail('mode', 'AimKP masks one modality while the other is present: mode must be multimodal');
+    for (const f of ['tauText', 'tauImage'] as const)
+      if (!(a[f] >= -1 && a[f] <= 1)) fail(`aimkp.${f}`, 'expected a cosine threshold in [-1, 1]');
+    if (!['structured', 'random', 'pool'].includes(a.maskKind))
+      fail('aimkp.maskKind', 'expected structured, random or pool');
+    if (!['progressive', 'linear', 'fixed'].includes(a.stride.rule))
+      fail('aimkp.stride.rule', 'expected progressive, linear or fixed');
     int('aimkp.stride.fixedStride', a.stride.fixedStride, 2);
   }
   return c;
@@ -120,7 +137,8 @@ export interface ResolveOptions {
 /** preset → + config file → + flags → validated TrainConfig. */
 export function resolveConfig(options: ResolveOptions): TrainConfig {
   const preset = getPreset(options.preset);
-  if (!preset) throw new CoreError('BAD_INPUT', `unknown preset "${options.preset}"; presets: ${PRESET_NAMES.join(', ')}`);
+  if (!preset)
+    throw new CoreError('BAD_INPUT', `unknown preset "${options.preset}"; presets: ${PRESET_NAMES.join(', ')}`);
   let merged = preset as unknown as Record<string, unknown>;
   let where = `preset ${options.preset}`;
   if (options.configFile) {
@@ -134,7 +152,10 @@ export function resolveConfig(options: ResolveOptions): TrainConfig {
     try {
       json = JSON.parse(text) as Json;
     } catch (err) {
-      throw new CoreError('BAD_INPUT', `${options.configFile}: line ${jsonErrorLine(text, err as Error)}: invalid JSON (${(err as Error).message})`);
+      throw new CoreError(
+        'BAD_INPUT',
+        `${options.configFile}: line ${jsonErrorLine(text, err as Error)}: invalid JSON (${(err as Error).message})`,
+      );
     }
     merged = mergeOverride(merged, json, options.configFile);
     where = options.configFile;

@@ -22,10 +22,17 @@ export function promptTemplate(tokenizer: Tokenizer): PromptTemplate {
 }
 
 /** Vocabulary from the train split's posts and keyphrases, plus the template words. */
-export function buildRunTokenizer(train: readonly ManifestItem[], config: Pick<TrainConfig, 'minWordCount' | 'maxVocab'>): Tokenizer {
+export function buildRunTokenizer(
+  train: readonly ManifestItem[],
+  config: Pick<TrainConfig, 'minWordCount' | 'maxVocab'>,
+): Tokenizer {
   const texts: string[] = [];
   for (const item of train) texts.push(item.text, ...item.keyphrases);
-  return buildTokenizer(texts, { minCount: config.minWordCount, maxVocab: config.maxVocab ?? undefined, extra: [PROMPT_PREFIX, PROMPT_INSTRUCTION] });
+  return buildTokenizer(texts, {
+    minCount: config.minWordCount,
+    maxVocab: config.maxVocab ?? undefined,
+    extra: [PROMPT_PREFIX, PROMPT_INSTRUCTION],
+  });
 }
 
 /** Answer ids `kp1 <sep> kp2 … <eos>` of at most `max` ids: whole keyphrases while they fit, else the first one cut. */
@@ -44,7 +51,12 @@ export function encodeAnswer(tokenizer: Tokenizer, keyphrases: string[], max: nu
 export type Limits = Pick<TrainConfig, 'maxTextTokens' | 'maxAnswerTokens'>;
 
 /** Items → EncodedExamples with dense indices 0..n-1 (the stride maps' keys). Missing features → no image. */
-export function encodeItems(items: readonly ManifestItem[], tokenizer: Tokenizer, features: ReadonlyMap<string, Float32Array | null>, limits: Limits): EncodedExample[] {
+export function encodeItems(
+  items: readonly ManifestItem[],
+  tokenizer: Tokenizer,
+  features: ReadonlyMap<string, Float32Array | null>,
+  limits: Limits,
+): EncodedExample[] {
   return items.map((item, index) => ({
     index,
     id: item.id,
@@ -56,7 +68,9 @@ export function encodeItems(items: readonly ManifestItem[], tokenizer: Tokenizer
 
 /** Longest row: prefix + G² image tokens + text + instruction + answer. */
 export function maxPositionsFor(template: PromptTemplate, grid: number, limits: Limits): number {
-  return template.prefix.length + grid * grid + limits.maxTextTokens + template.instruction.length + limits.maxAnswerTokens;
+  return (
+    template.prefix.length + grid * grid + limits.maxTextTokens + template.instruction.length + limits.maxAnswerTokens
+  );
 }
 
 /** A short hash of the ordered train ids: resuming on a different train split is refused. */

@@ -47,12 +47,32 @@ const AIMKP: AimkpSettings = {
 const SCRATCH = '[from scratch] ';
 
 function standard(preset: string, description: string, paper: string, mode: TrainConfig['mode']): TrainConfig {
-  return { ...COMMON, model: { ...COMMON.model }, preset, description: SCRATCH + description, paper, method: 'standard', mode, epochs: 6, aimkp: null };
+  return {
+    ...COMMON,
+    model: { ...COMMON.model },
+    preset,
+    description: SCRATCH + description,
+    paper,
+    method: 'standard',
+    mode,
+    epochs: 6,
+    aimkp: null,
+  };
 }
 
 function aimkp(preset: string, description: string, paper: string, change: Partial<AimkpSettings> = {}): TrainConfig {
   const settings: AimkpSettings = { ...AIMKP, ...change, stride: { ...AIMKP.stride, ...change.stride } };
-  return { ...COMMON, model: { ...COMMON.model }, preset, description: SCRATCH + description, paper, method: 'aimkp', mode: 'multimodal', epochs: 4, aimkp: settings };
+  return {
+    ...COMMON,
+    model: { ...COMMON.model },
+    preset,
+    description: SCRATCH + description,
+    paper,
+    method: 'aimkp',
+    mode: 'multimodal',
+    epochs: 4,
+    aimkp: settings,
+  };
 }
 
 /**
@@ -73,23 +93,81 @@ function paper(base: TrainConfig, preset: string, description: string): TrainCon
 
 function tau(tauText: number, tauImage: number): TrainConfig {
   const name = `aimkp-tau-${tauText.toFixed(2).replace(/0$/, '')}-${tauImage.toFixed(2).replace(/0$/, '')}`;
-  return aimkp(name, `AimKP with thresholds tau_t = ${tauText}, tau_v = ${tauImage}`, 'Table 6 (threshold sweep, App. B.2)', { tauText, tauImage });
+  return aimkp(
+    name,
+    `AimKP with thresholds tau_t = ${tauText}, tau_v = ${tauImage}`,
+    'Table 6 (threshold sweep, App. B.2)',
+    { tauText, tauImage },
+  );
 }
 
 const FROM_SCRATCH: TrainConfig[] = [
   standard('baseline', 'standard fine-tuning on image + text (6 epochs)', 'Table 1 (LLaVA), Table 4', 'multimodal'),
-  standard('text-specialist', 'standard fine-tuning with text-only prompts (image removed), evaluated text-only', 'Fig. 2 (specialists)', 'text'),
-  standard('image-specialist', 'standard fine-tuning with image-only prompts (text removed), evaluated image-only', 'Fig. 2 (specialists)', 'image'),
-  aimkp('aimkp', 'AimKP: warm-up epoch, progressive structured masking of both modalities, gradient filter (tau_t 0.1, tau_v 0.4), 4 epochs', 'Table 1 (LLaVA-AimKP), Table 4'),
-  aimkp('aimkp-no-text-mask', 'AimKP without text-masked rows (image masking only)', 'Table 2 "w/o masking on text"', { maskText: false }),
-  aimkp('aimkp-no-image-mask', 'AimKP without image-masked rows (text masking only)', 'Table 2 "w/o masking on image"', { maskImage: false }),
-  aimkp('aimkp-no-filter', 'AimKP accepting every masked row (no gradient filter; strides always double)', 'Table 2 "w/o gradient-based filtering"', { filter: false }),
-  aimkp('aimkp-fixed-2', 'AimKP with a fixed stride 2 after the warm-up epoch (filter still decides which rows count)', 'Table 2 "fixed masking (s=2)"', { stride: { rule: 'fixed', fixedStride: 2, warmup: true } }),
-  aimkp('aimkp-fixed-4', 'AimKP with a fixed stride 4 after the warm-up epoch (filter still decides which rows count)', 'Table 2 "fixed masking (s=4)"', { stride: { rule: 'fixed', fixedStride: 4, warmup: true } }),
-  aimkp('aimkp-random-mask', 'AimKP with random (non-nested) masks keeping as many tokens as the structured mask', 'Table 5 "Random masking"', { maskKind: 'random' }),
-  aimkp('aimkp-linear', 'AimKP with linearly increasing strides (2, 3, 4, …; +1 on accept, −1 and frozen on reject)', 'Table 5 "Linear increase"', { stride: { rule: 'linear', fixedStride: 2, warmup: true } }),
-  aimkp('aimkp-pool', 'AimKP with feature compression (average pooling of each window) instead of masking', 'Table 5 "Feature compression"', { maskKind: 'pool' }),
-  aimkp('aimkp-no-warmup', 'AimKP masking from the first epoch (strides start at 2)', 'Table 5 "W/o warm up"', { stride: { rule: 'progressive', fixedStride: 2, warmup: false } }),
+  standard(
+    'text-specialist',
+    'standard fine-tuning with text-only prompts (image removed), evaluated text-only',
+    'Fig. 2 (specialists)',
+    'text',
+  ),
+  standard(
+    'image-specialist',
+    'standard fine-tuning with image-only prompts (text removed), evaluated image-only',
+    'Fig. 2 (specialists)',
+    'image',
+  ),
+  aimkp(
+    'aimkp',
+    'AimKP: warm-up epoch, progressive structured masking of both modalities, gradient filter (tau_t 0.1, tau_v 0.4), 4 epochs',
+    'Table 1 (LLaVA-AimKP), Table 4',
+  ),
+  aimkp('aimkp-no-text-mask', 'AimKP without text-masked rows (image masking only)', 'Table 2 "w/o masking on text"', {
+    maskText: false,
+  }),
+  aimkp(
+    'aimkp-no-image-mask',
+    'AimKP without image-masked rows (text masking only)',
+    'Table 2 "w/o masking on image"',
+    { maskImage: false },
+  ),
+  aimkp(
+    'aimkp-no-filter',
+    'AimKP accepting every masked row (no gradient filter; strides always double)',
+    'Table 2 "w/o gradient-based filtering"',
+    { filter: false },
+  ),
+  aimkp(
+    'aimkp-fixed-2',
+    'AimKP with a fixed stride 2 after the warm-up epoch (filter still decides which rows count)',
+    'Table 2 "fixed masking (s=2)"',
+    { stride: { rule: 'fixed', fixedStride: 2, warmup: true } },
+  ),
+  aimkp(
+    'aimkp-fixed-4',
+    'AimKP with a fixed stride 4 after the warm-up epoch (filter still decides which rows count)',
+    'Table 2 "fixed masking (s=4)"',
+    { stride: { rule: 'fixed', fixedStride: 4, warmup: true } },
+  ),
+  aimkp(
+    'aimkp-random-mask',
+    'AimKP with random (non-nested) masks keeping as many tokens as the structured mask',
+    'Table 5 "Random masking"',
+    { maskKind: 'random' },
+  ),
+  aimkp(
+    'aimkp-linear',
+    'AimKP with linearly increasing strides (2, 3, 4, …; +1 on accept, −1 and frozen on reject)',
+    'Table 5 "Linear increase"',
+    { stride: { rule: 'linear', fixedStride: 2, warmup: true } },
+  ),
+  aimkp(
+    'aimkp-pool',
+    'AimKP with feature compression (average pooling of each window) instead of masking',
+    'Table 5 "Feature compression"',
+    { maskKind: 'pool' },
+  ),
+  aimkp('aimkp-no-warmup', 'AimKP masking from the first epoch (strides start at 2)', 'Table 5 "W/o warm up"', {
+    stride: { rule: 'progressive', fixedStride: 2, warmup: false },
+  }),
   tau(0.0, 0.1),
   tau(0.05, 0.15),
   tau(0.1, 0.3),
@@ -100,7 +178,11 @@ const scratch = (name: string): TrainConfig => FROM_SCRATCH.find((c) => c.preset
 
 const PAPER_SETTING: TrainConfig[] = [
   paper(scratch('baseline'), 'paper-baseline', 'standard fine-tuning of LoRA + adapter on image + text (6 epochs)'),
-  paper(scratch('aimkp'), 'paper-aimkp', 'AimKP with LoRA + adapter: warm-up epoch, progressive structured masking, gradient filter over LoRA + adapter gradients (tau_t 0.1, tau_v 0.4), 4 epochs'),
+  paper(
+    scratch('aimkp'),
+    'paper-aimkp',
+    'AimKP with LoRA + adapter: warm-up epoch, progressive structured masking, gradient filter over LoRA + adapter gradients (tau_t 0.1, tau_v 0.4), 4 epochs',
+  ),
   paper(scratch('aimkp-no-filter'), 'paper-aimkp-no-filter', 'AimKP with LoRA + adapter, every masked row accepted'),
 ];
 
@@ -116,7 +198,9 @@ export const PRESET_NAMES: readonly string[] = LIST.map((c) => c.preset);
  * `scratch-<name>` names every from-scratch preset by its setting; the short names (`baseline`, `aimkp`, …) stay
  * the stored ids, so runs and docs made before the paper setting existed still resolve.
  */
-export const PRESET_ALIASES: ReadonlyMap<string, string> = new Map(FROM_SCRATCH.map((c) => [`scratch-${c.preset}`, c.preset]));
+export const PRESET_ALIASES: ReadonlyMap<string, string> = new Map(
+  FROM_SCRATCH.map((c) => [`scratch-${c.preset}`, c.preset]),
+);
 
 /** Which setting a preset (or alias) belongs to. */
 export function presetSetting(name: string): 'from-scratch' | 'paper' | undefined {

@@ -30,9 +30,16 @@ export function parseWordnetDataLine(line: string, where: string): WordnetSynset
   const bar = line.indexOf(' | ');
   const fields = (bar < 0 ? line : line.slice(0, bar)).trim().split(/\s+/);
   const count = parseInt(fields[3] ?? '', 16);
-  if (!Number.isInteger(count) || count < 1 || fields.length < 4 + 2 * count) throw new CoreError('BAD_INPUT', `${where}: field "w_cnt": not a WordNet data line`);
+  if (!Number.isInteger(count) || count < 1 || fields.length < 4 + 2 * count)
+    throw new CoreError('BAD_INPUT', `${where}: field "w_cnt": not a WordNet data line`);
   const lemmas: string[] = [];
-  for (let i = 0; i < count; i++) lemmas.push(fields[4 + 2 * i].replace(/\(\w+\)$/, '').replace(/_/g, ' ').toLowerCase());
+  for (let i = 0; i < count; i++)
+    lemmas.push(
+      fields[4 + 2 * i]
+        .replace(/\(\w+\)$/, '')
+        .replace(/_/g, ' ')
+        .toLowerCase(),
+    );
   return { lemmas, gloss: bar < 0 ? '' : line.slice(bar + 3).trim() };
 }
 
@@ -45,7 +52,10 @@ export function readWordnet(dir: string): WordnetSynset[] {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new CoreError('NOT_FOUND', `${file}: cannot read (${(err as Error).message}); install Debian's wordnet-base or pass --wordnet DIR`);
+      throw new CoreError(
+        'NOT_FOUND',
+        `${file}: cannot read (${(err as Error).message}); install Debian's wordnet-base or pass --wordnet DIR`,
+      );
     }
     text.split('\n').forEach((line, i) => {
       const s = parseWordnetDataLine(line, `${file}: line ${i + 1}`);
@@ -65,9 +75,17 @@ export interface CorpusOptions {
  * function re-checks). WordNet synsets are kept when one of their lemmas (a whole lemma, or each word of a
  * multi-word lemma) is a word of the train texts or keyphrases.
  */
-export function buildCorpus(trainItems: readonly ManifestItem[], synsets: readonly WordnetSynset[], options: CorpusOptions): CorpusDoc[] {
+export function buildCorpus(
+  trainItems: readonly ManifestItem[],
+  synsets: readonly WordnetSynset[],
+  options: CorpusOptions,
+): CorpusDoc[] {
   const bad = trainItems.find((i) => i.split !== 'train');
-  if (bad) throw new CoreError('BAD_INPUT', `pretraining corpus: item ${bad.id} is in the ${bad.split} split; only train items may enter the corpus`);
+  if (bad)
+    throw new CoreError(
+      'BAD_INPUT',
+      `pretraining corpus: item ${bad.id} is in the ${bad.split} split; only train items may enter the corpus`,
+    );
   const vocab = new Set<string>();
   for (const item of trainItems) {
     for (const w of splitWords(item.text)) vocab.add(w);
@@ -80,7 +98,9 @@ export function buildCorpus(trainItems: readonly ManifestItem[], synsets: readon
     scored.push({ doc: { source: 'wordnet', text: `${s.lemmas.join(', ')}: ${s.gloss}` }, hits, order });
   });
   scored.sort((a, b) => b.hits - a.hits || a.order - b.order);
-  const wordnet = (options.maxWordnetDocs === null ? scored : scored.slice(0, options.maxWordnetDocs)).sort((a, b) => a.order - b.order).map((s) => s.doc);
+  const wordnet = (options.maxWordnetDocs === null ? scored : scored.slice(0, options.maxWordnetDocs))
+    .sort((a, b) => a.order - b.order)
+    .map((s) => s.doc);
   const own: CorpusDoc[] = [];
   for (const item of trainItems) {
     if (item.text.trim() !== '') own.push({ source: 'train-text', text: item.text });
@@ -106,9 +126,15 @@ export function parseCorpus(text: string, where: string): CorpusDoc[] {
       throw new CoreError('BAD_INPUT', `${where}: line ${i + 1}: invalid JSON (${(err as Error).message})`);
     }
     const o = d as Partial<{ source: string; text: unknown; tags: unknown }>;
-    if ((o.source === 'wordnet' || o.source === 'train-text') && typeof o.text === 'string') docs.push({ source: o.source, text: o.text });
-    else if (o.source === 'train-tags' && Array.isArray(o.tags) && o.tags.every((t) => typeof t === 'string')) docs.push({ source: 'train-tags', tags: o.tags as string[] });
-    else throw new CoreError('BAD_INPUT', `${where}: line ${i + 1}: field "source": expected wordnet/train-text with "text" or train-tags with "tags"`);
+    if ((o.source === 'wordnet' || o.source === 'train-text') && typeof o.text === 'string')
+      docs.push({ source: o.source, text: o.text });
+    else if (o.source === 'train-tags' && Array.isArray(o.tags) && o.tags.every((t) => typeof t === 'string'))
+      docs.push({ source: 'train-tags', tags: o.tags as string[] });
+    else
+      throw new CoreError(
+        'BAD_INPUT',
+        `${where}: line ${i + 1}: field "source": expected wordnet/train-text with "text" or train-tags with "tags"`,
+      );
   });
   return docs;
 }

@@ -18,11 +18,34 @@ import type { Tokenizer } from '../text/tokenizer-types';
 import { loadImageEncoder } from '../vision/load-image-encoder';
 import type { TrainingEvent } from '../../shared/training-events';
 import { AdamW, ADAMW_DEFAULTS, paramSlots } from './adamw';
-import { cleanTempFolders, emptyEpochStats, readCheckpoint, assignWeights, writeCheckpoint, type TrainState } from './checkpoint-io';
+import {
+  cleanTempFolders,
+  emptyEpochStats,
+  readCheckpoint,
+  assignWeights,
+  writeCheckpoint,
+  type TrainState,
+} from './checkpoint-io';
 import { maxPositionsFor, promptTemplate, PROMPT_INSTRUCTION, PROMPT_PREFIX } from './data-prep';
-import { buildCorpus, corpusTexts, parseCorpus, readWordnet, WORDNET_DEFAULT_DIR, type CorpusDoc } from './pretrain-corpus';
+import {
+  buildCorpus,
+  corpusTexts,
+  parseCorpus,
+  readWordnet,
+  WORDNET_DEFAULT_DIR,
+  type CorpusDoc,
+} from './pretrain-corpus';
 import { Rng, hashSeed } from './rng';
-import { ensureRunDir, EventLog, packageVersion, readJson, readRunConfig, RUN_FILES, writeJsonAtomic, type RunConfig } from './run-files';
+import {
+  ensureRunDir,
+  EventLog,
+  packageVersion,
+  readJson,
+  readRunConfig,
+  RUN_FILES,
+  writeJsonAtomic,
+  type RunConfig,
+} from './run-files';
 import { lrFactor } from './schedule';
 import type { TrainConfig } from './train-config';
 import { writeFileAtomic } from '../fs/atomic-write';
@@ -64,7 +87,8 @@ export interface PretrainRunConfig extends RunConfig {
 export function pretrainDefaults(): TrainConfig {
   return {
     preset: 'lm-pretrain',
-    description: 'stage 1 of the paper setting: next-token LM pretraining on text only (WordNet glosses + train-split texts and tag lists)',
+    description:
+      'stage 1 of the paper setting: next-token LM pretraining on text only (WordNet glosses + train-split texts and tag lists)',
     paper: 'the base LM (Vicuna) of LLaVA-1.5',
     method: 'standard',
     mode: 'text',
@@ -121,7 +145,12 @@ export interface PretrainResult {
 
 /** The pretraining rows' template: one <bos> slot, no instruction; the whole chunk is the "answer". */
 export function pretrainTemplate(tokenizer: Tokenizer): PromptTemplate {
-  return { prefix: Int32Array.of(tokenizer.specials.bos), instruction: new Int32Array(0), eos: tokenizer.specials.eos, pad: tokenizer.specials.pad };
+  return {
+    prefix: Int32Array.of(tokenizer.specials.bos),
+    instruction: new Int32Array(0),
+    eos: tokenizer.specials.eos,
+    pad: tokenizer.specials.pad,
+  };
 }
 
 /**
@@ -151,14 +180,25 @@ export function packChunks(tokenizer: Tokenizer, docs: readonly CorpusDoc[], len
 }
 
 /** Tokenizer: every word of the train split (texts, keyphrases) and the prompt, then corpus words by count up to maxVocab. */
-function buildPretrainTokenizer(trainTexts: string[], corpus: string[], maxVocab: number | null, minCount: number): Tokenizer {
+function buildPretrainTokenizer(
+  trainTexts: string[],
+  corpus: string[],
+  maxVocab: number | null,
+  minCount: number,
+): Tokenizer {
   const extra = [PROMPT_PREFIX, PROMPT_INSTRUCTION, ...trainTexts];
   return buildTokenizer([...corpus, ...trainTexts], { minCount, maxVocab: maxVocab ?? undefined, extra });
 }
 
 function rowsOf(chunks: Int32Array[], start: number): { examples: EncodedExample[]; variants: RowVariant[] } {
   return {
-    examples: chunks.map((answer, i) => ({ index: start + i, id: `chunk-${start + i}`, image: null, text: new Int32Array(0), answer })),
+    examples: chunks.map((answer, i) => ({
+      index: start + i,
+      id: `chunk-${start + i}`,
+      image: null,
+      text: new Int32Array(0),
+      answer,
+    })),
     variants: chunks.map(() => ({ mode: 'text', textStride: 1, imageStride: 1, kind: 'structured', seed: 0 })),
   };
 }
@@ -169,7 +209,11 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   const started = performance.now();
   const now = () => new Date().toISOString();
   const hasRun = existsSync(join(runDir, RUN_FILES.config));
-  if (hasRun && !options.resume) throw new CoreError('ALREADY_EXISTS', `${runDir}: a run already exists there; pass --resume to continue it, or choose another --out`);
+  if (hasRun && !options.resume)
+    throw new CoreError(
+      'ALREADY_EXISTS',
+      `${runDir}: a run already exists there; pass --resume to continue it, or choose another --out`,
+    );
   const resuming = hasRun && options.resume === true;
   const backend = await initBackend(options.backend);
 
@@ -178,29 +222,54 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   let docs: CorpusDoc[];
   if (resuming) {
     saved = readRunConfig(runDir) as PretrainRunConfig;
-    if (saved.pretrain === undefined) throw new CoreError('BAD_INPUT', `${join(runDir, RUN_FILES.config)}: field "pretrain" missing: not a pretraining run (resume it with aimkp train)`);
+    if (saved.pretrain === undefined)
+      throw new CoreError(
+        'BAD_INPUT',
+        `${join(runDir, RUN_FILES.config)}: field "pretrain" missing: not a pretraining run (resume it with aimkp train)`,
+      );
     tokenizer = tokenizerFromJson(readJson(join(runDir, RUN_FILES.tokenizer)), join(runDir, RUN_FILES.tokenizer));
     const file = join(runDir, CORPUS_FILE);
     const text = readFileSync(file, 'utf8');
-    if (sha1(text) !== saved.pretrain.corpusSha1) throw new CoreError('MISMATCH', `${file}: content differs from the corpus the run started with (sha1 ${saved.pretrain.corpusSha1})`);
+    if (sha1(text) !== saved.pretrain.corpusSha1)
+      throw new CoreError(
+        'MISMATCH',
+        `${file}: content differs from the corpus the run started with (sha1 ${saved.pretrain.corpusSha1})`,
+      );
     docs = parseCorpus(text, file);
   } else {
-    if (!options.dataDir) throw new CoreError('BAD_INPUT', 'pretrain: --data is required (its train split enters the corpus and the tokenizer)');
+    if (!options.dataDir)
+      throw new CoreError(
+        'BAD_INPUT',
+        'pretrain: --data is required (its train split enters the corpus and the tokenizer)',
+      );
     const config = options.config ?? pretrainDefaults();
-    const settings: PretrainSettings = { wordnetDir: WORDNET_DEFAULT_DIR, maxWordnetDocs: null, heldOutChunks: 64, ...options.settings };
+    const settings: PretrainSettings = {
+      wordnetDir: WORDNET_DEFAULT_DIR,
+      maxWordnetDocs: null,
+      heldOutChunks: 64,
+      ...options.settings,
+    };
     const dataDir = resolve(options.dataDir);
     const data = await loadDataset(dataDir, { splits: ['train'], checkImages: false });
     let trainItems = data.items.filter((i) => i.split === 'train');
     if (config.maxTrain !== null) trainItems = trainItems.slice(0, config.maxTrain);
     if (trainItems.length === 0) throw new CoreError('BAD_INPUT', `${dataDir}: no train items`);
-    docs = options.corpusOverride ?? buildCorpus(trainItems, readWordnet(settings.wordnetDir), { maxWordnetDocs: settings.maxWordnetDocs });
+    docs =
+      options.corpusOverride ??
+      buildCorpus(trainItems, readWordnet(settings.wordnetDir), { maxWordnetDocs: settings.maxWordnetDocs });
     const trainTexts = trainItems.flatMap((i) => [i.text, ...i.keyphrases]);
     tokenizer = buildPretrainTokenizer(trainTexts, corpusTexts(docs), config.maxVocab, config.minWordCount);
     const encoder = await loadImageEncoder(config.encoder);
     const { id: encoderId, grid, channels } = encoder;
     encoder.dispose();
     const template = promptTemplate(tokenizer);
-    const lm: LmConfig = { vocabSize: tokenizer.vocabSize, ...config.model, maxPositions: maxPositionsFor(template, grid, config), imageFeatureDim: channels, imageGrid: grid };
+    const lm: LmConfig = {
+      vocabSize: tokenizer.vocabSize,
+      ...config.model,
+      maxPositions: maxPositionsFor(template, grid, config),
+      imageFeatureDim: channels,
+      imageGrid: grid,
+    };
     const corpusText = docs.map((d) => JSON.stringify(d)).join('\n') + '\n';
     const chunkTokens = lm.maxPositions - 1;
     const tokens = docs.reduce((n, d) => n + docIds(tokenizer, d).length, 0);
@@ -209,7 +278,12 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       format: 'aimkp-run-v1',
       dataDir,
       lm,
-      template: { prefix: Array.from(template.prefix), instruction: Array.from(template.instruction), eos: template.eos, pad: template.pad },
+      template: {
+        prefix: Array.from(template.prefix),
+        instruction: Array.from(template.instruction),
+        eos: template.eos,
+        pad: template.pad,
+      },
       encoderId,
       trainItems: Math.floor(tokens / chunkTokens),
       trainFingerprint: sha1(corpusText).slice(0, 16),
@@ -234,7 +308,9 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   const heldOutCount = Math.min(p.heldOutChunks, Math.floor(all.length / 10));
   const train = all.slice(0, all.length - heldOutCount);
   const heldOut = all.slice(all.length - heldOutCount);
-  log(`corpus: ${p.docs} documents, ${p.tokens} tokens → ${train.length} training chunks of ${p.chunkTokens} tokens, ${heldOut.length} held out; vocabulary ${tokenizer.vocabSize}`);
+  log(
+    `corpus: ${p.docs} documents, ${p.tokens} tokens → ${train.length} training chunks of ${p.chunkTokens} tokens, ${heldOut.length} held out; vocabulary ${tokenizer.vocabSize}`,
+  );
 
   const removed = await cleanTempFolders(join(runDir, RUN_FILES.checkpoints));
   if (removed.length > 0) log(`removed ${removed.length} unfinished checkpoint folder(s)`);
@@ -246,9 +322,30 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   const lmVars = model.trainableVariables().filter((v) => !adapter.test(nameOf.get(v) ?? v.name));
   const allVars = model.trainableVariables();
   const slots = paramSlots(lmVars, named, adapter);
-  const optimizer = new AdamW(slots, { ...ADAMW_DEFAULTS, lr: config.lr, adapterLr: config.adapterLr, weightDecay: config.weightDecay, clipNorm: config.clipNorm });
+  const optimizer = new AdamW(slots, {
+    ...ADAMW_DEFAULTS,
+    lr: config.lr,
+    adapterLr: config.adapterLr,
+    weightDecay: config.weightDecay,
+    clipNorm: config.clipNorm,
+  });
   let rng = Rng.fromSeed(hashSeed(config.seed, 0x9e7a));
-  let state: TrainState = { version: 1, epoch: 0, stepInEpoch: 0, globalStep: 0, dataOrder: [], rngState: rng.state(), strideText: [], strideImage: [], frozenText: [], frozenImage: [], bestScore: null, bestEpoch: null, history: [], epochStats: emptyEpochStats() };
+  let state: TrainState = {
+    version: 1,
+    epoch: 0,
+    stepInEpoch: 0,
+    globalStep: 0,
+    dataOrder: [],
+    rngState: rng.state(),
+    strideText: [],
+    strideImage: [],
+    frozenText: [],
+    frozenImage: [],
+    bestScore: null,
+    bestEpoch: null,
+    history: [],
+    epochStats: emptyEpochStats(),
+  };
   const lastDir = join(runDir, RUN_FILES.last);
   if (resuming) {
     try {
@@ -269,9 +366,22 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   const snapshot = (): TrainState => ({ ...state, rngState: rng.state() });
   const save = async (which: 'last' | 'best') => {
     const t0 = performance.now();
-    await writeCheckpoint(which === 'last' ? lastDir : join(runDir, RUN_FILES.best), { weights: named, optimizer: which === 'last' ? optimizer.exportState() : null, state: snapshot(), modelInfo }, join(runDir, RUN_FILES.checkpoints));
+    await writeCheckpoint(
+      which === 'last' ? lastDir : join(runDir, RUN_FILES.best),
+      { weights: named, optimizer: which === 'last' ? optimizer.exportState() : null, state: snapshot(), modelInfo },
+      join(runDir, RUN_FILES.checkpoints),
+    );
     const ms = performance.now() - t0;
-    emit({ type: 'checkpoint', time: now(), run: runDir, which, path: which === 'last' ? RUN_FILES.last : RUN_FILES.best, epoch: state.epoch, step: state.globalStep, ms });
+    emit({
+      type: 'checkpoint',
+      time: now(),
+      run: runDir,
+      which,
+      path: which === 'last' ? RUN_FILES.last : RUN_FILES.best,
+      epoch: state.epoch,
+      step: state.globalStep,
+      ms,
+    });
     return ms;
   };
   const heldOutLoss = (): number => {
@@ -289,8 +399,16 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     return n === 0 ? NaN : sum / n;
   };
   const losses = new Map<number, number>();
-  const best = () => (state.bestEpoch === null || state.bestScore === null ? null : { epoch: state.bestEpoch, score: state.bestScore });
-  const result = (status: PretrainResult['status']): PretrainResult => ({ status, runDir, globalStep: state.globalStep, epoch: state.epoch, heldOutLoss: state.history.map((h) => -(h.score ?? NaN)), losses });
+  const best = () =>
+    state.bestEpoch === null || state.bestScore === null ? null : { epoch: state.bestEpoch, score: state.bestScore };
+  const result = (status: PretrainResult['status']): PretrainResult => ({
+    status,
+    runDir,
+    globalStep: state.globalStep,
+    epoch: state.epoch,
+    heldOutLoss: state.history.map((h) => -(h.score ?? NaN)),
+    losses,
+  });
   try {
     while (state.epoch < config.epochs) {
       const epoch = state.epoch;
@@ -298,7 +416,16 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       while (state.stepInEpoch < stepsPerEpoch) {
         if (options.signal?.aborted || (options.maxSteps !== undefined && state.globalStep >= options.maxSteps)) {
           await save('last');
-          emit({ type: 'run-end', time: now(), run: runDir, status: 'stopped', step: state.globalStep, epoch: state.epoch, best: best(), totalMs: performance.now() - started });
+          emit({
+            type: 'run-end',
+            time: now(),
+            run: runDir,
+            status: 'stopped',
+            step: state.globalStep,
+            epoch: state.epoch,
+            best: best(),
+            totalMs: performance.now() - started,
+          });
           return result('stopped');
         }
         const t0 = performance.now();
@@ -330,9 +457,33 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
         state.epochStats.lossSum += loss;
         state.epochStats.trainMs += ms;
         losses.set(state.globalStep, loss);
-        emit({ type: 'step', time: now(), run: runDir, epoch, step: state.globalStep, stepInEpoch: state.stepInEpoch, stepsPerEpoch, loss, variantLoss: { original: loss, text: null, image: null }, samples: [], accepted: { text: 0, image: 0 }, checked: { text: 0, image: 0 }, rows: chunks.length, lr: info.lr, adapterLr: info.adapterLr, gradNorm: info.gradNorm, ms });
-        if (!Number.isFinite(loss)) throw new CoreError('DIVERGED', `step ${state.globalStep}: loss is ${loss}; lower the learning rate`);
-        if (state.stepInEpoch < stepsPerEpoch && config.checkpointEvery > 0 && state.globalStep % config.checkpointEvery === 0) await save('last');
+        emit({
+          type: 'step',
+          time: now(),
+          run: runDir,
+          epoch,
+          step: state.globalStep,
+          stepInEpoch: state.stepInEpoch,
+          stepsPerEpoch,
+          loss,
+          variantLoss: { original: loss, text: null, image: null },
+          samples: [],
+          accepted: { text: 0, image: 0 },
+          checked: { text: 0, image: 0 },
+          rows: chunks.length,
+          lr: info.lr,
+          adapterLr: info.adapterLr,
+          gradNorm: info.gradNorm,
+          ms,
+        });
+        if (!Number.isFinite(loss))
+          throw new CoreError('DIVERGED', `step ${state.globalStep}: loss is ${loss}; lower the learning rate`);
+        if (
+          state.stepInEpoch < stepsPerEpoch &&
+          config.checkpointEvery > 0 &&
+          state.globalStep % config.checkpointEvery === 0
+        )
+          await save('last');
       }
       const tv = performance.now();
       const held = heldOutLoss();
@@ -346,7 +497,9 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
         state.bestEpoch = epoch;
       }
       state.history.push({ epoch, meanLoss, score: -held });
-      log(`epoch ${epoch + 1}/${config.epochs}: train loss ${meanLoss.toFixed(4)}, held-out loss ${held.toFixed(4)} (perplexity ${Math.exp(held).toFixed(1)})`);
+      log(
+        `epoch ${epoch + 1}/${config.epochs}: train loss ${meanLoss.toFixed(4)}, held-out loss ${held.toFixed(4)} (perplexity ${Math.exp(held).toFixed(1)})`,
+      );
       let checkpointMs = improved ? await save('best') : 0;
       const trainMs = stats.trainMs;
       state.epoch = epoch + 1;
@@ -354,9 +507,33 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       state.dataOrder = [];
       state.epochStats = emptyEpochStats();
       checkpointMs += await save('last');
-      emit({ type: 'epoch-end', time: now(), run: runDir, epoch, epochs: config.epochs, step: state.globalStep, meanLoss, meanVariantLoss: { original: meanLoss, text: null, image: null }, strides: null, acceptance: { text: { accepted: 0, checked: 0, share: null }, image: { accepted: 0, checked: 0, share: null } }, validation: null, best: best(), improved, timings: { trainMs, validMs, checkpointMs } });
+      emit({
+        type: 'epoch-end',
+        time: now(),
+        run: runDir,
+        epoch,
+        epochs: config.epochs,
+        step: state.globalStep,
+        meanLoss,
+        meanVariantLoss: { original: meanLoss, text: null, image: null },
+        strides: null,
+        acceptance: { text: { accepted: 0, checked: 0, share: null }, image: { accepted: 0, checked: 0, share: null } },
+        validation: null,
+        best: best(),
+        improved,
+        timings: { trainMs, validMs, checkpointMs },
+      });
     }
-    emit({ type: 'run-end', time: now(), run: runDir, status: 'completed', step: state.globalStep, epoch: state.epoch, best: best(), totalMs: performance.now() - started });
+    emit({
+      type: 'run-end',
+      time: now(),
+      run: runDir,
+      status: 'completed',
+      step: state.globalStep,
+      epoch: state.epoch,
+      best: best(),
+      totalMs: performance.now() - started,
+    });
     log(`backend ${describeBackend(backend)}; ${((performance.now() - started) / 1000).toFixed(0)} s`);
     return result('completed');
   } finally {

@@ -43,7 +43,13 @@ export interface RunDiagnosis {
   /** The checkpoint a resume would continue from (relative path), or null. */
   resumeFrom: string | null;
   lock: { state: 'free' | 'held' | 'stale' | 'unreadable'; holder: string | null };
-  events: { lines: number; lastType: string | null; lastTime: string | null; partialLastLine: boolean; badLines: number };
+  events: {
+    lines: number;
+    lastType: string | null;
+    lastTime: string | null;
+    partialLastLine: boolean;
+    badLines: number;
+  };
   /** What to do next, one line. */
   advice: string;
 }
@@ -103,7 +109,8 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
     events: { lines: 0, lastType: null, lastTime: null, partialLastLine: false, badLines: 0 },
     advice: '',
   };
-  if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new CoreError('NOT_FOUND', `${runDir}: no such run folder`, { path: runDir });
+  if (!existsSync(runDir) || !statSync(runDir).isDirectory())
+    throw new CoreError('NOT_FOUND', `${runDir}: no such run folder`, { path: runDir });
 
   // config.json + tokenizer.json
   let hasConfig = false;
@@ -111,9 +118,11 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
     const c = readRunConfig(runDir);
     hasConfig = true;
     add(RUN_FILES.config, 'ok', `preset ${c.preset}, ${c.epochs} epochs, data ${c.dataDir}`);
-    if (!existsSync(c.dataDir)) add('data set', 'warning', `${c.dataDir} (from config.json) does not exist here: resume needs --data DIR`);
+    if (!existsSync(c.dataDir))
+      add('data set', 'warning', `${c.dataDir} (from config.json) does not exist here: resume needs --data DIR`);
   } catch (err) {
-    if (err instanceof CoreError && err.code === 'NOT_FOUND') add(RUN_FILES.config, 'warning', 'missing: the run never got past its preparation (or this is not a run folder)');
+    if (err instanceof CoreError && err.code === 'NOT_FOUND')
+      add(RUN_FILES.config, 'warning', 'missing: the run never got past its preparation (or this is not a run folder)');
     else add(RUN_FILES.config, 'problem', (err as Error).message);
   }
   if (hasConfig) {
@@ -141,7 +150,14 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
     if (isTraining) trainingCheckpointsExist = true;
     const v = await verifyCheckpointDir(cand);
     if (!v.ok) {
-      result.checkpoints.push({ path: rel, ok: false, verified: false, epoch: null, globalStep: null, problem: `${relativeTo(runDir, v.file)}: ${v.problem}` });
+      result.checkpoints.push({
+        path: rel,
+        ok: false,
+        verified: false,
+        epoch: null,
+        globalStep: null,
+        problem: `${relativeTo(runDir, v.file)}: ${v.problem}`,
+      });
       add(rel, 'problem', `${relativeTo(runDir, v.file)}: ${v.problem}`);
       continue;
     }
@@ -156,23 +172,49 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
         /* reported below as unverified */
       }
     }
-    result.checkpoints.push({ path: rel, ok: true, verified: v.manifest !== null, epoch, globalStep: step, problem: null });
-    add(rel, v.manifest === null ? 'warning' : 'ok', `step ${step ?? '?'}, epoch ${epoch === null ? '?' : epoch}${v.manifest === null ? ' (written before manifests: not verifiable)' : ', every file matches its manifest'}`);
+    result.checkpoints.push({
+      path: rel,
+      ok: true,
+      verified: v.manifest !== null,
+      epoch,
+      globalStep: step,
+      problem: null,
+    });
+    add(
+      rel,
+      v.manifest === null ? 'warning' : 'ok',
+      `step ${step ?? '?'}, epoch ${epoch === null ? '?' : epoch}${v.manifest === null ? ' (written before manifests: not verifiable)' : ', every file matches its manifest'}`,
+    );
     if (isTraining && step !== null && step > bestGoodStep) {
       bestGoodStep = step;
       result.resumeFrom = rel;
     }
     if (!isTraining) bestOk = true;
   }
-  const corruptTraining = result.checkpoints.filter((c) => !c.ok && !c.path.startsWith(RUN_FILES.best) && !c.path.endsWith('.prev-best'));
-  if (trainingCheckpointsExist && result.resumeFrom === null) add('resume', 'problem', 'no good training checkpoint: resume will refuse to start (it never restarts silently from step 0)');
-  else if (result.resumeFrom !== null && corruptTraining.length > 0) add('resume', 'warning', `resume will continue from ${result.resumeFrom} (step ${bestGoodStep})`);
-  if (existsSync(bestDir) && !bestOk) add(RUN_FILES.best, 'problem', 'best/ is corrupt: evaluation refuses it; use --which last, or retrain');
+  const corruptTraining = result.checkpoints.filter(
+    (c) => !c.ok && !c.path.startsWith(RUN_FILES.best) && !c.path.endsWith('.prev-best'),
+  );
+  if (trainingCheckpointsExist && result.resumeFrom === null)
+    add(
+      'resume',
+      'problem',
+      'no good training checkpoint: resume will refuse to start (it never restarts silently from step 0)',
+    );
+  else if (result.resumeFrom !== null && corruptTraining.length > 0)
+    add('resume', 'warning', `resume will continue from ${result.resumeFrom} (step ${bestGoodStep})`);
+  if (existsSync(bestDir) && !bestOk)
+    add(RUN_FILES.best, 'problem', 'best/ is corrupt: evaluation refuses it; use --which last, or retrain');
   if (existsSync(ckDir)) {
     const temps = readdirSync(ckDir).filter((n) => n.startsWith('.tmp-'));
-    if (temps.length > 0) add('checkpoints', 'warning', `${temps.length} unfinished checkpoint write(s) (${temps.join(', ')}): removed at the next resume`);
+    if (temps.length > 0)
+      add(
+        'checkpoints',
+        'warning',
+        `${temps.length} unfinished checkpoint write(s) (${temps.join(', ')}): removed at the next resume`,
+      );
   }
-  if (existsSync(join(runDir, PREVIOUS_NAME))) add('layout', 'warning', `unexpected ${PREVIOUS_NAME}/ in the run folder root`);
+  if (existsSync(join(runDir, PREVIOUS_NAME)))
+    add('layout', 'warning', `unexpected ${PREVIOUS_NAME}/ in the run folder root`);
 
   // events.jsonl tail
   const eventsFile = join(runDir, RUN_FILES.events);
@@ -196,16 +238,34 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
       }
     }
     result.events.lastType = lastType;
-    if (result.events.partialLastLine) add(RUN_FILES.events, 'warning', 'the last line is cut off (a writer died mid-append): it is removed at the next resume');
-    if (result.events.badLines > 0) add(RUN_FILES.events, 'problem', `${result.events.badLines} line(s) in the last ${TAIL_BYTES / 1024} KiB are not JSON`);
-    if (!result.events.partialLastLine && result.events.badLines === 0) add(RUN_FILES.events, 'ok', `${result.events.lines.toLocaleString('en-US')} events, the last one "${lastType ?? '-'}" at ${result.events.lastTime ?? '-'}`);
+    if (result.events.partialLastLine)
+      add(
+        RUN_FILES.events,
+        'warning',
+        'the last line is cut off (a writer died mid-append): it is removed at the next resume',
+      );
+    if (result.events.badLines > 0)
+      add(
+        RUN_FILES.events,
+        'problem',
+        `${result.events.badLines} line(s) in the last ${TAIL_BYTES / 1024} KiB are not JSON`,
+      );
+    if (!result.events.partialLastLine && result.events.badLines === 0)
+      add(
+        RUN_FILES.events,
+        'ok',
+        `${result.events.lines.toLocaleString('en-US')} events, the last one "${lastType ?? '-'}" at ${result.events.lastTime ?? '-'}`,
+      );
   } else if (hasConfig) {
     add(RUN_FILES.events, 'warning', 'missing');
   }
 
   // lock
   const lock = inspectLock(runDir);
-  result.lock = { state: lock.state, holder: lock.state === 'held' || lock.state === 'stale' ? describeHolder(lock.holder) : null };
+  result.lock = {
+    state: lock.state,
+    holder: lock.state === 'held' || lock.state === 'stale' ? describeHolder(lock.holder) : null,
+  };
   if (lock.state === 'held') add('lock', 'ok', `held by ${describeHolder(lock.holder)}: the run is in use`);
   else if (lock.state === 'stale') add('lock', 'warning', `stale: ${lock.reason}; the next writer takes it over`);
   else if (lock.state === 'unreadable') add('lock', 'warning', `${lock.reason}; the next writer replaces it`);

@@ -1,6 +1,15 @@
 // The run folder's small files: config.json (resolved config + what the run was built with), tokenizer.json,
 // and the append-only events.jsonl. Layout: docs/training.md "Run folder".
-import { appendFileSync, closeSync, existsSync, ftruncateSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreError, fromFsError, withFsErrors } from '../core-error';
@@ -37,7 +46,9 @@ export interface RunConfig extends TrainConfig {
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await withFsErrors('write', file, () => writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', { fsync: true }));
+  await withFsErrors('write', file, () =>
+    writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', { fsync: true }),
+  );
 }
 
 export function readJson(file: string): unknown {
@@ -58,7 +69,11 @@ export function readRunConfig(runDir: string): RunConfig {
   const file = join(runDir, RUN_FILES.config);
   if (!existsSync(file)) throw new CoreError('NOT_FOUND', `${runDir}: not a run folder (no ${RUN_FILES.config})`);
   const c = readJson(file) as Partial<RunConfig>;
-  if (c.format !== 'aimkp-run-v1') throw new CoreError('BAD_INPUT', `${file}: field "format": expected "aimkp-run-v1", got ${JSON.stringify(c.format)}`);
+  if (c.format !== 'aimkp-run-v1')
+    throw new CoreError(
+      'BAD_INPUT',
+      `${file}: field "format": expected "aimkp-run-v1", got ${JSON.stringify(c.format)}`,
+    );
   for (const field of ['lm', 'template', 'encoder', 'preset'] as const) {
     if (c[field] === undefined) throw new CoreError('BAD_INPUT', `${file}: field "${field}" missing`);
   }
@@ -66,7 +81,9 @@ export function readRunConfig(runDir: string): RunConfig {
 }
 
 export async function ensureRunDir(runDir: string): Promise<void> {
-  await withFsErrors('create the run folder', runDir, () => mkdir(join(runDir, RUN_FILES.checkpoints), { recursive: true }));
+  await withFsErrors('create the run folder', runDir, () =>
+    mkdir(join(runDir, RUN_FILES.checkpoints), { recursive: true }),
+  );
 }
 
 /**
@@ -117,7 +134,12 @@ export class EventLog {
     try {
       appendFileSync(this.file, JSON.stringify(event) + '\n');
     } catch (err) {
-      throw fromFsError(err, 'append to the event log', this.file, 'free some disk space (or fix the folder), then continue with --resume');
+      throw fromFsError(
+        err,
+        'append to the event log',
+        this.file,
+        'free some disk space (or fix the folder), then continue with --resume',
+      );
     }
   }
 }

@@ -29,7 +29,11 @@ export function runTemplate(config: RunConfig): PromptTemplate {
  * Rebuilds the run's model and loads `which` ('best': the best validation epoch, 'last': the latest
  * checkpoint). Initialises the TF.js backend (idempotent) unless one is already chosen.
  */
-export async function loadRunForInference(runDir: string, which: 'best' | 'last' = 'best', options: { backend?: BackendRequest } = {}): Promise<LoadedRun> {
+export async function loadRunForInference(
+  runDir: string,
+  which: 'best' | 'last' = 'best',
+  options: { backend?: BackendRequest } = {},
+): Promise<LoadedRun> {
   await initBackend(options.backend);
   const config = readRunConfig(runDir);
   const tokenizer = tokenizerFromJson(readJson(join(runDir, RUN_FILES.tokenizer)), join(runDir, RUN_FILES.tokenizer));
@@ -49,6 +53,12 @@ export async function loadRunForInference(runDir: string, which: 'best' | 'last'
     tokenizer,
     config,
     encoderSpec: config.encoder,
-    checkpoint: { dir: ck.dir, epoch: s.epoch, globalStep: s.globalStep, bestEpoch: s.bestEpoch, bestScore: s.bestScore },
+    checkpoint: {
+      dir: ck.dir,
+      epoch: s.epoch,
+      globalStep: s.globalStep,
+      bestEpoch: s.bestEpoch,
+      bestScore: s.bestScore,
+    },
   };
 }

@@ -8,7 +8,18 @@
 // Readers (the supervisor listing runs) call inspectLock(): 'held' = a live writer (running), 'stale' = its
 // writer died (interrupted), 'free' = nobody.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { mkdir, rmdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +70,13 @@ function lockPath(runDir: string): string {
 function parseLock(text: string): RunLockInfo | null {
   try {
     const v = JSON.parse(text) as Partial<RunLockInfo>;
-    if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.startedAt === 'string' && typeof v.command === 'string' && typeof v.token === 'string') {
+    if (
+      typeof v.pid === 'number' &&
+      typeof v.host === 'string' &&
+      typeof v.startedAt === 'string' &&
+      typeof v.command === 'string' &&
+      typeof v.token === 'string'
+    ) {
       return { pid: v.pid, host: v.host, startedAt: v.startedAt, command: v.command, token: v.token };
     }
   } catch {
@@ -112,7 +129,8 @@ function staleReason(holder: RunLockInfo): string | null {
   const started = processStartMs(holder.pid);
   const lockedAt = Date.parse(holder.startedAt);
   // The pid was reused: the live process started after the lock was taken (2 s slack for clock rounding).
-  if (started !== null && Number.isFinite(lockedAt) && started > lockedAt + 2000) return `process ${holder.pid} on ${holder.host} is a newer process than the one that took the lock`;
+  if (started !== null && Number.isFinite(lockedAt) && started > lockedAt + 2000)
+    return `process ${holder.pid} on ${holder.host} is a newer process than the one that took the lock`;
   return null;
 }
 
@@ -124,10 +142,19 @@ export function describeHolder(h: RunLockInfo): string {
 export function inspectLock(runDir: string): LockState {
   const got = readLock(lockPath(runDir));
   if (got === null) return { state: 'free' };
-  if (got.info === null) return { state: 'unreadable', reason: `${lockPath(runDir)} is not a valid lock file`, ageMs: Date.now() - got.mtimeMs };
+  if (got.info === null)
+    return {
+      state: 'unreadable',
+      reason: `${lockPath(runDir)} is not a valid lock file`,
+      ageMs: Date.now() - got.mtimeMs,
+    };
   const reason = staleReason(got.info);
   if (reason !== null) return { state: 'stale', holder: got.info, reason };
-  return { state: 'held', holder: got.info, byThisProcess: got.info.pid === process.pid && got.info.host === hostname() };
+  return {
+    state: 'held',
+    holder: got.info,
+    byThisProcess: got.info.pid === process.pid && got.info.host === hostname(),
+  };
 }
 
 /** Tokens of the locks this process holds, released at exit (a clean exit or an uncaught error; kill -9 leaves a stale lock). */
@@ -185,8 +212,18 @@ export interface AcquireOptions {
  */
 export function acquireRunLock(runDir: string, options: AcquireOptions): RunLock {
   const file = lockPath(runDir);
-  if (!existsSync(runDir)) throw new CoreError('NOT_FOUND', `run folder "${runDir}" does not exist`, { path: runDir, operation: 'lock the run' });
-  const info: RunLockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: options.command, token: randomBytes(8).toString('hex') };
+  if (!existsSync(runDir))
+    throw new CoreError('NOT_FOUND', `run folder "${runDir}" does not exist`, {
+      path: runDir,
+      operation: 'lock the run',
+    });
+  const info: RunLockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+    command: options.command,
+    token: randomBytes(8).toString('hex'),
+  };
   const text = JSON.stringify(info) + '\n';
   let tookOver: string | null = null;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -198,37 +235,56 @@ export function acquireRunLock(runDir: string, options: AcquireOptions): RunLock
     const current = inspectLock(runDir);
     if (current.state === 'free') continue; // released between our create and our read: try again
     if (current.state === 'held') {
-      throw new CoreError('RUN_LOCKED', `${runDir}: the run is in use by ${describeHolder(current.holder)}; wait for it to finish or stop it, then try again`, {
-        path: file,
-        operation: 'lock the run',
-        holderPid: current.holder.pid,
-        holderHost: current.holder.host,
-        holderCommand: current.holder.command,
-        holderSince: current.holder.startedAt,
-        hint: 'one writer per run: stop the other process first',
-      });
+      throw new CoreError(
+        'RUN_LOCKED',
+        `${runDir}: the run is in use by ${describeHolder(current.holder)}; wait for it to finish or stop it, then try again`,
+        {
+          path: file,
+          operation: 'lock the run',
+          holderPid: current.holder.pid,
+          holderHost: current.holder.host,
+          holderCommand: current.holder.command,
+          holderSince: current.holder.startedAt,
+          hint: 'one writer per run: stop the other process first',
+        },
+      );
     }
     // A lock file is empty for an instant between its O_EXCL create and its write: a young one is being written.
     if (current.state === 'unreadable' && (current.ageMs ?? Infinity) < UNREADABLE_GRACE_MS) {
-      throw new CoreError('RUN_LOCKED', `${runDir}: another process is taking the run lock right now; try again in a moment`, { path: file, operation: 'lock the run' });
+      throw new CoreError(
+        'RUN_LOCKED',
+        `${runDir}: another process is taking the run lock right now; try again in a moment`,
+        { path: file, operation: 'lock the run' },
+      );
     }
-    const why = current.state === 'stale' ? `took over the lock of ${describeHolder(current.holder)}: ${current.reason}` : `replaced an unreadable lock file (${current.reason})`;
+    const why =
+      current.state === 'stale'
+        ? `took over the lock of ${describeHolder(current.holder)}: ${current.reason}`
+        : `replaced an unreadable lock file (${current.reason})`;
     if (takeOver(runDir, file, current)) tookOver = why;
   }
-  throw new CoreError('RUN_LOCKED', `${runDir}: could not take the run lock (other processes kept changing ${file}); try again`, { path: file, operation: 'lock the run' });
+  throw new CoreError(
+    'RUN_LOCKED',
+    `${runDir}: could not take the run lock (other processes kept changing ${file}); try again`,
+    { path: file, operation: 'lock the run' },
+  );
 }
 
 /** Removes the stale lock `seen`, under the takeover file; true when this process removed it. */
 function takeOver(runDir: string, file: string, seen: LockState): boolean {
   const takeoverFile = join(runDir, TAKEOVER_FILE);
-  if (!createExclusive(takeoverFile, JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }))) {
+  if (
+    !createExclusive(takeoverFile, JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }))
+  ) {
     clearDeadTakeover(takeoverFile);
     return false;
   }
   try {
     // Re-check under the takeover file: the lock may have been replaced by a live writer meanwhile.
     const now = inspectLock(runDir);
-    const sameLock = (now.state === 'stale' && seen.state === 'stale' && now.holder.token === seen.holder.token) || (now.state === 'unreadable' && seen.state === 'unreadable');
+    const sameLock =
+      (now.state === 'stale' && seen.state === 'stale' && now.holder.token === seen.holder.token) ||
+      (now.state === 'unreadable' && seen.state === 'unreadable');
     if (!sameLock) return false;
     rmSync(file, { force: true });
     return true;
@@ -263,7 +319,11 @@ function makeLock(runDir: string, file: string, info: RunLockInfo, tookOver: str
 }
 
 /** Runs `fn` holding the run's writer lock (released afterwards, also on errors). */
-export async function withRunLock<T>(runDir: string, options: AcquireOptions & { onTakeover?: (line: string) => void }, fn: (lock: RunLock) => Promise<T>): Promise<T> {
+export async function withRunLock<T>(
+  runDir: string,
+  options: AcquireOptions & { onTakeover?: (line: string) => void },
+  fn: (lock: RunLock) => Promise<T>,
+): Promise<T> {
   const lock = acquireRunLock(runDir, options);
   if (lock.tookOver !== null) options.onTakeover?.(lock.tookOver);
   try {

@@ -64,7 +64,11 @@ export async function setupRun(options: TrainOptions, runDir: string, ctx: Setup
   const { log, progress } = ctx;
   progress.phase('preparing', options.resume === true ? 'preparing to resume' : 'preparing');
   const hasRun = existsSync(join(runDir, RUN_FILES.config));
-  if (hasRun && !options.resume) throw new CoreError('ALREADY_EXISTS', `${runDir}: a run already exists there; pass --resume to continue it, or choose another --out`);
+  if (hasRun && !options.resume)
+    throw new CoreError(
+      'ALREADY_EXISTS',
+      `${runDir}: a run already exists there; pass --resume to continue it, or choose another --out`,
+    );
   if (!hasRun && options.resume) log(`${runDir}: nothing to resume; starting a new run`);
   const resuming = hasRun && options.resume === true;
 
@@ -96,8 +100,17 @@ export async function setupRun(options: TrainOptions, runDir: string, ctx: Setup
     initRun = readRunConfig(src);
     tokenizer = tokenizerFromJson(readJson(join(src, RUN_FILES.tokenizer)), join(src, RUN_FILES.tokenizer));
     const { dModel, nLayers, nHeads, dFF, adapterHidden } = initRun.lm;
-    config = { ...config, initFrom: src, encoder: initRun.encoder, maxTextTokens: initRun.maxTextTokens, maxAnswerTokens: initRun.maxAnswerTokens, model: { ...config.model, dModel, nLayers, nHeads, dFF, adapterHidden } };
-    log(`initialising from ${src} (best/): its tokenizer, encoder ${initRun.encoder}, LM shape and length limits are used`);
+    config = {
+      ...config,
+      initFrom: src,
+      encoder: initRun.encoder,
+      maxTextTokens: initRun.maxTextTokens,
+      maxAnswerTokens: initRun.maxAnswerTokens,
+      model: { ...config.model, dModel, nLayers, nHeads, dFF, adapterHidden },
+    };
+    log(
+      `initialising from ${src} (best/): its tokenizer, encoder ${initRun.encoder}, LM shape and length limits are used`,
+    );
   }
   const dataDir = resolve(options.dataDir ?? saved?.dataDir ?? '');
   if (!options.dataDir && !saved) throw new CoreError('BAD_INPUT', 'train: --data is required');
@@ -109,13 +122,29 @@ export async function setupRun(options: TrainOptions, runDir: string, ctx: Setup
   let lm: LmConfig;
   if (saved) {
     if (saved.trainFingerprint !== trainFingerprint || saved.trainItems !== prep.train.length) {
-      throw new CoreError('MISMATCH', `${join(runDir, RUN_FILES.config)}: the run was trained on ${saved.trainItems} other train items (fingerprint ${saved.trainFingerprint}); ${dataDir} now gives ${prep.train.length} (${trainFingerprint}): cannot resume`);
+      throw new CoreError(
+        'MISMATCH',
+        `${join(runDir, RUN_FILES.config)}: the run was trained on ${saved.trainItems} other train items (fingerprint ${saved.trainFingerprint}); ${dataDir} now gives ${prep.train.length} (${trainFingerprint}): cannot resume`,
+      );
     }
-    if (saved.encoderId !== prep.encoderId) throw new CoreError('MISMATCH', `${join(runDir, RUN_FILES.config)}: field "encoderId": the run used ${saved.encoderId}, the encoder now is ${prep.encoderId}`);
+    if (saved.encoderId !== prep.encoderId)
+      throw new CoreError(
+        'MISMATCH',
+        `${join(runDir, RUN_FILES.config)}: field "encoderId": the run used ${saved.encoderId}, the encoder now is ${prep.encoderId}`,
+      );
     lm = saved.lm;
   } else if (initRun) {
-    if (initRun.encoderId !== prep.encoderId) throw new CoreError('MISMATCH', `${join(config.initFrom!, RUN_FILES.config)}: field "encoderId": the source run used ${initRun.encoderId}, the encoder now is ${prep.encoderId}`);
-    lm = { ...initRun.lm, dropout: config.model.dropout, lora: config.model.lora, freezeLm: config.model.freezeLm === true };
+    if (initRun.encoderId !== prep.encoderId)
+      throw new CoreError(
+        'MISMATCH',
+        `${join(config.initFrom!, RUN_FILES.config)}: field "encoderId": the source run used ${initRun.encoderId}, the encoder now is ${prep.encoderId}`,
+      );
+    lm = {
+      ...initRun.lm,
+      dropout: config.model.dropout,
+      lora: config.model.lora,
+      freezeLm: config.model.freezeLm === true,
+    };
   } else {
     lm = lmConfigFor(config, tokenizer, prep.grid, prep.channels);
   }
@@ -130,7 +159,12 @@ export async function setupRun(options: TrainOptions, runDir: string, ctx: Setup
       format: 'aimkp-run-v1',
       dataDir,
       lm,
-      template: { prefix: Array.from(template.prefix), instruction: Array.from(template.instruction), eos: template.eos, pad: template.pad },
+      template: {
+        prefix: Array.from(template.prefix),
+        instruction: Array.from(template.instruction),
+        eos: template.eos,
+        pad: template.pad,
+      },
       encoderId: prep.encoderId,
       trainItems: prep.train.length,
       trainFingerprint,
@@ -145,7 +179,13 @@ export async function setupRun(options: TrainOptions, runDir: string, ctx: Setup
 }
 
 /** Loads the train and valid splits and encodes their images (phase 'encoding', images done / total). */
-async function prepareData(dataDir: string, config: TrainConfig, tokenizerOrNull: Tokenizer | null, options: TrainOptions, ctx: SetupContext): Promise<PreparedData & { tokenizer: Tokenizer }> {
+async function prepareData(
+  dataDir: string,
+  config: TrainConfig,
+  tokenizerOrNull: Tokenizer | null,
+  options: TrainOptions,
+  ctx: SetupContext,
+): Promise<PreparedData & { tokenizer: Tokenizer }> {
   const { log, progress } = ctx;
   const data = await loadDataset(dataDir, { splits: ['train', 'valid'] });
   const issues: TrainingDataIssue[] = data.issues.map((i) => ({ ...i }));
@@ -153,7 +193,11 @@ async function prepareData(dataDir: string, config: TrainConfig, tokenizerOrNull
   if (config.maxTrain !== null) trainItems = trainItems.slice(0, config.maxTrain);
   let validItems = data.items.filter((i) => i.split === 'valid');
   if (config.maxValid !== null) validItems = validItems.slice(0, config.maxValid);
-  if (trainItems.length === 0) throw new CoreError('BAD_INPUT', `${dataDir}: no usable train items (${data.summary.skipped} skipped; see the data issues)`);
+  if (trainItems.length === 0)
+    throw new CoreError(
+      'BAD_INPUT',
+      `${dataDir}: no usable train items (${data.summary.skipped} skipped; see the data issues)`,
+    );
   const tokenizer = tokenizerOrNull ?? buildRunTokenizer(trainItems, config);
 
   const encoder = await loadImageEncoder(config.encoder);
@@ -168,11 +212,29 @@ async function prepareData(dataDir: string, config: TrainConfig, tokenizerOrNull
     });
     for (const w of features.warnings) log(`warning: ${w}`);
     for (const bad of features.issues) {
-      issues.push({ file: join(dataDir, bad.image), line: 0, field: 'image', message: `item ${bad.id}: image could not be encoded (${bad.reason}); trained without its image`, action: 'kept', reason: 'image-corrupt' });
+      issues.push({
+        file: join(dataDir, bad.image),
+        line: 0,
+        field: 'image',
+        message: `item ${bad.id}: image could not be encoded (${bad.reason}); trained without its image`,
+        action: 'kept',
+        reason: 'image-corrupt',
+      });
     }
     const train = encodeItems(trainItems, tokenizer, features, config);
     const valid = encodeItems(validItems, tokenizer, features, config);
-    return { train, valid, validGold: validItems.map((i) => i.keyphrases), trainItems, issues, summary: data.summary, encoderId: encoder.id, grid: encoder.grid, channels: encoder.channels, tokenizer };
+    return {
+      train,
+      valid,
+      validGold: validItems.map((i) => i.keyphrases),
+      trainItems,
+      issues,
+      summary: data.summary,
+      encoderId: encoder.id,
+      grid: encoder.grid,
+      channels: encoder.channels,
+      tokenizer,
+    };
   } finally {
     encoder.dispose();
   }
@@ -180,5 +242,11 @@ async function prepareData(dataDir: string, config: TrainConfig, tokenizerOrNull
 
 function lmConfigFor(config: TrainConfig, tokenizer: Tokenizer, grid: number, channels: number): LmConfig {
   const template = promptTemplate(tokenizer);
-  return { vocabSize: tokenizer.vocabSize, ...config.model, maxPositions: maxPositionsFor(template, grid, config), imageFeatureDim: channels, imageGrid: grid };
+  return {
+    vocabSize: tokenizer.vocabSize,
+    ...config.model,
+    maxPositions: maxPositionsFor(template, grid, config),
+    imageFeatureDim: channels,
+    imageGrid: grid,
+  };
 }

@@ -94,13 +94,15 @@ export class StrideState {
   static fromJSON(json: StrideStateJson, options: StrideOptions, where = 'state.json'): StrideState {
     const n = json.strideText?.length;
     for (const key of ['strideText', 'strideImage', 'frozenText', 'frozenImage'] as const) {
-      if (!Array.isArray(json[key]) || json[key].length !== n) throw new Error(`${where}: field "${key}" must be an array of ${n} entries`);
+      if (!Array.isArray(json[key]) || json[key].length !== n)
+        throw new Error(`${where}: field "${key}" must be an array of ${n} entries`);
     }
     const state = new StrideState(n, options);
     for (let i = 0; i < n; i++) {
       const t = json.strideText[i];
       const v = json.strideImage[i];
-      if (!Number.isInteger(t) || t < 1 || !Number.isInteger(v) || v < 1) throw new Error(`${where}: stride of sample ${i} is not a positive integer`);
+      if (!Number.isInteger(t) || t < 1 || !Number.isInteger(v) || v < 1)
+        throw new Error(`${where}: stride of sample ${i} is not a positive integer`);
       state.text[i] = t;
       state.image[i] = v;
       state.frozenText[i] = json.frozenText[i] ? 1 : 0;

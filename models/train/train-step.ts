@@ -11,7 +11,10 @@ import type { StrideState } from './stride-state';
 import type { AimkpSettings } from './train-config';
 
 /** A step's gradient plus the per-step record the trainer emits (the step event's fields of the same names). */
-export interface StepGradient extends Pick<StepEvent, 'loss' | 'variantLoss' | 'samples' | 'accepted' | 'checked' | 'rows'> {
+export interface StepGradient extends Pick<
+  StepEvent,
+  'loss' | 'variantLoss' | 'samples' | 'accepted' | 'checked' | 'rows'
+> {
   /** Gradient of the step objective, one tensor per trainable variable (caller disposes). */
   grads: tf.Tensor[];
 }
@@ -44,14 +47,25 @@ class LossMeans {
 }
 
 /** Standard fine-tuning: one row per sample, weights n_i / N (token-weighted mean of the row losses). */
-export function standardStep(model: KeyphraseLM, batch: EncodedExample[], mode: EvalMode, samplesPerCall: number): StepGradient {
+export function standardStep(
+  model: KeyphraseLM,
+  batch: EncodedExample[],
+  mode: EvalMode,
+  samplesPerCall: number,
+): StepGradient {
   const total = batch.reduce((s, e) => s + e.answer.length, 0);
   let grads: tf.Tensor[] | null = null;
   let loss = 0;
   const means = new LossMeans();
   try {
     for (const part of chunks(batch, samplesPerCall)) {
-      const variants: RowVariant[] = part.map(() => ({ mode, textStride: 1, imageStride: 1, kind: 'structured', seed: 0 }));
+      const variants: RowVariant[] = part.map(() => ({
+        mode,
+        textStride: 1,
+        imageStride: 1,
+        kind: 'structured',
+        seed: 0,
+      }));
       const weights = part.map((e) => e.answer.length / total);
       const { result, grads: g } = model.weightedGradients(part, variants, weights, true);
       // Accumulated before the check, so that a failing check frees this call's gradient with the rest.
@@ -81,7 +95,9 @@ export function standardStep(model: KeyphraseLM, batch: EncodedExample[], mode: 
 function checkAnswerTokens(part: EncodedExample[], answerTokens: Int32Array): void {
   part.forEach((e, i) => {
     if (answerTokens[i] !== e.answer.length) {
-      throw new Error(`sample "${e.id}": the model scored ${answerTokens[i]} answer tokens, expected ${e.answer.length}`);
+      throw new Error(
+        `sample "${e.id}": the model scored ${answerTokens[i]} answer tokens, expected ${e.answer.length}`,
+      );
     }
   });
 }
@@ -124,19 +140,38 @@ export function aimkpStep(model: KeyphraseLM, batch: EncodedExample[], ctx: Aimk
           examples.push(e);
         };
         push('original', { mode: 'multimodal', textStride: 1, imageStride: 1, kind: 'structured', seed: 0 });
-        if (textRow) push('text', { mode: 'multimodal', textStride: sT, imageStride: 1, kind: settings.maskKind, seed: hashSeed(ctx.seed, ctx.epoch, e.index, 1) });
-        if (imageRow) push('image', { mode: 'multimodal', textStride: 1, imageStride: sV, kind: settings.maskKind, seed: hashSeed(ctx.seed, ctx.epoch, e.index, 2) });
+        if (textRow)
+          push('text', {
+            mode: 'multimodal',
+            textStride: sT,
+            imageStride: 1,
+            kind: settings.maskKind,
+            seed: hashSeed(ctx.seed, ctx.epoch, e.index, 1),
+          });
+        if (imageRow)
+          push('image', {
+            mode: 'multimodal',
+            textStride: 1,
+            imageStride: sV,
+            kind: settings.maskKind,
+            seed: hashSeed(ctx.seed, ctx.epoch, e.index, 2),
+          });
         return { sT, sV, textRow, imageRow };
       });
 
       // Only the diagonal and each sample's (original, masked) entries are read: ask for just those.
       const origRow = new Map<number, number>();
       rows.forEach((r, i) => r.kind === 'original' && origRow.set(r.sample, i));
-      const pairs = rows.flatMap((r, i): [number, number][] => (r.kind === 'original' ? [] : [[origRow.get(r.sample)!, i]]));
+      const pairs = rows.flatMap((r, i): [number, number][] =>
+        r.kind === 'original' ? [] : [[origRow.get(r.sample)!, i]],
+      );
       const prg = rowGradients(model, examples, variants, pairs);
       try {
         const origIdx = rows.map((r, i) => (r.kind === 'original' ? i : -1)).filter((i) => i >= 0);
-        checkAnswerTokens(part, Int32Array.from(origIdx, (i) => prg.answerTokens[i]));
+        checkAnswerTokens(
+          part,
+          Int32Array.from(origIdx, (i) => prg.answerTokens[i]),
+        );
         // totalTokens = 1: weights n_i / k_i; the sum over all calls is divided by N below.
         const w = aimkpWeights(rows, prg.gram, prg.answerTokens, settings, 1);
         rows.forEach((r, i) => {
@@ -149,7 +184,15 @@ export function aimkpStep(model: KeyphraseLM, batch: EncodedExample[], ctx: Aimk
         part.forEach((e, i) => {
           const d = w.decisions[i];
           const p = plan[i];
-          samples.push({ index: e.index, strideText: p.textRow ? p.sT : 1, strideImage: p.imageRow ? p.sV : 1, cosText: d.cosText, cosImage: d.cosImage, acceptText: d.acceptText, acceptImage: d.acceptImage });
+          samples.push({
+            index: e.index,
+            strideText: p.textRow ? p.sT : 1,
+            strideImage: p.imageRow ? p.sV : 1,
+            cosText: d.cosText,
+            cosImage: d.cosImage,
+            acceptText: d.acceptText,
+            acceptImage: d.acceptImage,
+          });
           if (p.textRow) {
             checked.text += 1;
             if (d.acceptText) accepted.text += 1;
@@ -160,8 +203,10 @@ export function aimkpStep(model: KeyphraseLM, batch: EncodedExample[], ctx: Aimk
           }
           // Stride transitions (advance = cos > tau strictly; a row at cos == tau is kept but does not advance): a warm-up visit (s = 1) moves to the first masked stride without a check;
           // a disabled or absent modality keeps its stride.
-          if (settings.maskText && e.text.length > 0 && (p.sT === 1 || p.textRow)) strides.update('text', e.index, d.advanceText ?? true);
-          if (settings.maskImage && e.image !== null && (p.sV === 1 || p.imageRow)) strides.update('image', e.index, d.advanceImage ?? true);
+          if (settings.maskText && e.text.length > 0 && (p.sT === 1 || p.textRow))
+            strides.update('text', e.index, d.advanceText ?? true);
+          if (settings.maskImage && e.image !== null && (p.sV === 1 || p.imageRow))
+            strides.update('image', e.index, d.advanceImage ?? true);
         });
       } finally {
         prg.dispose();
@@ -171,7 +216,15 @@ export function aimkpStep(model: KeyphraseLM, batch: EncodedExample[], ctx: Aimk
     if (grads) tf.dispose(grads);
     throw err;
   }
-  return { grads: scaleAll(grads ?? [], 1 / total), loss, variantLoss: means.means(), samples, accepted, checked, rows: rowCount };
+  return {
+    grads: scaleAll(grads ?? [], 1 / total),
+    loss,
+    variantLoss: means.means(),
+    samples,
+    accepted,
+    checked,
+    rows: rowCount,
+  };
 }
 
 /**
@@ -179,7 +232,12 @@ export function aimkpStep(model: KeyphraseLM, batch: EncodedExample[], ctx: Aimk
  * every sample's weight is its answer-token count, so one plain weighted backward gives the same update at the
  * baseline's cost.
  */
-function rowGradients(model: KeyphraseLM, examples: EncodedExample[], variants: RowVariant[], pairs: [number, number][]): PerRowGradients {
+function rowGradients(
+  model: KeyphraseLM,
+  examples: EncodedExample[],
+  variants: RowVariant[],
+  pairs: [number, number][],
+): PerRowGradients {
   if (pairs.length > 0) return model.perRowGradients(examples, variants, true, pairs);
   const planned = examples.map((e) => e.answer.length);
   const { result, grads } = model.weightedGradients(examples, variants, planned, true);
@@ -191,7 +249,9 @@ function rowGradients(model: KeyphraseLM, examples: EncodedExample[], variants: 
       if (handedOver) throw new Error('rowGradients: combine() may be called once on an unmasked call');
       for (let i = 0; i < planned.length; i++) {
         if (Math.abs(weights[i] - planned[i]) > 1e-9 * Math.max(1, planned[i])) {
-          throw new Error(`rowGradients: weight ${weights[i]} of unmasked row ${i} differs from its token count ${planned[i]}`);
+          throw new Error(
+            `rowGradients: weight ${weights[i]} of unmasked row ${i} differs from its token count ${planned[i]}`,
+          );
         }
       }
       handedOver = true;

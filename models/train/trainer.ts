@@ -9,7 +9,14 @@ import { CoreError, isCoreError } from '../core-error';
 import { isAbortError, yieldToEventLoop } from '../abort';
 import { JobProgress } from '../job-progress';
 import { describeBackend, type BackendRequest } from '../tf/backend';
-import type { EpochEndEvent, ProgressPhase, RunStartEvent, StepEvent, TrainingEvent, ValidationScores } from '../../shared/training-events';
+import type {
+  EpochEndEvent,
+  ProgressPhase,
+  RunStartEvent,
+  StepEvent,
+  TrainingEvent,
+  ValidationScores,
+} from '../../shared/training-events';
 import { emptyEpochStats, writeCheckpoint, type TrainState } from './checkpoint-io';
 import { acquireRunDirLock } from './run-lock';
 import { hashSeed } from './rng';
@@ -76,7 +83,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
   const progress = new JobProgress(runDir, (e) => emit(e));
   // One writer per run: taken before anything is read or written, so a second train/resume is refused.
-  const lock = options.lockHeldByCaller === true ? null : await acquireRunDirLock(runDir, { command: options.lockCommand ?? `aimkp train${options.resume === true ? ' --resume' : ''}` });
+  const lock =
+    options.lockHeldByCaller === true
+      ? null
+      : await acquireRunDirLock(runDir, {
+          command: options.lockCommand ?? `aimkp train${options.resume === true ? ' --resume' : ''}`,
+        });
   if (lock?.tookOver) log(`warning: ${lock.tookOver}`);
   try {
     return await run();
@@ -84,7 +96,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const e = err as Error;
     try {
       // To the listener always (a failure while preparing has no events.jsonl yet), to the file when there is one.
-      emit({ type: 'error', time: now(), run: runDir, message: e.message, code: isCoreError(err) ? err.code : 'INTERNAL', phase, stack: isCoreError(err) ? undefined : e.stack });
+      emit({
+        type: 'error',
+        time: now(),
+        run: runDir,
+        message: e.message,
+        code: isCoreError(err) ? err.code : 'INTERNAL',
+        phase,
+        stack: isCoreError(err) ? undefined : e.stack,
+      });
     } catch {
       /* the event log or the listener failed too (e.g. the disk is full): the original error is what the caller needs */
     }
@@ -95,7 +115,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   async function run(): Promise<TrainResult> {
     const started = performance.now();
-    const setup = await setupRun(options, runDir, { log, progress, onRunFolder: () => (eventLog = new EventLog(join(runDir, RUN_FILES.events))) });
+    const setup = await setupRun(options, runDir, {
+      log,
+      progress,
+      onRunFolder: () => (eventLog = new EventLog(join(runDir, RUN_FILES.events))),
+    });
     const t = await createTrainingState(setup, log);
     const { config } = setup;
     const { state } = t;
@@ -103,19 +127,39 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const schedule: ScheduleOptions = { totalSteps: stepsPerEpoch * config.epochs, warmupRatio: config.warmupRatio };
     const losses: TrainResult['losses'] = [];
     const save = checkpointWriter(setup, t, emit, progress, log);
-    const best = () => (state.bestEpoch === null || state.bestScore === null ? null : { epoch: state.bestEpoch, score: state.bestScore });
+    const best = () =>
+      state.bestEpoch === null || state.bestScore === null ? null : { epoch: state.bestEpoch, score: state.bestScore };
     const finish = (status: TrainResult['status']): TrainResult => {
-      emit({ type: 'run-end', time: now(), run: runDir, status, step: state.globalStep, epoch: state.epoch, best: best(), totalMs: performance.now() - started });
-      return { status, runDir, globalStep: state.globalStep, epoch: state.epoch, bestEpoch: state.bestEpoch, bestScore: state.bestScore, losses };
+      emit({
+        type: 'run-end',
+        time: now(),
+        run: runDir,
+        status,
+        step: state.globalStep,
+        epoch: state.epoch,
+        best: best(),
+        totalMs: performance.now() - started,
+      });
+      return {
+        status,
+        runDir,
+        globalStep: state.globalStep,
+        epoch: state.epoch,
+        bestEpoch: state.bestEpoch,
+        bestScore: state.bestScore,
+        losses,
+      };
     };
-    const stopRequested = () => options.signal?.aborted === true || (options.maxSteps !== undefined && state.globalStep >= options.maxSteps);
+    const stopRequested = () =>
+      options.signal?.aborted === true || (options.maxSteps !== undefined && state.globalStep >= options.maxSteps);
     const stop = async () => {
       await save.last();
       return finish('stopped');
     };
 
     try {
-      if (state.epoch >= config.epochs) log(`${runDir}: training already completed (${config.epochs} epochs); nothing to do`);
+      if (state.epoch >= config.epochs)
+        log(`${runDir}: training already completed (${config.epochs} epochs); nothing to do`);
       emit(runStartEvent(setup, t, stepsPerEpoch));
       while (state.epoch < config.epochs) {
         const epoch = state.epoch;
@@ -128,11 +172,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           const step = optimizerStep(setup, t, schedule, stepsPerEpoch);
           losses.push({ step: step.step, loss: step.loss });
           emit(step);
-          if (!Number.isFinite(step.loss)) throw new CoreError('DIVERGED', `step ${step.step}: loss is ${step.loss}; lower the learning rate`, { hint: 'lower the learning rate (--config {"lr": ...})' });
+          if (!Number.isFinite(step.loss))
+            throw new CoreError('DIVERGED', `step ${step.step}: loss is ${step.loss}; lower the learning rate`, {
+              hint: 'lower the learning rate (--config {"lr": ...})',
+            });
           const endOfEpoch = state.stepInEpoch === stepsPerEpoch;
           if (!endOfEpoch && config.checkpointEvery > 0 && state.globalStep % config.checkpointEvery === 0) {
             await save.last();
-            progress.phase('training', `epoch ${epoch + 1}/${config.epochs}`, stepsPerEpoch, 'steps', state.stepInEpoch);
+            progress.phase(
+              'training',
+              `epoch ${epoch + 1}/${config.epochs}`,
+              stepsPerEpoch,
+              'steps',
+              state.stepInEpoch,
+            );
           }
         }
 
@@ -153,9 +206,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           state.bestScore = validation?.score ?? null;
           state.bestEpoch = epoch;
         }
-        state.history.push({ epoch, meanLoss: stats.steps === 0 ? 0 : stats.lossSum / stats.steps, score: validation?.score ?? null });
+        state.history.push({
+          epoch,
+          meanLoss: stats.steps === 0 ? 0 : stats.lossSum / stats.steps,
+          score: validation?.score ?? null,
+        });
         const checkpointMs = improved ? await save.best() : 0;
-        const epochEvent = epochEndEvent(setup, t, epoch, validation, improved, best(), { trainMs: stats.trainMs, validMs, checkpointMs });
+        const epochEvent = epochEndEvent(setup, t, epoch, validation, improved, best(), {
+          trainMs: stats.trainMs,
+          validMs,
+          checkpointMs,
+        });
         state.epoch = epoch + 1;
         state.stepInEpoch = 0;
         state.dataOrder = [];
@@ -184,7 +245,13 @@ function optimizerStep(setup: RunSetup, t: TrainingState, schedule: ScheduleOpti
   model.reseedDropout(hashSeed(config.seed, state.globalStep, 0xd5));
   const g: StepGradient =
     config.method === 'aimkp' && config.aimkp
-      ? aimkpStep(model, batch, { settings: config.aimkp, strides: t.strides, seed: config.seed, epoch: state.epoch, samplesPerCall: config.samplesPerCall })
+      ? aimkpStep(model, batch, {
+          settings: config.aimkp,
+          strides: t.strides,
+          seed: config.seed,
+          epoch: state.epoch,
+          samplesPerCall: config.samplesPerCall,
+        })
       : standardStep(model, batch, config.mode, config.samplesPerCall);
   let info;
   try {
@@ -217,15 +284,29 @@ function optimizerStep(setup: RunSetup, t: TrainingState, schedule: ScheduleOpti
   };
 }
 
-async function runValidation(setup: RunSetup, t: TrainingState, progress: JobProgress, signal: AbortSignal | undefined): Promise<ValidationScores | null> {
+async function runValidation(
+  setup: RunSetup,
+  t: TrainingState,
+  progress: JobProgress,
+  signal: AbortSignal | undefined,
+): Promise<ValidationScores | null> {
   const { config, data } = setup;
   if (config.maxValid === 0) return null;
   progress.phase('validating', `validating epoch ${t.state.epoch + 1}`, data.valid.length, 'items');
-  return validate(t.model, setup.tokenizer, data.valid, data.validGold, config, { signal, onBatch: (done) => progress.update(done) });
+  return validate(t.model, setup.tokenizer, data.valid, data.validGold, config, {
+    signal,
+    onBatch: (done) => progress.update(done),
+  });
 }
 
 /** checkpoints/last (weights, AdamW state, TrainState; the previous one kept) and best/ (weights), with their events. */
-function checkpointWriter(setup: RunSetup, t: TrainingState, emit: (e: TrainingEvent) => void, progress: JobProgress, log: (line: string) => void) {
+function checkpointWriter(
+  setup: RunSetup,
+  t: TrainingState,
+  emit: (e: TrainingEvent) => void,
+  progress: JobProgress,
+  log: (line: string) => void,
+) {
   const { runDir, lm, config } = setup;
   const modelInfo = { lm, preset: config.preset };
   const snapshot = (): TrainState => ({ ...t.state, rngState: t.rng.state(), ...t.strides.toJSON() });
@@ -233,11 +314,29 @@ function checkpointWriter(setup: RunSetup, t: TrainingState, emit: (e: TrainingE
     progress.phase('checkpointing', `saving ${which === 'last' ? RUN_FILES.last : RUN_FILES.best}`);
     const t0 = performance.now();
     const dir = join(runDir, which === 'last' ? RUN_FILES.last : RUN_FILES.best);
-    const parts = { weights: t.model.namedVariables(), optimizer: which === 'last' ? t.optimizer.exportState() : null, state: snapshot(), modelInfo };
-    if (which === 'last') await writeCheckpoint(dir, parts, join(runDir, RUN_FILES.checkpoints), { keepPrevious: true, onDiscard: (line) => log(`warning: ${line}`) });
+    const parts = {
+      weights: t.model.namedVariables(),
+      optimizer: which === 'last' ? t.optimizer.exportState() : null,
+      state: snapshot(),
+      modelInfo,
+    };
+    if (which === 'last')
+      await writeCheckpoint(dir, parts, join(runDir, RUN_FILES.checkpoints), {
+        keepPrevious: true,
+        onDiscard: (line) => log(`warning: ${line}`),
+      });
     else await writeCheckpoint(dir, parts, join(runDir, RUN_FILES.checkpoints));
     const ms = performance.now() - t0;
-    emit({ type: 'checkpoint', time: now(), run: runDir, which, path: which === 'last' ? RUN_FILES.last : RUN_FILES.best, epoch: t.state.epoch, step: t.state.globalStep, ms });
+    emit({
+      type: 'checkpoint',
+      time: now(),
+      run: runDir,
+      which,
+      path: which === 'last' ? RUN_FILES.last : RUN_FILES.best,
+      epoch: t.state.epoch,
+      step: t.state.globalStep,
+      ms,
+    });
     return ms;
   };
   return { last: () => write('last'), best: () => write('best') };
@@ -274,12 +373,25 @@ function runStartEvent(setup: RunSetup, t: TrainingState, stepsPerEpoch: number)
   };
 }
 
-function epochEndEvent(setup: RunSetup, t: TrainingState, epoch: number, validation: ValidationScores | null, improved: boolean, best: EpochEndEvent['best'], timings: EpochEndEvent['timings']): EpochEndEvent {
+function epochEndEvent(
+  setup: RunSetup,
+  t: TrainingState,
+  epoch: number,
+  validation: ValidationScores | null,
+  improved: boolean,
+  best: EpochEndEvent['best'],
+  timings: EpochEndEvent['timings'],
+): EpochEndEvent {
   const { config } = setup;
   const { strides } = t;
   const stats = t.state.epochStats;
-  const mean = (k: 'original' | 'text' | 'image') => (stats.variantCount[k] === 0 ? null : stats.variantSum[k] / stats.variantCount[k]);
-  const share = (m: 'text' | 'image') => ({ accepted: stats.accepted[m], checked: stats.checked[m], share: stats.checked[m] === 0 ? null : stats.accepted[m] / stats.checked[m] });
+  const mean = (k: 'original' | 'text' | 'image') =>
+    stats.variantCount[k] === 0 ? null : stats.variantSum[k] / stats.variantCount[k];
+  const share = (m: 'text' | 'image') => ({
+    accepted: stats.accepted[m],
+    checked: stats.checked[m],
+    share: stats.checked[m] === 0 ? null : stats.accepted[m] / stats.checked[m],
+  });
   return {
     type: 'epoch-end',
     time: now(),
@@ -289,7 +401,13 @@ function epochEndEvent(setup: RunSetup, t: TrainingState, epoch: number, validat
     step: t.state.globalStep,
     meanLoss: stats.steps === 0 ? 0 : stats.lossSum / stats.steps,
     meanVariantLoss: { original: mean('original') ?? 0, text: mean('text'), image: mean('image') },
-    strides: config.method === 'aimkp' ? { text: { histogram: strides.histogram('text'), frozen: strides.frozenCount('text') }, image: { histogram: strides.histogram('image'), frozen: strides.frozenCount('image') } } : null,
+    strides:
+      config.method === 'aimkp'
+        ? {
+            text: { histogram: strides.histogram('text'), frozen: strides.frozenCount('text') },
+            image: { histogram: strides.histogram('image'), frozen: strides.frozenCount('image') },
+          }
+        : null,
     acceptance: { text: share('text'), image: share('image') },
     validation,
     best,

@@ -7,7 +7,14 @@ import { CoreError } from '../core-error';
 import type { KeyphraseLM } from '../lm/contract';
 import { createKeyphraseLM } from '../lm/keyphrase-lm';
 import { AdamW, ADAMW_DEFAULTS, paramSlots, type ParamSlot } from './adamw';
-import { assignMatchingWeights, assignWeights, emptyEpochStats, loadResumeCheckpoint, readCheckpoint, type TrainState } from './checkpoint-io';
+import {
+  assignMatchingWeights,
+  assignWeights,
+  emptyEpochStats,
+  loadResumeCheckpoint,
+  readCheckpoint,
+  type TrainState,
+} from './checkpoint-io';
 import { Rng, hashSeed } from './rng';
 import { RUN_FILES } from './run-files';
 import type { RunSetup } from './run-setup';
@@ -28,7 +35,13 @@ export async function createTrainingState(setup: RunSetup, log: (line: string) =
   const { config } = setup;
   const model = createKeyphraseLM(setup.lm, setup.template, config.seed);
   const slots = paramSlots(model.trainableVariables(), model.namedVariables(), new RegExp(config.adapterPattern));
-  const optimizer = new AdamW(slots, { ...ADAMW_DEFAULTS, lr: config.lr, adapterLr: config.adapterLr, weightDecay: config.weightDecay, clipNorm: config.clipNorm });
+  const optimizer = new AdamW(slots, {
+    ...ADAMW_DEFAULTS,
+    lr: config.lr,
+    adapterLr: config.adapterLr,
+    weightDecay: config.weightDecay,
+    clipNorm: config.clipNorm,
+  });
   const dispose = () => {
     optimizer.dispose();
     model.dispose();
@@ -54,7 +67,9 @@ export async function createTrainingState(setup: RunSetup, log: (line: string) =
       const ck = await readCheckpoint(join(config.initFrom!, RUN_FILES.best), false);
       try {
         const report = assignMatchingWeights(model.namedVariables(), ck.weights, ck.dir);
-        log(`initialised ${report.assigned} variables from ${ck.dir}; ${report.fresh.length} kept fresh${report.fresh.length > 0 ? ` (${report.fresh.slice(0, 3).join(', ')}${report.fresh.length > 3 ? ', …' : ''})` : ''}`);
+        log(
+          `initialised ${report.assigned} variables from ${ck.dir}; ${report.fresh.length} kept fresh${report.fresh.length > 0 ? ` (${report.fresh.slice(0, 3).join(', ')}${report.fresh.length > 3 ? ', …' : ''})` : ''}`,
+        );
       } finally {
         tf.dispose(ck.weights);
       }
@@ -73,7 +88,11 @@ export async function createTrainingState(setup: RunSetup, log: (line: string) =
         if (ck.optimizer) optimizer.importState(ck.optimizer, join(ck.dir, 'optimizer.json'));
         state = ck.state;
         strides = StrideState.fromJSON(state, strideOptions, join(ck.dir, 'state.json'));
-        if (strides.size !== setup.data.train.length) throw new CoreError('CHECKPOINT_CORRUPT', `${join(ck.dir, 'state.json')}: stride maps have ${strides.size} samples, the train split ${setup.data.train.length}`);
+        if (strides.size !== setup.data.train.length)
+          throw new CoreError(
+            'CHECKPOINT_CORRUPT',
+            `${join(ck.dir, 'state.json')}: stride maps have ${strides.size} samples, the train split ${setup.data.train.length}`,
+          );
         rng = Rng.fromState(state.rngState);
         log(`resuming at epoch ${state.epoch + 1}, step ${state.globalStep} (${ck.dir})`);
       }

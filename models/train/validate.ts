@@ -13,17 +13,37 @@ export interface ValidateOptions {
   onBatch?: (done: number, total: number) => void;
 }
 
-export async function validate(model: KeyphraseLM, tokenizer: Tokenizer, valid: EncodedExample[], gold: string[][], config: TrainConfig, o: ValidateOptions = {}): Promise<ValidationScores | null> {
+export async function validate(
+  model: KeyphraseLM,
+  tokenizer: Tokenizer,
+  valid: EncodedExample[],
+  gold: string[][],
+  config: TrainConfig,
+  o: ValidateOptions = {},
+): Promise<ValidationScores | null> {
   if (valid.length === 0) return null;
   const preds: string[][] = [];
   for (let i = 0; i < valid.length; i += config.validBatch) {
     await checkpointAbort(o.signal, 'validation');
     const part = valid.slice(i, i + config.validBatch).map((e) => ({ ...e, answer: new Int32Array(0) }));
-    const ids = model.generate(part, config.mode, { strategy: 'greedy', beamSize: 1, temperature: 1, maxNewTokens: config.maxAnswerTokens, seed: 0 });
+    const ids = model.generate(part, config.mode, {
+      strategy: 'greedy',
+      beamSize: 1,
+      temperature: 1,
+      maxNewTokens: config.maxAnswerTokens,
+      seed: 0,
+    });
     for (const row of ids) preds.push(tokenizer.decodeKeyphrases(row));
     o.onBatch?.(preds.length, valid.length);
   }
   const s = scoreAimkp(gold, preds);
   const v = { 'f1@1': s.f1[1], 'f1@3': s.f1[3], 'f1@5': s.f1[5], 'map@5': s.map[5] };
-  return { split: 'valid', mode: config.mode, n: s.n, ...v, score: v['f1@1'] + v['f1@3'] + v['map@5'], decode: 'greedy' };
+  return {
+    split: 'valid',
+    mode: config.mode,
+    n: s.n,
+    ...v,
+    score: v['f1@1'] + v['f1@3'] + v['map@5'],
+    decode: 'greedy',
+  };
 }

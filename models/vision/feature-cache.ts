@@ -126,7 +126,9 @@ export async function encodeImages(
     if (item.image !== null) {
       const path = isAbsolute(item.image) ? item.image : resolve(dataDir, item.image);
       try {
-        const sha1 = createHash('sha1').update(await readFile(path)).digest('hex');
+        const sha1 = createHash('sha1')
+          .update(await readFile(path))
+          .digest('hex');
         let pending = bySha.get(sha1);
         if (pending) {
           stats.cached++;
@@ -163,7 +165,12 @@ export async function encodeImages(
 }
 
 /** Cached features for one image hash, in either storage; null when absent or the wrong size. */
-async function readCached(cacheDir: string, encoderId: string, sha1: string, size: number): Promise<Float32Array | null> {
+async function readCached(
+  cacheDir: string,
+  encoderId: string,
+  sha1: string,
+  size: number,
+): Promise<Float32Array | null> {
   for (const storage of ['float32', 'float16'] as const) {
     let bytes: Buffer;
     try {

@@ -57,10 +57,14 @@ export function mobilenetFolder(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env[MOBILENET_DIR_ENV]?.trim();
   if (!fromEnv) return join(nsfwjsRoot(), MOBILENET_FOLDER);
   if (!existsSync(join(fromEnv, 'model.min.js'))) {
-    throw new CoreError('NOT_FOUND', `${MOBILENET_DIR_ENV}=${fromEnv}: no model.min.js there (expected the mobilenet_v2_mid files of nsfwjs)`, {
-      path: fromEnv,
-      field: MOBILENET_DIR_ENV,
-    });
+    throw new CoreError(
+      'NOT_FOUND',
+      `${MOBILENET_DIR_ENV}=${fromEnv}: no model.min.js there (expected the mobilenet_v2_mid files of nsfwjs)`,
+      {
+        path: fromEnv,
+        field: MOBILENET_DIR_ENV,
+      },
+    );
   }
   return fromEnv;
 }

@@ -28,7 +28,10 @@ export async function loadTfjsFolderEncoder(folder: string, node?: string): Prom
     throw new CoreError('BAD_INPUT', `${jsonPath}: cannot read a TF.js model.json (${(err as Error).message})`);
   }
   if (json.format !== 'graph-model' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new CoreError('BAD_INPUT', `${jsonPath}: field "format": expected a TF.js graph model ("graph-model" with weightsManifest)`);
+    throw new CoreError(
+      'BAD_INPUT',
+      `${jsonPath}: field "format": expected a TF.js graph model ("graph-model" with weightsManifest)`,
+    );
   }
   const hash = createHash('sha1').update(JSON.stringify(json.modelTopology));
   const shards: Buffer[] = [];
@@ -39,7 +42,10 @@ export async function loadTfjsFolderEncoder(folder: string, node?: string): Prom
         hash.update(bytes);
         shards.push(bytes);
       } catch (err) {
-        throw new CoreError('BAD_INPUT', `${jsonPath}: field "weightsManifest": shard ${shard}: ${(err as Error).message}`);
+        throw new CoreError(
+          'BAD_INPUT',
+          `${jsonPath}: field "weightsManifest": shard ${shard}: ${(err as Error).message}`,
+        );
       }
     }
   }

@@ -4,7 +4,8 @@ import CaseSide from '../src/components/CaseSide.vue';
 import MaskPreview from '../src/components/MaskPreview.vue';
 import ProgressBar from '../src/components/ProgressBar.vue';
 
-const PIXEL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+const PIXEL =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
 describe('MaskPreview', () => {
   it('keeps text tokens s-1, 2s-1, … and image cells on rows/cols s-1, 2s-1, … of the 7×7 grid', async () => {
@@ -42,7 +43,21 @@ describe('MaskPreview', () => {
 
 describe('CaseSide', () => {
   it('lists predictions in order, marks hits for people and screen readers, shows the per-case scores', () => {
-    const w = mount(CaseSide, { props: { title: 'AimKP', testid: 's', side: { predictions: [{ phrase: 'frog', hit: true }, { phrase: 'pond', hit: false }], 'f1@1': 1, 'f1@3': 0.5, ap: 0.75 } } });
+    const w = mount(CaseSide, {
+      props: {
+        title: 'AimKP',
+        testid: 's',
+        side: {
+          predictions: [
+            { phrase: 'frog', hit: true },
+            { phrase: 'pond', hit: false },
+          ],
+          'f1@1': 1,
+          'f1@3': 0.5,
+          ap: 0.75,
+        },
+      },
+    });
     const items = w.findAll('li');
     expect(items.map((li) => li.find('.kp').text())).toEqual(['frog', 'pond']);
     expect(items[0].classes()).toContain('hit');

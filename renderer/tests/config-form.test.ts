@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { PRESETS } from '../../models/train/presets';
-import { fieldsOf, initialValue, overridesOf, parseField, parseSeeds, type FormValue, type JsonTree } from '../src/lib/config-form';
+import {
+  fieldsOf,
+  initialValue,
+  overridesOf,
+  parseField,
+  parseSeeds,
+  type FormValue,
+  type JsonTree,
+} from '../src/lib/config-form';
 
 const aimkp = PRESETS.get('aimkp') as unknown as JsonTree;
 
@@ -9,7 +17,18 @@ describe('hyperparameter form of a real preset', () => {
   const byPath = new Map(fields.map((f) => [f.path, f]));
 
   it('offers the training and AimKP settings, not the preset identity', () => {
-    for (const p of ['epochs', 'lr', 'batchSize', 'model.dModel', 'aimkp.tauText', 'aimkp.tauImage', 'aimkp.stride.rule', 'aimkp.maskKind', 'maxTrain']) expect(byPath.has(p), p).toBe(true);
+    for (const p of [
+      'epochs',
+      'lr',
+      'batchSize',
+      'model.dModel',
+      'aimkp.tauText',
+      'aimkp.tauImage',
+      'aimkp.stride.rule',
+      'aimkp.maskKind',
+      'maxTrain',
+    ])
+      expect(byPath.has(p), p).toBe(true);
     for (const p of ['preset', 'description', 'paper', 'method', 'seed']) expect(byPath.has(p), p).toBe(false);
     expect(byPath.get('epochs')?.kind).toBe('int');
     expect(byPath.get('lr')?.kind).toBe('number');
@@ -22,7 +41,11 @@ describe('hyperparameter form of a real preset', () => {
     values['aimkp.tauImage'] = '0.3';
     values['aimkp.stride.rule'] = 'linear';
     values.maxTrain = '100';
-    expect(overridesOf(fields, values)).toEqual({ epochs: 2, maxTrain: 100, aimkp: { tauImage: 0.3, stride: { rule: 'linear' } } });
+    expect(overridesOf(fields, values)).toEqual({
+      epochs: 2,
+      maxTrain: 100,
+      aimkp: { tauImage: 0.3, stride: { rule: 'linear' } },
+    });
   });
 
   it('refuses bad values with the rule they break', () => {

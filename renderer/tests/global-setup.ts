@@ -17,14 +17,47 @@ declare module 'vitest' {
 
 export default function setup(project: TestProject): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'aimkp-ui-'));
-  const cli = (args: string[]) => execFileSync(process.execPath, [join(root, 'bin/aimkp.mjs'), ...args], { cwd: root, stdio: 'pipe', env: { ...process.env, AIMKP_BACKEND: 'wasm' } });
+  const cli = (args: string[]) =>
+    execFileSync(process.execPath, [join(root, 'bin/aimkp.mjs'), ...args], {
+      cwd: root,
+      stdio: 'pipe',
+      env: { ...process.env, AIMKP_BACKEND: 'wasm' },
+    });
   const data = join(dir, 'synth');
   cli(['data', 'synth', '--n', '60', '--seed', '1', '--out', data]);
   const tiny = join(dir, 'tiny.json');
-  writeFileSync(tiny, JSON.stringify({ model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16 }, batchSize: 8, samplesPerCall: 8, maxValid: 6 }));
+  writeFileSync(
+    tiny,
+    JSON.stringify({
+      model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16 },
+      batchSize: 8,
+      samplesPerCall: 8,
+      maxValid: 6,
+    }),
+  );
   const runs = { aimkp: join(dir, 'run-aimkp'), baseline: join(dir, 'run-baseline'), data };
-  for (const [preset, out] of [['aimkp', runs.aimkp], ['baseline', runs.baseline]] as const) {
-    cli(['train', '--data', data, '--preset', preset, '--out', out, '--epochs', '3', '--encoder', 'patch:7:4', '--config', tiny, '--quiet', '--cache', join(dir, 'cache')]);
+  for (const [preset, out] of [
+    ['aimkp', runs.aimkp],
+    ['baseline', runs.baseline],
+  ] as const) {
+    cli([
+      'train',
+      '--data',
+      data,
+      '--preset',
+      preset,
+      '--out',
+      out,
+      '--epochs',
+      '3',
+      '--encoder',
+      'patch:7:4',
+      '--config',
+      tiny,
+      '--quiet',
+      '--cache',
+      join(dir, 'cache'),
+    ]);
     if (!existsSync(join(out, 'events.jsonl'))) throw new Error(`fixture training ${preset} wrote no events.jsonl`);
   }
   project.provide('fixtureRuns', runs);

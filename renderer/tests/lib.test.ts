@@ -59,8 +59,15 @@ describe('mean ± std', () => {
 });
 
 describe('Runs table: test scores per mode and decoding', () => {
-  const ev = (mode: 'multimodal' | 'text' | 'image', decode: 'greedy' | 'beam-sample', f1: number, n: number) => ({ mode, split: 'test' as const, decode, n, scores: { 'f1@1': f1, 'f1@3': f1 / 2, 'f1@5': 0, 'map@5': 0 } });
-  const run = (id: string, test: ReturnType<typeof ev>[]) => ({ id, preset: 'paper-aimkp', test }) as unknown as RunSummary;
+  const ev = (mode: 'multimodal' | 'text' | 'image', decode: 'greedy' | 'beam-sample', f1: number, n: number) => ({
+    mode,
+    split: 'test' as const,
+    decode,
+    n,
+    scores: { 'f1@1': f1, 'f1@3': f1 / 2, 'f1@5': 0, 'map@5': 0 },
+  });
+  const run = (id: string, test: ReturnType<typeof ev>[]) =>
+    ({ id, preset: 'paper-aimkp', test }) as unknown as RunSummary;
   const a = run('a', [ev('multimodal', 'greedy', 0.17, 319), ev('multimodal', 'beam-sample', 0.1, 100)]);
   const b = run('b', [ev('multimodal', 'greedy', 0.15, 319)]);
 

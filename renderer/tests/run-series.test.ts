@@ -38,7 +38,11 @@ describe('RunSeries on a real AimKP training', () => {
       expect(band.text?.n).toBe(values.length);
       // The band is that of the cosines rounded to 1e-4 (CosineHistogram), exactly; within 5e-5 of the raw one.
       const rounded = values.map((v) => Math.round((v + 1) * 1e4) / 1e4 - 1);
-      for (const [q, got] of [[0.5, band.text?.median], [0.1, band.text?.p10], [0.9, band.text?.p90]] as const) {
+      for (const [q, got] of [
+        [0.5, band.text?.median],
+        [0.1, band.text?.p10],
+        [0.9, band.text?.p90],
+      ] as const) {
         expect(got).toBeCloseTo(quantileSorted(rounded, q), 12);
         expect(Math.abs((got ?? NaN) - quantileSorted(values, q))).toBeLessThanOrEqual(5e-5 + 1e-12);
       }

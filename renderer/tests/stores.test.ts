@@ -65,7 +65,9 @@ describe('stores on the real service', () => {
     const aimkp = runs.byId.get('fx-aimkp');
     expect(aimkp?.origin).toBe('cli');
     expect(aimkp?.status).toBe('completed');
-    const lastEpoch = readEvents(fixtures.aimkp).filter((e) => e.type === 'epoch-end').at(-1);
+    const lastEpoch = readEvents(fixtures.aimkp)
+      .filter((e) => e.type === 'epoch-end')
+      .at(-1);
     expect(lastEpoch?.type === 'epoch-end' && lastEpoch.best?.score).toBe(aimkp?.best?.score);
     expect(runs.byId.get('fx-baseline')?.method).toBe('standard');
   });
@@ -75,7 +77,9 @@ describe('stores on the real service', () => {
     const stream = live.open('fx-aimkp');
     await until('replay done', () => stream.live);
     const file = readEvents(fixtures.aimkp);
-    expect(stream.series.step).toEqual(file.filter((e) => e.type === 'step').map((e) => (e.type === 'step' ? e.step : 0)));
+    expect(stream.series.step).toEqual(
+      file.filter((e) => e.type === 'step').map((e) => (e.type === 'step' ? e.step : 0)),
+    );
     expect(stream.series.epochs).toHaveLength(3);
     expect(stream.lastSeq).toBe(file.length);
     expect(live.ticks['fx-aimkp']).toBeGreaterThan(0);
@@ -95,23 +99,47 @@ describe('stores on the real service', () => {
     expect(ds.items?.items.every((i) => i.split === 'test')).toBe(true);
   });
 
-  it('datasets: a manifest folder with bad lines imports as a job and lists each problem with file and line', { timeout: 120_000 }, async () => {
-    const dir = join(root, 'manifest-in');
-    mkdirSync(dir, { recursive: true });
-    const good = (i: number, split: string) => JSON.stringify({ id: `m${i}`, split, text: `item ${i} about cats`, image: null, keyphrases: ['cat', `tag${i}`] });
-    const lines = [good(1, 'train'), good(2, 'train'), good(3, 'train'), '{"id": "broken", ', good(4, 'valid'), JSON.stringify({ id: 'm5', split: 'test', text: 'no tags', image: null, keyphrases: [] }), good(6, 'test'), good(7, 'train')];
-    writeFileSync(join(dir, 'manifest.jsonl'), lines.join('\n') + '\n');
-    const ds = useDatasetsStore();
-    const job = await ds.startImport('Manifest with problems', { kind: 'manifest', dir, copy: true });
-    await until('import job ends', () => job.state !== 'running', 100_000);
-    expect(job.error).toBeNull();
-    expect(job.state).toBe('completed');
-    await until('the new set listed (the store reloads the list when the job ends)', () => ds.list.some((d) => d.id === job.datasetId), 30_000);
-    await ds.loadIssues(job.datasetId);
-    const lineNumbers = ds.issues!.issues.map((i) => i.line).sort((a, b) => a - b);
-    expect(lineNumbers).toEqual([4, 6]); // the malformed line and the empty keyphrase list, 1-based
-    expect(ds.issues!.issues.every((i) => i.file.endsWith('manifest.jsonl') && i.reason.length > 0)).toBe(true);
-  });
+  it(
+    'datasets: a manifest folder with bad lines imports as a job and lists each problem with file and line',
+    { timeout: 120_000 },
+    async () => {
+      const dir = join(root, 'manifest-in');
+      mkdirSync(dir, { recursive: true });
+      const good = (i: number, split: string) =>
+        JSON.stringify({
+          id: `m${i}`,
+          split,
+          text: `item ${i} about cats`,
+          image: null,
+          keyphrases: ['cat', `tag${i}`],
+        });
+      const lines = [
+        good(1, 'train'),
+        good(2, 'train'),
+        good(3, 'train'),
+        '{"id": "broken", ',
+        good(4, 'valid'),
+        JSON.stringify({ id: 'm5', split: 'test', text: 'no tags', image: null, keyphrases: [] }),
+        good(6, 'test'),
+        good(7, 'train'),
+      ];
+      writeFileSync(join(dir, 'manifest.jsonl'), lines.join('\n') + '\n');
+      const ds = useDatasetsStore();
+      const job = await ds.startImport('Manifest with problems', { kind: 'manifest', dir, copy: true });
+      await until('import job ends', () => job.state !== 'running', 100_000);
+      expect(job.error).toBeNull();
+      expect(job.state).toBe('completed');
+      await until(
+        'the new set listed (the store reloads the list when the job ends)',
+        () => ds.list.some((d) => d.id === job.datasetId),
+        30_000,
+      );
+      await ds.loadIssues(job.datasetId);
+      const lineNumbers = ds.issues!.issues.map((i) => i.line).sort((a, b) => a - b);
+      expect(lineNumbers).toEqual([4, 6]); // the malformed line and the empty keyphrase list, 1-based
+      expect(ds.issues!.issues.every((i) => i.file.endsWith('manifest.jsonl') && i.reason.length > 0)).toBe(true);
+    },
+  );
 
   it('compare: evaluates both runs as jobs, then pages, filters and steps through the cases', async () => {
     const runs = useRunsStore();

@@ -15,7 +15,9 @@ export class ApiError extends Error implements ApiErrorShape {
     if (shape.details !== undefined) this.details = shape.details;
   }
   toJSON(): ApiErrorShape {
-    return this.details === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, details: this.details };
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
   }
 }
 
@@ -30,7 +32,12 @@ export function isApiError(e: unknown): e is ApiError {
  */
 export interface Transport {
   call(command: string, arg: unknown, signal?: AbortSignal): Promise<unknown>;
-  listen(event: string, arg: () => unknown, onData: (data: unknown) => void, onError?: (error: ApiError) => void): () => void;
+  listen(
+    event: string,
+    arg: () => unknown,
+    onData: (data: unknown) => void,
+    onError?: (error: ApiError) => void,
+  ): () => void;
 }
 
 export interface CallOptions {
@@ -50,7 +57,12 @@ export interface ApiClient {
    * Event batches of one stream (events with seq > sinceSeq; 0 = whole history) or of every stream ('*', live).
    * After a reconnect the subscription resumes from the last seq it delivered, so nothing is missed or repeated.
    */
-  subscribe(runId: string, sinceSeq: number | undefined, onBatch: (batch: EventBatch) => void, onError?: (error: ApiError) => void): Subscription;
+  subscribe(
+    runId: string,
+    sinceSeq: number | undefined,
+    onBatch: (batch: EventBatch) => void,
+    onError?: (error: ApiError) => void,
+  ): Subscription;
 }
 
 export interface ClientOptions {
@@ -65,7 +77,13 @@ export function createClient(transport: Transport, opts: ClientOptions = {}): Ap
       if (opts.validateResponses) {
         const checked = SERVICE.commands[command].response.safeParse(data);
         if (!checked.success) {
-          throw new ApiError({ code: ERROR_CODES.internal, message: `${command}: unexpected response: ${checked.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+          throw new ApiError({
+            code: ERROR_CODES.internal,
+            message: `${command}: unexpected response: ${checked.error.issues
+              .slice(0, 5)
+              .map((i) => `${i.path.join('.')}: ${i.message}`)
+              .join('; ')}`,
+          });
         }
       }
       return data as CommandResponse<typeof command>;
@@ -146,7 +164,8 @@ export function createPortTransport(port: TextPort): Transport {
   const calls = new Map<number, PendingCall>();
   const listens = new Map<number, ActiveListen>();
 
-  const sendListen = (id: number, l: ActiveListen) => port.send(JSON.stringify({ t: 'listen', id, event: l.event, arg: l.arg() }));
+  const sendListen = (id: number, l: ActiveListen) =>
+    port.send(JSON.stringify({ t: 'listen', id, event: l.event, arg: l.arg() }));
 
   port.onMessage((text) => {
     let msg: { t?: unknown; id?: unknown; data?: unknown; error?: ApiErrorShape };
@@ -185,7 +204,12 @@ export function createPortTransport(port: TextPort): Transport {
         if (!c.sent) continue;
         calls.delete(id);
         c.cleanup();
-        c.reject(new ApiError({ code: ERROR_CODES.disconnected, message: `${c.command}: connection lost before the answer came` }));
+        c.reject(
+          new ApiError({
+            code: ERROR_CODES.disconnected,
+            message: `${c.command}: connection lost before the answer came`,
+          }),
+        );
       }
       return;
     }
@@ -202,13 +226,19 @@ export function createPortTransport(port: TextPort): Transport {
   return {
     call(command, arg, signal) {
       return new Promise((resolve, reject) => {
-        if (signal?.aborted) return reject(new ApiError({ code: ERROR_CODES.cancelled, message: `${command}: cancelled` }));
+        if (signal?.aborted)
+          return reject(new ApiError({ code: ERROR_CODES.cancelled, message: `${command}: cancelled` }));
         const id = nextId++;
         let text: string;
         try {
           text = JSON.stringify({ t: 'call', id, command, arg: arg === undefined ? {} : arg });
         } catch (e) {
-          return reject(new ApiError({ code: ERROR_CODES.badRequest, message: `${command}: request is not JSON: ${(e as Error).message}` }));
+          return reject(
+            new ApiError({
+              code: ERROR_CODES.badRequest,
+              message: `${command}: request is not JSON: ${(e as Error).message}`,
+            }),
+          );
         }
         const onAbort = () => {
           const c = calls.get(id);
@@ -218,7 +248,14 @@ export function createPortTransport(port: TextPort): Transport {
           reject(new ApiError({ code: ERROR_CODES.cancelled, message: `${command}: cancelled` }));
         };
         signal?.addEventListener('abort', onAbort, { once: true });
-        const pending: PendingCall = { command, text, sent: false, resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) };
+        const pending: PendingCall = {
+          command,
+          text,
+          sent: false,
+          resolve,
+          reject,
+          cleanup: () => signal?.removeEventListener('abort', onAbort),
+        };
         calls.set(id, pending);
         if (open) {
           pending.sent = true;

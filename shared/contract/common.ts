@@ -30,17 +30,34 @@ export const LIMITS = {
  * A run id is the run folder's name inside the workspace's runs/ folder: one path segment, so no request
  * can name a file outside the workspace.
  */
-export const RunId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a run id: letters, digits, ".", "_" or "-" (one folder name, at most 128 characters)');
+export const RunId = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+    'a run id: letters, digits, ".", "_" or "-" (one folder name, at most 128 characters)',
+  );
 /** A data-set id: one folder name inside the workspace's datasets/ folder (or "clipart-kp", the bundled one). */
-export const DatasetId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a data-set id: letters, digits, ".", "_" or "-" (at most 128 characters)');
+export const DatasetId = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+    'a data-set id: letters, digits, ".", "_" or "-" (at most 128 characters)',
+  );
 /** An event stream: a run id, or "dataset:<id>" / "job:<id>" for work that belongs to no run (imports). */
-export const StreamId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'a stream id: a run id, "dataset:<id>" or "job:<id>"');
+export const StreamId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'a stream id: a run id, "dataset:<id>" or "job:<id>"');
 export const JobId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'a job id');
 export const ItemId = z.string().min(1).max(512);
 export const PresetName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a preset name (see presets.list)');
-export const Tag = z.string().regex(/^[^\s,][^,]{0,62}$/, 'a tag: 1–63 characters, no comma, not starting with a space');
+export const Tag = z
+  .string()
+  .regex(/^[^\s,][^,]{0,62}$/, 'a tag: 1–63 characters, no comma, not starting with a space');
 export const UserPath = z.string().min(1).max(LIMITS.maxPathChars);
-export const Seed = z.int().min(0).max(2 ** 31 - 1);
+export const Seed = z
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
 /** Gap-free, 1-based sequence number of an event within its stream (its line in events.jsonl). */
 export const Seq = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const IsoTime = z.string().max(40);

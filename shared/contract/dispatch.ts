@@ -50,32 +50,55 @@ function unknownCommand(kind: string, name: unknown, known: readonly string[]): 
 }
 
 /** Validates `arg` for `command` and runs its handler. */
-export async function dispatchCall(backend: ServiceBackend, command: unknown, arg: unknown, ctx: CallContext, opts: DispatchOptions = {}): Promise<DispatchResult> {
-  if (!isCommandName(command)) return { ok: false, error: unknownCommand('command', command, Object.keys(SERVICE.commands)) };
+export async function dispatchCall(
+  backend: ServiceBackend,
+  command: unknown,
+  arg: unknown,
+  ctx: CallContext,
+  opts: DispatchOptions = {},
+): Promise<DispatchResult> {
+  if (!isCommandName(command))
+    return { ok: false, error: unknownCommand('command', command, Object.keys(SERVICE.commands)) };
   const spec = SERVICE.commands[command];
   let parsed: z.ZodSafeParseResult<unknown>;
   try {
     parsed = spec.request.safeParse(arg);
   } catch (e) {
     // A pathological value (e.g. nesting deep enough to overflow the validator's stack) is a bad request too.
-    return { ok: false, error: { code: ERROR_CODES.badRequest, message: `${command}: invalid request: ${toApiError(e).message}` } };
+    return {
+      ok: false,
+      error: { code: ERROR_CODES.badRequest, message: `${command}: invalid request: ${toApiError(e).message}` },
+    };
   }
   if (!parsed.success) return { ok: false, error: validationError(command, parsed.error) };
   const handler = backend.handlers[command] as ((req: unknown, ctx: CallContext) => Promise<unknown>) | undefined;
-  if (handler === undefined) return { ok: false, error: { code: ERROR_CODES.unknownCommand, message: `command "${command}" is not available in this backend` } };
-  if (ctx.signal.aborted) return { ok: false, error: { code: ERROR_CODES.cancelled, message: `${command}: cancelled` } };
+  if (handler === undefined)
+    return {
+      ok: false,
+      error: { code: ERROR_CODES.unknownCommand, message: `command "${command}" is not available in this backend` },
+    };
+  if (ctx.signal.aborted)
+    return { ok: false, error: { code: ERROR_CODES.cancelled, message: `${command}: cancelled` } };
   let data: unknown;
   try {
     data = await handler(parsed.data, ctx);
   } catch (e) {
-    if (ctx.signal.aborted) return { ok: false, error: { code: ERROR_CODES.cancelled, message: `${command}: cancelled` } };
+    if (ctx.signal.aborted)
+      return { ok: false, error: { code: ERROR_CODES.cancelled, message: `${command}: cancelled` } };
     return { ok: false, error: toApiError(e) };
   }
   if (opts.validateResponses) {
     const checked = spec.response.safeParse(data);
     if (!checked.success) {
       const v = validationError(command, checked.error);
-      return { ok: false, error: { code: ERROR_CODES.internal, message: v.message.replace('invalid request', 'handler answered an invalid response'), details: v.details } };
+      return {
+        ok: false,
+        error: {
+          code: ERROR_CODES.internal,
+          message: v.message.replace('invalid request', 'handler answered an invalid response'),
+          details: v.details,
+        },
+      };
     }
   }
   return { ok: true, data };
@@ -89,16 +112,25 @@ export async function openSubscription(
   emit: (batch: unknown) => void,
   ctx: CallContext,
 ): Promise<DispatchResult<() => void>> {
-  if (!isSubscriptionName(name)) return { ok: false, error: unknownCommand('event', name, Object.keys(SERVICE.subscriptions)) };
+  if (!isSubscriptionName(name))
+    return { ok: false, error: unknownCommand('event', name, Object.keys(SERVICE.subscriptions)) };
   let parsed: z.ZodSafeParseResult<unknown>;
   try {
     parsed = SERVICE.subscriptions[name].request.safeParse(arg);
   } catch (e) {
-    return { ok: false, error: { code: ERROR_CODES.badRequest, message: `${name}: invalid request: ${toApiError(e).message}` } };
+    return {
+      ok: false,
+      error: { code: ERROR_CODES.badRequest, message: `${name}: invalid request: ${toApiError(e).message}` },
+    };
   }
   if (!parsed.success) return { ok: false, error: validationError(name, parsed.error) };
-  const handler = backend.subscriptions[name] as ((req: unknown, emit: (b: unknown) => void, ctx: CallContext) => (() => void) | Promise<() => void>) | undefined;
-  if (handler === undefined) return { ok: false, error: { code: ERROR_CODES.unknownCommand, message: `event "${name}" is not available in this backend` } };
+  const handler = backend.subscriptions[name] as
+    ((req: unknown, emit: (b: unknown) => void, ctx: CallContext) => (() => void) | Promise<() => void>) | undefined;
+  if (handler === undefined)
+    return {
+      ok: false,
+      error: { code: ERROR_CODES.unknownCommand, message: `event "${name}" is not available in this backend` },
+    };
   try {
     const close = await handler(parsed.data, emit, ctx);
     return { ok: true, data: close };

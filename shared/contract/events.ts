@@ -42,22 +42,35 @@ interface EnvelopeBase {
 
 /** A distributive union: narrowing on `kind` narrows `data` (e.kind === 'step' → e.data.loss). */
 export type ServiceEvent =
-  | { [K in TrainingEventType]: EnvelopeBase & { kind: K; data: Extract<TrainingEvent, { type: K }> } }[TrainingEventType]
+  | {
+      [K in TrainingEventType]: EnvelopeBase & { kind: K; data: Extract<TrainingEvent, { type: K }> };
+    }[TrainingEventType]
   | { [K in SupervisorEventKind]: EnvelopeBase & { kind: K; data: SupervisorEventData[K] } }[SupervisorEventKind];
 
 const trainingData = z.custom<TrainingEvent>(
-  (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && (TRAINING_EVENT_TYPES as readonly unknown[]).includes((v as { type?: unknown }).type),
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    (TRAINING_EVENT_TYPES as readonly unknown[]).includes((v as { type?: unknown }).type),
   { message: 'a training event (an object whose "type" is a known event type)' },
 );
 
 const envelopeBase = { v: z.literal(EVENT_SCHEMA_VERSION), runId: StreamId, seq: Seq, time: IsoTime };
 
 const trainingEnvelope = z
-  .object({ ...envelopeBase, kind: z.enum(TRAINING_EVENT_TYPES as [TrainingEventType, ...TrainingEventType[]]), data: trainingData })
+  .object({
+    ...envelopeBase,
+    kind: z.enum(TRAINING_EVENT_TYPES as [TrainingEventType, ...TrainingEventType[]]),
+    data: trainingData,
+  })
   .refine((e) => e.data.type === e.kind, { message: 'kind must equal data.type', path: ['kind'] });
 const jobEnvelope = z.object({ ...envelopeBase, kind: z.literal('job'), data: JobStateData });
 
-export const ServiceEventSchema: z.ZodType<ServiceEvent> = z.union([jobEnvelope, trainingEnvelope]) as unknown as z.ZodType<ServiceEvent>;
+export const ServiceEventSchema: z.ZodType<ServiceEvent> = z.union([
+  jobEnvelope,
+  trainingEnvelope,
+]) as unknown as z.ZodType<ServiceEvent>;
 
 /** Wraps a core event for the wire. The supervisor assigns seq (the event's line number in events.jsonl). */
 export function wrapTrainingEvent(runId: string, seq: number, event: TrainingEvent): ServiceEvent {

@@ -1,6 +1,13 @@
 // What a backend implements: one async function per command, one per subscription. electron/service/ does
 // it on top of the supervisor; tests may implement a part (the dispatcher answers unknown-command for the rest).
-import type { CommandArgs, CommandName, CommandResponse, SubscriptionArgs, SubscriptionBatch, SubscriptionName } from './service';
+import type {
+  CommandArgs,
+  CommandName,
+  CommandResponse,
+  SubscriptionArgs,
+  SubscriptionBatch,
+  SubscriptionName,
+} from './service';
 
 /** Who is calling and how to notice the caller giving up. */
 export interface CallContext {
@@ -12,7 +19,10 @@ export interface CallContext {
   clientId: string;
 }
 
-export type CommandHandler<C extends CommandName> = (req: CommandArgs<C>, ctx: CallContext) => Promise<CommandResponse<C>>;
+export type CommandHandler<C extends CommandName> = (
+  req: CommandArgs<C>,
+  ctx: CallContext,
+) => Promise<CommandResponse<C>>;
 
 export type ServiceHandlers = { [C in CommandName]: CommandHandler<C> };
 

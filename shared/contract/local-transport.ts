@@ -14,7 +14,13 @@ export function createLocalTransport(backend: ServiceBackend, opts: { validateRe
       signal?.addEventListener('abort', () => controller.abort(), { once: true });
       // A JSON round trip, so a handler sees exactly what a remote one would (no shared references).
       const wire = JSON.parse(JSON.stringify(arg === undefined ? {} : arg)) as unknown;
-      const r = await dispatchCall(backend, command, wire, { signal: controller.signal, transport: 'local', clientId }, opts);
+      const r = await dispatchCall(
+        backend,
+        command,
+        wire,
+        { signal: controller.signal, transport: 'local', clientId },
+        opts,
+      );
       if (!r.ok) throw new ApiError(r.error);
       return JSON.parse(JSON.stringify(r.data)) as unknown;
     },
@@ -22,9 +28,15 @@ export function createLocalTransport(backend: ServiceBackend, opts: { validateRe
       const controller = new AbortController();
       let close: (() => void) | null = null;
       let stopped = false;
-      void openSubscription(backend, event, JSON.parse(JSON.stringify(arg())) as unknown, (b) => {
-        if (!stopped) onData(JSON.parse(JSON.stringify(b)) as unknown);
-      }, { signal: controller.signal, transport: 'local', clientId }).then((r) => {
+      void openSubscription(
+        backend,
+        event,
+        JSON.parse(JSON.stringify(arg())) as unknown,
+        (b) => {
+          if (!stopped) onData(JSON.parse(JSON.stringify(b)) as unknown);
+        },
+        { signal: controller.signal, transport: 'local', clientId },
+      ).then((r) => {
         if (!r.ok) return onError?.(new ApiError(r.error));
         if (stopped) r.data();
         else close = r.data;

@@ -8,9 +8,32 @@
 // job id and the stream whose events report its progress.
 import { z } from 'zod';
 import {
-  Backend, Convention, DatasetId, DecodeRequest, DecodeSettings, DecodeStrategy, EvalMode, IsoTime, ItemId, JobId, JobKind,
-  JobState, JsonObject, LIMITS, PresetName, ReportMetric, RunId, RunStatus, Scores, Seed, Seq, Split, StreamId, Tag,
-  UserPath, ApiErrorShape,
+  Backend,
+  Convention,
+  DatasetId,
+  DecodeRequest,
+  DecodeSettings,
+  DecodeStrategy,
+  EvalMode,
+  IsoTime,
+  ItemId,
+  JobId,
+  JobKind,
+  JobState,
+  JsonObject,
+  LIMITS,
+  PresetName,
+  ReportMetric,
+  RunId,
+  RunStatus,
+  Scores,
+  Seed,
+  Seq,
+  Split,
+  StreamId,
+  Tag,
+  UserPath,
+  ApiErrorShape,
 } from './common';
 import { EventBatch, ServiceEventSchema, SubscribeRequest } from './events';
 import type { RunHistory } from '../run-series';
@@ -32,7 +55,13 @@ export const SystemInfo = z.object({
   host: z.enum(['electron', 'browser']),
   /** The backend the worker uses (or will use) and the one requested in the settings. */
   backend: BackendInfo.extend({ requested: Backend }),
-  versions: z.object({ node: z.string(), electron: z.string().nullable(), chrome: z.string().nullable(), tfjs: z.string().nullable(), zod: z.string().nullable() }),
+  versions: z.object({
+    node: z.string(),
+    electron: z.string().nullable(),
+    chrome: z.string().nullable(),
+    tfjs: z.string().nullable(),
+    zod: z.string().nullable(),
+  }),
   platform: z.string(),
   arch: z.string(),
   cores: z.int(),
@@ -112,13 +141,24 @@ const ModeScores = z.object({ mode: EvalMode, split: z.string(), decode: DecodeS
  * progress) are checked only for their type here; their shape is owned by shared/training-events.ts.
  */
 const eventOf = <T extends string>(type: T) =>
-  z.custom<object>((v) => typeof v === 'object' && v !== null && (v as { type?: unknown }).type === type, { message: `a "${type}" training event` });
+  z.custom<object>((v) => typeof v === 'object' && v !== null && (v as { type?: unknown }).type === type, {
+    message: `a "${type}" training event`,
+  });
 const NumCol = z.array(z.number().nullable());
 const Band = z.object({ p10: z.number(), median: z.number(), p90: z.number(), n: z.int() });
 const Modal = <T extends z.ZodType>(t: T) => z.object({ text: t, image: t });
 export const RunHistorySchema = z.object({
   lastSeq: Seq,
-  steps: z.object({ step: z.array(z.number()), loss: NumCol, lossOriginal: NumCol, lossText: NumCol, lossImage: NumCol, cosText: NumCol, cosImage: NumCol, stepTimeMs: NumCol }),
+  steps: z.object({
+    step: z.array(z.number()),
+    loss: NumCol,
+    lossOriginal: NumCol,
+    lossText: NumCol,
+    lossImage: NumCol,
+    cosText: NumCol,
+    cosImage: NumCol,
+    stepTimeMs: NumCol,
+  }),
   epochs: z.array(
     z.object({
       epoch: z.int(),
@@ -130,8 +170,17 @@ export const RunHistorySchema = z.object({
       improved: z.boolean(),
     }),
   ),
-  cosine: z.array(z.object({ epoch: z.int(), firstStep: z.int(), lastStep: z.int(), text: Band.nullable(), image: Band.nullable() })),
-  openEpoch: z.object({ epoch: z.int(), firstStep: z.int(), text: z.array(z.tuple([z.int(), z.int()])), image: z.array(z.tuple([z.int(), z.int()])) }).nullable(),
+  cosine: z.array(
+    z.object({ epoch: z.int(), firstStep: z.int(), lastStep: z.int(), text: Band.nullable(), image: Band.nullable() }),
+  ),
+  openEpoch: z
+    .object({
+      epoch: z.int(),
+      firstStep: z.int(),
+      text: z.array(z.tuple([z.int(), z.int()])),
+      image: z.array(z.tuple([z.int(), z.int()])),
+    })
+    .nullable(),
   log: z.array(z.object({ time: z.string(), level: z.enum(['info', 'warn', 'error']), text: z.string() })),
   start: eventOf('run-start').nullable(),
   end: eventOf('run-end').nullable(),
@@ -243,7 +292,12 @@ export const CompareCase = z.object({
   outcome: z.enum(['win', 'loss', 'tie']),
 });
 
-export const ReportStat = z.object({ n: z.int(), mean: z.number(), std: z.number().nullable(), values: z.array(z.number()) });
+export const ReportStat = z.object({
+  n: z.int(),
+  mean: z.number(),
+  std: z.number().nullable(),
+  values: z.array(z.number()),
+});
 export const ReportGroup = z.object({
   preset: z.string(),
   runs: z.array(z.string()),
@@ -257,11 +311,18 @@ export const ReportGroup = z.object({
 const ImageDataUrl = z
   .string()
   .max(LIMITS.maxImageDataUrlChars)
-  .regex(/^data:image\/(png|jpeg|webp|gif|bmp);base64,[A-Za-z0-9+/]+=*$/, 'an image as a base64 data: URL (png, jpeg, webp, gif or bmp)');
+  .regex(
+    /^data:image\/(png|jpeg|webp|gif|bmp);base64,[A-Za-z0-9+/]+=*$/,
+    'an image as a base64 data: URL (png, jpeg, webp, gif or bmp)',
+  );
 
 export const PredictInput = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('item'), dataset: DatasetId, itemId: ItemId }),
-  z.strictObject({ kind: z.literal('upload'), image: ImageDataUrl.nullable(), text: z.string().max(LIMITS.maxTextChars).nullable() }),
+  z.strictObject({
+    kind: z.literal('upload'),
+    image: ImageDataUrl.nullable(),
+    text: z.string().max(LIMITS.maxTextChars).nullable(),
+  }),
 ]);
 
 // ---- data-set import sources -------------------------------------------------------------------------------
@@ -270,11 +331,25 @@ export const ImportSource = z.discriminatedUnion('kind', [
   /** CMKP release files: one *_src.txt per split, with optional OCR / attribute files and an image folder. */
   z.strictObject({
     kind: z.literal('cmkp'),
-    files: z.array(z.strictObject({ src: UserPath, split: Split.optional(), ocr: UserPath.optional(), attributes: UserPath.optional() })).min(1).max(3),
+    files: z
+      .array(
+        z.strictObject({
+          src: UserPath,
+          split: Split.optional(),
+          ocr: UserPath.optional(),
+          attributes: UserPath.optional(),
+        }),
+      )
+      .min(1)
+      .max(3),
     images: UserPath.optional(),
   }),
   /** Build ClipArt-KP from a folder of Openclipart SVGs. */
-  z.strictObject({ kind: z.literal('clipart'), source: UserPath.optional(), size: z.int().min(32).max(1024).optional() }),
+  z.strictObject({
+    kind: z.literal('clipart'),
+    source: UserPath.optional(),
+    size: z.int().min(32).max(1024).optional(),
+  }),
   /** A folder that already holds manifest.jsonl (+ images/): registered and checked, copied when `copy`. */
   z.strictObject({ kind: z.literal('manifest'), dir: UserPath, copy: z.boolean().default(false) }),
   /** The synthetic set (known signal; used by the tests). */
@@ -307,9 +382,17 @@ export const SERVICE = {
   commands: {
     'system.info': command(Empty, SystemInfo, 'Backend, versions, cores, accelerator, workspace.'),
 
-    'presets.list': command(Empty, z.object({ presets: z.array(PresetInfo) }), 'Every training preset with description, paper reference and defaults.'),
+    'presets.list': command(
+      Empty,
+      z.object({ presets: z.array(PresetInfo) }),
+      'Every training preset with description, paper reference and defaults.',
+    ),
 
-    'datasets.list': command(Empty, z.object({ datasets: z.array(DatasetSummary) }), 'The bundled and imported data sets.'),
+    'datasets.list': command(
+      Empty,
+      z.object({ datasets: z.array(DatasetSummary) }),
+      'The bundled and imported data sets.',
+    ),
     'datasets.import': command(
       z.strictObject({ name: z.string().min(1).max(100), source: ImportSource }),
       JobStarted.extend({ datasetId: DatasetId }),
@@ -317,11 +400,20 @@ export const SERVICE = {
     ),
     'datasets.stats': command(
       z.strictObject({ id: DatasetId }),
-      z.object({ id: DatasetId, stats: z.object({ train: SplitStats, valid: SplitStats, test: SplitStats, all: SplitStats }) }),
+      z.object({
+        id: DatasetId,
+        stats: z.object({ train: SplitStats, valid: SplitStats, test: SplitStats, all: SplitStats }),
+      }),
       "The paper's Table 3 numbers per split.",
     ),
     'datasets.items': command(
-      z.strictObject({ id: DatasetId, split: Split.optional(), search: z.string().max(200).optional(), offset: Offset, limit: pageLimit(50, 200) }),
+      z.strictObject({
+        id: DatasetId,
+        split: Split.optional(),
+        search: z.string().max(200).optional(),
+        offset: Offset,
+        limit: pageLimit(50, 200),
+      }),
       z.object({ total: z.int(), offset: z.int(), items: z.array(DatasetItem) }),
       'A page of items (image URL, text, keyphrases marked present / absent); search matches text and keyphrases.',
     ),
@@ -332,7 +424,12 @@ export const SERVICE = {
     ),
 
     'runs.list': command(
-      z.strictObject({ preset: z.string().max(64).optional(), status: RunStatus.optional(), tag: Tag.optional(), dataset: DatasetId.optional() }),
+      z.strictObject({
+        preset: z.string().max(64).optional(),
+        status: RunStatus.optional(),
+        tag: Tag.optional(),
+        dataset: DatasetId.optional(),
+      }),
       z.object({ runs: z.array(RunSummary) }),
       'Every run of the workspace (app and CLI alike), newest first.',
     ),
@@ -344,10 +441,15 @@ export const SERVICE = {
         /** The resolved TrainConfig (config.json). */
         config: JsonObject,
         /** Every evaluation found in metrics/ (split × mode × decode). */
-        metrics: z.array(ModeScores.extend({ decodeSettings: DecodeSettings.nullable(), createdAt: IsoTime.nullable() })),
+        metrics: z.array(
+          ModeScores.extend({ decodeSettings: DecodeSettings.nullable(), createdAt: IsoTime.nullable() }),
+        ),
         robustness: z.array(RobustnessReport),
         /** Checkpoints present: resumable from last/, evaluable from best/. */
-        checkpoints: z.object({ last: z.object({ epoch: z.int(), step: z.int() }).nullable(), best: z.object({ epoch: z.int(), score: z.number() }).nullable() }),
+        checkpoints: z.object({
+          last: z.object({ epoch: z.int(), step: z.int() }).nullable(),
+          best: z.object({ epoch: z.int(), score: z.number() }).nullable(),
+        }),
       }),
       "One run's summary, config, evaluations, robustness reports and checkpoints.",
     ),
@@ -374,22 +476,48 @@ export const SERVICE = {
       z.object({ runs: z.array(z.object({ id: RunId, jobId: JobId })) }),
       'Queues one training run per seed; each run streams its events under its id.',
     ),
-    'runs.stop': command(z.strictObject({ id: RunId }), z.object({ run: RunSummary }), 'Stops a running or queued run at the next step boundary, with a checkpoint (resumable).'),
-    'runs.resume': command(z.strictObject({ id: RunId }), z.object({ run: RunSummary, jobId: JobId }), 'Resumes a stopped or interrupted run exactly from its last checkpoint.'),
-    'runs.delete': command(z.strictObject({ id: RunId }), z.object({ id: RunId, deleted: z.literal(true) }), 'Deletes a run folder (refused while it runs).'),
-    'runs.rename': command(z.strictObject({ id: RunId, name: z.string().min(1).max(100) }), z.object({ run: RunSummary }), 'Sets the display name; the folder keeps its id.'),
+    'runs.stop': command(
+      z.strictObject({ id: RunId }),
+      z.object({ run: RunSummary }),
+      'Stops a running or queued run at the next step boundary, with a checkpoint (resumable).',
+    ),
+    'runs.resume': command(
+      z.strictObject({ id: RunId }),
+      z.object({ run: RunSummary, jobId: JobId }),
+      'Resumes a stopped or interrupted run exactly from its last checkpoint.',
+    ),
+    'runs.delete': command(
+      z.strictObject({ id: RunId }),
+      z.object({ id: RunId, deleted: z.literal(true) }),
+      'Deletes a run folder (refused while it runs).',
+    ),
+    'runs.rename': command(
+      z.strictObject({ id: RunId, name: z.string().min(1).max(100) }),
+      z.object({ run: RunSummary }),
+      'Sets the display name; the folder keeps its id.',
+    ),
     'runs.tag': command(
       z.strictObject({ id: RunId, add: z.array(Tag).max(20).default([]), remove: z.array(Tag).max(20).default([]) }),
       z.object({ run: RunSummary }),
       'Adds and removes tags.',
     ),
     'runs.evaluate': command(
-      z.strictObject({ id: RunId, split: z.enum(['valid', 'test']).default('test'), modes: z.array(EvalMode).min(1).max(3).default(['multimodal', 'text', 'image']), decode: DecodeRequest.default({ strategy: 'greedy' }), checkpoint: z.enum(['best', 'last']).default('best') }),
+      z.strictObject({
+        id: RunId,
+        split: z.enum(['valid', 'test']).default('test'),
+        modes: z.array(EvalMode).min(1).max(3).default(['multimodal', 'text', 'image']),
+        decode: DecodeRequest.default({ strategy: 'greedy' }),
+        checkpoint: z.enum(['best', 'last']).default('best'),
+      }),
       JobStarted,
       'Evaluates the run in the three modes (or those given) as a job; results land in runs.get metrics.',
     ),
     'runs.robustness': command(
-      z.strictObject({ id: RunId, split: z.enum(['valid', 'test']).default('test'), options: RobustnessOptions.default({}) }),
+      z.strictObject({
+        id: RunId,
+        split: z.enum(['valid', 'test']).default('test'),
+        options: RobustnessOptions.default({}),
+      }),
       JobStarted,
       'Runs the robustness suite (masking, strides, removal, swaps, noise) as a job; the report lands in runs.get robustness.',
     ),
@@ -463,7 +591,16 @@ export const SERVICE = {
             error: ApiErrorShape.nullable(),
             /** With `conditions`: per condition the keyphrases, and with gold their hits and F1@3 (AimKP convention). */
             conditions: z
-              .array(z.object({ name: z.string(), family: z.string(), mode: EvalMode, keyphrases: z.array(z.string()), hits: z.array(z.boolean()).nullable(), f1at3: z.number().nullable() }))
+              .array(
+                z.object({
+                  name: z.string(),
+                  family: z.string(),
+                  mode: EvalMode,
+                  keyphrases: z.array(z.string()),
+                  hits: z.array(z.boolean()).nullable(),
+                  f1at3: z.number().nullable(),
+                }),
+              )
               .optional(),
           }),
         ),
@@ -473,7 +610,11 @@ export const SERVICE = {
 
     'settings.get': command(Empty, Settings, 'Workspace folder, backend, concurrency.'),
     'settings.set': command(
-      z.strictObject({ workspace: UserPath.optional(), backend: Backend.optional(), concurrency: z.int().min(1).max(16).optional() }),
+      z.strictObject({
+        workspace: UserPath.optional(),
+        backend: Backend.optional(),
+        concurrency: z.int().min(1).max(16).optional(),
+      }),
       Settings,
       'Changes settings (omitted fields stay); answers the settings now in force.',
     ),
@@ -483,10 +624,18 @@ export const SERVICE = {
       z.object({ jobs: z.array(JobSummary) }),
       'Queued, running and finished jobs.',
     ),
-    'jobs.cancel': command(z.strictObject({ id: JobId }), z.object({ job: JobSummary }), 'Cancels a queued job or stops a running one at a step boundary.'),
+    'jobs.cancel': command(
+      z.strictObject({ id: JobId }),
+      z.object({ job: JobSummary }),
+      'Cancels a queued job or stops a running one at a step boundary.',
+    ),
   },
   subscriptions: {
-    'events.subscribe': { request: SubscribeRequest, batch: EventBatch, doc: 'Event batches of one stream (from sinceSeq) or of all streams.' },
+    'events.subscribe': {
+      request: SubscribeRequest,
+      batch: EventBatch,
+      doc: 'Event batches of one stream (from sinceSeq) or of all streams.',
+    },
   },
   event: ServiceEventSchema,
 } as const;

@@ -38,7 +38,8 @@ export function apiUrlFor(location: { protocol: string; host: string; search: st
 
 export function createWebSocketPort(url: string, opts: WebSocketPortOptions = {}): WebSocketPort {
   const connect: WebSocketFactory =
-    opts.connect ?? ((u) => new (globalThis as unknown as { WebSocket: new (u: string) => WebSocketLike }).WebSocket(u));
+    opts.connect ??
+    ((u) => new (globalThis as unknown as { WebSocket: new (u: string) => WebSocketLike }).WebSocket(u));
   const minDelay = opts.minDelayMs ?? 250;
   const maxDelay = opts.maxDelayMs ?? 5000;
   const messageListeners = new Set<(text: string) => void>();

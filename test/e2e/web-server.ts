@@ -22,7 +22,10 @@ export async function startWeb(workspace: string, timeoutMs = 240_000): Promise<
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm run web printed no URL within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`npm run web printed no URL within ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
     const check = () => {
       const m = /(http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(out);
       if (m) {

@@ -36,7 +36,12 @@ class FakeApp extends EventEmitter {
   }
   quit(): void {
     recorded.quitCalls++;
-    const event = { defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } };
+    const event = {
+      defaultPrevented: false,
+      preventDefault() {
+        this.defaultPrevented = true;
+      },
+    };
     this.emit('before-quit', event);
   }
   exit(code: number): void {

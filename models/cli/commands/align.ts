@@ -14,7 +14,7 @@ function usage(): string {
     'Usage: aimkp align --base PRETRAIN_RUN --data DIR --out RUN [options]',
     '       aimkp align --out RUN --resume',
     '',
-    'Trains the adapter alone (LM frozen) on the train split\'s images → their titles/descriptions, starting from',
+    "Trains the adapter alone (LM frozen) on the train split's images → their titles/descriptions, starting from",
     'a pretrained run (aimkp pretrain). The result is the base of the paper-* presets (aimkp train --init-from RUN).',
     '',
     'Options:',
@@ -25,7 +25,7 @@ function usage(): string {
     '  --seed S        default 1',
     '  --config FILE   JSON overriding config fields',
     `  --backend B     ${BACKEND_CHOICES.join(' | ')}`,
-    '  --cache DIR     image feature cache (default: the data set\'s .cache)',
+    "  --cache DIR     image feature cache (default: the data set's .cache)",
     '  --max-steps N   stop (resumably) after global step N',
     '  --resume        continue the run in --out',
     '  --quiet         no progress lines',
@@ -87,7 +87,11 @@ export async function alignCommand(argv: string[]): Promise<number> {
       onEvent: (e) => progress.onEvent(e),
       log: (line) => progress.line(line),
     });
-    progress.line(result.status === 'completed' ? `done: ${result.globalStep} steps → ${result.runDir}` : `stopped at step ${result.globalStep}; continue with: aimkp align --out ${out} --resume`);
+    progress.line(
+      result.status === 'completed'
+        ? `done: ${result.globalStep} steps → ${result.runDir}`
+        : `stopped at step ${result.globalStep}; continue with: aimkp align --out ${out} --resume`,
+    );
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

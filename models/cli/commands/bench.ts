@@ -46,7 +46,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const dataDir = values.data ?? (existsSync('data/clipart-kp/manifest.jsonl') ? 'data/clipart-kp' : null);
-  const result = await runBench({ quick: values.quick === true, dataDir, seed: intFlag('bench', values.seed, 'seed', 1), log: (line) => console.error(line) });
+  const result = await runBench({
+    quick: values.quick === true,
+    dataDir,
+    seed: intFlag('bench', values.seed, 'seed', 1),
+    log: (line) => console.error(line),
+  });
   const text = JSON.stringify(result, null, 2);
   if (values.out) writeFileAtomic(values.out, text + '\n');
   console.log(text);

@@ -71,13 +71,27 @@ export async function compareCommand(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length !== 2) throw new CoreError('BAD_INPUT', 'aimkp compare: give exactly two runs (RUN_A RUN_B)\nRun "aimkp compare --help" for usage.');
+  if (positionals.length !== 2)
+    throw new CoreError(
+      'BAD_INPUT',
+      'aimkp compare: give exactly two runs (RUN_A RUN_B)\nRun "aimkp compare --help" for usage.',
+    );
   const mode = values.mode ?? 'multimodal';
-  if (!isEvalMode(mode)) throw new CoreError('BAD_INPUT', `aimkp compare: --mode must be multimodal, text or image, got "${mode}"`);
+  if (!isEvalMode(mode))
+    throw new CoreError('BAD_INPUT', `aimkp compare: --mode must be multimodal, text or image, got "${mode}"`);
   const only = values.only ?? 'all';
-  if (!(COMPARE_FILTERS as readonly string[]).includes(only)) throw new CoreError('BAD_INPUT', `aimkp compare: --only must be one of ${COMPARE_FILTERS.join(', ')}, got "${only}"`);
-  if (values.sort !== undefined && !(COMPARE_SORTS as readonly string[]).includes(values.sort)) throw new CoreError('BAD_INPUT', `aimkp compare: --sort must be one of ${COMPARE_SORTS.join(', ')}, got "${values.sort}"`);
-  if (values.decode !== undefined && !isDecodeStrategy(values.decode)) throw new CoreError('BAD_INPUT', `aimkp compare: --decode must be one of ${DECODE_STRATEGIES.join(', ')}`);
+  if (!(COMPARE_FILTERS as readonly string[]).includes(only))
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp compare: --only must be one of ${COMPARE_FILTERS.join(', ')}, got "${only}"`,
+    );
+  if (values.sort !== undefined && !(COMPARE_SORTS as readonly string[]).includes(values.sort))
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp compare: --sort must be one of ${COMPARE_SORTS.join(', ')}, got "${values.sort}"`,
+    );
+  if (values.decode !== undefined && !isDecodeStrategy(values.decode))
+    throw new CoreError('BAD_INPUT', `aimkp compare: --decode must be one of ${DECODE_STRATEGIES.join(', ')}`);
   const limit = values.limit === undefined ? undefined : intFlag('compare', values.limit, 'limit', 0);
   const offset = values.offset === undefined ? undefined : intFlag('compare', values.offset, 'offset', 0);
   const c = await compareRuns({

@@ -84,7 +84,8 @@ export async function dataCommand(argv: string[]): Promise<number> {
 
 function parseSplit(value: string | undefined): Split | undefined {
   if (value === undefined) return undefined;
-  if (!(SPLITS as readonly string[]).includes(value)) throw new CoreError('BAD_INPUT', `aimkp data cmkp: --split must be one of ${SPLITS.join(', ')}, got "${value}"`);
+  if (!(SPLITS as readonly string[]).includes(value))
+    throw new CoreError('BAD_INPUT', `aimkp data cmkp: --split must be one of ${SPLITS.join(', ')}, got "${value}"`);
   return value as Split;
 }
 
@@ -124,7 +125,8 @@ async function clipart(argv: string[]): Promise<number> {
   const source = values.source ?? '/usr/share/openclipart/svg';
   const out = values.out ?? 'data/clipart-kp';
   const size = intFlag('data clipart', values.size, 'size', 224);
-  if (size < 16 || size > 2048) throw new CoreError('BAD_INPUT', `aimkp data clipart: --size must be between 16 and 2048, got ${size}`);
+  if (size < 16 || size > 2048)
+    throw new CoreError('BAD_INPUT', `aimkp data clipart: --size must be between 16 and 2048, got ${size}`);
   const { buildClipartDataset } = await import('../../data/clipart/build-clipart');
   const res = await buildClipartDataset({ source, out, size, log: (msg) => console.error(msg) });
   console.log(`clipart: ${res.items} items, ${res.skipped} skipped → ${out}`);
@@ -169,7 +171,11 @@ async function synth(argv: string[]): Promise<number> {
 
 async function stats(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('data stats', argv, { json: { type: 'boolean' } }, true);
-  if (positionals.length !== 1) throw new CoreError('BAD_INPUT', 'aimkp data stats: expected exactly one data-set folder\nRun "aimkp data stats --help" for usage.');
+  if (positionals.length !== 1)
+    throw new CoreError(
+      'BAD_INPUT',
+      'aimkp data stats: expected exactly one data-set folder\nRun "aimkp data stats --help" for usage.',
+    );
   const ds = await loadDataset(positionals[0]);
   const st = datasetStats(ds.items, ds.summary);
   if (ds.issues.length > 0) console.error(formatIssues(ds.issues));

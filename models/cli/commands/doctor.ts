@@ -11,7 +11,7 @@ const USAGE = [
   'Checks the run folder RUN without changing it: config.json and tokenizer.json, every checkpoint',
   "(checkpoints/last, checkpoints/previous, best/) against its manifest (each file's size and SHA-256),",
   'unfinished checkpoint writes, the tail of events.jsonl, and the writer lock (run.lock). Prints one line',
-  'per check, the run\'s condition (running, completed, stopped, interrupted, failed) and what to do next.',
+  "per check, the run's condition (running, completed, stopped, interrupted, failed) and what to do next.",
   '',
   `Exit code: 0 when nothing is wrong (warnings allowed), ${EXIT_CODES.CHECKPOINT_CORRUPT} when a check failed.`,
   '',
@@ -20,12 +20,18 @@ const USAGE = [
 ].join('\n');
 
 export async function doctorCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('doctor', argv, { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, true);
+  const { values, positionals } = parseCommandArgs(
+    'doctor',
+    argv,
+    { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    true,
+  );
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length !== 1) throw new CoreError('BAD_INPUT', 'aimkp doctor: give exactly one run folder (see "aimkp doctor --help")');
+  if (positionals.length !== 1)
+    throw new CoreError('BAD_INPUT', 'aimkp doctor: give exactly one run folder (see "aimkp doctor --help")');
   const d = await diagnoseRun(positionals[0]);
   console.log(values.json ? JSON.stringify(d, null, 2) : formatDiagnosis(d));
   return d.level === 'problem' ? EXIT_CODES.CHECKPOINT_CORRUPT : 0;

@@ -46,7 +46,12 @@ export async function evalRunCommand(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const { values } = parseCommandArgs('eval', argv, { ...RUN_FLAG_OPTIONS, modes: { type: 'string' }, reuse: { type: 'boolean' }, json: { type: 'boolean' } });
+  const { values } = parseCommandArgs('eval', argv, {
+    ...RUN_FLAG_OPTIONS,
+    modes: { type: 'string' },
+    reuse: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
   if (values.help === true) {
     console.log(USAGE);
     return 0;
@@ -74,8 +79,28 @@ export async function evalRunCommand(argv: string[]): Promise<number> {
 /** The scores of each mode, both conventions, convention named on every column. Percent. */
 export function metricsTable(runDir: string, split: string, decode: string, results: readonly MetricsFile[]): string {
   const pct = (x: number) => (100 * x).toFixed(2);
-  const head = ['mode', 'n', 'AimKP F1@1', 'AimKP F1@3', 'AimKP F1@5', 'AimKP MAP@5', 'CMKP F1@1', 'CMKP F1@3', 'CMKP MAP@5'];
-  const rows = results.map((m) => [MODE_LABEL[m.mode], String(m.n), pct(m.aimkp['f1@1']), pct(m.aimkp['f1@3']), pct(m.aimkp['f1@5']), pct(m.aimkp['map@5']), pct(m.cmkp['f1@1']), pct(m.cmkp['f1@3']), pct(m.cmkp['map@5'])]);
+  const head = [
+    'mode',
+    'n',
+    'AimKP F1@1',
+    'AimKP F1@3',
+    'AimKP F1@5',
+    'AimKP MAP@5',
+    'CMKP F1@1',
+    'CMKP F1@3',
+    'CMKP MAP@5',
+  ];
+  const rows = results.map((m) => [
+    MODE_LABEL[m.mode],
+    String(m.n),
+    pct(m.aimkp['f1@1']),
+    pct(m.aimkp['f1@3']),
+    pct(m.aimkp['f1@5']),
+    pct(m.aimkp['map@5']),
+    pct(m.cmkp['f1@1']),
+    pct(m.cmkp['f1@3']),
+    pct(m.cmkp['map@5']),
+  ]);
   const lines = [
     `${runDir}: split ${split}, decode ${decode}; scores in percent, each averaged over the decoding repeats`,
     '',
@@ -83,7 +108,7 @@ export function metricsTable(runDir: string, split: string, decode: string, resu
     `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
-    'AimKP = the paper\'s convention (P = matches/K); CMKP = the CMKP authors\' script (macro F1 of averaged P and R). See docs/metrics.md.',
+    "AimKP = the paper's convention (P = matches/K); CMKP = the CMKP authors' script (macro F1 of averaged P and R). See docs/metrics.md.",
   ];
   return lines.join('\n');
 }

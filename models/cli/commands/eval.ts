@@ -5,8 +5,17 @@ import { CoreError } from '../../core-error';
 import type { Split } from '../../data/manifest-types';
 import { writeFileAtomicSync } from '../../fs/atomic-write';
 import {
-  CONVENTIONS, formatCmkpResultCsv, formatCmkpResultText, formatScoresTable, readGold, readPredictions,
-  scoreAimkp, scoreCmkp, scoresToJson, type Convention, type Scores,
+  CONVENTIONS,
+  formatCmkpResultCsv,
+  formatCmkpResultText,
+  formatScoresTable,
+  readGold,
+  readPredictions,
+  scoreAimkp,
+  scoreCmkp,
+  scoresToJson,
+  type Convention,
+  type Scores,
 } from '../../metrics';
 
 const HELP = `Usage: aimkp eval --gold FILE --pred FILE [--convention aimkp|cmkp] [options]
@@ -33,7 +42,14 @@ Scores predicted keyphrases against gold keyphrases (docs/metrics.md).
 
 type ScoresJson = ReturnType<typeof scoresToJson>;
 
-const METRIC_LABELS: Record<string, string> = { f1: 'F1', map: 'MAP', p: 'P', r: 'R', ndcg: 'NDCG', alpha_ndcg: 'AlphaNDCG' };
+const METRIC_LABELS: Record<string, string> = {
+  f1: 'F1',
+  map: 'MAP',
+  p: 'P',
+  r: 'R',
+  ndcg: 'NDCG',
+  alpha_ndcg: 'AlphaNDCG',
+};
 const f5 = (x: number) => x.toFixed(5);
 
 /** The mean of every top-level field that is a number in all `list` objects (nested objects are left out). */
@@ -42,23 +58,40 @@ export function meanScoresJson(list: readonly ScoresJson[]): Record<string, numb
   if (list.length === 0) return out;
   for (const key of Object.keys(list[0])) {
     const values = list.map((j) => j[key]);
-    if (values.every((v): v is number => typeof v === 'number')) out[key] = values.reduce((a, v) => a + v, 0) / values.length;
+    if (values.every((v): v is number => typeof v === 'number'))
+      out[key] = values.reduce((a, v) => a + v, 0) / values.length;
   }
   return out;
 }
 
 /** Rows F1@k, MAP@k, P@k, R@k (+ cmkp NDCG@k, AlphaNDCG@k; the `all` column) per repeat and their mean. */
-export function formatRepeatsTable(convention: Convention, perRepeat: readonly ScoresJson[], mean: Record<string, number>): string {
+export function formatRepeatsTable(
+  convention: Convention,
+  perRepeat: readonly ScoresJson[],
+  mean: Record<string, number>,
+): string {
   const rows: string[][] = [['Metric', ...perRepeat.map((_, r) => `repeat ${r + 1}`), 'mean']];
-  const keys = Object.keys(mean).filter((k) => /^[a-z_0-9]+@\d+$/.test(k) && METRIC_LABELS[k.split('@')[0]] !== undefined);
+  const keys = Object.keys(mean).filter(
+    (k) => /^[a-z_0-9]+@\d+$/.test(k) && METRIC_LABELS[k.split('@')[0]] !== undefined,
+  );
   const order = Object.keys(METRIC_LABELS);
-  keys.sort((a, b) => order.indexOf(a.split('@')[0]) - order.indexOf(b.split('@')[0]) || Number(a.split('@')[1]) - Number(b.split('@')[1]));
+  keys.sort(
+    (a, b) =>
+      order.indexOf(a.split('@')[0]) - order.indexOf(b.split('@')[0]) ||
+      Number(a.split('@')[1]) - Number(b.split('@')[1]),
+  );
   for (const key of keys) {
     const [metric, k] = key.split('@');
-    rows.push([`${METRIC_LABELS[metric]}@${k} (${convention})`, ...perRepeat.map((j) => f5(j[key] as number)), f5(mean[key])]);
+    rows.push([
+      `${METRIC_LABELS[metric]}@${k} (${convention})`,
+      ...perRepeat.map((j) => f5(j[key] as number)),
+      f5(mean[key]),
+    ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '))
+    .join('\n');
 }
 
 function writeResult(path: string, text: string): void {
@@ -87,23 +120,34 @@ export async function evalCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const convention = values.convention as Convention;
-  if (!CONVENTIONS.includes(convention)) throw new CoreError('BAD_INPUT', `aimkp eval: --convention must be aimkp or cmkp, got "${values.convention}"`);
-  if (values['cmkp-result'] !== undefined && convention !== 'cmkp') throw new CoreError('BAD_INPUT', 'aimkp eval: --cmkp-result needs --convention cmkp');
+  if (!CONVENTIONS.includes(convention))
+    throw new CoreError('BAD_INPUT', `aimkp eval: --convention must be aimkp or cmkp, got "${values.convention}"`);
+  if (values['cmkp-result'] !== undefined && convention !== 'cmkp')
+    throw new CoreError('BAD_INPUT', 'aimkp eval: --cmkp-result needs --convention cmkp');
   let repeat: number | undefined;
   if (values.repeat !== undefined) {
     repeat = Number(values.repeat);
     if (!/^\d+$/.test(values.repeat) || repeat < 1) {
-      throw new CoreError('BAD_INPUT', `aimkp eval: --repeat must be a positive integer (1-based), got "${values.repeat}"`);
+      throw new CoreError(
+        'BAD_INPUT',
+        `aimkp eval: --repeat must be a positive integer (1-based), got "${values.repeat}"`,
+      );
     }
   }
   const gold = readGold(requireFlag('eval', values.gold, 'gold'), values.split as Split);
   const pred = readPredictions(requireFlag('eval', values.pred, 'pred'), gold.samples, values.sep);
   const nRepeats = pred.repeats.length;
   if (repeat !== undefined && repeat > nRepeats) {
-    throw new CoreError('BAD_INPUT', `aimkp eval: --repeat ${repeat} is out of range: ${pred.path} has ${nRepeats} repeat${nRepeats === 1 ? '' : 's'}`);
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp eval: --repeat ${repeat} is out of range: ${pred.path} has ${nRepeats} repeat${nRepeats === 1 ? '' : 's'}`,
+    );
   }
   if (values['cmkp-result'] !== undefined && repeat === undefined && nRepeats > 1) {
-    throw new CoreError('BAD_INPUT', `aimkp eval: --cmkp-result writes one repeat's result but ${pred.path} has ${nRepeats} repeats; pick one with --repeat K (1..${nRepeats})`);
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp eval: --cmkp-result writes one repeat's result but ${pred.path} has ${nRepeats} repeats; pick one with --repeat K (1..${nRepeats})`,
+    );
   }
   const goldPhrases = gold.samples.map((g) => g.keyphrases);
   const score = (predictions: string[][]): Scores =>
@@ -119,10 +163,13 @@ export async function evalCommand(argv: string[]): Promise<number> {
     if (values.json) {
       console.log(JSON.stringify({ convention, n: gold.samples.length, repeats: nRepeats, perRepeat, mean }));
     } else {
-      console.log(`aimkp eval: ${gold.samples.length} samples, convention ${convention}, ${nRepeats} repeats, mean over repeats`);
+      console.log(
+        `aimkp eval: ${gold.samples.length} samples, convention ${convention}, ${nRepeats} repeats, mean over repeats`,
+      );
       console.log(filesLine);
       console.log(formatRepeatsTable(convention, perRepeat, mean));
-      if (convention === 'cmkp') console.log('\n(all keyphrases; --repeat K shows one repeat with the present/absent split)');
+      if (convention === 'cmkp')
+        console.log('\n(all keyphrases; --repeat K shows one repeat with the present/absent split)');
     }
     return 0;
   }
@@ -134,7 +181,11 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   // --repeat names the repeat in the output; a file with one repeat and no --repeat prints as before.
   if (values.json) {
-    console.log(JSON.stringify(repeat === undefined ? scoresToJson(scores) : { ...scoresToJson(scores), repeat, repeats: nRepeats }));
+    console.log(
+      JSON.stringify(
+        repeat === undefined ? scoresToJson(scores) : { ...scoresToJson(scores), repeat, repeats: nRepeats },
+      ),
+    );
   } else {
     const which = repeat === undefined ? '' : `, repeat ${repeat} of ${nRepeats}`;
     console.log(`aimkp eval: ${scores.n} samples, convention ${convention}${which}`);

@@ -59,13 +59,15 @@ export const RUN_FLAG_OPTIONS = {
 
 export function parseSplit(command: string, value: string | undefined): Split {
   const split = value ?? 'test';
-  if (!(SPLITS as readonly string[]).includes(split)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --split must be one of ${SPLITS.join(', ')}, got "${split}"`);
+  if (!(SPLITS as readonly string[]).includes(split))
+    throw new CoreError('BAD_INPUT', `aimkp ${command}: --split must be one of ${SPLITS.join(', ')}, got "${split}"`);
   return split as Split;
 }
 
 export function parseWhich(command: string, value: string | undefined): Which {
   const which = value ?? 'best';
-  if (which !== 'best' && which !== 'last') throw new CoreError('BAD_INPUT', `aimkp ${command}: --which must be best or last, got "${which}"`);
+  if (which !== 'best' && which !== 'last')
+    throw new CoreError('BAD_INPUT', `aimkp ${command}: --which must be best or last, got "${which}"`);
   return which;
 }
 
@@ -96,15 +98,25 @@ export async function predictCommand(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const { values } = parseCommandArgs('predict', argv, { ...RUN_FLAG_OPTIONS, mode: { type: 'string' }, out: { type: 'string' }, text: { type: 'string' }, image: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parseCommandArgs('predict', argv, {
+    ...RUN_FLAG_OPTIONS,
+    mode: { type: 'string' },
+    out: { type: 'string' },
+    text: { type: 'string' },
+    image: { type: 'string' },
+    json: { type: 'boolean' },
+  });
   if (values.help === true) {
     console.log(USAGE);
     return 0;
   }
   const mode = values.mode ?? 'multimodal';
-  if (!isEvalMode(mode)) throw new CoreError('BAD_INPUT', `aimkp predict: --mode must be multimodal, text or image, got "${mode}"`);
+  if (!isEvalMode(mode))
+    throw new CoreError('BAD_INPUT', `aimkp predict: --mode must be multimodal, text or image, got "${mode}"`);
   if (values.text !== undefined || values.image !== undefined) {
-    for (const flag of ['data', 'split', 'limit', 'batch', 'cache', 'out'] as const) if (values[flag] !== undefined) throw new CoreError('BAD_INPUT', `aimkp predict: --${flag} goes with a split, not with --text / --image`);
+    for (const flag of ['data', 'split', 'limit', 'batch', 'cache', 'out'] as const)
+      if (values[flag] !== undefined)
+        throw new CoreError('BAD_INPUT', `aimkp predict: --${flag} goes with a split, not with --text / --image`);
     const c = await predictCase({
       runDir: resolve(requireFlag('predict', values.run, 'run')),
       which: parseWhich('predict', values.which),
@@ -116,7 +128,9 @@ export async function predictCommand(argv: string[]): Promise<number> {
     if (values.json === true) console.log(JSON.stringify(c, null, 2));
     else {
       for (const list of c.keyphrases) console.log(list.join('; '));
-      logLine(`predict: ${c.run}, ${c.mode}, ${describeDecode(c.decoding)}; ${c.ms.toFixed(0)} ms (image ${c.imageMs.toFixed(0)} ms)${c.textCut ? `; text cut to ${c.textTokens} tokens` : ''}`);
+      logLine(
+        `predict: ${c.run}, ${c.mode}, ${describeDecode(c.decoding)}; ${c.ms.toFixed(0)} ms (image ${c.imageMs.toFixed(0)} ms)${c.textCut ? `; text cut to ${c.textTokens} tokens` : ''}`,
+      );
     }
     return 0;
   }
@@ -137,6 +151,8 @@ export async function predictCommand(argv: string[]): Promise<number> {
   const s = r.scores;
   const pct = (x: number) => (100 * x).toFixed(2);
   logLine(`predict: ${r.items} ${r.split} items, mode ${r.mode}, ${describeDecode(r.decoding)}, ${r.checkpoint}`);
-  console.log(`${r.file}: ${r.items} items × ${r.decoding.repeats} repeat(s); AimKP convention (mean over repeats): F1@1 ${pct(s.aimkp['f1@1'])}, F1@3 ${pct(s.aimkp['f1@3'])}, MAP@5 ${pct(s.aimkp['map@5'])}`);
+  console.log(
+    `${r.file}: ${r.items} items × ${r.decoding.repeats} repeat(s); AimKP convention (mean over repeats): F1@1 ${pct(s.aimkp['f1@1'])}, F1@3 ${pct(s.aimkp['f1@3'])}, MAP@5 ${pct(s.aimkp['map@5'])}`,
+  );
   return 0;
 }

@@ -14,8 +14,8 @@ function usage(): string {
     'Usage: aimkp pretrain --data DIR --out RUN [options]',
     '       aimkp pretrain --out RUN --resume',
     '',
-    'Pretrains the LM (next-token prediction, text only) on WordNet glosses of the train split\'s words plus the',
-    'train split\'s texts and tag lists (never valid/test). The run is the base for `aimkp align --base RUN`.',
+    "Pretrains the LM (next-token prediction, text only) on WordNet glosses of the train split's words plus the",
+    "train split's texts and tag lists (never valid/test). The run is the base for `aimkp align --base RUN`.",
     '',
     'Options:',
     '  --data DIR           fine-tuning data set; only its train split is read',
@@ -85,12 +85,17 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
       config,
       settings: {
         ...(values.wordnet !== undefined ? { wordnetDir: values.wordnet } : {}),
-        ...(values['max-wordnet'] !== undefined ? { maxWordnetDocs: intFlag('pretrain', values['max-wordnet'], 'max-wordnet', 0) } : {}),
-        ...(values['held-out'] !== undefined ? { heldOutChunks: intFlag('pretrain', values['held-out'], 'held-out', 64) } : {}),
+        ...(values['max-wordnet'] !== undefined
+          ? { maxWordnetDocs: intFlag('pretrain', values['max-wordnet'], 'max-wordnet', 0) }
+          : {}),
+        ...(values['held-out'] !== undefined
+          ? { heldOutChunks: intFlag('pretrain', values['held-out'], 'held-out', 64) }
+          : {}),
       },
       resume: values.resume,
       backend,
-      maxSteps: values['max-steps'] === undefined ? undefined : intFlag('pretrain', values['max-steps'], 'max-steps', 0),
+      maxSteps:
+        values['max-steps'] === undefined ? undefined : intFlag('pretrain', values['max-steps'], 'max-steps', 0),
       signal: controller.signal,
       onEvent: (e) => progress.onEvent(e),
       log: (line) => progress.line(line),

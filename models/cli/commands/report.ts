@@ -52,18 +52,29 @@ export async function reportCommand(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length === 0) throw new CoreError('BAD_INPUT', 'aimkp report: give at least one run folder\nRun "aimkp report --help" for usage.');
+  if (positionals.length === 0)
+    throw new CoreError(
+      'BAD_INPUT',
+      'aimkp report: give at least one run folder\nRun "aimkp report --help" for usage.',
+    );
   const format = values.format ?? 'md';
-  if (!['md', 'csv', 'latex'].includes(format)) throw new CoreError('BAD_INPUT', `aimkp report: --format must be md, csv or latex, got "${format}"`);
+  if (!['md', 'csv', 'latex'].includes(format))
+    throw new CoreError('BAD_INPUT', `aimkp report: --format must be md, csv or latex, got "${format}"`);
   const decode = values.decode ?? 'beam-sample';
-  if (!isDecodeStrategy(decode)) throw new CoreError('BAD_INPUT', `aimkp report: --decode must be one of ${DECODE_STRATEGIES.join(', ')}, got "${decode}"`);
+  if (!isDecodeStrategy(decode))
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp report: --decode must be one of ${DECODE_STRATEGIES.join(', ')}, got "${decode}"`,
+    );
   const convention = (values.convention ?? 'aimkp') as Convention;
-  if (convention !== 'aimkp' && convention !== 'cmkp') throw new CoreError('BAD_INPUT', `aimkp report: --convention must be aimkp or cmkp, got "${values.convention}"`);
+  if (convention !== 'aimkp' && convention !== 'cmkp')
+    throw new CoreError('BAD_INPUT', `aimkp report: --convention must be aimkp or cmkp, got "${values.convention}"`);
   const modes = parseModes('report', values.modes);
   const split = values.split ?? 'test';
 
   const r = reportRuns({ runDirs: positionals.map((p) => resolve(p)), split, decode, modes, convention });
-  for (const path of r.missing) console.error(`aimkp report: no metrics file ${path} (left out; run "aimkp eval --run" first)`);
+  for (const path of r.missing)
+    console.error(`aimkp report: no metrics file ${path} (left out; run "aimkp eval --run" first)`);
   const text = format === 'csv' ? r.csv : format === 'latex' ? r.latex : r.markdown;
   if (values.out) writeFileAtomic(values.out, text);
   console.log(text.trimEnd());
@@ -73,8 +84,16 @@ export async function reportCommand(argv: string[]): Promise<number> {
 /** Parses a comma-separated --modes list. */
 export function parseModes(command: string, value: string | undefined): EvalMode[] {
   if (value === undefined) return [...EVAL_MODES];
-  const modes = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const m of modes) if (!isEvalMode(m)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --modes: unknown mode "${m}" (expected ${EVAL_MODES.join(', ')})`);
+  const modes = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const m of modes)
+    if (!isEvalMode(m))
+      throw new CoreError(
+        'BAD_INPUT',
+        `aimkp ${command}: --modes: unknown mode "${m}" (expected ${EVAL_MODES.join(', ')})`,
+      );
   if (modes.length === 0) throw new CoreError('BAD_INPUT', `aimkp ${command}: --modes is empty`);
   return modes as EvalMode[];
 }

@@ -7,7 +7,14 @@ import { CoreError } from '../../core-error';
 import type { KeepPattern } from '../../evaluate/perturb';
 import { DEFAULT_SUITE, robustnessCompareMarkdown, type RobustnessReport } from '../../evaluate/robustness';
 import { runRobustness } from '../../evaluate/robustness-run';
-import { groupedRobustnessCsv, groupedRobustnessMarkdown, groupRobustness, robustnessSettingsWarnings, type RobustnessGrouping, type RobustnessInput } from '../../evaluate/robustness-table';
+import {
+  groupedRobustnessCsv,
+  groupedRobustnessMarkdown,
+  groupRobustness,
+  robustnessSettingsWarnings,
+  type RobustnessGrouping,
+  type RobustnessInput,
+} from '../../evaluate/robustness-table';
 import { progressLinePrinter } from '../progress-lines';
 import { absoluteFlag, parseBatch, parseLimit, parseSplit, parseWhich } from './predict';
 
@@ -61,16 +68,25 @@ function readReport(f: string): RobustnessReport {
     throw new CoreError('BAD_INPUT', `${f}: invalid JSON (${(err as Error).message})`);
   }
   const r = v as Partial<RobustnessReport>;
-  if (typeof v !== 'object' || v === null || !Array.isArray(r.conditions) || typeof r.run !== 'string') throw new CoreError('BAD_INPUT', `${f}: not a robustness report (fields "run" and "conditions" expected)`);
+  if (typeof v !== 'object' || v === null || !Array.isArray(r.conditions) || typeof r.run !== 'string')
+    throw new CoreError('BAD_INPUT', `${f}: not a robustness report (fields "run" and "conditions" expected)`);
   return r as RobustnessReport;
 }
 
 /** The preset and training seed of the run a report belongs to: RUN/robustness/<split>.json → RUN/config.json. */
 function reportRunConfig(f: string): { preset: string; seed: number | null } {
   const dir = dirname(resolve(f));
-  if (basename(dir) !== 'robustness') throw new CoreError('BAD_INPUT', `${f}: --group preset needs the report inside its run folder (RUN/robustness/<split>.json), to read RUN/config.json`);
+  if (basename(dir) !== 'robustness')
+    throw new CoreError(
+      'BAD_INPUT',
+      `${f}: --group preset needs the report inside its run folder (RUN/robustness/<split>.json), to read RUN/config.json`,
+    );
   const config = join(dirname(dir), 'config.json');
-  if (!existsSync(config)) throw new CoreError('NOT_FOUND', `${f}: its run folder ${dirname(dir)} has no config.json (--group preset reads the preset from it)`);
+  if (!existsSync(config))
+    throw new CoreError(
+      'NOT_FOUND',
+      `${f}: its run folder ${dirname(dir)} has no config.json (--group preset reads the preset from it)`,
+    );
   let v: unknown;
   try {
     v = JSON.parse(readFileSync(config, 'utf8'));
@@ -80,7 +96,12 @@ function reportRunConfig(f: string): { preset: string; seed: number | null } {
   const cfg = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
   // "preset" is a name; an object with a name is accepted as well (as in readRunInfo).
   const p = cfg.preset;
-  const preset = typeof p === 'string' ? p : typeof p === 'object' && p !== null && typeof (p as { name?: unknown }).name === 'string' ? (p as { name: string }).name : '';
+  const preset =
+    typeof p === 'string'
+      ? p
+      : typeof p === 'object' && p !== null && typeof (p as { name?: unknown }).name === 'string'
+        ? (p as { name: string }).name
+        : '';
   if (preset === '') throw new CoreError('BAD_INPUT', `${config} (run folder of ${f}): no "preset" field`);
   const seed = typeof cfg.seed === 'number' && Number.isFinite(cfg.seed) ? cfg.seed : null;
   return { preset, seed };
@@ -95,10 +116,14 @@ function trainingSeedOrNull(f: string): number | null {
 }
 
 function printTable(files: string[], metric: string, group: string, format: string): number {
-  if (files.length === 0) throw new CoreError('BAD_INPUT', 'aimkp robustness --table: give one or more robustness JSON files');
-  if (metric !== 'f1@1' && metric !== 'f1@3' && metric !== 'map@5') throw new CoreError('BAD_INPUT', `aimkp robustness: --metric must be f1@1, f1@3 or map@5, got "${metric}"`);
-  if (group !== 'none' && group !== 'preset') throw new CoreError('BAD_INPUT', `aimkp robustness: --group must be none or preset, got "${group}"`);
-  if (format !== 'md' && format !== 'csv') throw new CoreError('BAD_INPUT', `aimkp robustness: --format must be md or csv, got "${format}"`);
+  if (files.length === 0)
+    throw new CoreError('BAD_INPUT', 'aimkp robustness --table: give one or more robustness JSON files');
+  if (metric !== 'f1@1' && metric !== 'f1@3' && metric !== 'map@5')
+    throw new CoreError('BAD_INPUT', `aimkp robustness: --metric must be f1@1, f1@3 or map@5, got "${metric}"`);
+  if (group !== 'none' && group !== 'preset')
+    throw new CoreError('BAD_INPUT', `aimkp robustness: --group must be none or preset, got "${group}"`);
+  if (format !== 'md' && format !== 'csv')
+    throw new CoreError('BAD_INPUT', `aimkp robustness: --format must be md or csv, got "${format}"`);
   const reports = files.map(readReport);
   if (group === 'none' && format === 'md') {
     // Today's table, unchanged (its own in-table warning); stderr names the files that differ.
@@ -117,10 +142,26 @@ function printTable(files: string[], metric: string, group: string, format: stri
   return 0;
 }
 
-function numberList(command: string, flag: string, value: string | undefined, fallback: number[], check: (x: number) => boolean, what: string): number[] {
+function numberList(
+  command: string,
+  flag: string,
+  value: string | undefined,
+  fallback: number[],
+  check: (x: number) => boolean,
+  what: string,
+): number[] {
   if (value === undefined) return fallback;
-  const list = value.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  for (const x of list) if (!Number.isFinite(x) || !check(x)) throw new CoreError('BAD_INPUT', `aimkp ${command}: --${flag} must be a comma-separated list of ${what}, got "${value}"`);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
+  for (const x of list)
+    if (!Number.isFinite(x) || !check(x))
+      throw new CoreError(
+        'BAD_INPUT',
+        `aimkp ${command}: --${flag} must be a comma-separated list of ${what}, got "${value}"`,
+      );
   return list;
 }
 
@@ -130,39 +171,72 @@ export async function robustnessCommand(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const { values, positionals } = parseCommandArgs('robustness', argv, {
-    help: { type: 'boolean', short: 'h' },
-    run: { type: 'string' },
-    data: { type: 'string' },
-    split: { type: 'string' },
-    ratios: { type: 'string' },
-    strides: { type: 'string' },
-    sigmas: { type: 'string' },
-    pattern: { type: 'string' },
-    seed: { type: 'string' },
-    limit: { type: 'string' },
-    which: { type: 'string' },
-    batch: { type: 'string' },
-    'max-new': { type: 'string' },
-    out: { type: 'string' },
-    cache: { type: 'string' },
-    table: { type: 'boolean' },
-    metric: { type: 'string' },
-    group: { type: 'string' },
-    format: { type: 'string' },
-  }, true);
+  const { values, positionals } = parseCommandArgs(
+    'robustness',
+    argv,
+    {
+      help: { type: 'boolean', short: 'h' },
+      run: { type: 'string' },
+      data: { type: 'string' },
+      split: { type: 'string' },
+      ratios: { type: 'string' },
+      strides: { type: 'string' },
+      sigmas: { type: 'string' },
+      pattern: { type: 'string' },
+      seed: { type: 'string' },
+      limit: { type: 'string' },
+      which: { type: 'string' },
+      batch: { type: 'string' },
+      'max-new': { type: 'string' },
+      out: { type: 'string' },
+      cache: { type: 'string' },
+      table: { type: 'boolean' },
+      metric: { type: 'string' },
+      group: { type: 'string' },
+      format: { type: 'string' },
+    },
+    true,
+  );
   if (values.help === true) {
     console.log(USAGE);
     return 0;
   }
-  if (values.table === true) return printTable(positionals, values.metric ?? 'f1@3', values.group ?? 'none', values.format ?? 'md');
-  for (const flag of ['group', 'format'] as const) if (values[flag] !== undefined) throw new CoreError('BAD_INPUT', `aimkp robustness: --${flag} goes with --table`);
-  if (positionals.length > 0) throw new CoreError('BAD_INPUT', `aimkp robustness: unexpected argument "${positionals[0]}" (report files go with --table)`);
-  const ratios = numberList('robustness', 'ratios', values.ratios, DEFAULT_SUITE.ratios, (x) => x >= 0 && x <= 1, 'ratios in [0, 1]');
-  const strides = numberList('robustness', 'strides', values.strides, DEFAULT_SUITE.strides, (x) => Number.isInteger(x) && x >= 2, 'integer strides >= 2');
-  const sigmas = numberList('robustness', 'sigmas', values.sigmas, DEFAULT_SUITE.sigmas, (x) => x >= 0, 'non-negative numbers');
+  if (values.table === true)
+    return printTable(positionals, values.metric ?? 'f1@3', values.group ?? 'none', values.format ?? 'md');
+  for (const flag of ['group', 'format'] as const)
+    if (values[flag] !== undefined) throw new CoreError('BAD_INPUT', `aimkp robustness: --${flag} goes with --table`);
+  if (positionals.length > 0)
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp robustness: unexpected argument "${positionals[0]}" (report files go with --table)`,
+    );
+  const ratios = numberList(
+    'robustness',
+    'ratios',
+    values.ratios,
+    DEFAULT_SUITE.ratios,
+    (x) => x >= 0 && x <= 1,
+    'ratios in [0, 1]',
+  );
+  const strides = numberList(
+    'robustness',
+    'strides',
+    values.strides,
+    DEFAULT_SUITE.strides,
+    (x) => Number.isInteger(x) && x >= 2,
+    'integer strides >= 2',
+  );
+  const sigmas = numberList(
+    'robustness',
+    'sigmas',
+    values.sigmas,
+    DEFAULT_SUITE.sigmas,
+    (x) => x >= 0,
+    'non-negative numbers',
+  );
   const pattern = (values.pattern ?? DEFAULT_SUITE.pattern) as KeepPattern;
-  if (pattern !== 'random' && pattern !== 'spread') throw new CoreError('BAD_INPUT', `aimkp robustness: --pattern must be random or spread, got "${values.pattern}"`);
+  if (pattern !== 'random' && pattern !== 'spread')
+    throw new CoreError('BAD_INPUT', `aimkp robustness: --pattern must be random or spread, got "${values.pattern}"`);
   const r = await runRobustness({
     runDir: resolve(requireFlag('robustness', values.run, 'run')),
     dataDir: absoluteFlag(values.data),

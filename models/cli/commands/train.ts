@@ -24,13 +24,13 @@ function usage(): string {
     '  --data DIR         data-set folder (manifest.jsonl); uses its train and valid splits',
     '  --preset NAME      one of the presets below (default aimkp)',
     '  --out RUN          run folder (created; must not hold a run unless --resume)',
-    '  --epochs N         override the preset\'s epoch count',
+    "  --epochs N         override the preset's epoch count",
     '  --seed S           model initialisation, data order and random masks (default 1)',
     `  --backend B        ${BACKEND_CHOICES.join(' | ')} (default auto, or env AIMKP_BACKEND)`,
     '  --config FILE      JSON object overriding any config field (nested, e.g. {"aimkp":{"tauImage":0.3}})',
     `  --encoder SPEC     image encoder: ${ENCODER_SPEC_HELP}`,
     '  --max-train N      use only the first N train items',
-    '  --init-from RUN    warm start from another run\'s best/ weights (its tokenizer, encoder and LM shape);',
+    "  --init-from RUN    warm start from another run's best/ weights (its tokenizer, encoder and LM shape);",
     '                     with {"model":{"lora":{...}}} this trains LoRA + adapter on top of that run',
     '  --max-steps N      stop (resumably, with a checkpoint) after global step N',
     '  --cache DIR        image feature cache (default DATA/.cache)',
@@ -82,10 +82,18 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let config;
   // --resume on a folder without a run starts one (so a scripted "train --resume" loop always works).
   if (values.resume && existsSync(join(out, 'config.json'))) {
-    const ignored = ['preset', 'config', 'epochs', 'seed', 'encoder', 'max-train', 'init-from'].filter((k) => (values as Record<string, unknown>)[k] !== undefined);
-    if (ignored.length > 0) console.error(`aimkp train: --resume uses the run's saved config; ignoring --${ignored.join(', --')}`);
+    const ignored = ['preset', 'config', 'epochs', 'seed', 'encoder', 'max-train', 'init-from'].filter(
+      (k) => (values as Record<string, unknown>)[k] !== undefined,
+    );
+    if (ignored.length > 0)
+      console.error(`aimkp train: --resume uses the run's saved config; ignoring --${ignored.join(', --')}`);
   } else {
-    if (values.resume && values.data === undefined) throw new CoreError('NOT_FOUND', `aimkp train: --resume: ${out} holds no run yet (no config.json); give --data DIR (and --preset) to start one there`, { path: out });
+    if (values.resume && values.data === undefined)
+      throw new CoreError(
+        'NOT_FOUND',
+        `aimkp train: --resume: ${out} holds no run yet (no config.json); give --data DIR (and --preset) to start one there`,
+        { path: out },
+      );
     requireFlag('train', values.data, 'data');
     config = resolveConfig({ preset: values.preset ?? 'aimkp', configFile: values.config, flags });
   }

@@ -81,7 +81,11 @@ export class MinMaxDecimator {
         merged.push(a);
         continue;
       }
-      merged.push({ min: c.min.y < a.min.y ? c.min : a.min, max: c.max.y > a.max.y ? c.max : a.max, count: a.count + c.count });
+      merged.push({
+        min: c.min.y < a.min.y ? c.min : a.min,
+        max: c.max.y > a.max.y ? c.max : a.max,
+        count: a.count + c.count,
+      });
     }
     this.buckets = merged;
     this.width *= 2;

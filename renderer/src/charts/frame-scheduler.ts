@@ -6,7 +6,10 @@ export class FrameScheduler {
 
   schedule(): void {
     if (this.handle !== null) return;
-    const raf = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (cb: FrameRequestCallback) => setTimeout(() => cb(performance.now()), 16) as unknown as number;
+    const raf =
+      typeof requestAnimationFrame === 'function'
+        ? requestAnimationFrame
+        : (cb: FrameRequestCallback) => setTimeout(() => cb(performance.now()), 16) as unknown as number;
     this.handle = raf(() => {
       this.handle = null;
       this.run();

@@ -20,7 +20,21 @@ let done = false;
 
 export function setupCharts(): typeof Chart {
   if (done) return Chart;
-  Chart.register(LineController, BarController, ScatterController, LineElement, PointElement, BarElement, CategoryScale, LinearScale, LogarithmicScale, Decimation, Filler, Legend, Tooltip);
+  Chart.register(
+    LineController,
+    BarController,
+    ScatterController,
+    LineElement,
+    PointElement,
+    BarElement,
+    CategoryScale,
+    LinearScale,
+    LogarithmicScale,
+    Decimation,
+    Filler,
+    Legend,
+    Tooltip,
+  );
   Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
@@ -35,7 +49,14 @@ export function themeColors(el: Element): { text: string; grid: string; series: 
   return {
     text: v('--fg-muted', '#555'),
     grid: v('--border', '#ddd'),
-    series: [v('--c1', '#2563eb'), v('--c2', '#d97706'), v('--c3', '#059669'), v('--c4', '#db2777'), v('--c5', '#7c3aed'), v('--c6', '#0891b2')],
+    series: [
+      v('--c1', '#2563eb'),
+      v('--c2', '#d97706'),
+      v('--c3', '#059669'),
+      v('--c4', '#db2777'),
+      v('--c5', '#7c3aed'),
+      v('--c6', '#0891b2'),
+    ],
   };
 }
 

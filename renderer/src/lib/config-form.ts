@@ -44,7 +44,8 @@ const HELP: Record<string, string> = {
   initFrom: 'warm start from this run (its best/ weights); the paper presets need one',
 };
 /** Integer-valued by name even when the preset's value happens to be written as a float. */
-const INT_KEYS = /(epochs|batchSize|samplesPerCall|dModel|nLayers|nHeads|dFF|adapterHidden|maxTextTokens|maxAnswerTokens|minWordCount|maxVocab|maxTrain|maxValid|checkpointEvery|validBatch|fixedStride)$/;
+const INT_KEYS =
+  /(epochs|batchSize|samplesPerCall|dModel|nLayers|nHeads|dFF|adapterHidden|maxTextTokens|maxAnswerTokens|minWordCount|maxVocab|maxTrain|maxValid|checkpointEvery|validBatch|fixedStride)$/;
 
 export function fieldsOf(config: JsonTree, prefix = ''): FieldSpec[] {
   const out: FieldSpec[] = [];
@@ -57,7 +58,8 @@ export function fieldsOf(config: JsonTree, prefix = ''): FieldSpec[] {
     }
     if (Array.isArray(value)) continue;
     if (value === null) {
-      if (NULLABLE_INTS.has(path)) out.push({ path, kind: 'int', base: null, nullable: true, min: 1, help: HELP[path] });
+      if (NULLABLE_INTS.has(path))
+        out.push({ path, kind: 'int', base: null, nullable: true, min: 1, help: HELP[path] });
       else if (NULLABLE_TEXT.has(path)) out.push({ path, kind: 'text', base: null, nullable: true, help: HELP[path] });
       continue;
     }
@@ -65,8 +67,17 @@ export function fieldsOf(config: JsonTree, prefix = ''): FieldSpec[] {
     if (typeof value === 'boolean') out.push({ path, kind: 'boolean', base: value, nullable: false, help: HELP[path] });
     else if (typeof value === 'number') {
       const int = INT_KEYS.test(path);
-      out.push({ path, kind: int ? 'int' : 'number', base: value, nullable: NULLABLE_INTS.has(path), min: range ? range[0] : int ? 1 : 0, max: range?.[1], help: HELP[path] });
-    } else if (CHOICES[path]) out.push({ path, kind: 'choice', base: value, nullable: false, choices: CHOICES[path], help: HELP[path] });
+      out.push({
+        path,
+        kind: int ? 'int' : 'number',
+        base: value,
+        nullable: NULLABLE_INTS.has(path),
+        min: range ? range[0] : int ? 1 : 0,
+        max: range?.[1],
+        help: HELP[path],
+      });
+    } else if (CHOICES[path])
+      out.push({ path, kind: 'choice', base: value, nullable: false, choices: CHOICES[path], help: HELP[path] });
     else out.push({ path, kind: 'text', base: value, nullable: NULLABLE_TEXT.has(path), help: HELP[path] });
   }
   return out;
@@ -86,7 +97,8 @@ export function parseField(f: FieldSpec, v: FormValue): { value: JsonLeaf } | { 
   const text = String(v).trim();
   if (f.kind === 'text' || f.kind === 'choice') {
     if (text === '') return f.nullable ? { value: null } : { error: 'required' };
-    if (f.choices && !f.choices.includes(text) && f.path !== 'encoder') return { error: `one of ${f.choices.join(', ')}` };
+    if (f.choices && !f.choices.includes(text) && f.path !== 'encoder')
+      return { error: `one of ${f.choices.join(', ')}` };
     return { value: text };
   }
   if (text === '') return f.nullable ? { value: null } : { error: 'required' };

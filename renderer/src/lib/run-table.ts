@@ -12,7 +12,11 @@ export const DECODES = ['greedy', 'beam', 'beam-sample'] as const;
 export type Decode = (typeof DECODES)[number];
 
 /** A run's test evaluation for a mode and decoding, or undefined. */
-export function testEval(run: RunSummary, mode: Mode, decode: Decode = 'greedy'): RunSummary['test'][number] | undefined {
+export function testEval(
+  run: RunSummary,
+  mode: Mode,
+  decode: Decode = 'greedy',
+): RunSummary['test'][number] | undefined {
   return run.test.find((m) => m.mode === mode && m.split === 'test' && m.decode === decode);
 }
 
@@ -39,14 +43,23 @@ export function groupByPreset(runs: readonly RunSummary[], decode: Decode = 'gre
     const test = {} as PresetGroup['test'];
     for (const mode of MODES) {
       test[mode] = {} as Record<Metric, MeanStd | null>;
-      for (const metric of METRICS) test[mode][metric] = meanStd(list.map((r) => testScore(r, mode, metric, decode)).filter((x): x is number => x !== null));
+      for (const metric of METRICS)
+        test[mode][metric] = meanStd(
+          list.map((r) => testScore(r, mode, metric, decode)).filter((x): x is number => x !== null),
+        );
     }
     return { preset, runs: list, best: meanStd(list.map((r) => r.best?.score ?? Number.NaN)), test };
   });
 }
 
 /** other − baseline for one mode/metric, or null when either is missing. */
-export function delta(run: RunSummary, baseline: RunSummary | null, mode: Mode, metric: Metric, decode: Decode = 'greedy'): number | null {
+export function delta(
+  run: RunSummary,
+  baseline: RunSummary | null,
+  mode: Mode,
+  metric: Metric,
+  decode: Decode = 'greedy',
+): number | null {
   if (!baseline || baseline.id === run.id) return null;
   const a = testScore(run, mode, metric, decode);
   const b = testScore(baseline, mode, metric, decode);

@@ -6,10 +6,21 @@ import { api, errorText } from '../api/api';
 import { measureSince } from '../lib/timing';
 
 type Summary = CommandResponse<'compare.cases'>['summary'];
-export type CompareQuery = Required<Pick<CommandRequest<'compare.cases'>, 'baseline' | 'other' | 'mode' | 'split' | 'decode' | 'filter' | 'sort'>> & { search: string };
+export type CompareQuery = Required<
+  Pick<CommandRequest<'compare.cases'>, 'baseline' | 'other' | 'mode' | 'split' | 'decode' | 'filter' | 'sort'>
+> & { search: string };
 
 export const useCompareStore = defineStore('compare', () => {
-  const query = ref<CompareQuery>({ baseline: '', other: '', mode: 'multimodal', split: 'test', decode: 'greedy', filter: 'all', sort: 'index', search: '' });
+  const query = ref<CompareQuery>({
+    baseline: '',
+    other: '',
+    mode: 'multimodal',
+    split: 'test',
+    decode: 'greedy',
+    filter: 'all',
+    sort: 'index',
+    search: '',
+  });
   const pageSize = ref(50);
   const offset = ref(0);
   const total = ref(0);
@@ -30,7 +41,12 @@ export const useCompareStore = defineStore('compare', () => {
     const t0 = performance.now();
     try {
       const q = query.value;
-      const r = await api().call('compare.cases', { ...q, search: q.search.trim() || undefined, offset: newOffset, limit: pageSize.value });
+      const r = await api().call('compare.cases', {
+        ...q,
+        search: q.search.trim() || undefined,
+        offset: newOffset,
+        limit: pageSize.value,
+      });
       cases.value = r.cases;
       summary.value = r.summary;
       total.value = r.total;
@@ -91,5 +107,21 @@ export const useCompareStore = defineStore('compare', () => {
     return false;
   }
 
-  return { query, pageSize, offset, total, cases, summary, selected, loading, error, errorCode, current, ready, load, move, selectId };
+  return {
+    query,
+    pageSize,
+    offset,
+    total,
+    cases,
+    summary,
+    selected,
+    loading,
+    error,
+    errorCode,
+    current,
+    ready,
+    load,
+    move,
+    selectId,
+  };
 });

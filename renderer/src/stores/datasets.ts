@@ -22,7 +22,14 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const list = shallowRef<DatasetSummary[]>([]);
   const error = ref<string | null>(null);
   const stats = shallowRef<Record<string, Stats>>({});
-  const items = shallowRef<{ id: string; split: string | null; search: string; total: number; offset: number; items: DatasetItem[] } | null>(null);
+  const items = shallowRef<{
+    id: string;
+    split: string | null;
+    search: string;
+    total: number;
+    offset: number;
+    items: DatasetItem[];
+  } | null>(null);
   const issues = shallowRef<{ id: string; total: number; offset: number; issues: Issue[] } | null>(null);
   const imports = ref<ImportState[]>([]);
 
@@ -40,9 +47,18 @@ export const useDatasetsStore = defineStore('datasets', () => {
     stats.value = { ...stats.value, [id]: r.stats };
   }
 
-  async function loadItems(id: string, opts: { split?: 'train' | 'valid' | 'test' | null; search?: string; offset?: number; limit?: number } = {}): Promise<void> {
+  async function loadItems(
+    id: string,
+    opts: { split?: 'train' | 'valid' | 'test' | null; search?: string; offset?: number; limit?: number } = {},
+  ): Promise<void> {
     const search = opts.search?.trim() ?? '';
-    const r = await api().call('datasets.items', { id, split: opts.split ?? undefined, search: search || undefined, offset: opts.offset ?? 0, limit: opts.limit ?? 24 });
+    const r = await api().call('datasets.items', {
+      id,
+      split: opts.split ?? undefined,
+      search: search || undefined,
+      offset: opts.offset ?? 0,
+      limit: opts.limit ?? 24,
+    });
     items.value = { id, split: opts.split ?? null, search, total: r.total, offset: r.offset, items: r.items };
   }
 
@@ -54,7 +70,16 @@ export const useDatasetsStore = defineStore('datasets', () => {
   /** Starts an import job and follows its stream until it ends; the list reloads when it does. */
   async function startImport(name: string, source: ImportSource): Promise<ImportState> {
     const r = await api().call('datasets.import', { name, source });
-    const state: ImportState = { datasetId: r.datasetId, name, jobId: r.jobId, done: null, total: null, message: 'queued', state: 'running', error: null };
+    const state: ImportState = {
+      datasetId: r.datasetId,
+      name,
+      jobId: r.jobId,
+      done: null,
+      total: null,
+      message: 'queued',
+      state: 'running',
+      error: null,
+    };
     imports.value = [state, ...imports.value];
     const entry = imports.value[0];
     const sub = api().subscribe(r.stream, 0, (batch) => {

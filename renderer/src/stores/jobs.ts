@@ -42,7 +42,16 @@ export function applyJobEvent(p: JobProgress, e: ServiceEvent): void {
 
 /** Subscribes to `stream` and keeps a reactive progress record until the job ends; onEnd runs once. */
 export function followJob(jobId: string, stream: string, label: string, onEnd?: (p: JobProgress) => void): JobProgress {
-  const p = reactive<JobProgress>({ jobId, label, phase: 'queued', done: null, total: null, message: 'queued', state: 'queued', error: null });
+  const p = reactive<JobProgress>({
+    jobId,
+    label,
+    phase: 'queued',
+    done: null,
+    total: null,
+    message: 'queued',
+    state: 'queued',
+    error: null,
+  });
   let ended = false;
   const sub = api().subscribe(
     stream,

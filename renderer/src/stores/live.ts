@@ -36,7 +36,13 @@ export const useLiveStore = defineStore('live', () => {
   function open(runId: string): OpenStream {
     const have = streams.get(runId);
     if (have) return have;
-    const stream = reactive({ series: markRaw(new RunSeries()), live: false, lastSeq: 0, job: null, error: null }) as OpenStream;
+    const stream = reactive({
+      series: markRaw(new RunSeries()),
+      live: false,
+      lastSeq: 0,
+      job: null,
+      error: null,
+    }) as OpenStream;
     streams.set(runId, stream);
     ticks[runId] = 0;
     // The folded history first (runs.history: ~60 bytes per step), then the stream from its seq. A run still in

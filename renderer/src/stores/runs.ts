@@ -58,7 +58,14 @@ export const useRunsStore = defineStore('runs', () => {
       if (run.status !== 'running' && run.status !== 'stopping') run.status = 'running';
       return;
     }
-    if (e.kind === 'run-start' || e.kind === 'epoch-end' || e.kind === 'run-end' || e.kind === 'job' || e.kind === 'error') refreshSoon();
+    if (
+      e.kind === 'run-start' ||
+      e.kind === 'epoch-end' ||
+      e.kind === 'run-end' ||
+      e.kind === 'job' ||
+      e.kind === 'error'
+    )
+      refreshSoon();
     else if (!run && e.kind !== 'progress') refreshSoon();
   }
 
@@ -119,5 +126,23 @@ export const useRunsStore = defineStore('runs', () => {
     }
   }
 
-  return { runs, loading, error, pinned, byId, load, refreshSoon, apply, watchAll, unwatch, start, stop, resume, evaluate, rename, remove, pin };
+  return {
+    runs,
+    loading,
+    error,
+    pinned,
+    byId,
+    load,
+    refreshSoon,
+    apply,
+    watchAll,
+    unwatch,
+    start,
+    stop,
+    resume,
+    evaluate,
+    rename,
+    remove,
+    pin,
+  };
 });

@@ -15,7 +15,11 @@ export const useSystemStore = defineStore('system', () => {
 
   async function load(): Promise<void> {
     try {
-      const [i, p, s] = await Promise.all([api().call('system.info', {}), api().call('presets.list', {}), api().call('settings.get', {})]);
+      const [i, p, s] = await Promise.all([
+        api().call('system.info', {}),
+        api().call('presets.list', {}),
+        api().call('settings.get', {}),
+      ]);
       info.value = i;
       presets.value = p.presets;
       settings.value = s;
