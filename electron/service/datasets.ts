@@ -208,16 +208,14 @@ export class DatasetRegistry {
     return {
       total: loaded.issues.length,
       offset: o.offset,
-      issues: loaded.issues
-        .slice(o.offset, o.offset + o.limit)
-        .map((i) => ({
-          file: i.file,
-          line: i.line,
-          field: i.field,
-          message: i.message,
-          action: i.action,
-          reason: i.reason,
-        })),
+      issues: loaded.issues.slice(o.offset, o.offset + o.limit).map((i) => ({
+        file: i.file,
+        line: i.line,
+        field: i.field,
+        message: i.message,
+        action: i.action,
+        reason: i.reason,
+      })),
     };
   }
 
