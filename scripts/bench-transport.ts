@@ -18,7 +18,7 @@ import type { ServiceBackend } from '../shared/contract/handlers';
 import type { ServiceEvent } from '../shared/contract/service';
 import { createRpcSession } from '../electron/transport/rpc-session';
 import { startWorkbenchServer } from '../electron/server/server';
-import { VALID_REQUESTS, SYSTEM_INFO, randomJson, rng } from '../test/contract-fixtures';
+import { VALID_REQUESTS, SYSTEM_INFO, randomJson, rng } from '../test/contract/fixtures';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
 const quick = values.quick === true;

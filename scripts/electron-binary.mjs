@@ -1,6 +1,6 @@
 // Where the Electron executable is, or why there is none — read from node_modules/electron/path.txt as
 // electron's own index.js does, but without requiring that module: it would try to download the binary,
-// which offline only fails (noisily). Used by scripts/start.mjs; tested in test/start.test.ts.
+// which offline only fails (noisily). Used by scripts/start.mjs; tested in test/cli/start.test.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

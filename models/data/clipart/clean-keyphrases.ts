@@ -1,5 +1,5 @@
 // Turns openclipart `dc:subject` entries into clean keyphrases. Every rule below is documented in
-// docs/clipart-kp.md and tested in test/data-clipart.test.ts; the lists come from counting the 8,121 source files.
+// docs/clipart-kp.md and tested in test/data/clipart.test.ts; the lists come from counting the 8,121 source files.
 
 /**
  * Tags that say nothing about the picture: format / licence / site words, the package's folder names

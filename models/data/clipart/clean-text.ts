@@ -1,5 +1,5 @@
 // Builds an item's text from its title and description, removing the export scripts' boilerplate.
-// Rules are documented in docs/clipart-kp.md and tested in test/data-clipart.test.ts.
+// Rules are documented in docs/clipart-kp.md and tested in test/data/clipart.test.ts.
 
 import { MEANINGLESS_TAGS, normalizeTag, stripEmails } from './clean-keyphrases';
 
