@@ -1,29 +1,10 @@
-// Pure index functions of AimKP's progressive modality masking (SPEC §1, "as released") and its ablations.
+// Pure index functions of AimKP's progressive modality masking (SPEC §1, "as released") and its ablations; the
+// structured rule itself is shared/masking-rule.ts (the UI's masking preview reads it too).
 // All functions return sorted 0-based indices into the span (text span, or the row-major G×G image grid).
 import { mulberry32 } from '../random/mulberry32';
+import { checkStride, keptImageIndices, keptTextIndices, range } from '../../shared/masking-rule';
 
-/** Structured text masking: keep s-1, 2s-1, … of a span of `len` tokens; s > len keeps only the last token. */
-export function keptTextIndices(len: number, stride: number): number[] {
-  checkStride(stride);
-  if (len <= 0) return [];
-  if (stride <= 1) return range(len);
-  if (stride > len) return [len - 1];
-  const kept: number[] = [];
-  for (let i = stride - 1; i < len; i += stride) kept.push(i);
-  return kept;
-}
-
-/** Structured image masking: rows s-1, 2s-1, … × cols s-1, 2s-1, … of the G×G grid; s > G keeps only the last token. */
-export function keptImageIndices(grid: number, stride: number): number[] {
-  checkStride(stride);
-  if (grid <= 0) return [];
-  if (stride <= 1) return range(grid * grid);
-  if (stride > grid) return [grid * grid - 1];
-  const lines = keptTextIndices(grid, stride);
-  const kept: number[] = [];
-  for (const r of lines) for (const c of lines) kept.push(r * grid + c);
-  return kept;
-}
+export { keptImageIndices, keptTextIndices };
 
 /** Random masking ablation: as many text tokens as the structured mask keeps, chosen at random from `seed`. */
 export function randomKeptTextIndices(len: number, stride: number, seed: number): number[] {
@@ -91,13 +72,4 @@ function randomSubset(n: number, count: number, seed: number): number[] {
     idx[j] = t;
   }
   return idx.slice(0, count).sort((a, b) => a - b);
-}
-
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
-}
-
-function checkStride(stride: number): void {
-  if (!Number.isInteger(stride) || stride < 1)
-    throw new RangeError(`mask stride must be an integer >= 1, got ${stride}`);
 }

@@ -1,16 +1,9 @@
-/**
- * Word-level tokenizer (implements models/text/tokenizer-types.ts).
- *
- * Splitting rules (applied after NFKC normalisation and lower-casing):
- * - `<word>` placeholders such as `<url>` / `<number>` (CMKP's pre-processing) are one token;
- * - a word is a run of letters, marks, digits or `_`;
- * - `#hashtag` and `@mention` become the bare word (`#NBA` → `nba`): keyphrases are hashtags without the `#`,
- *   so the model sees the same token in the post and in the answer; a lone `#` / `@` is punctuation;
- * - every other non-space character is a token of its own (punctuation, emoji code points), except U+FFFD:
- *   the replacement character stands for bytes that were not UTF-8 (the loader reports them), never a word.
- */
+/** Word-level tokenizer (implements models/text/tokenizer-types.ts); words are split by shared/words.ts. */
 import { CoreError } from '../core-error';
 import type { Tokenizer, TokenizerJson, TokenizerSpecials } from './tokenizer-types';
+import { splitWords } from '../../shared/words';
+
+export { splitWords };
 
 export const SPECIAL_TOKENS = ['<pad>', '<unk>', '<bos>', '<eos>', '<sep>'] as const;
 export const SPECIALS: TokenizerSpecials = { pad: 0, unk: 1, bos: 2, eos: 3, sep: 4 };
@@ -22,18 +15,6 @@ export interface BuildTokenizerOptions {
   maxVocab?: number;
   /** Texts whose words are always in the vocabulary (the prompt template words), whatever their count. */
   extra?: string[];
-}
-
-const TOKEN_RE = /<[a-z][a-z0-9_]*>|[#@]?[\p{L}\p{M}\p{N}_]+|[^\s\uFFFD]/gu;
-
-/** Splits text into word / punctuation tokens (lower-cased), per the rules above. */
-export function splitWords(text: string): string[] {
-  const out: string[] = [];
-  for (const match of text.normalize('NFKC').toLowerCase().matchAll(TOKEN_RE)) {
-    const token = match[0];
-    out.push(token.length > 1 && (token[0] === '#' || token[0] === '@') ? token.slice(1) : token);
-  }
-  return out;
 }
 
 class WordTokenizer implements Tokenizer {
