@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../models/cli/main';
@@ -11,8 +11,10 @@ function aimkp(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('aimkp data synth then aimkp data stats --json, end to end', async () => {
-  const out = join(await mkdtemp(join(tmpdir(), 'aimkp-cli-')), 'synth');
+test('aimkp data synth then aimkp data stats --json, end to end', async (t) => {
+  const tmp = await mkdtemp(join(tmpdir(), 'aimkp-cli-'));
+  t.after(() => rm(tmp, { recursive: true, force: true }));
+  const out = join(tmp, 'synth');
   const built = aimkp('data', 'synth', '--n', '50', '--seed', '4', '--out', out, '--missing-image', '0.2');
   assert.equal(built.code, 0, built.stderr);
   assert.match(built.stdout, /synth: 50 items \(train 40, valid 5, test 5\)/);
@@ -75,4 +77,57 @@ test('aimkp data usage, unknown subcommand, --help and bad flags', async () => {
   const missing = await inProcess('data', 'stats', join(tmpdir(), 'definitely-not-here-aimkp'));
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /does not exist/);
+});
+
+test('a command that writes a data set never overwrites one silently (synth, clipart, cmkp)', async (t) => {
+  const tmp = await mkdtemp(join(tmpdir(), 'aimkp-cli-'));
+  t.after(() => rm(tmp, { recursive: true, force: true }));
+  const out = join(tmp, 'set');
+  assert.equal(aimkp('data', 'synth', '--n', '80', '--seed', '1', '--out', out).code, 0);
+  const before = await readFile(join(out, 'manifest.jsonl'), 'utf8');
+  const images = (await readdir(join(out, 'images'))).length;
+  assert.ok(images > 60);
+
+  // Over an existing data set: refused in one line, exit 2, nothing changed.
+  const again = aimkp('data', 'synth', '--n', '10', '--seed', '1', '--out', out);
+  assert.equal(again.code, 2, again.stderr);
+  assert.equal(again.stderr.trim().split('\n').length, 1, again.stderr);
+  assert.match(again.stderr, /already holds a data set \(80 items\).*--force/);
+  assert.equal(await readFile(join(out, 'manifest.jsonl'), 'utf8'), before);
+  assert.equal((await readdir(join(out, 'images'))).length, images);
+  const clip = aimkp('data', 'clipart', '--source', join(tmp, 'none'), '--out', out);
+  assert.equal(clip.code, 2, clip.stderr);
+  assert.match(clip.stderr, /already holds a data set/);
+
+  // --force replaces it: the old images go with it (no orphans), a file of the user's stays.
+  await writeFile(join(out, 'notes.txt'), 'mine');
+  const forced = aimkp('data', 'synth', '--n', '10', '--seed', '1', '--out', out, '--force');
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stderr, /replacing the data set .* \(80 items, \d+ files removed\)/);
+  const manifest = (await readFile(join(out, 'manifest.jsonl'), 'utf8')).trim().split('\n');
+  assert.equal(manifest.length, 10);
+  const named = new Set(manifest.map((l) => JSON.parse(l).image).filter((i) => i !== null));
+  const onDisk = (await readdir(join(out, 'images'))).map((f) => `images/${f}`);
+  assert.deepEqual(onDisk.sort(), [...named].sort());
+  assert.equal(await readFile(join(out, 'notes.txt'), 'utf8'), 'mine');
+
+  // A non-empty folder that is not a data set is never written into, --force or not.
+  const other = join(tmp, 'docs');
+  await mkdir(other);
+  await writeFile(join(other, 'thesis.tex'), 'x');
+  for (const extra of [[], ['--force']]) {
+    const r = aimkp('data', 'synth', '--n', '10', '--out', other, ...extra);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /not empty and holds no data set \(thesis\.tex\)/);
+  }
+  assert.deepEqual(await readdir(other), ['thesis.tex']);
+
+  // A CMKP import merges into an existing CMKP data set (one split at a time), and says so.
+  const cmkp = join(tmp, 'cmkp');
+  assert.equal(aimkp('data', 'cmkp', '--src', 'data/cmkp/tiny_train_src.txt', '--split', 'train', '--out', cmkp).code, 0);
+  const merged = aimkp('data', 'cmkp', '--src', 'data/cmkp/valid_src.txt', '--out', cmkp);
+  assert.equal(merged.code, 0, merged.stderr);
+  assert.match(merged.stderr, /merging into the data set .* \(200 items/);
+  const refused = aimkp('data', 'cmkp', '--src', 'data/cmkp/valid_src.txt', '--out', other);
+  assert.equal(refused.code, 2);
 });

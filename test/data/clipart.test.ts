@@ -284,7 +284,7 @@ test('builder: fixtures + real openclipart files end to end, bad files counted n
     'blank-image': 1,
   });
   assert.equal(result.skipped, 5);
-  assert.equal(result.items, 2 + real.length);
+  assert.equal(result.items, 3 + real.length);
   const items = await readManifest(out);
   assert.equal(items.length, result.items);
   const cat = items.find((it) => it.source === 'cat-copy.svg' || it.source === 'cat-full-metadata.svg');

@@ -7,20 +7,21 @@ import { datasetStats, formatStatsTable } from '../../data/dataset-stats';
 import { loadDataset } from '../../data/load-dataset';
 import { SPLITS, type Split } from '../../data/manifest-types';
 import { buildSynthDataset } from '../../data/synth-dataset';
+import { claimDatasetOutput } from '../../data/dataset-output';
 
 const USAGE = `Usage: aimkp data <subcommand> [options]
 
 Subcommands:
-  cmkp     import CMKP text files:  --src FILE [--attributes FILE] [--ocr FILE] [--images DIR] [--split NAME] --out DIR
-  clipart  build ClipArt-KP from Debian openclipart-svg:  [--source DIR] [--out DIR] [--size PX]
+  cmkp     import CMKP text files:  --src FILE [--attributes FILE] [--ocr FILE] [--images DIR] [--split NAME] --out DIR [--force]
+  clipart  build ClipArt-KP from Debian openclipart-svg:  [--source DIR] [--out DIR] [--size PX] [--force]
   synth    build the controlled synthetic set:  --n N --seed S --out DIR [--noise X] [--misaligned P]
-           [--missing-image P] [--missing-text P]
+           [--missing-image P] [--missing-text P] [--force]
   stats    per-split statistics (the paper's Table 3):  DIR [--json]
 
 Run "aimkp data <subcommand> --help" for details. Format: docs/data-format.md`;
 
 const HELP: Record<string, string> = {
-  cmkp: `Usage: aimkp data cmkp --src FILE --out DIR [--attributes FILE] [--ocr FILE] [--images DIR] [--split train|valid|test]
+  cmkp: `Usage: aimkp data cmkp --src FILE --out DIR [--attributes FILE] [--ocr FILE] [--images DIR] [--split train|valid|test] [--force]
 
 Imports one CMKP src file (lines "text<sep>kp1;kp2<sep>image_url") into the manifest format.
   --src FILE          the CMKP src file (e.g. data/cmkp/test_src.txt)
@@ -28,15 +29,18 @@ Imports one CMKP src file (lines "text<sep>kp1;kp2<sep>image_url") into the mani
   --ocr FILE          line-aligned OCR text (e.g. data/cmkp/test_ocr_final.txt)
   --images DIR        folder with the tweet images named by the URL's file name; found ones are copied to DIR/images
   --split NAME        the split (default: inferred from the file name)
-  --out DIR           the data-set folder; importing into an existing one merges by id (run once per split)
+  --out DIR           the data-set folder; importing into an existing data set merges by id (run once per split);
+                      a non-empty folder that is not a data set is refused
+  --force             replace the data set in --out instead of merging into it
 Item ids are cmkp-<split>-<line number, 6 digits>. Malformed lines are reported with file:line and skipped.`,
-  clipart: `Usage: aimkp data clipart [--source DIR] [--out DIR] [--size PX]
+  clipart: `Usage: aimkp data clipart [--source DIR] [--out DIR] [--size PX] [--force]
 
 Builds the ClipArt-KP data set from the openclipart SVGs (titles/descriptions as text, keywords as keyphrases).
   --source DIR   default /usr/share/openclipart/svg
   --out DIR      default data/clipart-kp
-  --size PX      image side in pixels, default 224 (the bundled copy uses 112)`,
-  synth: `Usage: aimkp data synth --n N --seed S --out DIR [--noise X] [--misaligned P] [--missing-image P] [--missing-text P]
+  --size PX      image side in pixels, default 224 (the bundled copy uses 112)
+  --force        replace the data set already in --out (without it an existing data set is refused)`,
+  synth: `Usage: aimkp data synth --n N --seed S --out DIR [--noise X] [--misaligned P] [--missing-image P] [--missing-text P] [--force]
 
 Builds a deterministic synthetic set (64x64 PNG shapes + template text, split 8:1:1). Keyphrases per item:
 the topic (only in the text), the shape (only in the image) and "<colour> <place>" (needs both).
@@ -46,7 +50,8 @@ the topic (only in the text), the shape (only in the image) and "<colour> <place
   --misaligned P      probability that an item shows another item's image (default 0)
   --missing-image P   probability of no image (default 0)
   --missing-text P    probability of empty text, for items that keep their image (default 0)
-  --out DIR           the data-set folder (required)`,
+  --out DIR           the data-set folder (required): new or empty; an existing data set is refused
+  --force             replace the data set already in --out (its manifest, images and cache; nothing else)`,
   stats: `Usage: aimkp data stats DIR [--json]
 
 Per split: size, mean text length (whitespace tokens), mean keyphrases per item, mean keyphrase length
@@ -97,10 +102,14 @@ async function cmkp(argv: string[]): Promise<number> {
     images: { type: 'string' },
     split: { type: 'string' },
     out: { type: 'string' },
+    force: { type: 'boolean' },
   });
+  const src = requireFlag('data cmkp', values.src, 'src');
+  const out = requireFlag('data cmkp', values.out, 'out');
+  await claimOutput(out, values.force === true ? 'replace' : 'merge', 'aimkp data cmkp');
   const res = await importCmkp({
-    src: requireFlag('data cmkp', values.src, 'src'),
-    out: requireFlag('data cmkp', values.out, 'out'),
+    src,
+    out,
     attributes: values.attributes,
     ocr: values.ocr,
     images: values.images,
@@ -121,12 +130,14 @@ async function clipart(argv: string[]): Promise<number> {
     source: { type: 'string' },
     out: { type: 'string' },
     size: { type: 'string' },
+    force: { type: 'boolean' },
   });
   const source = values.source ?? '/usr/share/openclipart/svg';
   const out = values.out ?? 'data/clipart-kp';
   const size = intFlag('data clipart', values.size, 'size', 224);
   if (size < 16 || size > 2048)
     throw new CoreError('BAD_INPUT', `aimkp data clipart: --size must be between 16 and 2048, got ${size}`);
+  await claimOutput(out, values.force === true ? 'replace' : 'new', 'aimkp data clipart');
   const { buildClipartDataset } = await import('../../data/clipart/build-clipart');
   const res = await buildClipartDataset({ source, out, size, log: (msg) => console.error(msg) });
   console.log(`clipart: ${res.items} items, ${res.skipped} skipped → ${out}`);
@@ -148,18 +159,24 @@ async function synth(argv: string[]): Promise<number> {
     misaligned: { type: 'string' },
     'missing-image': { type: 'string' },
     'missing-text': { type: 'string' },
+    force: { type: 'boolean' },
   });
   const n = intFlag('data synth', values.n, 'n', 200);
   if (n < 1) throw new CoreError('BAD_INPUT', `aimkp data synth: --n must be at least 1, got ${n}`);
   const out = requireFlag('data synth', values.out, 'out');
-  const res = await buildSynthDataset({
-    n,
-    seed: intFlag('data synth', values.seed, 'seed', 1),
-    out,
+  const seed = intFlag('data synth', values.seed, 'seed', 1);
+  const knobs = {
     noise: probability('noise', values.noise),
     misaligned: probability('misaligned', values.misaligned),
     missingImage: probability('missing-image', values['missing-image']),
     missingText: probability('missing-text', values['missing-text']),
+  };
+  await claimOutput(out, values.force === true ? 'replace' : 'new', 'aimkp data synth');
+  const res = await buildSynthDataset({
+    n,
+    seed,
+    out,
+    ...knobs,
     builtWith: ['aimkp data synth', ...argv].join(' '),
   });
   console.log(
@@ -167,6 +184,17 @@ async function synth(argv: string[]): Promise<number> {
       `misaligned ${res.misaligned}, missing image ${res.missingImage}, missing text ${res.missingText} → ${out}`,
   );
   return 0;
+}
+
+/** Applies the data-set output rule (models/data/dataset-output.ts) and says what it replaced. */
+async function claimOutput(out: string, mode: 'new' | 'replace' | 'merge', command: string): Promise<void> {
+  const claimed = await claimDatasetOutput(out, mode, command);
+  if (claimed.found === 'dataset' && mode === 'replace')
+    console.error(
+      `${command}: replacing the data set in ${out} (${claimed.items} items, ${claimed.removed} files removed)`,
+    );
+  if (claimed.found === 'dataset' && mode === 'merge')
+    console.error(`${command}: merging into the data set in ${out} (${claimed.items} items; same ids are replaced)`);
 }
 
 async function stats(argv: string[]): Promise<number> {
