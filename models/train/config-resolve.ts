@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { CoreError } from '../core-error';
 import { getPreset, PRESET_NAMES } from './presets';
-import type { TrainConfig } from './train-config';
+import type { TrainConfig } from '../run/train-config';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
