@@ -40,6 +40,14 @@ module.exports = {
       to: { path: '^(electron|renderer|scripts|bin|test)/|^shared/contract/' },
     },
     {
+      name: 'run-below-the-stages',
+      severity: 'error',
+      comment:
+        'models/run/ is the run-folder format: training, evaluation and the CLI use it, never the other way round (the optimizer and stride state are opaque to it).',
+      from: { path: '^models/run/' },
+      to: { path: '^models/(train|evaluate|cli)/' },
+    },
+    {
       name: 'electron-module-in-two-files',
       severity: 'error',
       comment: 'Only the Electron glue imports `electron`; everything else runs in plain Node and in the tests.',

@@ -16,11 +16,28 @@ export { abortedError, isAbortError } from './abort';
 export { VERSION } from './version';
 
 // Training
-export { train, type TrainOptions, type TrainResult } from './train/trainer';
+export { train } from './train/trainer';
+export type { TrainOptions, TrainResult } from './train/train-options';
 export { resolveConfig } from './train/config-resolve';
-export type { TrainConfig, AimkpSettings, ModelSettings } from './train/train-config';
 export { listPresets, type PresetInfo } from './api/presets';
-export { RUN_FILES, readRunConfig, type RunConfig } from './train/run-files';
+
+// Run folders (models/run/: the format, apart from the training loop)
+export {
+  RUN_FILES,
+  readRunConfig,
+  EventLog,
+  inspectLock,
+  acquireRunLock,
+  breakRunLock,
+  diagnoseRun,
+  type RunConfig,
+  type TrainConfig,
+  type AimkpSettings,
+  type ModelSettings,
+  type LockState,
+  type RunLock,
+  type RunDiagnosis,
+} from './run/index';
 
 // Evaluation, prediction, comparison, robustness, reports
 export {

@@ -15,7 +15,7 @@ import { loadDataset } from '../models/data/load-dataset';
 import type { EncodedExample, KeyphraseLM, RowVariant } from '../models/lm/contract';
 import { initBackend } from '../models/tf/backend';
 import { encodeItems } from '../models/train/data-prep';
-import { loadRunForInference } from '../models/train/run-loader';
+import { loadRunForInference } from '../models/run/run-loader';
 import { encodeImages } from '../models/vision/feature-cache';
 import { loadImageEncoder } from '../models/vision/load-image-encoder';
 

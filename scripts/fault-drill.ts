@@ -25,8 +25,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildSynthDataset } from '../models/data/synth-dataset';
 import { mulberry32 } from '../models/random/mulberry32';
-import { diagnoseRun } from '../models/train/run-doctor';
-import { inspectLock } from '../models/train/run-lock';
+import { diagnoseRun } from '../models/run/run-doctor';
+import { inspectLock } from '../models/run/run-lock';
 import { parseTrainingEvent, type StepEvent } from '../shared/training-events';
 
 const { values } = parseArgs({

@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { buildSynthDataset } from '../../models/data/synth-dataset';
 import { resolveConfig } from '../../models/train/config-resolve';
-import type { TrainConfig } from '../../models/train/train-config';
+import type { TrainConfig } from '../../models/index';
 import { machineInfo, type MachineInfo } from '../../models/bench/machine';
 import { parseTrainingEvent, type RunEndEvent, type StepEvent } from '../../shared/training-events';
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // What a job is: its spec (plain JSON, persisted in jobs.json and sent to a worker), its state machine and the
 // record the queue keeps. The worker side (worker-tasks.ts) maps each kind to a call into the core.
-import type { TrainConfig } from '../../models/train/train-config';
+import type { TrainConfig } from '../../models/index';
 import type { JsonValue, ProgressPhase, ProgressUnit } from '../../shared/training-events';
 
 /** A new training run in runs/<runId>. */

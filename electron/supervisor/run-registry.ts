@@ -6,8 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync, openSync, readSync, cl
 import { join } from 'node:path';
 import { CoreError } from '../../models/core-error';
 import { writeFileAtomic } from '../../models/fs/atomic-write';
-import { readRunConfig, RUN_FILES, type RunConfig } from '../../models/train/run-files';
-import { inspectLock, type LockState } from '../../models/train/run-lock';
+import { inspectLock, readRunConfig, RUN_FILES, type LockState, type RunConfig } from '../../models/index';
 import { parseTrainingEvent, type TrainingEvent } from '../../shared/training-events';
 import { isRunId } from './workspace';
 

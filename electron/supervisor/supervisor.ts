@@ -7,9 +7,14 @@
 import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreError } from '../../models/core-error';
-import { acquireRunLock, breakRunLock, inspectLock, type RunLock } from '../../models/train/run-lock';
-import { RUN_FILES } from '../../models/train/run-files';
-import type { TrainConfig } from '../../models/train/train-config';
+import {
+  acquireRunLock,
+  breakRunLock,
+  inspectLock,
+  RUN_FILES,
+  type RunLock,
+  type TrainConfig,
+} from '../../models/index';
 import type { ErrorEvent, JsonValue, ProgressEvent } from '../../shared/training-events';
 import {
   EVENT_SCHEMA_VERSION,

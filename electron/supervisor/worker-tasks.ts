@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreError, isCoreError } from '../../models/core-error';
 import { train } from '../../models/train/trainer';
-import { EventLog, RUN_FILES } from '../../models/train/run-files';
+import { EventLog, RUN_FILES } from '../../models/index';
 import type { JobOutcome } from './job-queue';
 import type { EventFloodJobSpec, JobProgress, JobSpec, TaskJobSpec } from './jobs';
 import type { WorkspaceSettings } from './workspace';

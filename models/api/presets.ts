@@ -1,7 +1,7 @@
 // The training presets as the workbench lists them: what each one is, where the paper reports it, and its
 // full configuration (a deep copy; a caller may edit it and pass it to train()).
 import { getPreset, PRESET_NAMES } from '../train/presets';
-import type { TrainConfig } from '../train/train-config';
+import type { TrainConfig } from '../run/train-config';
 
 export interface PresetInfo {
   name: string;

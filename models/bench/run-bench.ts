@@ -10,7 +10,7 @@ import { getPreset } from '../train/presets';
 import { StrideState } from '../train/stride-state';
 import { aimkpStep, standardStep, type StepGradient } from '../train/train-step';
 import { perRowStandardStep } from './per-row-baseline';
-import type { AimkpSettings } from '../train/train-config';
+import type { AimkpSettings } from '../run/train-config';
 import { benchRows } from './bench-rows';
 import { batchForwardFlops } from './flops';
 import { machineInfo, theoreticalPeak, type MachineInfo, type TheoreticalPeak } from './machine';

@@ -80,3 +80,8 @@ export function backendFlag(command: string, value: string | undefined): Backend
     );
   return value;
 }
+
+/** "a, b or c": a vocabulary list (shared/vocabulary.ts) as a flag's error message names it. */
+export function orList(values: readonly string[]): string {
+  return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
+}

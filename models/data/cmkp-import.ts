@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { CoreError } from '../core-error';
 import type { DataIssue } from './data-issue';
 import { loadDataset, MANIFEST } from './load-dataset';
-import type { ManifestItem, Split } from './manifest-types';
+import { SPLITS, type ManifestItem, type Split } from './manifest-types';
 import { writeDataset } from './write-dataset';
 
 export const CMKP_SEP = '<sep>';
@@ -40,7 +40,7 @@ export interface CmkpImportResult {
 /** The split named in a CMKP file name (tiny_train_src.txt → train), or null. */
 export function splitFromFileName(file: string): Split | null {
   const name = basename(file).toLowerCase();
-  for (const s of ['train', 'valid', 'test'] as const) if (name.includes(s)) return s;
+  for (const s of SPLITS) if (name.includes(s)) return s;
   return null;
 }
 

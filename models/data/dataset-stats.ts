@@ -93,7 +93,7 @@ export function datasetStats(items: readonly ManifestItem[], summary?: LoadSumma
 /** A fixed-width text table, one row per split (splits with no items and no skips are left out). */
 export function formatStatsTable(stats: DatasetStats): string {
   const head = ['split', 'size', 'text len', '#kp', 'kp len', 'kp vocab', 'present %', 'with image', 'skipped'];
-  const rows = (['train', 'valid', 'test', 'all'] as const)
+  const rows = ([...SPLITS, 'all'] as const)
     .filter((s) => s === 'all' || stats[s].size > 0 || stats[s].skipped > 0)
     .map((s) => {
       const st = stats[s];

@@ -1,7 +1,8 @@
 // The project's one data-set format: a folder with `manifest.jsonl` (one item per line) and the images beside it.
 
-export type Split = 'train' | 'valid' | 'test';
-export const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
+import type { Split } from '../../shared/vocabulary';
+
+export { SPLITS, type Split } from '../../shared/vocabulary';
 
 /** One line of manifest.jsonl. */
 export interface ManifestItem {

@@ -64,9 +64,12 @@ function isFile(path: string): boolean {
   return existsSync(path) && statSync(path).isFile();
 }
 
+/** Decodings by preference: the paper's test setting first, then the deterministic ones, plainest last. */
+const DECODE_PREFERENCE: readonly DecodeStrategy[] = ['beam-sample', 'beam', 'greedy'];
+
 /** The first decoding that every run folder has a predictions file for (beam-sample preferred). */
 export function pickDecode(runs: readonly string[], split: string, mode: EvalMode): DecodeStrategy {
-  for (const d of ['beam-sample', 'beam', 'greedy'] as const) {
+  for (const d of DECODE_PREFERENCE) {
     if (runs.every((r) => isFile(r) || existsSync(predictionsPath(r, split, mode, d)))) return d;
   }
   return 'beam-sample';

@@ -4,17 +4,14 @@ import { normalizePhraseWith, type Stemmer } from '../metrics/stemming';
 import { defaultStemmer } from '../metrics/phrase-normalize';
 import type { PredictionRecord } from './prediction-file';
 import { perItemAimkp } from './score-predictions';
-
-/** wins = A better, losses = B better, diff = either, ties = equal. */
-export type CompareFilter = 'all' | 'wins' | 'losses' | 'diff' | 'ties';
-export const COMPARE_FILTERS: readonly CompareFilter[] = ['all', 'wins', 'losses', 'diff', 'ties'];
+import type { CompareFilter, CompareSort } from '../../shared/vocabulary';
 
 /**
- * data = A's order; abs-diff = largest |F1@3 A − F1@3 B| first; a-first / b-first = largest A − B / B − A
+ * Filters (shared/vocabulary.ts): wins = A better, losses = B better, diff = either, ties = equal.
+ * Sorts: data = A's order; abs-diff = largest |F1@3 A − F1@3 B| first; a-first / b-first = largest A − B / B − A
  * first; id = by id. Sorts are stable (equal keys keep data order).
  */
-export type CompareSort = 'data' | 'abs-diff' | 'a-first' | 'b-first' | 'id';
-export const COMPARE_SORTS: readonly CompareSort[] = ['data', 'abs-diff', 'a-first', 'b-first', 'id'];
+export { COMPARE_FILTERS, COMPARE_SORTS, type CompareFilter, type CompareSort } from '../../shared/vocabulary';
 
 /** One case's AimKP per-sample scores, averaged over the run's decoding repeats, fractions. */
 export interface CaseScores {

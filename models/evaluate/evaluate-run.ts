@@ -9,7 +9,7 @@ import type { BackendRequest } from '../tf/backend';
 import { CoreError } from '../core-error';
 import { absolutePath, optionalAbsolutePath } from '../paths';
 import { throwIfAborted } from '../abort';
-import { acquireRunLock } from '../train/run-lock';
+import { acquireRunLock } from '../run/run-lock';
 import { resolveDecode, type DecodeRequest } from './decode-request';
 import type { DecodeSettings } from './decode-settings';
 import type { EncodedSplit } from './encoded-split';
@@ -72,7 +72,7 @@ export interface EvaluateRunOptions extends RunSplitOptions {
   modes?: EvalMode[];
   /** Score an existing predictions file of a mode instead of decoding it again. */
   reuse?: boolean;
-  /** The caller already holds the run's writer lock (models/train/run-lock.ts); evaluation does not take it. */
+  /** The caller already holds the run's writer lock (models/run/run-lock.ts); evaluation does not take it. */
   lockHeldByCaller?: boolean;
 }
 

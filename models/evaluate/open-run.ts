@@ -5,7 +5,7 @@ import type { Split } from '../data/manifest-types';
 import { loadDataset } from '../data/load-dataset';
 import { formatIssues } from '../data/data-issue';
 import type { Tokenizer } from '../text/tokenizer-types';
-import { loadRunForInference } from '../train/run-loader';
+import { loadRunForInference } from '../run/run-loader';
 import { encodeItems } from '../train/data-prep';
 import { encodeImages } from '../vision/feature-cache';
 import { loadImageEncoder } from '../vision/load-image-encoder';

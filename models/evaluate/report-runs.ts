@@ -3,7 +3,15 @@
 import type { EvalMode } from '../lm/contract';
 import { CoreError } from '../core-error';
 import { absolutePath } from '../paths';
-import { buildReport, reportCsv, reportLatex, reportMarkdown, type Convention, type Report } from './report';
+import {
+  buildReport,
+  CONVENTIONS,
+  reportCsv,
+  reportLatex,
+  reportMarkdown,
+  type Convention,
+  type Report,
+} from './report';
 import { loadRunMetrics } from './report-load';
 import { DECODE_STRATEGIES, EVAL_MODES, type DecodeStrategy } from './run-paths';
 
@@ -41,8 +49,8 @@ export function reportRuns(options: ReportRunsOptions): ReportRunsResult {
   if (modes.length === 0 || modes.some((m) => !EVAL_MODES.includes(m)))
     throw new CoreError('BAD_INPUT', `modes must be a non-empty list of ${EVAL_MODES.join(', ')}`, { field: 'modes' });
   const convention = options.convention ?? 'aimkp';
-  if (convention !== 'aimkp' && convention !== 'cmkp')
-    throw new CoreError('BAD_INPUT', 'convention must be aimkp or cmkp', { field: 'convention' });
+  if (!CONVENTIONS.includes(convention))
+    throw new CoreError('BAD_INPUT', `convention must be ${CONVENTIONS.join(' or ')}`, { field: 'convention' });
   const loaded = loadRunMetrics(runDirs, { split, decode, modes });
   const report = buildReport(loaded.runs, { convention, split, decode, modes });
   return {

@@ -2,16 +2,15 @@
 import type { EvalMode } from '../lm/contract';
 import type { MetricsFile } from './metrics-file';
 import type { HeadlineScores } from './score-predictions';
+import { CONVENTIONS, REPORT_METRICS, type Convention, type ReportMetric } from '../../shared/vocabulary';
 
-export type ReportMetric = 'f1@1' | 'f1@3' | 'map@5';
-export const REPORT_METRICS: readonly ReportMetric[] = ['f1@1', 'f1@3', 'map@5'];
+export { CONVENTIONS, REPORT_METRICS, type Convention, type ReportMetric };
 export const METRIC_LABEL: Record<ReportMetric, string> = { 'f1@1': 'F1@1', 'f1@3': 'F1@3', 'map@5': 'MAP@5' };
 export const MODE_LABEL: Record<EvalMode, string> = {
   multimodal: 'multimodal',
   text: 'text-only',
   image: 'image-only',
 };
-export type Convention = 'aimkp' | 'cmkp';
 
 /** One run's metrics for each mode it has been evaluated in. */
 export interface RunMetrics {

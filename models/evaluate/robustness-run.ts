@@ -22,7 +22,7 @@ import {
   type SuiteOptions,
 } from './robustness';
 import { robustnessPath, splitOption, whichOption } from './run-paths';
-import { acquireRunLock } from '../train/run-lock';
+import { acquireRunLock } from '../run/run-lock';
 
 export interface RobustnessRunOptions extends JobOptions {
   runDir: string;
@@ -41,7 +41,7 @@ export interface RobustnessRunOptions extends JobOptions {
   backend?: BackendRequest;
   /** The report file (absolute; .md beside it); default RUN/robustness/<split>.json; null = write nothing. */
   out?: string | null;
-  /** The caller already holds the run's writer lock (models/train/run-lock.ts). */
+  /** The caller already holds the run's writer lock (models/run/run-lock.ts). */
   lockHeldByCaller?: boolean;
 }
 

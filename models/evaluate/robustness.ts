@@ -1,5 +1,6 @@
 // The test-time robustness suite: named conditions that perturb encoded examples, and their scores.
 import type { EncodedExample, EvalMode } from '../lm/contract';
+import type { ReportMetric } from '../../shared/vocabulary';
 import { createRng, type Rng } from './rng';
 import {
   addGaussianNoise,
@@ -217,7 +218,8 @@ export function robustnessMarkdown(r: RobustnessReport): string {
   return lines.join('\n') + '\n';
 }
 
-export type RobustnessMetric = 'f1@1' | 'f1@3' | 'map@5';
+/** The headline metrics (shared/vocabulary.ts REPORT_METRICS). */
+export type RobustnessMetric = ReportMetric;
 
 /** Several runs' suites side by side: one row per condition (union, first report's order), one column per run. */
 export function robustnessCompareMarkdown(reports: readonly RobustnessReport[], metric: RobustnessMetric): string {

@@ -1,12 +1,16 @@
 // Where the evaluation tools read and write inside a run folder (see docs/evaluation.md, "Run folder").
 import { join } from 'node:path';
-import type { EvalMode } from '../lm/contract';
 import { CoreError } from '../core-error';
-import { SPLITS, type Split } from '../data/manifest-types';
+import {
+  DECODE_STRATEGIES,
+  EVAL_MODES,
+  SPLITS,
+  type DecodeStrategy,
+  type EvalMode,
+  type Split,
+} from '../../shared/vocabulary';
 
-export type DecodeStrategy = 'greedy' | 'beam' | 'beam-sample';
-export const DECODE_STRATEGIES: readonly DecodeStrategy[] = ['greedy', 'beam', 'beam-sample'];
-export const EVAL_MODES: readonly EvalMode[] = ['multimodal', 'text', 'image'];
+export { DECODE_STRATEGIES, EVAL_MODES, type DecodeStrategy };
 
 export function isEvalMode(value: string): value is EvalMode {
   return (EVAL_MODES as readonly string[]).includes(value);

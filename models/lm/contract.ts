@@ -1,17 +1,17 @@
 // The contract between the language-model core (models/lm/) and the training orchestration (models/train/).
 // The model owns every tensor; the trainer sees plain arrays, variables and this interface.
 import type * as tf from '@tensorflow/tfjs';
-
-/** Which modalities a prompt carries. The absent modality is removed from the prompt (not masked). */
-export type EvalMode = 'multimodal' | 'text' | 'image';
+import type { DecodeStrategy, EvalMode, MaskKind } from '../../shared/vocabulary';
 
 /**
- * How a masked row keeps tokens (SPEC §1):
+ * EvalMode: which modalities a prompt carries; the absent modality is removed from the prompt (not masked).
+ * MaskKind: how a masked row keeps tokens (SPEC §1):
  * - structured: keep the last token of each stride window (text) / bottom-right of each s×s block (image), nested as s doubles.
  * - random: the same number of kept tokens as `structured`, chosen at random from `seed` (not nested).
  * - pool: "feature compression": average-pool windows instead of masking; positions are not kept.
+ * Both lists live in shared/vocabulary.ts.
  */
-export type MaskKind = 'structured' | 'random' | 'pool';
+export type { EvalMode, MaskKind };
 
 export interface LoraConfig {
   rank: number;
@@ -93,7 +93,7 @@ export interface PerRowGradients extends RowLosses {
 }
 
 export interface DecodeOptions {
-  strategy: 'greedy' | 'beam' | 'beam-sample';
+  strategy: DecodeStrategy;
   beamSize: number;
   /** Softmax temperature for beam-sample. */
   temperature: number;

@@ -34,8 +34,7 @@ export {
   type Scores,
 } from './report-format';
 
-export type Convention = 'aimkp' | 'cmkp';
-export const CONVENTIONS: readonly Convention[] = ['aimkp', 'cmkp'];
+export { CONVENTIONS, type Convention } from '../../shared/vocabulary';
 
 /** AimKP-convention scores (the paper's F1@K and MAP@K) of raw phrase lists; gold[i] ↔ pred[i]. */
 export function scoreAimkp(

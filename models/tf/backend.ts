@@ -8,8 +8,9 @@ import { CoreError } from '../core-error';
 import { checkGpuLibraries, GPU_REQUIREMENTS } from './gpu-requirements';
 import { registerWasmFallbackKernels } from './wasm-fallback-kernels';
 
-export const BACKEND_CHOICES = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
-export type BackendRequest = (typeof BACKEND_CHOICES)[number];
+import { BACKEND_CHOICES, type BackendRequest } from '../../shared/vocabulary';
+
+export { BACKEND_CHOICES, type BackendRequest };
 type ConcreteBackend = Exclude<BackendRequest, 'auto'>;
 
 export interface BackendAttempt {

@@ -10,11 +10,10 @@ import { CoreError } from '../core-error';
 import { loadDataset } from '../data/load-dataset';
 import type { ManifestItem } from '../data/manifest-types';
 import { writeFileAtomic } from '../fs/atomic-write';
-import type { BackendRequest } from '../tf/backend';
-import type { TrainingEvent } from '../../shared/training-events';
-import { RUN_FILES } from './run-files';
-import { train, type TrainResult } from './trainer';
-import type { TrainConfig } from './train-config';
+import { RUN_FILES } from '../run/run-files';
+import { train } from './trainer';
+import type { TrainOptions, TrainResult } from './train-options';
+import type { TrainConfig } from '../run/train-config';
 import { pretrainDefaults } from './pretrain';
 
 export const ALIGN_DATA = 'align-data';
@@ -70,53 +69,26 @@ export async function writeAlignData(dataDir: string, runDir: string): Promise<{
   return { dir, items: pairs.length };
 }
 
-export interface AlignOptions {
-  runDir: string;
+/** train()'s options (dataDir: the fine-tuning data set the pairs come from) plus the pretrained base. */
+export interface AlignOptions extends Pick<
+  TrainOptions,
+  'runDir' | 'dataDir' | 'config' | 'resume' | 'backend' | 'cacheDir' | 'onEvent' | 'log' | 'maxSteps' | 'signal'
+> {
   /** Pretrained base run (`aimkp pretrain`); required for a new run. */
   base?: string;
-  dataDir?: string;
-  config?: TrainConfig;
-  resume?: boolean;
-  backend?: BackendRequest;
-  /** Feature cache (default: RUN/align-data/.cache, a link to the source data set's .cache). */
-  cacheDir?: string;
-  onEvent?: (event: TrainingEvent) => void;
-  log?: (line: string) => void;
-  maxSteps?: number;
-  signal?: AbortSignal;
 }
 
 export async function align(options: AlignOptions): Promise<TrainResult> {
+  // What train() takes as given: backend, feature cache, listeners, stops.
+  const { base, dataDir: sourceDir, config: given, resume, ...passed } = options;
   const runDir = resolve(options.runDir);
-  const resuming = options.resume === true && existsSync(join(runDir, RUN_FILES.config));
-  if (resuming)
-    return train({
-      runDir,
-      resume: true,
-      backend: options.backend,
-      cacheDir: options.cacheDir,
-      onEvent: options.onEvent,
-      log: options.log,
-      maxSteps: options.maxSteps,
-      signal: options.signal,
-    });
-  if (!options.base) throw new CoreError('BAD_INPUT', 'align: --base RUN (a pretrained run) is required');
-  if (!options.dataDir) throw new CoreError('BAD_INPUT', 'align: --data is required');
+  if (resume === true && existsSync(join(runDir, RUN_FILES.config))) return train({ ...passed, runDir, resume: true });
+  if (!base) throw new CoreError('BAD_INPUT', 'align: --base RUN (a pretrained run) is required');
+  if (!sourceDir) throw new CoreError('BAD_INPUT', 'align: --data is required');
   if (existsSync(join(runDir, RUN_FILES.config)))
     throw new CoreError('ALREADY_EXISTS', `${runDir}: a run already exists there; pass --resume to continue it`);
-  const dataDir = resolve(options.dataDir);
-  const { dir, items } = await writeAlignData(dataDir, runDir);
+  const { dir, items } = await writeAlignData(resolve(sourceDir), runDir);
   options.log?.(`align: ${items} train image → text pairs in ${dir}`);
-  const config = { ...(options.config ?? alignDefaults(resolve(options.base))), initFrom: resolve(options.base) };
-  return train({
-    runDir,
-    config,
-    dataDir: dir,
-    backend: options.backend,
-    cacheDir: options.cacheDir,
-    onEvent: options.onEvent,
-    log: options.log,
-    maxSteps: options.maxSteps,
-    signal: options.signal,
-  });
+  const config = { ...(given ?? alignDefaults(resolve(base))), initFrom: resolve(base) };
+  return train({ ...passed, runDir, config, dataDir: dir });
 }

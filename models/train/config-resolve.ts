@@ -1,24 +1,46 @@
-// Applies a --config JSON file on top of a preset, field by field, and validates the result.
-// Every problem names the file and the field path, e.g. `cfg.json: field "aimkp.tauText": expected a number`.
+// Applies a --config JSON file on top of a preset, field by field, and validates the result against the field
+// rules the form reads too (shared/train-config-rules.ts). Every problem names the file and the field path, e.g.
+// `cfg.json: field "aimkp.tauText": expected a number in [-1, 1], got 2`.
 import { readFileSync } from 'node:fs';
+import {
+  boundProblem,
+  rangeText,
+  ruleOf,
+  TRAIN_CONFIG_RULES,
+  type FieldRule,
+  type TrainConfigRulePath,
+} from '../../shared/train-config-rules';
 import { CoreError } from '../core-error';
 import { getPreset, PRESET_NAMES } from './presets';
-import type { TrainConfig } from './train-config';
+import type { TrainConfig } from '../run/train-config';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Fields that may be null in a TrainConfig (null ↔ a value of the stated kind). */
-const NULLABLE: Record<string, 'number' | 'object' | 'string'> = {
-  initFrom: 'string',
-  clipNorm: 'number',
-  maxTrain: 'number',
-  maxValid: 'number',
-  maxVocab: 'number',
-  aimkp: 'object',
-  'model.lora': 'object',
-};
+/** Dotted paths of every field of T, nested objects included (arrays are values, not sections). */
+type FieldPaths<T, P extends string = ''> = {
+  [K in keyof T & string]-?:
+    | `${P}${K}`
+    | (NonNullable<T[K]> extends readonly unknown[]
+        ? never
+        : NonNullable<T[K]> extends object
+          ? FieldPaths<NonNullable<T[K]>, `${P}${K}.`>
+          : never);
+}[keyof T & string];
+type MissingRules = Exclude<FieldPaths<TrainConfig>, TrainConfigRulePath>;
+type RulesWithoutField = Exclude<TrainConfigRulePath, FieldPaths<TrainConfig>>;
+// A TrainConfig field without a rule in shared/train-config-rules.ts (or a rule for no field) does not compile.
+const _everyFieldHasOneRule: [MissingRules, RulesWithoutField] extends [never, never]
+  ? true
+  : { missing: MissingRules; extra: RulesWithoutField } = true;
+
+/** What null stands for in a nullable field, by the rule's kind. */
+function nullableAs(field: string): 'number' | 'object' | 'string' | undefined {
+  const rule = ruleOf(field);
+  if (rule?.nullable !== true) return undefined;
+  return rule.kind === 'section' ? 'object' : rule.kind === 'text' ? 'string' : 'number';
+}
 
 /** Recursively overrides `base` with `override`; unknown fields and type changes are errors. */
 export function mergeOverride(
@@ -34,7 +56,7 @@ export function mergeOverride(
     const field = path ? `${path}.${key}` : key;
     if (!(key in base)) throw new CoreError('BAD_INPUT', `${where}: field "${field}": unknown field`);
     const current = base[key];
-    const nullable = NULLABLE[field];
+    const nullable = nullableAs(field);
     if (value === null) {
       if (!nullable) throw new CoreError('BAD_INPUT', `${where}: field "${field}": may not be null`);
       out[key] = null;
@@ -60,70 +82,71 @@ export function mergeOverride(
   return out;
 }
 
-/** Checks ranges and enumerations of a merged config; throws a CoreError naming `where` and the field. */
+const show = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v));
+
+/** What is wrong with `v` under `rule` (its kind, range or choices), or null. */
+function fieldProblem(rule: FieldRule, v: unknown): string | null {
+  if (v === undefined) return rule.optional === true ? null : 'missing';
+  if (v === null) return rule.nullable ? null : 'may not be null';
+  switch (rule.kind) {
+    case 'int':
+      return typeof v === 'number' && Number.isInteger(v) && boundProblem(rule, v) === null
+        ? null
+        : `expected an integer in ${rangeText(rule)}, got ${show(v)}`;
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v) && boundProblem(rule, v) === null
+        ? null
+        : `expected a number in ${rangeText(rule)}, got ${show(v)}`;
+    case 'boolean':
+      return typeof v === 'boolean' ? null : `expected true or false, got ${show(v)}`;
+    case 'text':
+      return typeof v === 'string' ? null : `expected a string, got ${show(v)}`;
+    case 'choice':
+      return typeof v === 'string' && rule.choices!.includes(v)
+        ? null
+        : `expected one of ${rule.choices!.join(', ')}, got ${show(v)}`;
+    case 'section':
+      return isObject(v) ? null : `expected an object, got ${show(v)}`;
+  }
+}
+
+/**
+ * Checks every field of a merged config against its rule (shared/train-config-rules.ts: kind, range, choices;
+ * the fields of a null section are skipped), then the rules between fields; throws a CoreError naming `where`
+ * and the field.
+ */
 export function validateConfig(c: TrainConfig, where: string): TrainConfig {
   const fail = (field: string, msg: string): never => {
     throw new CoreError('BAD_INPUT', `${where}: field "${field}": ${msg}`);
   };
-  const int = (field: string, v: number, min: number) => {
-    if (!Number.isInteger(v) || v < min) fail(field, `expected an integer ≥ ${min}, got ${v}`);
-  };
-  const pos = (field: string, v: number) => {
-    if (!(Number.isFinite(v) && v > 0)) fail(field, `expected a positive number, got ${v}`);
-  };
-  if (!['standard', 'aimkp'].includes(c.method))
-    fail('method', `expected "standard" or "aimkp", got ${JSON.stringify(c.method)}`);
-  if (!['multimodal', 'text', 'image'].includes(c.mode))
-    fail('mode', `expected multimodal, text or image, got ${JSON.stringify(c.mode)}`);
-  int('epochs', c.epochs, 1);
-  int('batchSize', c.batchSize, 1);
-  int('samplesPerCall', c.samplesPerCall, 1);
-  pos('lr', c.lr);
-  pos('adapterLr', c.adapterLr);
-  if (!(c.weightDecay >= 0)) fail('weightDecay', 'expected ≥ 0');
-  if (!(c.warmupRatio >= 0 && c.warmupRatio < 1)) fail('warmupRatio', 'expected a number in [0, 1)');
-  if (c.clipNorm !== null) pos('clipNorm', c.clipNorm);
+  const root = c as unknown as Record<string, unknown>;
+  // Sections come before their fields in TRAIN_CONFIG_RULES, so a field's holder has been checked already.
+  for (const [path, rule] of Object.entries(TRAIN_CONFIG_RULES) as [string, FieldRule][]) {
+    const dot = path.lastIndexOf('.');
+    const holder = dot < 0 ? root : valueAt(root, path.slice(0, dot));
+    if (!isObject(holder)) continue;
+    const problem = fieldProblem(rule, holder[path.slice(dot + 1)]);
+    if (problem !== null) fail(path, problem);
+  }
   try {
     new RegExp(c.adapterPattern);
   } catch {
     fail('adapterPattern', 'not a valid regular expression');
   }
-  int('seed', c.seed, 0);
-  int('maxTextTokens', c.maxTextTokens, 1);
-  int('maxAnswerTokens', c.maxAnswerTokens, 2);
-  int('minWordCount', c.minWordCount, 1);
-  if (c.maxVocab !== null) int('maxVocab', c.maxVocab, 16);
-  if (c.maxTrain !== null) int('maxTrain', c.maxTrain, 1);
-  if (c.maxValid !== null) int('maxValid', c.maxValid, 0);
-  int('checkpointEvery', c.checkpointEvery, 0);
-  int('validBatch', c.validBatch, 1);
-  const m = c.model;
-  int('model.dModel', m.dModel, 1);
-  int('model.nLayers', m.nLayers, 1);
-  int('model.nHeads', m.nHeads, 1);
-  if (m.dModel % m.nHeads !== 0) fail('model.nHeads', `must divide model.dModel (${m.dModel})`);
-  int('model.dFF', m.dFF, 1);
-  int('model.adapterHidden', m.adapterHidden, 1);
-  if (!(m.dropout >= 0 && m.dropout < 1)) fail('model.dropout', 'expected a number in [0, 1)');
-  if (m.lora !== null) {
-    int('model.lora.rank', m.lora.rank, 1);
-    pos('model.lora.alpha', m.lora.alpha);
-    if (!(m.lora.dropout >= 0 && m.lora.dropout < 1)) fail('model.lora.dropout', 'expected a number in [0, 1)');
-  }
+  if (c.model.dModel % c.model.nHeads !== 0) fail('model.nHeads', `must divide model.dModel (${c.model.dModel})`);
   if (c.method === 'aimkp') {
-    const a = c.aimkp;
-    if (a === null) return fail('aimkp', 'method "aimkp" needs the aimkp settings');
+    if (c.aimkp === null) fail('aimkp', 'method "aimkp" needs the aimkp settings');
     if (c.mode !== 'multimodal')
       fail('mode', 'AimKP masks one modality while the other is present: mode must be multimodal');
-    for (const f of ['tauText', 'tauImage'] as const)
-      if (!(a[f] >= -1 && a[f] <= 1)) fail(`aimkp.${f}`, 'expected a cosine threshold in [-1, 1]');
-    if (!['structured', 'random', 'pool'].includes(a.maskKind))
-      fail('aimkp.maskKind', 'expected structured, random or pool');
-    if (!['progressive', 'linear', 'fixed'].includes(a.stride.rule))
-      fail('aimkp.stride.rule', 'expected progressive, linear or fixed');
-    int('aimkp.stride.fixedStride', a.stride.fixedStride, 2);
   }
   return c;
+}
+
+/** The value at a dotted path (undefined when a step is missing or not an object). */
+function valueAt(root: Record<string, unknown>, path: string): unknown {
+  let node: unknown = root;
+  for (const key of path.split('.')) node = isObject(node) ? node[key] : undefined;
+  return node;
 }
 
 export interface ResolveOptions {

@@ -6,7 +6,7 @@ import type { EncodedExample, PromptTemplate } from '../lm/contract';
 import type { ManifestItem } from '../data/manifest-types';
 import type { Tokenizer } from '../text/tokenizer-types';
 import { buildTokenizer } from '../text/tokenizer';
-import type { TrainConfig } from './train-config';
+import type { TrainConfig } from '../run/train-config';
 
 /** LLaVA-1.5's prompt, word-tokenized: `USER: <image>{text}\nWhat phrases should be used to tag the media? ASSISTANT: {answer}`. */
 export const PROMPT_PREFIX = 'USER:';

@@ -5,7 +5,7 @@
 //   (`aimkp pretrain`, `aimkp align`, then --init-from BASE); embeddings, LayerNorms and the output layer frozen,
 //   adapter LR 10× below the LoRA LR as in the paper (2e-4 / 2e-5).
 // Each preset is a complete TrainConfig; --config FILE (JSON) overrides fields, CLI flags override that.
-import type { AimkpSettings, TrainConfig } from './train-config';
+import type { AimkpSettings, TrainConfig } from '../run/train-config';
 
 /** Shared defaults, sized for a CPU (wasm) run on a few thousand items; the paper's values are in docs/training.md. */
 const COMMON: Omit<TrainConfig, 'preset' | 'description' | 'paper' | 'method' | 'mode' | 'epochs' | 'aimkp'> = {

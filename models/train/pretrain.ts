@@ -12,20 +12,15 @@ import { loadDataset } from '../data/load-dataset';
 import type { EncodedExample, LmConfig, PromptTemplate, RowVariant } from '../lm/contract';
 import { createKeyphraseLM } from '../lm/keyphrase-lm';
 import { accumulateGrads } from '../lm/ops';
-import { describeBackend, initBackend, type BackendRequest } from '../tf/backend';
+import { describeBackend, initBackend } from '../tf/backend';
 import { buildTokenizer, tokenizerFromJson } from '../text/tokenizer';
 import type { Tokenizer } from '../text/tokenizer-types';
 import { loadImageEncoder } from '../vision/load-image-encoder';
-import type { TrainingEvent } from '../../shared/training-events';
+import type { StepEvent, TrainingEvent } from '../../shared/training-events';
+import { assignWeights, cleanTempFolders, loadResumeCheckpoint } from '../run/checkpoint-io';
 import { AdamW, ADAMW_DEFAULTS, paramSlots } from './adamw';
-import {
-  cleanTempFolders,
-  emptyEpochStats,
-  readCheckpoint,
-  assignWeights,
-  writeCheckpoint,
-  type TrainState,
-} from './checkpoint-io';
+import { adamwStateOf, emptyEpochStats, trainStateOf, type TrainState } from './checkpoint-parts';
+import { checkpointSaver, runEpochs } from './epoch-loop';
 import { maxPositionsFor, promptTemplate, PROMPT_INSTRUCTION, PROMPT_PREFIX } from './data-prep';
 import {
   buildCorpus,
@@ -45,9 +40,10 @@ import {
   RUN_FILES,
   writeJsonAtomic,
   type RunConfig,
-} from './run-files';
+} from '../run/run-files';
 import { lrFactor } from './schedule';
-import type { TrainConfig } from './train-config';
+import type { TrainOptions } from './train-options';
+import type { TrainConfig } from '../run/train-config';
 import { writeFileAtomic } from '../fs/atomic-write';
 
 export const CORPUS_FILE = 'corpus.jsonl';
@@ -117,18 +113,15 @@ export function pretrainDefaults(): TrainConfig {
   };
 }
 
-export interface PretrainOptions {
-  runDir: string;
-  /** Fine-tuning data set: its TRAIN split enters the corpus and the tokenizer (required for a new run). */
-  dataDir?: string;
-  config?: TrainConfig;
+/**
+ * train()'s options that pretraining shares (dataDir: the fine-tuning data set, whose TRAIN split enters the corpus
+ * and the tokenizer; required for a new run), plus its own.
+ */
+export interface PretrainOptions extends Pick<
+  TrainOptions,
+  'runDir' | 'dataDir' | 'config' | 'resume' | 'backend' | 'onEvent' | 'log' | 'maxSteps' | 'signal'
+> {
   settings?: Partial<PretrainSettings>;
-  resume?: boolean;
-  backend?: BackendRequest;
-  onEvent?: (event: TrainingEvent) => void;
-  log?: (line: string) => void;
-  maxSteps?: number;
-  signal?: AbortSignal;
   /** Tests: a corpus instead of WordNet + the data set (the data set still gives the tokenizer's coverage). */
   corpusOverride?: CorpusDoc[];
 }
@@ -329,213 +322,168 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     weightDecay: config.weightDecay,
     clipNorm: config.clipNorm,
   });
-  let rng = Rng.fromSeed(hashSeed(config.seed, 0x9e7a));
-  let state: TrainState = {
-    version: 1,
-    epoch: 0,
-    stepInEpoch: 0,
-    globalStep: 0,
-    dataOrder: [],
-    rngState: rng.state(),
-    strideText: [],
-    strideImage: [],
-    frozenText: [],
-    frozenImage: [],
-    bestScore: null,
-    bestEpoch: null,
-    history: [],
-    epochStats: emptyEpochStats(),
-  };
-  const lastDir = join(runDir, RUN_FILES.last);
-  if (resuming) {
-    try {
-      const ck = await readCheckpoint(lastDir, true);
-      assignWeights(named, ck.weights, ck.dir);
-      tf.dispose(ck.weights);
-      if (ck.optimizer) optimizer.importState(ck.optimizer, join(ck.dir, 'optimizer.json'));
-      state = ck.state;
-      rng = Rng.fromState(state.rngState);
-      log(`resuming at epoch ${state.epoch + 1}, step ${state.globalStep}`);
-    } catch (err) {
-      if (!(err instanceof CoreError && err.code === 'NOT_FOUND')) throw err;
-    }
-  }
-  const stepsPerEpoch = Math.ceil(train.length / config.batchSize);
-  const schedule = { totalSteps: stepsPerEpoch * config.epochs, warmupRatio: config.warmupRatio };
-  const modelInfo = { lm: config.lm, preset: config.preset };
-  const snapshot = (): TrainState => ({ ...state, rngState: rng.state() });
-  const save = async (which: 'last' | 'best') => {
-    const t0 = performance.now();
-    await writeCheckpoint(
-      which === 'last' ? lastDir : join(runDir, RUN_FILES.best),
-      { weights: named, optimizer: which === 'last' ? optimizer.exportState() : null, state: snapshot(), modelInfo },
-      join(runDir, RUN_FILES.checkpoints),
-    );
-    const ms = performance.now() - t0;
-    emit({
-      type: 'checkpoint',
-      time: now(),
-      run: runDir,
-      which,
-      path: which === 'last' ? RUN_FILES.last : RUN_FILES.best,
-      epoch: state.epoch,
-      step: state.globalStep,
-      ms,
-    });
-    return ms;
-  };
-  const heldOutLoss = (): number => {
-    let sum = 0;
-    let n = 0;
-    for (let i = 0; i < heldOut.length; i += config.validBatch) {
-      const part = heldOut.slice(i, i + config.validBatch);
-      const { examples, variants } = rowsOf(part, i);
-      const r = model.losses(examples, variants);
-      part.forEach((c, k) => {
-        sum += r.losses[k] * r.answerTokens[k];
-        n += r.answerTokens[k];
-      });
-    }
-    return n === 0 ? NaN : sum / n;
-  };
-  const losses = new Map<number, number>();
-  const best = () =>
-    state.bestEpoch === null || state.bestScore === null ? null : { epoch: state.bestEpoch, score: state.bestScore };
-  const result = (status: PretrainResult['status']): PretrainResult => ({
-    status,
-    runDir,
-    globalStep: state.globalStep,
-    epoch: state.epoch,
-    heldOutLoss: state.history.map((h) => -(h.score ?? NaN)),
-    losses,
-  });
   try {
-    while (state.epoch < config.epochs) {
-      const epoch = state.epoch;
-      if (state.dataOrder.length === 0) state.dataOrder = rng.permutation(train.length);
-      while (state.stepInEpoch < stepsPerEpoch) {
-        if (options.signal?.aborted || (options.maxSteps !== undefined && state.globalStep >= options.maxSteps)) {
-          await save('last');
-          emit({
-            type: 'run-end',
-            time: now(),
-            run: runDir,
-            status: 'stopped',
-            step: state.globalStep,
-            epoch: state.epoch,
-            best: best(),
-            totalMs: performance.now() - started,
-          });
-          return result('stopped');
+    let rng = Rng.fromSeed(hashSeed(config.seed, 0x9e7a));
+    let state: TrainState = {
+      version: 1,
+      epoch: 0,
+      stepInEpoch: 0,
+      globalStep: 0,
+      dataOrder: [],
+      rngState: rng.state(),
+      strideText: [],
+      strideImage: [],
+      frozenText: [],
+      frozenImage: [],
+      bestScore: null,
+      bestEpoch: null,
+      history: [],
+      epochStats: emptyEpochStats(),
+    };
+    if (resuming) {
+      // The newest checkpoint that verifies (last, else previous); none yet: start at step 0.
+      const ck = await loadResumeCheckpoint(join(runDir, RUN_FILES.last), log);
+      if (ck !== null) {
+        try {
+          assignWeights(named, ck.weights, ck.dir);
+        } finally {
+          tf.dispose(ck.weights);
         }
-        const t0 = performance.now();
-        const k = state.stepInEpoch;
-        const idx = state.dataOrder.slice(k * config.batchSize, (k + 1) * config.batchSize);
-        const chunks = idx.map((i) => train[i]);
-        const total = chunks.reduce((s, c) => s + c.length, 0);
-        model.reseedDropout(hashSeed(config.seed, state.globalStep, 0xd5));
-        let grads: tf.Tensor[] | null = null;
-        let loss = 0;
-        for (let s = 0; s < chunks.length; s += config.samplesPerCall) {
-          const part = chunks.slice(s, s + config.samplesPerCall);
-          const { examples, variants } = rowsOf(part, s);
-          const weights = part.map((c) => c.length / total);
-          const out = model.weightedGradients(examples, variants, weights, true);
-          part.forEach((_, i) => (loss += weights[i] * out.result.losses[i]));
-          // weightedGradients returns one gradient per trainable variable; keep the LM's (the adapter's are zero).
-          const keep = new Set(lmVars);
-          const g = out.grads.filter((_, i) => keep.has(allVars[i]));
-          tf.dispose(out.grads.filter((_, i) => !keep.has(allVars[i])));
-          grads = accumulateGrads(grads, g);
-        }
-        const info = optimizer.apply(grads ?? [], lrFactor(state.globalStep, schedule));
-        tf.dispose(grads ?? []);
-        state.globalStep += 1;
-        state.stepInEpoch += 1;
-        const ms = performance.now() - t0;
-        state.epochStats.steps += 1;
-        state.epochStats.lossSum += loss;
-        state.epochStats.trainMs += ms;
-        losses.set(state.globalStep, loss);
-        emit({
-          type: 'step',
+        if (ck.optimizer) optimizer.importState(adamwStateOf(ck.optimizer, ck.dir), join(ck.dir, 'optimizer.json'));
+        state = trainStateOf(ck);
+        rng = Rng.fromState(state.rngState);
+        log(`resuming at epoch ${state.epoch + 1}, step ${state.globalStep}`);
+      }
+    }
+    const stepsPerEpoch = Math.ceil(train.length / config.batchSize);
+    const schedule = { totalSteps: stepsPerEpoch * config.epochs, warmupRatio: config.warmupRatio };
+    const losses = new Map<number, number>();
+
+    /** One optimizer step on the next chunks of the epoch's order: next-token loss on every token, LM only. */
+    const step = (): StepEvent => {
+      const t0 = performance.now();
+      const k = state.stepInEpoch;
+      const idx = state.dataOrder.slice(k * config.batchSize, (k + 1) * config.batchSize);
+      const chunks = idx.map((i) => train[i]);
+      const total = chunks.reduce((n, c) => n + c.length, 0);
+      model.reseedDropout(hashSeed(config.seed, state.globalStep, 0xd5));
+      let grads: tf.Tensor[] | null = null;
+      let loss = 0;
+      for (let s = 0; s < chunks.length; s += config.samplesPerCall) {
+        const part = chunks.slice(s, s + config.samplesPerCall);
+        const { examples, variants } = rowsOf(part, s);
+        const weights = part.map((c) => c.length / total);
+        const out = model.weightedGradients(examples, variants, weights, true);
+        part.forEach((_, i) => (loss += weights[i] * out.result.losses[i]));
+        // weightedGradients returns one gradient per trainable variable; keep the LM's (the adapter's are zero).
+        const keep = new Set(lmVars);
+        const g = out.grads.filter((_, i) => keep.has(allVars[i]));
+        tf.dispose(out.grads.filter((_, i) => !keep.has(allVars[i])));
+        grads = accumulateGrads(grads, g);
+      }
+      const info = optimizer.apply(grads ?? [], lrFactor(state.globalStep, schedule));
+      tf.dispose(grads ?? []);
+      state.globalStep += 1;
+      state.stepInEpoch += 1;
+      const ms = performance.now() - t0;
+      state.epochStats.steps += 1;
+      state.epochStats.lossSum += loss;
+      state.epochStats.trainMs += ms;
+      losses.set(state.globalStep, loss);
+      return {
+        type: 'step',
+        time: now(),
+        run: runDir,
+        epoch: state.epoch,
+        step: state.globalStep,
+        stepInEpoch: state.stepInEpoch,
+        stepsPerEpoch,
+        loss,
+        variantLoss: { original: loss, text: null, image: null },
+        samples: [],
+        accepted: { text: 0, image: 0 },
+        checked: { text: 0, image: 0 },
+        rows: chunks.length,
+        lr: info.lr,
+        adapterLr: info.adapterLr,
+        gradNorm: info.gradNorm,
+        ms,
+      };
+    };
+    const heldOutLoss = (): number => {
+      let sum = 0;
+      let n = 0;
+      for (let i = 0; i < heldOut.length; i += config.validBatch) {
+        const part = heldOut.slice(i, i + config.validBatch);
+        const { examples, variants } = rowsOf(part, i);
+        const r = model.losses(examples, variants);
+        part.forEach((c, k) => {
+          sum += r.losses[k] * r.answerTokens[k];
+          n += r.answerTokens[k];
+        });
+      }
+      return n === 0 ? NaN : sum / n;
+    };
+
+    const status = await runEpochs({
+      runDir,
+      epochs: config.epochs,
+      stepsPerEpoch,
+      state,
+      drawOrder: () => rng.permutation(train.length),
+      checkpointEvery: config.checkpointEvery,
+      signal: options.signal,
+      maxSteps: options.maxSteps,
+      started,
+      emit,
+      save: checkpointSaver({
+        runDir,
+        weights: named,
+        optimizer,
+        snapshot: (): TrainState => ({ ...state, rngState: rng.state() }),
+        modelInfo: { lm: config.lm, preset: config.preset },
+        emit,
+        log,
+      }),
+      step,
+      // score = −held-out loss, so "higher is better" as in fine-tuning runs.
+      validate: async () => ({ score: -heldOutLoss(), validation: null }),
+      epochEnd: ({ epoch, meanLoss, scored, improved, best, timings }) => {
+        const held = -(scored.score ?? NaN);
+        log(
+          `epoch ${epoch + 1}/${config.epochs}: train loss ${meanLoss.toFixed(4)}, held-out loss ${held.toFixed(4)} (perplexity ${Math.exp(held).toFixed(1)})`,
+        );
+        return {
+          type: 'epoch-end',
           time: now(),
           run: runDir,
           epoch,
+          epochs: config.epochs,
           step: state.globalStep,
-          stepInEpoch: state.stepInEpoch,
-          stepsPerEpoch,
-          loss,
-          variantLoss: { original: loss, text: null, image: null },
-          samples: [],
-          accepted: { text: 0, image: 0 },
-          checked: { text: 0, image: 0 },
-          rows: chunks.length,
-          lr: info.lr,
-          adapterLr: info.adapterLr,
-          gradNorm: info.gradNorm,
-          ms,
-        });
-        if (!Number.isFinite(loss))
-          throw new CoreError('DIVERGED', `step ${state.globalStep}: loss is ${loss}; lower the learning rate`);
-        if (
-          state.stepInEpoch < stepsPerEpoch &&
-          config.checkpointEvery > 0 &&
-          state.globalStep % config.checkpointEvery === 0
-        )
-          await save('last');
-      }
-      const tv = performance.now();
-      const held = heldOutLoss();
-      const validMs = performance.now() - tv;
-      const stats = state.epochStats;
-      const meanLoss = stats.steps === 0 ? 0 : stats.lossSum / stats.steps;
-      // score = −held-out loss, so "higher is better" as in fine-tuning runs.
-      const improved = state.bestScore === null || -held > state.bestScore;
-      if (improved) {
-        state.bestScore = -held;
-        state.bestEpoch = epoch;
-      }
-      state.history.push({ epoch, meanLoss, score: -held });
-      log(
-        `epoch ${epoch + 1}/${config.epochs}: train loss ${meanLoss.toFixed(4)}, held-out loss ${held.toFixed(4)} (perplexity ${Math.exp(held).toFixed(1)})`,
-      );
-      let checkpointMs = improved ? await save('best') : 0;
-      const trainMs = stats.trainMs;
-      state.epoch = epoch + 1;
-      state.stepInEpoch = 0;
-      state.dataOrder = [];
-      state.epochStats = emptyEpochStats();
-      checkpointMs += await save('last');
-      emit({
-        type: 'epoch-end',
-        time: now(),
-        run: runDir,
-        epoch,
-        epochs: config.epochs,
-        step: state.globalStep,
-        meanLoss,
-        meanVariantLoss: { original: meanLoss, text: null, image: null },
-        strides: null,
-        acceptance: { text: { accepted: 0, checked: 0, share: null }, image: { accepted: 0, checked: 0, share: null } },
-        validation: null,
-        best: best(),
-        improved,
-        timings: { trainMs, validMs, checkpointMs },
-      });
-    }
-    emit({
-      type: 'run-end',
-      time: now(),
-      run: runDir,
-      status: 'completed',
-      step: state.globalStep,
-      epoch: state.epoch,
-      best: best(),
-      totalMs: performance.now() - started,
+          meanLoss,
+          meanVariantLoss: { original: meanLoss, text: null, image: null },
+          strides: null,
+          acceptance: {
+            text: { accepted: 0, checked: 0, share: null },
+            image: { accepted: 0, checked: 0, share: null },
+          },
+          validation: null,
+          best,
+          improved,
+          timings,
+        };
+      },
     });
-    log(`backend ${describeBackend(backend)}; ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    return result('completed');
+    if (status === 'completed')
+      log(`backend ${describeBackend(backend)}; ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    return {
+      status,
+      runDir,
+      globalStep: state.globalStep,
+      epoch: state.epoch,
+      heldOutLoss: state.history.map((h) => -(h.score ?? NaN)),
+      losses,
+    };
   } finally {
     optimizer.dispose();
     model.dispose();

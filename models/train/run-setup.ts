@@ -16,12 +16,12 @@ import { encodeImages } from '../vision/feature-cache';
 import { loadImageEncoder } from '../vision/load-image-encoder';
 import { VERSION } from '../version';
 import type { TrainingDataIssue } from '../../shared/training-events';
-import { cleanTempFolders } from './checkpoint-io';
+import { cleanTempFolders } from '../run/checkpoint-io';
+import { ensureRunDir, readJson, readRunConfig, RUN_FILES, writeJsonAtomic, type RunConfig } from '../run/run-files';
+import type { TrainConfig } from '../run/train-config';
 import { buildRunTokenizer, encodeItems, fingerprint, maxPositionsFor, promptTemplate } from './data-prep';
-import { ensureRunDir, readJson, readRunConfig, RUN_FILES, writeJsonAtomic, type RunConfig } from './run-files';
-import type { TrainOptions } from './trainer';
-import type { TrainConfig } from './train-config';
 import { NEEDS_BASE } from './presets';
+import type { TrainOptions } from './train-options';
 
 export interface PreparedData {
   train: EncodedExample[];

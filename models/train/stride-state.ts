@@ -1,22 +1,7 @@
 // Per-sample masking strides of AimKP (SPEC §1 "Per-sample stride state", as released), plus the stride
 // rules of the paper's ablations. One map per modality, indexed by the sample's dense index in the train split.
-
-/** How a stride moves after a sample has been seen (and, for s > 1, checked by the gradient filter). */
-export type StrideRule =
-  /** AimKP as released: 1 → 2; cos > tau → 2s; otherwise (cos ≤ tau) → max(s/2, 2) and frozen for the rest of training. */
-  | 'progressive'
-  /** Linear increase (paper Table 5): 1 → 2; accepted → s+1; rejected → max(s−1, 2) and frozen. */
-  | 'linear'
-  /** Fixed masking (paper Table 2): 1 → s_fixed, then s_fixed for ever, whatever the filter says. */
-  | 'fixed';
-
-export interface StrideOptions {
-  rule: StrideRule;
-  /** The stride of `fixed` (2 or 4 in the paper). */
-  fixedStride: number;
-  /** true: every sample starts at 1 (an unmasked warm-up epoch). false ("no warm-up"): starts at the first masked stride. */
-  warmup: boolean;
-}
+// The rule names and options are config (models/run/train-config.ts StrideOptions); what they do is here.
+import type { StrideOptions } from '../run/train-config';
 
 export type Modality = 'text' | 'image';
 

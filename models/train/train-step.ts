@@ -8,7 +8,7 @@ import { accumulateGrads } from '../lm/ops';
 import { hashSeed } from './rng';
 import { aimkpWeights, type PlannedRow, type RowKind } from './aimkp-weights';
 import type { StrideState } from './stride-state';
-import type { AimkpSettings } from './train-config';
+import type { AimkpSettings } from '../run/train-config';
 
 /** A step's gradient plus the per-step record the trainer emits (the step event's fields of the same names). */
 export interface StepGradient extends Pick<

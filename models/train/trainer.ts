@@ -1,14 +1,13 @@
-// The training loop (baseline and AimKP), read top to bottom: set the run up (data, features, tokenizer,
-// run folder), build the model and optimizer state (fresh, warm start or resume), then epochs of optimizer
-// steps, each epoch ending with validation, the best checkpoint and checkpoints/last. Every phase reports
-// typed events (shared/training-events.ts) to onEvent and, once the run folder exists, to events.jsonl.
+// Training (baseline and AimKP), read top to bottom: set the run up (data, features, tokenizer, run folder),
+// build the model and optimizer state (fresh, warm start or resume), then the epoch loop (epoch-loop.ts: epochs
+// of optimizer steps, each epoch ending with validation, the best checkpoint and checkpoints/last). Every phase
+// reports typed events (shared/training-events.ts) to onEvent and, once the run folder exists, to events.jsonl.
 // A stop request is seen between any two steps (the loop hands the event loop a turn before each one).
 import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
-import { CoreError, isCoreError } from '../core-error';
-import { isAbortError, yieldToEventLoop } from '../abort';
+import { isCoreError } from '../core-error';
 import { JobProgress } from '../job-progress';
-import { describeBackend, type BackendRequest } from '../tf/backend';
+import { describeBackend } from '../tf/backend';
 import type {
   EpochEndEvent,
   ProgressPhase,
@@ -17,56 +16,19 @@ import type {
   TrainingEvent,
   ValidationScores,
 } from '../../shared/training-events';
-import { emptyEpochStats, writeCheckpoint, type TrainState } from './checkpoint-io';
-import { acquireRunDirLock } from './run-lock';
+import { acquireRunDirLock } from '../run/run-lock';
+import { EventLog, RUN_FILES } from '../run/run-files';
+import type { TrainState } from './checkpoint-parts';
+import { checkpointSaver, runEpochs, type EpochEndInput } from './epoch-loop';
 import { hashSeed } from './rng';
-import { EventLog, RUN_FILES } from './run-files';
 import { setupRun, type RunSetup } from './run-setup';
 import { lrFactor, type ScheduleOptions } from './schedule';
 import { aimkpStep, standardStep, type StepGradient } from './train-step';
-import type { TrainConfig } from './train-config';
+import type { TrainOptions, TrainResult } from './train-options';
 import { createTrainingState, type TrainingState } from './training-state';
 import { validate } from './validate';
 
 export { validate } from './validate';
-
-export interface TrainOptions {
-  /** The run folder (created). Absolute from the app; a relative path is taken against the working directory. */
-  runDir: string;
-  /** Required for a new run; on --resume the run's saved config is used. */
-  config?: TrainConfig;
-  /** Data-set folder; on resume defaults to the one in config.json. */
-  dataDir?: string;
-  resume?: boolean;
-  backend?: BackendRequest;
-  /** Feature cache folder (default <data>/.cache). */
-  cacheDir?: string;
-  onEvent?: (event: TrainingEvent) => void;
-  /** Informational lines (the CLI prints them to stderr). */
-  log?: (line: string) => void;
-  /** Stop after this global step, with a checkpoint: the run can be resumed (tests, time-boxed runs). */
-  maxSteps?: number;
-  /**
-   * Aborting stops within one optimizer step (or one validation batch), writes checkpoints/last and returns
-   * status 'stopped' (resumable). An abort while preparing (before the first step) throws CoreError 'ABORTED'.
-   */
-  signal?: AbortSignal;
-  /** Who holds the run's writer lock, as shown to a refused second writer (default "aimkp train"). */
-  lockCommand?: string;
-  /** The caller already holds RUN/run.lock (models/train/run-lock.ts); the trainer does not take it. */
-  lockHeldByCaller?: boolean;
-}
-
-export interface TrainResult {
-  status: 'completed' | 'stopped';
-  runDir: string;
-  globalStep: number;
-  epoch: number;
-  bestEpoch: number | null;
-  bestScore: number | null;
-  /** Loss of every step this process ran, in order (global steps are 1-based). */
-  losses: { step: number; loss: number }[];
-}
 
 const MAX_LISTED_ISSUES = 50;
 
@@ -126,19 +88,43 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const stepsPerEpoch = Math.ceil(setup.data.train.length / config.batchSize);
     const schedule: ScheduleOptions = { totalSteps: stepsPerEpoch * config.epochs, warmupRatio: config.warmupRatio };
     const losses: TrainResult['losses'] = [];
-    const save = checkpointWriter(setup, t, emit, progress, log);
-    const best = () =>
-      state.bestEpoch === null || state.bestScore === null ? null : { epoch: state.bestEpoch, score: state.bestScore };
-    const finish = (status: TrainResult['status']): TrainResult => {
-      emit({
-        type: 'run-end',
-        time: now(),
-        run: runDir,
-        status,
-        step: state.globalStep,
-        epoch: state.epoch,
-        best: best(),
-        totalMs: performance.now() - started,
+    try {
+      if (state.epoch >= config.epochs)
+        log(`${runDir}: training already completed (${config.epochs} epochs); nothing to do`);
+      emit(runStartEvent(setup, t, stepsPerEpoch));
+      const status = await runEpochs({
+        runDir,
+        epochs: config.epochs,
+        stepsPerEpoch,
+        state,
+        drawOrder: () => t.rng.permutation(setup.data.train.length),
+        checkpointEvery: config.checkpointEvery,
+        signal: options.signal,
+        maxSteps: options.maxSteps,
+        started,
+        emit,
+        save: checkpointSaver({
+          runDir,
+          weights: t.model.namedVariables(),
+          optimizer: t.optimizer,
+          snapshot: (): TrainState => ({ ...t.state, rngState: t.rng.state(), ...t.strides.toJSON() }),
+          modelInfo: { lm: setup.lm, preset: config.preset },
+          emit,
+          log,
+          progress,
+        }),
+        step: () => {
+          const step = optimizerStep(setup, t, schedule, stepsPerEpoch);
+          losses.push({ step: step.step, loss: step.loss });
+          return step;
+        },
+        validate: async () => {
+          const validation = await runValidation(setup, t, progress, options.signal);
+          return { score: validation?.score ?? null, validation };
+        },
+        epochEnd: (input) => epochEndEvent(setup, t, input),
+        onTraining: (epoch) =>
+          progress.phase('training', `epoch ${epoch + 1}/${config.epochs}`, stepsPerEpoch, 'steps', state.stepInEpoch),
       });
       return {
         status,
@@ -149,82 +135,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         bestScore: state.bestScore,
         losses,
       };
-    };
-    const stopRequested = () =>
-      options.signal?.aborted === true || (options.maxSteps !== undefined && state.globalStep >= options.maxSteps);
-    const stop = async () => {
-      await save.last();
-      return finish('stopped');
-    };
-
-    try {
-      if (state.epoch >= config.epochs)
-        log(`${runDir}: training already completed (${config.epochs} epochs); nothing to do`);
-      emit(runStartEvent(setup, t, stepsPerEpoch));
-      while (state.epoch < config.epochs) {
-        const epoch = state.epoch;
-        progress.phase('training', `epoch ${epoch + 1}/${config.epochs}`, stepsPerEpoch, 'steps', state.stepInEpoch);
-        if (state.dataOrder.length === 0) state.dataOrder = t.rng.permutation(setup.data.train.length);
-        while (state.stepInEpoch < stepsPerEpoch) {
-          // A stop requested by a timer or a message runs in this turn of the event loop.
-          await yieldToEventLoop();
-          if (stopRequested()) return await stop();
-          const step = optimizerStep(setup, t, schedule, stepsPerEpoch);
-          losses.push({ step: step.step, loss: step.loss });
-          emit(step);
-          if (!Number.isFinite(step.loss))
-            throw new CoreError('DIVERGED', `step ${step.step}: loss is ${step.loss}; lower the learning rate`, {
-              hint: 'lower the learning rate (--config {"lr": ...})',
-            });
-          const endOfEpoch = state.stepInEpoch === stepsPerEpoch;
-          if (!endOfEpoch && config.checkpointEvery > 0 && state.globalStep % config.checkpointEvery === 0) {
-            await save.last();
-            progress.phase(
-              'training',
-              `epoch ${epoch + 1}/${config.epochs}`,
-              stepsPerEpoch,
-              'steps',
-              state.stepInEpoch,
-            );
-          }
-        }
-
-        // Epoch end: validate (a stop here leaves the epoch to validate again on resume), keep the best,
-        // move the state to the next epoch, checkpoint.
-        const tv = performance.now();
-        let validation: ValidationScores | null;
-        try {
-          validation = await runValidation(setup, t, progress, options.signal);
-        } catch (err) {
-          if (isAbortError(err)) return await stop();
-          throw err;
-        }
-        const validMs = performance.now() - tv;
-        const stats = state.epochStats;
-        const improved = validation === null ? true : state.bestScore === null || validation.score > state.bestScore;
-        if (improved) {
-          state.bestScore = validation?.score ?? null;
-          state.bestEpoch = epoch;
-        }
-        state.history.push({
-          epoch,
-          meanLoss: stats.steps === 0 ? 0 : stats.lossSum / stats.steps,
-          score: validation?.score ?? null,
-        });
-        const checkpointMs = improved ? await save.best() : 0;
-        const epochEvent = epochEndEvent(setup, t, epoch, validation, improved, best(), {
-          trainMs: stats.trainMs,
-          validMs,
-          checkpointMs,
-        });
-        state.epoch = epoch + 1;
-        state.stepInEpoch = 0;
-        state.dataOrder = [];
-        state.epochStats = emptyEpochStats();
-        epochEvent.timings.checkpointMs += await save.last();
-        emit(epochEvent);
-      }
-      return finish('completed');
     } finally {
       t.dispose();
     }
@@ -299,49 +209,6 @@ async function runValidation(
   });
 }
 
-/** checkpoints/last (weights, AdamW state, TrainState; the previous one kept) and best/ (weights), with their events. */
-function checkpointWriter(
-  setup: RunSetup,
-  t: TrainingState,
-  emit: (e: TrainingEvent) => void,
-  progress: JobProgress,
-  log: (line: string) => void,
-) {
-  const { runDir, lm, config } = setup;
-  const modelInfo = { lm, preset: config.preset };
-  const snapshot = (): TrainState => ({ ...t.state, rngState: t.rng.state(), ...t.strides.toJSON() });
-  const write = async (which: 'last' | 'best'): Promise<number> => {
-    progress.phase('checkpointing', `saving ${which === 'last' ? RUN_FILES.last : RUN_FILES.best}`);
-    const t0 = performance.now();
-    const dir = join(runDir, which === 'last' ? RUN_FILES.last : RUN_FILES.best);
-    const parts = {
-      weights: t.model.namedVariables(),
-      optimizer: which === 'last' ? t.optimizer.exportState() : null,
-      state: snapshot(),
-      modelInfo,
-    };
-    if (which === 'last')
-      await writeCheckpoint(dir, parts, join(runDir, RUN_FILES.checkpoints), {
-        keepPrevious: true,
-        onDiscard: (line) => log(`warning: ${line}`),
-      });
-    else await writeCheckpoint(dir, parts, join(runDir, RUN_FILES.checkpoints));
-    const ms = performance.now() - t0;
-    emit({
-      type: 'checkpoint',
-      time: now(),
-      run: runDir,
-      which,
-      path: which === 'last' ? RUN_FILES.last : RUN_FILES.best,
-      epoch: t.state.epoch,
-      step: t.state.globalStep,
-      ms,
-    });
-    return ms;
-  };
-  return { last: () => write('last'), best: () => write('best') };
-}
-
 function runStartEvent(setup: RunSetup, t: TrainingState, stepsPerEpoch: number): RunStartEvent {
   const { config, data } = setup;
   const count = (g: 'adapter' | 'lm') => t.slots.filter((s) => s.group === g).reduce((n, s) => n + s.variable.size, 0);
@@ -373,15 +240,8 @@ function runStartEvent(setup: RunSetup, t: TrainingState, stepsPerEpoch: number)
   };
 }
 
-function epochEndEvent(
-  setup: RunSetup,
-  t: TrainingState,
-  epoch: number,
-  validation: ValidationScores | null,
-  improved: boolean,
-  best: EpochEndEvent['best'],
-  timings: EpochEndEvent['timings'],
-): EpochEndEvent {
+function epochEndEvent(setup: RunSetup, t: TrainingState, input: EpochEndInput): EpochEndEvent {
+  const { epoch, improved, best, timings } = input;
   const { config } = setup;
   const { strides } = t;
   const stats = t.state.epochStats;
@@ -399,7 +259,7 @@ function epochEndEvent(
     epoch,
     epochs: config.epochs,
     step: t.state.globalStep,
-    meanLoss: stats.steps === 0 ? 0 : stats.lossSum / stats.steps,
+    meanLoss: input.meanLoss,
     meanVariantLoss: { original: mean('original') ?? 0, text: mean('text'), image: mean('image') },
     strides:
       config.method === 'aimkp'
@@ -409,7 +269,7 @@ function epochEndEvent(
           }
         : null,
     acceptance: { text: share('text'), image: share('image') },
-    validation,
+    validation: input.scored.validation,
     best,
     improved,
     timings,

@@ -6,17 +6,11 @@ import { join } from 'node:path';
 import { CoreError } from '../core-error';
 import type { KeyphraseLM } from '../lm/contract';
 import { createKeyphraseLM } from '../lm/keyphrase-lm';
+import { assignMatchingWeights, assignWeights, loadResumeCheckpoint, readCheckpoint } from '../run/checkpoint-io';
+import { RUN_FILES } from '../run/run-files';
 import { AdamW, ADAMW_DEFAULTS, paramSlots, type ParamSlot } from './adamw';
-import {
-  assignMatchingWeights,
-  assignWeights,
-  emptyEpochStats,
-  loadResumeCheckpoint,
-  readCheckpoint,
-  type TrainState,
-} from './checkpoint-io';
+import { adamwStateOf, emptyEpochStats, trainStateOf, type TrainState } from './checkpoint-parts';
 import { Rng, hashSeed } from './rng';
-import { RUN_FILES } from './run-files';
 import type { RunSetup } from './run-setup';
 import { StrideState } from './stride-state';
 
@@ -85,8 +79,8 @@ export async function createTrainingState(setup: RunSetup, log: (line: string) =
         } finally {
           tf.dispose(ck.weights);
         }
-        if (ck.optimizer) optimizer.importState(ck.optimizer, join(ck.dir, 'optimizer.json'));
-        state = ck.state;
+        if (ck.optimizer) optimizer.importState(adamwStateOf(ck.optimizer, ck.dir), join(ck.dir, 'optimizer.json'));
+        state = trainStateOf(ck);
         strides = StrideState.fromJSON(state, strideOptions, join(ck.dir, 'state.json'));
         if (strides.size !== setup.data.train.length)
           throw new CoreError(

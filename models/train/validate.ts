@@ -5,7 +5,7 @@ import { scoreAimkp } from '../metrics/index';
 import type { Tokenizer } from '../text/tokenizer-types';
 import { checkpointAbort } from '../abort';
 import type { ValidationScores } from '../../shared/training-events';
-import type { TrainConfig } from './train-config';
+import type { TrainConfig } from '../run/train-config';
 
 export interface ValidateOptions {
   signal?: AbortSignal;

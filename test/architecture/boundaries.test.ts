@@ -59,6 +59,8 @@ const CLEAN: Record<string, string> = {
   'shared/vocab.ts': "export const MODES = ['a', 'b'] as const;\n",
   'shared/contract/service.ts': "import { MODES } from '../vocab';\nexport const N = MODES.length;\n",
   'models/core.ts': "import { MODES } from '../shared/vocab';\nexport const core = () => MODES[0];\n",
+  'models/run/files.ts': "export const FILES = { config: 'config.json' };\n",
+  'models/train/core.ts': "import { FILES } from '../run/files';\nexport const core = () => FILES.config;\n",
   'models/index.ts': "export { core } from './core';\n",
   'electron/service/handlers.ts':
     "import { core } from '../../models/index';\nimport { N } from '../../shared/contract/service';\nexport const h = () => core() + N;\n",
@@ -100,6 +102,11 @@ const VIOLATIONS: { rule: string; path: string; text: string }[] = [
     rule: 'models-below-the-app',
     path: 'models/bad-contract.ts',
     text: "import { N } from '../shared/contract/service';\nexport const x = N;\n",
+  },
+  {
+    rule: 'run-below-the-stages',
+    path: 'models/run/bad.ts',
+    text: "import { core } from '../train/core';\nexport const x = core;\n",
   },
   {
     rule: 'electron-through-the-core-face',

@@ -11,7 +11,7 @@ import { checkImageFile } from '../../models/data/image-check';
 import { loadDataset } from '../../models/data/load-dataset';
 import { buildSynthDataset } from '../../models/data/synth-dataset';
 import { buildRunTokenizer } from '../../models/train/data-prep';
-import { readRunConfig } from '../../models/train/run-files';
+import { readRunConfig } from '../../models/run/run-files';
 import { encodeImages } from '../../models/vision/feature-cache';
 import { PatchEncoder } from '../../models/vision/patch-encoder';
 import { cliInProcess, tinyTrainConfig } from './fixtures';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { CoreError, systemErrorCode } from '../../models/core-error';
 import { formatCliError } from '../../models/cli/cli-error';
 import { buildSynthDataset } from '../../models/data/synth-dataset';
-import { verifyCheckpointDir } from '../../models/train/checkpoint-manifest';
+import { verifyCheckpointDir } from '../../models/run/checkpoint-manifest';
 import { train } from '../../models/train/trainer';
 import { assertSameFinal, cliInProcess, tinyTrainConfig } from './fixtures';
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../models/cli/main';
 import { resolveConfig } from '../../models/train/config-resolve';
-import type { TrainConfig } from '../../models/train/train-config';
+import type { TrainConfig } from '../../models/run/train-config';
 
 /** 2 epochs × 8 steps on 32 train items (synth n=40); AimKP masks from epoch 2. */
 export function tinyTrainConfig(checkpointEvery = 2): TrainConfig {

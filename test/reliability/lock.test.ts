@@ -9,7 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreError } from '../../models/core-error';
 import { buildSynthDataset } from '../../models/data/synth-dataset';
-import { acquireRunLock, breakRunLock, inspectLock, LOCK_FILE } from '../../models/train/run-lock';
+import { acquireRunLock, breakRunLock, inspectLock, LOCK_FILE } from '../../models/run/run-lock';
 import { train } from '../../models/train/trainer';
 import { cliInProcess, tinyTrainConfig } from './fixtures';
 
@@ -22,7 +22,7 @@ after(() => {
 });
 before(() => buildSynthDataset({ n: 40, seed: 5, out: data }));
 
-const LOCK_MODULE = new URL('../../models/train/run-lock.ts', import.meta.url).href;
+const LOCK_MODULE = new URL('../../models/run/run-lock.ts', import.meta.url).href;
 
 /** A separate process that takes the run lock, prints "locked", and holds it until killed. */
 function holdLockInChild(runDir: string): Promise<ChildProcess> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSynthDataset } from '../../models/data/synth-dataset';
 import { resolveConfig } from '../../models/train/config-resolve';
-import type { TrainConfig } from '../../models/train/train-config';
+import type { TrainConfig } from '../../models/run/train-config';
 import { parseTrainingEvent, type TrainingEvent } from '../../shared/training-events';
 import { Supervisor, type SupervisorOptions } from '../../electron/supervisor/supervisor';
 

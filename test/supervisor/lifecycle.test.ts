@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inspectLock } from '../../models/train/run-lock';
+import { inspectLock } from '../../models/run/run-lock';
 import type { RunEndEvent, StepEvent } from '../../shared/training-events';
 import type { Supervisor } from '../../electron/supervisor/supervisor';
 import { makeWorkspace, newSupervisor, runEvents, tinyAimkp, waitFor, type TestWorkspace } from './fixtures';

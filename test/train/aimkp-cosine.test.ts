@@ -18,7 +18,7 @@ import { createKeyphraseLM } from '../../models/lm/keyphrase-lm';
 import { initBackend } from '../../models/tf/backend';
 import { aimkpStep, type StepGradient } from '../../models/train/train-step';
 import { StrideState } from '../../models/train/stride-state';
-import type { AimkpSettings } from '../../models/train/train-config';
+import type { AimkpSettings } from '../../models/run/train-config';
 
 const G = 3;
 const C = 4;

@@ -13,13 +13,14 @@ import { advanceStride, aimkpWeights, gramCosine, keepMasked, type PlannedRow } 
 import { resolveConfig } from '../../models/train/config-resolve';
 import { StrideState } from '../../models/train/stride-state';
 import { PRESET_NAMES, getPreset } from '../../models/train/presets';
+import { writeCheckpoint, readCheckpoint, cleanTempFolders } from '../../models/run/checkpoint-io';
 import {
-  writeCheckpoint,
-  readCheckpoint,
-  cleanTempFolders,
+  adamwBlob,
+  adamwStateOf,
   emptyEpochStats,
+  trainStateOf,
   type TrainState,
-} from '../../models/train/checkpoint-io';
+} from '../../models/train/checkpoint-parts';
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-6) => {
   assert.equal(a.length, b.length);
@@ -286,11 +287,20 @@ test('checkpoints: exact round trip; a crash mid-write or mid-swap leaves the pr
     m: [Float32Array.from([1, 2, 3, 4])],
     v: [Float32Array.from([5, 6, 7, 8])],
   };
-  await writeCheckpoint(target, { weights: w1, optimizer: opt, state: state(7), modelInfo: { dModel: 2 } }, tmpRoot);
+  await writeCheckpoint(
+    target,
+    { weights: w1, optimizer: adamwBlob(opt), state: state(7), modelInfo: { dModel: 2 } },
+    tmpRoot,
+  );
   const first = await readCheckpoint(target, true);
   assert.deepEqual(Array.from(first.weights['adapter/w'].dataSync()), [1.5, -2.25, 3, 4]);
-  assert.deepEqual(first.state, state(7));
-  assert.deepEqual(first.optimizer, opt);
+  assert.deepEqual(trainStateOf(first), state(7));
+  assert.deepEqual(adamwStateOf(first.optimizer!, first.dir), opt);
+  // The run format stores the optimizer opaquely: a header and named arrays, as the trainer handed them in.
+  assert.deepEqual(first.optimizer!.header, { format: 'aimkp-adamw-v1', step: 7, names: ['adapter/w'] });
+  assert.deepEqual([...first.optimizer!.arrays.keys()], ['m/adapter/w', 'v/adapter/w']);
+  first.optimizer!.arrays.delete('v/adapter/w');
+  assert.throws(() => adamwStateOf(first.optimizer!, first.dir), /optimizer\.bin: moment "v\/adapter\/w" missing/);
   assert.deepEqual(first.modelInfo, { dModel: 2 });
 
   // Crash while writing the next one: a half-written temp folder (no state.json) next to last/.

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildSynthDataset } from '../../models/data/synth-dataset';
 import type { ManifestItem } from '../../models/data/manifest-types';
 import { align, alignDefaults, alignItems } from '../../models/train/align';
-import { readCheckpoint } from '../../models/train/checkpoint-io';
+import { readCheckpoint } from '../../models/run/checkpoint-io';
 import { resolveConfig } from '../../models/train/config-resolve';
 import { getPreset, presetSetting, PRESET_NAMES } from '../../models/train/presets';
 import { docIds, pretrain, pretrainDefaults } from '../../models/train/pretrain';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { buildSynthDataset } from '../../models/data/synth-dataset';
 import { resolveConfig } from '../../models/train/config-resolve';
 import { train } from '../../models/train/trainer';
-import type { TrainConfig } from '../../models/train/train-config';
+import type { TrainConfig } from '../../models/run/train-config';
 import type { StepEvent, TrainingEvent } from '../../shared/training-events';
 
 const root = mkdtempSync(join(tmpdir(), 'aimkp-resume-'));

@@ -14,7 +14,7 @@ import { standardStep, aimkpStep } from '../../models/train/train-step';
 import { StrideState } from '../../models/train/stride-state';
 import { createKeyphraseLM } from '../../models/lm/keyphrase-lm';
 import type { EncodedExample } from '../../models/lm/contract';
-import type { TrainConfig } from '../../models/train/train-config';
+import type { TrainConfig } from '../../models/run/train-config';
 import { CoreError } from '../../models/core-error';
 import {
   parseTrainingEvent,

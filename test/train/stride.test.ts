@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StrideState, type StrideOptions } from '../../models/train/stride-state';
+import type { StrideOptions } from '../../models/run/train-config';
+import { StrideState } from '../../models/train/stride-state';
 import { Rng, hashSeed } from '../../models/train/rng';
 
 const PROGRESSIVE: StrideOptions = { rule: 'progressive', fixedStride: 2, warmup: true };

@@ -7,7 +7,7 @@ import { align, alignDefaults } from '../../train/align';
 import { readConfigOverride } from '../../train/pretrain';
 import { mergeOverride, validateConfig } from '../../train/config-resolve';
 import { ProgressPrinter } from '../training-progress';
-import type { TrainConfig } from '../../train/train-config';
+import type { TrainConfig } from '../../run/train-config';
 
 function usage(): string {
   return [

@@ -1,12 +1,12 @@
 // `aimkp compare`: flag parsing and printing around evaluate/compare-runs.ts compareRuns.
 import { resolve } from 'node:path';
-import { intFlag, parseCommandArgs } from '../args';
+import { intFlag, orList, parseCommandArgs } from '../args';
 import { CoreError } from '../../core-error';
 import { COMPARE_FILTERS, COMPARE_SORTS, type CompareFilter, type CompareSort } from '../../evaluate/compare';
 import { comparisonMarkdown } from '../compare-table';
 import { compareRuns } from '../../evaluate/compare-runs';
 import { formatPredictionIssues } from '../../evaluate/prediction-file';
-import { DECODE_STRATEGIES, isDecodeStrategy, isEvalMode } from '../../evaluate/run-paths';
+import { DECODE_STRATEGIES, EVAL_MODES, isDecodeStrategy, isEvalMode } from '../../evaluate/run-paths';
 import { progressLinePrinter } from '../progress-lines';
 import { absoluteFlag, logLine, parseSplit, parseWhich } from './predict';
 
@@ -78,7 +78,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
     );
   const mode = values.mode ?? 'multimodal';
   if (!isEvalMode(mode))
-    throw new CoreError('BAD_INPUT', `aimkp compare: --mode must be multimodal, text or image, got "${mode}"`);
+    throw new CoreError('BAD_INPUT', `aimkp compare: --mode must be ${orList(EVAL_MODES)}, got "${mode}"`);
   const only = values.only ?? 'all';
   if (!(COMPARE_FILTERS as readonly string[]).includes(only))
     throw new CoreError(

@@ -2,7 +2,7 @@
 // interrupted writes, events.jsonl tail, writer lock) and says what state it is in and what to do.
 import { parseCommandArgs } from '../args';
 import { CoreError } from '../../core-error';
-import { diagnoseRun, formatDiagnosis } from '../../train/run-doctor';
+import { diagnoseRun, formatDiagnosis } from '../../run/run-doctor';
 import { EXIT_CODES } from '../cli-error';
 
 const USAGE = [

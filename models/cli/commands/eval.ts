@@ -1,6 +1,6 @@
 // `aimkp eval --gold FILE --pred FILE`: parses flags, reads the files and prints the metrics library's scores
 // (for a file with several decoding repeats: each repeat's scores and their mean, as `eval --run` reports).
-import { parseCommandArgs, requireFlag } from '../args';
+import { orList, parseCommandArgs, requireFlag } from '../args';
 import { CoreError } from '../../core-error';
 import type { Split } from '../../data/manifest-types';
 import { writeFileAtomicSync } from '../../fs/atomic-write';
@@ -121,7 +121,10 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   const convention = values.convention as Convention;
   if (!CONVENTIONS.includes(convention))
-    throw new CoreError('BAD_INPUT', `aimkp eval: --convention must be aimkp or cmkp, got "${values.convention}"`);
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp eval: --convention must be ${orList(CONVENTIONS)}, got "${values.convention}"`,
+    );
   if (values['cmkp-result'] !== undefined && convention !== 'cmkp')
     throw new CoreError('BAD_INPUT', 'aimkp eval: --cmkp-result needs --convention cmkp');
   let repeat: number | undefined;

@@ -1,13 +1,13 @@
 // `aimkp predict`: flag parsing and printing around evaluate/evaluate-run.ts predictSplit.
 import { resolve } from 'node:path';
-import { intFlag, parseCommandArgs, requireFlag } from '../args';
+import { intFlag, orList, parseCommandArgs, requireFlag } from '../args';
 import { CoreError } from '../../core-error';
 import { SPLITS, type Split } from '../../data/manifest-types';
 import { describeDecode } from '../../evaluate/decode-settings';
 import { predictSplit } from '../../evaluate/evaluate-run';
 import { predictCase } from '../../evaluate/predict-case';
 import type { Which } from '../../evaluate/open-run';
-import { isEvalMode } from '../../evaluate/run-paths';
+import { EVAL_MODES, isEvalMode } from '../../evaluate/run-paths';
 import { DECODE_FLAG_HELP, DECODE_FLAG_OPTIONS, decodeSettingsFromFlags } from '../decode-flags';
 import { progressLinePrinter } from '../progress-lines';
 
@@ -112,7 +112,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   }
   const mode = values.mode ?? 'multimodal';
   if (!isEvalMode(mode))
-    throw new CoreError('BAD_INPUT', `aimkp predict: --mode must be multimodal, text or image, got "${mode}"`);
+    throw new CoreError('BAD_INPUT', `aimkp predict: --mode must be ${orList(EVAL_MODES)}, got "${mode}"`);
   if (values.text !== undefined || values.image !== undefined) {
     for (const flag of ['data', 'split', 'limit', 'batch', 'cache', 'out'] as const)
       if (values[flag] !== undefined)

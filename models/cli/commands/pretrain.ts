@@ -7,7 +7,7 @@ import { mergeOverride, validateConfig } from '../../train/config-resolve';
 import { pretrain, pretrainDefaults, readConfigOverride } from '../../train/pretrain';
 import { WORDNET_DEFAULT_DIR } from '../../train/pretrain-corpus';
 import { ProgressPrinter } from '../training-progress';
-import type { TrainConfig } from '../../train/train-config';
+import type { TrainConfig } from '../../run/train-config';
 
 function usage(): string {
   return [

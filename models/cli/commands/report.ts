@@ -1,8 +1,8 @@
-import { parseCommandArgs } from '../args';
+import { orList, parseCommandArgs } from '../args';
 import { CoreError } from '../../core-error';
 import type { EvalMode } from '../../lm/contract';
 import { resolve } from 'node:path';
-import type { Convention } from '../../evaluate/report';
+import { CONVENTIONS, type Convention } from '../../evaluate/report';
 import { reportRuns } from '../../evaluate/report-runs';
 import { DECODE_STRATEGIES, EVAL_MODES, isDecodeStrategy, isEvalMode } from '../../evaluate/run-paths';
 import { writeFileAtomicSync as writeFileAtomic } from '../../fs/atomic-write';
@@ -67,8 +67,11 @@ export async function reportCommand(argv: string[]): Promise<number> {
       `aimkp report: --decode must be one of ${DECODE_STRATEGIES.join(', ')}, got "${decode}"`,
     );
   const convention = (values.convention ?? 'aimkp') as Convention;
-  if (convention !== 'aimkp' && convention !== 'cmkp')
-    throw new CoreError('BAD_INPUT', `aimkp report: --convention must be aimkp or cmkp, got "${values.convention}"`);
+  if (!CONVENTIONS.includes(convention))
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp report: --convention must be ${orList(CONVENTIONS)}, got "${values.convention}"`,
+    );
   const modes = parseModes('report', values.modes);
   const split = values.split ?? 'test';
 

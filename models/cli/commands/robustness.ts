@@ -2,7 +2,7 @@
 // side-by-side table of saved reports (--table).
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { intFlag, parseCommandArgs, requireFlag } from '../args';
+import { intFlag, orList, parseCommandArgs, requireFlag } from '../args';
 import { CoreError } from '../../core-error';
 import type { KeepPattern } from '../../evaluate/perturb';
 import { DEFAULT_SUITE, robustnessCompareMarkdown, type RobustnessReport } from '../../evaluate/robustness';
@@ -16,6 +16,7 @@ import {
   type RobustnessInput,
 } from '../../evaluate/robustness-table';
 import { progressLinePrinter } from '../progress-lines';
+import { REPORT_METRICS, type ReportMetric } from '../../../shared/vocabulary';
 import { absoluteFlag, parseBatch, parseLimit, parseSplit, parseWhich } from './predict';
 
 const USAGE = `Usage: aimkp robustness --run RUN [--data DIR] [--split test] [--ratios 0,0.25,0.5,0.75,0.9]
@@ -115,11 +116,13 @@ function trainingSeedOrNull(f: string): number | null {
   }
 }
 
+const isReportMetric = (m: string): m is ReportMetric => (REPORT_METRICS as readonly string[]).includes(m);
+
 function printTable(files: string[], metric: string, group: string, format: string): number {
   if (files.length === 0)
     throw new CoreError('BAD_INPUT', 'aimkp robustness --table: give one or more robustness JSON files');
-  if (metric !== 'f1@1' && metric !== 'f1@3' && metric !== 'map@5')
-    throw new CoreError('BAD_INPUT', `aimkp robustness: --metric must be f1@1, f1@3 or map@5, got "${metric}"`);
+  if (!isReportMetric(metric))
+    throw new CoreError('BAD_INPUT', `aimkp robustness: --metric must be ${orList(REPORT_METRICS)}, got "${metric}"`);
   if (group !== 'none' && group !== 'preset')
     throw new CoreError('BAD_INPUT', `aimkp robustness: --group must be none or preset, got "${group}"`);
   if (format !== 'md' && format !== 'csv')

@@ -1,5 +1,10 @@
 // The hyperparameter form of New run: a preset's TrainConfig flattened into editable leaves (dotted paths),
-// validated, and turned back into the nested `overrides` object runs.start takes (only what changed).
+// validated, and turned back into the nested `overrides` object runs.start takes (only what changed). Each field's
+// kind, range, choices, help and visibility come from shared/train-config-rules.ts, the rules the core's
+// validation reads too: the form refuses what the core would refuse, with the same bound.
+import { LIMITS } from '@shared/contract/common';
+import { boundProblem, MAX_SEED, ruleOf, type FieldRule } from '@shared/train-config-rules';
+
 export type JsonLeaf = string | number | boolean | null;
 export type JsonTree = { [key: string]: JsonLeaf | JsonTree | JsonLeaf[] | JsonTree[] };
 
@@ -8,77 +13,63 @@ export interface FieldSpec {
   kind: 'int' | 'number' | 'boolean' | 'text' | 'choice';
   /** The preset's value. */
   base: JsonLeaf;
-  /** For int/number fields that may be empty (null = "no limit"). */
+  /** The field may be empty (null = "no limit", "none", "off"). */
   nullable: boolean;
   min?: number;
+  /** The value must be above min (not equal). */
+  minExclusive?: boolean;
   max?: number;
+  /** The value must be below max (not equal). */
+  maxExclusive?: boolean;
   choices?: readonly string[];
+  /** The choices are suggestions: any other text is accepted (e.g. an encoder spec). */
+  open?: boolean;
   help?: string;
 }
 
-/** Not hyperparameters (identity of the preset, or set elsewhere in the form). */
-const HIDDEN = new Set(['preset', 'description', 'paper', 'method', 'mode', 'seed', 'model.lora', 'adapterPattern']);
-/** Text fields that may stay empty (null): the run to warm-start from (the paper presets need one). */
-const NULLABLE_TEXT = new Set(['initFrom']);
-const CHOICES: Record<string, readonly string[]> = {
-  'aimkp.maskKind': ['structured', 'random', 'pool'],
-  'aimkp.stride.rule': ['progressive', 'fixed', 'linear'],
-  encoder: ['mobilenet-v2', 'mobilenet-v2-bottleneck', 'patch:7:16', 'patch:7:4'],
-};
-const NULLABLE_INTS = new Set(['maxTrain', 'maxValid']);
-const RANGES: Record<string, [number, number]> = {
-  'aimkp.tauText': [-1, 1],
-  'aimkp.tauImage': [-1, 1],
-  warmupRatio: [0, 1],
-  'model.dropout': [0, 0.99],
-};
-const HELP: Record<string, string> = {
-  epochs: 'passes over the training split',
-  batchSize: 'samples per optimizer step',
-  samplesPerCall: 'samples per forward/backward call (memory)',
-  lr: 'learning rate of the LM (and LoRA)',
-  adapterLr: 'learning rate of the image adapter',
-  'aimkp.tauText': 'accept a text-masked row when cos > tau_t',
-  'aimkp.tauImage': 'accept an image-masked row when cos > tau_v',
-  maxTrain: 'use only the first N training items (empty = all)',
-  initFrom: 'warm start from this run (its best/ weights); the paper presets need one',
-};
-/** Integer-valued by name even when the preset's value happens to be written as a float. */
-const INT_KEYS =
-  /(epochs|batchSize|samplesPerCall|dModel|nLayers|nHeads|dFF|adapterHidden|maxTextTokens|maxAnswerTokens|minWordCount|maxVocab|maxTrain|maxValid|checkpointEvery|validBatch|fixedStride)$/;
+const isTree = (v: unknown): v is JsonTree => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+function specOf(path: string, rule: FieldRule, base: JsonLeaf): FieldSpec | null {
+  const common = { path, base, nullable: rule.nullable, help: rule.help };
+  switch (rule.kind) {
+    case 'section':
+      return null; // a null section (e.g. aimkp of a standard preset): nothing to edit
+    case 'boolean':
+      return { ...common, kind: 'boolean' };
+    case 'int':
+    case 'number':
+      return {
+        ...common,
+        kind: rule.kind,
+        min: rule.min,
+        minExclusive: rule.minExclusive,
+        max: rule.max,
+        maxExclusive: rule.maxExclusive,
+      };
+    case 'choice':
+      return { ...common, kind: 'choice', choices: rule.choices };
+    case 'text':
+      return rule.suggestions
+        ? { ...common, kind: 'choice', choices: rule.suggestions, open: true }
+        : { ...common, kind: 'text' };
+  }
+}
+
+/** The editable fields of a preset's config, in its order; hidden fields (and their sections) are left out. */
 export function fieldsOf(config: JsonTree, prefix = ''): FieldSpec[] {
   const out: FieldSpec[] = [];
   for (const [key, value] of Object.entries(config)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    if (HIDDEN.has(path)) continue;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      out.push(...fieldsOf(value as JsonTree, path));
+    const rule = ruleOf(path);
+    // No rule: not a TrainConfig field (the core refuses it); a test keeps every preset field covered.
+    if (rule === undefined || rule.hidden) continue;
+    if (isTree(value)) {
+      out.push(...fieldsOf(value, path));
       continue;
     }
     if (Array.isArray(value)) continue;
-    if (value === null) {
-      if (NULLABLE_INTS.has(path))
-        out.push({ path, kind: 'int', base: null, nullable: true, min: 1, help: HELP[path] });
-      else if (NULLABLE_TEXT.has(path)) out.push({ path, kind: 'text', base: null, nullable: true, help: HELP[path] });
-      continue;
-    }
-    const range = RANGES[path];
-    if (typeof value === 'boolean') out.push({ path, kind: 'boolean', base: value, nullable: false, help: HELP[path] });
-    else if (typeof value === 'number') {
-      const int = INT_KEYS.test(path);
-      out.push({
-        path,
-        kind: int ? 'int' : 'number',
-        base: value,
-        nullable: NULLABLE_INTS.has(path),
-        min: range ? range[0] : int ? 1 : 0,
-        max: range?.[1],
-        help: HELP[path],
-      });
-    } else if (CHOICES[path])
-      out.push({ path, kind: 'choice', base: value, nullable: false, choices: CHOICES[path], help: HELP[path] });
-    else out.push({ path, kind: 'text', base: value, nullable: NULLABLE_TEXT.has(path), help: HELP[path] });
+    const spec = specOf(path, rule, value);
+    if (spec) out.push(spec);
   }
   return out;
 }
@@ -97,17 +88,15 @@ export function parseField(f: FieldSpec, v: FormValue): { value: JsonLeaf } | { 
   const text = String(v).trim();
   if (f.kind === 'text' || f.kind === 'choice') {
     if (text === '') return f.nullable ? { value: null } : { error: 'required' };
-    if (f.choices && !f.choices.includes(text) && f.path !== 'encoder')
-      return { error: `one of ${f.choices.join(', ')}` };
+    if (f.choices && f.open !== true && !f.choices.includes(text)) return { error: `one of ${f.choices.join(', ')}` };
     return { value: text };
   }
   if (text === '') return f.nullable ? { value: null } : { error: 'required' };
   const n = Number(text);
   if (!Number.isFinite(n)) return { error: 'a number' };
   if (f.kind === 'int' && !Number.isInteger(n)) return { error: 'a whole number' };
-  if (f.min !== undefined && n < f.min) return { error: `at least ${f.min}` };
-  if (f.max !== undefined && n > f.max) return { error: `at most ${f.max}` };
-  return { value: n };
+  const bound = boundProblem(f, n);
+  return bound === null ? { value: n } : { error: bound };
 }
 
 export function isChanged(f: FieldSpec, v: FormValue): boolean {
@@ -132,22 +121,29 @@ export function overridesOf(fields: readonly FieldSpec[], values: Readonly<Recor
   return out;
 }
 
-/** Seeds typed as "1, 2, 3" or "1-3": distinct non-negative integers, in order; or an error. */
+/**
+ * Seeds typed as "1, 2, 3" or "1-3": distinct non-negative integers, in order; or an error that says which part
+ * is refused and why (the limit it breaks).
+ */
 export function parseSeeds(text: string): { seeds: number[] } | { error: string } {
+  const max = LIMITS.maxSeeds;
+  const tooMany = `at most ${max} seeds in one launch (LIMITS.maxSeeds)`;
   const seeds: number[] = [];
   for (const part of text.split(/[\s,]+/).filter(Boolean)) {
     const range = /^(\d+)-(\d+)$/.exec(part);
     if (range) {
       const a = Number(range[1]);
       const b = Number(range[2]);
-      if (b < a || b - a > 31) return { error: `bad range ${part}` };
+      if (b < a) return { error: `${part}: a range goes from the lower seed to the higher, e.g. ${b}-${a}` };
+      if (b - a + 1 > max) return { error: `${part}: ${tooMany}` };
       for (let s = a; s <= b; s++) seeds.push(s);
     } else if (/^\d+$/.test(part)) seeds.push(Number(part));
     else return { error: `"${part}" is not a seed (whole numbers ≥ 0, e.g. 1, 2, 3 or 1-3)` };
   }
   const distinct = [...new Set(seeds)];
   if (distinct.length === 0) return { error: 'at least one seed' };
-  if (distinct.length > 32) return { error: 'at most 32 seeds' };
-  if (distinct.some((s) => s > 2 ** 31 - 1)) return { error: 'seeds must be below 2^31' };
+  if (distinct.length > max) return { error: `${distinct.length} seeds: ${tooMany}` };
+  const big = distinct.find((s) => s > MAX_SEED);
+  if (big !== undefined) return { error: `${big}: seeds are at most ${MAX_SEED} (2^31 − 1, the seed field's bound)` };
   return { seeds: distinct };
 }

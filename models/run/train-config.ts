@@ -1,9 +1,25 @@
-// The resolved training configuration: a preset plus --config overrides plus CLI flags. Saved as config.json.
-import type { EvalMode, LoraConfig, MaskKind } from '../lm/contract';
-import type { StrideOptions } from './stride-state';
+// The resolved training configuration: a preset plus --config overrides plus CLI flags. Saved as the body of a
+// run's config.json, so it is part of the run-folder format (models/run/); the trainer (models/train/) fills it
+// and gives it meaning, evaluation and the doctor read it. Types only. The rules of each field (kind, range,
+// choices) are in shared/train-config-rules.ts.
+import type { EvalMode, MaskKind, Method, StrideRule } from '../../shared/vocabulary';
+import type { LoraConfig } from '../lm/contract';
 
 /** 'standard': plain fine-tuning (one row per sample). 'aimkp': progressive masking + gradient filter. */
-export type TrainMethod = 'standard' | 'aimkp';
+export type TrainMethod = Method;
+
+/** How the per-sample strides move (models/train/stride-state.ts applies the rule). */
+export interface StrideOptions {
+  /**
+   * progressive: AimKP as released (1 → 2; cos > tau → 2s; otherwise max(s/2, 2), frozen); linear: the paper's
+   * Table 5 ablation (accepted → s+1; rejected → max(s−1, 2), frozen); fixed: 1 → fixedStride for ever (Table 2).
+   */
+  rule: StrideRule;
+  /** The stride of `fixed` (2 or 4 in the paper). */
+  fixedStride: number;
+  /** true: every sample starts at 1 (an unmasked warm-up epoch). false ("no warm-up"): starts at the first masked stride. */
+  warmup: boolean;
+}
 
 export interface AimkpSettings {
   /** Build text-masked rows (false = ablation "w/o masking on text"). */

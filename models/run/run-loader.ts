@@ -7,7 +7,7 @@ import { createKeyphraseLM } from '../lm/keyphrase-lm';
 import type { Tokenizer } from '../text/tokenizer-types';
 import { tokenizerFromJson } from '../text/tokenizer';
 import { initBackend, type BackendRequest } from '../tf/backend';
-import { assignWeights, readCheckpoint, type TrainState } from './checkpoint-io';
+import { assignWeights, readCheckpoint } from './checkpoint-io';
 import { readJson, readRunConfig, RUN_FILES, type RunConfig } from './run-files';
 
 export interface LoadedRun {
@@ -47,7 +47,7 @@ export async function loadRunForInference(
   } finally {
     tf.dispose(ck.weights);
   }
-  const s: TrainState = ck.state;
+  const s = ck.state;
   return {
     model,
     tokenizer,

@@ -1,10 +1,14 @@
 // Checkpoints on disk (docs/training.md "Run folder", docs/reliability.md "Checkpoint manifests"): a folder
-// with model.json + weights.bin (TF.js weights format), optional optimizer.json + optimizer.bin (AdamW
-// moments), state.json, and manifest.json (every other file's size and SHA-256; written last, so its presence
+// with model.json + weights.bin (TF.js weights format), optional optimizer.json + optimizer.bin (the optimizer's
+// state), state.json, and manifest.json (every other file's size and SHA-256; written last, so its presence
 // marks the folder complete). A checkpoint is written into checkpoints/.tmp-<pid>-<n>/ with every file
 // fsync'ed, then swapped in by rename. RUN/checkpoints keeps the last two good checkpoints: `last` and
 // `previous`; before `last` becomes `previous` it is verified, so a corrupt one never displaces a good one.
 // Loading verifies the manifest first and names the file and what is wrong; nothing unverified is decoded.
+//
+// What the trainer keeps in a checkpoint is opaque here: the optimizer's state is a JSON header plus named
+// float32 arrays (models/train/checkpoint-parts.ts makes them from AdamW), state.json is whatever JSON object
+// the trainer hands in; this module reads only the fields every reader needs (CheckpointState).
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm, readdir } from 'node:fs/promises';
@@ -13,65 +17,44 @@ import { CoreError, fromFsError } from '../core-error';
 import {
   checksumFiles,
   MANIFEST_FILE,
+  MANIFEST_FORMAT,
   verifyCheckpointDir,
   type CheckpointManifest,
   type CheckpointVerdict,
 } from './checkpoint-manifest';
-import type { AdamWStateData } from './adamw';
-import type { StrideStateJson } from './stride-state';
 
 export const MODEL_FORMAT = 'aimkp-weights-v1';
 
-export interface EpochRecord {
-  epoch: number;
-  meanLoss: number;
-  score: number | null;
-}
-
-/** Running sums of the epoch in progress (so a resumed epoch reports the same epoch-end numbers). */
-export interface EpochStats {
-  steps: number;
-  lossSum: number;
-  variantSum: { original: number; text: number; image: number };
-  variantCount: { original: number; text: number; image: number };
-  accepted: { text: number; image: number };
-  checked: { text: number; image: number };
-  trainMs: number;
-}
-
-export function emptyEpochStats(): EpochStats {
-  return {
-    steps: 0,
-    lossSum: 0,
-    variantSum: { original: 0, text: 0, image: 0 },
-    variantCount: { original: 0, text: 0, image: 0 },
-    accepted: { text: 0, image: 0 },
-    checked: { text: 0, image: 0 },
-    trainMs: 0,
-  };
-}
-
-/** state.json: where training stands after the checkpointed step. */
-export interface TrainState extends StrideStateJson {
-  version: 1;
+/**
+ * The fields of state.json that the run format itself reads (listings, the manifest, the loader's report).
+ * The trainer's state.json has many more (models/train/checkpoint-parts.ts TrainState); they travel as given.
+ */
+export interface CheckpointState {
   /** 0-based epoch in progress (== epochs once training is complete). */
   epoch: number;
-  /** Steps of `epoch` already done. */
-  stepInEpoch: number;
   globalStep: number;
-  /** This epoch's permutation of train indices ([] = not drawn yet: draw it from rngState). */
-  dataOrder: number[];
-  rngState: number[];
-  bestScore: number | null;
   bestEpoch: number | null;
-  history: EpochRecord[];
-  epochStats: EpochStats;
+  bestScore: number | null;
+}
+
+/** state.json as read back: the fields above, checked, plus the writer's own fields, unread. */
+export type StoredState = CheckpointState & { readonly [field: string]: unknown };
+
+/**
+ * An optimizer's state as the format stores it: optimizer.json = `header` + the weights manifest, optimizer.bin =
+ * the arrays as 1-D float32 tensors under their names. What the names and the header mean is the trainer's.
+ */
+export interface OptimizerBlob {
+  header: Record<string, unknown>;
+  arrays: Map<string, Float32Array>;
 }
 
 export interface CheckpointFiles {
   weights: Map<string, tf.Tensor>;
-  optimizer: AdamWStateData | null;
-  state: TrainState;
+  /** Training checkpoints (`last`) carry the optimizer; best/ does not. */
+  optimizer: OptimizerBlob | null;
+  /** Written as state.json (JSON). */
+  state: CheckpointState;
   /** Free-form info stored as model.json's modelTopology (the LM config). */
   modelInfo: unknown;
 }
@@ -133,21 +116,15 @@ async function checkpointFileBytes(files: CheckpointFiles): Promise<Map<string, 
     ),
   );
   if (files.optimizer) {
-    const o = files.optimizer;
-    const moments = new Map<string, tf.Tensor>();
-    o.names.forEach((name, i) => {
-      moments.set(`m/${name}`, tf.tensor1d(o.m[i], 'float32'));
-      moments.set(`v/${name}`, tf.tensor1d(o.v[i], 'float32'));
-    });
-    const enc = await encodeNamed(moments);
-    for (const t of moments.values()) t.dispose();
+    const arrays = new Map<string, tf.Tensor>();
+    for (const [name, values] of files.optimizer.arrays) arrays.set(name, tf.tensor1d(values, 'float32'));
+    const enc = await encodeNamed(arrays);
+    for (const t of arrays.values()) t.dispose();
     out.set('optimizer.bin', enc.data);
     out.set(
       'optimizer.json',
       JSON.stringify({
-        format: 'aimkp-adamw-v1',
-        step: o.step,
-        names: o.names,
+        ...files.optimizer.header,
         weightsManifest: [{ paths: ['optimizer.bin'], weights: enc.specs }],
       }),
     );
@@ -185,7 +162,7 @@ export async function writeCheckpoint(
     const bytes = await checkpointFileBytes(files);
     for (const [name, data] of bytes) await writeSynced(join(tmp, name), data);
     const manifest: CheckpointManifest = {
-      format: 'aimkp-checkpoint-manifest-v1',
+      format: MANIFEST_FORMAT,
       createdAt: new Date().toISOString(),
       epoch: files.state.epoch,
       globalStep: files.state.globalStep,
@@ -307,8 +284,9 @@ function decodeWeightsFrom(
 export interface LoadedCheckpoint {
   dir: string;
   weights: tf.NamedTensorMap;
-  optimizer: AdamWStateData | null;
-  state: TrainState;
+  /** Only when asked for (withOptimizer) and present. */
+  optimizer: OptimizerBlob | null;
+  state: StoredState;
   modelInfo: unknown;
   /** false for a checkpoint written before manifests (loaded unverified). */
   verified: boolean;
@@ -325,9 +303,9 @@ function decodeVerified(verdict: Extract<CheckpointVerdict, { ok: true }>, withO
         `${join(dir, 'model.json')}: field "format": expected "${MODEL_FORMAT}", got ${JSON.stringify(model.json.format)}`,
         { path: join(dir, 'model.json'), field: 'format' },
       );
-    let state: TrainState;
+    let state: StoredState;
     try {
-      state = JSON.parse(data.get('state.json')!.toString('utf8')) as TrainState;
+      state = JSON.parse(data.get('state.json')!.toString('utf8')) as StoredState;
     } catch (err) {
       throw new CoreError(
         'CHECKPOINT_CORRUPT',
@@ -345,25 +323,15 @@ function decodeVerified(verdict: Extract<CheckpointVerdict, { ok: true }>, withO
         path: join(dir, 'state.json'),
       });
     }
-    let optimizer: AdamWStateData | null = null;
+    let optimizer: OptimizerBlob | null = null;
     if (withOptimizer && data.has('optimizer.json')) {
       const o = decodeWeightsFrom(dir, data, 'optimizer.json');
       try {
-        const names = o.json.names as string[];
-        const moment = (k: string) => {
-          const t = o.tensors[k];
-          if (!t)
-            throw new CoreError('CHECKPOINT_CORRUPT', `${join(dir, 'optimizer.bin')}: moment "${k}" missing`, {
-              path: join(dir, 'optimizer.bin'),
-            });
-          return t.dataSync() as Float32Array;
-        };
-        optimizer = {
-          step: o.json.step as number,
-          names,
-          m: names.map((n) => moment(`m/${n}`)),
-          v: names.map((n) => moment(`v/${n}`)),
-        };
+        const header = { ...o.json };
+        delete header.weightsManifest;
+        const arrays = new Map<string, Float32Array>();
+        for (const [name, t] of Object.entries(o.tensors)) arrays.set(name, t.dataSync() as Float32Array);
+        optimizer = { header, arrays };
       } finally {
         tf.dispose(o.tensors);
       }
