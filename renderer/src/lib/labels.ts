@@ -2,7 +2,7 @@
 // Each table is a Record over the type, so a value added to the vocabulary or the contract fails the typecheck here
 // until it has a label; the menus list the values in the order written.
 import type { CommandRequest, CompareCase } from '@shared/contract/service';
-import type { EvalMode } from '@shared/vocabulary';
+import type { BackendRequest, EvalMode } from '@shared/vocabulary';
 
 export type ReportFormat = NonNullable<CommandRequest<'report.table'>['format']>;
 export type CompareFilter = NonNullable<CommandRequest<'compare.cases'>['filter']>;
@@ -12,6 +12,14 @@ export const EVAL_MODE_LABELS: Readonly<Record<EvalMode, string>> = {
   multimodal: 'multimodal',
   text: 'text only',
   image: 'image only',
+};
+
+export const BACKEND_LABELS: Readonly<Record<BackendRequest, string>> = {
+  auto: 'auto (best available)',
+  'tfjs-node-gpu': 'tfjs-node-gpu (CUDA)',
+  'tfjs-node': 'tfjs-node (native CPU)',
+  wasm: 'wasm',
+  cpu: 'cpu (pure JS)',
 };
 
 export const REPORT_FORMAT_LABELS: Readonly<Record<ReportFormat, string>> = {
