@@ -6,6 +6,7 @@
 // took that vocabulary: a stopped job arrived as 'cancelled' (or 'failed' with the core's ABORTED code). Both wires
 // are read here, so a stopped job shows as stopped, never as failed.
 import type { ServiceEvent } from '@shared/contract/events';
+import type { ProgressPhase } from '@shared/training-events';
 import { isFinishedJobState, type JobState } from '@shared/vocabulary';
 import { computed, getCurrentScope, onScopeDispose, reactive, shallowRef, type ComputedRef } from 'vue';
 import { api, errorText } from '../api/api';
@@ -15,8 +16,8 @@ export interface FollowedJob {
   jobId: string;
   /** What the job does, for people ("evaluate run-3"). */
   label: string;
-  /** The core's progress phase (preparing, encoding, predicting, …, done, stopped, failed). */
-  phase: string;
+  /** The core's progress phase (preparing, encoding, predicting, …, done, stopped, failed); queued before any. */
+  phase: ProgressPhase | 'queued';
   done: number | null;
   total: number | null;
   message: string;
