@@ -20,6 +20,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import {
   ASAR_UNPACK,
   BUDGET_EXEMPT,
+  GPU_FLAVOUR_ONLY,
   NOT_LOADED_AT_RUN_TIME,
   PAYLOAD_BUDGET_BYTES,
   PROJECT_DIR,
@@ -119,13 +120,15 @@ test('payload files: bundles, renderer, the run-time dependency closure, unpacke
   assert.ok(inAsar('dist-electron/preload').length === 1, 'one preload bundle');
   assert.ok(inAsar('dist/renderer/index.html').length === 1);
 
-  // node_modules: the production closure minus what the app never loads (and minus tfjs-node-gpu in this flavour).
+  // node_modules: the production closure minus what the app never loads (and minus the GPU packages in this flavour).
   const prod = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as {
     dependencies: object;
     optionalDependencies?: object;
   };
   const loaded = Object.keys({ ...prod.dependencies, ...prod.optionalDependencies }).filter(
-    (name) => !(NOT_LOADED_AT_RUN_TIME as readonly string[]).includes(name) && name !== '@tensorflow/tfjs-node-gpu',
+    (name) =>
+      !(NOT_LOADED_AT_RUN_TIME as readonly string[]).includes(name) &&
+      !(GPU_FLAVOUR_ONLY as readonly string[]).includes(name),
   );
   // @types/* are type declarations that tfjs lists as dependencies: never loaded, never shipped.
   const expected = new Set([...dependencyFolders(loaded)].filter((p) => !/(^|\/)node_modules\/@types\//.test(p)));
