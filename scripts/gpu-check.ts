@@ -242,8 +242,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     report = await gpuCheck(target);
   } catch (err) {
-    // One line: why the backend could not start (no adapter, missing CUDA libraries, …).
-    console.error(`gpu-check: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+    // One line: why the backend could not start (no adapter, missing CUDA libraries, …); falling back is not the
+    // point here, so initBackend's hint about --backend auto is dropped.
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    console.error(`gpu-check: ${message.replace(/ — use --backend auto .*$/, '')}`);
     return 3;
   }
   const text = JSON.stringify(report, null, 2);

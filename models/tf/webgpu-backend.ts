@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DawnAdapter, DawnDevice, GpuAdapterDescription, WebGpuAdapter, WebGpuProbe } from './webgpu-adapter';
 import { registerWebGpuFallbackKernels } from './webgpu-fallback-kernels';
-import { patchWebGpuReadSync } from './webgpu-sync-read';
+import { installDawnEventPump, needsNodeSyncRead, patchWebGpuReadSync } from './webgpu-sync-read';
 
 export interface WebGpuStartOptions {
   /** Accept a software adapter (llvmpipe, SwiftShader, …). The automatic choice does not: wasm is faster. */
@@ -51,6 +51,8 @@ export async function startWebGpuBackend(probe: WebGpuProbe, options: WebGpuStar
       reason: `only a software adapter (${description.device || description.description}): slower than wasm; --backend webgpu uses it anyway`,
     };
   }
+  // From here on Dawn schedules event processing that the Node sync read must be able to drive (webgpu-sync-read.ts).
+  if (needsNodeSyncRead()) installDawnEventPump();
   let device: DawnDevice;
   try {
     device = await found.adapter.adapter.requestDevice(deviceDescriptor(found.adapter.adapter));

@@ -19,13 +19,22 @@ type Callback = (...args: unknown[]) => void;
 const pendingDawnCallbacks = new Set<Callback>();
 let pumpInstalled = false;
 
-/** Dawn's scheduled callbacks are native functions; bound JS functions also print "[native code]" but are named "bound …". */
+/**
+ * Dawn's scheduled callbacks are unnamed native functions without parameters; bound JS functions also print
+ * "[native code]" but are named "bound …". (The cheap checks first: toString of a JS function copies its source.)
+ */
 function isNativeCallback(fn: unknown): fn is Callback {
   return (
     typeof fn === 'function' &&
-    !fn.name.startsWith('bound ') &&
+    fn.length === 0 &&
+    fn.name === '' &&
     /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn))
   );
+}
+
+/** Node (no OffscreenCanvas) needs the sync read below; a browser-like runtime does not. */
+export function needsNodeSyncRead(): boolean {
+  return typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === 'undefined';
 }
 
 /** Wraps globalThis.setImmediate once (idempotent). */
@@ -110,7 +119,7 @@ export interface SyncReadDeps {
  * complex64 and values already on the CPU keep the original path (which handles them without a canvas).
  */
 export function patchWebGpuReadSync(prototype: object, deps: SyncReadDeps): boolean {
-  if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined') return false;
+  if (!needsNodeSyncRead()) return false;
   const proto = prototype as { readSync: (dataId: object) => unknown; __aimkpSyncRead?: true };
   if (proto.__aimkpSyncRead) return false;
   installDawnEventPump();
