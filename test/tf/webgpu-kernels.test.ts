@@ -92,8 +92,19 @@ before(async () => {
       optimizer.apply(a.grads, 1);
       tf.dispose(a.grads);
     }
-    for (const mode of ['text', 'image'] as const) tf.dispose(standardStep(lm, batch, mode, 2).grads);
-    lm.losses(batch, [{ mode: 'multimodal', textStride: 1, imageStride: 1, kind: 'structured', seed: 0 }]);
+    // The specialists' steps (a frozen LM trains only the adapter, which a text-only prompt does not reach).
+    for (const mode of config.freezeLm ? (['image'] as const) : (['text', 'image'] as const))
+      tf.dispose(standardStep(lm, batch, mode, 2).grads);
+    lm.losses(
+      batch,
+      batch.map(() => ({
+        mode: 'multimodal' as const,
+        textStride: 1,
+        imageStride: 1,
+        kind: 'structured' as const,
+        seed: 0,
+      })),
+    );
 
     part = `decode (${label})`;
     for (const strategy of ['greedy', 'beam', 'beam-sample'] as const) {
