@@ -242,6 +242,35 @@ test('payload files: bundles, renderer, the run-time dependency closure, unpacke
   );
 });
 
+test('the GPU flavour: electron-builder packs the WebGPU backend with this platform’s dawn.node only, unpacked', async (t) => {
+  const gpu = await buildPayload('gpu', join(workDir, 'payload-gpu'));
+  const under = (prefix: string) => gpu.files.filter((f) => f.path.startsWith(`app.asar/node_modules/${prefix}`));
+  // Of the five dawn.node folders in the npm package, exactly the one for this build's platform (linux-<arch> here).
+  const folder = `linux-${process.arch === 'arm64' ? 'arm64' : 'x64'}`;
+  const binaries = under('webgpu/dist/').map(
+    (f) => `${f.place} ${f.path.slice('app.asar/node_modules/webgpu/dist/'.length)}`,
+  );
+  assert.deepEqual(binaries, [`unpacked ${folder}/dawn.node`]);
+  assert.deepEqual(under('webgpu/build/'), [], 'the install scripts stay out');
+  assert.ok(under('webgpu/index.js').length === 1);
+  // tfjs-backend-webgpu: the Node bundle only, like the other TensorFlow.js packages.
+  assert.deepEqual(
+    under('@tensorflow/tfjs-backend-webgpu/')
+      .map((f) => f.path.slice('app.asar/node_modules/@tensorflow/tfjs-backend-webgpu/'.length))
+      .sort(),
+    ['dist/tf-backend-webgpu.node.js', 'package.json'],
+  );
+  // The default flavour (built in before()) carries neither.
+  assert.deepEqual(
+    manifest.files.filter((f) => /^app\.asar\/node_modules\/(webgpu|@tensorflow\/tfjs-backend-webgpu)\//.test(f.path)),
+    [],
+  );
+  const dawn = gpu.files.find((f) => f.path.endsWith('/dawn.node'));
+  t.diagnostic(
+    `GPU flavour payload: ${(gpu.totalBytes / 2 ** 20).toFixed(1)} MiB (dawn.node ${((dawn?.size ?? 0) / 2 ** 20).toFixed(1)} MiB), default ${(manifest.totalBytes / 2 ** 20).toFixed(1)} MiB`,
+  );
+});
+
 /** Why the offline boot cannot run here, or null. */
 function offlineSandboxUnavailable(): string | null {
   if (process.platform !== 'linux') return 'network namespaces are Linux-only';
