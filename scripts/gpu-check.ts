@@ -24,7 +24,7 @@ import {
 } from '../models/tf/backend';
 import { runBackendSelfTest, type SelfTestReport } from '../models/tf/backend-self-test';
 import { StrideState } from '../models/train/stride-state';
-import type { AimkpSettings } from '../models/train/train-config';
+import type { AimkpSettings } from '../models/index';
 import { aimkpStep, standardStep, type StepGradient } from '../models/train/train-step';
 
 /**
