@@ -3,13 +3,14 @@
  *
  * Two flavours, picked by AIMKP_FLAVOUR (default | gpu): the default installer carries the WebAssembly backend and,
  * when it was installed on the build machine, the native CPU backend (@tensorflow/tfjs-node); the GPU flavour adds
- * @tensorflow/tfjs-node-gpu (needs CUDA/cuDNN on the target, see docs/install.md).
+ * @tensorflow/tfjs-node-gpu (needs CUDA 11 / cuDNN 8 on the target) and the WebGPU backend (tfjs-backend-webgpu +
+ * Dawn's dawn.node for the target platform only, needs a Vulkan / D3D12 / Metal driver), see docs/install.md.
  *
  * What goes where (docs/install.md has the picture):
  * - app.asar: package.json, the esbuild bundles (dist-electron/), the renderer (dist/renderer/), production node_modules
  *   minus what the bundles already contain or never load in Node (see NOT_LOADED_AT_RUN_TIME).
- * - app.asar.unpacked: native modules (sharp + its @img platform packages, tfjs-node / -gpu) and the tfjs-backend-wasm
- *   `.wasm` binaries — the OS loader and the wasm glue need real files.
+ * - app.asar.unpacked: native modules (sharp + its @img platform packages, tfjs-node / -gpu, dawn.node) and the
+ *   tfjs-backend-wasm `.wasm` binaries — the OS loader and the wasm glue need real files.
  * - resources/: the MobileNetV2 encoder weights (copied out of the nsfwjs package) and the bundled ClipArt-KP data set.
  *   The main process points the core at them (electron/packaged-resources.ts).
  */
@@ -90,6 +91,23 @@ function readPackage(projectDir: string, dir: string): PackageManifest | null {
 }
 
 /**
+ * What only the GPU flavour carries: tfjs-node-gpu (CUDA) and the WebGPU backend (tfjs-backend-webgpu + Dawn's binding
+ * `webgpu`, whose npm package holds dawn.node for every platform, 132 MB: the GPU flavour keeps only its target's).
+ */
+export const GPU_FLAVOUR_ONLY = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu'] as const;
+
+/**
+ * The folder of npm `webgpu`'s dist/ that holds dawn.node for each electron-builder platform (`${arch}`: x64, arm64;
+ * macOS has one universal binary). Per-platform `files` patterns drop the others (electron-builder expands ${arch}).
+ */
+export const DAWN_DIST_FOLDER = { linux: 'linux-${arch}', win: 'win32-${arch}', mac: 'darwin-universal' } as const;
+
+/** The GPU flavour's exclusions for one platform: every dawn.node folder but the target's, and the install scripts. */
+export function dawnFilesFor(platform: keyof typeof DAWN_DIST_FOLDER): string[] {
+  return [`!**/node_modules/webgpu/dist/!(${DAWN_DIST_FOLDER[platform]})/**`, '!**/node_modules/webgpu/build/**'];
+}
+
+/**
  * Size budget of the app payload (everything electron-builder puts under resources/, i.e. without Electron itself) for
  * the default flavour on Linux x64. The optional native TensorFlow packages are not counted: only a build machine with
  * internet has them, and their size is libtensorflow's, not ours.
@@ -105,6 +123,7 @@ export const ASAR_UNPACK = [
   'node_modules/@tensorflow/tfjs-node/**',
   'node_modules/@tensorflow/tfjs-node-gpu/**',
   'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
+  'node_modules/webgpu/dist/**',
   'dist-electron/**/*.wasm',
 ];
 
@@ -118,6 +137,7 @@ export const TFJS_JS_PACKAGES = [
   'tfjs-backend-cpu',
   'tfjs-backend-webgl',
   'tfjs-backend-wasm',
+  'tfjs-backend-webgpu',
 ] as const;
 
 /** The file name of a package's `main` inside its dist/ folder (what Node loads; e.g. tf-core.node.js). */
@@ -156,8 +176,8 @@ export function builderConfig(flavour: Flavour = flavourFromEnv()): Configuratio
   const gpu = flavour === 'gpu';
   const excludedPackages = [
     ...exclusiveClosure(NOT_LOADED_AT_RUN_TIME),
-    // The default flavour runs anywhere: no CUDA-linked TensorFlow in it.
-    ...(gpu ? [] : exclusiveClosure(['@tensorflow/tfjs-node-gpu'])),
+    // The default flavour runs anywhere and stays within its budget: no CUDA-linked TensorFlow, no Dawn.
+    ...(gpu ? [] : exclusiveClosure(GPU_FLAVOUR_ONLY)),
   ];
   return {
     appId: 'org.aimkp.workbench',
@@ -192,6 +212,7 @@ export function builderConfig(flavour: Flavour = flavourFromEnv()): Configuratio
     // A hook may return null (→ download); the published type says string only, hence the cast.
     electronDist: seededElectronZip as (options: PrepareStage) => string,
     linux: {
+      ...(gpu ? { files: dawnFilesFor('linux') } : {}),
       target: ['AppImage', 'deb'],
       category: 'Science',
       syncDesktopName: true,
@@ -199,9 +220,14 @@ export function builderConfig(flavour: Flavour = flavourFromEnv()): Configuratio
       synopsis: 'Train and compare multimodal keyphrase generators',
       maintainer: 'AimKP Workbench maintainers <aimkp@example.org>',
     },
-    win: { target: ['nsis'], icon: 'build/icons/icon.ico' },
+    win: { ...(gpu ? { files: dawnFilesFor('win') } : {}), target: ['nsis'], icon: 'build/icons/icon.ico' },
     nsis: { oneClick: false, perMachine: false, allowToChangeInstallationDirectory: true },
-    mac: { target: ['dmg'], icon: 'build/icons/icon.icns', category: 'public.app-category.education' },
+    mac: {
+      ...(gpu ? { files: dawnFilesFor('mac') } : {}),
+      target: ['dmg'],
+      icon: 'build/icons/icon.icns',
+      category: 'public.app-category.education',
+    },
     publish: null,
   };
 }

@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { BACKEND_CHOICES, type BackendRequest } from '../../shared/vocabulary';
 import { CoreError } from '../../models/core-error';
 import { writeFileAtomic } from '../../models/fs/atomic-write';
 
@@ -84,14 +85,14 @@ export function checkRunId(value: string): string {
 
 export interface WorkspaceSettings {
   /** Backend the workers initialise ('auto' picks the fastest available). */
-  backend: 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+  backend: BackendRequest;
   /** Jobs that run at the same time (1 on a CPU: two trainings would share the same cores). */
   concurrency: number;
 }
 
 export const DEFAULT_SETTINGS: WorkspaceSettings = { backend: 'auto', concurrency: 1 };
 
-const BACKENDS: readonly WorkspaceSettings['backend'][] = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+const BACKENDS: readonly BackendRequest[] = BACKEND_CHOICES;
 
 /** Validates a partial settings object (from settings.json or a client); unknown fields are errors. */
 export function checkSettings(value: unknown, where: string): Partial<WorkspaceSettings> {

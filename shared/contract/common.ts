@@ -65,7 +65,7 @@ export const IsoTime = z.string().max(40);
 export const EvalMode = z.enum(['multimodal', 'text', 'image']);
 export const Split = z.enum(['train', 'valid', 'test']);
 export const DecodeStrategy = z.enum(['greedy', 'beam', 'beam-sample']);
-export const Backend = z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
+export const Backend = z.enum(['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu']);
 export const ReportMetric = z.enum(['f1@1', 'f1@3', 'map@5']);
 export const Convention = z.enum(['aimkp', 'cmkp']);
 

@@ -17,6 +17,7 @@ export const EVAL_MODE_LABELS: Readonly<Record<EvalMode, string>> = {
 export const BACKEND_LABELS: Readonly<Record<BackendRequest, string>> = {
   auto: 'auto (best available)',
   'tfjs-node-gpu': 'tfjs-node-gpu (CUDA)',
+  webgpu: 'webgpu (GPU through Vulkan / Metal / D3D12)',
   'tfjs-node': 'tfjs-node (native CPU)',
   wasm: 'wasm',
   cpu: 'cpu (pure JS)',
