@@ -17,10 +17,20 @@ export { VERSION } from './version';
 
 // Training
 export { train, type TrainOptions, type TrainResult } from './train/trainer';
-export { resolveConfig } from './train/config-resolve';
+export { resolveConfig, mergeOverride, validateConfig } from './train/config-resolve';
 export type { TrainConfig, AimkpSettings, ModelSettings } from './train/train-config';
 export { listPresets, type PresetInfo } from './api/presets';
+export { getPreset } from './train/presets';
+
+// Run folders: their file names, config.json, and the writer lock (the supervisor guards runs with it)
 export { RUN_FILES, readRunConfig, type RunConfig } from './train/run-files';
+export { acquireRunLock, breakRunLock, inspectLock, type LockState, type RunLock } from './train/run-lock';
+
+// Files the app writes beside the core's (settings, jobs.json, run-meta.json): replaced whole, never half-written
+export { writeFileAtomic, writeFileAtomicSync } from './fs/atomic-write';
+
+// Where an installed app's read-only resources are (set by the main process / server for the workers)
+export { BUNDLED_DATA_DIR_ENV, MOBILENET_DIR_ENV } from './resource-env';
 
 // Evaluation, prediction, comparison, robustness, reports
 export {
@@ -32,10 +42,17 @@ export {
   type PredictSplitResult,
   type RunSplitOptions,
 } from './evaluate/evaluate-run';
-export { Predictor, predictCase, type CaseInput, type CasePrediction } from './evaluate/predict-case';
+export {
+  Predictor,
+  predictCase,
+  type CaseInput,
+  type CasePrediction,
+  type ConditionPrediction,
+} from './evaluate/predict-case';
 export { compareRuns, type CompareRunsOptions, type CompareRunsResult } from './evaluate/compare-runs';
 export {
   compareRecords,
+  scoreCase,
   COMPARE_FILTERS,
   COMPARE_SORTS,
   type CompareCase,
@@ -50,7 +67,7 @@ export { reportRuns, type ReportRunsOptions, type ReportRunsResult } from './eva
 export type { Report, ReportGroup, Stat } from './evaluate/report';
 export { resolveDecode, type DecodeRequest } from './evaluate/decode-request';
 export { PAPER_TEST_DECODE, GREEDY_DECODE, type DecodeSettings } from './evaluate/decode-settings';
-export type { MetricsFile } from './evaluate/metrics-file';
+export { readMetricsFile, type MetricsFile } from './evaluate/metrics-file';
 export type { JobOptions } from './job-progress';
 export { EVAL_MODES, DECODE_STRATEGIES, type DecodeStrategy } from './evaluate/run-paths';
 export type { EvalMode } from './lm/contract';
@@ -68,7 +85,8 @@ export {
   type ItemView,
 } from './api/datasets';
 export { SPLITS, type Split, type ManifestItem } from './data/manifest-types';
-export type { DatasetStats, SplitStats } from './data/dataset-stats';
+export { loadDataset, MANIFEST, type LoadedDataset } from './data/load-dataset';
+export { datasetStats, isPresent, matchWords, type DatasetStats, type SplitStats } from './data/dataset-stats';
 
 // System
 export { systemInfo, type SystemInfo } from './api/system';
