@@ -7,6 +7,7 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CoreError } from '../../models/index';
+import { PROGRESS_PHASES, type JsonValue, type ProgressPhase, type ProgressUnit } from '../../shared/training-events';
 import { JOB_STATES } from '../../shared/vocabulary';
 import { checkJobSpec } from './job-kinds';
 import type { JobRecord } from './jobs';
@@ -29,14 +30,16 @@ const StoredRecord = z.object({
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   progress: z
     .object({
-      phase: z.string(),
+      phase: z.custom<ProgressPhase>((v) => (PROGRESS_PHASES as readonly unknown[]).includes(v), 'a progress phase'),
       done: z.number().nullable(),
       total: z.number().nullable(),
-      unit: z.string().nullable(),
+      // Display only: any name a kind reported is kept.
+      unit: z.custom<ProgressUnit | null>((v) => v === null || typeof v === 'string', 'a unit name or null'),
       message: z.string(),
     })
     .nullable(),
-  result: z.json().nullable(),
+  // Parsed from JSON text, so JSON.
+  result: z.custom<JsonValue>(() => true).nullable(),
 });
 
 export interface ReadJobs {
@@ -83,7 +86,7 @@ export function readJobsFile(file: string): ReadJobs {
     }
     try {
       const spec = checkJobSpec(format === V1_FORMAT ? upgradeV1Spec(record.data.spec) : record.data.spec, where);
-      jobs.push({ ...(record.data as Omit<JobRecord, 'spec'>), spec });
+      jobs.push({ ...record.data, spec });
     } catch (err) {
       problems.push((err as Error).message);
     }

@@ -272,6 +272,8 @@ export class Supervisor {
   /** Queues a job of the job-kind table (evaluate, robustness, import, ...; training through startTraining / resume). */
   enqueue<P, R>(kind: JobKind<P, R>, params: P): JobRecord {
     this.open();
+    if (kind.trainsRun)
+      throw new CoreError('BAD_INPUT', `${kind.name} jobs are queued by startTraining() / resume() (they own a run)`);
     return this.queue.enqueue(jobSpec(kind, params));
   }
 
