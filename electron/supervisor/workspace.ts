@@ -8,9 +8,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { CoreError, writeFileAtomic } from '../../models/index';
 import { BACKEND_CHOICES, type BackendRequest } from '../../shared/vocabulary';
-import { CoreError } from '../../models/core-error';
-import { writeFileAtomic } from '../../models/fs/atomic-write';
 
 export const APP_FOLDER_NAME = 'aimkp-workbench';
 
@@ -92,8 +91,6 @@ export interface WorkspaceSettings {
 
 export const DEFAULT_SETTINGS: WorkspaceSettings = { backend: 'auto', concurrency: 1 };
 
-const BACKENDS: readonly BackendRequest[] = BACKEND_CHOICES;
-
 /** Validates a partial settings object (from settings.json or a client); unknown fields are errors. */
 export function checkSettings(value: unknown, where: string): Partial<WorkspaceSettings> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
@@ -101,8 +98,8 @@ export function checkSettings(value: unknown, where: string): Partial<WorkspaceS
   const out: Partial<WorkspaceSettings> = {};
   for (const [key, v] of Object.entries(value)) {
     if (key === 'backend') {
-      if (!BACKENDS.includes(v as WorkspaceSettings['backend']))
-        throw new CoreError('BAD_INPUT', `${where}: field "backend": expected one of ${BACKENDS.join(', ')}`, {
+      if (!(BACKEND_CHOICES as readonly unknown[]).includes(v))
+        throw new CoreError('BAD_INPUT', `${where}: field "backend": expected one of ${BACKEND_CHOICES.join(', ')}`, {
           field: 'backend',
         });
       out.backend = v as WorkspaceSettings['backend'];
