@@ -265,6 +265,20 @@ function isSweepJson(v: unknown): v is SweepJson {
 }
 
 /**
+ * Where JSON.parse stopped, from its message: "at position N", or (V8's other form) the token and an excerpt of the
+ * text around it ("Unexpected token ']', ..."[1,]" is not valid JSON"), or the end of the input.
+ */
+function jsonErrorOffset(text: string, msg: string): number | null {
+  const pos = /position (\d+)/.exec(msg);
+  if (pos) return Number(pos[1]);
+  if (/end of JSON input/.test(msg)) return text.length;
+  const m = /^Unexpected token '([\s\S])', (?:\.\.\.)?"([\s\S]*)"(?:\.\.\.)? is not valid JSON$/.exec(msg);
+  if (!m) return null;
+  const where = text.indexOf(m[2]);
+  return where < 0 ? null : where + Math.max(0, m[2].indexOf(m[1]));
+}
+
+/**
  * A sweep spec from a file's text (`aimkp sweep FILE`), every field checked: a JSON syntax error names its line, a
  * bad field its JSON path; then the shape rules of checkSweepSpec. Example:
  * {"name": "tau", "dataset": "cmkp-tiny", "presets": ["aimkp"], "seeds": [1, 2, 3],
@@ -276,9 +290,9 @@ export function parseSweepSpec(text: string, file: string): SweepSpec {
     raw = JSON.parse(text);
   } catch (err) {
     const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : null;
-    throw new SweepFileError(file, null, line, `not valid JSON (${msg})`);
+    const at = jsonErrorOffset(text, msg);
+    const line = at === null ? null : text.slice(0, at).split('\n').length;
+    throw new SweepFileError(file, null, line, `not valid JSON (${msg.split('\n')[0]})`);
   }
   const bad = (field: string, message: string) => new SweepFileError(file, field, null, message);
   if (!isPlainObject(raw)) throw bad('(top)', 'expected an object {"name", "dataset", "presets", "seeds", …}');
