@@ -154,6 +154,17 @@ test('a 6-run sweep on 3 worker processes: every run exactly once; events reach 
     50,
   );
   off();
+  // A client that reconnects with its last seq gets what it missed, in order, from there on.
+  const first = sweep.runs[0].runId;
+  const total = runEvents(ws.workspace, first).length;
+  const caught: number[] = [];
+  const offAgain = sup.subscribe(first, (b) => caught.push(...b.events.map((e) => e.seq)), 5);
+  await waitFor(() => caught.length >= total - 5, 10_000, 20);
+  offAgain();
+  assert.deepEqual(
+    caught,
+    Array.from({ length: total - 5 }, (_, i) => i + 6),
+  );
   for (const r of sweep.runs) {
     const seqs = seen.get(r.runId)!;
     assert.deepEqual(
