@@ -18,6 +18,11 @@ export interface LinearSite {
   dy: tf.Tensor3D | null;
   /** Batch row of each of the n site rows. */
   rows: number[];
+  /**
+   * x is the batch's constant image features (the adapter's first layer): row i's slot j holds the features of
+   * grid cell batch.rows[rows[i]].imgIdx[j] of its example's image, zero beyond (per-row-grads.ts uses this).
+   */
+  xConst: boolean;
 }
 
 /** A trainable LayerNorm: y = xhat·g + b; per-row grads Σ_t dy⊙xhat and Σ_t dy. */
@@ -116,7 +121,7 @@ class Runner {
     if (anchor !== undefined) y = y.add(anchor);
     let y3 = y.reshape([n, t, dout]) as tf.Tensor3D;
     if (this.trainable(w)) {
-      const site: LinearSite = { kind: 'linear', w, b, x: tf.keep(x.clone()), dy: null, rows };
+      const site: LinearSite = { kind: 'linear', w, b, x: tf.keep(x.clone()), dy: null, rows, xConst };
       this.o.capture!.sites.push(site);
       y3 = this.probe(y3, site);
     }
@@ -157,15 +162,54 @@ class Runner {
       const h1 = gelu(this.linear(inputs.imgFeat, params.fc1, batch.imageRows, inputs.imgAnchor, true)) as tf.Tensor3D;
       imgOut = this.linear(h1, params.fc2, batch.imageRows);
     }
+    const pooled = batch.rows.some((row) => row.segments.some((s) => s.kind === 'tokPool' || s.kind === 'imgPool'));
+    const h0 = pooled ? this.assemblePooled(inputs.tokEmb, imgOut) : this.assemble(inputs.tokEmb, imgOut);
+    const h = h0.add(inputs.posEmb) as tf.Tensor3D;
+    const bias = tf.tensor4d(batch.attnBias, [batch.R, 1, batch.T, batch.T]);
+    return this.blocks(h, bias, allRows, null);
+  }
+
+  /**
+   * Each row's slot sequence (R × T × d) from its token embeddings and its image tokens, as ONE gather over both
+   * sources (pad slots: zeros). Per-row slices were ~6 kernels per row, and on wasm every Slice copies its whole
+   * input out of the heap first.
+   */
+  private assemble(tokEmb: tf.Tensor3D, imgOut: tf.Tensor3D | null): tf.Tensor3D {
+    const { batch, config } = this.o;
+    const d = config.dModel;
+    const { R, T } = batch;
+    const tokLen = tokEmb.shape[1];
+    const nTok = R * tokLen;
+    const imgLen = imgOut === null ? 0 : imgOut.shape[1];
+    const imgPos = new Map(batch.imageRows.map((r, i) => [r, i]));
+    const idx = new Int32Array(R * T).fill(-1);
+    batch.rows.forEach((row, r) => {
+      let slot = 0;
+      for (const s of row.segments) {
+        const base = s.kind === 'tok' ? r * tokLen : nTok + imgPos.get(r)! * imgLen;
+        for (let k = 0; k < s.len; k++) idx[r * T + slot++] = base + s.start + k;
+      }
+      if (slot !== row.length) throw new Error(`row ${r}: segments cover ${slot} of ${row.length} slots`);
+    });
+    const toks = tokEmb.reshape([nTok, d]) as tf.Tensor2D;
+    const source =
+      imgOut === null ? toks : (tf.concat([toks, imgOut.reshape([imgOut.shape[0] * imgLen, d])], 0) as tf.Tensor2D);
+    return injectiveGather(source, idx).reshape([R, T, d]);
+  }
+
+  /** The same for rows with pooled spans (feature compression): per-row pieces, pooled by a small matmul. */
+  private assemblePooled(tokEmb: tf.Tensor3D, imgOut: tf.Tensor3D | null): tf.Tensor3D {
+    const { batch, config } = this.o;
+    const d = config.dModel;
     const imgPerRow = new Map<number, tf.Tensor2D>();
     if (imgOut !== null) {
       // Slices, not tf.unstack: Unpack's gradient fails when some outputs get no gradient.
       const len = imgOut.shape[1];
-      batch.imageRows.forEach((r, i) => imgPerRow.set(r, imgOut!.slice([i, 0, 0], [1, len, d]).reshape([len, d])));
+      batch.imageRows.forEach((r, i) => imgPerRow.set(r, imgOut.slice([i, 0, 0], [1, len, d]).reshape([len, d])));
     }
-    const tokLen = inputs.tokEmb.shape[1];
+    const tokLen = tokEmb.shape[1];
     const tokPerRow = batch.rows.map(
-      (_, r) => inputs.tokEmb.slice([r, 0, 0], [1, tokLen, d]).reshape([tokLen, d]) as tf.Tensor2D,
+      (_, r) => tokEmb.slice([r, 0, 0], [1, tokLen, d]).reshape([tokLen, d]) as tf.Tensor2D,
     );
     const rowTensors = batch.rows.map((row, r) => {
       const pieces: tf.Tensor2D[] = [];
@@ -182,9 +226,7 @@ class Runner {
       if (row.length < batch.T) pieces.push(tf.zeros([batch.T - row.length, d]));
       return pieces.length === 1 ? pieces[0] : tf.concat(pieces, 0);
     });
-    const h = tf.stack(rowTensors).add(inputs.posEmb) as tf.Tensor3D;
-    const bias = tf.tensor4d(batch.attnBias, [batch.R, 1, batch.T, batch.T]);
-    return this.blocks(h, bias, allRows, null);
+    return tf.stack(rowTensors) as tf.Tensor3D;
   }
 
   /** The transformer blocks and final LayerNorm; `past` = cached keys/values of earlier slots (decoding). */
@@ -236,12 +278,17 @@ class Runner {
     return this.linear(merged, block.o, rows);
   }
 
-  /** Logits at the answer-predicting slots, R × A × V. */
+  /** Logits at the answer-predicting slots, R × A × V (padded answer positions: logits of a zero state). */
   answerLogits(hidden: tf.Tensor3D): tf.Tensor3D {
-    const { batch, params } = this.o;
-    const select = tf.tensor3d(batch.lossSelect, [batch.R, batch.A, batch.T]);
+    const { batch, params, config } = this.o;
+    const { R, A, T } = batch;
+    const idx = new Int32Array(R * A).fill(-1);
+    batch.rows.forEach((row, r) => {
+      for (let a = 0; a < row.answer.length; a++) idx[r * A + a] = r * T + row.answerStart + a - 1;
+    });
+    const picked = injectiveGather(hidden.reshape([R * T, config.dModel]) as tf.Tensor2D, idx);
     return this.linear(
-      matmul<tf.Tensor3D>(select, hidden, 'b'),
+      picked.reshape([R, A, config.dModel]),
       params.head,
       batch.rows.map((_, i) => i),
     );
@@ -333,6 +380,33 @@ export function imageFeatures(
     batch.rows[r].imgIdx.forEach((g, j) => out.set(feats.subarray(g * C, (g + 1) * C), (i * batch.imgLen + j) * C));
   });
   return tf.tensor3d(out, [batch.imageRows.length, batch.imgLen, C]);
+}
+
+/**
+ * Rows of `x` (N × d) picked by `idx` (−1: a zero row), no source row picked twice — so the gradient is a gather
+ * back by the inverse map. (tf.gather's own gradient is UnsortedSegmentSum, which wasm lacks and the cpu backend
+ * runs slowly.)
+ */
+export function injectiveGather(x: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
+  const [N, d] = x.shape;
+  const fwd = new Int32Array(idx.length);
+  const inv = new Int32Array(N).fill(idx.length);
+  idx.forEach((j, i) => {
+    if (j < 0) fwd[i] = N;
+    else {
+      if (!(j < N) || inv[j] !== idx.length)
+        throw new RangeError(`injectiveGather: source row ${j} out of range or picked twice`);
+      inv[j] = i;
+      fwd[i] = j;
+    }
+  });
+  // Index tensors are made inside each function: tensors made in the forward are gone by the time tf backprops.
+  const fn: Parameters<typeof tf.customGrad>[0] = (...args) => ({
+    value: tf.gather(tf.concat([args[0] as tf.Tensor2D, tf.zeros([1, d])], 0), tf.tensor1d(fwd, 'int32')),
+    gradFunc: (dy: tf.Tensor) =>
+      tf.gather(tf.concat([dy as tf.Tensor2D, tf.zeros([1, d])], 0), tf.tensor1d(inv, 'int32')),
+  });
+  return tf.customGrad(fn)(x) as tf.Tensor2D;
 }
 
 function poolMatrix(groups: number[][], len: number): tf.Tensor2D {

@@ -262,7 +262,14 @@ class LmCore implements KeyphraseLMCore {
         try {
           // The outer tidy also frees what customGrad leaves behind in tf 4.22 (one tensor per probe).
           tf.tidy(() => {
-            captures.push(capturePass(o, inputs, pass));
+            captures.push(
+              capturePass(
+                o,
+                inputs,
+                pass,
+                passExamples.map((e) => e.image),
+              ),
+            );
           });
         } finally {
           inputs.tokEmb.dispose();
@@ -274,7 +281,7 @@ class LmCore implements KeyphraseLMCore {
       captures.forEach(disposePassCapture);
       throw err;
     }
-    return assemblePerRowGradients(this.params, rows.length, captures, groups, pairs);
+    return assemblePerRowGradients(this.params, rows.length, captures, groups);
   }
 
   perRowGradientsBruteForce(examples: EncodedExample[], variants: RowVariant[], training: boolean): PerRowGradients {

@@ -1,0 +1,207 @@
+// Two kernels of this project's own for the wasm backend (tfjs-backend-wasm 4.22), registered on first use.
+//
+// Why: in that backend only a 2D, untransposed matmul reaches XNNPACK; a batched (or transposed) one runs a scalar
+// loop (measured ~15× slower here), and every Slice / SplitV / Unpack copies its WHOLE input out of the heap before
+// taking its piece. So batched products (attention: rows × heads) and per-row products (a per-row gradient
+// x_rᵀ·δ_r for every row) were either slow or many small kernels with quadratic copying. Each kernel below loops
+// over the batch inside ONE engine call, running every 2D product through the wasm backend's own BatchMatMul
+// kernel function (XNNPACK) on pieces copied straight out of the heap.
+//
+// They use only public methods of the wasm backend (makeOutput, typedArrayFromHeap, disposeData) and registered
+// kernel functions; when any is missing, `wasmKernelsReady()` is false and callers use plain tf ops.
+import * as tf from '@tensorflow/tfjs';
+
+export const BATCH_MATMUL_KERNEL = 'AimkpBatchMatMul';
+export const ROWWISE_OUTER_KERNEL = 'AimkpRowwiseOuter';
+
+/** The wasm backend's methods the kernels use (BackendWasm in tfjs-backend-wasm 4.22). */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+interface KernelArgs<A> {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: unknown;
+  attrs: A;
+}
+
+export interface RowwiseOuterAttrs {
+  /** Per part: the output row of each of its rows. */
+  outRows: number[][];
+  nOut: number;
+  /** Output-row pairs whose dot products the second output holds. */
+  a: number[];
+  b: number[];
+}
+
+let ready: boolean | null = null;
+let products = 0;
+
+/** 2D products the kernels have run so far (for the benchmark's kernel counts). */
+export function wasmKernelProducts(): number {
+  return products;
+}
+
+/** True when the current backend is wasm and both kernels are registered (registering them the first time). */
+export function wasmKernelsReady(): boolean {
+  if (tf.getBackend() !== 'wasm') return false;
+  if (ready !== null) return ready;
+  const bmm = tf.getKernel('BatchMatMul', 'wasm');
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  const backend = tf.findBackend('wasm') as unknown as Partial<WasmBackendLike> | null;
+  ready =
+    bmm !== undefined &&
+    transpose !== undefined &&
+    backend !== null &&
+    typeof backend.makeOutput === 'function' &&
+    typeof backend.typedArrayFromHeap === 'function' &&
+    typeof backend.disposeData === 'function';
+  if (!ready) return false;
+  const matmul2d = new Matmul2d(bmm.kernelFunc);
+  if (tf.getKernel(BATCH_MATMUL_KERNEL, 'wasm') === undefined) {
+    tf.registerKernel({
+      kernelName: BATCH_MATMUL_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: ((args: KernelArgs<Record<string, never>>) =>
+        batchMatMul(args, matmul2d)) as unknown as tf.KernelFunc,
+    });
+  }
+  if (tf.getKernel(ROWWISE_OUTER_KERNEL, 'wasm') === undefined) {
+    tf.registerKernel({
+      kernelName: ROWWISE_OUTER_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: ((args: KernelArgs<RowwiseOuterAttrs>) =>
+        rowwiseOuter(args, matmul2d, transpose.kernelFunc)) as unknown as tf.KernelFunc,
+    });
+  }
+  return true;
+}
+
+/** One 2D product a (m × k) · b (k × n) through the backend's BatchMatMul kernel function, written into `out`. */
+class Matmul2d {
+  constructor(private readonly kernel: tf.KernelFunc) {}
+
+  /**
+   * `fillA` / `fillB` copy the operands into fresh heap buffers; B must be fresh for every product: XNNPACK caches
+   * its packed copy of B by tensor id (dropped when that id is disposed).
+   */
+  run(
+    backend: WasmBackendLike,
+    raw: unknown,
+    k: number,
+    n: number,
+    A: tf.TensorInfo,
+    fillB: (b: Float32Array) => void,
+    use: (product: Float32Array) => void,
+  ): void {
+    products++;
+    const B = backend.makeOutput([1, k, n], 'float32');
+    fillB(backend.typedArrayFromHeap(B) as Float32Array);
+    const prod = this.kernel({
+      inputs: { a: A, b: B },
+      backend: raw,
+      attrs: { transposeA: false, transposeB: false },
+    } as never) as tf.TensorInfo;
+    use(backend.typedArrayFromHeap(prod) as Float32Array);
+    backend.disposeData(prod.dataId);
+    backend.disposeData(B.dataId);
+  }
+}
+
+/** a (…, m, k) · b (…, k, n) with equal batch dimensions, one XNNPACK product per batch element. */
+function batchMatMul(args: KernelArgs<Record<string, never>>, mm: Matmul2d): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { a, b } = args.inputs;
+  const rank = a.shape.length;
+  const [m, k] = a.shape.slice(rank - 2);
+  const n = b.shape[rank - 1];
+  const batch = a.shape.slice(0, rank - 2).reduce((s, x) => s * x, 1);
+  const out = backend.makeOutput([...a.shape.slice(0, rank - 2), m, n], 'float32');
+  const f32 = (info: tf.TensorInfo): Float32Array => backend.typedArrayFromHeap(info) as Float32Array;
+  if (m * n === 0) return out;
+  const A = backend.makeOutput([1, m, k], 'float32');
+  for (let i = 0; i < batch; i++) {
+    // Views are taken after every allocation: a growing heap detaches older ones.
+    f32(A).set(f32(a).subarray(i * m * k, (i + 1) * m * k));
+    mm.run(
+      backend,
+      args.backend,
+      k,
+      n,
+      A,
+      (B) => B.set(f32(b).subarray(i * k * n, (i + 1) * k * n)),
+      (p) => f32(out).set(p, i * m * n),
+    );
+  }
+  backend.disposeData(A.dataId);
+  return out;
+}
+
+/**
+ * Parts x_p (n × t × din), dy_p (n × t × dout): every row's x_rᵀ·δ_r into row outRows[p][i] of an nOut × (din·dout)
+ * output, and the dot products of output rows (a[e], b[e]) (float64 sums, stored as float32).
+ */
+function rowwiseOuter(args: KernelArgs<RowwiseOuterAttrs>, mm: Matmul2d, transposeFn: tf.KernelFunc): tf.TensorInfo[] {
+  const backend = args.backend as WasmBackendLike;
+  const { outRows, nOut, a, b } = args.attrs;
+  const f32 = (info: tf.TensorInfo): Float32Array => backend.typedArrayFromHeap(info) as Float32Array;
+  const din = args.inputs.x0.shape[2];
+  const dout = args.inputs.dy0.shape[2];
+  const L = din * dout;
+  const out = backend.makeOutput([nOut, L], 'float32');
+  for (let p = 0; p < outRows.length; p++) {
+    const x = args.inputs[`x${p}`];
+    const dy = args.inputs[`dy${p}`];
+    const [n, t] = x.shape;
+    if (t === 0) {
+      // No slots: zero products (the heap is not zeroed for us).
+      for (const o of outRows[p]) f32(out).fill(0, o * L, (o + 1) * L);
+      continue;
+    }
+    // xᵀ of every row at once (n × din × t): one row's piece is then contiguous.
+    const xT = transposeFn({
+      inputs: { x },
+      backend: args.backend,
+      attrs: { perm: [0, 2, 1] },
+    } as never) as tf.TensorInfo;
+    const A = backend.makeOutput([1, din, t], 'float32');
+    for (let i = 0; i < n; i++) {
+      f32(A).set(f32(xT).subarray(i * din * t, (i + 1) * din * t));
+      mm.run(
+        backend,
+        args.backend,
+        t,
+        dout,
+        A,
+        (B) => B.set(f32(dy).subarray(i * t * dout, (i + 1) * t * dout)),
+        (prod) => f32(out).set(prod, outRows[p][i] * L),
+      );
+    }
+    backend.disposeData(A.dataId);
+    backend.disposeData(xT.dataId);
+  }
+  const dots = backend.makeOutput([a.length], 'float32');
+  const P = f32(out);
+  const D = f32(dots);
+  for (let e = 0; e < a.length; e++) D[e] = dot(P, a[e] * L, b[e] * L, L);
+  return [out, dots];
+}
+
+/** Σ_k v[i+k]·v[j+k] in float64, four accumulators (one is latency-bound). */
+function dot(v: Float32Array, i: number, j: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 3 < n; k += 4) {
+    s0 += v[i + k] * v[j + k];
+    s1 += v[i + k + 1] * v[j + k + 1];
+    s2 += v[i + k + 2] * v[j + k + 2];
+    s3 += v[i + k + 3] * v[j + k + 3];
+  }
+  for (; k < n; k++) s0 += v[i + k] * v[j + k];
+  return s0 + s1 + s2 + s3;
+}
