@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LmConfig } from './contract';
 import type { BatchLayout } from './layout';
 import type { LinearParams, ModelParams, NormParams } from './params';
-import { matmul, swapLast } from './ops';
+import { gatherRows, matmul, swapLast } from './ops';
 
 /** A trainable linear use: y = x·W (+ b); per-row grad of W is x_rᵀ·dy_r. */
 export interface LinearSite {
@@ -154,9 +154,8 @@ class Runner {
 
   /** Hidden states after the final LayerNorm, R × T × d. */
   hidden(inputs: ForwardInputs): tf.Tensor3D {
-    const { config, params, batch } = this.o;
+    const { params, batch } = this.o;
     const allRows = batch.rows.map((_, i) => i);
-    const d = config.dModel;
     let imgOut: tf.Tensor3D | null = null;
     if (inputs.imgFeat !== null) {
       const h1 = gelu(this.linear(inputs.imgFeat, params.fc1, batch.imageRows, inputs.imgAnchor, true)) as tf.Tensor3D;
@@ -347,11 +346,10 @@ export function gatherInputs(
  * lacks and whose cpu implementation loops over all V segments (seconds per step for an 8k vocabulary).
  */
 function embeddingLookup(table: tf.Variable, ids: Int32Array): tf.Tensor2D {
-  const idsTensor = tf.tensor1d(ids, 'int32');
-  if (!table.trainable) return tf.gather(table, idsTensor) as tf.Tensor2D;
+  if (!table.trainable) return gatherRows(table as tf.Tensor2D, ids);
   const [V, d] = table.shape as [number, number];
   const fn: Parameters<typeof tf.customGrad>[0] = (...args) => ({
-    value: tf.gather(args[0] as tf.Tensor, idsTensor),
+    value: gatherRows(args[0] as tf.Tensor2D, ids),
     gradFunc: (dy: tf.Tensor) => {
       const g = dy.dataSync();
       const out = new Float32Array(V * d);
@@ -388,23 +386,17 @@ export function imageFeatures(
  * runs slowly.)
  */
 export function injectiveGather(x: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
-  const [N, d] = x.shape;
-  const fwd = new Int32Array(idx.length);
-  const inv = new Int32Array(N).fill(idx.length);
+  const N = x.shape[0];
+  const inv = new Int32Array(N).fill(-1);
   idx.forEach((j, i) => {
-    if (j < 0) fwd[i] = N;
-    else {
-      if (!(j < N) || inv[j] !== idx.length)
-        throw new RangeError(`injectiveGather: source row ${j} out of range or picked twice`);
-      inv[j] = i;
-      fwd[i] = j;
-    }
+    if (j < 0) return;
+    if (!(j < N) || inv[j] !== -1)
+      throw new RangeError(`injectiveGather: source row ${j} out of range or picked twice`);
+    inv[j] = i;
   });
-  // Index tensors are made inside each function: tensors made in the forward are gone by the time tf backprops.
   const fn: Parameters<typeof tf.customGrad>[0] = (...args) => ({
-    value: tf.gather(tf.concat([args[0] as tf.Tensor2D, tf.zeros([1, d])], 0), tf.tensor1d(fwd, 'int32')),
-    gradFunc: (dy: tf.Tensor) =>
-      tf.gather(tf.concat([dy as tf.Tensor2D, tf.zeros([1, d])], 0), tf.tensor1d(inv, 'int32')),
+    value: gatherRows(args[0] as tf.Tensor2D, idx),
+    gradFunc: (dy: tf.Tensor) => gatherRows(dy as tf.Tensor2D, inv),
   });
   return tf.customGrad(fn)(x) as tf.Tensor2D;
 }

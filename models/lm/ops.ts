@@ -2,7 +2,40 @@
 // transposeA/transposeB is 5–20× slower than an explicit transpose followed by a plain matmul, and tf.matMul's
 // own gradient uses exactly those flags. `matmul` here is differentiable with plain-matmul gradients.
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_MATMUL_KERNEL, wasmKernelsReady } from './wasm-kernels';
+import { BATCH_MATMUL_KERNEL, GATHER_ROWS_KERNEL, WEIGHTED_ROW_SUM_KERNEL, wasmKernelsReady } from './wasm-kernels';
+
+/** Rows idx[i] of x (N × d), zeros where idx[i] < 0. No gradient. */
+export function gatherRows(x: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
+  if (wasmKernelsReady()) {
+    return tf.engine().runKernel(
+      GATHER_ROWS_KERNEL,
+      { x } as unknown as tf.NamedTensorMap,
+      {
+        idx,
+      } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor2D;
+  }
+  return tf.tidy(() => {
+    const [N, d] = x.shape;
+    const safe = Int32Array.from(idx, (j) => (j < 0 ? N : j));
+    return tf.gather(tf.concat([x, tf.zeros([1, d])], 0), tf.tensor1d(safe, 'int32')) as tf.Tensor2D;
+  });
+}
+
+/** Σ_r w[r]·P[r] as a 1 × L tensor. No gradient. */
+export function weightedRowSum(P: tf.Tensor2D, w: Float32Array): tf.Tensor2D {
+  if (w.length !== P.shape[0]) throw new RangeError(`weightedRowSum: ${w.length} weights for ${P.shape[0]} rows`);
+  if (wasmKernelsReady()) {
+    return tf.engine().runKernel(
+      WEIGHTED_ROW_SUM_KERNEL,
+      { P } as unknown as tf.NamedTensorMap,
+      {
+        w,
+      } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor2D;
+  }
+  return tf.tidy(() => tf.matMul(tf.tensor2d(w, [1, w.length]), P));
+}
 
 /**
  * a·b without transposes. Batched operands with equal batch dimensions go through this project's wasm kernel (one

@@ -20,7 +20,7 @@ import type { BatchLayout } from './layout';
 import type { ForwardInputs, ForwardOptions, LinearSite, NormSite, Site } from './forward';
 import type { ModelParams } from './params';
 import { forwardRowLosses } from './forward';
-import { matmulNT, matmulTN } from './ops';
+import { matmulNT, matmulTN, weightedRowSum } from './ops';
 import { rowwiseOuter } from './rowwise-outer';
 
 /** One pass's captured activations and gradients (rows given by their index in the whole call). */
@@ -442,15 +442,10 @@ class MaterialisedWeight implements Contribution {
     if (perRow === null) throw new Error('MaterialisedWeight.combine before prepare');
     const w = this.parts[0].site.w;
     const grad = tf.tidy(() =>
-      tf
-        .matMul(
-          tf.tensor2d(
-            Float32Array.from(this.outRows, (r) => weights[r]),
-            [1, this.outRows.length],
-          ),
-          perRow,
-        )
-        .reshape(w.shape),
+      weightedRowSum(
+        perRow,
+        Float32Array.from(this.outRows, (r) => weights[r]),
+      ).reshape(w.shape),
     );
     return [[w, grad]];
   }

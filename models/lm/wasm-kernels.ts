@@ -13,6 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 
 export const BATCH_MATMUL_KERNEL = 'AimkpBatchMatMul';
 export const ROWWISE_OUTER_KERNEL = 'AimkpRowwiseOuter';
+export const GATHER_ROWS_KERNEL = 'AimkpGatherRows';
+export const WEIGHTED_ROW_SUM_KERNEL = 'AimkpWeightedRowSum';
 
 /** The wasm backend's methods the kernels use (BackendWasm in tfjs-backend-wasm 4.22). */
 interface WasmBackendLike {
@@ -66,6 +68,20 @@ export function wasmKernelsReady(): boolean {
       backendName: 'wasm',
       kernelFunc: ((args: KernelArgs<Record<string, never>>) =>
         batchMatMul(args, matmul2d)) as unknown as tf.KernelFunc,
+    });
+  }
+  if (tf.getKernel(GATHER_ROWS_KERNEL, 'wasm') === undefined) {
+    tf.registerKernel({
+      kernelName: GATHER_ROWS_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: ((args: KernelArgs<{ idx: Int32Array }>) => gatherRows(args)) as unknown as tf.KernelFunc,
+    });
+  }
+  if (tf.getKernel(WEIGHTED_ROW_SUM_KERNEL, 'wasm') === undefined) {
+    tf.registerKernel({
+      kernelName: WEIGHTED_ROW_SUM_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: ((args: KernelArgs<{ w: Float32Array }>) => weightedRowSum(args)) as unknown as tf.KernelFunc,
     });
   }
   if (tf.getKernel(ROWWISE_OUTER_KERNEL, 'wasm') === undefined) {
@@ -187,6 +203,48 @@ function rowwiseOuter(args: KernelArgs<RowwiseOuterAttrs>, mm: Matmul2d, transpo
   const D = f32(dots);
   for (let e = 0; e < a.length; e++) D[e] = dot(P, a[e] * L, b[e] * L, L);
   return [out, dots];
+}
+
+/**
+ * Rows idx[i] of x (N × d), a zero row where idx[i] < 0: row copies on the heap. (wasm's GatherV2 computes strided
+ * offsets element by element: ~20 ns per float here.)
+ */
+function gatherRows(args: KernelArgs<{ idx: Int32Array }>): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x } = args.inputs;
+  const { idx } = args.attrs;
+  const d = x.shape[1];
+  const out = backend.makeOutput([idx.length, d], x.dtype);
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  for (let i = 0; i < idx.length; i++) {
+    const j = idx[i];
+    if (j < 0) dst.fill(0, i * d, (i + 1) * d);
+    else dst.set(src.subarray(j * d, (j + 1) * d), i * d);
+  }
+  return out;
+}
+
+/**
+ * Σ_r w[r]·P[r] (1 × L), rows in order; rows with w = 0 are skipped. As a matmul (1 × R)·(R × L), XNNPACK would
+ * first repack all of P transposed (its weights layout), which costs more than the sum itself.
+ */
+function weightedRowSum(args: KernelArgs<{ w: Float32Array }>): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { P } = args.inputs;
+  const { w } = args.attrs;
+  const L = P.shape[1];
+  const out = backend.makeOutput([1, L], 'float32');
+  const src = backend.typedArrayFromHeap(P) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  dst.fill(0);
+  for (let r = 0; r < w.length; r++) {
+    const wr = w[r];
+    if (wr === 0) continue;
+    const off = r * L;
+    for (let k = 0; k < L; k++) dst[k] += wr * src[off + k];
+  }
+  return out;
 }
 
 /** Σ_k v[i+k]·v[j+k] in float64, four accumulators (one is latency-bound). */
