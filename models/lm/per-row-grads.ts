@@ -50,14 +50,15 @@ export function capturePass(
   const capture = { sites: [] as Site[] };
   const opts: ForwardOptions = { ...o, capture };
   let losses: tf.Tensor1D | null = null;
-  const imgFeat = constInputs.imgFeat;
+  const { imgFeat, imgPre } = constInputs;
   const xs: tf.Tensor[] = [constInputs.tokEmb, constInputs.posEmb];
-  if (imgFeat !== null) xs.push(tf.zeros([1, 1, o.config.adapterHidden]));
+  if (imgFeat !== null || imgPre !== undefined) xs.push(tf.zeros([1, 1, o.config.adapterHidden]));
   const { value, grads } = tf.valueAndGrads((...inputs: tf.Tensor[]) => {
     const l = forwardRowLosses(opts, {
       tokEmb: inputs[0] as tf.Tensor3D,
       posEmb: inputs[1] as tf.Tensor3D,
       imgFeat,
+      imgPre,
       imgAnchor: inputs.length > 2 ? inputs[2] : undefined,
     });
     losses = tf.keep(l);
@@ -237,8 +238,9 @@ export function disposePassCapture(pass: PassCapture): void {
   for (const site of pass.sites) {
     site.dy?.dispose();
     site.dy = null;
-    if (site.kind === 'linear') site.x.dispose();
-    else site.xhat.dispose();
+    if (site.kind === 'linear') {
+      if (!site.xConst) site.x.dispose();
+    } else site.xhat.dispose();
   }
 }
 
@@ -253,7 +255,7 @@ class ReadQueue {
   private items: { t: tf.Tensor; use: (v: Float32Array) => void }[] = [];
   private after: (() => void)[] = [];
 
-  /** Queues `t` (disposed after the read). */
+  /** Queues `t` (disposed after the read); `use` gets an array of its own. */
   read(t: tf.Tensor, use: (v: Float32Array) => void): void {
     this.items.push({ t, use });
   }
@@ -280,9 +282,14 @@ class ReadQueue {
   private readAll(items: { t: tf.Tensor; use: (v: Float32Array) => void }[]): void {
     if (items.length === 0) return;
     if (SYNC_BACKENDS.has(tf.getBackend())) {
-      // A read is a plain copy there: no concatenation (and no kernels) needed.
+      // A read is a plain copy there: no concatenation (and no kernels) needed. (wasm's read is a fresh copy; the
+      // cpu backend hands out its own array, copied here so that readers may keep what they get.)
+      const own = tf.getBackend() === 'cpu';
       try {
-        for (const i of items) i.use(i.t.dataSync() as Float32Array);
+        for (const i of items) {
+          const v = i.t.dataSync() as Float32Array;
+          i.use(own ? v.slice() : v);
+        }
       } finally {
         items.forEach((i) => i.t.dispose());
       }
@@ -486,8 +493,8 @@ class GhostWeight implements Contribution {
 
   prepare(reads: ReadQueue): void {
     for (const p of this.parts) {
-      reads.readKept(p.site.x, (v) => this.xs.set(p, v.slice()));
-      reads.readKept(p.site.dy as tf.Tensor3D, (v) => this.ds.set(p, v.slice()));
+      reads.readKept(p.site.x, (v) => this.xs.set(p, v));
+      reads.readKept(p.site.dy as tf.Tensor3D, (v) => this.ds.set(p, v));
     }
     // Second round, once the copies are here: one product per group.
     reads.afterFlush(() => {
@@ -537,31 +544,21 @@ class GhostWeight implements Contribution {
   }
 
   combine(weights: ArrayLike<number>): [tf.Variable, tf.Tensor][] {
-    const din = this.parts[0].site.x.shape[2];
-    const dout = (this.parts[0].site.dy as tf.Tensor3D).shape[2];
-    const slots = this.parts.reduce((s, p) => s + p.site.x.shape[0] * p.site.x.shape[1], 0);
-    // xᵀ over every slot of every row (din × slots) and the weighted δ (slots × dout): one product.
-    const XT = new Float32Array(din * slots);
-    const WD = new Float32Array(slots * dout);
-    let off = 0;
-    for (const p of this.parts) {
-      const [n, t] = p.site.x.shape;
-      const x = this.xs.get(p)!;
-      const d = this.ds.get(p)!;
-      for (let i = 0; i < n; i++) {
-        const w = weights[p.callRows[i]];
-        for (let s = 0; s < t; s++, off++) {
-          const src = (i * t + s) * din;
-          for (let k = 0; k < din; k++) XT[k * slots + off] = x[src + k];
-          if (w === 0) continue;
-          const dsrc = (i * t + s) * dout;
-          for (let k = 0; k < dout; k++) WD[off * dout + k] = w * d[dsrc + k];
-        }
+    const grad = tf.tidy(() => {
+      let acc: tf.Tensor | null = null;
+      for (const p of this.parts) {
+        const [n, t, din] = p.site.x.shape;
+        const dy = p.site.dy as tf.Tensor3D;
+        const w = tf.tensor3d(
+          Float32Array.from(p.callRows, (r) => weights[r]),
+          [n, 1, 1],
+        );
+        const g = matmulTN(p.site.x.reshape([n * t, din]), dy.mul(w).reshape([n * t, dy.shape[2]]));
+        acc = acc === null ? g : acc.add(g);
       }
-    }
-    const w = this.parts[0].site.w;
-    const grad = tf.tidy(() => tf.matMul(tf.tensor2d(XT, [din, slots]), tf.tensor2d(WD, [slots, dout])));
-    return [[w, grad]];
+      return acc!;
+    });
+    return [[this.parts[0].site.w, grad]];
   }
 
   dispose(): void {
@@ -587,7 +584,7 @@ class ImageKernelWeight implements Contribution {
   ) {}
 
   private get C(): number {
-    return this.parts[0].site.x.shape[2];
+    return this.parts[0].site.w.shape[0] as number;
   }
 
   private get dout(): number {
@@ -603,7 +600,7 @@ class ImageKernelWeight implements Contribution {
   }
 
   prepare(reads: ReadQueue): void {
-    for (const p of this.parts) reads.readKept(p.site.dy as tf.Tensor3D, (v) => this.ds.set(p, v.slice()));
+    for (const p of this.parts) reads.readKept(p.site.dy as tf.Tensor3D, (v) => this.ds.set(p, v));
     reads.afterFlush(() => {
       for (const g of this.groups) this.prepareGroup(g, reads);
     });
