@@ -70,6 +70,11 @@ export interface ForwardOptions {
   /** Seed of this call's dropout masks (deterministic per call). */
   dropoutSeed: number;
   capture: Capture | null;
+  /**
+   * No gradient will be taken (losses only, decoding): layers run as plain ops. Their custom-gradient forms cost
+   * an extra engine call each, which small decoding steps notice.
+   */
+  inference?: boolean;
 }
 
 /** Per-layer attention keys/values (R × heads × T × dh) for incremental decoding. */
@@ -139,7 +144,7 @@ class Runner {
       if (av !== undefined) y = y.add(av);
       return y.reshape([n, t, dout]);
     };
-    if (inputs.length === 0) return forward(x, w, b, anchor);
+    if (inputs.length === 0 || this.o.inference === true) return forward(x, w, b, anchor);
     const fn: Parameters<typeof tf.customGrad>[0] = (...args) => {
       const get = (role: (typeof roles)[number], fallback: tf.Tensor | null): tf.Tensor | null => {
         const i = roles.indexOf(role);
@@ -212,6 +217,14 @@ class Runner {
       this.o.capture!.sites.push(site);
     }
     const wantParams = p.g.trainable && this.o.capture === null;
+    if (this.o.inference === true) {
+      const mean = x.mean(-1, true);
+      const xc = x.sub(mean);
+      return xc
+        .mul(tf.rsqrt(xc.square().mean(-1, true).add(1e-5)))
+        .mul(p.g)
+        .add(p.b) as tf.Tensor3D;
+    }
     const fn: Parameters<typeof tf.customGrad>[0] = (...args) => {
       const xv = args[0] as tf.Tensor3D;
       const g = wantParams ? (args[1] as tf.Tensor) : p.g;
@@ -248,7 +261,7 @@ class Runner {
         : inputs.imgFeat !== null
           ? this.linear(inputs.imgFeat, params.fc1, batch.imageRows, inputs.imgAnchor, true)
           : null;
-    if (pre !== null) imgOut = this.linear(gelu(pre) as tf.Tensor3D, params.fc2, batch.imageRows);
+    if (pre !== null) imgOut = this.linear(gelu(pre, this.o.inference) as tf.Tensor3D, params.fc2, batch.imageRows);
     const pooled = batch.rows.some((row) => row.segments.some((s) => s.kind === 'tokPool' || s.kind === 'imgPool'));
     const h0 = pooled ? this.assemblePooled(inputs.tokEmb, imgOut) : this.assemble(inputs.tokEmb, imgOut);
     const h = h0.add(inputs.posEmb) as tf.Tensor3D;
@@ -329,7 +342,7 @@ class Runner {
       );
       h = h.add(this.dropout(a, config.dropout)) as tf.Tensor3D;
       const m = this.linear(
-        gelu(this.linear(this.layerNorm(h, block.ln2, allRows), block.up, allRows)) as tf.Tensor3D,
+        gelu(this.linear(this.layerNorm(h, block.ln2, allRows), block.up, allRows), this.o.inference) as tf.Tensor3D,
         block.down,
         allRows,
       );
@@ -404,7 +417,7 @@ export function forwardHidden(o: ForwardOptions, inputs: ForwardInputs): tf.Tens
 
 /** Logits at every slot (R × T × V) — for decoding (select the last slot before calling if T is large). */
 export function forwardLastLogits(o: ForwardOptions, inputs: ForwardInputs, lastSlots: number[]): tf.Tensor2D {
-  const runner = new Runner(o);
+  const runner = new Runner({ ...o, inference: true });
   const h = runner.hidden(inputs);
   const { batch, params } = o;
   const sel = new Float32Array(batch.R * batch.T);
@@ -497,8 +510,9 @@ function poolMatrix(groups: number[][], len: number): tf.Tensor2D {
 }
 
 /** GELU, tanh approximation (GPT-2 / LLaVA projector), with its derivative written out (one custom-gradient op). */
-export function gelu(x: tf.Tensor): tf.Tensor {
+export function gelu(x: tf.Tensor, inference = false): tf.Tensor {
   const c = Math.sqrt(2 / Math.PI);
+  if (inference) return x.mul(0.5).mul(tf.tanh(x.add(x.mul(x).mul(x).mul(0.044715)).mul(c)).add(1));
   const fn: Parameters<typeof tf.customGrad>[0] = (...args) => {
     const xv = args[0] as tf.Tensor;
     const th = tf.tanh(xv.add(xv.mul(xv).mul(xv).mul(0.044715)).mul(c));
@@ -529,7 +543,7 @@ export function forwardPromptCache(
   inputs: ForwardInputs,
   lastSlots: number[],
 ): { logits: tf.Tensor2D; cache: KvCache[] } {
-  const runner = new Runner(o);
+  const runner = new Runner({ ...o, inference: true });
   runner.kvOut = [];
   const h = runner.hidden(inputs);
   const { batch, params } = o;
@@ -550,7 +564,7 @@ export function forwardStepCache(
   past: KvCache[],
   bias: tf.Tensor4D,
 ): { logits: tf.Tensor2D; cache: KvCache[] } {
-  const runner = new Runner(o);
+  const runner = new Runner({ ...o, inference: true });
   runner.kvOut = [];
   const H = x.shape[0];
   const h = runner.blocks(

@@ -148,7 +148,7 @@ class LmCore implements KeyphraseLMCore {
 
   rowLosses(examples: EncodedExample[], variants: RowVariant[], choice: LayoutChoice = {}): RowLosses {
     const batch = this.batch(examples, variants, choice.compact ?? true);
-    const o = this.options(batch, false);
+    const o = { ...this.options(batch, false), inference: true };
     const losses = tf.tidy(() => forwardRowLosses(o, gatherInputs(this.params, this.config, batch, examples)));
     const values = losses.dataSync().slice() as Float32Array;
     losses.dispose();
@@ -367,7 +367,7 @@ class LmCore implements KeyphraseLMCore {
     choice: LayoutChoice = {},
   ): { rows: RowLayout[]; T: number; values: Float32Array } {
     const batch = this.batch(examples, variants, choice.compact ?? true);
-    const o = this.options(batch, false);
+    const o = { ...this.options(batch, false), inference: true };
     const h = tf.tidy(() => forwardHidden(o, gatherInputs(this.params, this.config, batch, examples)));
     const values = h.dataSync().slice() as Float32Array;
     h.dispose();

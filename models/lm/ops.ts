@@ -37,10 +37,13 @@ export function weightedRowSum(P: tf.Tensor2D, w: Float32Array): tf.Tensor2D {
   return tf.tidy(() => tf.matMul(tf.tensor2d(w, [1, w.length]), P));
 }
 
+/** Below this many multiply-adds per batch element, wasm's scalar batched loop beats an XNNPACK set-up each. */
+const MIN_XNN_PRODUCT = 8192;
+
 /**
  * a·b without transposes. Batched operands with equal batch dimensions go through this project's wasm kernel (one
- * XNNPACK product per batch element, wasm-kernels.ts) where wasm's own batched matmul is a scalar loop; 2D products
- * and other backends use tf.matMul.
+ * XNNPACK product per batch element, wasm-kernels.ts) where wasm's own batched matmul is a scalar loop, unless the
+ * products are tiny (decoding: one query row); 2D products and other backends use tf.matMul.
  */
 export function plainMatMul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor): T {
   const rank = a.rank;
@@ -50,6 +53,7 @@ export function plainMatMul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor): T 
     a.shape.slice(0, rank - 2).every((d, i) => d === b.shape[i]) &&
     a.shape.slice(0, rank - 2).reduce((s, d) => s * d, 1) > 1 &&
     a.shape[rank - 1] === b.shape[rank - 2] &&
+    a.shape[rank - 2] * a.shape[rank - 1] * b.shape[rank - 1] >= MIN_XNN_PRODUCT &&
     wasmKernelsReady()
   ) {
     return tf.engine().runKernel(BATCH_MATMUL_KERNEL, { a, b } as unknown as tf.NamedTensorMap, {}) as T;

@@ -7,6 +7,7 @@ import { createKeyphraseLM } from '../../models/lm/keyphrase-lm';
 import { plainMatMul } from '../../models/lm/ops';
 import { rowwiseOuter, rowwiseOuterOps, type RowwisePart } from '../../models/lm/rowwise-outer';
 import { wasmKernelsReady } from '../../models/lm/wasm-kernels';
+import { heapSimd, heapSimdModule } from '../../models/lm/wasm-simd';
 import { makeExample, maxRelErr, randomizeVariables, TEMPLATE, tinyConfig, variant } from './fixtures';
 
 before(async () => {
@@ -120,3 +121,32 @@ for (const lora of [null, { rank: 2, alpha: 4, dropout: 0 }]) {
     model.dispose();
   });
 }
+
+test('the SIMD helpers over the wasm heap: dot and y += w·x equal JS loops, tails included', () => {
+  const backend = tf.backend() as unknown as {
+    wasm?: { asm?: { memory?: WebAssembly.Memory } };
+    getMemoryOffset?(dataId: object): number;
+  };
+  assert.ok(WebAssembly.validate(heapSimdModule()), 'the assembled module validates');
+  const simd = heapSimd(backend.wasm?.asm?.memory);
+  if (tf.getBackend() !== 'wasm' || backend.getMemoryOffset === undefined) {
+    assert.equal(simd, null);
+    return;
+  }
+  assert.ok(simd !== null, 'helpers build on the wasm heap');
+  for (const n of [1, 4, 7, 1003]) {
+    const xv = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7) * 3);
+    const yv = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.3) - 0.5);
+    const x = tf.tensor1d(xv);
+    const y = tf.tensor1d(yv);
+    let ref = 0;
+    for (let i = 0; i < n; i++) ref += xv[i] * yv[i];
+    const got = simd.dot(backend.getMemoryOffset(x.dataId), backend.getMemoryOffset(y.dataId), n);
+    assert.ok(Math.abs(got - ref) <= 1e-6 * Math.max(1, Math.abs(ref)) * n, `dot n=${n}: ${got} vs ${ref}`);
+    simd.axpy(backend.getMemoryOffset(y.dataId), backend.getMemoryOffset(x.dataId), -0.25, n);
+    const out = y.dataSync();
+    for (let i = 0; i < n; i++) assert.ok(Math.abs(out[i] - (yv[i] - 0.25 * xv[i])) < 1e-6, `axpy n=${n} at ${i}`);
+    x.dispose();
+    y.dispose();
+  }
+});
