@@ -606,7 +606,7 @@ class ImageKernelWeight implements Contribution {
     });
   }
 
-  /** The distinct images of `rows` (by identity), stacked: F (images·G² × C), and each image's first row. */
+  /** The distinct images (by identity) stacked: F (images·G² × C), each image's block index, and G². */
   private stackImages(images: Float32Array[]): { F: Float32Array; slot: Map<Float32Array, number>; gg: number } {
     const C = this.C;
     const slot = new Map<Float32Array, number>();
