@@ -1,14 +1,17 @@
-// Two kernels of this project's own for the wasm backend (tfjs-backend-wasm 4.22), registered on first use.
+// Kernels of this project's own for the wasm backend (tfjs-backend-wasm 4.22), registered on first use.
 //
 // Why: in that backend only a 2D, untransposed matmul reaches XNNPACK; a batched (or transposed) one runs a scalar
-// loop (measured ~15× slower here), and every Slice / SplitV / Unpack copies its WHOLE input out of the heap before
-// taking its piece. So batched products (attention: rows × heads) and per-row products (a per-row gradient
-// x_rᵀ·δ_r for every row) were either slow or many small kernels with quadratic copying. Each kernel below loops
-// over the batch inside ONE engine call, running every 2D product through the wasm backend's own BatchMatMul
-// kernel function (XNNPACK) on pieces copied straight out of the heap.
+// loop (4–15× slower here), every Slice / SplitV / Unpack copies its WHOLE input out of the heap before taking its
+// piece, and GatherV2 costs ~20 ns per float. So batched products (attention: rows × heads) and per-row products (a
+// per-row gradient x_rᵀ·δ_r for every row) were either slow or many small kernels with quadratic copying.
+// - AimkpBatchMatMul, AimkpRowwiseOuter: loop over the batch / the rows inside ONE engine call, every 2D product
+//   through the wasm backend's own BatchMatMul kernel function (XNNPACK), on pieces copied straight out of the heap;
+//   the per-row kernel also dots the requested pairs of its outputs.
+// - AimkpGatherRows: rows of a 2D tensor by row copies. AimkpWeightedRowSum: Σ_r w_r·P[r].
+// Dots and weighted sums use the SIMD loops of wasm-simd.ts when they can be built, JS loops otherwise.
 //
-// They use only public methods of the wasm backend (makeOutput, typedArrayFromHeap, disposeData) and registered
-// kernel functions; when any is missing, `wasmKernelsReady()` is false and callers use plain tf ops.
+// They use only public methods of the wasm backend (makeOutput, typedArrayFromHeap, disposeData, getMemoryOffset)
+// and registered kernel functions; when any is missing, `wasmKernelsReady()` is false and callers use plain tf ops.
 import * as tf from '@tensorflow/tfjs';
 import { heapSimd, type HeapSimd } from './wasm-simd';
 
@@ -55,7 +58,7 @@ export function wasmKernelProducts(): number {
   return products;
 }
 
-/** True when the current backend is wasm and both kernels are registered (registering them the first time). */
+/** True when the current backend is wasm and the kernels are registered (registering them the first time). */
 export function wasmKernelsReady(): boolean {
   if (tf.getBackend() !== 'wasm') return false;
   if (ready !== null) return ready;
@@ -105,13 +108,14 @@ export function wasmKernelsReady(): boolean {
   return true;
 }
 
-/** One 2D product a (m × k) · b (k × n) through the backend's BatchMatMul kernel function, written into `out`. */
+/** One 2D product A (1 × m × k) · B (1 × k × n) through the backend's BatchMatMul kernel function. */
 class Matmul2d {
   constructor(private readonly kernel: tf.KernelFunc) {}
 
   /**
-   * `fillA` / `fillB` copy the operands into fresh heap buffers; B must be fresh for every product: XNNPACK caches
-   * its packed copy of B by tensor id (dropped when that id is disposed).
+   * A is filled by the caller and may be reused across products; `fillB` fills a fresh heap buffer for B every time,
+   * because XNNPACK caches its packed copy of B by tensor id (dropped when that id is disposed). `use` gets the
+   * product (a heap view, valid until the next allocation).
    */
   run(
     backend: WasmBackendLike,
