@@ -66,9 +66,9 @@ const CONFIG_PATH = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
 export class SweepSpecError extends Error {
   constructor(
     readonly field: string,
-    message: string,
+    readonly reason: string,
   ) {
-    super(`field "${field}": ${message}`);
+    super(`field "${field}": ${reason}`);
     this.name = 'SweepSpecError';
   }
 }
@@ -342,7 +342,7 @@ export function parseSweepSpec(text: string, file: string): SweepSpec {
   try {
     checkSweepSpec(spec);
   } catch (err) {
-    if (err instanceof SweepSpecError) throw bad(err.field, err.message.replace(/^field "[^"]*": /, ''));
+    if (err instanceof SweepSpecError) throw bad(err.field, err.reason);
     throw err;
   }
   return spec;
