@@ -7,6 +7,7 @@ import { itemLeaks } from '../data/premise-benchmark';
 import { SYNTH_SHAPES } from '../data/synth-draw';
 import type { PredictionRecord } from './prediction-file';
 import { CoreError } from '../core-error';
+import { welch } from '../metrics/welch';
 
 export interface RoleRecall {
   /** Test items scored. */
@@ -100,4 +101,80 @@ export function premiseRoleRecall(
     shapeFollowsText: pct(followsText, n),
     shapeFollowsImage: pct(followsImage, n),
   };
+}
+
+/** The role metrics a study table reports (percent). */
+export const PREMISE_TABLE_METRICS = [
+  'topic',
+  'shape',
+  'shapeNoLeak',
+  'colourPlace',
+  'shapeFollowsText',
+  'shapeFollowsImage',
+] as const satisfies readonly (keyof RoleRecall)[];
+
+export interface PremiseRunRoles {
+  /** Run folder name; its group is the name without "-s<seed>". */
+  name: string;
+  seed: number | null;
+  /** condition → recall (RUN/premise/roles.json). */
+  roles: Record<string, RoleRecall>;
+}
+
+/** Per-seed CSV of the role metrics: one row per run × condition × metric. */
+export function premiseSeedsCsv(runs: readonly PremiseRunRoles[]): string {
+  const lines = ['group,run,seed,condition,metric,value_pct,n'];
+  for (const r of runs)
+    for (const [cond, rec] of Object.entries(r.roles))
+      for (const m of PREMISE_TABLE_METRICS) {
+        const v = rec[m];
+        if (v === null) continue;
+        lines.push([r.name.replace(/-s\d+$/, ''), r.name, r.seed ?? '', cond, m, v.toFixed(4), rec.n].join(','));
+      }
+  return lines.join('\n') + '\n';
+}
+
+/** Δ = group − baseline per condition and role metric, Welch's t and 95 % CI (≥ 2 seeds per side, else "—"). */
+export function premiseDeltaMarkdown(runs: readonly PremiseRunRoles[], baseline: string): string {
+  const groups = new Map<string, PremiseRunRoles[]>();
+  for (const r of runs) {
+    const g = r.name.replace(/-s\d+$/, '');
+    groups.set(g, [...(groups.get(g) ?? []), r]);
+  }
+  const base = groups.get(baseline);
+  if (!base)
+    throw new CoreError(
+      'BAD_INPUT',
+      `premise table: baseline "${baseline}" is not a group (${[...groups.keys()].join(', ')})`,
+    );
+  const values = (rs: readonly PremiseRunRoles[], cond: string, m: (typeof PREMISE_TABLE_METRICS)[number]) =>
+    rs.map((r) => r.roles[cond]?.[m]).filter((v): v is number => typeof v === 'number');
+  const conds = [...new Set(runs.flatMap((r) => Object.keys(r.roles)))];
+  const out = [
+    `Premise benchmark: per-role recall (%), mean over seeds, Δ against "${baseline}" with Welch's t and the 95 % CI`,
+    '',
+    '| group | condition | metric | n | baseline | group | Δ | 95 % CI | Welch t |',
+    '|---|---|---|---:|---:|---:|---:|---|---:|',
+  ];
+  const f = (x: number) => x.toFixed(1);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  for (const [g, rs] of groups) {
+    if (g === baseline) continue;
+    for (const cond of conds)
+      for (const m of PREMISE_TABLE_METRICS) {
+        const a = values(base, cond, m);
+        const b = values(rs, cond, m);
+        if (a.length === 0 || b.length === 0) continue;
+        const head = `| ${g} | ${cond} | ${m} | ${b.length} vs ${a.length} | ${f(mean(a))} | ${f(mean(b))} |`;
+        if (a.length < 2 || b.length < 2) {
+          out.push(`${head} ${f(mean(b) - mean(a))} | needs ≥ 2 seeds per side | |`);
+          continue;
+        }
+        const w = welch(a, b);
+        out.push(
+          `${head} ${w.delta >= 0 ? '+' : ''}${f(w.delta)} | [${f(w.ci95[0])}, ${f(w.ci95[1])}] | ${w.t === null ? '—' : w.t.toFixed(2)} |`,
+        );
+      }
+  }
+  return out.join('\n') + '\n';
 }

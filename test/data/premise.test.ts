@@ -11,7 +11,7 @@ import type { ManifestItem } from '../../models/data/manifest-types';
 import { derangement, itemLeaks, PREMISE_CONDITIONS } from '../../models/data/premise-benchmark';
 import { buildSynthDataset } from '../../models/data/synth-dataset';
 import { SYNTH_COLOURS, SYNTH_SHAPES } from '../../models/data/synth-draw';
-import { premiseRoleRecall } from '../../models/evaluate/premise-roles';
+import { premiseDeltaMarkdown, premiseRoleRecall, premiseSeedsCsv } from '../../models/evaluate/premise-roles';
 
 async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'aimkp-premise-'));
@@ -210,4 +210,34 @@ test('per-role recall: a hand-made example', () => {
   assert.equal(noText.textNamesShape, 0);
   assert.equal(noText.shapeFollowsImage, 100);
   assert.throws(() => premiseRoleRecall(original, original, [rec('zz', 'x')]), /"zz" is not an item/);
+});
+
+test('premise study table: per-seed CSV and Δ with the Welch example’s CI', () => {
+  const roles = (shape: number) => ({
+    clean: {
+      n: 10,
+      nLeak: 8,
+      nNoLeak: 2,
+      topic: 100,
+      shape,
+      colourPlace: 90,
+      shapeLeak: 100,
+      shapeNoLeak: null,
+      textNamesShape: 80,
+      shapeFollowsText: 80,
+      shapeFollowsImage: shape,
+    },
+  });
+  const runs = [1, 2, 3, 4, 5].flatMap((s) => [
+    { name: `baseline-e6-s${s}`, seed: s, roles: roles(s) },
+    { name: `aimkp-e4-s${s}`, seed: s, roles: roles(2 * s) },
+  ]);
+  const csv = premiseSeedsCsv(runs).trim().split('\n');
+  assert.equal(csv[0], 'group,run,seed,condition,metric,value_pct,n');
+  assert.ok(csv.includes('aimkp-e4,aimkp-e4-s3,3,clean,shape,6.0000,10'));
+  assert.ok(!csv.some((l) => l.includes('shapeNoLeak')), 'null metrics are left out');
+  const md = premiseDeltaMarkdown(runs, 'baseline-e6');
+  assert.match(md, /\| aimkp-e4 \| clean \| shape \| 5 vs 5 \| 3\.0 \| 6\.0 \| \+3\.0 \| \[-0\.9, 6\.9\] \| 1\.90 \|/);
+  assert.match(md, /\| aimkp-e4 \| clean \| topic \| 5 vs 5 \| 100\.0 \| 100\.0 \| \+0\.0 \| \[0\.0, 0\.0\] \| — \|/);
+  assert.throws(() => premiseDeltaMarkdown(runs, 'nope'), /baseline "nope" is not a group \(baseline-e6, aimkp-e4\)/);
 });
