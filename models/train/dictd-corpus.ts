@@ -50,17 +50,19 @@ export function tidyGcideBody(body: string): string {
     if (inSyn) continue;
     kept.push(line);
   }
-  return kept
-    .join(' ')
-    // Accent notation: ["e] → e, [=a] → a (pre["e]minent → preeminent).
-    .replace(/\[[^\sA-Za-z\]]*([A-Za-z]{1,2})\]/g, '$1')
-    .replace(/\[[^\]]*\]/g, ' ')
-    // {word} is a cross-reference link: keep the word.
-    .replace(/\{([^}]*)\}/g, '$1')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\\[^\\]*\\/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return (
+    kept
+      .join(' ')
+      // Accent notation: ["e] → e, [=a] → a (pre["e]minent → preeminent).
+      .replace(/\[[^\sA-Za-z\]]*([A-Za-z]{1,2})\]/g, '$1')
+      .replace(/\[[^\]]*\]/g, ' ')
+      // {word} is a cross-reference link: keep the word.
+      .replace(/\{([^}]*)\}/g, '$1')
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\\[^\\]*\\/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }
 
 /**
