@@ -7,7 +7,7 @@
 // Upper bounds: every number has one, so that a typo (epochs 1e9, lr 100, batchSize 999999) is refused at once
 // instead of running for days or diverging at the first step. Each bound sits well above anything the paper or
 // these presets use; the comment beside it says what it is measured against.
-import { EVAL_MODES, MASK_KINDS, METHODS, STRIDE_RULES } from './vocabulary';
+import { BUILTIN_ENCODERS, EVAL_MODES, MASK_KINDS, METHODS, STRIDE_RULES } from './vocabulary';
 
 export type FieldKind = 'int' | 'number' | 'boolean' | 'text' | 'choice' | 'section';
 
@@ -138,8 +138,8 @@ export const TRAIN_CONFIG_RULES = {
   'model.lora.dropout': { ...rate('dropout on the LoRA input'), ...hidden },
   'model.freezeLm': { ...bool('freeze every LM weight: only the adapter trains (alignment)'), optional: true },
   initFrom: text('warm start from this run (its best/ weights); the paper presets need one', { nullable: true }),
-  encoder: text('image encoder spec', {
-    suggestions: ['mobilenet-v2', 'mobilenet-v2-bottleneck', 'patch:7:16', 'patch:7:4'],
+  encoder: text("image encoder spec (mobilenet-v2-s16: a 16×16 grid, the paper's mask ratios)", {
+    suggestions: [...BUILTIN_ENCODERS, 'patch:7:16', 'patch:7:4'],
   }),
   // Posts of the paper's data are under 100 tokens; the LM's position table holds text + image + answer.
   maxTextTokens: int(1, 1024, 'post text is cut to this many tokens'),

@@ -17,6 +17,14 @@ export type DecodeStrategy = (typeof DECODE_STRATEGIES)[number];
 export const BACKEND_CHOICES = ['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_CHOICES)[number];
 
+/**
+ * The built-in image encoders' specs (docs/backends-and-encoders.md): MobileNetV2-1.4 at 7×7×1792 (the default), its
+ * last bottleneck at 7×7×448, and its stride-16 stage at 16×16×136 (256² input; `mobilenet-v2-s16@SIDE` for
+ * another side). The form offers these; `patch:G:P` and `tfjs:/folder[#node]` are accepted too.
+ */
+export const BUILTIN_ENCODERS = ['mobilenet-v2', 'mobilenet-v2-bottleneck', 'mobilenet-v2-s16'] as const;
+export type BuiltinEncoder = (typeof BUILTIN_ENCODERS)[number];
+
 /** Training methods: plain fine-tuning, or AimKP's masking + gradient filter. */
 export const METHODS = ['standard', 'aimkp'] as const;
 export type Method = (typeof METHODS)[number];

@@ -32,6 +32,12 @@ export interface SynthOptions {
   missingImage?: number;
   /** Probability that an item has no text (only drawn for items that keep their image). */
   missingText?: number;
+  /**
+   * Probability that the text also names the image keyphrase words, "<colour> <shape>" (inserted as two adjacent
+   * words at a random word position): a text shortcut for what is otherwise image-only (issue 19's premise
+   * benchmark). Drawn from a stream of its own, so a set built with 0 is byte-identical to one built before the knob.
+   */
+  textLeak?: number;
   builtWith?: string;
 }
 
@@ -42,6 +48,8 @@ export interface SynthResult {
   misaligned: number;
   missingImage: number;
   missingText: number;
+  /** Items whose text names "<colour> <shape>" (source ends with leak=1). */
+  textLeak: number;
 }
 
 interface Spec {
@@ -75,6 +83,10 @@ export async function buildSynthDataset(opts: SynthOptions): Promise<SynthResult
   const pMis = clamp01(opts.misaligned);
   const pNoImg = clamp01(opts.missingImage);
   const pNoText = clamp01(opts.missingText);
+  const pLeak = clamp01(opts.textLeak);
+  // Stream 2^31 - 1 is far from the per-item pixel streams (0 … n−1).
+  const leakRand = mulberry32(subSeed(opts.seed, 0x7fffffff));
+  let leaked = 0;
   const rand = mulberry32(opts.seed);
   const colours = Object.keys(SYNTH_COLOURS);
 
@@ -107,12 +119,22 @@ export async function buildSynthDataset(opts: SynthOptions): Promise<SynthResult
     return others.length > 0 ? pick(rand, others) : i;
   });
 
+  const leakFlags = specs.map(() => false);
   const items: ManifestItem[] = specs.map((s, i) => {
     let text = '';
     if (!s.missingText) {
       const words = s.template.replace('{topic}', s.topic).replace('{place}', s.place).split(' ');
       for (let k = 0; k < Math.round(noise * 6); k++) {
         words.splice(Math.floor(rand() * (words.length + 1)), 0, pick(rand, SYNTH_DISTRACTORS));
+      }
+      // Only items with a text can leak. Both draws happen for every such item, so the stream stays aligned across
+      // pLeak values: a higher pLeak leaks a superset of the items, at the same positions.
+      const leakDraw = pLeak > 0 ? leakRand() : 1;
+      const leakAt = pLeak > 0 ? Math.floor(leakRand() * (words.length + 1)) : 0;
+      if (leakDraw < pLeak) {
+        words.splice(leakAt, 0, s.shape.colour, s.shape.shape);
+        leakFlags[i] = true;
+        leaked++;
       }
       text = words.join(' ');
     }
@@ -127,7 +149,7 @@ export async function buildSynthDataset(opts: SynthOptions): Promise<SynthResult
     };
     // Like CMKP's image attributes: what the image shows (so for misaligned items, the other item's shape).
     if (!s.missingImage) item.attributes = `${shown.colour} ${shown.shape}`;
-    item.source = `synth seed=${opts.seed}${from !== i ? ` image-of=${id(from)}` : ''}`;
+    item.source = `synth seed=${opts.seed}${from !== i ? ` image-of=${id(from)}` : ''}${pLeak > 0 ? ` leak=${leakFlags[i] ? 1 : 0}` : ''}`;
     return item;
   });
 
@@ -148,13 +170,19 @@ export async function buildSynthDataset(opts: SynthOptions): Promise<SynthResult
     misaligned: shownFrom.filter((from, i) => from !== i).length,
     missingImage: specs.filter((s) => s.missingImage).length,
     missingText: specs.filter((s) => s.missingText).length,
+    textLeak: leaked,
   };
   await writeDataset(opts.out, items, {
     name: 'synth',
     description:
       `Synthetic multimodal keyphrase set (seed ${opts.seed}, ${n} items, split 8:1:1). Keyphrase 1 (topic) is only in the text, ` +
-      `keyphrase 2 (shape) is only in the ${SYNTH_SIZE}x${SYNTH_SIZE} image, keyphrase 3 ("<colour> <place>") needs the image colour and the text place.`,
-    builtWith: opts.builtWith ?? `aimkp data synth --n ${n} --seed ${opts.seed} --noise ${noise} --misaligned ${pMis} --missing-image ${pNoImg} --missing-text ${pNoText}`,
+      `keyphrase 2 (shape) is only in the ${SYNTH_SIZE}x${SYNTH_SIZE} image, keyphrase 3 ("<colour> <place>") needs the image colour and the text place.` +
+      (pLeak > 0
+        ? ` Text leak ${pLeak}: ${leaked} texts also name "<colour> <shape>" (source leak=1), a text shortcut for the image keyphrases.`
+        : ''),
+    builtWith:
+      opts.builtWith ??
+      `aimkp data synth --n ${n} --seed ${opts.seed} --noise ${noise} --misaligned ${pMis} --missing-image ${pNoImg} --missing-text ${pNoText}${pLeak > 0 ? ` --text-leak ${pLeak}` : ''}`,
     license: 'CC0-1.0 (generated)',
     synth: {
       n,
@@ -163,6 +191,7 @@ export async function buildSynthDataset(opts: SynthOptions): Promise<SynthResult
       misaligned: pMis,
       missingImage: pNoImg,
       missingText: pNoText,
+      ...(pLeak > 0 ? { textLeak: pLeak } : {}),
       imageSize: SYNTH_SIZE,
       grid: SYNTH_GRID,
       keyphraseRoles: { textOnly: 'topic', imageOnly: 'shape', textAndImage: 'colour + place' },

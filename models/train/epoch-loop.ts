@@ -123,7 +123,8 @@ export async function runEpochs(loop: EpochLoop): Promise<'completed' | 'stopped
     const validMs = performance.now() - tv;
     const stats = state.epochStats;
     const meanLoss = stats.steps === 0 ? 0 : stats.lossSum / stats.steps;
-    const improved = scored.score === null || state.bestScore === null || scored.score > state.bestScore;
+    // ≥: a later epoch wins a tie, as in the released code (its best-model test keeps the last of equal scores).
+    const improved = scored.score === null || state.bestScore === null || scored.score >= state.bestScore;
     if (improved) {
       state.bestScore = scored.score;
       state.bestEpoch = epoch;

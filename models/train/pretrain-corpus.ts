@@ -8,12 +8,14 @@
 // Valid and test items are never read into the corpus.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DictEntry } from './dictd-corpus';
 import { CoreError } from '../core-error';
 import type { ManifestItem } from '../data/manifest-types';
 import { splitWords } from '../text/tokenizer';
 
 /** One corpus document: plain text, or a keyphrase list written like an answer. */
-export type CorpusDoc = { source: 'wordnet' | 'train-text'; text: string } | { source: 'train-tags'; tags: string[] };
+export type CorpusDoc =
+  { source: 'wordnet' | 'gcide' | 'train-text'; text: string } | { source: 'train-tags'; tags: string[] };
 
 export const WORDNET_DEFAULT_DIR = '/usr/share/wordnet';
 const WORDNET_FILES = ['data.noun', 'data.verb', 'data.adj', 'data.adv'];
@@ -68,6 +70,15 @@ export function readWordnet(dir: string): WordnetSynset[] {
 export interface CorpusOptions {
   /** Upper bound on WordNet documents (the most relevant first: more train-vocabulary lemmas); null = all. */
   maxWordnetDocs: number | null;
+  /** Also every synset none of whose lemmas is a train word (after the matching ones); default false. */
+  wordnetAll?: boolean;
+  /**
+   * Dictionary entries (GCIDE, models/train/dictd-corpus.ts): those whose headword is made of train words first,
+   * then the rest, in dictionary order within each part; empty = none.
+   */
+  dictEntries?: readonly DictEntry[];
+  /** Upper bound on dictionary documents; null = all. */
+  maxDictDocs?: number | null;
 }
 
 /**
@@ -94,19 +105,27 @@ export function buildCorpus(
   const scored: { doc: CorpusDoc; hits: number; order: number }[] = [];
   synsets.forEach((s, order) => {
     const hits = s.lemmas.filter((l) => splitWords(l).every((w) => vocab.has(w))).length;
-    if (hits === 0) return;
+    if (hits === 0 && options.wordnetAll !== true) return;
     scored.push({ doc: { source: 'wordnet', text: `${s.lemmas.join(', ')}: ${s.gloss}` }, hits, order });
   });
   scored.sort((a, b) => b.hits - a.hits || a.order - b.order);
   const wordnet = (options.maxWordnetDocs === null ? scored : scored.slice(0, options.maxWordnetDocs))
     .sort((a, b) => a.order - b.order)
     .map((s) => s.doc);
+  const isTrainWord = (h: string) => {
+    const ws = splitWords(h);
+    return ws.length > 0 && ws.every((w) => vocab.has(w));
+  };
+  const entries = options.dictEntries ?? [];
+  const dict = [...entries.filter((e) => isTrainWord(e.headword)), ...entries.filter((e) => !isTrainWord(e.headword))]
+    .slice(0, options.maxDictDocs ?? undefined)
+    .map((e): CorpusDoc => ({ source: 'gcide', text: `${e.headword}: ${e.text}` }));
   const own: CorpusDoc[] = [];
   for (const item of trainItems) {
     if (item.text.trim() !== '') own.push({ source: 'train-text', text: item.text });
     if (item.keyphrases.length > 0) own.push({ source: 'train-tags', tags: item.keyphrases });
   }
-  return [...wordnet, ...own];
+  return [...wordnet, ...dict, ...own];
 }
 
 /** Every string of the corpus (tokenizer input). */
@@ -126,14 +145,14 @@ export function parseCorpus(text: string, where: string): CorpusDoc[] {
       throw new CoreError('BAD_INPUT', `${where}: line ${i + 1}: invalid JSON (${(err as Error).message})`);
     }
     const o = d as Partial<{ source: string; text: unknown; tags: unknown }>;
-    if ((o.source === 'wordnet' || o.source === 'train-text') && typeof o.text === 'string')
+    if ((o.source === 'wordnet' || o.source === 'gcide' || o.source === 'train-text') && typeof o.text === 'string')
       docs.push({ source: o.source, text: o.text });
     else if (o.source === 'train-tags' && Array.isArray(o.tags) && o.tags.every((t) => typeof t === 'string'))
       docs.push({ source: 'train-tags', tags: o.tags as string[] });
     else
       throw new CoreError(
         'BAD_INPUT',
-        `${where}: line ${i + 1}: field "source": expected wordnet/train-text with "text" or train-tags with "tags"`,
+        `${where}: line ${i + 1}: field "source": expected wordnet/gcide/train-text with "text" or train-tags with "tags"`,
       );
   });
   return docs;

@@ -30,6 +30,7 @@ import {
   WORDNET_DEFAULT_DIR,
   type CorpusDoc,
 } from './pretrain-corpus';
+import { readDictd } from './dictd-corpus';
 import { Rng, hashSeed } from './rng';
 import {
   ensureRunDir,
@@ -68,6 +69,12 @@ export interface PretrainSettings {
   wordnetDir: string;
   /** WordNet documents kept (most train-vocabulary lemmas first); null = every matching synset. */
   maxWordnetDocs: number | null;
+  /** Also the synsets with no train-vocabulary lemma (all 117,659 glosses, 1.45 M words). Absent in older runs. */
+  wordnetAll?: boolean;
+  /** dictd folder holding GCIDE (gcide.index + gcide.dict.dz); null or absent = no GCIDE. */
+  gcideDir?: string | null;
+  /** GCIDE entries kept (train-vocabulary headwords first); null = all. */
+  maxGcideDocs?: number | null;
   /** Chunks held out of training for the held-out loss (the last ones of the packed stream). */
   heldOutChunks: number;
 }
@@ -80,6 +87,22 @@ export interface PretrainRunConfig extends RunConfig {
  * Defaults: the from-scratch presets' LM shape and vocabulary cap; 3 epochs at 1e-3 (the corpus is ~20× the
  * train split's text). Fields that only matter for keyphrase fine-tuning are kept so config.json is a RunConfig.
  */
+/**
+ * Base LM sizes for `aimkp pretrain --size`: small (the defaults below, 1.8 M parameters with an 8k vocabulary) and
+ * large (issue 19: a base that knows language): d 256, 4 layers, 8 heads, dFF 1024, a 16k vocabulary for the larger
+ * corpus, and the 16×16 grid encoder so the frozen position table covers 256 image tokens — ≈ 11.5 M parameters
+ * (the small one: 2.8 M with its Conv_1 adapter).
+ */
+export const PRETRAIN_SIZES = {
+  small: {},
+  large: {
+    model: { dModel: 256, nLayers: 4, nHeads: 8, dFF: 1024, adapterHidden: 256, dropout: 0, lora: null },
+    maxVocab: 16000,
+    encoder: 'mobilenet-v2-s16@256',
+  },
+} as const satisfies Record<string, Partial<TrainConfig>>;
+export type PretrainSize = keyof typeof PRETRAIN_SIZES;
+
 export function pretrainDefaults(): TrainConfig {
   return {
     preset: 'lm-pretrain',
@@ -249,7 +272,12 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     if (trainItems.length === 0) throw new CoreError('BAD_INPUT', `${dataDir}: no train items`);
     docs =
       options.corpusOverride ??
-      buildCorpus(trainItems, readWordnet(settings.wordnetDir), { maxWordnetDocs: settings.maxWordnetDocs });
+      buildCorpus(trainItems, readWordnet(settings.wordnetDir), {
+        maxWordnetDocs: settings.maxWordnetDocs,
+        wordnetAll: settings.wordnetAll ?? false,
+        dictEntries: settings.gcideDir ? readDictd(settings.gcideDir, 'gcide') : [],
+        maxDictDocs: settings.maxGcideDocs ?? null,
+      });
     const trainTexts = trainItems.flatMap((i) => [i.text, ...i.keyphrases]);
     tokenizer = buildPretrainTokenizer(trainTexts, corpusTexts(docs), config.maxVocab, config.minWordCount);
     const encoder = await loadImageEncoder(config.encoder);

@@ -11,11 +11,11 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { decodeFloat16, encodeFloat16 } from './float16';
-import type { ImageEncoder } from './image-encoder';
+import type { FeatureStorage, ImageEncoder } from './image-encoder';
 import { writeFileAtomic } from '../fs/atomic-write';
 import { throwIfAborted } from '../abort';
 
-export type FeatureStorage = 'float32' | 'float16';
+export type { FeatureStorage };
 
 export interface ImageItem {
   id: string;
@@ -43,7 +43,10 @@ export interface EncodeProgress {
 export interface EncodeImagesOptions {
   /** Default <dataDir>/.cache. */
   cacheDir?: string;
-  /** float16 halves the cache size (features are read back as Float32Array; ~3 significant digits). */
+  /**
+   * float16 halves the cache size (features are read back as Float32Array; ~3 significant digits). Default: the
+   * encoder's own `storage`, else float32.
+   */
   storage?: FeatureStorage;
   onProgress?: (progress: EncodeProgress) => void;
   /** Images in flight at once (default 2: decoding overlaps inference). */
@@ -87,7 +90,7 @@ export async function encodeImages(
   const options: EncodeImagesOptions =
     typeof cacheDirOrOptions === 'string' ? { cacheDir: cacheDirOrOptions } : { ...cacheDirOrOptions };
   const cacheDir = options.cacheDir ?? defaultCacheDir(dataDir);
-  const storage = options.storage ?? 'float32';
+  const storage = options.storage ?? encoder.storage ?? 'float32';
   const report = onProgress ?? options.onProgress;
   const size = encoder.grid * encoder.grid * encoder.channels;
 

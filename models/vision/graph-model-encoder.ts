@@ -3,7 +3,7 @@
  * output), shaped [1,G,G,C] or [1,G*G,C]. Used by the built-in MobileNetV2 and by 'tfjs:/folder#node'.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ImageEncoder } from './image-encoder';
+import type { FeatureStorage, ImageEncoder } from './image-encoder';
 import { readRgbSquare } from './image-pixels';
 
 export interface GraphEncoderOptions {
@@ -16,10 +16,13 @@ export interface GraphEncoderOptions {
   /** Pixel scaling: value = byte/255 * scale + offset. [0,1] is scale 1, offset 0. */
   scale?: number;
   offset?: number;
+  /** How encodeImages caches this encoder's features when the caller does not say (default float32). */
+  storage?: FeatureStorage;
 }
 
 export class GraphModelEncoder implements ImageEncoder {
   readonly id: string;
+  readonly storage: FeatureStorage | undefined;
   private constructor(
     private readonly model: tf.GraphModel,
     private readonly options: GraphEncoderOptions,
@@ -27,6 +30,7 @@ export class GraphModelEncoder implements ImageEncoder {
     readonly channels: number,
   ) {
     this.id = options.id;
+    this.storage = options.storage;
   }
 
   /** Runs the model once on a blank image to learn G and C (and to fail early on a wrong node name). */

@@ -1,15 +1,20 @@
-/** `--encoder` spec → ImageEncoder: 'mobilenet-v2' (default), 'mobilenet-v2-bottleneck', 'patch:G:P', 'tfjs:/folder[#node]'. */
+/**
+ * `--encoder` spec → ImageEncoder: 'mobilenet-v2' (default), 'mobilenet-v2-bottleneck', 'mobilenet-v2-s16[@SIDE]',
+ * 'patch:G:P', 'tfjs:/folder[#node]'.
+ */
 import { CoreError } from '../core-error';
 import { initBackend } from '../tf/backend';
 import type { ImageEncoder } from './image-encoder';
-import { loadMobilenetEncoder } from './mobilenet-v2';
+import { loadMobilenetEncoder, MOBILENET_S16_INPUT_SIZE } from './mobilenet-v2';
 import { PatchEncoder } from './patch-encoder';
 import { loadTfjsFolderEncoder } from './tfjs-folder-encoder';
 
 export const DEFAULT_ENCODER_SPEC = 'mobilenet-v2';
 export const ENCODER_SPEC_HELP =
   "'mobilenet-v2' (MobileNetV2-1.4, 7×7×1792), 'mobilenet-v2-bottleneck' (same graph, last bottleneck block, 7×7×448, " +
-  "4× cheaper adapter), 'patch:G:P' (raw G×G patches of P×P pixels) or 'tfjs:/folder[#node]'";
+  "4× cheaper adapter), 'mobilenet-v2-s16' (same graph, stride-16 stage at a 256² input, 16×16×136; " +
+  "'mobilenet-v2-s16@SIDE' for another side, a multiple of 16), 'patch:G:P' (raw G×G patches of P×P pixels) or " +
+  "'tfjs:/folder[#node]'";
 
 export async function loadImageEncoder(spec: string = DEFAULT_ENCODER_SPEC): Promise<ImageEncoder> {
   const trimmed = spec.trim();
@@ -20,6 +25,14 @@ export async function loadImageEncoder(spec: string = DEFAULT_ENCODER_SPEC): Pro
   if (trimmed === 'mobilenet-v2-bottleneck') {
     await initBackend();
     return loadMobilenetEncoder('bottleneck');
+  }
+  const s16 = /^mobilenet-v2-s16(?:@(\d+))?$/.exec(trimmed);
+  if (s16) {
+    const side = s16[1] === undefined ? MOBILENET_S16_INPUT_SIZE : Number(s16[1]);
+    if (side % 16 !== 0 || side < 64 || side > 1024)
+      throw new CoreError('BAD_INPUT', `encoder "${spec}": the input side must be a multiple of 16 in [64, 1024]`);
+    await initBackend();
+    return loadMobilenetEncoder('s16', side);
   }
   if (trimmed.startsWith('patch:')) {
     const [g, p, extra] = trimmed.slice('patch:'.length).split(':');

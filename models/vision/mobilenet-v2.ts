@@ -9,6 +9,11 @@
  * 'bottleneck' variant: the last inverted-residual block's linear projection (expanded_conv_16/project, after
  * its folded BatchNorm, no activation), 7×7×448 (320·1.4) — the same graph stopped before the 1×1 Conv_1
  * expansion, so 4× fewer adapter FLOPs and cache bytes.
+ * 's16' variant (issue 19, the paper's mask ratios): the last block output at stride 16 (expanded_conv_12/add, the
+ * residual sum, 136 channels = 96·1.4) at a 256×256 input → 16×16×136, so image strides 2 / 4 / 8 keep 64 / 16 / 4
+ * tokens = 25 / 6.25 / 1.56 % as on LLaVA's 24×24 grid. The graph declares its input [-1,224,224,3]; every op up to
+ * Conv_1 is convolutional, so the Placeholder is relaxed to [-1,-1,-1,3] for this variant (the head after Conv_1,
+ * with its fixed AvgPool, is never executed: execute() runs only the sub-graph the node needs).
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -27,10 +32,18 @@ export const MOBILENET_FEATURE_NODE =
 export const MOBILENET_BOTTLENECK_NODE =
   'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/' +
   'StatefulPartitionedCall/predict/MobilenetV2/expanded_conv_16/project/BatchNorm/FusedBatchNormV3';
+export const MOBILENET_S16_NODE =
+  'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/' +
+  'StatefulPartitionedCall/predict/MobilenetV2/expanded_conv_12/add';
 export const MOBILENET_INPUT_SIZE = 224;
+/** The s16 variant's default input side: 256 / 16 = a 16×16 grid. */
+export const MOBILENET_S16_INPUT_SIZE = 256;
 
-/** Which node of the graph gives the features: Conv_1 (1792 channels) or the last bottleneck (448). */
-export type MobilenetFeatures = 'conv1' | 'bottleneck';
+/**
+ * Which node of the graph gives the features: Conv_1 (7×7×1792), the last bottleneck (7×7×448), or the last block
+ * at stride 16 (side/16 × side/16 × 136).
+ */
+export type MobilenetFeatures = 'conv1' | 'bottleneck' | 's16';
 
 interface ModelJson {
   format?: string;
@@ -119,13 +132,53 @@ export function toArtifacts(json: ModelJson, weights: Buffer): tf.io.ModelArtifa
   };
 }
 
-export async function loadMobilenetEncoder(features: MobilenetFeatures = 'conv1'): Promise<GraphModelEncoder> {
+interface GraphNode {
+  op: string;
+  attr?: { shape?: { shape?: { dim?: { size: string }[] } } };
+}
+
+/** Lets the graph take any square input side: its input Placeholders become [-1,-1,-1,3] (batch, height, width). */
+export function relaxInputShape(artifacts: tf.io.ModelArtifacts): void {
+  const topology = artifacts.modelTopology as { node?: GraphNode[] };
+  for (const node of topology.node ?? []) {
+    const dim = node.attr?.shape?.shape?.dim;
+    if (node.op === 'Placeholder' && dim?.length === 4)
+      dim.splice(0, 3, { size: '-1' }, { size: '-1' }, { size: '-1' });
+  }
+}
+
+/**
+ * The bundled MobileNetV2 as an encoder. `inputSize` only applies to 's16' (a multiple of 16; default 256); Conv_1
+ * and the bottleneck keep the graph's declared 224.
+ */
+export async function loadMobilenetEncoder(
+  features: MobilenetFeatures = 'conv1',
+  inputSize: number = MOBILENET_S16_INPUT_SIZE,
+): Promise<GraphModelEncoder> {
   const { artifacts, sha1 } = decodeBundledMobilenet();
+  if (features !== 's16') {
+    const model = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
+    return GraphModelEncoder.create(model, {
+      // The id names the node, so the variants never share cached features.
+      id: `mobilenet-v2-1.4-${features}@${sha1.slice(0, 12)}`,
+      inputSize: MOBILENET_INPUT_SIZE,
+      node: features === 'conv1' ? MOBILENET_FEATURE_NODE : MOBILENET_BOTTLENECK_NODE,
+    });
+  }
+  if (!Number.isInteger(inputSize) || inputSize % 16 !== 0 || inputSize < 64 || inputSize > 1024)
+    throw new CoreError(
+      'BAD_INPUT',
+      `encoder mobilenet-v2-s16@${inputSize}: the input side must be a multiple of 16 in [64, 1024]`,
+    );
+  // sha1 is of the topology as shipped (before relaxing), so it still names the weights.
+  relaxInputShape(artifacts);
   const model = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
   return GraphModelEncoder.create(model, {
-    // The id names the node, so the two variants never share cached features.
-    id: `mobilenet-v2-1.4-${features}@${sha1.slice(0, 12)}`,
-    inputSize: MOBILENET_INPUT_SIZE,
-    node: features === 'conv1' ? MOBILENET_FEATURE_NODE : MOBILENET_BOTTLENECK_NODE,
+    // The id names node and input side: no two variants share cached features.
+    id: `mobilenet-v2-1.4-s16-${inputSize}@${sha1.slice(0, 12)}`,
+    inputSize,
+    node: MOBILENET_S16_NODE,
+    // 136 channels of a residual sum (|x| < 100 here): float16 keeps ~3 digits at half the bytes (211 MB for ClipArt-KP).
+    storage: 'float16',
   });
 }

@@ -8,6 +8,7 @@ import { createMemoryHistory, createRouter, RouterView } from 'vue-router';
 import type { CompareCase } from '@shared/contract/service';
 import CaseList from '../src/components/compare/CaseList.vue';
 import { useCaseKeys } from '../src/composables/use-case-keys';
+import { DEFAULT_MASK_VIEW, maskViewOf } from '../src/composables/use-compare-mask-view';
 import {
   queryFromRoute,
   ROUTE_WRITE_DELAY_MS,
@@ -174,5 +175,19 @@ describe('CaseList', () => {
     expect(rows[2].find('.case-text').text()).toBe('(no text)');
     await rows[2].trigger('click');
     expect(w.emitted('select')).toEqual([[2]]);
+  });
+});
+
+describe('Compare masking preview grid', () => {
+  it("draws the other run's grid and text cut, names a different baseline grid, defaults to 7×7 / 48", () => {
+    expect(maskViewOf({ imageGrid: 7, maxTextTokens: 48 }, { imageGrid: 16, maxTextTokens: 64 })).toEqual({
+      grid: 16,
+      maxTextTokens: 64,
+      note: "the other run's 16×16 grid; the baseline run uses 7×7",
+    });
+    expect(maskViewOf({ imageGrid: 16, maxTextTokens: 48 }, { imageGrid: 16, maxTextTokens: 48 }).note).toBeNull();
+    // A server older than the fields, or an unreadable run: the old 7×7 / 48.
+    expect(maskViewOf({}, {})).toEqual(DEFAULT_MASK_VIEW);
+    expect(maskViewOf({ imageGrid: 16, maxTextTokens: 32 }, null)).toEqual({ grid: 16, maxTextTokens: 32, note: null });
   });
 });

@@ -34,6 +34,21 @@ describe('MaskPreview', () => {
     expect(k8[48]).toBe(true);
   });
 
+  it('follows a 16×16 grid: strides 2 / 4 / 8 keep 64 / 16 / 4 cells (25 / 6.25 / 1.56 %), and shows the note', async () => {
+    const w = mount(MaskPreview, {
+      props: { text: 'a b', image: PIXEL, grid: 16, note: "the other run's 16×16 grid; the baseline run uses 7×7" },
+    });
+    const kept = () => w.findAll('[data-testid="mask-grid"] span.kept').length;
+    expect(w.findAll('[data-testid="mask-grid"] span')).toHaveLength(256);
+    expect(w.find('[data-testid="mask-grid"]').attributes('data-grid')).toBe('16');
+    expect(kept()).toBe(64);
+    await w.find('[data-testid="mask-image-stride"]').setValue('4');
+    expect(kept()).toBe(16);
+    await w.find('[data-testid="mask-image-stride"]').setValue('8');
+    expect(kept()).toBe(4);
+    expect(w.find('[data-testid="mask-note"]').text()).toContain('baseline run uses 7×7');
+  });
+
   it('uses the trainer tokenizer (hashtags lose #, punctuation is a token)', () => {
     const w = mount(MaskPreview, { props: { text: 'Go #NBA!', image: null } });
     expect(w.findAll('[data-testid="mask-text"] span').map((s) => s.text())).toEqual(['go', 'nba', '!']);

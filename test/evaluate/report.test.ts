@@ -1,7 +1,7 @@
 // `aimkp report` math and rendering on hand-made metric files with hand-computed mean / sample std.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildReport, meanStd, reportCsv, reportLatex, reportMarkdown } from '../../models/evaluate/report';
@@ -132,4 +132,64 @@ test('report --convention cmkp reads the other scores; the CLI prints all three 
   assert.match(out[0], /^preset,mode,metric/);
   assert.match(out[1], /\\begin\{tabular\}/);
   assert.match(out[2], /\| my_preset \| 1 \| 7 \| 50\.00 \|/);
+});
+
+test('study tables: per-seed CSV, Δ with Welch t and 95 % CI against a pinned baseline, τ-grid folders kept apart', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'aimkp-report-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  // F1@1 of the hand-computed Welch example (test/metrics/welch.test.ts): baseline 1…5 %, AimKP 2…10 %.
+  const runs: string[] = [];
+  for (let s = 1; s <= 5; s++) {
+    runs.push(makeRun(root, `baseline-s${s}`, 'baseline', s, { multimodal: [s / 100, 0.3, 0.4] }));
+    runs.push(makeRun(root, `aimkp-s${s}`, 'aimkp', s, { multimodal: [(2 * s) / 100, 0.3, 0.4] }));
+  }
+  // Two cells of a tau grid: same preset, folders apart.
+  runs.push(makeRun(root, 'aimkp-tt0.1-tv0.4-s1', 'aimkp', 1, { multimodal: [0.5, 0.3, 0.4] }));
+  runs.push(makeRun(root, 'aimkp-tt0.1-tv0.4-s2', 'aimkp', 2, { multimodal: [0.7, 0.3, 0.4] }));
+  const out: string[] = [];
+  const orig = console.log;
+  const origErr = console.error;
+  console.log = (s: string) => out.push(s);
+  console.error = () => {};
+  try {
+    const common = [...runs, '--modes', 'multimodal'];
+    assert.equal(await reportCommand([...common, '--format', 'seeds-csv']), 0);
+    assert.equal(await reportCommand([...common, '--format', 'delta-csv', '--baseline', 'baseline']), 0);
+    assert.equal(await reportCommand([...common, '--format', 'delta-md', '--baseline', 'baseline']), 0);
+    await assert.rejects(reportCommand([...common, '--format', 'delta-md']), /needs --baseline GROUP/);
+    await assert.rejects(
+      reportCommand([...common, '--format', 'delta-md', '--baseline', 'nope']),
+      /"nope" is not a group of these runs \(groups by folder: baseline, aimkp, aimkp-tt0\.1-tv0\.4\)/,
+    );
+  } finally {
+    console.log = orig;
+    console.error = origErr;
+  }
+  const seeds = out[0].trim().split('\n');
+  assert.equal(seeds[0], 'group,run,preset,seed,mode,metric,convention,split,decode,value_pct,items');
+  assert.equal(seeds.length, 1 + 12 * 3);
+  assert.ok(seeds.includes('aimkp,aimkp-s3,aimkp,3,multimodal,f1@1,aimkp,test,beam-sample,6.0000,10'));
+  assert.ok(
+    seeds.includes('aimkp-tt0.1-tv0.4,aimkp-tt0.1-tv0.4-s2,aimkp,2,multimodal,f1@1,aimkp,test,beam-sample,70.0000,10'),
+  );
+  const delta = out[1].trim().split('\n');
+  const row = delta.find((l) => l.startsWith('aimkp,baseline,multimodal,f1@1,'))!.split(',');
+  // n 5 vs 5, means 6 / 3, Δ 3, CI [−0.8877, 6.8877], t 1.8974, df 5.882, p 0.1075 (the hand-computed example).
+  assert.deepEqual(row.slice(4), [
+    '5',
+    '5',
+    '6.0000',
+    '3.0000',
+    '3.0000',
+    '-0.8877',
+    '6.8877',
+    '1.8974',
+    '5.882',
+    '0.1075',
+  ]);
+  assert.ok(delta.some((l) => l.startsWith('aimkp-tt0.1-tv0.4,baseline,multimodal,f1@1,2,5,60.0000,3.0000,57.0000,')));
+  assert.match(
+    out[2],
+    /\| aimkp \| multimodal \| F1@1 \| 5 vs 5 \| \+3\.00 \| \[-0\.89, 6\.89\] \| 1\.90 \| 5\.88 \| 0\.108 \|/,
+  );
 });

@@ -122,6 +122,9 @@ test('runs: start two presets, stream events, list/get, rename, tag, evaluate, c
   assert.equal(got.run.origin, 'app');
   assert.equal(got.run.step, 16);
   assert.equal(got.checkpoints.last?.step, 16);
+  // patch:3:4 → a 3×3 grid: what Compare's masking preview draws for this run.
+  assert.equal(got.imageGrid, 3);
+  assert.equal(got.maxTextTokens, got.config.maxTextTokens);
   assert.deepEqual(
     seen.map((e) => e.seq),
     Array.from({ length: got.run.lastSeq }, (_, i) => i + 1),

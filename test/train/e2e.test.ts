@@ -113,7 +113,8 @@ test('aimkp preset: run folder, events with stride histograms, checkpoints, best
     assert.equal(ends[1].strides![m].frozen, 40 - ends[1].acceptance[m].accepted);
   }
   const scores = ends.map((e) => e.validation!.score);
-  const bestEpoch = scores.indexOf(Math.max(...scores));
+  // The later of tied epochs is the best (the released code's rule).
+  const bestEpoch = scores.lastIndexOf(Math.max(...scores));
   const runEnd = ev[ev.length - 1];
   assert.ok(runEnd.type === 'run-end' && runEnd.status === 'completed' && runEnd.best!.epoch === bestEpoch);
 

@@ -79,6 +79,8 @@ export function runsHandlers(
         run: runSummary(view),
         dir: view.dir,
         config: JSON.parse(JSON.stringify(view.config)) as Record<string, JsonValue>,
+        imageGrid: view.config.lm.imageGrid,
+        maxTextTokens: view.config.maxTextTokens,
         metrics: allMetrics(view.dir),
         robustness: robustnessReports(view.dir),
         checkpoints: checkpointsOf(view.dir),

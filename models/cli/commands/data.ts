@@ -7,6 +7,9 @@ import { datasetStats, formatStatsTable } from '../../data/dataset-stats';
 import { loadDataset } from '../../data/load-dataset';
 import { SPLITS, type Split } from '../../data/manifest-types';
 import { buildSynthDataset } from '../../data/synth-dataset';
+import { buildPremiseBenchmark, PREMISE_CONDITIONS, PREMISE_DEFAULTS } from '../../data/premise-benchmark';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { claimDatasetOutput } from '../../data/dataset-output';
 
 const USAGE = `Usage: aimkp data <subcommand> [options]
@@ -15,7 +18,8 @@ Subcommands:
   cmkp     import CMKP text files:  --src FILE [--attributes FILE] [--ocr FILE] [--images DIR] [--split NAME] --out DIR [--force]
   clipart  build ClipArt-KP from Debian openclipart-svg:  [--source DIR] [--out DIR] [--size PX] [--force]
   synth    build the controlled synthetic set:  --n N --seed S --out DIR [--noise X] [--misaligned P]
-           [--missing-image P] [--missing-text P] [--force]
+           [--missing-image P] [--missing-text P] [--text-leak P] [--force]
+  premise  build issue 19's premise benchmark (synth + text leak, and the swap conditions):  --out DIR [--force]
   stats    per-split statistics (the paper's Table 3):  DIR [--json]
 
 Run "aimkp data <subcommand> --help" for details. Format: docs/data-format.md`;
@@ -40,7 +44,7 @@ Builds the ClipArt-KP data set from the openclipart SVGs (titles/descriptions as
   --out DIR      default data/clipart-kp
   --size PX      image side in pixels, default 224 (the bundled copy uses 112)
   --force        replace the data set already in --out (without it an existing data set is refused)`,
-  synth: `Usage: aimkp data synth --n N --seed S --out DIR [--noise X] [--misaligned P] [--missing-image P] [--missing-text P] [--force]
+  synth: `Usage: aimkp data synth --n N --seed S --out DIR [--noise X] [--misaligned P] [--missing-image P] [--missing-text P] [--text-leak P] [--force]
 
 Builds a deterministic synthetic set (64x64 PNG shapes + template text, split 8:1:1). Keyphrases per item:
 the topic (only in the text), the shape (only in the image) and "<colour> <place>" (needs both).
@@ -50,8 +54,22 @@ the topic (only in the text), the shape (only in the image) and "<colour> <place
   --misaligned P      probability that an item shows another item's image (default 0)
   --missing-image P   probability of no image (default 0)
   --missing-text P    probability of empty text, for items that keep their image (default 0)
+  --text-leak P       probability that the text also names the image keyphrases, "<colour> <shape>" inserted at a
+                      random word position (default 0); the item's source records leak=1 or leak=0
   --out DIR           the data-set folder (required): new or empty; an existing data set is refused
   --force             replace the data set already in --out (its manifest, images and cache; nothing else)`,
+  premise: `Usage: aimkp data premise --out DIR [--n ${PREMISE_DEFAULTS.n}] [--seed ${PREMISE_DEFAULTS.seed}] [--noise ${PREMISE_DEFAULTS.noise}] [--text-leak ${PREMISE_DEFAULTS.textLeak}] [--force]
+
+Builds the premise benchmark (issue 19; docs/data-format.md "Premise benchmark"): a synthetic set in which the text
+names the image keyphrases for a share of the items, so a model can lean on the text, and the image alone carries
+them on the rest. Folders under DIR:
+  clean/           aimkp data synth --n N --seed S --noise X --text-leak P (train on this one)
+  text-swapped/    the same, each test item carrying another test item's text (seeded derangement)
+  image-swapped/   the same with images
+  premise.json     settings, leak counts per split, and the five test conditions:
+${PREMISE_CONDITIONS.map((c) => `                   ${c.name.padEnd(14)} ${c.data}/ --mode ${c.mode}`).join('\n')}
+Defaults are the study's settings. Score a run on all five: scripts/premise-eval.sh RUN DIR
+  --force   replace a benchmark already in DIR`,
   stats: `Usage: aimkp data stats DIR [--json]
 
 Per split: size, mean text length (whitespace tokens), mean keyphrases per item, mean keyphrase length
@@ -79,6 +97,8 @@ export async function dataCommand(argv: string[]): Promise<number> {
       return clipart(rest);
     case 'synth':
       return synth(rest);
+    case 'premise':
+      return premise(rest);
     case 'stats':
       return stats(rest);
     default:
@@ -159,6 +179,7 @@ async function synth(argv: string[]): Promise<number> {
     misaligned: { type: 'string' },
     'missing-image': { type: 'string' },
     'missing-text': { type: 'string' },
+    'text-leak': { type: 'string' },
     force: { type: 'boolean' },
   });
   const n = intFlag('data synth', values.n, 'n', 200);
@@ -170,6 +191,7 @@ async function synth(argv: string[]): Promise<number> {
     misaligned: probability('misaligned', values.misaligned),
     missingImage: probability('missing-image', values['missing-image']),
     missingText: probability('missing-text', values['missing-text']),
+    textLeak: probability('text-leak', values['text-leak']),
   };
   await claimOutput(out, values.force === true ? 'replace' : 'new', 'aimkp data synth');
   const res = await buildSynthDataset({
@@ -181,7 +203,56 @@ async function synth(argv: string[]): Promise<number> {
   });
   console.log(
     `synth: ${res.items} items (train ${res.bySplit.train}, valid ${res.bySplit.valid}, test ${res.bySplit.test}), ${res.images} images, ` +
-      `misaligned ${res.misaligned}, missing image ${res.missingImage}, missing text ${res.missingText} → ${out}`,
+      `misaligned ${res.misaligned}, missing image ${res.missingImage}, missing text ${res.missingText}` +
+      (knobs.textLeak > 0 ? `, text leak ${res.textLeak}` : '') +
+      ` → ${out}`,
+  );
+  return 0;
+}
+
+async function premise(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('data premise', argv, {
+    n: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    noise: { type: 'string' },
+    'text-leak': { type: 'string' },
+    force: { type: 'boolean' },
+  });
+  const out = requireFlag('data premise', values.out, 'out');
+  const n = intFlag('data premise', values.n, 'n', PREMISE_DEFAULTS.n);
+  if (n < 20) throw new CoreError('BAD_INPUT', `aimkp data premise: --n must be at least 20 (2 test items), got ${n}`);
+  const seed = intFlag('data premise', values.seed, 'seed', PREMISE_DEFAULTS.seed);
+  const noise = values.noise === undefined ? PREMISE_DEFAULTS.noise : probability('noise', values.noise);
+  const textLeak =
+    values['text-leak'] === undefined ? PREMISE_DEFAULTS.textLeak : probability('text-leak', values['text-leak']);
+  // The folder holds three data sets: refuse anything but an empty folder or an earlier benchmark (with --force).
+  if (existsSync(out) && readdirSync(out).length > 0) {
+    if (!existsSync(join(out, 'premise.json')))
+      throw new CoreError(
+        'BAD_INPUT',
+        `aimkp data premise: ${out} is not empty and holds no premise.json; give a new folder`,
+      );
+    if (values.force !== true)
+      throw new CoreError(
+        'BAD_INPUT',
+        `aimkp data premise: ${out} already holds a premise benchmark (--force replaces it)`,
+      );
+  }
+  if (values.force === true) await claimOutput(join(out, 'clean'), 'replace', 'aimkp data premise');
+  const res = await buildPremiseBenchmark({
+    out,
+    n,
+    seed,
+    noise,
+    textLeak,
+    builtWith: ['aimkp data premise', ...argv].join(' '),
+  });
+  const s = res.synth.bySplit;
+  const l = res.leakBySplit;
+  console.log(
+    `premise: ${res.synth.items} items (train ${s.train}, valid ${s.valid}, test ${s.test}); texts naming "<colour> <shape>": ` +
+      `train ${l.train}, valid ${l.valid}, test ${l.test}; mean text ${res.meanTextWords.toFixed(1)} words → ${out}/{clean,text-swapped,image-swapped}`,
   );
   return 0;
 }

@@ -4,8 +4,16 @@ import { join } from 'node:path';
 import { backendFlag, intFlag, numberFlag, parseCommandArgs, requireFlag } from '../args';
 import { BACKEND_CHOICES } from '../../tf/backend';
 import { mergeOverride, validateConfig } from '../../train/config-resolve';
-import { pretrain, pretrainDefaults, readConfigOverride } from '../../train/pretrain';
+import {
+  pretrain,
+  pretrainDefaults,
+  PRETRAIN_SIZES,
+  readConfigOverride,
+  type PretrainSize,
+} from '../../train/pretrain';
 import { WORDNET_DEFAULT_DIR } from '../../train/pretrain-corpus';
+import { GCIDE_DEFAULT_DIR } from '../../train/dictd-corpus';
+import { CoreError } from '../../core-error';
 import { ProgressPrinter } from '../training-progress';
 import type { TrainConfig } from '../../run/train-config';
 
@@ -22,6 +30,13 @@ function usage(): string {
     '  --out RUN            run folder',
     `  --wordnet DIR        WordNet dict folder (default ${WORDNET_DEFAULT_DIR}; Debian package wordnet-base)`,
     '  --max-wordnet N      keep at most N WordNet glosses (most train-vocabulary lemmas first)',
+    '  --sources LIST       corpus sources besides the train split: wordnet (default: synsets with a train word),',
+    '                       wordnet-all (every synset, 1.45 M words), gcide (GCIDE definitions, 5.2 M words;',
+    '                       Debian package dict-gcide, GPL-3+, read locally), e.g. --sources wordnet-all,gcide',
+    `  --gcide DIR          dictd folder with gcide.index + gcide.dict.dz (default ${GCIDE_DEFAULT_DIR})`,
+    '  --max-gcide N        keep at most N GCIDE entries (train-vocabulary headwords first)',
+    '  --size small|large   base LM shape: small (default; d 128, 2 layers) or large (d 256, 4 layers, 8 heads,',
+    '                       dFF 1024, 16k vocabulary, positions for the 16×16 mobilenet-v2-s16 grid); --config wins',
     '  --held-out N         chunks held out for the held-out loss (default 64)',
     '  --epochs N           default 3',
     '  --seed S             default 1',
@@ -40,6 +55,10 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
     out: { type: 'string' },
     wordnet: { type: 'string' },
     'max-wordnet': { type: 'string' },
+    sources: { type: 'string' },
+    gcide: { type: 'string' },
+    'max-gcide': { type: 'string' },
+    size: { type: 'string' },
     'held-out': { type: 'string' },
     epochs: { type: 'string' },
     seed: { type: 'string' },
@@ -61,7 +80,14 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
   let config: TrainConfig | undefined;
   if (!resuming) {
     requireFlag('pretrain', values.data, 'data');
-    let merged = pretrainDefaults() as unknown as Record<string, unknown>;
+    const size = values.size ?? 'small';
+    if (!(size in PRETRAIN_SIZES))
+      throw new CoreError('BAD_INPUT', `aimkp pretrain: --size must be small or large, got "${size}"`);
+    let merged = mergeOverride(
+      pretrainDefaults() as unknown as Record<string, unknown>,
+      PRETRAIN_SIZES[size as PretrainSize],
+      `--size ${size}`,
+    );
     if (values.config) merged = mergeOverride(merged, readConfigOverride(values.config), values.config);
     const flags: Record<string, unknown> = {};
     if (values.epochs !== undefined) flags.epochs = intFlag('pretrain', values.epochs, 'epochs', 3);
@@ -84,6 +110,7 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
       dataDir: values.data,
       config,
       settings: {
+        ...corpusSources(values.sources, values.gcide, values['max-gcide']),
         ...(values.wordnet !== undefined ? { wordnetDir: values.wordnet } : {}),
         ...(values['max-wordnet'] !== undefined
           ? { maxWordnetDocs: intFlag('pretrain', values['max-wordnet'], 'max-wordnet', 0) }
@@ -109,4 +136,33 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** --sources / --gcide / --max-gcide → the corpus settings. */
+function corpusSources(
+  sources: string | undefined,
+  gcide: string | undefined,
+  maxGcide: string | undefined,
+): { wordnetAll: boolean; gcideDir: string | null; maxGcideDocs: number | null } {
+  const list = (sources ?? 'wordnet')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const known = ['wordnet', 'wordnet-all', 'gcide'];
+  const bad = list.find((s) => !known.includes(s));
+  if (bad !== undefined)
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp pretrain: --sources: unknown source "${bad}" (expected ${known.join(', ')})`,
+    );
+  if (!list.includes('wordnet') && !list.includes('wordnet-all'))
+    throw new CoreError('BAD_INPUT', 'aimkp pretrain: --sources must include wordnet or wordnet-all');
+  const useGcide = list.includes('gcide');
+  if (!useGcide && (gcide !== undefined || maxGcide !== undefined))
+    throw new CoreError('BAD_INPUT', 'aimkp pretrain: --gcide / --max-gcide need gcide in --sources');
+  return {
+    wordnetAll: list.includes('wordnet-all'),
+    gcideDir: useGcide ? (gcide ?? GCIDE_DEFAULT_DIR) : null,
+    maxGcideDocs: maxGcide === undefined ? null : intFlag('pretrain', maxGcide, 'max-gcide', 0),
+  };
 }

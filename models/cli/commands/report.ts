@@ -4,11 +4,16 @@ import type { EvalMode } from '../../lm/contract';
 import { resolve } from 'node:path';
 import { CONVENTIONS, type Convention } from '../../evaluate/report';
 import { reportRuns } from '../../evaluate/report-runs';
+import { loadRunMetrics } from '../../evaluate/report-load';
+import { deltaCsv, deltaMarkdown, deltaRows, GROUP_BY, seedsCsv, type GroupBy } from '../../evaluate/study-table';
+
+const FORMATS = ['md', 'csv', 'latex', 'seeds-csv', 'delta-md', 'delta-csv'];
 import { DECODE_STRATEGIES, EVAL_MODES, isDecodeStrategy, isEvalMode } from '../../evaluate/run-paths';
 import { writeFileAtomicSync as writeFileAtomic } from '../../fs/atomic-write';
 
-const USAGE = `Usage: aimkp report RUN... [--format md|csv|latex] [--split test] [--decode beam-sample]
-                    [--modes multimodal,text,image] [--convention aimkp|cmkp] [--out FILE]
+const USAGE = `Usage: aimkp report RUN... [--format md|csv|latex|seeds-csv|delta-md|delta-csv] [--split test]
+                    [--decode beam-sample] [--modes multimodal,text,image] [--convention aimkp|cmkp]
+                    [--group-by preset|folder] [--baseline GROUP] [--out FILE]
 
 Groups the runs by preset (config.json "preset") and prints, per preset and evaluation mode, the mean ± sample
 standard deviation (n − 1) over the group's runs (seeds) of F1@1, F1@3 and MAP@5, in percent. It reads
@@ -17,6 +22,15 @@ left out (a cell averaged over fewer runs than its group shows "(n=k)").
 
 Options:
   --format md|csv|latex   Markdown table (default), long CSV (one row per preset × mode × metric), LaTeX (booktabs)
+          seeds-csv       one row per run × mode × metric: the per-seed numbers behind every table
+          delta-md|delta-csv
+                          Δ = group − baseline per mode and metric with Welch's t, df, two-sided p and the 95 % CI
+                          (needs --baseline; ≥ 2 seeds per side)
+  --group-by preset|folder
+                          by config.json's preset (md, csv, latex: always) or by folder name without its -s<seed>
+                          tail (default of seeds-csv and the delta formats, so that runs of one preset with other
+                          settings, e.g. a tau_t × tau_v grid, stay apart)
+  --baseline GROUP        the pinned baseline group of the delta formats
   --split NAME            default test
   --decode NAME           which decoding's metrics: ${DECODE_STRATEGIES.join(' | ')} (default beam-sample)
   --modes LIST            default multimodal,text,image
@@ -44,6 +58,8 @@ export async function reportCommand(argv: string[]): Promise<number> {
       decode: { type: 'string' },
       modes: { type: 'string' },
       convention: { type: 'string' },
+      'group-by': { type: 'string' },
+      baseline: { type: 'string' },
       out: { type: 'string' },
     },
     true,
@@ -58,8 +74,17 @@ export async function reportCommand(argv: string[]): Promise<number> {
       'aimkp report: give at least one run folder\nRun "aimkp report --help" for usage.',
     );
   const format = values.format ?? 'md';
-  if (!['md', 'csv', 'latex'].includes(format))
-    throw new CoreError('BAD_INPUT', `aimkp report: --format must be md, csv or latex, got "${format}"`);
+  if (!FORMATS.includes(format))
+    throw new CoreError('BAD_INPUT', `aimkp report: --format must be ${orList(FORMATS)}, got "${format}"`);
+  const groupBy = (values['group-by'] ??
+    (format === 'md' || format === 'csv' || format === 'latex' ? 'preset' : 'folder')) as GroupBy;
+  if (!GROUP_BY.includes(groupBy))
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp report: --group-by must be ${orList(GROUP_BY)}, got "${values['group-by']}"`,
+    );
+  if (format.startsWith('delta') && values.baseline === undefined)
+    throw new CoreError('BAD_INPUT', `aimkp report: --format ${format} needs --baseline GROUP (the pinned baseline)`);
   const decode = values.decode ?? 'beam-sample';
   if (!isDecodeStrategy(decode))
     throw new CoreError(
@@ -75,10 +100,26 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const modes = parseModes('report', values.modes);
   const split = values.split ?? 'test';
 
-  const r = reportRuns({ runDirs: positionals.map((p) => resolve(p)), split, decode, modes, convention });
-  for (const path of r.missing)
-    console.error(`aimkp report: no metrics file ${path} (left out; run "aimkp eval --run" first)`);
-  const text = format === 'csv' ? r.csv : format === 'latex' ? r.latex : r.markdown;
+  const runDirs = positionals.map((p) => resolve(p));
+  let text: string;
+  if (format === 'md' || format === 'csv' || format === 'latex') {
+    if (values['group-by'] === 'folder')
+      throw new CoreError('BAD_INPUT', 'aimkp report: --group-by folder applies to the seeds-csv and delta formats');
+    const r = reportRuns({ runDirs, split, decode, modes, convention });
+    for (const path of r.missing)
+      console.error(`aimkp report: no metrics file ${path} (left out; run "aimkp eval --run" first)`);
+    text = format === 'csv' ? r.csv : format === 'latex' ? r.latex : r.markdown;
+  } else {
+    const loaded = loadRunMetrics(runDirs, { split, decode, modes });
+    for (const path of loaded.missing)
+      console.error(`aimkp report: no metrics file ${path} (left out; run "aimkp eval --run" first)`);
+    const o = { convention, split, decode, modes, groupBy };
+    if (format === 'seeds-csv') text = seedsCsv(loaded.runs, o);
+    else {
+      const rows = deltaRows(loaded.runs, values.baseline!, o);
+      text = format === 'delta-csv' ? deltaCsv(rows, values.baseline!) : deltaMarkdown(rows, values.baseline!, o);
+    }
+  }
   if (values.out) writeFileAtomic(values.out, text);
   console.log(text.trimEnd());
   return 0;

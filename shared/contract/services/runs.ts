@@ -197,6 +197,13 @@ export const RUNS_COMMANDS = {
       dir: z.string(),
       /** The resolved TrainConfig (config.json). */
       config: JsonObject,
+      /**
+       * G of the run's G×G image-token grid (config.json lm.imageGrid: 7 for mobilenet-v2, 16 for mobilenet-v2-s16)
+       * and its post-text cut (maxTextTokens): what Compare's masking preview draws. Absent from servers older than
+       * the field (the preview then assumes 7 and 48).
+       */
+      imageGrid: z.int().min(1).max(1024).optional(),
+      maxTextTokens: z.int().min(1).max(100_000).optional(),
       /** Every evaluation found in metrics/ (split × mode × decode). */
       metrics: z.array(ModeScores.extend({ decodeSettings: DecodeSettings.nullable(), createdAt: IsoTime.nullable() })),
       robustness: z.array(RobustnessReport),
