@@ -23,6 +23,8 @@ export interface RunMeta {
   name?: string;
   tags?: string[];
   origin?: 'app' | 'cli';
+  /** When the run was launched (the app writes it at runs.start; a CLI run has only config.json's time). */
+  createdAt?: string;
 }
 
 /** Where a run stands according to its files alone (the supervisor adds what its jobs know). */
@@ -126,7 +128,7 @@ export class RunRegistry {
       step: facts.step ?? 0,
       totalSteps: facts.totalSteps ?? stepsPerEpoch * config.epochs,
       best: facts.best,
-      createdAt: config.createdAt ?? null,
+      createdAt: meta.createdAt ?? config.createdAt ?? null,
       updatedAt: facts.lastTime,
       lock,
     };
@@ -178,6 +180,7 @@ export function readMeta(dir: string): RunMeta {
       name: typeof v.name === 'string' ? v.name : undefined,
       tags: Array.isArray(v.tags) ? v.tags.filter((t): t is string => typeof t === 'string') : undefined,
       origin: v.origin === 'app' || v.origin === 'cli' ? v.origin : undefined,
+      createdAt: typeof v.createdAt === 'string' ? v.createdAt : undefined,
     };
   } catch {
     return {};
