@@ -323,6 +323,15 @@ export class RunSeries {
         this.pending.add('status');
         break;
       case 'progress': {
+        // The supervisor writes a job's preparing / encoding progress as its worker reports it: one that arrives
+        // after the part's run-start is late, not a new phase.
+        if (
+          (e.phase === 'preparing' || e.phase === 'encoding') &&
+          this.start !== null &&
+          this.end === null &&
+          !this.error
+        )
+          break;
         // Progress repeats within a phase (counts); the log gets one line per phase and message.
         const prev = this.progress;
         this.progress = e;

@@ -132,7 +132,7 @@ test('a queued run is a run: runs.get and runs.history answer it; its stream say
 
     // The bad run: queued → running → failed, with the core's reason on the run's own stream.
     assert.deepEqual(jobStates(seenBad), ['queued', 'running', 'failed']);
-    const failed = seenBad.findLast((e) => e.kind === 'job');
+    const failed = [...seenBad].reverse().find((e) => e.kind === 'job');
     assert.ok(failed?.kind === 'job');
     assert.equal(failed.data.error?.code, 'BAD_INPUT');
     assert.match(failed.data.error?.message ?? '', /no usable train items/);
