@@ -336,7 +336,11 @@ export class RunSeries {
         const prev = this.progress;
         this.progress = e;
         if (e.phase !== 'training' && (prev?.phase !== e.phase || prev.message !== e.message))
-          this.addLog(e.time, e.phase === 'failed' ? 'error' : 'info', `${e.phase}: ${e.message}`);
+          this.addLog(
+            e.time,
+            e.phase === 'failed' ? 'error' : 'info',
+            e.message === e.phase ? e.phase : `${e.phase}: ${e.message}`,
+          );
         this.pending.add('status');
         break;
       }

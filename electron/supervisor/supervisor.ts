@@ -419,7 +419,10 @@ export class Supervisor {
   }
 
   private view(s: RunFileSummary): RunView {
-    const active = this.activeJobOf(s.id);
+    // The run's status is its training's: an evaluation or a robustness suite on a finished run leaves it finished
+    // (listed as "running", it dropped out of Compare's choices and the running count while it was evaluated).
+    const anyActive = this.activeJobOf(s.id);
+    const active = anyActive && kindOfSpec(anyActive.spec).trainsRun ? anyActive : undefined;
     const last = active ?? this.lastJobOf(s.id) ?? null;
     let status: RunStatus;
     let reason: RunView['reason'] = null;

@@ -195,6 +195,11 @@ test("the robustness suite with its defaults (Compare's button) runs and reports
   const r = await api.call('runs.robustness', { id: good });
   const job = service.supervisor().queue.get(r.jobId)!;
   assert.ok(isJobOf(job.spec, ROBUSTNESS_JOB));
+  // While the suite is queued or runs, the run is still what its training left: completed (Compare lists finished
+  // runs only; the status bar counts running ones).
+  assert.ok(!['completed', 'failed'].includes(job.state), job.state);
+  assert.equal((await api.call('runs.get', { id: good })).run.status, 'completed');
+  assert.equal((await api.call('runs.list', {})).runs.find((x) => x.id === good)?.status, 'completed');
   assert.deepEqual(job.spec.params.suite, {}, 'no undefined fields travel to the worker');
   const ended = await service.supervisor().waitForJob(r.jobId);
   assert.equal(ended.state, 'completed', JSON.stringify(ended.error));
