@@ -477,7 +477,9 @@ export class Supervisor {
       );
     if (kind.reportsOn === 'job' && (previous !== job.state || job.progress))
       this.writeJobStream(job, runId, previous !== job.state);
-    else if (kind.reportsOn === 'run' && runId) this.writeRunStream(job, runId, previous !== job.state);
+    // A training's states go into its run's stream (other kinds that write a run stream, such as the bench's flood, do not).
+    else if (kind.reportsOn === 'run' && kind.trainsRun && runId)
+      this.writeRunStream(job, runId, previous !== job.state);
   }
 
   /**
