@@ -14,6 +14,7 @@ import type {
   TrainingEvent,
 } from './training-events';
 import { CosineHistogram, type Band } from './quantiles';
+import type { JobState } from './vocabulary';
 
 export type Modality = 'text' | 'image';
 
@@ -37,6 +38,48 @@ export interface CosineEpoch {
 }
 
 export type SeriesPart = 'steps' | 'epochs' | 'status' | 'log' | 'reset';
+
+/**
+ * What the workbench's supervisor writes into a run's stream about the job that trains it (a "job" line; the
+ * contract's JobStateData): queued, running, then completed / stopped / failed (with why) / interrupted /
+ * cancelled. A run made by `aimkp train` has none.
+ */
+export interface RunJobLine {
+  type: 'job';
+  time: string;
+  data: { jobId: string; state: JobState; error: { code: string; message: string } | null };
+}
+
+/** The newest job line's state, with when it changed. */
+export interface RunJobState {
+  jobId: string;
+  state: JobState;
+  error: { code: string; message: string } | null;
+  time: string;
+}
+
+/** What a run's stream holds: the trainer's events and the supervisor's job lines. */
+export type SeriesEvent = TrainingEvent | RunJobLine;
+
+/**
+ * Time spent training, over every part of the run (a stopped and resumed run has several): each part runs from its
+ * run-start to its run-end (or error); a part that never ended (the process died) ends at its last event.
+ */
+export interface TrainingTime {
+  /** Milliseconds of the parts that ended. */
+  closedMs: number;
+  /** The run-start time of the part in progress, or null. */
+  openSince: string | null;
+  /** The time of the newest training event. */
+  lastTime: string | null;
+}
+
+/**
+ * Per step, a masked AimKP epoch costs this many warm-up steps when the run has not measured it yet: the benchmark's
+ * masked step is 3.5–3.7× its warm-up step (docs/benchmarks.md), full ClipArt-KP runs spend 1.8–3.8× a warm-up
+ * epoch on a masked one, and the workbench's own runs about 2.5–3× (issue 16); the middle of the latter.
+ */
+export const MASKED_STEP_COST_BENCH = 2.75;
 
 /** The per-step columns of a run, one entry per optimizer step; null where the series holds NaN. */
 export interface StepColumns {
@@ -75,6 +118,10 @@ export interface RunHistory {
   best: { epoch: number; score: number } | null;
   /** Event time (ms) and step of the last ≤50 steps, for steps/s. */
   recent: { t: number; step: number }[];
+  /** The supervisor's newest word on the run's job (absent from servers before issue 16). */
+  job?: RunJobState | null;
+  /** Time trained over every part of the run (absent from servers before issue 16). */
+  time?: TrainingTime;
 }
 
 const STEP_COLUMNS = [
@@ -116,6 +163,8 @@ export class RunSeries {
   progress: ProgressEvent | null = null;
   error: string | null = null;
   best: { epoch: number; score: number } | null = null;
+  job: RunJobState | null = null;
+  time: TrainingTime = { closedMs: 0, openSince: null, lastTime: null };
   /** Wall-clock time of recent steps, for steps/s. */
   private recent: { t: number; step: number }[] = [];
   private cosAcc: { epoch: number; firstStep: number; text: CosineHistogram; image: CosineHistogram } | null = null;
@@ -157,6 +206,8 @@ export class RunSeries {
       error: this.error,
       best: this.best,
       recent: this.recent.map((r) => ({ ...r })),
+      job: this.job,
+      time: { ...this.time },
     };
   }
 
@@ -188,14 +239,55 @@ export class RunSeries {
     this.error = h.error;
     this.best = h.best;
     this.recent = h.recent.map((r) => ({ ...r }));
+    this.job = h.job ?? null;
+    this.time = h.time ? { ...h.time } : { closedMs: 0, openSince: null, lastTime: null };
     this.pending.add('reset');
     this.flush();
   }
 
-  /** Ingests a batch and tells listeners once. */
-  ingestBatch(events: readonly TrainingEvent[]): void {
-    for (const e of events) this.ingest(e);
+  /** Ingests a batch (training events and job lines, in stream order) and tells listeners once. */
+  ingestBatch(events: readonly SeriesEvent[]): void {
+    for (const e of events) {
+      if (e.type === 'job') this.onJob(e);
+      else {
+        this.clock(e);
+        this.ingest(e);
+      }
+    }
     this.flush();
+  }
+
+  private onJob(e: RunJobLine): void {
+    const { jobId, state, error } = e.data;
+    this.job = { jobId, state, error, time: e.time };
+    const why =
+      error && (state === 'failed' || state === 'interrupted') ? `: [${error.code}] ${firstLine(error.message)}` : '';
+    this.addLog(e.time, state === 'failed' ? 'error' : 'info', `job ${state}${why}`);
+    this.pending.add('status');
+  }
+
+  /** Training time: a part opens at run-start and closes at run-end or error (or, never closed, at its last event). */
+  private clock(e: TrainingEvent): void {
+    const t = this.time;
+    if (e.type === 'run-start') {
+      if (t.openSince !== null && t.lastTime !== null) t.closedMs += msBetween(t.openSince, t.lastTime);
+      t.openSince = e.time;
+    } else if ((e.type === 'run-end' || e.type === 'error') && t.openSince !== null) {
+      t.closedMs += msBetween(t.openSince, e.time);
+      t.openSince = null;
+    }
+    t.lastTime = e.time;
+  }
+
+  /**
+   * Milliseconds trained over every part; a part in progress counts up to `now` (ms since the epoch) when given —
+   * the run is training now — else up to its last event.
+   */
+  trainingMs(now?: number): number {
+    const t = this.time;
+    if (t.openSince === null) return t.closedMs;
+    const end = now ?? (t.lastTime === null ? Number.NaN : Date.parse(t.lastTime));
+    return t.closedMs + Math.max(0, Number.isFinite(end) ? end - Date.parse(t.openSince) : 0);
   }
 
   private flush(): void {
@@ -231,11 +323,24 @@ export class RunSeries {
         this.pending.add('status');
         break;
       case 'progress': {
+        // The supervisor writes a job's preparing / encoding progress as its worker reports it: one that arrives
+        // after the part's run-start is late, not a new phase.
+        if (
+          (e.phase === 'preparing' || e.phase === 'encoding') &&
+          this.start !== null &&
+          this.end === null &&
+          !this.error
+        )
+          break;
         // Progress repeats within a phase (counts); the log gets one line per phase and message.
         const prev = this.progress;
         this.progress = e;
         if (e.phase !== 'training' && (prev?.phase !== e.phase || prev.message !== e.message))
-          this.addLog(e.time, e.phase === 'failed' ? 'error' : 'info', `${e.phase}: ${e.message}`);
+          this.addLog(
+            e.time,
+            e.phase === 'failed' ? 'error' : 'info',
+            e.message === e.phase ? e.phase : `${e.phase}: ${e.message}`,
+          );
         this.pending.add('status');
         break;
       }
@@ -363,6 +468,41 @@ export class RunSeries {
     return dt > 0 ? (r[r.length - 1].step - r[0].step) / dt : null;
   }
 
+  /**
+   * Warm-up epochs of the run: 1 for an AimKP run whose first epoch is unmasked (the epochs after it build masked
+   * rows and cost more per step), else 0 (the step rate holds for the whole run).
+   */
+  private warmupEpochs(): number {
+    const c = this.start?.config;
+    if (this.start?.method !== 'aimkp' || typeof c !== 'object' || c === null || Array.isArray(c)) return 0;
+    const a = (c as { aimkp?: unknown }).aimkp as
+      { maskText?: unknown; maskImage?: unknown; stride?: { warmup?: unknown } } | null | undefined;
+    if (!a || a.stride?.warmup !== true || (a.maskText !== true && a.maskImage !== true)) return 0;
+    return 1;
+  }
+
+  /**
+   * How many warm-up steps a masked step costs: measured on this run when it has steps of both kinds (median step
+   * times), else MASKED_STEP_COST_BENCH.
+   */
+  maskedStepCost(): { ratio: number; measured: boolean } {
+    const perEpoch = this.start?.stepsPerEpoch ?? null;
+    if (perEpoch !== null && perEpoch > 0 && this.warmupEpochs() > 0) {
+      const warm: number[] = [];
+      const masked: number[] = [];
+      for (let i = 0; i < this.step.length; i++) {
+        const ms = this.stepTimeMs[i];
+        if (!Number.isFinite(ms)) continue;
+        (this.step[i] <= perEpoch ? warm : masked).push(ms);
+      }
+      if (warm.length >= 3 && masked.length >= 3) {
+        const ratio = median(masked) / median(warm);
+        if (Number.isFinite(ratio) && ratio > 0) return { ratio, measured: true };
+      }
+    }
+    return { ratio: MASKED_STEP_COST_BENCH, measured: false };
+  }
+
   /** Progress of the run and of the current epoch, with ETAs from the recent step rate. */
   progressSummary(): RunProgress {
     const s = this.lastStep;
@@ -372,8 +512,17 @@ export class RunSeries {
     const inEpoch = s ? s.stepInEpoch : 0;
     const rate = this.stepsPerSecond();
     const finished = this.end?.status === 'completed';
-    const remainingRun = total !== null ? Math.max(0, total - step) : null;
+    let remainingRun = total !== null ? Math.max(0, total - step) : null;
     const remainingEpoch = perEpoch !== null ? Math.max(0, perEpoch - inEpoch) : null;
+    // In the warm-up epoch the rate is the warm-up's: the masked epochs to come cost more per step.
+    let costRatio: number | null = null;
+    const warmup = this.warmupEpochs();
+    if (remainingRun !== null && perEpoch !== null && total !== null && warmup > 0 && step < warmup * perEpoch) {
+      const warmLeft = warmup * perEpoch - step;
+      const maskedLeft = Math.max(0, remainingRun - warmLeft);
+      costRatio = this.maskedStepCost().ratio;
+      remainingRun = warmLeft + maskedLeft * costRatio;
+    }
     return {
       step,
       totalSteps: total,
@@ -386,6 +535,7 @@ export class RunSeries {
       stepsPerSecond: rate,
       etaRunMs: rate && remainingRun !== null && !this.end ? (remainingRun / rate) * 1000 : null,
       etaEpochMs: rate && remainingEpoch !== null && !this.end ? (remainingEpoch / rate) * 1000 : null,
+      etaRunCostRatio: costRatio,
     };
   }
 }
@@ -402,4 +552,25 @@ export interface RunProgress {
   stepsPerSecond: number | null;
   etaRunMs: number | null;
   etaEpochMs: number | null;
+  /**
+   * Set while an AimKP run is in its warm-up epoch: the run's ETA counts each masked step to come as this many
+   * warm-up steps (an estimate; see maskedStepCost).
+   */
+  etaRunCostRatio: number | null;
+}
+
+function msBetween(from: string, to: string): number {
+  const d = Date.parse(to) - Date.parse(from);
+  return Number.isFinite(d) && d > 0 ? d : 0;
+}
+
+function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 === 1 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+function firstLine(text: string): string {
+  const i = text.indexOf('\n');
+  return i < 0 ? text : text.slice(0, i);
 }

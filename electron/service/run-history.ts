@@ -1,4 +1,4 @@
-// runs.history on the server: each run's training events folded into a RunSeries (the renderer's own fold,
+// runs.history on the server: each run's training events (and job lines) folded into a RunSeries (the renderer's own fold,
 // shared/run-series.ts), kept per run and advanced by the events appended since the last request. A client
 // opening a long run loads the folded columns and streams on from their seq, instead of replaying every raw
 // event (2.8 KB per step of per-sample records) through the wire and the UI thread.
@@ -12,7 +12,6 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunSeries, type RunHistory, type StepColumns } from '../../shared/run-series';
-import type { TrainingEvent } from '../../shared/training-events';
 import { RunEventLog } from '../supervisor/run-event-log';
 
 export interface RunHistoryCacheOptions {
@@ -30,7 +29,8 @@ const PAGE = 5000;
 /** Background folds parse ~25 ms at a time. */
 const WARM_PAGE = 500;
 const HASHED_BYTES = 64 * 1024;
-const FORMAT = 1;
+// 2: folds carry the job state and the training time (issue 16); a fold saved before is folded again.
+const FORMAT = 2;
 
 interface Entry {
   file: string;
@@ -186,9 +186,8 @@ export class RunHistoryCache {
         e.rounded = emptyColumns();
         e.persistedSeq = 0;
       }
-      const training: TrainingEvent[] = [];
-      for (const { event } of page) if (event.type !== 'job') training.push(event as TrainingEvent);
-      e.series.ingestBatch(training);
+      // Training events and the supervisor's job lines alike (the fold keeps the job's newest state).
+      e.series.ingestBatch(page.map(({ event }) => event));
       if (page.length < pageSize) return;
       // Let other work of the server in between pages.
       await new Promise((r) => setImmediate(r));

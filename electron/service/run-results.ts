@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMetricsFile, RUN_FILES } from '../../models/index';
 import type { CommandResponse, RunSummary } from '../../shared/contract/service';
-import { DECODE_STRATEGIES, EVAL_MODES, type DecodeStrategy, type EvalMode } from '../../shared/vocabulary';
+import { DECODE_STRATEGIES, EVAL_MODES, SPLITS, type DecodeStrategy, type EvalMode } from '../../shared/vocabulary';
 
 type ModeScores = RunSummary['test'][number];
 type RunGet = CommandResponse<'runs.get'>;
@@ -30,7 +30,21 @@ function metricsFiles(dir: string): { split: string; mode: EvalMode; decode: Dec
   return out;
 }
 
-/** Every evaluation of the run (split × mode × decode), with its decoding settings and time. */
+/**
+ * Evaluations in the order every view lists them: by split, then mode as the vocabulary has it (multimodal, text,
+ * image), then decoding (not the folder's alphabetical image, multimodal, text).
+ */
+function byVocabularyOrder(a: Pick<RunMetrics, 'split' | 'mode' | 'decode'>, b: typeof a): number {
+  const rank = (list: readonly string[], v: string) => (list.includes(v) ? list.indexOf(v) : list.length);
+  return (
+    rank(SPLITS, a.split) - rank(SPLITS, b.split) ||
+    a.split.localeCompare(b.split) ||
+    rank(EVAL_MODES, a.mode) - rank(EVAL_MODES, b.mode) ||
+    rank(DECODE_STRATEGIES, a.decode) - rank(DECODE_STRATEGIES, b.decode)
+  );
+}
+
+/** Every evaluation of the run (split × mode × decode), with its decoding settings and time; in vocabulary order. */
 export function allMetrics(dir: string): RunMetrics[] {
   const out: RunMetrics[] = [];
   for (const f of metricsFiles(dir)) {
@@ -51,7 +65,7 @@ export function allMetrics(dir: string): RunMetrics[] {
       createdAt: m.createdAt ?? null,
     });
   }
-  return out;
+  return out.sort(byVocabularyOrder);
 }
 
 /** The latest test evaluation of each mode × decoding (a table must not mix greedy on 319 items with beam-sample on 100). */
@@ -63,7 +77,9 @@ export function testScores(dir: string): ModeScores[] {
     const had = best.get(key);
     if (!had || (m.createdAt ?? '') > (had.createdAt ?? '')) best.set(key, m);
   }
-  return [...best.values()].map(({ mode, split, decode, scores, n }) => ({ mode, split, decode, scores, n }));
+  return [...best.values()]
+    .sort(byVocabularyOrder)
+    .map(({ mode, split, decode, scores, n }) => ({ mode, split, decode, scores, n }));
 }
 
 export function robustnessReports(dir: string): RunGet['robustness'] {

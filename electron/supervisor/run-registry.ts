@@ -32,6 +32,8 @@ export interface RunMeta {
    * the job again after a crash resumes the run; any other job finds the run taken.
    */
   job?: string;
+  /** When the run was launched (the app writes it at runs.start; a CLI run has only config.json's time). */
+  createdAt?: string;
 }
 
 /** Where a run stands according to its files alone (the supervisor adds what its jobs know). */
@@ -139,7 +141,7 @@ export class RunRegistry {
       step: facts.step ?? 0,
       totalSteps: facts.totalSteps ?? stepsPerEpoch * config.epochs,
       best: facts.best,
-      createdAt: config.createdAt ?? null,
+      createdAt: meta.createdAt ?? config.createdAt ?? null,
       updatedAt: facts.lastTime,
       lock,
     };
@@ -191,6 +193,7 @@ export function readMeta(dir: string): RunMeta {
       name: typeof v.name === 'string' ? v.name : undefined,
       tags: Array.isArray(v.tags) ? v.tags.filter((t): t is string => typeof t === 'string') : undefined,
       origin: v.origin === 'app' || v.origin === 'cli' ? v.origin : undefined,
+      createdAt: typeof v.createdAt === 'string' ? v.createdAt : undefined,
     };
     const sweep = parseSweepRef(v.sweep);
     if (sweep) meta.sweep = sweep;

@@ -4,7 +4,7 @@
 //   service (electron/service/) ── Supervisor ──┬─ InProcessJobQueue ── WorkerJobRunner ── worker threads ── core
 //                                               ├─ RunRegistry (runs/<id>/ folders)
 //                                               └─ EventHub (events.jsonl tails → batched subscribers, replay)
-import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -206,7 +206,14 @@ export class Supervisor {
     const spec = jobSpec(TRAIN_JOB, { runId, dataDir: o.dataDir, config: o.config, maxSteps: o.maxSteps });
     // run-meta.json first: the folder is the app's from the start (name, tags) even before config.json exists.
     mkdirSync(dir, { recursive: true });
-    writeMetaSync(dir, { name: o.name, tags: o.tags ?? [], origin: 'app', sweep: o.sweep });
+    // createdAt: the launch, which "Created" shows (config.json is written only once the data is ready).
+    writeMetaSync(dir, {
+      name: o.name,
+      tags: o.tags ?? [],
+      origin: 'app',
+      sweep: o.sweep,
+      createdAt: new Date().toISOString(),
+    });
     try {
       return this.queue.enqueue(spec);
     } catch (err) {
@@ -452,7 +459,10 @@ export class Supervisor {
   }
 
   private view(s: RunFileSummary): RunView {
-    const active = this.activeJobOf(s.id);
+    // The run's status is its training's: an evaluation or a robustness suite on a finished run leaves it finished
+    // (listed as "running", it dropped out of Compare's choices and the running count while it was evaluated).
+    const anyActive = this.activeJobOf(s.id);
+    const active = anyActive && kindOfSpec(anyActive.spec).trainsRun ? anyActive : undefined;
     const last = active ?? this.lastJobOf(s.id) ?? null;
     let status: RunStatus;
     let reason: RunView['reason'] = null;
@@ -506,8 +516,44 @@ export class Supervisor {
     ) {
       this.recordWorkerDeath(runId, job, training);
     }
+    if (job.state === 'failed' && previous !== 'failed')
+      // The full reason (an unexpected error's stack) goes to the log; the UI names the job and points here.
+      this.log(
+        `job ${job.id} (${kind.name}${runId ? ` of ${runId}` : ''}) failed: [${job.error?.code ?? 'INTERNAL'}] ${job.error?.message ?? ''}`,
+      );
     if (kind.reportsOn === 'job' && (previous !== job.state || job.progress))
       this.writeJobStream(job, runId, previous !== job.state);
+    // A training's states go into its run's stream (other kinds that write a run stream, such as the bench's flood, do not).
+    else if (kind.reportsOn === 'run' && kind.trainsRun && runId)
+      this.writeRunStream(job, runId, previous !== job.state);
+  }
+
+  /**
+   * A run's own stream carries what the supervisor knows of the job that trains it, so that a client following the
+   * run sees it queued, starting, failing before the trainer ever wrote a line, or ended: the job's state changes,
+   * and its progress while it prepares and encodes images (the trainer writes events.jsonl itself only from the
+   * moment its run folder is set up, after those phases). Lines go to runs/<id>/events.jsonl only while the folder
+   * exists (startTraining made it; a cancelled new run's folder is gone).
+   */
+  private writeRunStream(job: JobRecord, runId: string, stateChanged: boolean): void {
+    let line: string;
+    const time = new Date().toISOString();
+    if (stateChanged) {
+      const data: JobStateData = { jobId: job.id, kind: listedKindOf(job), state: job.state, runId, error: job.error };
+      line = JSON.stringify({ type: 'job', time, data });
+    } else if (job.progress && (job.progress.phase === 'preparing' || job.progress.phase === 'encoding')) {
+      line = JSON.stringify(progressEvent(job.progress, time, this.registry.dirOf(runId)));
+    } else return;
+    const dir = this.registry.dirOf(runId);
+    if (!existsSync(dir)) return;
+    const file = join(dir, RUN_FILES.events);
+    try {
+      // A line cut by a writer that died must not swallow this one: start on a line of its own.
+      appendFileSync(file, (endsMidLine(file) ? '\n' : '') + line + '\n');
+      this.hub.poke(runId);
+    } catch (err) {
+      this.log(`run ${runId}: cannot record job ${job.id} in events.jsonl: ${(err as Error).message}`);
+    }
   }
 
   /**
@@ -578,8 +624,30 @@ function progressEvent(p: JobProgressSnapshot, time: string, run: string): Progr
   };
 }
 
-function writeMetaSync(dir: string, meta: { name?: string; tags: string[]; origin: 'app'; sweep?: SweepRef }): void {
-  const clean: Record<string, unknown> = { tags: meta.tags, origin: meta.origin };
+/** true when the file exists and its last byte is not a newline (a writer died in the middle of a line). */
+function endsMidLine(file: string): boolean {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return false;
+  }
+  if (size === 0) return false;
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, size - 1);
+    return b[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeMetaSync(
+  dir: string,
+  meta: { name?: string; tags: string[]; origin: 'app'; sweep?: SweepRef; createdAt: string },
+): void {
+  const clean: Record<string, unknown> = { tags: meta.tags, origin: meta.origin, createdAt: meta.createdAt };
   if (meta.name !== undefined) clean.name = meta.name;
   if (meta.sweep !== undefined) clean.sweep = meta.sweep;
   writeFileAtomicSync(join(dir, RUN_META_FILE), JSON.stringify(clean, null, 2) + '\n');

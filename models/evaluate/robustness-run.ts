@@ -15,9 +15,9 @@ import { featureStd } from './perturb';
 import { decodeKeyphraseLists } from './predict-run';
 import {
   buildConditions,
-  DEFAULT_SUITE,
   robustnessMarkdown,
   runSuite,
+  suiteWithDefaults,
   type RobustnessReport,
   type SuiteOptions,
 } from './robustness';
@@ -35,7 +35,7 @@ export interface RobustnessRunOptions extends JobOptions {
   batchSize?: number;
   /** Default: the run's maxAnswerTokens. */
   maxNewTokens?: number;
-  /** Suite settings on top of DEFAULT_SUITE (ratios, strides, sigmas, pattern, seed). */
+  /** Suite settings on top of DEFAULT_SUITE (ratios, strides, sigmas, pattern, seed); an undefined field keeps its default. */
   suite?: Partial<Omit<SuiteOptions, 'grid'>>;
   cacheDir?: string;
   backend?: BackendRequest;
@@ -83,7 +83,7 @@ async function robustnessJob(options: RobustnessRunOptions): Promise<RobustnessR
     const dataDirOption = optionalAbsolutePath(options.dataDir, 'dataDir');
     const cacheDir = optionalAbsolutePath(options.cacheDir, 'cacheDir');
     const split = splitOption(options.split);
-    const suite = { ...DEFAULT_SUITE, ...options.suite };
+    const suite = suiteWithDefaults(options.suite);
     checkSuite(suite);
     const batch = options.batchSize ?? 16;
     if (!Number.isInteger(batch) || batch < 1)

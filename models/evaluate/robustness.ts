@@ -60,6 +60,21 @@ export const DEFAULT_SUITE: Omit<SuiteOptions, 'grid'> = {
   seed: 1,
 };
 
+/**
+ * The suite's settings: DEFAULT_SUITE with the fields that are given. A field present but undefined (a request
+ * that passes `{ ratios: o.ratios }` through without setting it) keeps its default: spreading the partial over the
+ * defaults would let `undefined` replace them.
+ */
+export function suiteWithDefaults(given: Partial<Omit<SuiteOptions, 'grid'>> = {}): Omit<SuiteOptions, 'grid'> {
+  return {
+    ratios: given.ratios ?? DEFAULT_SUITE.ratios,
+    strides: given.strides ?? DEFAULT_SUITE.strides,
+    sigmas: given.sigmas ?? DEFAULT_SUITE.sigmas,
+    pattern: given.pattern ?? DEFAULT_SUITE.pattern,
+    seed: given.seed ?? DEFAULT_SUITE.seed,
+  };
+}
+
 /** A seed per condition name, so that adding a condition does not change the others' draws. */
 function conditionRng(seed: number, name: string): Rng {
   let h = 2166136261 ^ seed;

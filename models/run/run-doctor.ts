@@ -229,6 +229,8 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
     for (const line of lines) {
       try {
         const e = JSON.parse(line) as { type?: string; time?: string; status?: string };
+        // The workbench's supervisor adds its job-state lines ("job") to the stream: they say nothing of the run.
+        if (e.type === 'job') continue;
         lastType = e.type ?? null;
         result.events.lastTime = e.time ?? result.events.lastTime;
         if (e.type === 'run-end') lastRunEnd = e.status ?? null;

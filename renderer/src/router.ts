@@ -25,9 +25,14 @@ export const routes: RouteRecordRaw[] = [
 
 export function makeRouter() {
   const router = createRouter({ history: createWebHashHistory(), routes });
-  router.afterEach((to) => {
+  router.afterEach((to, from) => {
     const title = typeof to.meta.title === 'string' ? to.meta.title : '';
     document.title = title ? `${title} — AimKP Workbench` : 'AimKP Workbench';
+    // A view opens at its top: <main> scrolls (not the window, which vue-router's scrollBehavior handles), and it
+    // kept the previous view's position (New run scrolled to Launch opened the Run view half way down). A change
+    // of query or of a selection within a view (Compare's case, a data set) keeps its place.
+    if (to.name !== from.name || (to.name === 'run' && to.params.id !== from.params.id))
+      document.getElementById('main')?.scrollTo({ top: 0 });
   });
   return router;
 }

@@ -1,6 +1,10 @@
+import type { CompareCase } from '@shared/contract/service';
 import { mount } from '@vue/test-utils';
+import { createPinia } from 'pinia';
 import { describe, expect, it } from 'vitest';
+import CaseRobustness from '../src/components/compare/CaseRobustness.vue';
 import CaseSide from '../src/components/compare/CaseSide.vue';
+import { newFollowedJob, type FollowedJob } from '../src/composables/use-job-follower';
 import MaskPreview from '../src/components/MaskPreview.vue';
 import ProgressBar from '../src/components/ProgressBar.vue';
 
@@ -91,5 +95,47 @@ describe('ProgressBar', () => {
     expect(w.text()).toContain('43% · ETA 3 s');
     const over = mount(ProgressBar, { props: { label: 'x', value: 1.7 } });
     expect(over.text()).toContain('100%');
+  });
+});
+
+describe('CaseRobustness', () => {
+  const job = (over: Partial<FollowedJob>): FollowedJob => ({ ...newFollowedJob('abcdef1234', 'first'), ...over });
+  const mountWith = (suiteJobs: FollowedJob[], rows: { name: string; a: number | null; b: number | null }[] = []) =>
+    mount(CaseRobustness, {
+      props: {
+        current: { id: 'case-1' } as CompareCase,
+        rows,
+        baselineName: 'first',
+        otherName: 'second',
+        suiteJobs,
+        suiteError: null,
+      },
+      global: { plugins: [createPinia()] },
+    });
+
+  it('shows the suite asked for here: its progress while it runs, in place of the "no report" line', () => {
+    const w = mountWith([job({ state: 'running', message: 'condition 3/20', done: 3, total: 20 })]);
+    expect(w.find('[data-testid="cmp-robustness-none"]').exists()).toBe(false);
+    expect(w.find('[data-testid="cmp-suite-job"]').attributes('data-state')).toBe('running');
+    expect(w.find('[data-testid="cmp-suite-progress"]').attributes('aria-valuenow')).toBe('15');
+  });
+
+  it('a suite that failed says why, there, in words; the button is back', () => {
+    const w = mountWith([
+      job({ state: 'failed', error: 'An internal error stopped the job (details in the log, job abcdef12).' }),
+    ]);
+    expect(w.find('[data-testid="cmp-suite-error"]').text()).toBe(
+      'The suite on first failed. An internal error stopped the job (details in the log, job abcdef12).',
+    );
+    expect(w.find('[data-testid="cmp-robustness-run"]').exists()).toBe(true);
+  });
+
+  it('once both completed, the report alone', () => {
+    const w = mountWith(
+      [job({ state: 'completed' }), job({ jobId: 'b', label: 'second', state: 'completed' })],
+      [{ name: 'clean', a: 0.25, b: 0.5 }],
+    );
+    expect(w.findAll('[data-testid="cmp-suite-job"]')).toHaveLength(0);
+    expect(w.find('[data-testid="cmp-robustness"] tbody tr').text()).toBe('clean25.050.0');
   });
 });

@@ -103,14 +103,30 @@ describe('job follower: states', () => {
     expect(follow([job('cancelled')]).states).toEqual(['cancelled']);
   });
 
-  it('a real failure is failed, with its message (from the job, or from the core progress)', () => {
-    const a = follow([job('running'), job('failed', { code: 'WORKER_EXIT', message: 'the worker exited with 1' })]);
+  it('a real failure is failed, with why in words (from the job, or from the core progress)', () => {
+    const a = follow([job('running'), job('failed', { code: 'WORKER_DIED', message: 'the worker exited with 1' })]);
     expect(a.states).toEqual(['running', 'failed']);
-    expect(a.job.error).toBe('the worker exited with 1');
+    expect(a.job.error).toBe('Its worker stopped unexpectedly (out of memory, or a crash): the worker exited with 1');
+    expect(a.job.errorCode).toBe('WORKER_DIED');
     const b = follow([job('running'), progress('failed')]);
     expect(b.states).toEqual(['running', 'failed']);
-    expect(b.job.error).toBe('failed');
-    expect(follow([job('running'), job('failed')]).job.error).toBe('failed');
+    expect(b.job.error).toBe('It failed without a reason (see the log, job job-1).');
+    expect(follow([job('running'), job('failed')]).job.error).toBe(
+      'It failed without a reason (see the log, job job-1).',
+    );
+  });
+
+  it("an internal error (Compare's robustness suite: a TypeError) reads as a sentence, never the exception", () => {
+    const { job: j } = follow([
+      job('running'),
+      job('failed', {
+        code: 'INTERNAL',
+        message:
+          "TypeError: Cannot read properties of undefined (reading 'every')\n    at checkSuite (robustness.ts:1:1)",
+      }),
+    ]);
+    expect(j.state).toBe('failed');
+    expect(j.error).toBe('An internal error stopped the job (details in the log, job job-1).');
   });
 
   it('an interrupted job (the app quit while it ran) is interrupted, with why', () => {
@@ -119,7 +135,7 @@ describe('job follower: states', () => {
       job('interrupted', { code: 'INTERRUPTED', message: 'app quit' }),
     ]);
     expect(states).toEqual(['running', 'interrupted']);
-    expect(j.error).toBe('app quit');
+    expect(j.error).toBe('It was interrupted; resume it to continue from its last checkpoint.');
   });
 
   it('ignores the job events of another job on the same stream', () => {

@@ -226,14 +226,16 @@ describe('stores on the real service', () => {
     const robustness = useCompareRobustness();
     await robustness.load();
     expect(robustness.rows.value).toEqual([]); // no report yet
-    // Every suite option given: a request that leaves them to the defaults fails in the worker today (suite fields
-    // set to undefined override DEFAULT_SUITE; reported to the lead), which is also what Compare's button sends.
-    const options = { ratios: [0.5], strides: [2], sigmas: [1], pattern: 'structured' as const, seed: 1 };
+    // What Compare's button does: the suite with its defaults on both runs (no option given), followed apart from the
+    // evaluations, each ending in its report (it failed at once with a TypeError before issue 16).
     const runs = useRunsStore();
-    for (const id of ['fx-baseline', 'fx-aimkp']) {
-      const r = await runs.robustness({ id, split: 'test', options });
-      const { job } = followJob(newFollowedJob(r.jobId, `robustness ${id}`), r.stream);
-      await until(`the suite on ${id} ends`, () => isFinishedJobState(job.state), 240_000);
+    const jobs = useCompareJobs();
+    let ended = 0;
+    await jobs.robustnessBoth(() => ended++);
+    expect(jobs.robustnessError.value).toBeNull();
+    expect(jobs.jobs.value).toEqual([]);
+    await until('both suites end', () => ended >= 2, 480_000);
+    for (const job of jobs.robustnessJobs.value) {
       expect(job.error).toBeNull();
       expect(job.state).toBe('completed');
     }
@@ -257,7 +259,7 @@ describe('stores on the real service', () => {
         .map((c) => (c.mode === 'text' ? `${c.name} (text)` : c.name)),
     );
     cmp.query = { ...cmp.query, mode: 'multimodal' };
-  }, 300_000);
+  }, 540_000);
 
   it('compare: every condition on the selected case, shown only while that case is selected', async () => {
     const cmp = useCompareStore();

@@ -208,3 +208,21 @@ test('--table: reports side by side, union of conditions, warning when the draws
   assert.doesNotMatch(md, /Warning/);
   assert.match(robustnessCompareMarkdown([a, rep('C', 2, [])], 'f1@1'), /Warning: the reports differ/);
 });
+
+test('suite settings: a field given as undefined keeps its default (issue 16: the app sent { ratios: undefined, … })', async () => {
+  const { DEFAULT_SUITE, suiteWithDefaults } = await import('../../models/evaluate/robustness');
+  const { runRobustness } = await import('../../models/evaluate/robustness-run');
+  const holes = { ratios: undefined, strides: undefined, sigmas: undefined, pattern: undefined, seed: undefined };
+  assert.deepEqual(suiteWithDefaults(holes), DEFAULT_SUITE);
+  assert.deepEqual(suiteWithDefaults({ strides: [3], seed: 9 }), { ...DEFAULT_SUITE, strides: [3], seed: 9 });
+  // The suite is checked before the run is opened: with holes it must pass the check and fail on the folder instead
+  // (it used to throw "TypeError: Cannot read properties of undefined (reading 'every')" at checkSuite).
+  await assert.rejects(
+    runRobustness({ runDir: '/nonexistent-aimkp-run', suite: holes, out: null }),
+    (err: Error & { code?: string }) => {
+      assert.doesNotMatch(err.message, /TypeError|reading 'every'/);
+      assert.equal(err.code, 'NOT_FOUND');
+      return true;
+    },
+  );
+});

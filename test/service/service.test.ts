@@ -150,7 +150,8 @@ test('runs: start two presets, stream events, list/get, rename, tag, evaluate, c
   const hist = await api.call('runs.history', { id: aimkpRun });
   assert.equal(hist.lastSeq, got.run.lastSeq);
   const fold = new RunSeries();
-  fold.ingestBatch(seen.flatMap((e) => (e.kind === 'job' ? [] : [e.data])));
+  // Job lines too: the run's stream carries its job's states, which both folds keep (issue 16).
+  fold.ingestBatch(seen.map((e) => (e.kind === 'job' ? { type: 'job' as const, time: e.time, data: e.data } : e.data)));
   const want = fold.snapshot(got.run.lastSeq);
   assert.deepEqual(hist.steps.step, want.steps.step);
   assert.equal(hist.steps.step.length, 16);

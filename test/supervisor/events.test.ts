@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import type { ServiceEvent } from '../../shared/contract/events';
 import type { Supervisor } from '../../electron/supervisor/supervisor';
 import { BATCH_INTERVAL_MS } from '../../electron/supervisor/event-hub';
-import { makeWorkspace, newSupervisor, runEvents, tinyAimkp, waitFor, type TestWorkspace } from './fixtures';
+import {
+  makeWorkspace,
+  newSupervisor,
+  streamData,
+  streamEnded,
+  streamRecords,
+  tinyAimkp,
+  waitFor,
+  type TestWorkspace,
+} from './fixtures';
 
 let ws: TestWorkspace;
 let sup: Supervisor;
@@ -59,7 +68,9 @@ test('start: events flow in batches with gap-free seq equal to events.jsonl; lat
   const done = await sup.waitForJob(job.id);
   assert.equal(done.state, 'completed', JSON.stringify(done.error));
   // The job's last poke is delivered within a batch interval or so (later on a loaded machine).
-  const file = runEvents(ws.workspace, 'ev-run');
+  // The run's stream: the trainer's events and the supervisor's job lines (queued, running, completed).
+  await waitFor(() => streamEnded(ws.workspace, 'ev-run'), 30_000);
+  const file = streamRecords(ws.workspace, 'ev-run');
   await waitFor(
     () => early.length >= file.length && (late === null || (late as ServiceEvent[]).length >= file.length - 3),
     30_000,
@@ -69,8 +80,13 @@ test('start: events flow in batches with gap-free seq equal to events.jsonl; lat
   (offLate as (() => void) | null)?.();
 
   assert.ok(file.length >= 2 + 16 + 2, `events in the file: ${file.length}`);
-  assert.equal(file[0].type, 'run-start');
-  assert.equal(file[file.length - 1].type, 'run-end');
+  const training = file.filter((e) => e.type !== 'job' && e.type !== 'progress');
+  assert.equal(training[0].type, 'run-start');
+  assert.equal(training[training.length - 1].type, 'run-end');
+  assert.deepEqual(
+    file.flatMap((e) => (e.type === 'job' ? [e.data.state] : [])),
+    ['queued', 'running', 'completed'],
+  );
 
   // Everything the early subscriber got: seq 1..N, in order, each equal to the file's line.
   assert.deepEqual(
@@ -79,7 +95,7 @@ test('start: events flow in batches with gap-free seq equal to events.jsonl; lat
   );
   for (let i = 0; i < file.length; i++) {
     assert.equal(early[i].kind, file[i].type);
-    assert.deepEqual(early[i].data, file[i]);
+    assert.deepEqual(early[i].data, streamData(file[i]));
     assert.equal(early[i].v, 1);
     assert.equal(early[i].runId, 'ev-run');
   }
@@ -109,7 +125,7 @@ test('start: events flow in batches with gap-free seq equal to events.jsonl; lat
     );
     assert.deepEqual(
       since.map((e) => e.data),
-      file.slice(n),
+      file.slice(n).map(streamData),
     );
   }
   const page = await sup.eventsSince('ev-run', 2, 5);

@@ -8,6 +8,7 @@ import { resolveConfig } from '../../models/train/config-resolve';
 import type { TrainConfig } from '../../models/run/train-config';
 import { parseTrainingEvent, type TrainingEvent } from '../../shared/training-events';
 import { Supervisor, type SupervisorOptions } from '../../electron/supervisor/supervisor';
+import { parseStreamLine, type StreamRecord } from '../../electron/supervisor/run-event-log';
 
 export interface TestWorkspace {
   root: string;
@@ -50,6 +51,23 @@ export function runEvents(workspace: string, runId: string): TrainingEvent[] {
     .split('\n')
     .map(parseTrainingEvent)
     .filter((e): e is TrainingEvent => e !== null);
+}
+
+/** Every record of a run's stream, in order: its training events and the supervisor's job lines (seq = index + 1). */
+export function streamRecords(workspace: string, runId: string): StreamRecord[] {
+  return readFileSync(join(workspace, 'runs', runId, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .map(parseStreamLine)
+    .filter((e): e is StreamRecord => e !== null);
+}
+
+/** An event's data as a subscriber gets it: a job line's data, or the training event itself. */
+export const streamData = (r: StreamRecord): unknown => (r.type === 'job' ? r.data : r);
+
+/** true once the run's stream ends with its job's end (written as the job ends, perhaps after waitForJob resolves). */
+export function streamEnded(workspace: string, runId: string): boolean {
+  const last = streamRecords(workspace, runId).at(-1);
+  return last?.type === 'job' && last.data.state !== 'queued' && last.data.state !== 'running';
 }
 
 /** Resolves when `predicate` holds, checking every `everyMs` (rejects after `timeoutMs`). */

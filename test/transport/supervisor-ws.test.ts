@@ -8,7 +8,14 @@ import { createClient, createPortTransport } from '../../shared/contract/client'
 import { createWebSocketPort, type WebSocketLike } from '../../shared/contract/ws-port';
 import { startWorkbenchServer, type WorkbenchServer } from '../../electron/server/server';
 import { createService, type Service } from '../../electron/service/create-service';
-import { makeWorkspace, runEvents, tinyAimkp, waitFor, type TestWorkspace } from '../supervisor/fixtures';
+import {
+  makeWorkspace,
+  streamEnded,
+  streamRecords,
+  tinyAimkp,
+  waitFor,
+  type TestWorkspace,
+} from '../supervisor/fixtures';
 
 let ws: TestWorkspace;
 let service: Service;
@@ -45,7 +52,8 @@ test('a client cut off twice during a training gets every event exactly once aft
     }
     const done = await sup.waitForJob(job.id);
     assert.equal(done.state, 'completed', JSON.stringify(done.error));
-    const n = runEvents(ws.workspace, 'ws-run').length;
+    await waitFor(() => streamEnded(ws.workspace, 'ws-run'), 30_000);
+    const n = streamRecords(ws.workspace, 'ws-run').length;
     await waitFor(() => seqs.length >= n, 30_000, 10);
     assert.deepEqual(
       seqs,

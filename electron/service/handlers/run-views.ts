@@ -1,5 +1,6 @@
 // What several domains say about runs and jobs: a run's summary (from its folder, or from its job while it has no
 // config.json yet), its folder checked to exist, a job's summary for the job list.
+import { existsSync } from 'node:fs';
 import { CoreError } from '../../../models/index';
 import type { JobSummary, RunSummary } from '../../../shared/contract/service';
 import { isJobOf, kindOfSpec, runOfSpec, TRAIN_JOB } from '../../supervisor/job-kinds';
@@ -16,6 +17,11 @@ export interface RunViews {
    * training began (bad data, say) — so the user sees why; runs.delete removes its folder.
    */
   pendingSummary(job: JobRecord): RunSummary | null;
+  /**
+   * The training job of a run that has no config.json yet and is shown from that job: queued, preparing, or failed
+   * before training began while its folder is still there. null for a run with a config.json, or no such run.
+   */
+  pendingJobOf(id: string): JobRecord | null;
   summaryOf(id: string): RunSummary;
   /** The run's folder; NOT_FOUND when there is no such run. */
   runDirChecked(id: string): string;
@@ -67,7 +73,7 @@ export function runViews(c: ServiceContext): RunViews {
       dataset: c.datasets.idOfDir(dataDir),
       status: job.state === 'queued' ? 'queued' : job.state === 'failed' ? 'failed' : 'running',
       tags: meta.tags ?? [],
-      createdAt: job.createdAt,
+      createdAt: meta.createdAt ?? job.createdAt,
       updatedAt: job.startedAt,
       epoch: 0,
       epochs: cfg.epochs,
@@ -82,14 +88,20 @@ export function runViews(c: ServiceContext): RunViews {
     };
   };
 
-  const summaryOf = (id: string): RunSummary => {
+  const pendingJobOf = (id: string): JobRecord | null => {
     const s = sup();
-    if (!s.registry.exists(id)) {
-      const job = s.activeJobOf(id) ?? s.lastJobOf(id);
-      const pending = job ? pendingSummary(job) : null;
-      if (pending) return pending;
-    }
-    return runSummary(s.getRun(id));
+    if (s.registry.exists(id)) return null;
+    const job = s.activeJobOf(id) ?? s.lastJobOf(id);
+    if (!job || !isJobOf(job.spec, TRAIN_JOB)) return null;
+    if (job.state === 'queued' || job.state === 'running') return job;
+    return job.state === 'failed' && existsSync(s.registry.dirOf(id)) ? job : null;
+  };
+
+  const summaryOf = (id: string): RunSummary => {
+    const job = pendingJobOf(id);
+    const pending = job ? pendingSummary(job) : null;
+    if (pending) return { ...pending, lastSeq: sup().hub.logOf(id).lastSeq };
+    return runSummary(sup().getRun(id));
   };
 
   const runDirChecked = (id: string): string => {
@@ -116,5 +128,5 @@ export function runViews(c: ServiceContext): RunViews {
     };
   };
 
-  return { runSummary, pendingSummary, summaryOf, runDirChecked, jobSummary };
+  return { runSummary, pendingSummary, pendingJobOf, summaryOf, runDirChecked, jobSummary };
 }

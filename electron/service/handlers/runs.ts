@@ -25,7 +25,7 @@ export function runsHandlers(
   histories: RunHistoryCache,
 ): HandlersOf<typeof RUNS_COMMANDS> {
   const sup = () => c.supervisor();
-  const { runSummary, pendingSummary, summaryOf, runDirChecked } = views;
+  const { runSummary, pendingSummary, pendingJobOf, summaryOf, runDirChecked } = views;
   const started = (job: JobRecord) => ({ jobId: job.id, stream: `job:${job.id}` });
 
   return {
@@ -73,6 +73,20 @@ export function runsHandlers(
     },
     'runs.get': async (req) => {
       const s = sup();
+      // A run in the queue, preparing, or failed before it wrote config.json is a run all the same: its summary and
+      // the config it was launched with (a queued run is a normal state, not an error).
+      const pending = pendingJobOf(req.id);
+      if (pending && isJobOf(pending.spec, TRAIN_JOB)) {
+        const run = pendingSummary(pending)!;
+        return {
+          run: { ...run, lastSeq: await s.lastSeq(req.id) },
+          dir: s.registry.dirOf(req.id),
+          config: JSON.parse(JSON.stringify(pending.spec.params.config)) as Record<string, JsonValue>,
+          metrics: [],
+          robustness: [],
+          checkpoints: { last: null, best: null },
+        };
+      }
       const view = s.getRun(req.id);
       view.lastSeq = await s.lastSeq(req.id);
       return {
@@ -87,7 +101,8 @@ export function runsHandlers(
       };
     },
     'runs.history': async (req) => {
-      runDirChecked(req.id);
+      // A pending run's stream holds its job's state and preparation so far.
+      if (!pendingJobOf(req.id)) runDirChecked(req.id);
       return histories.history(req.id);
     },
     'runs.events': async (req) => {
@@ -148,14 +163,19 @@ export function runsHandlers(
     'runs.stop': async (req) => {
       const s = sup();
       const active = s.activeJobOf(req.id);
-      if (!s.registry.exists(req.id) && !active)
+      if (!active) {
+        // Nothing runs: the run ended (completed, stopped or failed, perhaps a moment before this request). Not an
+        // error; the answer says so and shows the run as it stands.
+        if (s.registry.exists(req.id) || pendingJobOf(req.id)) return { run: summaryOf(req.id), outcome: 'finished' };
         throw new CoreError('NOT_FOUND', `run ${req.id}: no such run`, { field: 'id' });
+      }
+      const outcome = active.state === 'queued' ? 'cancelled' : 'stopping';
       // A queued new run is cancelled (its folder goes): answer from its job, as stopped.
-      const before = active && !s.registry.exists(req.id) ? pendingSummary(active) : null;
+      const before = !s.registry.exists(req.id) ? pendingSummary(active) : null;
       s.stop(req.id);
       if (before && !s.registry.exists(req.id) && !s.activeJobOf(req.id))
-        return { run: { ...before, status: 'stopped' as const } };
-      return { run: summaryOf(req.id) };
+        return { run: { ...before, status: 'stopped' as const }, outcome };
+      return { run: summaryOf(req.id), outcome };
     },
     'runs.resume': async (req) => {
       const job = sup().resume(req.id);
@@ -199,17 +219,23 @@ export function runsHandlers(
           runId: req.id,
           runDir: runDirChecked(req.id),
           split: req.split,
-          suite: {
+          // Only the settings asked for: the core fills the rest from its defaults.
+          suite: definedOnly({
             ratios: o.ratios,
             strides: o.strides,
             sigmas: o.sigmas,
             pattern: o.pattern === undefined ? undefined : o.pattern === 'structured' ? 'spread' : 'random',
             seed: o.seed,
-          },
+          }),
         }),
       );
     },
   };
+}
+
+/** The object without its undefined fields (a job's params travel as they are to the worker and to jobs.json). */
+export function definedOnly<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** A preset with request overrides (nested objects merge; unknown fields and wrong types are refused). */

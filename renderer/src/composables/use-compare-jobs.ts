@@ -1,5 +1,7 @@
 // The jobs Compare starts on both runs: the evaluation a comparison needs (split, mode and decoding of the query)
-// and the robustness suite; their progress lines, and what the view does when they end.
+// and the robustness suite; their progress, and what the view does when they end. The two kinds are followed
+// apart, so each is shown where it was asked for (the evaluations above the cases, the suite in the robustness
+// section), and a failure says why there.
 import { ref, type ComputedRef, type Ref } from 'vue';
 import { errorText } from '../api/api';
 import { useCompareStore } from '../stores/compare';
@@ -7,9 +9,14 @@ import { useRunsStore } from '../stores/runs';
 import { useJobFollower, type FollowedJob } from './use-job-follower';
 
 export interface CompareJobs {
+  /** The evaluations started here. */
   jobs: ComputedRef<readonly FollowedJob[]>;
-  /** A job that could not start. */
+  /** An evaluation that could not start. */
   error: Ref<string | null>;
+  /** The robustness suites started here, one per run, newest last. */
+  robustnessJobs: ComputedRef<readonly FollowedJob[]>;
+  /** A suite that could not start. */
+  robustnessError: Ref<string | null>;
   /** Evaluates both runs; `onDone` runs when every job followed here has finished. */
   evaluateBoth(onDone: () => void): Promise<void>;
   /** Runs the robustness suite on both runs; `onDone` runs as each one ends. */
@@ -19,8 +26,10 @@ export interface CompareJobs {
 export function useCompareJobs(): CompareJobs {
   const store = useCompareStore();
   const runs = useRunsStore();
-  const follower = useJobFollower();
+  const evaluations = useJobFollower();
+  const suites = useJobFollower();
   const error = ref<string | null>(null);
+  const robustnessError = ref<string | null>(null);
   const bothRuns = () => [store.query.baseline, store.query.other];
 
   async function evaluateBoth(onDone: () => void): Promise<void> {
@@ -29,8 +38,8 @@ export function useCompareJobs(): CompareJobs {
       for (const id of bothRuns()) {
         const q = store.query;
         const r = await runs.evaluate({ id, modes: [q.mode], decode: { strategy: q.decode }, split: q.split });
-        follower.follow(r.jobId, r.stream, `evaluate ${id}`, () => {
-          if (follower.allFinished.value) onDone();
+        evaluations.follow(r.jobId, r.stream, `evaluate ${id}`, () => {
+          if (evaluations.allFinished.value) onDone();
         });
       }
     } catch (e) {
@@ -39,16 +48,23 @@ export function useCompareJobs(): CompareJobs {
   }
 
   async function robustnessBoth(onDone: () => void): Promise<void> {
-    error.value = null;
+    robustnessError.value = null;
     try {
       for (const id of bothRuns()) {
         const r = await runs.robustness({ id, split: store.query.split });
-        follower.follow(r.jobId, r.stream, `robustness ${id}`, onDone);
+        suites.follow(r.jobId, r.stream, runs.byId.get(id)?.name ?? id, onDone);
       }
     } catch (e) {
-      error.value = errorText(e);
+      robustnessError.value = errorText(e);
     }
   }
 
-  return { jobs: follower.jobs, error, evaluateBoth, robustnessBoth };
+  return {
+    jobs: evaluations.jobs,
+    error,
+    robustnessJobs: suites.jobs,
+    robustnessError,
+    evaluateBoth,
+    robustnessBoth,
+  };
 }

@@ -4,12 +4,15 @@
 //
 // The job state is the supervisor's full vocabulary (JOB_STATES). The contract's wire had no 'stopped' until it
 // took that vocabulary: a stopped job arrived as 'cancelled' (or 'failed' with the core's ABORTED code). Both wires
-// are read here, so a stopped job shows as stopped, never as failed.
+// are read here, so a stopped job shows as stopped, never as failed. A failure reads as a sentence for people
+// (lib/job-errors.ts: each error code says what happened; an internal error names the job and points to the log),
+// never as a raw exception or stack.
 import type { ServiceEvent } from '@shared/contract/events';
 import type { ProgressPhase } from '@shared/training-events';
 import { isFinishedJobState, type JobState } from '@shared/vocabulary';
 import { computed, getCurrentScope, onScopeDispose, reactive, shallowRef, type ComputedRef } from 'vue';
-import { api, errorText } from '../api/api';
+import { api } from '../api/api';
+import { failureSentence, type JobErrorLike } from '../lib/job-errors';
 
 /** A job as its follower sees it: the latest progress line and the job's state. */
 export interface FollowedJob {
@@ -22,8 +25,13 @@ export interface FollowedJob {
   total: number | null;
   message: string;
   state: JobState;
-  /** Why it failed or was interrupted; null while it goes well, and for a stop (asked for: not an error). */
+  /**
+   * Why it failed or was interrupted, as a sentence for people; null while it goes well, and for a stop (asked for:
+   * not an error).
+   */
   error: string | null;
+  /** The error's code (the core's, or the supervisor's WORKER_DIED, …), for code that must tell failures apart. */
+  errorCode: string | null;
 }
 
 /** The core's code for work ended by a stop (models/core-error.ts). */
@@ -31,15 +39,27 @@ const ABORTED = 'ABORTED';
 
 /** A fresh record for a job just queued. */
 export function newFollowedJob(jobId: string, label: string): FollowedJob {
-  return { jobId, label, phase: 'queued', done: null, total: null, message: 'queued', state: 'queued', error: null };
+  return {
+    jobId,
+    label,
+    phase: 'queued',
+    done: null,
+    total: null,
+    message: 'queued',
+    state: 'queued',
+    error: null,
+    errorCode: null,
+  };
 }
 
 /** Moves the job to `state` (never back to queued; a stop already seen is not overwritten by the old wire's words). */
-function moveTo(job: FollowedJob, state: JobState, error: string | null): void {
+function moveTo(job: FollowedJob, state: JobState, error: JobErrorLike | null): void {
   if (state === 'queued') return;
   if (job.state === 'stopped' && (state === 'cancelled' || state === 'failed')) return;
   job.state = state;
-  job.error = state === 'failed' || state === 'interrupted' ? error : null;
+  const failed = state === 'failed' || state === 'interrupted';
+  job.error = failed ? failureSentence(error, job.jobId) : null;
+  job.errorCode = failed ? (error?.code ?? null) : null;
 }
 
 /**
@@ -61,14 +81,17 @@ export function applyJobEvent(job: FollowedJob, e: ServiceEvent): void {
     job.message = e.data.message;
     if (e.data.phase === 'stopped') moveTo(job, 'stopped', null);
     else if (e.data.phase === 'failed')
-      moveTo(job, e.data.error?.code === ABORTED ? 'stopped' : 'failed', e.data.error?.message ?? e.data.message);
+      moveTo(job, e.data.error?.code === ABORTED ? 'stopped' : 'failed', e.data.error ?? null);
     else if (job.state === 'queued') moveTo(job, 'running', null);
   } else if (e.kind === 'job') {
     if (e.data.jobId !== job.jobId) return;
     const state = stateFromWire(job, e.data.state, e.data.error?.code);
-    moveTo(job, state, e.data.error?.message ?? state);
+    moveTo(job, state, e.data.error);
   } else if (e.kind === 'error') {
-    moveTo(job, e.data.code === ABORTED ? 'stopped' : 'failed', e.data.message);
+    moveTo(job, e.data.code === ABORTED ? 'stopped' : 'failed', {
+      code: e.data.code ?? 'INTERNAL',
+      message: e.data.message,
+    });
   }
 }
 
@@ -98,8 +121,12 @@ export function followJob<T extends FollowedJob>(record: T, stream: string, onEn
       }
     },
     (err) => {
-      job.state = 'failed';
-      job.error = errorText(err);
+      // The stream itself could not be followed (the job's folder is gone, the connection refused it).
+      const e = err as Partial<JobErrorLike> | null;
+      moveTo(job, 'failed', {
+        code: typeof e?.code === 'string' ? e.code : 'INTERNAL',
+        message: typeof e?.message === 'string' ? e.message : String(err),
+      });
     },
   );
   return { job, close: () => sub.close() };

@@ -1,10 +1,12 @@
 // Live event streams of open runs. Each open run has a RunSeries (plain arrays, markRaw: Vue does not track the
 // history): first loaded from runs.history (the events folded on the server), then fed by one subscription from
-// that seq on. Views read the series; the reactive `ticks` entry changes once per batch so computed summaries
-// (progress, ETA) re-evaluate.
+// that seq on. A run's stream carries the trainer's events and the supervisor's "job" lines (queued, running, the
+// end and why): the series folds both, so the view follows the job as the supervisor knows it. Views read the
+// series; the reactive `ticks` entry changes once per batch so computed summaries (progress, ETA, state)
+// re-evaluate.
 import type { Subscription } from '@shared/contract/client';
-import type { JobStateData, ServiceEvent } from '@shared/contract/events';
-import type { TrainingEvent } from '@shared/training-events';
+import type { ServiceEvent } from '@shared/contract/events';
+import type { SeriesEvent } from '@shared/run-series';
 import { defineStore } from 'pinia';
 import { markRaw, reactive, shallowReactive } from 'vue';
 import { api, errorText } from '../api/api';
@@ -16,15 +18,12 @@ export interface OpenStream {
   /** true once the history is in: runs.history answered (or the run has no folder yet: nothing to load). */
   live: boolean;
   lastSeq: number;
-  job: JobStateData | null;
   error: string | null;
 }
 
-/** The training events of a batch, in order (supervisor 'job' events are handled apart). */
-export function trainingEvents(events: readonly ServiceEvent[]): TrainingEvent[] {
-  const out: TrainingEvent[] = [];
-  for (const e of events) if (e.kind !== 'job') out.push(e.data);
-  return out;
+/** A batch as the series folds it, in order: training events as they are, job events as the stream's job lines. */
+export function seriesEvents(events: readonly ServiceEvent[]): SeriesEvent[] {
+  return events.map((e) => (e.kind === 'job' ? { type: 'job', time: e.time, data: e.data } : e.data));
 }
 
 export const useLiveStore = defineStore('live', () => {
@@ -40,13 +39,12 @@ export const useLiveStore = defineStore('live', () => {
       series: markRaw(new RunSeries()),
       live: false,
       lastSeq: 0,
-      job: null,
       error: null,
     }) as OpenStream;
     streams.set(runId, stream);
     ticks[runId] = 0;
-    // The folded history first (runs.history: ~60 bytes per step), then the stream from its seq. A run still in
-    // the queue has no folder yet (not-found): nothing to load, stream from 0.
+    // The folded history first (runs.history: ~60 bytes per step, the job's state so far), then the stream from its
+    // seq. A run the server cannot fold (an older server refused a queued run): stream from 0.
     const asked = performance.now();
     api()
       .call('runs.history', { id: runId })
@@ -64,7 +62,7 @@ export const useLiveStore = defineStore('live', () => {
           return h.lastSeq;
         },
         () => {
-          // No folder yet (queued): no history to wait for; the stream from 0 brings whatever comes.
+          // No history to wait for; the stream from 0 brings whatever comes.
           stream.live = true;
           return 0;
         },
@@ -83,10 +81,9 @@ export const useLiveStore = defineStore('live', () => {
       (batch) => {
         const s = streams.get(runId);
         if (!s) return;
-        for (const e of batch.events) if (e.kind === 'job') s.job = e.data;
         if (batch.events.length > 0) {
           const t0 = performance.now();
-          s.series.ingestBatch(trainingEvents(batch.events));
+          s.series.ingestBatch(seriesEvents(batch.events));
           measureSince(batch.replay ? 'aimkp:ingest-replay' : 'aimkp:ingest-live', t0);
           s.lastSeq = batch.events[batch.events.length - 1].seq;
         }

@@ -101,8 +101,11 @@ export const useRunsStore = defineStore('runs', () => {
     runs.value = i >= 0 ? runs.value.map((r, j) => (j === i ? run : r)) : [run, ...runs.value];
   }
 
-  async function stop(id: string): Promise<void> {
-    replace((await api().call('runs.stop', { id })).run);
+  /** Stops (or takes out of the queue) a run; says what it did ('finished': it had already ended). */
+  async function stop(id: string): Promise<CommandResponse<'runs.stop'>['outcome']> {
+    const r = await api().call('runs.stop', { id });
+    replace(r.run);
+    return r.outcome;
   }
 
   async function resume(id: string): Promise<void> {

@@ -11,6 +11,7 @@ import {
   EvalSplit,
   IsoTime,
   JobId,
+  JobState,
   JsonObject,
   LIMITS,
   Method,
@@ -103,6 +104,15 @@ export const RunHistorySchema = z.object({
   error: z.string().nullable(),
   best: z.object({ epoch: z.int(), score: z.number() }).nullable(),
   recent: z.array(z.object({ t: z.number(), step: z.int() })),
+  /** The newest state the supervisor gave the run's job (its stream's "job" lines); optional: older servers omit it. */
+  job: z
+    .object({ jobId: JobId, state: JobState, error: ApiErrorShape.nullable(), time: z.string() })
+    .nullable()
+    .optional(),
+  /** Time trained over every part of the run (run-start → run-end each); optional: older servers omit it. */
+  time: z
+    .object({ closedMs: z.number().min(0), openSince: z.string().nullable(), lastTime: z.string().nullable() })
+    .optional(),
 });
 
 /** The sweep a run belongs to (shared/sweep.ts SweepRef): the Runs view's group; mean ± std per cell. */
@@ -261,8 +271,16 @@ export const RUNS_COMMANDS = {
   ),
   'runs.stop': command(
     z.strictObject({ id: RunId }),
-    z.object({ run: RunSummary }),
-    'Stops a running or queued run at the next step boundary, with a checkpoint (resumable).',
+    z.object({
+      run: RunSummary,
+      /**
+       * What the request did: 'stopping' (it stops at the next step, with a checkpoint), 'cancelled' (it was
+       * queued), 'finished' (nothing ran any more: it had ended, perhaps a moment before). Optional: older servers
+       * omit it.
+       */
+      outcome: z.enum(['stopping', 'cancelled', 'finished']).optional(),
+    }),
+    'Stops a running or queued run at the next step boundary, with a checkpoint (resumable); a run that has already ended is answered as it stands (outcome "finished").',
   ),
   'runs.resume': command(
     z.strictObject({ id: RunId }),
