@@ -138,7 +138,13 @@ export interface EncodeReply {
   stats: EncodeProgress;
 }
 
-export type PoolRequest = ModelRequest | ExamplesRequest | DropRequest | StepRequest | DecodeRequest | EncodeRequest;
+/** The worker's live tensor count (tf.memory().numTensors): tests check that requests leave none behind. */
+export interface MemoryRequest {
+  t: 'memory';
+}
+
+export type PoolRequest =
+  ModelRequest | ExamplesRequest | DropRequest | StepRequest | DecodeRequest | EncodeRequest | MemoryRequest;
 
 export type ToPoolWorker = { t: 'request'; id: number; request: PoolRequest } | { t: 'cancel'; id: number };
 

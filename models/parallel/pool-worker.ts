@@ -89,6 +89,8 @@ async function handle(id: number, r: PoolRequest): Promise<{ value: unknown; tra
       return { value: decode(r) };
     case 'encode':
       return encode(id, r);
+    case 'memory':
+      return { value: tf.memory().numTensors };
   }
 }
 

@@ -69,6 +69,8 @@ test('a K = 2 step: the baseline and a masked AimKP step give the K = 1 gradient
     await replicas.setModel(model, 11);
     await replicas.shareExamples('train', examples, false);
     const positions = examples.map((_, i) => i);
+    const workerTensors = () => replicas.request<number>(1, { t: 'memory' }).reply;
+    const onWorker = await workerTensors();
 
     const one = standardStep(model, examples, 'multimodal', 2);
     const two = await parallelStep(replicas, {
@@ -143,6 +145,19 @@ test('a K = 2 step: the baseline and a masked AimKP step give the K = 1 gradient
     assert.deepEqual(s2.toJSON(), s1.toJSON(), 'the same stride moves, frozen flags included');
     tf.dispose([...a.grads, ...b.grads]);
     assert.equal(tf.memory().numTensors, tensors, 'no tensor left on this thread');
+    // The worker loaded new weights (model changed) and ran two shards: nothing left there either.
+    replicas.weightsChanged();
+    await parallelStep(replicas, {
+      model,
+      set: 'train',
+      positions,
+      batch: examples,
+      samplesPerCall: 2,
+      seed: 1,
+      step: 1,
+      method: { kind: 'standard', mode: 'multimodal' },
+    }).then((g) => tf.dispose(g.grads));
+    assert.equal(await workerTensors(), onWorker, 'no tensor left on the worker');
   } finally {
     await replicas.close();
     model.dispose();
@@ -164,6 +179,8 @@ test('decoding and validation over K = 2 give exactly the K = 1 predictions; enc
     opened.model.dispose();
     await replicas.setModel(loaded.model, 0);
     await replicas.shareExamples('valid', split.examples, true);
+    const workerTensors = () => replicas.request<number>(1, { t: 'memory' }).reply;
+    const onWorker = await workerTensors();
     const options = { strategy: 'greedy' as const, beamSize: 1, temperature: 1, maxNewTokens: 8, seed: 0 };
     for (const batchSize of [3, 32]) {
       const serial: Int32Array[] = [];
@@ -213,6 +230,7 @@ test('decoding and validation over K = 2 give exactly the K = 1 predictions; enc
       replicas: { replicas, set: 'valid' },
     });
     assert.deepEqual(v2, v1);
+    assert.equal(await workerTensors(), onWorker, 'decoding left no tensor on the worker');
 
     // Encoding: a fresh cache each way, one corrupt image among them.
     const items = (await loadDataset(data, { splits: ['train'], checkImages: false })).items.slice(0, 9);
