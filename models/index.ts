@@ -20,6 +20,8 @@ export { train } from './train/trainer';
 export type { TrainOptions, TrainResult } from './train/train-options';
 export { resolveConfig } from './train/config-resolve';
 export { listPresets, type PresetInfo } from './api/presets';
+// Data parallelism: the worker count a job runs with (TrainOptions / evaluation options `workers`)
+export { defaultWorkers, MAX_WORKERS, resolveWorkers } from './parallel/worker-count';
 
 // Run folders (models/run/: the format, apart from the training loop)
 export {

@@ -47,7 +47,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     options.onEvent?.(e);
   };
   const progress = new JobProgress(runDir, (e) => emit(e));
-  const workers = resolveWorkers(options.workers);
   // One writer per run: taken before anything is read or written, so a second train/resume is refused.
   const lock =
     options.lockHeldByCaller === true
@@ -80,16 +79,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 
   async function run(): Promise<TrainResult> {
+    const workers = resolveWorkers(options.workers);
     // The data-parallel workers (K > 1) start once the backend is known and end on every exit path.
     const pool: { replicas: Replicas | null } = { replicas: null };
     try {
-      return await runWith(pool);
+      return await runWith(pool, workers);
     } finally {
       await pool.replicas?.close();
     }
   }
 
-  async function runWith(pool: { replicas: Replicas | null }): Promise<TrainResult> {
+  async function runWith(pool: { replicas: Replicas | null }, workers: number): Promise<TrainResult> {
     const started = performance.now();
     const setup = await setupRun(options, runDir, {
       log,
