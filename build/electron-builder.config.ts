@@ -3,13 +3,14 @@
  *
  * Two flavours, picked by AIMKP_FLAVOUR (default | gpu): the default installer carries the WebAssembly backend and,
  * when it was installed on the build machine, the native CPU backend (@tensorflow/tfjs-node); the GPU flavour adds
- * @tensorflow/tfjs-node-gpu (needs CUDA/cuDNN on the target, see docs/install.md).
+ * @tensorflow/tfjs-node-gpu (needs CUDA 11 / cuDNN 8 on the target) and the WebGPU backend (tfjs-backend-webgpu +
+ * Dawn's dawn.node for the target platform only, needs a Vulkan / D3D12 / Metal driver), see docs/install.md.
  *
  * What goes where (docs/install.md has the picture):
  * - app.asar: package.json, the esbuild bundles (dist-electron/), the renderer (dist/renderer/), production node_modules
  *   minus what the bundles already contain or never load in Node (see NOT_LOADED_AT_RUN_TIME).
- * - app.asar.unpacked: native modules (sharp + its @img platform packages, tfjs-node / -gpu) and the tfjs-backend-wasm
- *   `.wasm` binaries — the OS loader and the wasm glue need real files.
+ * - app.asar.unpacked: native modules (sharp + its @img platform packages, tfjs-node / -gpu, dawn.node) and the
+ *   tfjs-backend-wasm `.wasm` binaries — the OS loader and the wasm glue need real files.
  * - resources/: the MobileNetV2 encoder weights (copied out of the nsfwjs package) and the bundled ClipArt-KP data set.
  *   The main process points the core at them (electron/packaged-resources.ts).
  */
@@ -42,6 +43,13 @@ export const RESOURCE_LAYOUT = {
 export const NOT_LOADED_AT_RUN_TIME = ['vue', 'pinia', 'vue-router', 'chart.js', 'tsx', 'nsfwjs'] as const;
 
 /**
+ * Optional native speed-ups that a shipped package loads only when present, left out with everything they pull in:
+ * msgpackr-extract (msgpackr, BullMQ's job encoding, falls back to plain JS without it), so the sweeps queue adds no
+ * native code to the installers.
+ */
+export const OPTIONAL_NATIVE_NOT_SHIPPED = ['msgpackr-extract'] as const;
+
+/**
  * `roots` and everything they depend on, minus what the other production dependencies reach: the packages that exist
  * in node_modules only because of `roots`. Reads the installed package.json files (npm's hoisted layout).
  */
@@ -62,18 +70,32 @@ export function exclusiveClosure(roots: readonly string[], projectDir: string = 
 }
 const closureCache = new Map<string, string[]>();
 
+/** OPTIONAL_NATIVE_NOT_SHIPPED and what only they pull in (a package another dependency needs stays). */
+export function optionalNativeExcluded(projectDir: string = PROJECT_DIR): string[] {
+  const cut = new Set<string>(OPTIONAL_NATIVE_NOT_SHIPPED);
+  const manifest = readPackage(projectDir, '.');
+  const prodRoots = Object.keys({ ...manifest?.dependencies, ...manifest?.optionalDependencies });
+  const kept = closure(prodRoots, projectDir, cut);
+  return [...closure(OPTIONAL_NATIVE_NOT_SHIPPED, projectDir)].filter((name) => !kept.has(name)).sort();
+}
+
 interface PackageManifest {
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
 }
 
-function closure(roots: readonly string[], projectDir: string): Set<string> {
+/** `roots` and their dependencies, transitively; a package in `cut` is neither included nor followed. */
+export function closure(
+  roots: readonly string[],
+  projectDir: string,
+  cut: ReadonlySet<string> = new Set(),
+): Set<string> {
   const seen = new Set<string>();
   const queue = [...roots];
   while (queue.length > 0) {
     const name = queue.pop() as string;
-    if (seen.has(name)) continue;
+    if (seen.has(name) || cut.has(name)) continue;
     seen.add(name);
     const pkgJson = readPackage(projectDir, join('node_modules', name));
     if (!pkgJson) continue; // optional and not installed
@@ -87,6 +109,23 @@ function closure(roots: readonly string[], projectDir: string): Set<string> {
 function readPackage(projectDir: string, dir: string): PackageManifest | null {
   const file = join(projectDir, dir, 'package.json');
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PackageManifest) : null;
+}
+
+/**
+ * What only the GPU flavour carries: tfjs-node-gpu (CUDA) and the WebGPU backend (tfjs-backend-webgpu + Dawn's binding
+ * `webgpu`, whose npm package holds dawn.node for every platform, 132 MB: the GPU flavour keeps only its target's).
+ */
+export const GPU_FLAVOUR_ONLY = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu'] as const;
+
+/**
+ * The folder of npm `webgpu`'s dist/ that holds dawn.node for each electron-builder platform (`${arch}`: x64, arm64;
+ * macOS has one universal binary). Per-platform `files` patterns drop the others (electron-builder expands ${arch}).
+ */
+export const DAWN_DIST_FOLDER = { linux: 'linux-${arch}', win: 'win32-${arch}', mac: 'darwin-universal' } as const;
+
+/** The GPU flavour's exclusions for one platform: every dawn.node folder but the target's, and the install scripts. */
+export function dawnFilesFor(platform: keyof typeof DAWN_DIST_FOLDER): string[] {
+  return [`!**/node_modules/webgpu/dist/!(${DAWN_DIST_FOLDER[platform]})/**`, '!**/node_modules/webgpu/build/**'];
 }
 
 /**
@@ -105,6 +144,7 @@ export const ASAR_UNPACK = [
   'node_modules/@tensorflow/tfjs-node/**',
   'node_modules/@tensorflow/tfjs-node-gpu/**',
   'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
+  'node_modules/webgpu/dist/**',
   'dist-electron/**/*.wasm',
 ];
 
@@ -118,6 +158,7 @@ export const TFJS_JS_PACKAGES = [
   'tfjs-backend-cpu',
   'tfjs-backend-webgl',
   'tfjs-backend-wasm',
+  'tfjs-backend-webgpu',
 ] as const;
 
 /** The file name of a package's `main` inside its dist/ folder (what Node loads; e.g. tf-core.node.js). */
@@ -156,8 +197,9 @@ export function builderConfig(flavour: Flavour = flavourFromEnv()): Configuratio
   const gpu = flavour === 'gpu';
   const excludedPackages = [
     ...exclusiveClosure(NOT_LOADED_AT_RUN_TIME),
-    // The default flavour runs anywhere: no CUDA-linked TensorFlow in it.
-    ...(gpu ? [] : exclusiveClosure(['@tensorflow/tfjs-node-gpu'])),
+    ...optionalNativeExcluded(),
+    // The default flavour runs anywhere and stays within its budget: no CUDA-linked TensorFlow, no Dawn.
+    ...(gpu ? [] : exclusiveClosure(GPU_FLAVOUR_ONLY)),
   ];
   return {
     appId: 'org.aimkp.workbench',
@@ -192,6 +234,7 @@ export function builderConfig(flavour: Flavour = flavourFromEnv()): Configuratio
     // A hook may return null (→ download); the published type says string only, hence the cast.
     electronDist: seededElectronZip as (options: PrepareStage) => string,
     linux: {
+      ...(gpu ? { files: dawnFilesFor('linux') } : {}),
       target: ['AppImage', 'deb'],
       category: 'Science',
       syncDesktopName: true,
@@ -199,9 +242,14 @@ export function builderConfig(flavour: Flavour = flavourFromEnv()): Configuratio
       synopsis: 'Train and compare multimodal keyphrase generators',
       maintainer: 'AimKP Workbench maintainers <aimkp@example.org>',
     },
-    win: { target: ['nsis'], icon: 'build/icons/icon.ico' },
+    win: { ...(gpu ? { files: dawnFilesFor('win') } : {}), target: ['nsis'], icon: 'build/icons/icon.ico' },
     nsis: { oneClick: false, perMachine: false, allowToChangeInstallationDirectory: true },
-    mac: { target: ['dmg'], icon: 'build/icons/icon.icns', category: 'public.app-category.education' },
+    mac: {
+      ...(gpu ? { files: dawnFilesFor('mac') } : {}),
+      target: ['dmg'],
+      icon: 'build/icons/icon.icns',
+      category: 'public.app-category.education',
+    },
     publish: null,
   };
 }

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUNDLED_DATA_DIR_ENV, MOBILENET_DIR_ENV } from '../models/resource-env';
+import { BUNDLED_DATA_DIR_ENV, MOBILENET_DIR_ENV } from '../models/index';
 
 /** Paths under <resources>/ (the installer config copies to exactly these). */
 export const PACKED_RESOURCE_PATHS = { mobilenet: 'models/mobilenet_v2_mid', clipartKp: 'data/clipart-kp' } as const;

@@ -18,16 +18,16 @@ export { VERSION } from './version';
 // Training
 export { train } from './train/trainer';
 export type { TrainOptions, TrainResult } from './train/train-options';
-export { resolveConfig } from './train/config-resolve';
+export { resolveConfig, mergeOverride, validateConfig } from './train/config-resolve';
 export { listPresets, type PresetInfo } from './api/presets';
+export { getPreset } from './train/presets';
 // Data parallelism: the worker count a job runs with (TrainOptions / evaluation options `workers`)
 export { defaultWorkers, MAX_WORKERS, resolveWorkers } from './parallel/worker-count';
 
-// Run folders (models/run/: the format, apart from the training loop)
+// Run folders (models/run/: the format, apart from the training loop), and the writer lock the supervisor guards runs with
 export {
   RUN_FILES,
   readRunConfig,
-  EventLog,
   inspectLock,
   acquireRunLock,
   breakRunLock,
@@ -41,6 +41,12 @@ export {
   type RunDiagnosis,
 } from './run/index';
 
+// Files the app writes beside the core's (settings, jobs.json, run-meta.json): replaced whole, never half-written
+export { writeFileAtomic, writeFileAtomicSync } from './fs/atomic-write';
+
+// Where an installed app's read-only resources are (set by the main process / server for the workers)
+export { BUNDLED_DATA_DIR_ENV, MOBILENET_DIR_ENV } from './resource-env';
+
 // Evaluation, prediction, comparison, robustness, reports
 export {
   evaluateRun,
@@ -51,10 +57,17 @@ export {
   type PredictSplitResult,
   type RunSplitOptions,
 } from './evaluate/evaluate-run';
-export { Predictor, predictCase, type CaseInput, type CasePrediction } from './evaluate/predict-case';
+export {
+  Predictor,
+  predictCase,
+  type CaseInput,
+  type CasePrediction,
+  type ConditionPrediction,
+} from './evaluate/predict-case';
 export { compareRuns, type CompareRunsOptions, type CompareRunsResult } from './evaluate/compare-runs';
 export {
   compareRecords,
+  scoreCase,
   COMPARE_FILTERS,
   COMPARE_SORTS,
   type CompareCase,
@@ -69,7 +82,7 @@ export { reportRuns, type ReportRunsOptions, type ReportRunsResult } from './eva
 export type { Report, ReportGroup, Stat } from './evaluate/report';
 export { resolveDecode, type DecodeRequest } from './evaluate/decode-request';
 export { PAPER_TEST_DECODE, GREEDY_DECODE, type DecodeSettings } from './evaluate/decode-settings';
-export type { MetricsFile } from './evaluate/metrics-file';
+export { readMetricsFile, type MetricsFile } from './evaluate/metrics-file';
 export type { JobOptions } from './job-progress';
 export { EVAL_MODES, DECODE_STRATEGIES, type DecodeStrategy } from './evaluate/run-paths';
 export type { EvalMode } from './lm/contract';
@@ -87,7 +100,8 @@ export {
   type ItemView,
 } from './api/datasets';
 export { SPLITS, type Split, type ManifestItem } from './data/manifest-types';
-export type { DatasetStats, SplitStats } from './data/dataset-stats';
+export { loadDataset, MANIFEST, type LoadedDataset } from './data/load-dataset';
+export { datasetStats, isPresent, matchWords, type DatasetStats, type SplitStats } from './data/dataset-stats';
 
 // System
 export { systemInfo, type SystemInfo } from './api/system';

@@ -1,9 +1,9 @@
 // `npm run bench:supervisor [-- --quick] [-- --out FILE]`: the supervisor's event throughput and latency, the
 // main thread's event-loop delay during a training, and stop latency, as ONE JSON object on stdout (progress on
-// stderr). See electron/supervisor/bench-supervisor.ts and docs/benchmarks.md.
+// stderr). See scripts/supervisor-bench/ and docs/benchmarks.md.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runSupervisorBench } from '../electron/supervisor/bench-supervisor';
+import { runSupervisorBench } from './supervisor-bench/bench';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
 const result = await runSupervisorBench({

@@ -4,6 +4,7 @@
 // import nothing from models/. Every event has `type`, `time` (ISO 8601) and `run` (the run folder).
 // ProgressEvent also serves the evaluation jobs (their onProgress). A training ends with `run-end`
 // (completed / stopped) or `error`; evaluation jobs end with a progress event in phase done / stopped / failed.
+import type { EvalMode, Method } from './vocabulary';
 
 /** JSON-safe value, for the parts of an event whose shape belongs to another module (config, data summary). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -30,7 +31,7 @@ export interface RunStartEvent extends EventBase {
   /** The resolved TrainConfig (the same object as config.json). */
   config: JsonValue;
   preset: string;
-  method: 'standard' | 'aimkp';
+  method: Method;
   /** Backend in use, e.g. { name: 'wasm', picked: 'wasm', ... } and a one-line description. */
   backend: { name: string; description: string };
   data: {
@@ -105,7 +106,7 @@ export interface StepEvent extends EventBase {
 
 export interface ValidationScores {
   split: 'valid';
-  mode: 'multimodal' | 'text' | 'image';
+  mode: EvalMode;
   n: number;
   'f1@1': number;
   'f1@3': number;

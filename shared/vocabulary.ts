@@ -13,8 +13,8 @@ export type Split = (typeof SPLITS)[number];
 export const DECODE_STRATEGIES = ['greedy', 'beam', 'beam-sample'] as const;
 export type DecodeStrategy = (typeof DECODE_STRATEGIES)[number];
 
-/** TensorFlow.js backend requests; 'auto' tries the others in order (docs/backends-and-encoders.md). */
-export const BACKEND_CHOICES = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+/** TensorFlow.js backend requests; 'auto' tries the others in this order (docs/backends-and-encoders.md). */
+export const BACKEND_CHOICES = ['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_CHOICES)[number];
 
 /** Training methods: plain fine-tuning, or AimKP's masking + gradient filter. */

@@ -4,8 +4,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import type { ServiceBackend } from '../../shared/contract/handlers';
-import { writeFileAtomic } from '../../models/fs/atomic-write';
+import { writeFileAtomic } from '../../models/index';
+import { DATASET_LOAD_JOB, PROBE_JOB } from '../supervisor/job-kinds';
 import { Supervisor, type SupervisorOptions } from '../supervisor/supervisor';
+import type { ProbeJobResult } from '../supervisor/tasks/interactive';
 import { defaultWorkspaceRoot, workspacePaths } from '../supervisor/workspace';
 import { DatasetRegistry, type DatasetLoader } from './datasets';
 import { createHandlers } from './handlers';
@@ -61,14 +63,13 @@ export function createService(options: CreateServiceOptions): Service {
       (process.env.AIMKP_WORKSPACE ? defaultWorkspaceRoot() : (readLocator(locator) ?? defaultWorkspaceRoot())),
   );
   let supervisor = new Supervisor({ ...options.supervisor, workspace });
-  const loadInWorker: DatasetLoader = async (dir) =>
-    (await supervisor.runInteractive('dataset-load', { dir })) as unknown as Awaited<ReturnType<DatasetLoader>>;
+  const loadInWorker: DatasetLoader = (dir) => supervisor.runInteractive(DATASET_LOAD_JOB, { dir });
   const datasets = new DatasetRegistry(
     workspacePaths(workspace).datasets,
     options.bundledDataDir === undefined ? defaultBundledDir() : options.bundledDataDir,
     loadInWorker,
   );
-  let probe: Promise<{ name: string; description: string; tfjs: string | null; picked: string }> | null = null;
+  let probe: Promise<ProbeJobResult> | null = null;
   let probedBackend: string | null = null;
 
   const switchWorkspace = async (dir: string) => {
@@ -93,9 +94,7 @@ export function createService(options: CreateServiceOptions): Service {
       // One worker initialises the backend the jobs will use; asked again only when the setting changes.
       if (!probe || probedBackend !== supervisor.settings.backend) {
         probedBackend = supervisor.settings.backend;
-        probe = supervisor
-          .runInteractive('probe', {})
-          .then((r) => r as unknown as { name: string; description: string; tfjs: string | null; picked: string });
+        probe = supervisor.runInteractive(PROBE_JOB, {});
         probe.catch(() => (probe = null));
       }
       return probe;

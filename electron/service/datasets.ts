@@ -4,12 +4,20 @@
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { CoreError } from '../../models/core-error';
-import { loadDataset, MANIFEST, type LoadedDataset } from '../../models/data/load-dataset';
-import { datasetStats, isPresent, matchWords, type DatasetStats } from '../../models/data/dataset-stats';
-import type { ManifestItem, Split } from '../../models/data/manifest-types';
+import {
+  CoreError,
+  datasetStats,
+  isPresent,
+  loadDataset,
+  MANIFEST,
+  matchWords,
+  type DatasetStats,
+  type LoadedDataset,
+  type ManifestItem,
+  type Split,
+} from '../../models/index';
 import type { DatasetSummary, DatasetItem } from '../../shared/contract/service';
-import { DATASET_LINK_FILE } from '../supervisor/service-tasks';
+import { DATASET_LINK_FILE } from '../supervisor/tasks/import-dataset';
 
 export const BUNDLED_DATASET_ID = 'clipart-kp';
 

@@ -2,17 +2,21 @@
 // (workers on this machine) with a fixed number at a time and persists every state change to jobs.json; a
 // distributed queue (jobs on other machines) can implement the same interface later.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { CoreError } from '../../models/core-error';
-import { writeFileAtomic } from '../../models/fs/atomic-write';
-import { isFinished, type JobError, type JobProgress, type JobRecord, type JobSpec, type JobState } from './jobs';
+import { CoreError, writeFileAtomic } from '../../models/index';
 import type { JsonValue } from '../../shared/training-events';
+import { isFinishedJobState } from '../../shared/vocabulary';
+import { checkJobSpec, kindOfSpec } from './job-kinds';
+import type { JobError, JobProgressSnapshot, JobRecord, JobSpec, JobState } from './jobs';
+import { jobsFileText, readJobsFile } from './jobs-file';
 
 export type JobChange = { job: JobRecord; previous: JobState | null };
 export type JobListener = (change: JobChange) => void;
 
 export interface JobQueue {
-  /** Adds a job; it starts when a slot is free (in the order enqueued). */
+  /**
+   * Adds a job; it starts when a slot is free (in the order enqueued). Its spec is checked through the job-kind
+   * table (a known kind that may be queued, valid params); BAD_INPUT names the field.
+   */
   enqueue(spec: JobSpec): JobRecord;
   /** Queued: cancelled. Running: asked to stop at the next step boundary (training saves a checkpoint). */
   cancel(id: string): boolean;
@@ -43,6 +47,8 @@ export interface QueueFactoryOptions {
   /** jobs.json of the workspace. */
   file: string;
   onPrune: (jobIds: string[]) => void;
+  /** A record of jobs.json that could not be read (left out of the list): file, record, field, reason. */
+  onLoadProblem: (message: string) => void;
 }
 
 /** How a job ended, as the runner reports it. */
@@ -61,7 +67,7 @@ export interface RunningJob {
 }
 
 export interface JobRunner {
-  start(job: JobRecord, onProgress: (p: JobProgress) => void): RunningJob;
+  start(job: JobRecord, onProgress: (p: JobProgressSnapshot) => void): RunningJob;
 }
 
 export interface InProcessQueueOptions {
@@ -73,11 +79,8 @@ export interface InProcessQueueOptions {
   keepFinished?: number;
   /** Told which finished jobs were dropped from the list (their stream folders can go). */
   onPrune?: (jobIds: string[]) => void;
-}
-
-interface StoredJobs {
-  format: 'aimkp-jobs-v1';
-  jobs: JobRecord[];
+  /** Told of each record of jobs.json that could not be read (left out of the list). */
+  onLoadProblem?: (message: string) => void;
 }
 
 export class InProcessJobQueue implements ManagedJobQueue {
@@ -96,9 +99,14 @@ export class InProcessJobQueue implements ManagedJobQueue {
   }
 
   enqueue(spec: JobSpec): JobRecord {
+    const checked = checkJobSpec(spec, `${String(spec.kind)} job`);
+    if (kindOfSpec(checked).listedAs === null)
+      throw new CoreError('BAD_INPUT', `job kind "${checked.kind}" runs at once, outside the queue (runInteractive)`, {
+        field: 'kind',
+      });
     const job: JobRecord = {
       id: randomUUID(),
-      spec,
+      spec: checked,
       state: 'queued',
       createdAt: new Date().toISOString(),
       startedAt: null,
@@ -243,7 +251,7 @@ export class InProcessJobQueue implements ManagedJobQueue {
   private transition(job: JobRecord, state: JobState): void {
     const previous = job.state;
     job.state = state;
-    if (isFinished(state)) job.endedAt = new Date().toISOString();
+    if (isFinishedJobState(state)) job.endedAt = new Date().toISOString();
     this.changed(job, previous);
   }
 
@@ -259,28 +267,9 @@ export class InProcessJobQueue implements ManagedJobQueue {
   }
 
   private load(file: string): void {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return;
-    }
-    let stored: StoredJobs;
-    try {
-      stored = JSON.parse(text) as StoredJobs;
-    } catch (err) {
-      throw new CoreError(
-        'BAD_INPUT',
-        `${file}: invalid JSON (${(err as Error).message}); move it away to start with an empty job list`,
-        { path: file },
-      );
-    }
-    if (stored.format !== 'aimkp-jobs-v1' || !Array.isArray(stored.jobs))
-      throw new CoreError('BAD_INPUT', `${file}: field "format": expected "aimkp-jobs-v1"`, {
-        path: file,
-        field: 'format',
-      });
-    for (const job of stored.jobs) {
+    const { jobs, problems } = readJobsFile(file);
+    for (const p of problems) this.options.onLoadProblem?.(p);
+    for (const job of jobs) {
       // A job that was running when the app ended without a shutdown (crash, kill): interrupted.
       if (job.state === 'running') {
         job.state = 'interrupted';
@@ -303,13 +292,12 @@ export class InProcessJobQueue implements ManagedJobQueue {
       this.saveQueued = false;
       const keep = this.options.keepFinished ?? 200;
       const all = [...this.jobs.values()];
-      const finished = all.filter((j) => isFinished(j.state));
+      const finished = all.filter((j) => isFinishedJobState(j.state));
       const dropped = finished.slice(0, Math.max(0, finished.length - keep)).map((j) => j.id);
       for (const id of dropped) this.jobs.delete(id);
       if (dropped.length > 0) this.options.onPrune?.(dropped);
-      const stored: StoredJobs = { format: 'aimkp-jobs-v1', jobs: [...this.jobs.values()] };
       try {
-        await writeFileAtomic(file, JSON.stringify(stored) + '\n');
+        await writeFileAtomic(file, jobsFileText([...this.jobs.values()]));
       } catch {
         // Disk full or read-only: the queue keeps working in memory; the next change tries again.
       }

@@ -1,56 +1,15 @@
-// What a job is: its spec (plain JSON, persisted in jobs.json and sent to a worker), its state machine and the
-// record the queue keeps. The worker side (worker-tasks.ts) maps each kind to a call into the core.
-import type { TrainConfig } from '../../models/index';
+// What the queue keeps of a job: its spec (a kind of the job-kind table, job-kinds.ts, and that kind's params; plain
+// JSON, persisted in jobs.json and sent to a worker), its state and its record.
 import type { JsonValue, ProgressPhase, ProgressUnit } from '../../shared/training-events';
+import type { JobState } from '../../shared/vocabulary';
 
-/** A new training run in runs/<runId>. */
-export interface TrainJobSpec {
-  kind: 'train';
-  runId: string;
-  /** Absolute data-set folder. */
-  dataDir: string;
-  config: TrainConfig;
-  /** Stop (resumable) after this global step; tests and time-boxed runs. */
-  maxSteps?: number;
+export type { JobState } from '../../shared/vocabulary';
+
+/** A job as stored and sent to a worker: the name of its kind and its params (checked against the kind's schema). */
+export interface JobSpec<P = unknown> {
+  kind: string;
+  params: P;
 }
-
-/** Continues runs/<runId> from its last checkpoint (model, optimizer, strides, RNG, data order). */
-export interface ResumeJobSpec {
-  kind: 'resume';
-  runId: string;
-  maxSteps?: number;
-}
-
-/**
- * A core operation that is not training (evaluate, robustness, predict, import a data set, ...): `task` names
- * the worker-side function (worker-tasks.ts TASKS), `params` its JSON argument, checked there.
- */
-export interface TaskJobSpec {
-  kind: 'task';
-  task: string;
-  /** The run it reads or writes, when there is one (shown in the job list, guards delete). */
-  runId?: string;
-  params: JsonValue;
-}
-
-/** Benchmark and tests: appends `count` synthetic step events to runs/<runId>/events.jsonl as fast as it can. */
-export interface EventFloodJobSpec {
-  kind: 'event-flood';
-  runId: string;
-  count: number;
-  /** Events per second (paced); undefined = as fast as possible. */
-  ratePerSec?: number;
-}
-
-export type JobSpec = TrainJobSpec | ResumeJobSpec | TaskJobSpec | EventFloodJobSpec;
-export type JobKind = JobSpec['kind'];
-
-/**
- * queued → running → completed | stopped (asked to) | failed (error, or the worker died) | interrupted (the app
- * quit or crashed while it ran: resumable). queued → cancelled.
- */
-export type JobState = 'queued' | 'running' | 'completed' | 'stopped' | 'failed' | 'interrupted' | 'cancelled';
-export const FINISHED_STATES: readonly JobState[] = ['completed', 'stopped', 'failed', 'interrupted', 'cancelled'];
 
 export interface JobError {
   /** A CoreError code, or WORKER_DIED / WORKER_ERROR for a worker that crashed. */
@@ -58,7 +17,8 @@ export interface JobError {
   message: string;
 }
 
-export interface JobProgress {
+/** A running job's latest progress report as the queue records it (the core's ProgressEvent, minus time and run). */
+export interface JobProgressSnapshot {
   phase: ProgressPhase;
   done: number | null;
   total: number | null;
@@ -75,11 +35,7 @@ export interface JobRecord {
   startedAt: string | null;
   endedAt: string | null;
   error: JobError | null;
-  progress: JobProgress | null;
-  /** The task's JSON result (evaluate scores, predictions, ...); null for training. */
+  progress: JobProgressSnapshot | null;
+  /** The job's JSON result (evaluate scores, predictions, ...); for training its end (status, steps, best). */
   result: JsonValue | null;
-}
-
-export function isFinished(state: JobState): boolean {
-  return FINISHED_STATES.includes(state);
 }

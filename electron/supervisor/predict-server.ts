@@ -2,18 +2,20 @@
 // a prediction costs the decoding, not the loading. Started on the first request, ended after IDLE_MS without
 // one (its memory back), restarted on the next request; a worker that dies fails the requests in flight with
 // the reason and the next request starts a fresh one. Runs outside the job queue: it never waits behind a
-// training.
+// training. What it runs is the predict kind of the job-kind table, as a queued job would.
 import { Worker } from 'node:worker_threads';
+import { jobSpec, PREDICT_JOB } from './job-kinds';
+import type { JobOutcome } from './job-queue';
+import type { PredictJobParams, PredictJobResult } from './tasks/predict';
 import { isFromWorker, type PredictServerInit, type ToWorker } from './worker-protocol';
-import type { PredictTaskParams, PredictTaskResult } from './service-tasks';
 import type { WorkerEntry } from './worker-runner';
-import type { WorkspaceSettings } from './workspace';
+import type { WorkspacePaths, WorkspaceSettings } from './workspace';
 
 export const PREDICT_IDLE_MS = 10 * 60_000;
 
 interface Pending {
   worker: Worker;
-  resolve: (r: PredictTaskResult) => void;
+  settle: (outcome: JobOutcome) => void;
   reject: (e: Error) => void;
 }
 
@@ -29,7 +31,7 @@ export class PredictServer {
   constructor(
     private readonly o: {
       entry: () => WorkerEntry;
-      cacheDir: () => string;
+      paths: () => WorkspacePaths;
       backend: () => WorkspaceSettings['backend'];
       idleMs?: number;
       log?: (line: string) => void;
@@ -46,26 +48,33 @@ export class PredictServer {
     return this.pending.size;
   }
 
-  predict(params: PredictTaskParams, signal?: AbortSignal): Promise<PredictTaskResult> {
+  predict(params: PredictJobParams, signal?: AbortSignal): Promise<PredictJobResult> {
     if (signal?.aborted) return Promise.reject(failure('ABORTED', 'prediction: stopped by request'));
+    const spec = jobSpec(PREDICT_JOB, params);
     const worker = this.ensure();
     const id = this.nextId++;
     this.touch();
-    return new Promise<PredictTaskResult>((resolve, reject) => {
+    return new Promise<PredictJobResult>((resolve, reject) => {
       const onAbort = () => worker.postMessage({ t: 'cancel', id } satisfies ToWorker);
       signal?.addEventListener('abort', onAbort, { once: true });
+      const done = () => signal?.removeEventListener('abort', onAbort);
       this.pending.set(id, {
         worker,
-        resolve: (r) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(r);
+        settle: (outcome) => {
+          done();
+          // A cancelled prediction still answers with what it has (each run's error says ABORTED).
+          if (outcome.state !== 'failed' && outcome.result !== undefined)
+            resolve(outcome.result as unknown as PredictJobResult);
+          else if (outcome.state === 'failed')
+            reject(failure(outcome.error?.code ?? 'INTERNAL', outcome.error?.message ?? 'the prediction failed'));
+          else reject(failure('ABORTED', 'prediction: stopped by request'));
         },
         reject: (e) => {
-          signal?.removeEventListener('abort', onAbort);
+          done();
           reject(e);
         },
       });
-      worker.postMessage({ t: 'predict', id, params } satisfies ToWorker);
+      worker.postMessage({ t: 'run', id, spec } satisfies ToWorker);
     });
   }
 
@@ -83,7 +92,14 @@ export class PredictServer {
     // A backend change in the settings: the next prediction uses a fresh worker on the new one.
     if (this.worker) void this.close();
     const entry = this.o.entry();
-    const init: PredictServerInit = { mode: 'predict-server', cacheDir: this.o.cacheDir(), backend };
+    const paths = this.o.paths();
+    const init: PredictServerInit = {
+      mode: 'predict-server',
+      runsDir: paths.runs,
+      datasetsDir: paths.datasets,
+      cacheDir: paths.cache,
+      backend,
+    };
     const worker = new Worker(entry.file, { workerData: init, execArgv: entry.execArgv });
     this.worker = worker;
     this.backend = backend;
@@ -91,11 +107,10 @@ export class PredictServer {
     worker.on('message', (m: unknown) => {
       if (!isFromWorker(m)) return;
       if (m.t === 'log') this.o.log?.(`[predict] ${m.line}`);
-      if (m.t !== 'predicted' && m.t !== 'predict-failed') return;
+      if (m.t !== 'ran') return;
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
-      if (m.t === 'predicted') p?.resolve(m.result);
-      else p?.reject(failure(m.error.code, m.error.message));
+      p?.settle(m.outcome);
       this.touch();
     });
     worker.on('error', (err) => (lastError = err));

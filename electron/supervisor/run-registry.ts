@@ -4,9 +4,15 @@
 // megabytes; its last lines say where it stands), cached by file size and mtime.
 import { existsSync, readdirSync, readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreError } from '../../models/core-error';
-import { writeFileAtomic } from '../../models/fs/atomic-write';
-import { inspectLock, readRunConfig, RUN_FILES, type LockState, type RunConfig } from '../../models/index';
+import {
+  CoreError,
+  inspectLock,
+  readRunConfig,
+  RUN_FILES,
+  writeFileAtomic,
+  type LockState,
+  type RunConfig,
+} from '../../models/index';
 import { parseTrainingEvent, type TrainingEvent } from '../../shared/training-events';
 import { isRunId } from './workspace';
 

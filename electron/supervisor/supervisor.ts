@@ -6,16 +6,19 @@
 //                                               └─ EventHub (events.jsonl tails → batched subscribers, replay)
 import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreError } from '../../models/core-error';
 import {
   acquireRunLock,
   breakRunLock,
+  CoreError,
   inspectLock,
   RUN_FILES,
+  writeFileAtomicSync,
   type RunLock,
   type TrainConfig,
 } from '../../models/index';
-import type { ErrorEvent, JsonValue, ProgressEvent } from '../../shared/training-events';
+import type { ErrorEvent, ProgressEvent } from '../../shared/training-events';
+import { isFinishedJobState, type RunStatus } from '../../shared/vocabulary';
+import type { WireJobKind } from '../../shared/contract/common';
 import {
   EVENT_SCHEMA_VERSION,
   wrapTrainingEvent,
@@ -30,13 +33,13 @@ import {
   type ManagedJobQueue,
   type QueueFactoryOptions,
 } from './job-queue';
-import { isFinished, type JobProgress, type JobRecord, type JobSpec } from './jobs';
+import { jobSpec, kindOfSpec, RESUME_JOB, runOfSpec, TRAIN_JOB, type JobKind } from './job-kinds';
+import type { JobProgressSnapshot, JobRecord } from './jobs';
 import { RUN_META_FILE, RunRegistry, type RunFileSummary } from './run-registry';
-import { writeFileAtomicSync } from '../../models/fs/atomic-write';
 import type { SeqEvent } from './run-event-log';
 import { defaultWorkerEntry, WorkerJobRunner, type WorkerEntry } from './worker-runner';
 import { PredictServer } from './predict-server';
-import type { PredictTaskParams, PredictTaskResult } from './service-tasks';
+import type { PredictJobParams, PredictJobResult } from './tasks/predict';
 import {
   checkRunId,
   ensureWorkspace,
@@ -63,10 +66,10 @@ export interface SupervisorOptions {
   createQueue?: (o: QueueFactoryOptions) => ManagedJobQueue;
 }
 
-/** The status the UI shows for a run: its files plus what the supervisor's jobs know. */
-export type RunStatus = 'queued' | 'running' | 'stopping' | 'stopped' | 'completed' | 'failed' | 'interrupted';
+export type { RunStatus } from '../../shared/vocabulary';
 
 export interface RunView extends RunFileSummary {
+  /** The status the UI shows for a run: its files plus what the supervisor's jobs know. */
   status: RunStatus;
   /** The job that runs or last ran this run (this workspace's queue). */
   job: JobRecord | null;
@@ -121,7 +124,7 @@ export class Supervisor {
     });
     this.predictor = new PredictServer({
       entry: () => options.workerEntry ?? defaultWorkerEntry(),
-      cacheDir: () => this.paths.cache,
+      paths: () => this.paths,
       backend: () => this.settingsNow.backend,
       log: this.log,
     });
@@ -132,6 +135,7 @@ export class Supervisor {
       onPrune: (ids) => {
         for (const id of ids) rmSync(join(this.paths.root, 'jobs', id), { recursive: true, force: true });
       },
+      onLoadProblem: (message) => this.log(message),
     };
     this.queue = options.createQueue ? options.createQueue(queueOptions) : new InProcessJobQueue(queueOptions);
     this.queue.onChange((c) => this.onJobChange(c));
@@ -175,10 +179,12 @@ export class Supervisor {
         field: 'runId',
       });
     this.refuseIfActive(runId);
+    // Checked before anything is written: a refused spec leaves no folder.
+    const spec = jobSpec(TRAIN_JOB, { runId, dataDir: o.dataDir, config: o.config, maxSteps: o.maxSteps });
     // run-meta.json first: the folder is the app's from the start (name, tags) even before config.json exists.
     mkdirSync(dir, { recursive: true });
     writeMetaSync(dir, { name: o.name, tags: o.tags ?? [], origin: 'app' });
-    return this.queue.enqueue({ kind: 'train', runId, dataDir: o.dataDir, config: o.config, maxSteps: o.maxSteps });
+    return this.queue.enqueue(spec);
   }
 
   /** Queues the continuation of a stopped, interrupted or failed run from its last checkpoint. */
@@ -202,7 +208,7 @@ export class Supervisor {
       throw new CoreError('BAD_INPUT', `run ${runId}: already completed (${s.epochs} epochs); nothing to resume`, {
         field: 'id',
       });
-    return this.queue.enqueue({ kind: 'resume', runId, maxSteps: o.maxSteps });
+    return this.queue.enqueue(jobSpec(RESUME_JOB, { runId, maxSteps: o.maxSteps }));
   }
 
   /** Stops the run's job: a queued one is cancelled, a running one stops at the next step with a checkpoint. */
@@ -251,39 +257,35 @@ export class Supervisor {
 
   /** The queued or running job of a run, if any. */
   activeJobOf(runId: string): JobRecord | undefined {
-    return this.queue.list().find((j) => j.spec.runId === runId && (j.state === 'queued' || j.state === 'running'));
+    return this.queue
+      .list()
+      .find((j) => (j.state === 'queued' || j.state === 'running') && runOfSpec(j.spec) === runId);
   }
 
   /** The newest job of a run (any state). */
   lastJobOf(runId: string): JobRecord | undefined {
-    return this.queue
-      .list()
-      .find((j) => j.spec.runId === runId && (j.spec.kind === 'train' || j.spec.kind === 'resume'));
+    return this.queue.list().find((j) => kindOfSpec(j.spec).trainsRun && runOfSpec(j.spec) === runId);
   }
 
   // ---- other jobs ---------------------------------------------------------------------------------------
 
-  /** Queues a non-training task (evaluate, robustness, import, ...) by its worker-side name. */
-  enqueueTask(task: string, params: JsonValue, runId?: string): JobRecord {
+  /** Queues a job of the job-kind table (evaluate, robustness, import, ...; training through startTraining / resume). */
+  enqueue<P, R>(kind: JobKind<P, R>, params: P): JobRecord {
     this.open();
-    return this.queue.enqueue({ kind: 'task', task, params, runId });
-  }
-
-  /** Queues any job spec (tests, benchmarks). */
-  enqueue(spec: JobSpec): JobRecord {
-    this.open();
-    return this.queue.enqueue(spec);
+    if (kind.trainsRun)
+      throw new CoreError('BAD_INPUT', `${kind.name} jobs are queued by startTraining() / resume() (they own a run)`);
+    return this.queue.enqueue(jobSpec(kind, params));
   }
 
   /**
-   * Runs a short task in its own worker now, outside the queue (a prediction must not wait behind a
-   * training). Resolves with the task's result; rejects with its error.
+   * Runs a short job in its own worker now, outside the queue (loading a data set, probing the backend: they must
+   * not wait behind a training). Resolves with the job's result; rejects with its error.
    */
-  async runInteractive(task: string, params: JsonValue, signal?: AbortSignal): Promise<JsonValue> {
+  async runInteractive<P, R>(kind: JobKind<P, R>, params: P, signal?: AbortSignal): Promise<R> {
     this.open();
     const job: JobRecord = {
       id: `interactive-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
-      spec: { kind: 'task', task, params },
+      spec: jobSpec(kind, params),
       state: 'running',
       createdAt: new Date().toISOString(),
       startedAt: null,
@@ -298,18 +300,19 @@ export class Supervisor {
     try {
       const outcome = await handle.done;
       if (outcome.state === 'failed')
-        throw Object.assign(new Error(outcome.error?.message ?? `${task} failed`), {
+        throw Object.assign(new Error(outcome.error?.message ?? `${kind.name} failed`), {
           code: outcome.error?.code ?? 'INTERNAL',
         });
-      if (outcome.state === 'stopped') throw new CoreError('ABORTED', `${task}: stopped by request`);
-      return outcome.result ?? null;
+      if (outcome.state === 'stopped') throw new CoreError('ABORTED', `${kind.name}: stopped by request`);
+      // The kind's own result type: what its work returned, structured-cloned from the worker.
+      return (outcome.result ?? null) as R;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
   }
 
   /** One case with the chosen runs, in the prediction worker (models stay loaded between calls). */
-  predict(params: PredictTaskParams, signal?: AbortSignal): Promise<PredictTaskResult> {
+  predict(params: PredictJobParams, signal?: AbortSignal): Promise<PredictJobResult> {
     this.open();
     return this.predictor.predict(params, signal);
   }
@@ -319,9 +322,9 @@ export class Supervisor {
     return new Promise((resolve, reject) => {
       const now = this.queue.get(jobId);
       if (!now) return reject(new CoreError('NOT_FOUND', `job ${jobId}: no such job`));
-      if (isFinished(now.state)) return resolve(now);
+      if (isFinishedJobState(now.state)) return resolve(now);
       const off = this.queue.onChange(({ job }) => {
-        if (job.id === jobId && isFinished(job.state)) {
+        if (job.id === jobId && isFinishedJobState(job.state)) {
           off();
           // Let the end-of-job bookkeeping (error line, last poke) finish first.
           setImmediate(() => resolve(job));
@@ -374,11 +377,10 @@ export class Supervisor {
     return join(this.paths.runs, streamId, RUN_FILES.events);
   }
 
-  /** The stream that reports a job: the run for training, job:<id> otherwise. */
+  /** The stream that reports a job: its run's for training (kinds that report on the run), job:<id> otherwise. */
   streamOf(job: JobRecord): string {
-    return job.spec.kind === 'train' || job.spec.kind === 'resume' || job.spec.kind === 'event-flood'
-      ? job.spec.runId
-      : `job:${job.id}`;
+    const runId = runOfSpec(job.spec);
+    return kindOfSpec(job.spec).reportsOn === 'run' && runId !== null ? runId : `job:${job.id}`;
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------------------
@@ -445,12 +447,13 @@ export class Supervisor {
   }
 
   private onJobChange({ job, previous }: JobChange): void {
-    const runId = job.spec.runId;
-    const training = job.spec.kind === 'train' || job.spec.kind === 'resume';
-    if (isFinished(job.state) && runId) this.stopping.delete(runId);
+    const kind = kindOfSpec(job.spec);
+    const runId = kind.runOf(job.spec.params);
+    const training = kind.trainsRun;
+    if (isFinishedJobState(job.state) && runId) this.stopping.delete(runId);
     // A new run stopped or cancelled before it wrote config.json leaves nothing worth keeping: its folder (only
     // run-meta.json) goes, so it is not a half-run nobody can resume.
-    if (job.spec.kind === 'train' && (job.state === 'stopped' || job.state === 'cancelled') && runId) {
+    if (kind === TRAIN_JOB && (job.state === 'stopped' || job.state === 'cancelled') && runId) {
       const dir = this.registry.dirOf(runId);
       if (!existsSync(join(dir, RUN_FILES.config))) rmSync(dir, { recursive: true, force: true });
     }
@@ -463,8 +466,8 @@ export class Supervisor {
     ) {
       this.recordWorkerDeath(runId, job, training);
     }
-    if (!training && job.spec.kind !== 'event-flood' && (previous !== job.state || job.progress))
-      this.writeJobStream(job, previous !== job.state);
+    if (kind.reportsOn === 'job' && (previous !== job.state || job.progress))
+      this.writeJobStream(job, runId, previous !== job.state);
   }
 
   /**
@@ -496,23 +499,21 @@ export class Supervisor {
   }
 
   /** jobs/<id>/events.jsonl: a job's state changes and progress, for jobs that belong to no run stream. */
-  private writeJobStream(job: JobRecord, stateChanged: boolean): void {
+  private writeJobStream(job: JobRecord, runId: string | null, stateChanged: boolean): void {
     const file = this.streamFile(`job:${job.id}`);
     const lines: string[] = [];
     const time = new Date().toISOString();
     if (stateChanged) {
       const data: JobStateData = {
         jobId: job.id,
-        kind: contractJobKind(job.spec),
-        state: contractJobState(job.state),
-        runId: job.spec.runId ?? null,
+        kind: listedKindOf(job),
+        state: job.state,
+        runId,
         error: job.error,
       };
       lines.push(JSON.stringify({ type: 'job', time, data }));
     } else if (job.progress) {
-      lines.push(
-        JSON.stringify(progressEvent(job.progress, time, job.spec.runId ? this.registry.dirOf(job.spec.runId) : '')),
-      );
+      lines.push(JSON.stringify(progressEvent(job.progress, time, runId ? this.registry.dirOf(runId) : '')));
     }
     try {
       mkdirSync(join(this.paths.root, 'jobs', job.id), { recursive: true });
@@ -524,7 +525,7 @@ export class Supervisor {
   }
 }
 
-function progressEvent(p: JobProgress, time: string, run: string): ProgressEvent {
+function progressEvent(p: JobProgressSnapshot, time: string, run: string): ProgressEvent {
   return {
     type: 'progress',
     time,
@@ -543,19 +544,12 @@ function writeMetaSync(dir: string, meta: { name?: string; tags: string[]; origi
   writeFileAtomicSync(join(dir, RUN_META_FILE), JSON.stringify(clean, null, 2) + '\n');
 }
 
-/** The contract's job kind of a spec. */
-export function contractJobKind(spec: JobSpec): JobStateData['kind'] {
-  if (spec.kind === 'task') {
-    if (spec.task === 'evaluate' || spec.task === 'robustness' || spec.task === 'predict' || spec.task === 'import')
-      return spec.task;
-    return spec.task.startsWith('import') ? 'import' : 'evaluate';
-  }
-  return 'train';
-}
-
-/** The contract's job states have no 'stopped': a stopped job was cancelled by request (its run is resumable). */
-export function contractJobState(state: JobRecord['state']): JobStateData['state'] {
-  return state === 'stopped' ? 'cancelled' : state;
+/** How the job list names a queued job's kind (only kinds with a listed name are ever queued). */
+export function listedKindOf(job: JobRecord): WireJobKind {
+  const kind = kindOfSpec(job.spec);
+  if (kind.listedAs === null)
+    throw new CoreError('INTERNAL', `job ${job.id}: kind "${kind.name}" runs outside the queue and has no listed name`);
+  return kind.listedAs;
 }
 
 export function toServiceEvent(streamId: string, e: SeqEvent): ServiceEvent {

@@ -1,18 +1,21 @@
 // The worker's entry (a worker_threads thread; bundled as dist-electron/worker.js, run from TypeScript through
 // worker-dev.mjs in development and tests). Two modes: 'job' runs one queued job and ends (a crash ends only that
-// job); 'predict-server' stays up and answers "Try it" predictions with the runs' models kept loaded.
+// job); 'predict-server' stays up and runs the jobs it is sent ("Try it" predictions) with the runs' models kept
+// loaded. Both dispatch through the job-kind table (run-job.ts).
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Predictor } from '../../models/evaluate/predict-case';
-import { runJob, type TaskContext } from './worker-tasks';
-import { predictRuns, registerServiceTasks, type PredictorSource } from './service-tasks';
+import { Predictor, RUN_FILES } from '../../models/index';
+import { runJob } from './run-job';
+import type { PredictorSource, TaskContext } from './task-context';
+import { oneShotPredictors } from './tasks/predict';
 import type { FromWorker, JobWorkerInit, PredictServerInit, ToWorker, WorkerInit } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-entry.ts must run in a worker thread');
 const post = (m: FromWorker) => port.postMessage(m);
 const init = workerData as WorkerInit;
+const log = (line: string) => post({ t: 'log', line });
 
 if (init.mode === 'predict-server') servePredictions(init);
 else await runOneJob(init);
@@ -42,9 +45,9 @@ async function runOneJob(init: JobWorkerInit): Promise<void> {
       post({ t: 'progress', progress });
       checkStop();
     },
-    log: (line) => post({ t: 'log', line }),
+    log,
+    predictors: oneShotPredictors({ backend: init.backend, log }),
   };
-  registerServiceTasks();
   const outcome = await runJob(init.spec, ctx);
   // The supervisor terminates the thread once it has this message (a library may leave a handle open).
   post({ t: 'done', outcome });
@@ -57,13 +60,12 @@ function servePredictions(init: PredictServerInit): void {
   const loaded = new Map<string, { predictor: Predictor; stamp: number }>();
   const stampOf = (runDir: string) => {
     try {
-      return statSync(join(runDir, 'best', 'state.json')).mtimeMs;
+      return statSync(join(runDir, RUN_FILES.best, 'state.json')).mtimeMs;
     } catch {
       return -1;
     }
   };
-  const log = (line: string) => post({ t: 'log', line });
-  const source: PredictorSource = {
+  const keptLoaded: PredictorSource = {
     async get(runDir) {
       const stamp = stampOf(runDir);
       const had = loaded.get(runDir);
@@ -91,22 +93,24 @@ function servePredictions(init: PredictServerInit): void {
   let chain: Promise<void> = Promise.resolve();
   port!.on('message', (m: ToWorker) => {
     if (m.t === 'cancel') cancels.get(m.id)?.abort();
-    if (m.t !== 'predict') return;
+    if (m.t !== 'run') return;
     const controller = new AbortController();
     cancels.set(m.id, controller);
+    const ctx: TaskContext = {
+      runsDir: init.runsDir,
+      datasetsDir: init.datasetsDir,
+      cacheDir: init.cacheDir,
+      backend: init.backend,
+      signal: controller.signal,
+      checkStop: () => controller.signal.aborted,
+      poke: (runId) => post({ t: 'poke', runId }),
+      progress: () => undefined,
+      log,
+      predictors: keptLoaded,
+    };
     chain = chain.then(async () => {
       try {
-        post({ t: 'predicted', id: m.id, result: await predictRuns(m.params, controller.signal, source) });
-      } catch (err) {
-        const e = err as { code?: unknown; message?: unknown };
-        post({
-          t: 'predict-failed',
-          id: m.id,
-          error: {
-            code: typeof e.code === 'string' ? e.code : 'INTERNAL',
-            message: typeof e.message === 'string' ? e.message : String(err),
-          },
-        });
+        post({ t: 'ran', id: m.id, outcome: await runJob(m.spec, ctx) });
       } finally {
         cancels.delete(m.id);
       }

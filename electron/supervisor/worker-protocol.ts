@@ -2,8 +2,7 @@
 // here: the worker's core call appends them to the run's events.jsonl and the worker only pokes the supervisor,
 // which reads the file (the one source of truth for live delivery and replay alike).
 import type { JobOutcome } from './job-queue';
-import type { JobProgress, JobSpec } from './jobs';
-import type { PredictTaskParams, PredictTaskResult } from './service-tasks';
+import type { JobProgressSnapshot, JobSpec } from './jobs';
 import type { WorkspaceSettings } from './workspace';
 
 /** A worker that runs one job and ends. */
@@ -19,28 +18,28 @@ export interface JobWorkerInit {
   stopFlag: SharedArrayBuffer;
 }
 
-/** The long-lived prediction worker: keeps the runs' models loaded between "Try it" requests. */
+/** The long-lived prediction worker: runs the jobs it is sent with the runs' models kept loaded between them. */
 export interface PredictServerInit {
   mode: 'predict-server';
+  runsDir: string;
+  datasetsDir: string;
   cacheDir: string;
   backend: WorkspaceSettings['backend'];
 }
 
 export type WorkerInit = JobWorkerInit | PredictServerInit;
 
-export type ToWorker =
-  { t: 'stop' } | { t: 'predict'; id: number; params: PredictTaskParams } | { t: 'cancel'; id: number };
+export type ToWorker = { t: 'stop' } | { t: 'run'; id: number; spec: JobSpec } | { t: 'cancel'; id: number };
 
 export type FromWorker =
   | { t: 'poke'; runId: string }
-  | { t: 'progress'; progress: JobProgress }
+  | { t: 'progress'; progress: JobProgressSnapshot }
   | { t: 'log'; line: string }
   | { t: 'done'; outcome: JobOutcome }
-  | { t: 'predicted'; id: number; result: PredictTaskResult }
-  | { t: 'predict-failed'; id: number; error: { code: string; message: string } };
+  | { t: 'ran'; id: number; outcome: JobOutcome };
 
 export function isFromWorker(value: unknown): value is FromWorker {
   if (typeof value !== 'object' || value === null) return false;
   const t = (value as { t?: unknown }).t;
-  return t === 'poke' || t === 'progress' || t === 'log' || t === 'done' || t === 'predicted' || t === 'predict-failed';
+  return t === 'poke' || t === 'progress' || t === 'log' || t === 'done' || t === 'ran';
 }

@@ -4,8 +4,9 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
+import { runOfSpec } from './job-kinds';
 import type { JobOutcome, JobRunner, RunningJob } from './job-queue';
-import type { JobProgress, JobRecord } from './jobs';
+import type { JobProgressSnapshot, JobRecord } from './jobs';
 import { isFromWorker, type ToWorker, type WorkerInit } from './worker-protocol';
 import type { WorkspacePaths, WorkspaceSettings } from './workspace';
 
@@ -45,7 +46,8 @@ export class WorkerJobRunner implements JobRunner {
 
   constructor(private readonly options: WorkerRunnerOptions) {}
 
-  start(job: JobRecord, onProgress: (p: JobProgress) => void): RunningJob {
+  start(job: JobRecord, onProgress: (p: JobProgressSnapshot) => void): RunningJob {
+    const runId = runOfSpec(job.spec);
     const entry = this.options.entry ?? defaultWorkerEntry();
     const stopFlag = new SharedArrayBuffer(4);
     const init: WorkerInit = {
@@ -93,7 +95,7 @@ export class WorkerJobRunner implements JobRunner {
           this.options.onLog?.(job.id, m.line);
           break;
         case 'done':
-          if (job.spec.runId) this.options.onPoke(job.spec.runId);
+          if (runId) this.options.onPoke(runId);
           finish(m.outcome);
           void worker.terminate();
           break;
@@ -104,7 +106,7 @@ export class WorkerJobRunner implements JobRunner {
       lastError = err;
     });
     worker.on('exit', (code) => {
-      if (job.spec.runId) this.options.onPoke(job.spec.runId);
+      if (runId) this.options.onPoke(runId);
       const why =
         killedFor ??
         (lastError ? describeWorkerError(lastError) : `the worker exited with code ${code} before the job finished`);

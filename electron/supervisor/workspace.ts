@@ -8,8 +8,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { CoreError } from '../../models/core-error';
-import { writeFileAtomic } from '../../models/fs/atomic-write';
+import { CoreError, writeFileAtomic } from '../../models/index';
+import { BACKEND_CHOICES, type BackendRequest } from '../../shared/vocabulary';
 
 export const APP_FOLDER_NAME = 'aimkp-workbench';
 
@@ -84,14 +84,12 @@ export function checkRunId(value: string): string {
 
 export interface WorkspaceSettings {
   /** Backend the workers initialise ('auto' picks the fastest available). */
-  backend: 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+  backend: BackendRequest;
   /** Jobs that run at the same time (1 on a CPU: two trainings would share the same cores). */
   concurrency: number;
 }
 
 export const DEFAULT_SETTINGS: WorkspaceSettings = { backend: 'auto', concurrency: 1 };
-
-const BACKENDS: readonly WorkspaceSettings['backend'][] = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
 
 /** Validates a partial settings object (from settings.json or a client); unknown fields are errors. */
 export function checkSettings(value: unknown, where: string): Partial<WorkspaceSettings> {
@@ -100,8 +98,8 @@ export function checkSettings(value: unknown, where: string): Partial<WorkspaceS
   const out: Partial<WorkspaceSettings> = {};
   for (const [key, v] of Object.entries(value)) {
     if (key === 'backend') {
-      if (!BACKENDS.includes(v as WorkspaceSettings['backend']))
-        throw new CoreError('BAD_INPUT', `${where}: field "backend": expected one of ${BACKENDS.join(', ')}`, {
+      if (!(BACKEND_CHOICES as readonly unknown[]).includes(v))
+        throw new CoreError('BAD_INPUT', `${where}: field "backend": expected one of ${BACKEND_CHOICES.join(', ')}`, {
           field: 'backend',
         });
       out.backend = v as WorkspaceSettings['backend'];

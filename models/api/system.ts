@@ -2,7 +2,7 @@
 // cores and memory, and whether an accelerator is in use.
 import * as tf from '@tensorflow/tfjs';
 import { cpus, totalmem } from 'node:os';
-import { describeBackend, initBackend, type BackendInfo, type BackendRequest } from '../tf/backend';
+import { acceleratorOf, describeBackend, initBackend, type BackendInfo, type BackendRequest } from '../tf/backend';
 import { VERSION } from '../version';
 
 export interface SystemInfo {
@@ -15,7 +15,7 @@ export interface SystemInfo {
     simd: boolean | null;
     threads: number | null;
   };
-  /** The backend runs on a GPU (tfjs-node-gpu); the others use the CPU. */
+  /** The GPU the backend runs on (tfjs-node-gpu, webgpu with its adapter); null for the CPU backends. */
   accelerator: string | null;
   cpu: { model: string; cores: number };
   memoryBytes: number;
@@ -43,7 +43,7 @@ export async function systemInfo(backend?: BackendRequest): Promise<SystemInfo> 
       simd: info.simd ?? null,
       threads: info.threads ?? null,
     },
-    accelerator: info.picked === 'tfjs-node-gpu' ? 'CUDA GPU (tfjs-node-gpu)' : null,
+    accelerator: acceleratorOf(info),
     cpu: { model: list[0]?.model ?? 'unknown', cores: list.length },
     memoryBytes: totalmem(),
     platform: process.platform,

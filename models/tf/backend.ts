@@ -1,17 +1,19 @@
 /**
  * TensorFlow.js backend selection. One tf instance for the whole process: `@tensorflow/tfjs`; the optional
- * native packages (tfjs-node-gpu, tfjs-node) register their backends into that same instance when imported.
+ * native packages (tfjs-node-gpu, tfjs-node) register their backends into that same instance when imported, and the
+ * WebGPU backend is started on an adapter found through Dawn (webgpu-adapter.ts, webgpu-backend.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
+import { BACKEND_CHOICES, type BackendRequest } from '../../shared/vocabulary';
 import { CoreError } from '../core-error';
 import { checkGpuLibraries, GPU_REQUIREMENTS } from './gpu-requirements';
 import { registerWasmFallbackKernels } from './wasm-fallback-kernels';
-
-import { BACKEND_CHOICES, type BackendRequest } from '../../shared/vocabulary';
+import { adapterLabel, probeWebGpuAdapter, type GpuAdapterDescription, type WebGpuProbe } from './webgpu-adapter';
+import { activeWebGpuAdapter, startWebGpuBackend } from './webgpu-backend';
 
 export { BACKEND_CHOICES, type BackendRequest };
-type ConcreteBackend = Exclude<BackendRequest, 'auto'>;
+export type ConcreteBackend = Exclude<BackendRequest, 'auto'>;
 
 export interface BackendAttempt {
   name: ConcreteBackend;
@@ -30,9 +32,20 @@ export interface BackendInfo {
   simd?: boolean;
   /** wasm only. */
   threads?: number;
+  /** webgpu only: the adapter it runs on. */
+  adapter?: GpuAdapterDescription;
 }
 
-const AUTO_ORDER: ConcreteBackend[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+/** What `auto` tries, in order (docs/backends-and-encoders.md has the same table; a test compares them). */
+export const AUTO_ORDER: readonly ConcreteBackend[] = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'];
+
+/** Starts one backend and makes it current: null on success, else why it is unavailable. */
+export type BackendStarter = (name: ConcreteBackend, requested: BackendRequest) => Promise<string | null>;
+
+export interface BackendOptions {
+  /** How the webgpu backend finds its adapter (default: Dawn through npm `webgpu`); for tests. */
+  webgpuProbe?: WebGpuProbe;
+}
 
 let current: Promise<BackendInfo> | null = null;
 
@@ -53,7 +66,7 @@ export function parseBackendFlag(value: string | undefined): BackendRequest {
  * Idempotent: later calls return the first call's info; a later explicit request for a different backend
  * is an error (tf cannot safely switch backends under live tensors).
  */
-export function initBackend(requested?: BackendRequest): Promise<BackendInfo> {
+export function initBackend(requested?: BackendRequest, options: BackendOptions = {}): Promise<BackendInfo> {
   if (current) {
     // No argument / 'auto' after initialisation: whatever was picked (library code calls it that way).
     if (requested === undefined || requested === 'auto') return current;
@@ -73,7 +86,7 @@ export function initBackend(requested?: BackendRequest): Promise<BackendInfo> {
   } catch (err) {
     return Promise.reject(err);
   }
-  current = pick(req);
+  current = pick(req, options);
   current.catch(() => {
     current = null;
   });
@@ -96,21 +109,51 @@ export function resolveBackendRequest(
   return 'auto';
 }
 
-async function pick(req: BackendRequest): Promise<BackendInfo> {
+async function pick(req: BackendRequest, options: BackendOptions): Promise<BackendInfo> {
+  const { picked, tried } = await walkBackends(req, (name, requested) => startBackend(name, requested, options));
+  return describeCurrent(picked, req, tried);
+}
+
+/**
+ * Tries `auto`'s order (or only the requested backend) with `start` until one starts. Throws BACKEND_UNAVAILABLE with
+ * every reason in one line when none does.
+ */
+export async function walkBackends(
+  req: BackendRequest,
+  start: BackendStarter,
+): Promise<{ picked: ConcreteBackend; tried: BackendAttempt[] }> {
   const order = req === 'auto' ? AUTO_ORDER : [req];
   const tried: BackendAttempt[] = [];
   for (const candidate of order) {
-    const failure = await tryBackend(candidate);
+    let failure: string | null;
+    try {
+      failure = await start(candidate, req);
+    } catch (err) {
+      failure = errorReason(err);
+    }
     tried.push(failure === null ? { name: candidate, ok: true } : { name: candidate, ok: false, reason: failure });
-    if (failure === null) return describeCurrent(candidate, req, tried);
+    if (failure === null) return { picked: candidate, tried };
   }
   const detail = tried.map((t) => `${t.name}: ${t.reason ?? 'failed'}`).join('; ');
   const hint = req === 'auto' ? '' : ' — use --backend auto (or unset AIMKP_BACKEND) to fall back to wasm/cpu';
   throw new CoreError('BACKEND_UNAVAILABLE', `no TensorFlow.js backend could be initialised (${detail})${hint}`);
 }
 
+/**
+ * Starts `name` (or returns to it when it was started before) and makes it tf's current backend: null on success,
+ * else why not. initBackend is the way for library code; tools that compare backends in one process
+ * (scripts/gpu-check.ts) switch with this.
+ */
+export function switchBackend(name: ConcreteBackend, options: BackendOptions = {}): Promise<string | null> {
+  return startBackend(name, name, options);
+}
+
 /** Returns null on success, or why the backend is unavailable. */
-async function tryBackend(name: ConcreteBackend): Promise<string | null> {
+async function startBackend(
+  name: ConcreteBackend,
+  requested: BackendRequest,
+  options: BackendOptions,
+): Promise<string | null> {
   try {
     switch (name) {
       case 'tfjs-node-gpu':
@@ -125,6 +168,14 @@ async function tryBackend(name: ConcreteBackend): Promise<string | null> {
         const loaded = await importOptional(pkg);
         if (loaded !== true) return loaded;
         if (!(await tf.setBackend('tensorflow'))) return 'imported but the tensorflow backend did not initialise';
+        break;
+      }
+      case 'webgpu': {
+        // The automatic choice skips software adapters (slower than wasm); asking for webgpu by name takes one.
+        const started = await startWebGpuBackend(options.webgpuProbe ?? (() => probeWebGpuAdapter()), {
+          allowSoftware: requested === 'webgpu',
+        });
+        if (!started.ok) return started.reason;
         break;
       }
       case 'wasm': {
@@ -211,12 +262,23 @@ async function describeCurrent(
   tried: BackendAttempt[],
 ): Promise<BackendInfo> {
   const info: BackendInfo = { name: tf.getBackend(), picked, requested, tried };
+  if (picked === 'webgpu') {
+    const adapter = activeWebGpuAdapter();
+    if (adapter !== null) info.adapter = adapter;
+  }
   if (picked === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     info.threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? wasm.getThreadsCount() : 1;
   }
   return info;
+}
+
+/** The GPU a backend runs on, for "accelerator" fields; null for the CPU backends. */
+export function acceleratorOf(info: BackendInfo): string | null {
+  if (info.picked === 'tfjs-node-gpu') return 'CUDA GPU (tfjs-node-gpu)';
+  if (info.picked === 'webgpu') return `WebGPU: ${info.adapter ? adapterLabel(info.adapter) : 'adapter'}`;
+  return null;
 }
 
 /** One line for CLIs, e.g. "backend: wasm (SIMD on, 1 thread) — tfjs-node-gpu: not installed; tfjs-node: not installed". */
@@ -229,6 +291,7 @@ export function describeBackend(info: BackendInfo): string {
   if (info.picked === 'tfjs-node-gpu') {
     head += ` (libtensorflow ${GPU_REQUIREMENTS.libtensorflow}: CUDA ${GPU_REQUIREMENTS.cuda}, cuDNN ${GPU_REQUIREMENTS.cudnn})`;
   }
+  if (info.picked === 'webgpu' && info.adapter) head += ` (${adapterLabel(info.adapter)})`;
   const failed = info.tried.filter((t) => !t.ok);
   if (failed.length === 0) return head;
   return `${head} — ${failed.map((t) => `${t.name}: ${t.reason ?? 'failed'}`).join('; ')}`;

@@ -12,9 +12,14 @@
  * TensorFlow runs on the CPU with only a log line (TensorFlow's usual behaviour; no GPU here to observe it). So the
  * backend choice checks first and, when something is missing, says which libraries and versions, then falls back
  * (backend.ts).
+ *
+ * The WebGPU path (webgpu-adapter.ts) needs no CUDA: Dawn runs on Vulkan (Linux, Windows), D3D12 (Windows) or Metal
+ * (macOS). On Linux Dawn opens the Vulkan loader, libvulkan.so.1, which finds the GPU through its driver's ICD file
+ * (NVIDIA: the driver's libnvidia-gl package installs /usr/share/vulkan/icd.d/nvidia_icd.json). Without the loader Dawn
+ * only prints a warning and finds nothing, so the loader is checked here first, naming what to install.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export const GPU_REQUIREMENTS = {
@@ -71,18 +76,57 @@ export function missingGpuLibraries(probe: GpuLibraryProbe): string[] {
   );
 }
 
-/** One line saying what is missing and what is needed; null when nothing is missing. */
-export function describeMissingGpuLibraries(missing: readonly string[], platform: NodeJS.Platform): string | null {
+/**
+ * What provides each library on Linux: NVIDIA's CUDA apt repository names the packages by CUDA version (11-8 here; any
+ * 11-x ≥ 11-2 serves); libcudnn8 is cuDNN 8 (take a +cuda11.x build). The pip wheels nvidia-*-cu11 carry the same files.
+ */
+export const GPU_LIBRARY_PACKAGES: Readonly<Record<string, string>> = {
+  'libcuda.so.1': 'the NVIDIA driver',
+  'libcudart.so.11.0': 'cuda-cudart-11-8',
+  'libcublas.so.11': 'libcublas-11-8',
+  'libcublasLt.so.11': 'libcublas-11-8',
+  'libcufft.so.10': 'libcufft-11-8',
+  'libcurand.so.10': 'libcurand-11-8',
+  'libcusolver.so.11': 'libcusolver-11-8',
+  'libcusparse.so.11': 'libcusparse-11-8',
+  'libcudnn.so.8': 'libcudnn8',
+};
+
+/** Libraries of CUDA 12 / cuDNN 9, which libtensorflow 2.9 cannot use: found, they explain a CUDA 12 workstation. */
+export const NEWER_CUDA_LIBRARIES: Readonly<Record<'linux' | 'win32', readonly string[]>> = {
+  linux: ['libcudart.so.12', 'libcudnn.so.9'],
+  win32: ['cudart64_12.dll', 'cudnn64_9.dll'],
+};
+
+/**
+ * One line saying what is missing, what is needed and what to install; null when nothing is missing. `newerFound`:
+ * CUDA 12 / cuDNN 9 libraries present on the machine (the usual reason on a current workstation).
+ */
+export function describeMissingGpuLibraries(
+  missing: readonly string[],
+  platform: NodeJS.Platform,
+  newerFound: readonly string[] = [],
+): string | null {
   if (missing.length === 0) return null;
   const r = GPU_REQUIREMENTS;
   if (platform !== 'linux' && platform !== 'win32')
-    return `${r.package} has no GPU build for ${platform}; use tfjs-node or wasm`;
+    return `${r.package} has no GPU build for ${platform}; use --backend webgpu (Metal), tfjs-node or wasm`;
   const pathVar = platform === 'win32' ? 'PATH' : 'LD_LIBRARY_PATH';
   const driver = platform === 'win32' ? r.driver.win32 : r.driver.linux;
+  const install =
+    platform === 'win32'
+      ? `install the CUDA 11.x toolkit and cuDNN 8 for CUDA 11 and put their bin folders on ${pathVar}`
+      : `install ${[...new Set(missing.map((name) => GPU_LIBRARY_PACKAGES[name] ?? name))].join(' ')} ` +
+        `(NVIDIA's CUDA apt repository, any 11-x; or the pip wheels nvidia-*-cu11) and put their folders on ${pathVar}`;
+  const newer =
+    newerFound.length > 0
+      ? `; found ${newerFound.join(', ')} (CUDA 12 / cuDNN 9), which libtensorflow ${r.libtensorflow} cannot load: ` +
+        `add the CUDA 11 libraries beside it, or use --backend webgpu`
+      : '';
   return (
     `GPU libraries not found: ${missing.join(', ')} — ${r.package} ${r.packageVersion} (libtensorflow ${r.libtensorflow}) ` +
     `needs CUDA ${r.cuda} (any 11.x ≥ ${r.cuda}) and cuDNN ${r.cudnn} (any 8.x ≥ ${r.cudnn}) with NVIDIA driver ≥ ${driver}; ` +
-    `install them and put their folders on ${pathVar} (docs/install.md, "Using a GPU")`
+    `${install} (docs/install.md, "Using a GPU")${newer}`
   );
 }
 
@@ -108,7 +152,10 @@ export function systemGpuProbe(
     '/usr/local/cuda/lib64',
     '/usr/local/cuda-11/lib64',
     '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
     '/usr/lib64',
+    '/usr/lib',
     '/usr/lib/wsl/lib',
   ];
   return {
@@ -137,10 +184,58 @@ function ldconfigNames(): Set<string> {
   return new Set();
 }
 
+/** Which of `names` the probe finds (loader cache or a searched folder). */
+export function foundLibraries(probe: GpuLibraryProbe, names: readonly string[]): string[] {
+  return names.filter((name) => probe.known.has(name) || probe.searchDirs.some((dir) => probe.exists(join(dir, name))));
+}
+
 /** null when this machine has what tfjs-node-gpu needs, else the one-line explanation. */
 export function checkGpuLibraries(
   env: NodeJS.ProcessEnv = process.env,
   platform: NodeJS.Platform = process.platform,
 ): string | null {
-  return describeMissingGpuLibraries(missingGpuLibraries(systemGpuProbe(env, platform)), platform);
+  const probe = systemGpuProbe(env, platform);
+  const newer =
+    platform === 'linux' || platform === 'win32' ? foundLibraries(probe, NEWER_CUDA_LIBRARIES[platform]) : [];
+  return describeMissingGpuLibraries(missingGpuLibraries(probe), platform, newer);
+}
+
+/** The Vulkan loader Dawn opens on Linux. */
+export const VULKAN_LOADER = 'libvulkan.so.1';
+
+/** Where the Vulkan loader looks for driver manifests (ICDs) unless VK_DRIVER_FILES / VK_ICD_FILENAMES name them. */
+export const VULKAN_ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
+
+/** What to install for WebGPU on Linux (and how to check it), for the messages below and docs/install.md. */
+export const VULKAN_INSTALL_HINT =
+  "install libvulkan1 and the GPU's Vulkan driver (NVIDIA: libnvidia-gl-<driver major>; AMD/Intel: mesa-vulkan-drivers), " +
+  'then check `vulkaninfo --summary`';
+
+/**
+ * Linux: null when the Vulkan loader is there (or when the loader cache could not be read: then Dawn itself decides),
+ * else why WebGPU cannot find an adapter and what to install. Other platforms: null (Dawn uses D3D12 / Metal).
+ */
+export function checkVulkanLoader(probe: GpuLibraryProbe): string | null {
+  if (probe.platform !== 'linux') return null;
+  if (foundLibraries(probe, [VULKAN_LOADER]).length > 0) return null;
+  if (probe.known.size === 0) return null; // no ldconfig answer: not conclusive
+  return `${VULKAN_LOADER} not found: ${VULKAN_INSTALL_HINT}`;
+}
+
+/** Vulkan driver manifests (ICD .json files) the loader would read: the env override, else the standard folders. */
+export function vulkanIcdFiles(
+  env: NodeJS.ProcessEnv = process.env,
+  list: (dir: string) => string[] = listJsonFiles,
+): string[] {
+  const override = env.VK_DRIVER_FILES ?? env.VK_ICD_FILENAMES;
+  if (override) return override.split(delimiter).filter(Boolean);
+  return VULKAN_ICD_DIRS.flatMap((dir) => list(dir).map((name) => join(dir, name)));
+}
+
+function listJsonFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((name) => name.endsWith('.json'));
+  } catch {
+    return [];
+  }
 }

@@ -1,6 +1,6 @@
 import { mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
-import CaseSide from '../src/components/CaseSide.vue';
+import CaseSide from '../src/components/compare/CaseSide.vue';
 import MaskPreview from '../src/components/MaskPreview.vue';
 import ProgressBar from '../src/components/ProgressBar.vue';
 

@@ -4,6 +4,7 @@ import { band, CosineHistogram, quantileSorted } from '@shared/quantiles';
 import { meanStd, formatMeanStd } from '../src/lib/stats';
 import { delta, groupByPreset, testScore } from '../src/lib/run-table';
 import type { RunSummary } from '@shared/contract/service';
+import type { DecodeStrategy, EvalMode } from '@shared/vocabulary';
 
 describe('EMA smoothing (TensorBoard, debiased)', () => {
   it('starts at the first value and keeps a constant series constant', () => {
@@ -59,7 +60,7 @@ describe('mean ± std', () => {
 });
 
 describe('Runs table: test scores per mode and decoding', () => {
-  const ev = (mode: 'multimodal' | 'text' | 'image', decode: 'greedy' | 'beam-sample', f1: number, n: number) => ({
+  const ev = (mode: EvalMode, decode: DecodeStrategy, f1: number, n: number) => ({
     mode,
     split: 'test' as const,
     decode,

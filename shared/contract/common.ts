@@ -1,6 +1,17 @@
 // Building blocks of the service contract: ids, enums, limits and the error shape. Plain zod 4, no Node or
 // DOM imports, so the renderer, the preload and the main process all load the same validators.
 import { z } from 'zod';
+import {
+  BACKEND_CHOICES,
+  CONVENTIONS,
+  DECODE_STRATEGIES,
+  EVAL_MODES,
+  JOB_STATES,
+  METHODS,
+  REPORT_METRICS,
+  RUN_STATUSES,
+  SPLITS,
+} from '../vocabulary';
 
 /** Caps that every transport enforces before a payload reaches a handler. */
 export const LIMITS = {
@@ -62,12 +73,16 @@ export const Seed = z
 export const Seq = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const IsoTime = z.string().max(40);
 
-export const EvalMode = z.enum(['multimodal', 'text', 'image']);
-export const Split = z.enum(['train', 'valid', 'test']);
-export const DecodeStrategy = z.enum(['greedy', 'beam', 'beam-sample']);
-export const Backend = z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
-export const ReportMetric = z.enum(['f1@1', 'f1@3', 'map@5']);
-export const Convention = z.enum(['aimkp', 'cmkp']);
+// The project's vocabulary (shared/vocabulary.ts) as validators: a value is added there, never here.
+export const EvalMode = z.enum(EVAL_MODES);
+export const Split = z.enum(SPLITS);
+/** The splits a run is evaluated on (train is what it learned from). */
+export const EvalSplit = Split.exclude(['train']);
+export const DecodeStrategy = z.enum(DECODE_STRATEGIES);
+export const Backend = z.enum(BACKEND_CHOICES);
+export const ReportMetric = z.enum(REPORT_METRICS);
+export const Convention = z.enum(CONVENTIONS);
+export const Method = z.enum(METHODS);
 
 /** Decoding settings; omitted fields take the strategy's defaults (docs/evaluation.md). */
 export const DecodeRequest = z.strictObject({
@@ -90,9 +105,13 @@ export const DecodeSettings = z.object({
 export const JsonValue = z.json();
 export const JsonObject = z.record(z.string(), z.json());
 
-export const RunStatus = z.enum(['queued', 'running', 'stopping', 'stopped', 'completed', 'failed', 'interrupted']);
-export const JobKind = z.enum(['train', 'evaluate', 'robustness', 'predict', 'import']);
-export const JobState = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted']);
+export const RunStatus = z.enum(RUN_STATUSES);
+/** What a job does, as the job list shows it (a resume is listed as 'train'). */
+export const WIRE_JOB_KINDS = ['train', 'evaluate', 'robustness', 'predict', 'import'] as const;
+export type WireJobKind = (typeof WIRE_JOB_KINDS)[number];
+export const JobKind = z.enum(WIRE_JOB_KINDS);
+/** The supervisor's job states, unchanged on the wire ('stopped': asked to stop; a stopped training is resumable). */
+export const JobState = z.enum(JOB_STATES);
 
 /**
  * Every failure crosses a transport as this plain object (never a thrown class). `code` is stable

@@ -12,8 +12,10 @@ import type { Configuration } from 'electron-builder';
 import {
   ASAR_UNPACK,
   builderConfig,
+  dawnFilesFor,
   exclusiveClosure,
   flavourFromEnv,
+  GPU_FLAVOUR_ONLY,
   NOT_LOADED_AT_RUN_TIME,
   PROJECT_DIR,
   RESOURCE_LAYOUT,
@@ -96,6 +98,7 @@ test('native modules and wasm binaries are unpacked; weights and the data set ar
     'node_modules/@tensorflow/tfjs-node/**',
     'node_modules/@tensorflow/tfjs-node-gpu/**',
     'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
+    'node_modules/webgpu/dist/**',
   ]) {
     assert.ok(ASAR_UNPACK.includes(pattern), pattern);
   }
@@ -105,24 +108,108 @@ test('native modules and wasm binaries are unpacked; weights and the data set ar
   );
 });
 
-test('flavours differ exactly in tfjs-node-gpu, and AIMKP_FLAVOUR picks one', () => {
+test('flavours differ exactly in the GPU packages (tfjs-node-gpu, WebGPU), and AIMKP_FLAVOUR picks one', () => {
   const files = (flavour: 'default' | 'gpu') => builderConfig(flavour).files as string[];
   const onlyDefault = files('default').filter((p) => !files('gpu').includes(p));
-  // tfjs-node-gpu and whatever only it needs (nothing else where tfjs-node is installed: they share dependencies).
+  // The GPU packages and whatever only they need (nothing else of tfjs-node-gpu where tfjs-node is installed).
   assert.deepEqual(
     onlyDefault,
-    exclusiveClosure(['@tensorflow/tfjs-node-gpu']).map((name) => `!**/node_modules/${name}/**`),
+    exclusiveClosure(GPU_FLAVOUR_ONLY).map((name) => `!**/node_modules/${name}/**`),
   );
-  assert.ok(onlyDefault.includes('!**/node_modules/@tensorflow/tfjs-node-gpu/**'));
+  for (const name of GPU_FLAVOUR_ONLY) assert.ok(onlyDefault.includes(`!**/node_modules/${name}/**`), name);
   assert.deepEqual(
     files('gpu').filter((p) => !files('default').includes(p)),
     [],
   );
+  // Per platform, the GPU flavour adds only the dawn.node selection; the default flavour adds nothing.
+  for (const platform of ['linux', 'win', 'mac'] as const) {
+    assert.deepEqual(builderConfig('gpu')[platform]?.files, dawnFilesFor(platform), platform);
+    assert.equal(builderConfig('default')[platform]?.files, undefined, platform);
+  }
   assert.equal(flavourFromEnv(undefined), 'default');
   assert.equal(flavourFromEnv('gpu'), 'gpu');
   assert.throws(() => flavourFromEnv('cuda'), /AIMKP_FLAVOUR=cuda/);
   assert.match(builderConfig('gpu').artifactName ?? '', /^aimkp-workbench-gpu-/);
   assert.ok(!/\s/.test(builderConfig('default').artifactName ?? ' '));
+});
+
+/**
+ * electron-builder's own node_modules filter (getNodeModuleFileMatcher, with its macro expansion of ${arch}) for one
+ * flavour, platform and arch: which of `paths` it would pack.
+ */
+function packedNodeModules(
+  flavour: 'default' | 'gpu',
+  platform: 'linux' | 'win' | 'mac',
+  arch: string,
+  paths: string[],
+): string[] {
+  const lib = join(appBuilderLib, '..');
+  const { getNodeModuleFileMatcher } = require(join(lib, 'fileMatcher.js')) as {
+    getNodeModuleFileMatcher(
+      appDir: string,
+      destination: string,
+      macroExpander: (pattern: string) => string,
+      platformOptions: unknown,
+      packager: unknown,
+    ): { createFilter(): (file: string, stat: { isDirectory(): boolean }) => boolean };
+  };
+  const { expandMacro } = require(join(lib, 'util', 'macroExpander.js')) as {
+    expandMacro(pattern: string, arch: string | null, appInfo: unknown, extra: Record<string, string>): string;
+  };
+  const config = builderConfig(flavour);
+  const appDir = join(tmpdir(), 'app');
+  const macro = (pattern: string) =>
+    expandMacro(
+      pattern,
+      arch,
+      { productName: 'AimKP Workbench', sanitizedProductName: 'AimKP Workbench' },
+      { os: platform },
+    );
+  const filter = getNodeModuleFileMatcher(appDir, join(tmpdir(), 'out'), macro, config[platform] ?? {}, {
+    config,
+    debugLogger: { isEnabled: false },
+  }).createFilter();
+  return paths.filter((p) => filter(join(appDir, p), { isDirectory: () => false }));
+}
+
+test('the GPU flavour packs the WebGPU backend with dawn.node for its target only; the default flavour packs neither', () => {
+  const dawn = (folder: string, file = 'dawn.node') => `node_modules/webgpu/dist/${folder}/${file}`;
+  const paths = [
+    dawn('linux-x64'),
+    dawn('linux-arm64'),
+    dawn('win32-x64'),
+    dawn('win32-x64', 'dxcompiler.dll'),
+    dawn('win32-arm64'),
+    dawn('darwin-universal'),
+    'node_modules/webgpu/index.js',
+    'node_modules/webgpu/package.json',
+    'node_modules/webgpu/build/postinstall.js',
+    'node_modules/@tensorflow/tfjs-backend-webgpu/package.json',
+    'node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.node.js',
+    'node_modules/@tensorflow/tfjs-backend-webgpu/dist/index.js',
+    'node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js',
+  ];
+  const common = [
+    'node_modules/webgpu/index.js',
+    'node_modules/webgpu/package.json',
+    'node_modules/@tensorflow/tfjs-backend-webgpu/package.json',
+    'node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.node.js',
+  ];
+  const cases: [string, 'linux' | 'win' | 'mac', string, string[]][] = [
+    ['linux x64', 'linux', 'x64', [dawn('linux-x64')]],
+    ['linux arm64', 'linux', 'arm64', [dawn('linux-arm64')]],
+    ['windows x64', 'win', 'x64', [dawn('win32-x64'), dawn('win32-x64', 'dxcompiler.dll')]],
+    ['windows arm64', 'win', 'arm64', [dawn('win32-arm64')]],
+    ['macOS arm64', 'mac', 'arm64', [dawn('darwin-universal')]],
+    ['macOS universal', 'mac', 'universal', [dawn('darwin-universal')]],
+  ];
+  for (const [label, platform, arch, binaries] of cases) {
+    assert.deepEqual(packedNodeModules('gpu', platform, arch, paths), [...binaries, ...common], label);
+  }
+  for (const platform of ['linux', 'win', 'mac'] as const)
+    assert.deepEqual(packedNodeModules('default', platform, 'x64', paths), [], platform);
+  // dawn.node (and Windows' DLLs beside it) are opened by the OS loader: outside the asar.
+  assert.ok(ASAR_UNPACK.includes('node_modules/webgpu/dist/**'));
 });
 
 test('renderer-only and CLI-only packages leave the payload, shared dependencies stay', () => {

@@ -20,7 +20,9 @@ import { dirname, join, relative, sep } from 'node:path';
 import {
   ASAR_UNPACK,
   BUDGET_EXEMPT,
+  GPU_FLAVOUR_ONLY,
   NOT_LOADED_AT_RUN_TIME,
+  OPTIONAL_NATIVE_NOT_SHIPPED,
   PAYLOAD_BUDGET_BYTES,
   PROJECT_DIR,
   RESOURCE_LAYOUT,
@@ -80,6 +82,8 @@ function dependencyFolders(roots: readonly string[]): Set<string> {
   const queue = roots.map((name) => ({ name, from: PROJECT_DIR }));
   while (queue.length > 0) {
     const { name, from } = queue.pop() as { name: string; from: string };
+    // Optional native speed-ups the installers leave out on purpose (their package falls back to plain JS).
+    if ((OPTIONAL_NATIVE_NOT_SHIPPED as readonly string[]).includes(name)) continue;
     const dir = resolvePackageDir(name, from);
     if (dir === null || seen.has(dir)) continue;
     seen.add(dir);
@@ -119,13 +123,15 @@ test('payload files: bundles, renderer, the run-time dependency closure, unpacke
   assert.ok(inAsar('dist-electron/preload').length === 1, 'one preload bundle');
   assert.ok(inAsar('dist/renderer/index.html').length === 1);
 
-  // node_modules: the production closure minus what the app never loads (and minus tfjs-node-gpu in this flavour).
+  // node_modules: the production closure minus what the app never loads (and minus the GPU packages in this flavour).
   const prod = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as {
     dependencies: object;
     optionalDependencies?: object;
   };
   const loaded = Object.keys({ ...prod.dependencies, ...prod.optionalDependencies }).filter(
-    (name) => !(NOT_LOADED_AT_RUN_TIME as readonly string[]).includes(name) && name !== '@tensorflow/tfjs-node-gpu',
+    (name) =>
+      !(NOT_LOADED_AT_RUN_TIME as readonly string[]).includes(name) &&
+      !(GPU_FLAVOUR_ONLY as readonly string[]).includes(name),
   );
   // @types/* are type declarations that tfjs lists as dependencies: never loaded, never shipped.
   const expected = new Set([...dependencyFolders(loaded)].filter((p) => !/(^|\/)node_modules\/@types\//.test(p)));
@@ -236,6 +242,35 @@ test('payload files: bundles, renderer, the run-time dependency closure, unpacke
   );
   t.diagnostic(
     `payload: ${manifest.files.length} files, ${(manifest.totalBytes / 2 ** 20).toFixed(1)} MiB (budget counts ${(budgeted / 2 ** 20).toFixed(1)} of ${PAYLOAD_BUDGET_BYTES / 2 ** 20} MiB)`,
+  );
+});
+
+test('the GPU flavour: electron-builder packs the WebGPU backend with this platform’s dawn.node only, unpacked', async (t) => {
+  const gpu = await buildPayload('gpu', join(workDir, 'payload-gpu'));
+  const under = (prefix: string) => gpu.files.filter((f) => f.path.startsWith(`app.asar/node_modules/${prefix}`));
+  // Of the five dawn.node folders in the npm package, exactly the one for this build's platform (linux-<arch> here).
+  const folder = `linux-${process.arch === 'arm64' ? 'arm64' : 'x64'}`;
+  const binaries = under('webgpu/dist/').map(
+    (f) => `${f.place} ${f.path.slice('app.asar/node_modules/webgpu/dist/'.length)}`,
+  );
+  assert.deepEqual(binaries, [`unpacked ${folder}/dawn.node`]);
+  assert.deepEqual(under('webgpu/build/'), [], 'the install scripts stay out');
+  assert.ok(under('webgpu/index.js').length === 1);
+  // tfjs-backend-webgpu: the Node bundle only, like the other TensorFlow.js packages.
+  assert.deepEqual(
+    under('@tensorflow/tfjs-backend-webgpu/')
+      .map((f) => f.path.slice('app.asar/node_modules/@tensorflow/tfjs-backend-webgpu/'.length))
+      .sort(),
+    ['dist/tf-backend-webgpu.node.js', 'package.json'],
+  );
+  // The default flavour (built in before()) carries neither.
+  assert.deepEqual(
+    manifest.files.filter((f) => /^app\.asar\/node_modules\/(webgpu|@tensorflow\/tfjs-backend-webgpu)\//.test(f.path)),
+    [],
+  );
+  const dawn = gpu.files.find((f) => f.path.endsWith('/dawn.node'));
+  t.diagnostic(
+    `GPU flavour payload: ${(gpu.totalBytes / 2 ** 20).toFixed(1)} MiB (dawn.node ${((dawn?.size ?? 0) / 2 ** 20).toFixed(1)} MiB), default ${(manifest.totalBytes / 2 ** 20).toFixed(1)} MiB`,
   );
 });
 

@@ -361,7 +361,7 @@ test('runs.stop: a queued run is cancelled (answered as stopped, gone from the l
   const got = await api.call('runs.get', { id: first.id });
   assert.equal(got.run.status, 'stopped');
   assert.equal(got.checkpoints.last?.step, got.run.step);
-  assert.equal((await api.call('jobs.list', {})).jobs.find((j) => j.id === first.jobId)?.state, 'cancelled');
+  assert.equal((await api.call('jobs.list', {})).jobs.find((j) => j.id === first.jobId)?.state, 'stopped');
 });
 
 test('settings.set { workspace } switches to another folder (new runs/, jobs) and back', async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { inspectLock } from '../../models/run/run-lock';
 import type { RunEndEvent, StepEvent } from '../../shared/training-events';
 import type { Supervisor } from '../../electron/supervisor/supervisor';
+import { runOfSpec } from '../../electron/supervisor/job-kinds';
 import { makeWorkspace, newSupervisor, runEvents, tinyAimkp, waitFor, type TestWorkspace } from './fixtures';
 
 let ws: TestWorkspace;
@@ -149,7 +150,7 @@ test('after SIGKILL of the app a new supervisor lists the run as interrupted and
   try {
     const run = second.getRun('crashed');
     assert.equal(run.status, 'interrupted');
-    const crashedJob = second.queue.list().find((j) => j.spec.runId === 'crashed')!;
+    const crashedJob = second.queue.list().find((j) => runOfSpec(j.spec) === 'crashed')!;
     assert.equal(crashedJob.state, 'interrupted');
     assert.equal(crashedJob.error?.code, 'APP_CRASHED');
     assert.throws(() => newSupervisor(workspace), /in use/, 'one supervisor per workspace');

@@ -46,7 +46,7 @@ test('layout, settings round trip, and one clear error per bad setting', async (
   );
   assert.throws(
     () => checkSettings({ backend: 'tpu' }, 'settings.json'),
-    /field "backend": expected one of auto, tfjs-node-gpu, tfjs-node, wasm, cpu/,
+    /field "backend": expected one of auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu/,
   );
   assert.throws(() => checkSettings({ theme: 'dark' }, 'settings.json'), /field "theme": unknown setting/);
   writeFileSync(p.settings, '{ not json');

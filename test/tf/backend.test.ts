@@ -2,9 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, initBackend, parseBackendFlag, resolveBackendRequest } from '../../models/tf/backend';
+import { probeWebGpuAdapter } from '../../models/tf/webgpu-adapter';
 import { CoreError } from '../../models/core-error';
 
-test('auto picks wasm here and reports both native backends as not installed', async () => {
+test('auto picks wasm here and says why each backend before it is unavailable', async (t) => {
+  // What the WebGPU probe finds on this machine decides the expected webgpu entry (a GPU machine picks webgpu).
+  const probe = await probeWebGpuAdapter();
+  if (probe.ok && !probe.adapter.description.software) {
+    t.skip(`a hardware WebGPU adapter is present, auto picks webgpu (test/tf/backend-webgpu.test.ts)`);
+    return;
+  }
   const saved = process.env.AIMKP_BACKEND;
   delete process.env.AIMKP_BACKEND;
   try {
@@ -13,18 +20,27 @@ test('auto picks wasm here and reports both native backends as not installed', a
     assert.equal(info.name, 'wasm');
     assert.equal(tf.getBackend(), 'wasm');
     assert.deepEqual(
-      info.tried.map((t) => [t.name, t.ok, t.reason]),
+      info.tried.map((t) => [t.name, t.ok]),
       [
-        ['tfjs-node-gpu', false, 'not installed'],
-        ['tfjs-node', false, 'not installed'],
-        ['wasm', true, undefined],
+        ['tfjs-node-gpu', false],
+        ['webgpu', false],
+        ['tfjs-node', false],
+        ['wasm', true],
       ],
     );
+    assert.equal(info.tried[0].reason, 'not installed');
+    if (probe.ok) assert.match(info.tried[1].reason ?? '', /^only a software adapter/);
+    else assert.equal(info.tried[1].reason, probe.reason);
+    assert.equal(info.tried[2].reason, 'not installed');
     assert.equal(typeof info.simd, 'boolean');
     assert.ok((info.threads ?? 0) >= 1);
     const line = describeBackend(info);
     assert.match(line, /^backend: wasm \(SIMD (on|off), \d+ threads?\) — /);
-    assert.ok(line.endsWith('tfjs-node-gpu: not installed; tfjs-node: not installed'), line);
+    assert.ok(
+      line.endsWith(`tfjs-node-gpu: not installed; webgpu: ${info.tried[1].reason}; tfjs-node: not installed`),
+      line,
+    );
+    assert.ok(!line.includes('\n'));
     // Idempotent: the same promise's info, no second probe.
     assert.equal(await initBackend(), info);
     assert.equal(await initBackend('auto'), info);
@@ -41,9 +57,10 @@ test('resolveBackendRequest: explicit request beats AIMKP_BACKEND, which beats a
   assert.equal(resolveBackendRequest('auto', ' wasm '), 'wasm');
   assert.equal(resolveBackendRequest('tfjs-node', 'cpu'), 'tfjs-node');
   assert.equal(resolveBackendRequest(undefined, ''), 'auto');
+  assert.equal(resolveBackendRequest(undefined, 'webgpu'), 'webgpu');
   assert.throws(
-    () => resolveBackendRequest(undefined, 'webgpu'),
-    /AIMKP_BACKEND=webgpu: expected one of auto, tfjs-node-gpu/,
+    () => resolveBackendRequest(undefined, 'vulkan'),
+    /AIMKP_BACKEND=vulkan: expected one of auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu/,
   );
 });
 
@@ -58,9 +75,10 @@ test('describeBackend for a native pick lists nothing after a clean first try', 
   // (The GPU pick names its CUDA/cuDNN versions: test/packaging/gpu.test.ts.)
 });
 
-test('parseBackendFlag accepts the five choices and names the flag otherwise', () => {
+test('parseBackendFlag accepts the six choices and names the flag otherwise', () => {
   assert.equal(parseBackendFlag(undefined), 'auto');
   assert.equal(parseBackendFlag('tfjs-node-gpu'), 'tfjs-node-gpu');
+  assert.equal(parseBackendFlag('webgpu'), 'webgpu');
   assert.throws(
     () => parseBackendFlag('gpu'),
     (e: unknown) => e instanceof CoreError && /--backend gpu: expected one of/.test(e.message),

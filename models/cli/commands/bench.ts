@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { intFlag, parseCommandArgs } from '../args';
+import { backendFlag, intFlag, parseCommandArgs } from '../args';
 import { writeFileAtomicSync as writeFileAtomic } from '../../fs/atomic-write';
 import { runBench } from '../../bench/run-bench';
+import { BACKEND_CHOICES, initBackend } from '../../tf/backend';
 
-const USAGE = `Usage: aimkp bench [--quick] [--out FILE] [--data DIR] [--seed N]
+const USAGE = `Usage: aimkp bench [--quick] [--out FILE] [--data DIR] [--seed N] [--backend B]
 
 Measures on this machine and prints ONE JSON object (progress goes to stderr):
   - machine: CPU model and cores, clock, vector extensions, Node version, TF.js backend;
@@ -22,6 +23,7 @@ Options:
   --out FILE    also write the JSON to FILE
   --data DIR    data set for the row shapes (default data/clipart-kp)
   --seed N      default 1
+  --backend B   ${BACKEND_CHOICES.join(' | ')} (default auto, or env AIMKP_BACKEND)
 
 Example:
   npm run bench -- --out bench.json
@@ -40,11 +42,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
     out: { type: 'string' },
     data: { type: 'string' },
     seed: { type: 'string' },
+    backend: { type: 'string' },
   });
   if (values.help === true) {
     console.log(USAGE);
     return 0;
   }
+  // Picked before the bench starts (runBench's own initBackend() then returns this choice).
+  await initBackend(backendFlag('bench', values.backend));
   const dataDir = values.data ?? (existsSync('data/clipart-kp/manifest.jsonl') ? 'data/clipart-kp' : null);
   const result = await runBench({
     quick: values.quick === true,

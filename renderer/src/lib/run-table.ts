@@ -1,27 +1,25 @@
 // Rows of the Runs table: per run, the best validation score and the test scores per mode; per preset group, the
 // mean ± std over its runs; and deltas against a pinned baseline run.
 import type { RunSummary } from '@shared/contract/service';
+import { EVAL_MODES, REPORT_METRICS, type DecodeStrategy, type EvalMode, type ReportMetric } from '@shared/vocabulary';
 import { meanStd, type MeanStd } from './stats';
-
-export const MODES = ['multimodal', 'text', 'image'] as const;
-export const METRICS = ['f1@1', 'f1@3', 'map@5'] as const;
-export type Mode = (typeof MODES)[number];
-export type Metric = (typeof METRICS)[number];
-
-export const DECODES = ['greedy', 'beam', 'beam-sample'] as const;
-export type Decode = (typeof DECODES)[number];
 
 /** A run's test evaluation for a mode and decoding, or undefined. */
 export function testEval(
   run: RunSummary,
-  mode: Mode,
-  decode: Decode = 'greedy',
+  mode: EvalMode,
+  decode: DecodeStrategy = 'greedy',
 ): RunSummary['test'][number] | undefined {
   return run.test.find((m) => m.mode === mode && m.split === 'test' && m.decode === decode);
 }
 
 /** A run's test score for a mode, metric and decoding (fraction), or null when not evaluated. */
-export function testScore(run: RunSummary, mode: Mode, metric: Metric, decode: Decode = 'greedy'): number | null {
+export function testScore(
+  run: RunSummary,
+  mode: EvalMode,
+  metric: ReportMetric,
+  decode: DecodeStrategy = 'greedy',
+): number | null {
   const t = testEval(run, mode, decode);
   return t ? t.scores[metric] : null;
 }
@@ -30,10 +28,10 @@ export interface PresetGroup {
   preset: string;
   runs: RunSummary[];
   best: MeanStd | null;
-  test: Record<Mode, Record<Metric, MeanStd | null>>;
+  test: Record<EvalMode, Record<ReportMetric, MeanStd | null>>;
 }
 
-export function groupByPreset(runs: readonly RunSummary[], decode: Decode = 'greedy'): PresetGroup[] {
+export function groupByPreset(runs: readonly RunSummary[], decode: DecodeStrategy = 'greedy'): PresetGroup[] {
   const by = new Map<string, RunSummary[]>();
   for (const r of runs) {
     if (!by.has(r.preset)) by.set(r.preset, []);
@@ -41,9 +39,9 @@ export function groupByPreset(runs: readonly RunSummary[], decode: Decode = 'gre
   }
   return [...by.entries()].map(([preset, list]) => {
     const test = {} as PresetGroup['test'];
-    for (const mode of MODES) {
-      test[mode] = {} as Record<Metric, MeanStd | null>;
-      for (const metric of METRICS)
+    for (const mode of EVAL_MODES) {
+      test[mode] = {} as Record<ReportMetric, MeanStd | null>;
+      for (const metric of REPORT_METRICS)
         test[mode][metric] = meanStd(
           list.map((r) => testScore(r, mode, metric, decode)).filter((x): x is number => x !== null),
         );
@@ -56,9 +54,9 @@ export function groupByPreset(runs: readonly RunSummary[], decode: Decode = 'gre
 export function delta(
   run: RunSummary,
   baseline: RunSummary | null,
-  mode: Mode,
-  metric: Metric,
-  decode: Decode = 'greedy',
+  mode: EvalMode,
+  metric: ReportMetric,
+  decode: DecodeStrategy = 'greedy',
 ): number | null {
   if (!baseline || baseline.id === run.id) return null;
   const a = testScore(run, mode, metric, decode);

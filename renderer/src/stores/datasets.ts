@@ -1,21 +1,18 @@
 // Data sets: the list, Table 3 statistics, pages of items and import problems, and imports as jobs with progress.
 import type { CommandResponse, DatasetItem, DatasetSummary, ImportSource } from '@shared/contract/service';
+import type { Split } from '@shared/vocabulary';
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import { api, errorText } from '../api/api';
+import { followJob, newFollowedJob, type FollowedJob } from '../composables/use-job-follower';
 
 type Stats = CommandResponse<'datasets.stats'>['stats'];
 type Issue = CommandResponse<'datasets.issues'>['issues'][number];
 
-export interface ImportState {
+/** An import job: the data set it makes, and how far it is. */
+export interface DatasetImport extends FollowedJob {
   datasetId: string;
   name: string;
-  jobId: string;
-  done: number | null;
-  total: number | null;
-  message: string;
-  state: 'running' | 'completed' | 'failed';
-  error: string | null;
 }
 
 export const useDatasetsStore = defineStore('datasets', () => {
@@ -31,7 +28,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     items: DatasetItem[];
   } | null>(null);
   const issues = shallowRef<{ id: string; total: number; offset: number; issues: Issue[] } | null>(null);
-  const imports = ref<ImportState[]>([]);
+  const imports = ref<DatasetImport[]>([]);
 
   async function load(): Promise<void> {
     try {
@@ -49,7 +46,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
 
   async function loadItems(
     id: string,
-    opts: { split?: 'train' | 'valid' | 'test' | null; search?: string; offset?: number; limit?: number } = {},
+    opts: { split?: Split | null; search?: string; offset?: number; limit?: number } = {},
   ): Promise<void> {
     const search = opts.search?.trim() ?? '';
     const r = await api().call('datasets.items', {
@@ -68,47 +65,13 @@ export const useDatasetsStore = defineStore('datasets', () => {
   }
 
   /** Starts an import job and follows its stream until it ends; the list reloads when it does. */
-  async function startImport(name: string, source: ImportSource): Promise<ImportState> {
+  async function startImport(name: string, source: ImportSource): Promise<DatasetImport> {
     const r = await api().call('datasets.import', { name, source });
-    const state: ImportState = {
-      datasetId: r.datasetId,
-      name,
-      jobId: r.jobId,
-      done: null,
-      total: null,
-      message: 'queued',
-      state: 'running',
-      error: null,
-    };
-    imports.value = [state, ...imports.value];
-    const entry = imports.value[0];
-    const sub = api().subscribe(r.stream, 0, (batch) => {
-      for (const e of batch.events) {
-        if (e.kind === 'progress') {
-          entry.done = e.data.done;
-          entry.total = e.data.total;
-          entry.message = e.data.message;
-          if (e.data.phase === 'failed') {
-            entry.state = 'failed';
-            entry.error = e.data.error?.message ?? e.data.message;
-          }
-        } else if (e.kind === 'job') {
-          if (e.data.state === 'completed') entry.state = 'completed';
-          else if (e.data.state === 'failed' || e.data.state === 'cancelled' || e.data.state === 'interrupted') {
-            entry.state = 'failed';
-            entry.error = e.data.error?.message ?? e.data.state;
-          }
-        } else if (e.kind === 'error') {
-          entry.state = 'failed';
-          entry.error = e.data.message;
-        }
-      }
-      if (entry.state !== 'running') {
-        sub.close();
-        void load();
-      }
-    });
-    return entry;
+    const record: DatasetImport = { ...newFollowedJob(r.jobId, `import ${name}`), datasetId: r.datasetId, name };
+    // Followed for as long as the job runs (the store outlives the views that show it).
+    const { job } = followJob(record, r.stream, () => void load());
+    imports.value = [job, ...imports.value];
+    return job;
   }
 
   return { list, error, stats, items, issues, imports, load, loadStats, loadItems, loadIssues, startImport };

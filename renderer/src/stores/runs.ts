@@ -1,5 +1,6 @@
-// Every run of the workspace (app and CLI alike), kept fresh from the all-streams subscription, plus the actions
-// on runs (start, stop, resume, evaluate, rename, delete) and the pinned baseline of the Runs table.
+// Every run of the workspace (app and CLI alike), kept fresh from the all-streams subscription, plus the pinned
+// baseline of the Runs table and every call that works on runs: details, start, stop, resume, evaluate, robustness,
+// predictions on one case, the report table, rename, delete. Views reach the backend through here.
 import type { Subscription } from '@shared/contract/client';
 import type { CommandRequest, CommandResponse, RunSummary, ServiceEvent } from '@shared/contract/service';
 import { defineStore } from 'pinia';
@@ -102,8 +103,27 @@ export const useRunsStore = defineStore('runs', () => {
     replace((await api().call('runs.resume', { id })).run);
   }
 
+  /** One run's facts: config, checkpoints, test metrics, robustness reports. */
+  async function detail(id: string): Promise<CommandResponse<'runs.get'>> {
+    return api().call('runs.get', { id });
+  }
+
   async function evaluate(req: CommandRequest<'runs.evaluate'>): Promise<CommandResponse<'runs.evaluate'>> {
     return api().call('runs.evaluate', req);
+  }
+
+  async function robustness(req: CommandRequest<'runs.robustness'>): Promise<CommandResponse<'runs.robustness'>> {
+    return api().call('runs.robustness', req);
+  }
+
+  /** The keyphrases of one case (an item or an upload) from each run's best checkpoint. */
+  async function predictCase(req: CommandRequest<'predict.case'>): Promise<CommandResponse<'predict.case'>> {
+    return api().call('predict.case', req);
+  }
+
+  /** The runs' scores as one table (CSV, Markdown or LaTeX). */
+  async function reportTable(req: CommandRequest<'report.table'>): Promise<CommandResponse<'report.table'>> {
+    return api().call('report.table', req);
   }
 
   async function rename(id: string, name: string): Promise<void> {
@@ -140,7 +160,11 @@ export const useRunsStore = defineStore('runs', () => {
     start,
     stop,
     resume,
+    detail,
     evaluate,
+    robustness,
+    predictCase,
+    reportTable,
     rename,
     remove,
     pin,

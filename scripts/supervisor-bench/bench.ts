@@ -15,9 +15,10 @@ import type { TrainConfig } from '../../models/index';
 import { machineInfo, type MachineInfo } from '../../models/bench/machine';
 import { parseTrainingEvent, type RunEndEvent, type StepEvent } from '../../shared/training-events';
 import { readFileSync } from 'node:fs';
-import { startWorkbenchServer } from '../server/server';
-import { createService } from '../service/create-service';
-import { BATCH_INTERVAL_MS } from './event-hub';
+import { startWorkbenchServer } from '../../electron/server/server';
+import { createService } from '../../electron/service/create-service';
+import { BATCH_INTERVAL_MS } from '../../electron/supervisor/event-hub';
+import { EVENT_FLOOD_JOB, FLOOD_WORKER_ENTRY } from './event-flood';
 
 export interface Quantiles {
   p50: number;
@@ -195,7 +196,8 @@ export async function runSupervisorBench(o: {
     host: 'browser',
     bundledDataDir: null,
     locatorFile: null,
-    supervisor: { concurrency: 1 },
+    // The worker knows the benchmark's own job kind (event-flood) as well as the app's.
+    supervisor: { concurrency: 1, workerEntry: FLOOD_WORKER_ENTRY },
   });
   const server = await startWorkbenchServer({ backend: service.backend, rendererDir: root, port: 0 });
   const origin = `http://127.0.0.1:${server.port}`;
@@ -206,7 +208,7 @@ export async function runSupervisorBench(o: {
     const flatN = o.quick ? 5_000 : 50_000;
     log(`events: ${flatN} flat out`);
     const flatFollow = client.follow('flood-flat', flatN);
-    const flatJob = sup.enqueue({ kind: 'event-flood', runId: 'flood-flat', count: flatN });
+    const flatJob = sup.enqueue(EVENT_FLOOD_JOB, { runId: 'flood-flat', count: flatN });
     const flat = await flatFollow;
     await sup.waitForJob(flatJob.id);
     const flatEvents = readRun(workspace, 'flood-flat');
@@ -221,7 +223,7 @@ export async function runSupervisorBench(o: {
     const pacedN = o.quick ? 2_000 : 20_000;
     log(`events: ${pacedN} at ${rate}/s`);
     const pacedFollow = client.follow('flood-paced', pacedN);
-    const pacedJob = sup.enqueue({ kind: 'event-flood', runId: 'flood-paced', count: pacedN, ratePerSec: rate });
+    const pacedJob = sup.enqueue(EVENT_FLOOD_JOB, { runId: 'flood-paced', count: pacedN, ratePerSec: rate });
     const paced = await pacedFollow;
     await sup.waitForJob(pacedJob.id);
     const pacedEvents = readRun(workspace, 'flood-paced');
