@@ -14,11 +14,15 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveConfig, train } from '../models/index';
 import type { StepEvent } from '../shared/training-events';
+import { BACKEND_CHOICES, type BackendRequest } from '../shared/vocabulary';
 
 const USAGE = `Usage: node --import tsx scripts/bench-parallel.ts [--data DIR] [--train N] [--steps S] [--warmup W]
                                                   [--workers 1,2] [--rounds R] [--cache DIR] [--out FILE]
-  --data DIR     data set (default data/clipart-kp)
-  --train N      train items (default 256; batch 16)
+                                                  [--batch B] [--backend NAME]
+  --data DIR     data set (default data/clipart-kp, in the repository)
+  --train N      train items (default 256)
+  --batch B      samples per optimizer step (default 16, the presets'; K ranks split it by sample)
+  --backend B    backend of every rank (default wasm: the CPU path whose scaling this measures)
   --steps S      timed optimizer steps per run (default 12)
   --warmup W     untimed steps first (default 2)
   --workers L    worker counts (default 1,2)
@@ -36,6 +40,8 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     cache: { type: 'string' },
     out: { type: 'string' },
+    batch: { type: 'string' },
+    backend: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -49,6 +55,32 @@ const steps = Number(values.steps ?? 12);
 const warmup = Number(values.warmup ?? 2);
 const counts = (values.workers ?? '1,2').split(',').map(Number);
 const rounds = Number(values.rounds ?? 2);
+const batchSize = Number(values.batch ?? 16);
+const backend = (values.backend ?? 'wasm') as BackendRequest;
+for (const [flag, n] of [
+  ['--train', trainItems],
+  ['--steps', steps],
+  ['--warmup', warmup],
+  ['--rounds', rounds],
+  ['--batch', batchSize],
+  ...counts.map((k) => ['--workers', k] as const),
+] as const)
+  if (!Number.isInteger(n) || n < (flag === '--warmup' ? 0 : 1)) {
+    console.error(`bench-parallel: ${flag}: expected a positive integer, got ${n}\n${USAGE}`);
+    process.exit(2);
+  }
+if (!(BACKEND_CHOICES as readonly string[]).includes(backend)) {
+  console.error(`bench-parallel: --backend: expected one of ${BACKEND_CHOICES.join(', ')}, got ${backend}`);
+  process.exit(2);
+}
+// Every timed step a full batch of the first epoch (the last batch of an epoch may be short).
+if (Math.floor(trainItems / batchSize) < warmup + steps) {
+  console.error(
+    `bench-parallel: --train ${trainItems} holds ${Math.floor(trainItems / batchSize)} full batches of ${batchSize}; ${warmup} + ${steps} steps need --train ${(warmup + steps) * batchSize} or more`,
+  );
+  process.exit(2);
+}
+let backendPicked = '';
 const root = mkdtempSync(join(tmpdir(), 'aimkp-bench-parallel-'));
 const cacheDir = values.cache ? resolve(values.cache) : join(root, 'cache');
 const log = (line: string) => process.stderr.write(line + '\n');
@@ -85,6 +117,7 @@ async function timeRun(preset: string, workers: number, round: number, maxSteps 
   const config = resolveConfig({ preset, flags: { epochs: 1, maxTrain: trainItems, seed: 1 } });
   config.maxValid = 0;
   config.checkpointEvery = 0;
+  config.batchSize = batchSize;
   const runDir = join(root, `${preset}-k${workers}-r${round}`);
   let t0 = 0;
   let cpu0 = new Map<string, number>();
@@ -99,7 +132,9 @@ async function timeRun(preset: string, workers: number, round: number, maxSteps 
     cacheDir,
     workers,
     maxSteps,
+    backend,
     onEvent: (e) => {
+      if (e.type === 'run-start') backendPicked = e.backend.name;
       if (e.type !== 'step') return;
       const s = e as StepEvent;
       if (s.step === warmup) {
@@ -133,7 +168,7 @@ async function timeRun(preset: string, workers: number, round: number, maxSteps 
 
 try {
   log(
-    `bench-parallel: ${dataDir}, ${trainItems} train items, ${warmup} + ${steps} steps, workers ${counts.join(', ')}`,
+    `bench-parallel: ${dataDir}, ${trainItems} train items, batch ${batchSize}, ${warmup} + ${steps} steps, workers ${counts.join(', ')}, backend ${backend}`,
   );
   // Encode the images once (not timed): a 1-step run fills the cache.
   await timeRun('baseline', Math.max(...counts), 0, 1);
@@ -171,7 +206,7 @@ try {
     benchmark: 'aimkp-bench-parallel-v1',
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version },
-    setup: { dataDir, trainItems, batchSize: 16, warmupSteps: warmup, timedSteps: steps, rounds },
+    setup: { dataDir, trainItems, batchSize, backend: backendPicked, warmupSteps: warmup, timedSteps: steps, rounds },
     summary,
     runs: all,
   };

@@ -17,6 +17,9 @@ export type DecodeStrategy = (typeof DECODE_STRATEGIES)[number];
 export const BACKEND_CHOICES = ['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_CHOICES)[number];
 
+/** Data-parallel worker threads of one job (`--workers K`, Settings): at most this many (each holds a replica). */
+export const MAX_WORKERS = 256;
+
 /** Training methods: plain fine-tuning, or AimKP's masking + gradient filter. */
 export const METHODS = ['standard', 'aimkp'] as const;
 export type Method = (typeof METHODS)[number];

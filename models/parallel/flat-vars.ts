@@ -54,3 +54,15 @@ export function assignFlat(vars: readonly tf.Variable[], flat: Float32Array, lay
     tf.dispose(values);
   }
 }
+
+/**
+ * out[i] = slots[0][i] + slots[1][i] + … for i in [start, end), added left to right with float32 rounding after
+ * each addition: the same arithmetic whichever thread reduces which range, so the sum does not depend on K's split.
+ */
+export function sumSlots(slots: readonly Float32Array[], out: Float32Array, start: number, end: number): void {
+  out.set(slots[0].subarray(start, end), start);
+  for (let r = 1; r < slots.length; r++) {
+    const s = slots[r];
+    for (let i = start; i < end; i++) out[i] += s[i];
+  }
+}

@@ -1,8 +1,9 @@
 // One optimizer step's gradient over K ranks. The batch is cut into K contiguous shards by sample (AimKP's
 // filter is per sample, so a shard holds whole samples with all their rows); every rank computes its shard's
 // gradient sum with the GLOBAL answer-token total N (standard: w_i = n_i / N; AimKP: Σ w_i g_i / N), so the
-// shards' gradients add up to the whole batch's. Sums are taken in a fixed order (rank 0, 1, …), the per-sample
-// results are concatenated in batch order, and the AimKP stride moves are applied after the step in batch order.
+// shards' gradients add up to the whole batch's. Sums are taken in a fixed order (rank 0, 1, …; each rank adds a
+// range of the floats, so rank 0 does not add all K slots alone), the per-sample results are concatenated in batch
+// order, and the AimKP stride moves are applied after the step in batch order.
 // Rank 0 computes its shard on this thread while the workers compute theirs.
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedExample, EvalMode, KeyphraseLM } from '../lm/contract';
@@ -10,7 +11,7 @@ import type { AimkpSettings } from '../run/train-config';
 import { hashSeed } from '../train/rng';
 import type { StrideState } from '../train/stride-state';
 import { aimkpStep, standardStep, type StepGradient } from '../train/train-step';
-import { tensorsOfFlat, writeFlat } from './flat-vars';
+import { sumSlots, tensorsOfFlat, writeFlat } from './flat-vars';
 import type { StepMethod, StepReply, StrideUpdate } from './pool-protocol';
 import type { Replicas } from './replicas';
 
@@ -99,24 +100,39 @@ export async function parallelStep(replicas: Replicas, input: ParallelStepInput)
         });
 
   let replies: StepReply[];
-  let acc: Float32Array;
   try {
+    writeFlat(g0.grads, replicas.layout, replicas.gradient(0));
     replies = await Promise.all(pending.map((p) => p.reply));
-    acc = new Float32Array(replicas.layout.total);
-    writeFlat(g0.grads, replicas.layout, acc);
   } finally {
     tf.dispose(g0.grads);
   }
-  // Fixed order: rank 0's gradient, then rank 1's, 2's, … added in float32.
-  for (const p of pending) {
-    const slot = replicas.gradient(p.rank);
-    for (let i = 0; i < acc.length; i++) acc[i] += slot[i];
-  }
+  const acc = await reduceSlots(
+    replicas,
+    pending.map((p) => p.rank),
+  );
   const parts: StepReply[] = [{ ...g0, strideUpdates: own }, ...replies];
   if (method.kind === 'aimkp')
     for (const part of parts)
       for (const u of part.strideUpdates) method.strides.update(u.modality, u.index, u.accepted);
   return { grads: tensorsOfFlat(acc, replicas.layout), ...combine(parts, shards) };
+}
+
+/**
+ * Σ of the slots of rank 0 and `ranks` (in that fixed order, float32 after each addition), computed by every rank
+ * on its own range of the floats (rank 0 on the first, here): the same bits as one thread adding them in turn.
+ * Returns the shared sum itself: read it before the next step overwrites it.
+ */
+async function reduceSlots(replicas: Replicas, ranks: number[]): Promise<Float32Array> {
+  const slots = [0, ...ranks].map((r) => replicas.gradient(r));
+  const ranges = shardRanges(replicas.layout.total, replicas.ranks);
+  const replies: Promise<unknown>[] = [];
+  for (let rank = 1; rank < replicas.ranks; rank++) {
+    const [start, end] = ranges[rank];
+    if (start < end) replies.push(replicas.request(rank, { t: 'reduce', start, end, ranks: [0, ...ranks] }).reply);
+  }
+  sumSlots(slots, replicas.sum, ranges[0][0], ranges[0][1]);
+  await Promise.all(replies);
+  return replicas.sum;
 }
 
 /** The step record of the whole batch from its shards' (in rank order = batch order). */

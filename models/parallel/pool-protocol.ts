@@ -53,6 +53,10 @@ export interface ModelRequest {
   control: SharedArrayBuffer;
   /** float32 gradient of this rank's shard, in layout order. */
   gradient: SharedArrayBuffer;
+  /** Every rank's gradient slot by rank (rank 0's too): a reduce request reads them. */
+  slots: SharedArrayBuffer[];
+  /** float32: the step's summed gradient, written by the ranks' reduce requests, a range each. */
+  sum: SharedArrayBuffer;
 }
 
 export interface ExamplesRequest {
@@ -110,6 +114,17 @@ export interface StepReply {
   strideUpdates: StrideUpdate[];
 }
 
+/**
+ * Sum the gradient slots of `ranks` (in that order, float32 after each addition) over floats [start, end) into the
+ * shared sum: every rank reduces one range, so the sum of K slots costs rank 0 a K-th of it.
+ */
+export interface ReduceRequest {
+  t: 'reduce';
+  start: number;
+  end: number;
+  ranks: number[];
+}
+
 /** Decode set rows [start, end) (answers cleared) with the replica. */
 export interface DecodeRequest {
   t: 'decode';
@@ -138,13 +153,28 @@ export interface EncodeReply {
   stats: EncodeProgress;
 }
 
-/** The worker's live tensor count (tf.memory().numTensors): tests check that requests leave none behind. */
+/** The worker's state for tests: live tensors (requests leave none behind), its backend and own kernels' use. */
 export interface MemoryRequest {
   t: 'memory';
 }
 
+export interface MemoryReply {
+  /** tf.memory().numTensors */
+  numTensors: number;
+  backend: string;
+  /** 2D products run in this thread's own wasm kernels so far (models/lm/wasm-kernels.ts; 0 elsewhere). */
+  wasmKernelProducts: number;
+}
+
 export type PoolRequest =
-  ModelRequest | ExamplesRequest | DropRequest | StepRequest | DecodeRequest | EncodeRequest | MemoryRequest;
+  | ModelRequest
+  | ExamplesRequest
+  | DropRequest
+  | StepRequest
+  | ReduceRequest
+  | DecodeRequest
+  | EncodeRequest
+  | MemoryRequest;
 
 export type ToPoolWorker = { t: 'request'; id: number; request: PoolRequest } | { t: 'cancel'; id: number };
 

@@ -8,16 +8,18 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isCoreError } from '../core-error';
 import type { KeyphraseLM } from '../lm/contract';
 import { createKeyphraseLM } from '../lm/keyphrase-lm';
+import { wasmKernelProducts } from '../lm/wasm-kernels';
 import { initBackend } from '../tf/backend';
 import { aimkpStep, standardStep, type StepGradient, type StrideView } from '../train/train-step';
 import { encodeImages } from '../vision/feature-cache';
 import { loadImageEncoder } from '../vision/load-image-encoder';
-import { assignFlat, flatLayout, writeFlat, type FlatLayout } from './flat-vars';
+import { assignFlat, flatLayout, sumSlots, writeFlat, type FlatLayout } from './flat-vars';
 import type {
   DecodeRequest,
   EncodeReply,
   EncodeRequest,
   FromPoolWorker,
+  MemoryReply,
   ModelRequest,
   PoolRequest,
   PoolWorkerInit,
@@ -40,6 +42,9 @@ interface Replica {
   weights: Float32Array;
   control: Int32Array;
   gradient: Float32Array;
+  /** Every rank's gradient slot (by rank) and the shared sum (reduce requests). */
+  slots: Float32Array[];
+  sum: Float32Array;
   version: number;
 }
 
@@ -85,12 +90,29 @@ async function handle(id: number, r: PoolRequest): Promise<{ value: unknown; tra
       return { value: null };
     case 'step':
       return { value: step(r) };
+    case 'reduce': {
+      if (!replica) throw new Error('no model on this worker yet');
+      const { slots, sum } = replica;
+      sumSlots(
+        r.ranks.map((k) => slots[k]),
+        sum,
+        r.start,
+        r.end,
+      );
+      return { value: null };
+    }
     case 'decode':
       return { value: decode(r) };
     case 'encode':
       return encode(id, r);
-    case 'memory':
-      return { value: tf.memory().numTensors };
+    case 'memory': {
+      const value: MemoryReply = {
+        numTensors: tf.memory().numTensors,
+        backend: tf.getBackend(),
+        wasmKernelProducts: wasmKernelProducts(),
+      };
+      return { value };
+    }
   }
 }
 
@@ -119,6 +141,8 @@ function setModel(r: ModelRequest): void {
       weights: new Float32Array(r.weights),
       control: new Int32Array(r.control),
       gradient: new Float32Array(r.gradient),
+      slots: r.slots.map((b) => new Float32Array(b)),
+      sum: new Float32Array(r.sum),
       version: Atomics.load(new Int32Array(r.control), 0),
     };
   } catch (err) {

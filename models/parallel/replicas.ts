@@ -21,6 +21,7 @@ export class Replicas {
   private weights: Float32Array = new Float32Array(0);
   private control = new Int32Array(new SharedArrayBuffer(4));
   private slots: Float32Array[] = [];
+  private summed: Float32Array = new Float32Array(0);
   private published = 0;
   private changed = false;
 
@@ -47,9 +48,14 @@ export class Replicas {
     return this.published;
   }
 
-  /** Rank r's gradient slot (r ≥ 1). */
+  /** Rank r's gradient slot (rank 0's too: parallel-step.ts writes its shard's gradient there). */
   gradient(rank: number): Float32Array {
     return this.slots[rank];
+  }
+
+  /** The shared buffer the reduce requests write the step's gradient sum into. */
+  get sum(): Float32Array {
+    return this.summed;
   }
 
   /** Every worker gets a replica of `model` (built from the same config, template and seed, then rank 0's values). */
@@ -59,8 +65,9 @@ export class Replicas {
     const layout = flatLayout(this.trainable, named);
     this.flat = layout;
     this.weights = new Float32Array(new SharedArrayBuffer(layout.total * 4));
-    this.slots = [new Float32Array(0)];
-    for (let r = 1; r < this.ranks; r++) this.slots.push(new Float32Array(new SharedArrayBuffer(layout.total * 4)));
+    this.slots = [];
+    for (let r = 0; r < this.ranks; r++) this.slots.push(new Float32Array(new SharedArrayBuffer(layout.total * 4)));
+    this.summed = new Float32Array(new SharedArrayBuffer(layout.total * 4));
     this.changed = true;
     this.publishIfChanged();
     const variables = [...named].map(([name, v]) => ({ name, values: v.dataSync() as Float32Array }));
@@ -74,6 +81,8 @@ export class Replicas {
       weights: this.weights.buffer as SharedArrayBuffer,
       control: this.control.buffer as SharedArrayBuffer,
       gradient: this.slots[rank].buffer as SharedArrayBuffer,
+      slots: this.slots.map((s) => s.buffer as SharedArrayBuffer),
+      sum: this.summed.buffer as SharedArrayBuffer,
     }));
   }
 

@@ -1,10 +1,10 @@
 // How many data-parallel ranks a job uses: the caller's number (`--workers K`, TrainOptions.workers), else env
 // AIMKP_WORKERS, else every core (os.availableParallelism()). K = 1 runs the single-thread code paths, no pool.
 import { availableParallelism } from 'node:os';
+import { MAX_WORKERS } from '../../shared/vocabulary';
 import { CoreError } from '../core-error';
 
-/** A sane upper bound: each rank holds a model replica and its own backend. */
-export const MAX_WORKERS = 256;
+export { MAX_WORKERS };
 
 export function defaultWorkers(): number {
   return Math.max(1, availableParallelism());

@@ -12,6 +12,8 @@ import { initBackend } from '../../models/tf/backend';
 import { createKeyphraseLM } from '../../models/lm/keyphrase-lm';
 import type { EncodedExample } from '../../models/lm/contract';
 import { Replicas } from '../../models/parallel/replicas';
+import type { MemoryReply } from '../../models/parallel/pool-protocol';
+import { wasmKernelProducts, wasmKernelsReady } from '../../models/lm/wasm-kernels';
 import { parallelStep, shardRanges } from '../../models/parallel/parallel-step';
 import { decodeParallel } from '../../models/parallel/parallel-decode';
 import { encodeImagesParallel } from '../../models/parallel/parallel-encode';
@@ -69,7 +71,7 @@ test('a K = 2 step: the baseline and a masked AimKP step give the K = 1 gradient
     await replicas.setModel(model, 11);
     await replicas.shareExamples('train', examples, false);
     const positions = examples.map((_, i) => i);
-    const workerTensors = () => replicas.request<number>(1, { t: 'memory' }).reply;
+    const workerTensors = async () => (await replicas.request<MemoryReply>(1, { t: 'memory' }).reply).numTensors;
     const onWorker = await workerTensors();
 
     const one = standardStep(model, examples, 'multimodal', 2);
@@ -143,6 +145,11 @@ test('a K = 2 step: the baseline and a masked AimKP step give the K = 1 gradient
       assert.ok(Math.abs(s.cosImage! - a.samples[i].cosImage!) < 1e-4);
     });
     assert.deepEqual(s2.toJSON(), s1.toJSON(), 'the same stride moves, frozen flags included');
+    // The worker thread has its own wasm instance, and the project's kernels registered there on first use.
+    const worker = await replicas.request<MemoryReply>(1, { t: 'memory' }).reply;
+    assert.equal(worker.backend, 'wasm');
+    assert.ok(wasmKernelsReady() && wasmKernelProducts() > 0, "this thread's steps ran the project's wasm kernels");
+    assert.ok(worker.wasmKernelProducts > 0, "the worker's shards ran them too, in its own wasm instance");
     tf.dispose([...a.grads, ...b.grads]);
     assert.equal(tf.memory().numTensors, tensors, 'no tensor left on this thread');
     // The worker loaded new weights (model changed) and ran two shards: nothing left there either.
@@ -164,6 +171,38 @@ test('a K = 2 step: the baseline and a masked AimKP step give the K = 1 gradient
   }
 });
 
+test('K = 3: every rank sums a range of the gradient; a rank with an empty shard adds nothing (stale slot left out)', async () => {
+  const model = createKeyphraseLM(config, TEMPLATE, 11);
+  randomizeVariables(model.namedVariables().values(), 5);
+  const replicas = Replicas.start(3, 'wasm');
+  try {
+    await replicas.setModel(model, 11);
+    await replicas.shareExamples('train', examples, false);
+    const method = { kind: 'standard' as const, mode: 'multimodal' as const };
+    for (const n of [5, 2]) {
+      // 5 samples: every rank's slot gets a gradient; then 2: rank 2's shard is empty and its slot stale.
+      const batch = examples.slice(0, n);
+      const one = standardStep(model, batch, 'multimodal', 2);
+      const three = await parallelStep(replicas, {
+        model,
+        set: 'train',
+        positions: batch.map((_, i) => i),
+        batch,
+        samplesPerCall: 2,
+        seed: 1,
+        step: n,
+        method,
+      });
+      assert.ok(maxRelErr(flat(three.grads), flat(one.grads)) < 1e-5, `gradient of ${n} samples`);
+      assert.ok(Math.abs(three.loss - one.loss) < 1e-6 * one.loss);
+      tf.dispose([...one.grads, ...three.grads]);
+    }
+  } finally {
+    await replicas.close();
+    model.dispose();
+  }
+});
+
 test('decoding and validation over K = 2 give exactly the K = 1 predictions; encoding gives the same features', async () => {
   // A trained tiny run (one thread), then its valid split decoded both ways.
   const c = resolveConfig({ preset: 'baseline', flags: { epochs: 1, encoder: 'patch:3:4', seed: 2 } });
@@ -179,7 +218,7 @@ test('decoding and validation over K = 2 give exactly the K = 1 predictions; enc
     opened.model.dispose();
     await replicas.setModel(loaded.model, 0);
     await replicas.shareExamples('valid', split.examples, true);
-    const workerTensors = () => replicas.request<number>(1, { t: 'memory' }).reply;
+    const workerTensors = async () => (await replicas.request<MemoryReply>(1, { t: 'memory' }).reply).numTensors;
     const onWorker = await workerTensors();
     const options = { strategy: 'greedy' as const, beamSize: 1, temperature: 1, maxNewTokens: 8, seed: 0 };
     for (const batchSize of [3, 32]) {

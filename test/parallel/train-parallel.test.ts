@@ -5,9 +5,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { buildSynthDataset } from '../../models/data/synth-dataset';
 import { isCoreError } from '../../models/core-error';
@@ -17,6 +20,7 @@ import { observePools, type WorkerPool } from '../../models/parallel/pool';
 import type { TrainConfig } from '../../models/run/train-config';
 import type { RunStartEvent, StepEvent, TrainingEvent } from '../../shared/training-events';
 
+const AIMKP = fileURLToPath(new URL('../../bin/aimkp.mjs', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'aimkp-dp-train-'));
 const data = join(root, 'data');
 const pools: WorkerPool[] = [];
@@ -80,17 +84,17 @@ async function run(
   return { result, events, logs };
 }
 
-// sha256 of checkpoints/last/{weights,optimizer}.bin after 12 steps, written by main (3506c74, before this work)
+// sha256 of checkpoints/last/{weights,optimizer}.bin after 12 steps, written by main (2184405: after perf-leanstep's kernels, without this work)
 // with the same data, config and backend. They change only if the step's arithmetic changes on purpose (regenerate
 // with a K = 1 run of this config then, and say why in the commit).
 const MAIN_K1 = {
   baseline: {
-    weights: 'd5ddd324a55881b28bc40293d87b70e8918e2db7acf47f877e87a0ba4bead1ec',
-    optimizer: 'd623e49b595ffc5043277ed06ee609676d7a14b8cdaedbf73122ae3a389f75a4',
+    weights: '3910cb952b01582169ca816fc7e090edc8e2fa49399c54eac97dd70b938bc258',
+    optimizer: '180d99c645560f51c8ea89f4591010eb467f7c345b663c7e9519fcec06f97e1e',
   },
   aimkp: {
-    weights: '74edccd8cf46997cce544b0dce52831d70ab30cecca918c1b8d72957b7fd4635',
-    optimizer: '565e75b5ff90b7cb5d88d2c5da1fc012b97c72f0e06b30b6beeae5dcb7d75137',
+    weights: '73af88eb6ce42dc93bd916f3d606e6456a9e1e91b2c568702fb30cd5b8279e7e',
+    optimizer: 'bb3091491d9683c99212f0ebd862c09978510a7254a61a7844f14bcc37a65ea9',
   },
 };
 
@@ -143,6 +147,44 @@ test('K = 2 is deterministic (two runs: identical checkpoints) and a stop + resu
   for (const f of ['weights.bin', 'optimizer.bin']) assert.ok(bytes('k2-split', f).equals(bytes('k2-a', f)), f);
   assert.deepEqual(untimedState('k2-split'), untimedState('k2-a'));
   assert.equal(tf.memory().numTensors, tensors, 'no tensor left on this thread');
+});
+
+test('K = 2 killed (SIGKILL) mid-run, resumed with K = 2: the bytes of the uninterrupted run', async () => {
+  const config = { ...tiny('aimkp', 0.1), checkpointEvery: 3 };
+  await run('kill-full', config, 2, { maxSteps: undefined });
+  // The same run through the CLI in a child process, killed as soon as a checkpoint after step 6 is on disk.
+  const configFile = join(root, 'kill-config.json');
+  writeFileSync(configFile, JSON.stringify(config));
+  const out = join(root, 'kill-split');
+  const child = spawn(
+    process.execPath,
+    [AIMKP, 'train', '--data', data, '--out', out, '--config', configFile, '--workers', '2', '--backend', 'wasm'],
+    { stdio: 'ignore' },
+  );
+  const exited = once(child, 'exit');
+  let killedAt = -1;
+  for (let waited = 0; killedAt < 0; waited += 10) {
+    assert.ok(waited < 120_000 && child.exitCode === null, 'the child reached a checkpoint after step 6');
+    await new Promise((r) => setTimeout(r, 10));
+    const lines = existsSync(join(out, 'events.jsonl')) ? readFileSync(join(out, 'events.jsonl'), 'utf8') : '';
+    const saved = lines
+      .split('\n')
+      .filter((l) => l.includes('"type":"checkpoint"'))
+      .map((l) => JSON.parse(l) as { step: number });
+    if (saved.some((c) => c.step >= 6)) {
+      child.kill('SIGKILL');
+      killedAt = Math.max(...saved.map((c) => c.step));
+    }
+  }
+  const [, signal] = await exited;
+  assert.equal(signal, 'SIGKILL');
+  const resumed = await run('kill-split', undefined, 2, { resume: true, maxSteps: undefined });
+  const rs = resumed.events.find((e): e is RunStartEvent => e.type === 'run-start')!;
+  assert.ok(rs.resumed && rs.startStep >= killedAt && rs.startStep < 16, `resumed at step ${rs.startStep}`);
+  assert.equal(rs.workersChange, undefined);
+  assert.equal(resumed.result.status, 'completed');
+  for (const f of ['weights.bin', 'optimizer.bin']) assert.ok(bytes('kill-split', f).equals(bytes('kill-full', f)), f);
+  assert.deepEqual(untimedState('kill-split'), untimedState('kill-full'));
 });
 
 test('a resume with another K says so (log, run-start) and ends within float tolerance of the uninterrupted run', async () => {
