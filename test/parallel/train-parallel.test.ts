@@ -222,7 +222,7 @@ test('a resume with another K says so (log, run-start) and ends within float tol
   assert.equal(untimedState('kc-split').workers, 2, 'the checkpoint now records the K its last steps ran on');
 });
 
-test('a worker killed mid-step fails the run with WORKER_DIED naming its rank; nothing hangs or leaks', async () => {
+test('a worker killed mid-step fails the run with WORKER_DIED naming its rank; nothing hangs or leaks; it resumes', async () => {
   const tensors = tf.memory().numTensors;
   let steps = 0;
   observePools({
@@ -234,7 +234,7 @@ test('a worker killed mid-step fails the run with WORKER_DIED naming its rank; n
   const events: TrainingEvent[] = [];
   try {
     await assert.rejects(
-      run('dead', tiny('aimkp', 0), 2, { onEvent: (e) => events.push(e) }),
+      run('dead', { ...tiny('aimkp', 0), checkpointEvery: 1 }, 2, { onEvent: (e) => events.push(e) }),
       (err: unknown) =>
         isCoreError(err) &&
         err.code === 'WORKER_DIED' &&
@@ -248,6 +248,10 @@ test('a worker killed mid-step fails the run with WORKER_DIED naming its rank; n
   assert.ok(error && error.type === 'error' && error.code === 'WORKER_DIED' && error.phase === 'training');
   assert.equal(stepsOf(events).length, 2, 'two steps completed before the kill');
   assert.equal(tf.memory().numTensors, tensors, 'no tensor left on this thread');
+  // The failed run resumes from its last checkpoint (step 2) with fresh workers.
+  const resumed = await run('dead', undefined, 2, { resume: true });
+  assert.equal(resumed.events.find((e): e is RunStartEvent => e.type === 'run-start')?.startStep, 2);
+  assert.equal(resumed.result.globalStep, 12);
 });
 
 test('workers end on every exit path: an abort during image encoding', async () => {
