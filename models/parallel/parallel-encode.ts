@@ -11,7 +11,7 @@ import {
   type ImageItem,
 } from '../vision/feature-cache';
 import type { ImageEncoder } from '../vision/image-encoder';
-import { shardRanges } from './parallel-step';
+import { shardRanges } from './shard-ranges';
 import type { EncodeReply } from './pool-protocol';
 import type { Replicas } from './replicas';
 

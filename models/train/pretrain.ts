@@ -42,7 +42,7 @@ import {
   type RunConfig,
 } from '../run/run-files';
 import { lrFactor } from './schedule';
-import { parallelStep } from '../parallel/parallel-step';
+import { parallelStep } from './parallel-step';
 import { Replicas } from '../parallel/replicas';
 import { resolveWorkers, workersChange } from '../parallel/worker-count';
 import type { TrainOptions } from './train-options';

@@ -27,7 +27,7 @@ import { aimkpStep, standardStep, type StepGradient } from './train-step';
 import type { TrainOptions, TrainResult } from './train-options';
 import { createTrainingState, type TrainingState } from './training-state';
 import { validate } from './validate';
-import { parallelStep } from '../parallel/parallel-step';
+import { parallelStep } from './parallel-step';
 import { Replicas } from '../parallel/replicas';
 import { resolveWorkers, workersChange } from '../parallel/worker-count';
 

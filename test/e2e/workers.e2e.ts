@@ -55,10 +55,13 @@ describe(
 
     const saveWorkers = async (value: string) => {
       await page.goto(`${web.url}#/settings`);
-      await page.waitForSelector('[data-testid="set-workers"]');
+      // The form is filled once the settings are loaded (before that the required workspace field is empty).
+      await page.waitForFunction(
+        () => (document.querySelector('[data-testid="set-workspace"]') as HTMLInputElement | null)?.value !== '',
+      );
       await page.fill('[data-testid="set-workers"]', value);
       await page.click('[data-testid="set-save"]');
-      await page.waitForSelector('.settings [role="status"]');
+      await page.waitForSelector('[role="status"]:has-text("aved")');
       await page.reload();
       await page.waitForFunction(
         (v) => (document.querySelector('[data-testid="set-workers"]') as HTMLInputElement | null)?.value === v,

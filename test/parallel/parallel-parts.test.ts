@@ -14,7 +14,7 @@ import type { EncodedExample } from '../../models/lm/contract';
 import { Replicas } from '../../models/parallel/replicas';
 import type { MemoryReply } from '../../models/parallel/pool-protocol';
 import { wasmKernelProducts, wasmKernelsReady } from '../../models/lm/wasm-kernels';
-import { parallelStep, shardRanges } from '../../models/parallel/parallel-step';
+import { parallelStep, shardRanges } from '../../models/train/parallel-step';
 import { decodeParallel } from '../../models/parallel/parallel-decode';
 import { encodeImagesParallel } from '../../models/parallel/parallel-encode';
 import { aimkpStep, standardStep } from '../../models/train/train-step';

@@ -8,12 +8,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedExample, EvalMode, KeyphraseLM } from '../lm/contract';
 import type { AimkpSettings } from '../run/train-config';
-import { hashSeed } from '../train/rng';
-import type { StrideState } from '../train/stride-state';
-import { aimkpStep, standardStep, type StepGradient } from '../train/train-step';
-import { sumSlots, tensorsOfFlat, writeFlat } from './flat-vars';
-import type { StepMethod, StepReply, StrideUpdate } from './pool-protocol';
-import type { Replicas } from './replicas';
+import { hashSeed } from './rng';
+import type { StrideState } from './stride-state';
+import { aimkpStep, standardStep, type StepGradient } from './train-step';
+import { sumSlots, tensorsOfFlat, writeFlat } from '../parallel/flat-vars';
+import type { StepMethod, StepReply, StrideUpdate } from '../parallel/pool-protocol';
+import type { Replicas } from '../parallel/replicas';
+import { shardRanges } from '../parallel/shard-ranges';
 
 export type ParallelStepMethod =
   | { kind: 'standard'; mode: EvalMode }
@@ -34,19 +35,7 @@ export interface ParallelStepInput {
   method: ParallelStepMethod;
 }
 
-/** [start, end) of each rank's shard: contiguous, sizes differ by at most one, the larger ones first. */
-export function shardRanges(n: number, ranks: number): [number, number][] {
-  const base = Math.floor(n / ranks);
-  const extra = n % ranks;
-  const out: [number, number][] = [];
-  let start = 0;
-  for (let r = 0; r < ranks; r++) {
-    const size = base + (r < extra ? 1 : 0);
-    out.push([start, start + size]);
-    start += size;
-  }
-  return out;
-}
+export { shardRanges };
 
 export async function parallelStep(replicas: Replicas, input: ParallelStepInput): Promise<StepGradient> {
   const { batch, method } = input;

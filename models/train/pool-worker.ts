@@ -10,10 +10,10 @@ import type { KeyphraseLM } from '../lm/contract';
 import { createKeyphraseLM } from '../lm/keyphrase-lm';
 import { wasmKernelProducts } from '../lm/wasm-kernels';
 import { initBackend } from '../tf/backend';
-import { aimkpStep, standardStep, type StepGradient, type StrideView } from '../train/train-step';
+import { aimkpStep, standardStep, type StepGradient, type StrideView } from './train-step';
 import { encodeImages } from '../vision/feature-cache';
 import { loadImageEncoder } from '../vision/load-image-encoder';
-import { assignFlat, flatLayout, sumSlots, writeFlat, type FlatLayout } from './flat-vars';
+import { assignFlat, flatLayout, sumSlots, writeFlat, type FlatLayout } from '../parallel/flat-vars';
 import type {
   DecodeRequest,
   EncodeReply,
@@ -27,8 +27,8 @@ import type {
   StepRequest,
   StrideUpdate,
   ToPoolWorker,
-} from './pool-protocol';
-import { SharedExampleStore } from './shared-examples';
+} from '../parallel/pool-protocol';
+import { SharedExampleStore } from '../parallel/shared-examples';
 
 const port = parentPort;
 if (!port) throw new Error('pool-worker.ts must run in a worker thread');
