@@ -33,6 +33,8 @@ export const CORE_ERROR_CODES = [
   'ABORTED',
   /** A bug: an invariant of the core did not hold. */
   'INTERNAL',
+  /** A data-parallel worker thread died (crash, out of memory, killed); the message names its rank. */
+  'WORKER_DIED',
 ] as const;
 
 export type CoreErrorCode = (typeof CORE_ERROR_CODES)[number];

@@ -21,6 +21,8 @@ export type { TrainOptions, TrainResult } from './train/train-options';
 export { resolveConfig, mergeOverride, validateConfig } from './train/config-resolve';
 export { listPresets, type PresetInfo } from './api/presets';
 export { getPreset } from './train/presets';
+// Data parallelism: the worker count a job runs with (TrainOptions / evaluation options `workers`)
+export { defaultWorkers, MAX_WORKERS, resolveWorkers } from './parallel/worker-count';
 
 // Run folders (models/run/: the format, apart from the training loop), and the writer lock the supervisor guards runs with
 export {

@@ -2,6 +2,8 @@
 //   main.js     the Electron main process (ESM; `electron` stays external)
 //   preload.cjs the preload (CommonJS, self-contained: sandboxed preloads cannot load modules)
 //   worker.js   the supervisor's job worker (worker_threads)
+//   pool-worker.js  a data-parallel worker of a job (models/train/pool-worker.ts; started by the job's own thread, found
+//               beside whichever bundle holds models/parallel/pool-entry.ts)
 //   server.js   browser mode (`node dist-electron/server.js`, what `aimkp serve` runs when built)
 // Packages from node_modules stay external (electron-builder ships the production ones); our own code
 // (models/, shared/, electron/) is bundled. The renderer is vite's job (npm run build:renderer). Files are
@@ -44,6 +46,7 @@ export async function buildElectron(): Promise<void> {
       external: ['electron'],
     }),
     build({ ...esm, entryPoints: { worker: 'electron/supervisor/worker-entry.ts' }, outdir: out }),
+    build({ ...esm, entryPoints: { 'pool-worker': 'models/train/pool-worker.ts' }, outdir: out }),
     build({ ...esm, entryPoints: { server: 'electron/server/entry.ts' }, outdir: out }),
     build({
       ...common,
@@ -55,7 +58,7 @@ export async function buildElectron(): Promise<void> {
     }),
   ]);
   console.log(
-    `dist-electron/: main.js, preload.cjs, worker.js, server.js (${Math.round(performance.now() - started)} ms)`,
+    `dist-electron/: main.js, preload.cjs, worker.js, pool-worker.js, server.js (${Math.round(performance.now() - started)} ms)`,
   );
 }
 

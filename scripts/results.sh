@@ -12,7 +12,7 @@
 # --init-from OUT/base-align; PRETRAIN_ARGS / ALIGN_ARGS add flags to those two stages, e.g.
 # PRETRAIN_ARGS="--max-wordnet 9000 --config cfg.json"),
 # DECODE (beam-sample = the paper's test setting: beam 5, temperature 0.5, 3 repeats; or greedy), LANES (parallel
-# jobs, default 2: each wasm process uses one core).
+# jobs, default 2), AIMKP_WORKERS (data-parallel threads per job; default the cores / LANES).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,22 +26,26 @@ MAX_TRAIN=${MAX_TRAIN:-}
 EPOCHS=${EPOCHS:-}
 DECODE=${DECODE:-beam-sample}
 LANES=${LANES:-2}
+# Data-parallel threads per process (docs/training.md): the cores shared by the lanes (1 each on 2 cores, as before).
+AIMKP_WORKERS=${AIMKP_WORKERS:-$(( $(nproc) / LANES > 1 ? $(nproc) / LANES : 1 ))}
+export AIMKP_WORKERS
 AIMKP="node bin/aimkp.mjs"
 
 mkdir -p "$OUT"
 BASE_ARGS=()
 if [ -n "$PAPER_SETTING" ]; then
-  # Stages 1 and 2 (each resumable; a finished stage is skipped). Wall times go to OUT/base-*.log.
+  # Stages 1 and 2 (each resumable; a finished stage is skipped; alone, so on every core). Wall times go to
+  # OUT/base-*.log.
   if ! grep -q '"run-end".*"completed"' "$OUT/base-pretrain/events.jsonl" 2>/dev/null; then
     start=$(date +%s)
     # shellcheck disable=SC2086
-    $AIMKP pretrain --data "$DATA" --out "$OUT/base-pretrain" --resume --quiet ${PRETRAIN_ARGS:-} >> "$OUT/base-pretrain.log" 2>&1
+    $AIMKP pretrain --data "$DATA" --out "$OUT/base-pretrain" --resume --quiet --workers "$(nproc)" ${PRETRAIN_ARGS:-} >> "$OUT/base-pretrain.log" 2>&1
     echo "pretrain wall time: $(( $(date +%s) - start )) s" | tee -a "$OUT/base-pretrain.log"
   fi
   if ! grep -q '"run-end".*"completed"' "$OUT/base-align/events.jsonl" 2>/dev/null; then
     start=$(date +%s)
     # shellcheck disable=SC2086
-    $AIMKP align --base "$OUT/base-pretrain" --data "$DATA" --out "$OUT/base-align" --resume --quiet ${ALIGN_ARGS:-} >> "$OUT/base-align.log" 2>&1
+    $AIMKP align --base "$OUT/base-pretrain" --data "$DATA" --out "$OUT/base-align" --resume --quiet --workers "$(nproc)" ${ALIGN_ARGS:-} >> "$OUT/base-align.log" 2>&1
     echo "align wall time: $(( $(date +%s) - start )) s" | tee -a "$OUT/base-align.log"
   fi
   BASE_ARGS=(--init-from "$OUT/base-align")

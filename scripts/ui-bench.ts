@@ -258,7 +258,7 @@ async function main(): Promise<void> {
         config: JSON.parse(JSON.stringify(c)),
       })),
     }),
-    'settings.get': async () => ({ workspace: '(bench)', backend: 'auto', concurrency: 1 }),
+    'settings.get': async () => ({ workspace: '(bench)', backend: 'auto', concurrency: 1, workers: null }),
     'datasets.list': async () => ({ datasets: [] }),
     'runs.list': async () => ({
       runs: [

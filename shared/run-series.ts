@@ -353,11 +353,13 @@ export class RunSeries {
     this.error = null;
     // A resumed run restarts at startStep: drop any steps past it (they were never checkpointed).
     if (e.resumed) this.truncate(e.startStep, e.startEpoch);
+    const workers = e.workers !== undefined && e.workers > 1 ? ` with ${e.workers} workers` : '';
     this.addLog(
       e.time,
       'info',
-      `${e.resumed ? 'resumed' : 'started'} ${e.preset} on ${e.backend.name} at epoch ${e.startEpoch + 1}, step ${e.startStep} of ${e.totalSteps}`,
+      `${e.resumed ? 'resumed' : 'started'} ${e.preset} on ${e.backend.name}${workers} at epoch ${e.startEpoch + 1}, step ${e.startStep} of ${e.totalSteps}`,
     );
+    if (e.workersChange) this.addLog(e.time, 'warn', e.workersChange.message);
     if (e.data.issueCount > 0) this.addLog(e.time, 'warn', `${e.data.issueCount} data issue(s) while loading`);
     this.pending.add('status');
   }

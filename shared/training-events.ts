@@ -56,6 +56,14 @@ export interface RunStartEvent extends EventBase {
   /** Where the run (re)starts: 0-based epoch and global step. */
   startEpoch: number;
   startStep: number;
+  /** Data-parallel ranks this process trains with (absent in logs written before data-parallel training: 1). */
+  workers?: number;
+  /**
+   * A resume with another worker count than the checkpoint's steps ran on, and what that means ("resumed with 2
+   * workers; the checkpoint was written with 1: the result matches an uninterrupted run within float tolerance,
+   * not bit for bit"). Absent when the count is the same (then a resume is exact) or the run is new.
+   */
+  workersChange?: { checkpoint: number; now: number; message: string };
 }
 
 /** Per sample of an AimKP step: cosine with the original row's gradient, and the filter's decision. null = no such row. */

@@ -25,6 +25,9 @@ export type BackendRequest = (typeof BACKEND_CHOICES)[number];
 export const BUILTIN_ENCODERS = ['mobilenet-v2', 'mobilenet-v2-bottleneck', 'mobilenet-v2-s16'] as const;
 export type BuiltinEncoder = (typeof BUILTIN_ENCODERS)[number];
 
+/** Data-parallel worker threads of one job (`--workers K`, Settings): at most this many (each holds a replica). */
+export const MAX_WORKERS = 256;
+
 /** Training methods: plain fine-tuning, or AimKP's masking + gradient filter. */
 export const METHODS = ['standard', 'aimkp'] as const;
 export type Method = (typeof METHODS)[number];

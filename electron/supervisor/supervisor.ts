@@ -177,6 +177,7 @@ export class Supervisor {
     await writeSettings(this.paths, next);
     this.settingsNow = next;
     if (change.concurrency !== undefined) this.queue.setConcurrency(next.concurrency);
+    // workers: read when a job starts (worker-runner.ts), so a change applies to the next job.
     return this.settings;
   }
 
@@ -188,6 +189,8 @@ export class Supervisor {
     dataDir: string;
     config: TrainConfig;
     maxSteps?: number;
+    /** Data-parallel worker threads (default: the Settings', jobWorkers). */
+    workers?: number;
     name?: string;
     tags?: string[];
     /** The sweep it belongs to (kept in run-meta.json: the Runs view's group). */
@@ -203,7 +206,13 @@ export class Supervisor {
       });
     this.refuseIfActive(runId);
     // Checked before anything is written: a refused spec leaves no folder.
-    const spec = jobSpec(TRAIN_JOB, { runId, dataDir: o.dataDir, config: o.config, maxSteps: o.maxSteps });
+    const spec = jobSpec(TRAIN_JOB, {
+      runId,
+      dataDir: o.dataDir,
+      config: o.config,
+      maxSteps: o.maxSteps,
+      workers: o.workers,
+    });
     // run-meta.json first: the folder is the app's from the start (name, tags) even before config.json exists.
     mkdirSync(dir, { recursive: true });
     // createdAt: the launch, which "Created" shows (config.json is written only once the data is ready).
@@ -224,7 +233,7 @@ export class Supervisor {
   }
 
   /** Queues the continuation of a stopped, interrupted or failed run from its last checkpoint. */
-  resume(runId: string, o: { maxSteps?: number } = {}): JobRecord {
+  resume(runId: string, o: { maxSteps?: number; workers?: number } = {}): JobRecord {
     this.open();
     checkRunId(runId);
     if (!this.registry.exists(runId))
@@ -244,7 +253,7 @@ export class Supervisor {
       throw new CoreError('BAD_INPUT', `run ${runId}: already completed (${s.epochs} epochs); nothing to resume`, {
         field: 'id',
       });
-    return this.queue.enqueue(jobSpec(RESUME_JOB, { runId, maxSteps: o.maxSteps }));
+    return this.queue.enqueue(jobSpec(RESUME_JOB, { runId, maxSteps: o.maxSteps, workers: o.workers }));
   }
 
   /** Stops the run's job: a queued one is cancelled, a running one stops at the next step with a checkpoint. */

@@ -9,6 +9,8 @@ export interface TaskContext {
   datasetsDir: string;
   cacheDir: string;
   backend: WorkspaceSettings['backend'];
+  /** Data-parallel worker threads of a training or evaluation (1 in the prediction server: one request at a time). */
+  workers: number;
   /** Aborted when the supervisor asks for a stop. */
   signal: AbortSignal;
   /** Checks the shared stop flag (works while the event loop is busy) and aborts `signal` when it is set. */

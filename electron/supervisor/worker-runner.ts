@@ -8,7 +8,7 @@ import { runOfSpec } from './job-kinds';
 import type { JobOutcome, JobRunner, JobRunOptions, RunningJob } from './job-queue';
 import type { JobProgressSnapshot, JobRecord } from './jobs';
 import { isFromWorker, type ToWorker, type WorkerInit } from './worker-protocol';
-import type { WorkspacePaths, WorkspaceSettings } from './workspace';
+import { jobWorkers, type WorkspacePaths, type WorkspaceSettings } from './workspace';
 
 export interface WorkerEntry {
   /** File (path or file: URL) of the worker script. */
@@ -58,6 +58,7 @@ export class WorkerJobRunner implements JobRunner {
       datasetsDir: this.options.paths.datasets,
       cacheDir: this.options.paths.cache,
       backend: this.options.settings().backend,
+      workers: jobWorkers(this.options.settings()),
       stopFlag,
       runLockHeld: options.runLockHeld === true,
       lease: options.lease ?? null,

@@ -8,8 +8,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { CoreError, writeFileAtomic } from '../../models/index';
-import { BACKEND_CHOICES, type BackendRequest } from '../../shared/vocabulary';
+import { CoreError, defaultWorkers, writeFileAtomic } from '../../models/index';
+import { BACKEND_CHOICES, MAX_WORKERS, type BackendRequest } from '../../shared/vocabulary';
 
 export const APP_FOLDER_NAME = 'aimkp-workbench';
 
@@ -87,9 +87,16 @@ export interface WorkspaceSettings {
   backend: BackendRequest;
   /** Jobs that run at the same time (1 on a CPU: two trainings would share the same cores). */
   concurrency: number;
+  /** Data-parallel worker threads of each job (`--workers K`); null: the cores shared among `concurrency` jobs. */
+  workers: number | null;
 }
 
-export const DEFAULT_SETTINGS: WorkspaceSettings = { backend: 'auto', concurrency: 1 };
+export const DEFAULT_SETTINGS: WorkspaceSettings = { backend: 'auto', concurrency: 1, workers: null };
+
+/** The K a job runs with: the setting, else the cores divided among the jobs that may run at once. */
+export function jobWorkers(settings: WorkspaceSettings, cores: number = defaultWorkers()): number {
+  return settings.workers ?? Math.max(1, Math.floor(cores / settings.concurrency));
+}
 
 /** Validates a partial settings object (from settings.json or a client); unknown fields are errors. */
 export function checkSettings(value: unknown, where: string): Partial<WorkspaceSettings> {
@@ -109,6 +116,14 @@ export function checkSettings(value: unknown, where: string): Partial<WorkspaceS
           field: 'concurrency',
         });
       out.concurrency = v as number;
+    } else if (key === 'workers') {
+      if (v !== null && (!Number.isInteger(v) || (v as number) < 1 || (v as number) > MAX_WORKERS))
+        throw new CoreError(
+          'BAD_INPUT',
+          `${where}: field "workers": expected an integer 1..${MAX_WORKERS}, or null (every core)`,
+          { field: 'workers' },
+        );
+      out.workers = v as number | null;
     } else {
       throw new CoreError('BAD_INPUT', `${where}: field "${key}": unknown setting`, { field: key });
     }

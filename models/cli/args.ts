@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CoreError } from '../core-error';
+import { MAX_WORKERS } from '../parallel/worker-count';
 import { BACKEND_CHOICES, isBackendRequest, type BackendRequest } from '../tf/backend';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -84,4 +85,25 @@ export function backendFlag(command: string, value: string | undefined): Backend
 /** "a, b or c": a vocabulary list (shared/vocabulary.ts) as a flag's error message names it. */
 export function orList(values: readonly string[]): string {
   return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
+}
+
+/** Help lines of --workers (train, pretrain, align, eval, predict, robustness), the text starting at `column`. */
+export function workersFlagHelp(column: number): string {
+  const pad = ' '.repeat(column);
+  return [
+    '  --workers K'.padEnd(column) + 'data-parallel threads: this one + K-1 workers (default: the cores, or env',
+    pad + 'AIMKP_WORKERS); 1 = one thread, as before',
+  ].join('\n');
+}
+
+/** Parses --workers K (an integer from 1 to MAX_WORKERS); undefined = the default (AIMKP_WORKERS, else the cores). */
+export function workersFlag(command: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS)
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp ${command}: --workers must be an integer from 1 to ${MAX_WORKERS}, got "${value}"`,
+    );
+  return n;
 }

@@ -20,6 +20,7 @@ export const EXIT_CODES: Record<CoreErrorCode, number> = {
   DIVERGED: 7,
   ABORTED: 130,
   INTERNAL: 1,
+  WORKER_DIED: 8,
 };
 
 /** Turns anything thrown into a CoreError (system errors translated, others INTERNAL). */

@@ -15,7 +15,17 @@ import type { DecodeSettings } from './decode-settings';
 import type { EncodedSplit } from './encoded-split';
 import { JobProgress, withJobProgress, type JobOptions } from '../job-progress';
 import { buildMetricsFile, writeMetricsFile, type MetricsFile } from './metrics-file';
-import { clampMaxNew, encodeRunSplit, openRun, type OpenedRun, type Which } from './open-run';
+import {
+  clampMaxNew,
+  encodeRunSplit,
+  openRun,
+  shareRunSplit,
+  SPLIT_SET,
+  startEvalWorkers,
+  type OpenedRun,
+  type Which,
+} from './open-run';
+import type { Replicas } from '../parallel/replicas';
 import { predictExamples } from './predict-run';
 import {
   formatPredictionIssues,
@@ -44,6 +54,8 @@ export interface RunSplitOptions extends JobOptions {
   /** Default: the paper's test setting (beam-sample, beam 5, T 0.5, 40 new tokens, 3 repeats). */
   decode?: DecodeRequest;
   backend?: BackendRequest;
+  /** Data-parallel ranks (this thread + K-1 workers) for encoding and decoding; default AIMKP_WORKERS, else the cores. */
+  workers?: number;
 }
 
 export interface PredictSplitOptions extends RunSplitOptions {
@@ -117,15 +129,20 @@ function checkRunSplit(o: RunSplitOptions): RunSplitSettings {
   };
 }
 
-/** Opens the run and encodes the split (phases preparing, encoding). The caller disposes run.model. */
-async function openAndEncode(
-  c: RunSplitSettings,
-  o: RunSplitOptions,
-  progress: JobProgress,
-): Promise<{ run: OpenedRun; data: EncodedSplit }> {
+interface OpenedSplit {
+  run: OpenedRun;
+  data: EncodedSplit;
+  /** The data-parallel workers holding the model and the split (null: this thread only). */
+  replicas: Replicas | null;
+}
+
+/** Opens the run and encodes the split (phases preparing, encoding). The caller calls closeSplit(). */
+async function openAndEncode(c: RunSplitSettings, o: RunSplitOptions, progress: JobProgress): Promise<OpenedSplit> {
   progress.phase('preparing', `opening ${basename(c.runDir)} (${c.which} checkpoint)`);
   const run = await openRun(c.runDir, c.which, c.log, o.backend);
+  let replicas: Replicas | null = null;
   try {
+    replicas = await startEvalWorkers(o.workers, o.backend);
     c.decoding.maxNewTokens = clampMaxNew(c.decoding.maxNewTokens, run, c.log);
     const dataDir = c.dataDir ?? run.dataDir;
     if (dataDir === null)
@@ -138,17 +155,26 @@ async function openAndEncode(
       log: c.log,
       signal: o.signal,
       progress,
+      replicas,
     });
-    return { run, data };
+    if (replicas) await shareRunSplit(replicas, run, data);
+    return { run, data, replicas };
   } catch (err) {
-    run.model.dispose();
+    await closeSplit({ run, replicas });
     throw err;
   }
 }
 
+async function closeSplit(o: Pick<OpenedSplit, 'run' | 'replicas'>): Promise<void> {
+  try {
+    await o.replicas?.close();
+  } finally {
+    o.run.model.dispose();
+  }
+}
+
 async function decodeMode(
-  run: OpenedRun,
-  data: EncodedSplit,
+  { run, data, replicas }: OpenedSplit,
   mode: EvalMode,
   c: RunSplitSettings,
   o: RunSplitOptions,
@@ -159,6 +185,7 @@ async function decodeMode(
   return predictExamples(run.model, run.tokenizer, data.examples, data.gold, mode, c.decoding, {
     batchSize: c.batchSize,
     signal: o.signal,
+    workers: replicas ? { replicas, set: SPLIT_SET } : undefined,
     onBatch: (done, _total, repeat) =>
       progress.update(done, c.decoding.repeats > 1 ? `(repeat ${repeat + 1}/${c.decoding.repeats})` : ''),
   });
@@ -176,9 +203,10 @@ export async function predictSplit(options: PredictSplitOptions): Promise<Predic
       });
     const out =
       optionalAbsolutePath(options.out, 'out') ?? predictionsPath(c.runDir, c.split, mode, c.decoding.strategy);
-    const { run, data } = await openAndEncode(c, options, progress);
+    const opened = await openAndEncode(c, options, progress);
+    const { run, data } = opened;
     try {
-      const records = await decodeMode(run, data, mode, c, options, progress, `predicting ${c.split} (${mode})`);
+      const records = await decodeMode(opened, mode, c, options, progress, `predicting ${c.split} (${mode})`);
       throwIfAborted(options.signal, 'prediction');
       writePredictionFile(out, records);
       const result: PredictSplitResult = {
@@ -195,7 +223,7 @@ export async function predictSplit(options: PredictSplitOptions): Promise<Predic
       progress.done(`${records.length} items predicted`);
       return result;
     } finally {
-      run.model.dispose();
+      await closeSplit(opened);
     }
   });
 }
@@ -215,7 +243,7 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
       throw new CoreError('BAD_INPUT', `modes must be a non-empty list of ${EVAL_MODES.join(', ')}`, {
         field: 'modes',
       });
-    let opened: { run: OpenedRun; data: EncodedSplit } | null = null;
+    let opened: OpenedSplit | null = null;
     let skipped = 0;
     const metrics: MetricsFile[] = [];
     // Evaluation writes RUN/predictions and RUN/metrics: one writer per run (refused while training runs).
@@ -239,8 +267,7 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
             skipped = opened.data.skipped;
           }
           records = await decodeMode(
-            opened.run,
-            opened.data,
+            opened,
             mode,
             c,
             options,
@@ -268,8 +295,11 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
         metrics.push(m);
       }
     } finally {
-      opened?.run.model.dispose();
-      lock?.release();
+      try {
+        if (opened) await closeSplit(opened);
+      } finally {
+        lock?.release();
+      }
     }
     progress.done(`${modes.length} mode(s) evaluated`);
     return { run: basename(c.runDir), split: c.split, decoding: c.decoding, metrics, skipped };

@@ -7,7 +7,10 @@ import { formatIssues } from '../data/data-issue';
 import type { Tokenizer } from '../text/tokenizer-types';
 import { loadRunForInference } from '../run/run-loader';
 import { encodeItems } from '../train/data-prep';
-import { encodeImages } from '../vision/feature-cache';
+import { encodeImages, type EncodeProgress } from '../vision/feature-cache';
+import { encodeImagesParallel } from '../parallel/parallel-encode';
+import { Replicas } from '../parallel/replicas';
+import { resolveWorkers } from '../parallel/worker-count';
 import { loadImageEncoder } from '../vision/load-image-encoder';
 import { CoreError } from '../core-error';
 import { describeBackend, initBackend, type BackendRequest } from '../tf/backend';
@@ -79,6 +82,8 @@ export interface EncodeSplitOptions {
   signal?: AbortSignal;
   /** Receives the 'encoding' phase with images done / total. */
   progress?: JobProgress;
+  /** Data-parallel workers: each rank encodes a share of the images (same features, same order). */
+  replicas?: Replicas | null;
 }
 
 /** Loads and encodes a split for `run` (images through the feature cache, default DATA/.cache; failed images → item skipped). */
@@ -101,11 +106,15 @@ export async function encodeRunSplit(
     const encoder = await loadImageEncoder(run.encoderSpec);
     try {
       o.progress?.phase('encoding', `encoding ${split} images`, items.length, 'images');
-      const map = await encodeImages(encoder, dataDir, items, {
+      const encodeOptions = {
         cacheDir: o.cacheDir,
         signal: o.signal,
-        onProgress: (p) => o.progress?.update(p.done, '', { cached: p.cached, computed: p.computed, failed: p.failed }),
-      });
+        onProgress: (p: EncodeProgress) =>
+          o.progress?.update(p.done, '', { cached: p.cached, computed: p.computed, failed: p.failed }),
+      };
+      const map = o.replicas
+        ? await encodeImagesParallel(o.replicas, encoder, run.encoderSpec, dataDir, items, encodeOptions)
+        : await encodeImages(encoder, dataDir, items, encodeOptions);
       for (const w of map.warnings) log(`warning: ${w}`);
       for (const i of map.issues) {
         log(`${dataDir}: item ${i.id}: image ${i.image} could not be encoded (${i.reason}); skipped`);
@@ -129,3 +138,26 @@ export async function encodeRunSplit(
     skipped: ds.summary.skipped + failed.size,
   };
 }
+
+/**
+ * The data-parallel workers of an evaluation job (K from `workers`, else AIMKP_WORKERS, else the cores), started on
+ * the backend the run was opened with; null for K = 1. The caller closes them.
+ */
+export async function startEvalWorkers(
+  workers: number | undefined,
+  backend?: BackendRequest,
+): Promise<Replicas | null> {
+  const k = resolveWorkers(workers);
+  if (k < 2) return null;
+  const info = await initBackend(backend);
+  return Replicas.start(k, info.picked);
+}
+
+/** Gives the workers the run's model and the encoded split (example set `split`; features then held once). */
+export async function shareRunSplit(replicas: Replicas, run: OpenedRun, data: EncodedSplit): Promise<void> {
+  await replicas.setModel(run.model, 0);
+  await replicas.shareExamples(SPLIT_SET, data.examples, true);
+}
+
+/** The example set name the workers hold an evaluation's split under. */
+export const SPLIT_SET = 'split';

@@ -5,6 +5,14 @@ import type { Tokenizer } from '../text/tokenizer-types';
 import { checkpointAbort } from '../abort';
 import { decodeOptionsFor, type DecodeSettings } from './decode-settings';
 import type { PredictionRecord } from './prediction-file';
+import { decodeParallel } from '../parallel/parallel-decode';
+import type { Replicas } from '../parallel/replicas';
+
+/** Data-parallel workers holding the examples as set `set` (same order): batches decode over every rank. */
+export interface DecodeWorkers {
+  replicas: Replicas;
+  set: string;
+}
 
 export interface PredictOptions {
   /** Examples per generate() call. */
@@ -13,6 +21,8 @@ export interface PredictOptions {
   onBatch?: (done: number, total: number, repeat: number) => void;
   /** Checked after every batch: the job throws a CoreError 'ABORTED' within one batch of the abort. */
   signal?: AbortSignal;
+  /** The same batches decoded over the data-parallel ranks (identical predictions). */
+  workers?: DecodeWorkers;
 }
 
 /**
@@ -33,6 +43,23 @@ export async function predictExamples(
   let done = 0;
   for (let r = 0; r < settings.repeats; r++) {
     const options = decodeOptionsFor(settings, r);
+    if (o.workers) {
+      const before = done;
+      const ids = await decodeParallel(o.workers.replicas, {
+        model,
+        set: o.workers.set,
+        examples,
+        batchSize: o.batchSize,
+        mode,
+        options,
+        signal: o.signal,
+        what: 'prediction',
+        onBatch: (d) => o.onBatch?.(before + d, total, r),
+      });
+      ids.forEach((seq, k) => records[k].predictions.push(tokenizer.decodeKeyphrases(seq)));
+      done += examples.length;
+      continue;
+    }
     for (let start = 0; start < examples.length; start += o.batchSize) {
       await checkpointAbort(o.signal, 'prediction');
       const batch = examples.slice(start, start + o.batchSize).map((e) => ({ ...e, answer: new Int32Array(0) }));
@@ -45,7 +72,10 @@ export async function predictExamples(
   return records;
 }
 
-/** Plain decoding without repeats (validation, robustness conditions): keyphrase lists in example order. */
+/**
+ * Plain decoding without repeats (validation, robustness conditions): keyphrase lists in example order. With
+ * `replicas`, the examples go to the workers as a temporary set (features already shared are not copied again).
+ */
 export async function decodeKeyphraseLists(
   model: KeyphraseLM,
   tokenizer: Tokenizer,
@@ -54,9 +84,30 @@ export async function decodeKeyphraseLists(
   settings: DecodeSettings,
   batchSize: number,
   signal?: AbortSignal,
+  replicas?: Replicas | null,
 ): Promise<string[][]> {
   const out: string[][] = [];
   const options = decodeOptionsFor(settings, 0);
+  if (replicas) {
+    const set = 'decode';
+    await replicas.shareExamples(set, [...examples], false);
+    try {
+      const ids = await decodeParallel(replicas, {
+        model,
+        set,
+        examples,
+        batchSize,
+        mode,
+        options,
+        signal,
+        what: 'decoding',
+      });
+      return ids.map((seq) => tokenizer.decodeKeyphrases(seq));
+    } finally {
+      // Queued behind any batch still decoding; nothing waits for it.
+      replicas.dropExamples(set).catch(() => undefined);
+    }
+  }
   for (let start = 0; start < examples.length; start += batchSize) {
     await checkpointAbort(signal, 'decoding');
     const batch = examples.slice(start, start + batchSize).map((e) => ({ ...e, answer: new Int32Array(0) }));

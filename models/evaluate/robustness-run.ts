@@ -10,7 +10,8 @@ import { absolutePath, optionalAbsolutePath } from '../paths';
 import { throwIfAborted } from '../abort';
 import { GREEDY_DECODE } from './decode-settings';
 import { JobProgress, withJobProgress, type JobOptions } from '../job-progress';
-import { clampMaxNew, encodeRunSplit, openRun, type Which } from './open-run';
+import { clampMaxNew, encodeRunSplit, openRun, shareRunSplit, startEvalWorkers, type Which } from './open-run';
+import type { Replicas } from '../parallel/replicas';
 import { featureStd } from './perturb';
 import { decodeKeyphraseLists } from './predict-run';
 import {
@@ -39,6 +40,8 @@ export interface RobustnessRunOptions extends JobOptions {
   suite?: Partial<Omit<SuiteOptions, 'grid'>>;
   cacheDir?: string;
   backend?: BackendRequest;
+  /** Data-parallel ranks (this thread + K-1 workers) for encoding and decoding; default AIMKP_WORKERS, else the cores. */
+  workers?: number;
   /** The report file (absolute; .md beside it); default RUN/robustness/<split>.json; null = write nothing. */
   out?: string | null;
   /** The caller already holds the run's writer lock (models/run/run-lock.ts). */
@@ -92,7 +95,9 @@ async function robustnessJob(options: RobustnessRunOptions): Promise<RobustnessR
     progress.phase('preparing', `opening ${basename(runDir)}`);
     const run = await openRun(runDir, whichOption(options.which), log, options.backend);
     let report: RobustnessReport;
+    let replicas: Replicas | null = null;
     try {
+      replicas = await startEvalWorkers(options.workers, options.backend);
       const settings = {
         ...GREEDY_DECODE,
         maxNewTokens: clampMaxNew(options.maxNewTokens ?? run.maxAnswerTokens, run, log),
@@ -110,7 +115,9 @@ async function robustnessJob(options: RobustnessRunOptions): Promise<RobustnessR
         log,
         signal: options.signal,
         progress,
+        replicas,
       });
+      if (replicas) await shareRunSplit(replicas, run, data);
       const conditions = buildConditions(data.examples, { ...suite, grid: run.model.config.imageGrid });
       progress.phase(
         'robustness',
@@ -122,7 +129,7 @@ async function robustnessJob(options: RobustnessRunOptions): Promise<RobustnessR
         conditions,
         data.gold,
         async (examples, mode) =>
-          decodeKeyphraseLists(run.model, run.tokenizer, examples, mode, settings, batch, options.signal),
+          decodeKeyphraseLists(run.model, run.tokenizer, examples, mode, settings, batch, options.signal, replicas),
         (r, i) => progress.update(i + 1, `${r.name}: F1@3 ${(100 * r.aimkp['f1@3']).toFixed(2)}`),
       );
       throwIfAborted(options.signal, 'robustness');
@@ -138,7 +145,11 @@ async function robustnessJob(options: RobustnessRunOptions): Promise<RobustnessR
         createdAt: new Date().toISOString(),
       };
     } finally {
-      run.model.dispose();
+      try {
+        await replicas?.close();
+      } finally {
+        run.model.dispose();
+      }
     }
     const markdown = robustnessMarkdown(report);
     const file =

@@ -72,7 +72,17 @@ export async function writeAlignData(dataDir: string, runDir: string): Promise<{
 /** train()'s options (dataDir: the fine-tuning data set the pairs come from) plus the pretrained base. */
 export interface AlignOptions extends Pick<
   TrainOptions,
-  'runDir' | 'dataDir' | 'config' | 'resume' | 'backend' | 'cacheDir' | 'onEvent' | 'log' | 'maxSteps' | 'signal'
+  | 'runDir'
+  | 'dataDir'
+  | 'config'
+  | 'resume'
+  | 'backend'
+  | 'cacheDir'
+  | 'onEvent'
+  | 'log'
+  | 'maxSteps'
+  | 'signal'
+  | 'workers'
 > {
   /** Pretrained base run (`aimkp pretrain`); required for a new run. */
   base?: string;

@@ -46,6 +46,8 @@ export interface TrainState extends CheckpointState, StrideStateJson {
   rngState: number[];
   history: EpochRecord[];
   epochStats: EpochStats;
+  /** Data-parallel ranks the checkpointed steps ran on (absent in checkpoints written before: 1). */
+  workers?: number;
 }
 
 /**

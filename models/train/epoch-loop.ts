@@ -54,8 +54,11 @@ export interface EpochLoop {
   started: number;
   emit: (e: TrainingEvent) => void;
   save: CheckpointSaver;
-  /** One optimizer step on the next batch of state.dataOrder; advances globalStep, stepInEpoch and epochStats. */
-  step: () => StepEvent;
+  /**
+   * One optimizer step on the next batch of state.dataOrder; advances globalStep, stepInEpoch and epochStats.
+   * Asynchronous: a data-parallel step waits for its workers.
+   */
+  step: () => Promise<StepEvent>;
   /** Scores the epoch just trained; an abort error thrown here stops the run (the epoch validates again on resume). */
   validate: (epoch: number) => Promise<EpochScore>;
   epochEnd: (input: EpochEndInput) => EpochEndEvent;
@@ -97,7 +100,7 @@ export async function runEpochs(loop: EpochLoop): Promise<'completed' | 'stopped
       // A stop requested by a timer or a message runs in this turn of the event loop.
       await yieldToEventLoop();
       if (stopRequested()) return await stop();
-      const step = loop.step();
+      const step = await loop.step();
       emit(step);
       if (!Number.isFinite(step.loss))
         throw new CoreError('DIVERGED', `step ${step.step}: loss is ${step.loss}; lower the learning rate`, {

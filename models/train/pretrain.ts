@@ -43,6 +43,9 @@ import {
   type RunConfig,
 } from '../run/run-files';
 import { lrFactor } from './schedule';
+import { parallelStep } from './parallel-step';
+import { Replicas } from '../parallel/replicas';
+import { resolveWorkers, workersChange } from '../parallel/worker-count';
 import type { TrainOptions } from './train-options';
 import type { TrainConfig } from '../run/train-config';
 import { writeFileAtomic } from '../fs/atomic-write';
@@ -142,7 +145,7 @@ export function pretrainDefaults(): TrainConfig {
  */
 export interface PretrainOptions extends Pick<
   TrainOptions,
-  'runDir' | 'dataDir' | 'config' | 'resume' | 'backend' | 'onEvent' | 'log' | 'maxSteps' | 'signal'
+  'runDir' | 'dataDir' | 'config' | 'resume' | 'backend' | 'onEvent' | 'log' | 'maxSteps' | 'signal' | 'workers'
 > {
   settings?: Partial<PretrainSettings>;
   /** Tests: a corpus instead of WordNet + the data set (the data set still gives the tokenizer's coverage). */
@@ -231,6 +234,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       `${runDir}: a run already exists there; pass --resume to continue it, or choose another --out`,
     );
   const resuming = hasRun && options.resume === true;
+  const workers = resolveWorkers(options.workers);
   const backend = await initBackend(options.backend);
 
   let saved: PretrainRunConfig;
@@ -350,6 +354,8 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     weightDecay: config.weightDecay,
     clipNorm: config.clipNorm,
   });
+  // The data-parallel workers (K > 1): started here, ended on every exit path below.
+  const replicas = workers > 1 ? Replicas.start(workers, backend.picked) : null;
   try {
     let rng = Rng.fromSeed(hashSeed(config.seed, 0x9e7a));
     let state: TrainState = {
@@ -381,14 +387,30 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
         state = trainStateOf(ck);
         rng = Rng.fromState(state.rngState);
         log(`resuming at epoch ${state.epoch + 1}, step ${state.globalStep}`);
+        const change = state.globalStep > 0 ? workersChange(state.workers ?? 1, workers) : null;
+        if (change) log(`warning: ${change.message}`);
       }
+    }
+    state.workers = workers;
+    // Rows of every training chunk, as the workers hold them (standard-step rows: the chunk is the answer).
+    const chunkRows = rowsOf(train, 0).examples;
+    if (replicas) {
+      await replicas.setModel(model, config.seed);
+      await replicas.shareExamples('chunks', chunkRows, false);
+      log(`data-parallel: ${workers} workers (this thread + ${workers - 1}), batch split by chunk`);
     }
     const stepsPerEpoch = Math.ceil(train.length / config.batchSize);
     const schedule = { totalSteps: stepsPerEpoch * config.epochs, warmupRatio: config.warmupRatio };
     const losses = new Map<number, number>();
 
     /** One optimizer step on the next chunks of the epoch's order: next-token loss on every token, LM only. */
-    const step = (): StepEvent => {
+    const lmOnly = (all: tf.Tensor[]): tf.Tensor[] => {
+      // One gradient per trainable variable; keep the LM's (the adapter's are zero).
+      const keep = new Set(lmVars);
+      tf.dispose(all.filter((_, i) => !keep.has(allVars[i])));
+      return all.filter((_, i) => keep.has(allVars[i]));
+    };
+    const step = async (): Promise<StepEvent> => {
       const t0 = performance.now();
       const k = state.stepInEpoch;
       const idx = state.dataOrder.slice(k * config.batchSize, (k + 1) * config.batchSize);
@@ -397,20 +419,37 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       model.reseedDropout(hashSeed(config.seed, state.globalStep, 0xd5));
       let grads: tf.Tensor[] | null = null;
       let loss = 0;
-      for (let s = 0; s < chunks.length; s += config.samplesPerCall) {
-        const part = chunks.slice(s, s + config.samplesPerCall);
-        const { examples, variants } = rowsOf(part, s);
-        const weights = part.map((c) => c.length / total);
-        const out = model.weightedGradients(examples, variants, weights, true);
-        part.forEach((_, i) => (loss += weights[i] * out.result.losses[i]));
-        // weightedGradients returns one gradient per trainable variable; keep the LM's (the adapter's are zero).
-        const keep = new Set(lmVars);
-        const g = out.grads.filter((_, i) => keep.has(allVars[i]));
-        tf.dispose(out.grads.filter((_, i) => !keep.has(allVars[i])));
-        grads = accumulateGrads(grads, g);
+      if (replicas) {
+        // Over the data-parallel ranks: the standard step's token weighting is this loop's (weights n_i / N).
+        const g = await parallelStep(replicas, {
+          model,
+          set: 'chunks',
+          positions: idx,
+          batch: idx.map((i) => chunkRows[i]),
+          samplesPerCall: config.samplesPerCall,
+          seed: config.seed,
+          step: state.globalStep,
+          method: { kind: 'standard', mode: 'text' },
+        });
+        loss = g.loss;
+        grads = lmOnly(g.grads);
+      } else {
+        for (let s = 0; s < chunks.length; s += config.samplesPerCall) {
+          const part = chunks.slice(s, s + config.samplesPerCall);
+          const { examples, variants } = rowsOf(part, s);
+          const weights = part.map((c) => c.length / total);
+          const out = model.weightedGradients(examples, variants, weights, true);
+          part.forEach((_, i) => (loss += weights[i] * out.result.losses[i]));
+          grads = accumulateGrads(grads, lmOnly(out.grads));
+        }
       }
-      const info = optimizer.apply(grads ?? [], lrFactor(state.globalStep, schedule));
-      tf.dispose(grads ?? []);
+      let info;
+      try {
+        info = optimizer.apply(grads ?? [], lrFactor(state.globalStep, schedule));
+      } finally {
+        tf.dispose(grads ?? []);
+      }
+      replicas?.weightsChanged();
       state.globalStep += 1;
       state.stepInEpoch += 1;
       const ms = performance.now() - t0;
@@ -513,6 +552,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       losses,
     };
   } finally {
+    await replicas?.close();
     optimizer.dispose();
     model.dispose();
   }

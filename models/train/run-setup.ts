@@ -12,7 +12,9 @@ import type { JobProgress } from '../job-progress';
 import { initBackend, type BackendInfo } from '../tf/backend';
 import type { Tokenizer } from '../text/tokenizer-types';
 import { tokenizerFromJson } from '../text/tokenizer';
-import { encodeImages } from '../vision/feature-cache';
+import { encodeImages, type EncodeProgress } from '../vision/feature-cache';
+import { encodeImagesParallel } from '../parallel/parallel-encode';
+import type { Replicas } from '../parallel/replicas';
 import { loadImageEncoder } from '../vision/load-image-encoder';
 import { VERSION } from '../version';
 import type { TrainingDataIssue } from '../../shared/training-events';
@@ -51,6 +53,8 @@ export interface RunSetup {
   lm: LmConfig;
   data: PreparedData;
   backend: BackendInfo;
+  /** The data-parallel workers (null: this thread only). */
+  replicas: Replicas | null;
 }
 
 export interface SetupContext {
@@ -58,6 +62,11 @@ export interface SetupContext {
   progress: JobProgress;
   /** Called right after the run folder exists: events can be appended to its events.jsonl from then on. */
   onRunFolder: () => void;
+  /**
+   * Called once the backend is picked: starts the data-parallel workers on it (they get ready while the data
+   * loads, then encode images with this thread), or null for one thread. The caller owns them (closes them).
+   */
+  startWorkers?: (backend: BackendInfo) => Replicas | null;
 }
 
 export async function setupRun(options: TrainOptions, runDir: string, ctx: SetupContext): Promise<RunSetup> {
@@ -73,6 +82,7 @@ export async function setupRun(options: TrainOptions, runDir: string, ctx: Setup
   const resuming = hasRun && options.resume === true;
 
   const backend = await initBackend(options.backend);
+  const replicas = ctx.startWorkers?.(backend) ?? null;
   let config: TrainConfig;
   let saved: RunConfig | null = null;
   let tokenizer: Tokenizer | null = null;
@@ -115,7 +125,7 @@ export async function setupRun(options: TrainOptions, runDir: string, ctx: Setup
   const dataDir = resolve(options.dataDir ?? saved?.dataDir ?? '');
   if (!options.dataDir && !saved) throw new CoreError('BAD_INPUT', 'train: --data is required');
 
-  const prep = await prepareData(dataDir, config, tokenizer, options, ctx);
+  const prep = await prepareData(dataDir, config, tokenizer, options, ctx, replicas);
   tokenizer = prep.tokenizer;
   const template = promptTemplate(tokenizer);
   const trainFingerprint = fingerprint(prep.trainItems);
@@ -175,7 +185,7 @@ export async function setupRun(options: TrainOptions, runDir: string, ctx: Setup
     await writeJsonAtomic(join(runDir, RUN_FILES.tokenizer), tokenizer.toJSON());
     await writeJsonAtomic(join(runDir, RUN_FILES.config), saved);
   }
-  return { runDir, resuming, config, saved, initRun, dataDir, tokenizer, template, lm, data: prep, backend };
+  return { runDir, resuming, config, saved, initRun, dataDir, tokenizer, template, lm, data: prep, backend, replicas };
 }
 
 /** Loads the train and valid splits and encodes their images (phase 'encoding', images done / total). */
@@ -185,6 +195,7 @@ async function prepareData(
   tokenizerOrNull: Tokenizer | null,
   options: TrainOptions,
   ctx: SetupContext,
+  replicas: Replicas | null,
 ): Promise<PreparedData & { tokenizer: Tokenizer }> {
   const { log, progress } = ctx;
   const data = await loadDataset(dataDir, { splits: ['train', 'valid'] });
@@ -205,11 +216,16 @@ async function prepareData(
     const needsImages = config.mode !== 'text';
     const withImages = needsImages ? [...trainItems, ...validItems] : [];
     progress.phase('encoding', 'encoding image features', withImages.length, 'images');
-    const features = await encodeImages(encoder, dataDir, withImages, {
+    const encodeOptions = {
       cacheDir: options.cacheDir === undefined ? undefined : resolve(options.cacheDir),
       signal: options.signal,
-      onProgress: (p) => progress.update(p.done, '', { cached: p.cached, computed: p.computed, failed: p.failed }),
-    });
+      onProgress: (p: EncodeProgress) =>
+        progress.update(p.done, '', { cached: p.cached, computed: p.computed, failed: p.failed }),
+    };
+    // With workers, each rank encodes a share of the images (the same features, in item order).
+    const features = replicas
+      ? await encodeImagesParallel(replicas, encoder, config.encoder, dataDir, withImages, encodeOptions)
+      : await encodeImages(encoder, dataDir, withImages, encodeOptions);
     for (const w of features.warnings) log(`warning: ${w}`);
     for (const bad of features.issues) {
       issues.push({

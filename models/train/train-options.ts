@@ -25,6 +25,12 @@ export interface TrainOptions {
    * status 'stopped' (resumable). An abort while preparing (before the first step) throws CoreError 'ABORTED'.
    */
   signal?: AbortSignal;
+  /**
+   * Data-parallel ranks (this thread + K-1 worker threads; models/parallel/). Default env AIMKP_WORKERS, else the
+   * cores. 1 = the single-thread path. A fixed K is deterministic and resumes exactly; a resume with another K is
+   * said (log and run-start) and matches within float tolerance.
+   */
+  workers?: number;
   /** Who holds the run's writer lock, as shown to a refused second writer (default "aimkp train"). */
   lockCommand?: string;
   /** The caller already holds RUN/run.lock (models/run/run-lock.ts); the trainer does not take it. */

@@ -46,14 +46,17 @@ class LossMeans {
   }
 }
 
-/** Standard fine-tuning: one row per sample, weights n_i / N (token-weighted mean of the row losses). */
+/**
+ * Standard fine-tuning: one row per sample, weights n_i / N (token-weighted mean of the row losses).
+ * `total`: N when `batch` is one shard of a larger batch (data parallelism); default the batch's own.
+ */
 export function standardStep(
   model: KeyphraseLM,
   batch: EncodedExample[],
   mode: EvalMode,
   samplesPerCall: number,
+  total: number = answerTokensOf(batch),
 ): StepGradient {
-  const total = batch.reduce((s, e) => s + e.answer.length, 0);
   let grads: tf.Tensor[] | null = null;
   let loss = 0;
   const means = new LossMeans();
@@ -91,6 +94,10 @@ export function standardStep(
   };
 }
 
+function answerTokensOf(batch: readonly EncodedExample[]): number {
+  return batch.reduce((s, e) => s + e.answer.length, 0);
+}
+
 /** The token weighting assumes the model scores every answer token; a silent truncation would skew it. */
 function checkAnswerTokens(part: EncodedExample[], answerTokens: Int32Array): void {
   part.forEach((e, i) => {
@@ -102,19 +109,24 @@ function checkAnswerTokens(part: EncodedExample[], answerTokens: Int32Array): vo
   });
 }
 
+/** What a step reads and moves of the stride maps (a shard's step records the moves for rank 0 to apply). */
+export type StrideView = Pick<StrideState, 'get' | 'update'>;
+
 export interface AimkpStepContext {
   settings: AimkpSettings;
-  strides: StrideState;
+  strides: StrideView;
   /** Seeds random masks: hash(seed, epoch, sample index, modality). */
   seed: number;
   epoch: number;
   samplesPerCall: number;
+  /** N when `batch` is one shard of a larger batch (data parallelism); default the batch's own. */
+  total?: number;
 }
 
 /** The AimKP step (SPEC §1): plans ≤3 rows per sample, filters by gradient cosine, updates strides. */
 export function aimkpStep(model: KeyphraseLM, batch: EncodedExample[], ctx: AimkpStepContext): StepGradient {
   const { settings, strides } = ctx;
-  const total = batch.reduce((s, e) => s + e.answer.length, 0);
+  const total = ctx.total ?? answerTokensOf(batch);
   let grads: tf.Tensor[] | null = null;
   let loss = 0;
   let rowCount = 0;

@@ -27,6 +27,9 @@ import { aimkpStep, standardStep, type StepGradient } from './train-step';
 import type { TrainOptions, TrainResult } from './train-options';
 import { createTrainingState, type TrainingState } from './training-state';
 import { validate } from './validate';
+import { parallelStep } from './parallel-step';
+import { Replicas } from '../parallel/replicas';
+import { resolveWorkers, workersChange } from '../parallel/worker-count';
 
 export { validate } from './validate';
 
@@ -76,11 +79,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 
   async function run(): Promise<TrainResult> {
+    const workers = resolveWorkers(options.workers);
+    // The data-parallel workers (K > 1) start once the backend is known and end on every exit path.
+    const pool: { replicas: Replicas | null } = { replicas: null };
+    try {
+      return await runWith(pool, workers);
+    } finally {
+      await pool.replicas?.close();
+    }
+  }
+
+  async function runWith(pool: { replicas: Replicas | null }, workers: number): Promise<TrainResult> {
     const started = performance.now();
     const setup = await setupRun(options, runDir, {
       log,
       progress,
       onRunFolder: () => (eventLog = new EventLog(join(runDir, RUN_FILES.events))),
+      startWorkers: (backend) => (pool.replicas = workers > 1 ? Replicas.start(workers, backend.picked) : null),
     });
     const t = await createTrainingState(setup, log);
     const { config } = setup;
@@ -89,9 +104,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const schedule: ScheduleOptions = { totalSteps: stepsPerEpoch * config.epochs, warmupRatio: config.warmupRatio };
     const losses: TrainResult['losses'] = [];
     try {
+      const change = workersChangeOf(setup, state, workers);
+      if (change) log(`warning: ${change.message}`);
+      state.workers = workers;
+      const { replicas } = setup;
+      if (replicas) {
+        // Every worker: the model as it stands (fresh, warm-started or resumed) and the run's data, once.
+        await replicas.setModel(t.model, config.seed);
+        await replicas.shareExamples('train', setup.data.train, true);
+        if (config.maxValid !== 0) await replicas.shareExamples('valid', setup.data.valid, true);
+        log(`data-parallel: ${workers} workers (this thread + ${workers - 1}), batch split by sample`);
+      }
       if (state.epoch >= config.epochs)
         log(`${runDir}: training already completed (${config.epochs} epochs); nothing to do`);
-      emit(runStartEvent(setup, t, stepsPerEpoch));
+      emit(runStartEvent(setup, t, stepsPerEpoch, workers, change));
       const status = await runEpochs({
         runDir,
         epochs: config.epochs,
@@ -113,8 +139,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           log,
           progress,
         }),
-        step: () => {
-          const step = optimizerStep(setup, t, schedule, stepsPerEpoch);
+        step: async () => {
+          const step = await optimizerStep(setup, t, schedule, stepsPerEpoch);
           losses.push({ step: step.step, loss: step.loss });
           return step;
         },
@@ -143,20 +169,42 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
 const now = () => new Date().toISOString();
 
-/** One optimizer step on the next batch of the epoch's data order: the step's gradient (standard or AimKP), then AdamW. */
-function optimizerStep(setup: RunSetup, t: TrainingState, schedule: ScheduleOptions, stepsPerEpoch: number): StepEvent {
-  const { config } = setup;
+/**
+ * One optimizer step on the next batch of the epoch's data order: the step's gradient (standard or AimKP; over the
+ * data-parallel ranks when there are workers), then AdamW on this thread.
+ */
+async function optimizerStep(
+  setup: RunSetup,
+  t: TrainingState,
+  schedule: ScheduleOptions,
+  stepsPerEpoch: number,
+): Promise<StepEvent> {
+  const { config, replicas } = setup;
   const { state, model } = t;
   const t0 = performance.now();
   const k = state.stepInEpoch;
-  const batch = state.dataOrder.slice(k * config.batchSize, (k + 1) * config.batchSize).map((i) => setup.data.train[i]);
+  const positions = state.dataOrder.slice(k * config.batchSize, (k + 1) * config.batchSize);
+  const batch = positions.map((i) => setup.data.train[i]);
   const factor = lrFactor(state.globalStep, schedule);
   // Dropout masks from (seed, step): a resumed run draws the same masks as an uninterrupted one.
   model.reseedDropout(hashSeed(config.seed, state.globalStep, 0xd5));
-  const g: StepGradient =
-    config.method === 'aimkp' && config.aimkp
+  const aimkp = config.method === 'aimkp' && config.aimkp ? config.aimkp : null;
+  const g: StepGradient = replicas
+    ? await parallelStep(replicas, {
+        model,
+        set: 'train',
+        positions,
+        batch,
+        samplesPerCall: config.samplesPerCall,
+        seed: config.seed,
+        step: state.globalStep,
+        method: aimkp
+          ? { kind: 'aimkp', settings: aimkp, strides: t.strides, seed: config.seed, epoch: state.epoch }
+          : { kind: 'standard', mode: config.mode },
+      })
+    : aimkp
       ? aimkpStep(model, batch, {
-          settings: config.aimkp,
+          settings: aimkp,
           strides: t.strides,
           seed: config.seed,
           epoch: state.epoch,
@@ -169,6 +217,7 @@ function optimizerStep(setup: RunSetup, t: TrainingState, schedule: ScheduleOpti
   } finally {
     tf.dispose(g.grads);
   }
+  replicas?.weightsChanged();
   state.globalStep += 1;
   state.stepInEpoch += 1;
   const ms = performance.now() - t0;
@@ -206,10 +255,24 @@ async function runValidation(
   return validate(t.model, setup.tokenizer, data.valid, data.validGold, config, {
     signal,
     onBatch: (done) => progress.update(done),
+    replicas: setup.replicas ? { replicas: setup.replicas, set: 'valid' } : undefined,
   });
 }
 
-function runStartEvent(setup: RunSetup, t: TrainingState, stepsPerEpoch: number): RunStartEvent {
+/** A resume with another worker count than the checkpoint's steps ran on; null when none or the same. */
+function workersChangeOf(setup: RunSetup, state: TrainState, workers: number): RunStartEvent['workersChange'] | null {
+  // A fresh run, or a checkpoint before any step: nothing ran with another count.
+  if (!setup.resuming || state.globalStep === 0) return null;
+  return workersChange(state.workers ?? 1, workers);
+}
+
+function runStartEvent(
+  setup: RunSetup,
+  t: TrainingState,
+  stepsPerEpoch: number,
+  workers: number,
+  change: RunStartEvent['workersChange'] | null,
+): RunStartEvent {
   const { config, data } = setup;
   const count = (g: 'adapter' | 'lm') => t.slots.filter((s) => s.group === g).reduce((n, s) => n + s.variable.size, 0);
   return {
@@ -237,6 +300,8 @@ function runStartEvent(setup: RunSetup, t: TrainingState, stepsPerEpoch: number)
     resumed: setup.resuming,
     startEpoch: t.state.epoch,
     startStep: t.state.globalStep,
+    workers,
+    ...(change ? { workersChange: change } : {}),
   };
 }
 

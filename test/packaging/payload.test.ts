@@ -118,7 +118,7 @@ test('payload files: bundles, renderer, the run-time dependency closure, unpacke
       folder,
     );
   }
-  for (const bundle of ['main.js', 'server.js', 'worker.js'])
+  for (const bundle of ['main.js', 'server.js', 'worker.js', 'pool-worker.js'])
     assert.ok(inAsar(`dist-electron/${bundle}`).length === 1, bundle);
   assert.ok(inAsar('dist-electron/preload').length === 1, 'one preload bundle');
   assert.ok(inAsar('dist/renderer/index.html').length === 1);

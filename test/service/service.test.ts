@@ -51,8 +51,11 @@ test('system, presets and settings', async () => {
     workspace: join(root, 'ws'),
     backend: 'auto',
     concurrency: 2,
+    workers: null,
   });
   assert.equal((await api.call('settings.get', {})).concurrency, 2);
+  assert.equal((await api.call('settings.set', { workers: 2 })).workers, 2);
+  assert.equal((await api.call('settings.set', { workers: null })).workers, null);
 });
 
 let datasetId = '';

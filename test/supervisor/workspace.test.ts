@@ -9,6 +9,7 @@ import {
   defaultWorkspaceRoot,
   ensureWorkspace,
   isRunId,
+  jobWorkers,
   readSettings,
   writeSettings,
 } from '../../electron/supervisor/workspace';
@@ -37,9 +38,19 @@ test('default workspace: AIMKP_WORKSPACE, then the platform data folder (XDG_DAT
 test('layout, settings round trip, and one clear error per bad setting', async () => {
   const p = ensureWorkspace(join(root, 'w'));
   for (const d of [p.runs, p.datasets, p.cache]) assert.ok(existsSync(d), d);
-  assert.deepEqual(readSettings(p), { backend: 'auto', concurrency: 1 });
-  await writeSettings(p, { backend: 'wasm', concurrency: 2 });
-  assert.deepEqual(readSettings(p), { backend: 'wasm', concurrency: 2 });
+  assert.deepEqual(readSettings(p), { backend: 'auto', concurrency: 1, workers: null });
+  await writeSettings(p, { backend: 'wasm', concurrency: 2, workers: 3 });
+  assert.deepEqual(readSettings(p), { backend: 'wasm', concurrency: 2, workers: 3 });
+  // A settings.json written before the field existed: every core, shared among the jobs at once.
+  writeFileSync(p.settings, JSON.stringify({ backend: 'wasm', concurrency: 2 }));
+  assert.deepEqual(readSettings(p), { backend: 'wasm', concurrency: 2, workers: null });
+  assert.equal(jobWorkers(readSettings(p), 16), 8);
+  assert.equal(jobWorkers({ backend: 'auto', concurrency: 4, workers: null }, 2), 1);
+  assert.equal(jobWorkers({ backend: 'auto', concurrency: 1, workers: 3 }, 16), 3);
+  assert.throws(
+    () => checkSettings({ workers: 0 }, 'settings.json'),
+    /settings.json: field "workers": expected an integer 1..256, or null \(every core\)/,
+  );
   assert.throws(
     () => checkSettings({ concurrency: 0 }, 'settings.json'),
     /settings.json: field "concurrency": expected an integer 1..64/,

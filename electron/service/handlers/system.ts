@@ -44,9 +44,10 @@ export function systemHandlers(c: ServiceContext): HandlersOf<typeof SYSTEM_COMM
           throw conflict('jobs are running; stop them before changing the workspace');
         await c.switchWorkspace(req.workspace);
       }
-      const change: { backend?: typeof req.backend; concurrency?: number } = {};
+      const change: { backend?: typeof req.backend; concurrency?: number; workers?: number | null } = {};
       if (req.backend !== undefined) change.backend = req.backend;
       if (req.concurrency !== undefined) change.concurrency = req.concurrency;
+      if (req.workers !== undefined) change.workers = req.workers;
       if (Object.keys(change).length > 0) await sup().setSettings(change);
       return settingsOf(sup());
     },
@@ -54,5 +55,6 @@ export function systemHandlers(c: ServiceContext): HandlersOf<typeof SYSTEM_COMM
 }
 
 function settingsOf(s: Supervisor) {
-  return { workspace: s.paths.root, backend: s.settings.backend, concurrency: s.settings.concurrency };
+  const { backend, concurrency, workers } = s.settings;
+  return { workspace: s.paths.root, backend, concurrency, workers };
 }

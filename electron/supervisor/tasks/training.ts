@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { isCoreError, train, validateConfig, type TrainConfig, type TrainResult } from '../../../models/index';
 import type { TrainingEvent } from '../../../shared/training-events';
+import { MAX_WORKERS } from '../../../shared/vocabulary';
 import type { TaskContext, TaskEnd } from '../task-context';
 import { PathParam, RunIdParam } from './params';
 
@@ -24,6 +25,9 @@ const TrainConfigParam = z
 /** Stop (resumable) after this global step; tests and time-boxed runs. */
 const MaxSteps = z.int().min(0).optional();
 
+/** Data-parallel worker threads of this job (`--workers K`); absent: the Settings' (jobWorkers). */
+const Workers = z.int().min(1).max(MAX_WORKERS).optional();
+
 /** A new training run in runs/<runId>. */
 export const TrainJobParams = z.strictObject({
   runId: RunIdParam,
@@ -31,11 +35,12 @@ export const TrainJobParams = z.strictObject({
   dataDir: PathParam,
   config: TrainConfigParam,
   maxSteps: MaxSteps,
+  workers: Workers,
 });
 export type TrainJobParams = z.output<typeof TrainJobParams>;
 
 /** Continues runs/<runId> from its last checkpoint (model, optimizer, strides, RNG, data order). */
-export const ResumeJobParams = z.strictObject({ runId: RunIdParam, maxSteps: MaxSteps });
+export const ResumeJobParams = z.strictObject({ runId: RunIdParam, maxSteps: MaxSteps, workers: Workers });
 export type ResumeJobParams = z.output<typeof ResumeJobParams>;
 
 export type TrainJobResult = Pick<TrainResult, 'status' | 'globalStep' | 'epoch' | 'bestEpoch' | 'bestScore'>;
@@ -54,6 +59,7 @@ export async function runTraining(
     dataDir: resume ? undefined : p.dataDir,
     resume,
     backend: ctx.backend,
+    workers: p.workers ?? ctx.workers,
     cacheDir: ctx.cacheDir,
     maxSteps: p.maxSteps,
     signal: ctx.signal,

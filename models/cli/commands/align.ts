@@ -1,7 +1,7 @@
 // `aimkp align`: stage 2 of the paper setting — the adapter alone on train images → their texts, LM frozen.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { backendFlag, intFlag, parseCommandArgs, requireFlag } from '../args';
+import { backendFlag, intFlag, parseCommandArgs, requireFlag, workersFlag, workersFlagHelp } from '../args';
 import { BACKEND_CHOICES } from '../../tf/backend';
 import { align, alignDefaults } from '../../train/align';
 import { readConfigOverride } from '../../train/pretrain';
@@ -27,6 +27,7 @@ function usage(): string {
     `  --backend B     ${BACKEND_CHOICES.join(' | ')}`,
     "  --cache DIR     image feature cache (default: the data set's .cache)",
     '  --max-steps N   stop (resumably) after global step N',
+    workersFlagHelp(18),
     '  --resume        continue the run in --out',
     '  --quiet         no progress lines',
   ].join('\n');
@@ -43,6 +44,7 @@ export async function alignCommand(argv: string[]): Promise<number> {
     backend: { type: 'string' },
     cache: { type: 'string' },
     'max-steps': { type: 'string' },
+    workers: { type: 'string' },
     resume: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -82,6 +84,7 @@ export async function alignCommand(argv: string[]): Promise<number> {
       resume: values.resume,
       backend,
       cacheDir: values.cache,
+      workers: workersFlag('align', values.workers),
       maxSteps: values['max-steps'] === undefined ? undefined : intFlag('align', values['max-steps'], 'max-steps', 0),
       signal: controller.signal,
       onEvent: (e) => progress.onEvent(e),

@@ -1,6 +1,6 @@
 // `aimkp eval --run`: flag parsing and printing around evaluate/evaluate-run.ts evaluateRun.
 import { resolve } from 'node:path';
-import { parseCommandArgs, requireFlag } from '../args';
+import { parseCommandArgs, requireFlag, workersFlag, workersFlagHelp } from '../args';
 import type { EvalMode } from '../../lm/contract';
 import { describeDecode } from '../../evaluate/decode-settings';
 import { evaluateRun } from '../../evaluate/evaluate-run';
@@ -12,7 +12,7 @@ import { parseModes } from './report';
 
 const USAGE = `Usage: aimkp eval --run RUN [--data DIR] [--split test] [--modes multimodal,text,image] [--reuse]
                   [--decode greedy|beam|beam-sample] [--beam 5] [--temperature 0.5] [--repeats 3] [--max-new 40]
-                  [--which best|last] [--limit N] [--batch 8] [--cache DIR] [--json]
+                  [--which best|last] [--limit N] [--batch 8] [--cache DIR] [--workers K] [--json]
 
 Evaluates a trained run in each mode (multimodal; text-only = image removed from the prompt; image-only = text
 removed): decodes the split (or, with --reuse, reads RUN/predictions/<split>.<mode>.<decode>.jsonl when it
@@ -28,6 +28,8 @@ averages the per-repeat scores, writes RUN/metrics/<split>.<mode>.<decode>.json 
   --limit N          only the first N items
   --batch N          items per generate() call (default 8)
   --cache DIR        image feature cache (default DATA/.cache)
+${workersFlagHelp(21)}
+                     (batches spread over the threads; the predictions are the same for any K)
   --json             print the metrics objects as JSON instead of the table
 
 ${DECODE_FLAG_HELP}
@@ -68,6 +70,7 @@ export async function evalRunCommand(argv: string[]): Promise<number> {
     batchSize: parseBatch('eval', values.batch, 8),
     cacheDir: absoluteFlag(values.cache),
     reuse: values.reuse === true,
+    workers: workersFlag('eval', values.workers),
     log: logLine,
     onProgress: progressLinePrinter(logLine),
   });

@@ -1,6 +1,6 @@
 // `aimkp predict`: flag parsing and printing around evaluate/evaluate-run.ts predictSplit.
 import { resolve } from 'node:path';
-import { intFlag, orList, parseCommandArgs, requireFlag } from '../args';
+import { intFlag, orList, parseCommandArgs, requireFlag, workersFlag, workersFlagHelp } from '../args';
 import { CoreError } from '../../core-error';
 import { SPLITS, type Split } from '../../data/manifest-types';
 import { describeDecode } from '../../evaluate/decode-settings';
@@ -14,6 +14,7 @@ import { progressLinePrinter } from '../progress-lines';
 const USAGE = `Usage: aimkp predict --run RUN [--data DIR] [--split test] [--mode multimodal|text|image]
                      [--decode greedy|beam|beam-sample] [--beam 5] [--temperature 0.5] [--repeats 3]
                      [--max-new 40] [--which best|last] [--out FILE] [--limit N] [--batch 8] [--cache DIR]
+                     [--workers K]
        aimkp predict --run RUN --text TEXT [--image FILE] [--mode ...] [decoding flags] [--json]
 
 Decodes keyphrases for every item of a split with a trained run and writes a predictions JSONL file, one line
@@ -30,6 +31,8 @@ stderr; the last line gives the AimKP-convention scores averaged over repeats.
   --limit N          only the first N items of the split
   --batch N          items per generate() call (default 8)
   --cache DIR        image feature cache (default DATA/.cache, shared with training)
+${workersFlagHelp(21)}
+                     (batches spread over the threads; the predictions are the same for any K)
 
 ${DECODE_FLAG_HELP}
   The paper's test setting is the default: beam-sample, beam 5, T=0.5, 40 new tokens, 3 repeats averaged.
@@ -54,6 +57,7 @@ export const RUN_FLAG_OPTIONS = {
   limit: { type: 'string' },
   batch: { type: 'string' },
   cache: { type: 'string' },
+  workers: { type: 'string' },
   ...DECODE_FLAG_OPTIONS,
 } as const;
 
@@ -114,7 +118,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (!isEvalMode(mode))
     throw new CoreError('BAD_INPUT', `aimkp predict: --mode must be ${orList(EVAL_MODES)}, got "${mode}"`);
   if (values.text !== undefined || values.image !== undefined) {
-    for (const flag of ['data', 'split', 'limit', 'batch', 'cache', 'out'] as const)
+    for (const flag of ['data', 'split', 'limit', 'batch', 'cache', 'out', 'workers'] as const)
       if (values[flag] !== undefined)
         throw new CoreError('BAD_INPUT', `aimkp predict: --${flag} goes with a split, not with --text / --image`);
     const c = await predictCase({
@@ -145,6 +149,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     batchSize: parseBatch('predict', values.batch, 8),
     cacheDir: absoluteFlag(values.cache),
     out: absoluteFlag(values.out),
+    workers: workersFlag('predict', values.workers),
     log: logLine,
     onProgress: progressLinePrinter(logLine),
   });

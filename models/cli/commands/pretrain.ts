@@ -1,7 +1,7 @@
 // `aimkp pretrain`: stage 1 of the paper setting — next-token LM pretraining on text only (docs/training.md).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { backendFlag, intFlag, numberFlag, parseCommandArgs, requireFlag } from '../args';
+import { backendFlag, intFlag, numberFlag, parseCommandArgs, requireFlag, workersFlag, workersFlagHelp } from '../args';
 import { BACKEND_CHOICES } from '../../tf/backend';
 import { mergeOverride, validateConfig } from '../../train/config-resolve';
 import {
@@ -44,6 +44,7 @@ function usage(): string {
     '  --config FILE        JSON overriding config fields (model shape, batchSize, maxVocab, …)',
     `  --backend B          ${BACKEND_CHOICES.join(' | ')}`,
     '  --max-steps N        stop (resumably) after global step N',
+    workersFlagHelp(23),
     '  --resume             continue the run in --out',
     '  --quiet              no progress lines',
   ].join('\n');
@@ -66,6 +67,7 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
     config: { type: 'string' },
     backend: { type: 'string' },
     'max-steps': { type: 'string' },
+    workers: { type: 'string' },
     resume: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -121,6 +123,7 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
       },
       resume: values.resume,
       backend,
+      workers: workersFlag('pretrain', values.workers),
       maxSteps:
         values['max-steps'] === undefined ? undefined : intFlag('pretrain', values['max-steps'], 'max-steps', 0),
       signal: controller.signal,

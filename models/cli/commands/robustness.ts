@@ -2,7 +2,7 @@
 // side-by-side table of saved reports (--table).
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { intFlag, orList, parseCommandArgs, requireFlag } from '../args';
+import { intFlag, orList, parseCommandArgs, requireFlag, workersFlag, workersFlagHelp } from '../args';
 import { CoreError } from '../../core-error';
 import type { KeepPattern } from '../../evaluate/perturb';
 import { DEFAULT_SUITE, robustnessCompareMarkdown, type RobustnessReport } from '../../evaluate/robustness';
@@ -22,6 +22,7 @@ import { absoluteFlag, parseBatch, parseLimit, parseSplit, parseWhich } from './
 const USAGE = `Usage: aimkp robustness --run RUN [--data DIR] [--split test] [--ratios 0,0.25,0.5,0.75,0.9]
                         [--strides 2,4] [--sigmas 0.5,1,2] [--pattern random|spread] [--seed 1]
                         [--limit N] [--which best|last] [--batch 16] [--max-new N] [--cache DIR] [--out FILE]
+                        [--workers K]
 
 Test-time robustness suite (greedy decoding, AimKP convention F1@1 / F1@3 / MAP@5 per condition):
   clean              the multimodal prompt, unchanged
@@ -38,6 +39,9 @@ per item; spread: evenly spaced positions (ending at the last token). Every cond
 
 Writes RUN/robustness/<split>.json and a Markdown table beside it (.md), and prints the table. Compare models by
 running the suite on each run (same --seed and --limit) and plotting the curves.
+
+${workersFlagHelp(21)}
+                     (each condition's batches spread over the threads; same results for any K)
 
 Side by side (no decoding): aimkp robustness --table FILE... [--metric f1@1|f1@3|map@5] [--group none|preset]
                                                  [--format md|csv]
@@ -193,6 +197,7 @@ export async function robustnessCommand(argv: string[]): Promise<number> {
       'max-new': { type: 'string' },
       out: { type: 'string' },
       cache: { type: 'string' },
+      workers: { type: 'string' },
       table: { type: 'boolean' },
       metric: { type: 'string' },
       group: { type: 'string' },
@@ -250,6 +255,7 @@ export async function robustnessCommand(argv: string[]): Promise<number> {
     maxNewTokens: values['max-new'] === undefined ? undefined : intFlag('robustness', values['max-new'], 'max-new', 0),
     suite: { ratios, strides, sigmas, pattern, seed: intFlag('robustness', values.seed, 'seed', DEFAULT_SUITE.seed) },
     cacheDir: absoluteFlag(values.cache),
+    workers: workersFlag('robustness', values.workers),
     out: absoluteFlag(values.out),
     log,
     onProgress: progressLinePrinter(log),

@@ -1,7 +1,7 @@
 // `aimkp train`: trains a run folder with a preset (baseline, specialists, AimKP, ablations); --resume continues one.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { backendFlag, intFlag, parseCommandArgs, requireFlag } from '../args';
+import { backendFlag, intFlag, parseCommandArgs, requireFlag, workersFlag, workersFlagHelp } from '../args';
 import { CoreError } from '../../core-error';
 import { BACKEND_CHOICES } from '../../tf/backend';
 import { resolveConfig } from '../../train/config-resolve';
@@ -34,6 +34,9 @@ function usage(): string {
     '                     with {"model":{"lora":{...}}} this trains LoRA + adapter on top of that run',
     '  --max-steps N      stop (resumably, with a checkpoint) after global step N',
     '  --cache DIR        image feature cache (default DATA/.cache)',
+    workersFlagHelp(21),
+    "                     (each step's batch split by sample; a fixed K is deterministic and resumes exactly;",
+    '                     a resume with another K is said and matches within float tolerance)',
     '  --resume           continue the run in --out exactly where it stopped (its saved config is used)',
     '  --quiet            no progress lines',
     '',
@@ -56,6 +59,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     'init-from': { type: 'string' },
     'max-steps': { type: 'string' },
     cache: { type: 'string' },
+    workers: { type: 'string' },
     resume: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -114,6 +118,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       resume: values.resume,
       backend,
       cacheDir: values.cache,
+      workers: workersFlag('train', values.workers),
       maxSteps: positive('max-steps', values['max-steps'], 0),
       signal: controller.signal,
       onEvent: (e) => progress.onEvent(e),

@@ -1,5 +1,6 @@
 // The system domain: what the backend runs on, and the workspace settings.
 import { z } from 'zod';
+import { MAX_WORKERS } from '../../vocabulary';
 import { Backend, UserPath } from '../common';
 import { command, Empty } from './define';
 
@@ -33,17 +34,20 @@ export const Settings = z.object({
   backend: Backend,
   /** Jobs running at the same time (default 1 on CPU). */
   concurrency: z.int().min(1).max(16),
+  /** Data-parallel worker threads of each training / evaluation job; null: the cores divided among `concurrency`. */
+  workers: z.int().min(1).max(MAX_WORKERS).nullable(),
 });
 export type Settings = z.infer<typeof Settings>;
 
 export const SYSTEM_COMMANDS = {
   'system.info': command(Empty, SystemInfo, 'Backend, versions, cores, accelerator, workspace.'),
-  'settings.get': command(Empty, Settings, 'Workspace folder, backend, concurrency.'),
+  'settings.get': command(Empty, Settings, 'Workspace folder, backend, concurrency, workers per job.'),
   'settings.set': command(
     z.strictObject({
       workspace: UserPath.optional(),
       backend: Backend.optional(),
       concurrency: z.int().min(1).max(16).optional(),
+      workers: z.int().min(1).max(MAX_WORKERS).nullable().optional(),
     }),
     Settings,
     'Changes settings (omitted fields stay); answers the settings now in force.',
