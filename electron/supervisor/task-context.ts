@@ -9,6 +9,8 @@ export interface TaskContext {
   datasetsDir: string;
   cacheDir: string;
   backend: WorkspaceSettings['backend'];
+  /** What a run lock taken by this job names as its holder ("aimkp serve (job 1a2b3c4d)"); undefined: the core's default. */
+  lockCommand?: string;
   /** Aborted when the supervisor asks for a stop. */
   signal: AbortSignal;
   /** Checks the shared stop flag (works while the event loop is busy) and aborts `signal` when it is set. */

@@ -38,6 +38,7 @@ async function runOneJob(init: JobWorkerInit): Promise<void> {
     datasetsDir: init.datasetsDir,
     cacheDir: init.cacheDir,
     backend: init.backend,
+    lockCommand: init.lockCommand,
     signal: controller.signal,
     checkStop,
     poke: (runId) => post({ t: 'poke', runId }),

@@ -14,6 +14,8 @@ export interface JobWorkerInit {
   datasetsDir: string;
   cacheDir: string;
   backend: WorkspaceSettings['backend'];
+  /** The holder the job's run locks name (the supervisor's name and the job id). */
+  lockCommand: string;
   /** Int32Array[1]: 1 = stop requested. Read by the worker between steps even while its event loop is busy. */
   stopFlag: SharedArrayBuffer;
 }

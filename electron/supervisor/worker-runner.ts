@@ -32,6 +32,8 @@ export function defaultWorkerEntry(): WorkerEntry {
 export interface WorkerRunnerOptions {
   paths: WorkspacePaths;
   settings: () => WorkspaceSettings;
+  /** What the run locks a job takes name as their holder, e.g. "aimkp serve (job 1a2b3c4d)". */
+  lockCommand?: (jobId: string) => string;
   entry?: WorkerEntry;
   /** A worker wrote to runs/<runId>/events.jsonl. */
   onPoke: (runId: string) => void;
@@ -58,6 +60,7 @@ export class WorkerJobRunner implements JobRunner {
       datasetsDir: this.options.paths.datasets,
       cacheDir: this.options.paths.cache,
       backend: this.options.settings().backend,
+      lockCommand: this.options.lockCommand?.(job.id) ?? `AimKP Workbench (job ${job.id})`,
       stopFlag,
     };
     const worker = new Worker(entry.file, {

@@ -56,6 +56,7 @@ export async function runTraining(
     backend: ctx.backend,
     cacheDir: ctx.cacheDir,
     maxSteps: p.maxSteps,
+    lockCommand: ctx.lockCommand,
     signal: ctx.signal,
     onEvent: (e: TrainingEvent) => {
       ctx.poke(p.runId);
