@@ -213,7 +213,7 @@ test('aimkp eval --which last over a corrupt last: says it scored previous and w
   assert.match(cli.stderr, /previous checkpoint \(epoch \d+, step 8\), not last: it is corrupt/);
   assert.doesNotMatch(cli.stderr, /, last checkpoint \(/);
   const head = cli.stdout.split('\n')[0];
-  assert.match(head, /checkpoint checkpoints\/previous \(epoch \d+, step 8\)/);
+  assert.match(head, /, checkpoint previous \(epoch \d+, step 8\);/);
   assert.match(cli.stdout, /^note: .*weights\.bin/m);
   const metricsDir = join(run, 'metrics');
   const [file] = readdirSync(metricsDir).filter((n) => n.endsWith('.json'));
@@ -221,7 +221,7 @@ test('aimkp eval --which last over a corrupt last: says it scored previous and w
     checkpoint: string;
     checkpointFallback?: string;
   };
-  assert.match(m.checkpoint, /^checkpoints\/previous \(epoch \d+, step 8\)$/);
+  assert.match(m.checkpoint, /^previous \(epoch \d+, step 8\)$/);
   assert.match(m.checkpointFallback ?? '', /weights\.bin/);
 });
 
