@@ -13,6 +13,8 @@ export {
   type CoreErrorDetails,
 } from './core-error';
 export { abortedError, isAbortError } from './abort';
+// The exit status of each error code, shared by every command line (aimkp, aimkp serve; docs/reliability.md)
+export { EXIT_CODES, asCoreError } from './cli/cli-error';
 export { VERSION } from './version';
 
 // Training

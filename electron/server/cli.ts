@@ -2,12 +2,13 @@
 // WebSocket server, prints the URL on one line, and on Ctrl-C stops running jobs at a step boundary.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { asCoreError, EXIT_CODES } from '../../models/index';
 import { appPaths } from '../app/app-paths';
 import { bundledDataDir, usePackedResources } from '../packaged-resources';
 import { labSettingsFromEnv } from '../queue/cli';
 import { labQueueFactory } from '../queue/lab-queue';
 import { preflight } from '../queue/redis-preflight';
-import { createService } from '../service/index';
+import { createService, type Service } from '../service/index';
 import type { SupervisorOptions } from '../supervisor/supervisor';
 import { DEFAULT_HOST, DEFAULT_PORT, startWorkbenchServer } from './server';
 
@@ -22,7 +23,12 @@ Browser mode: serves the workbench UI (dist/renderer, built by npm run build) an
   --renderer DIR   serve this folder instead of dist/renderer
   --redis URL      use the lab's queue (BullMQ on Redis; docs/sweeps.md) instead of this machine's: runs are trained
                    by \`aimkp worker\` processes on the lab's machines; the workspace must be the shared folder
-  --take-jobs      with --redis: this workbench also trains queued runs (settings' concurrency)`;
+  --take-jobs      with --redis: this workbench also trains queued runs (settings' concurrency)
+
+One server per workspace: a second one is refused in one line naming the first (pid, host, since when, its
+command line); a server started after one was killed takes its workspace lock over and says so.
+Exit codes: 0 stopped by Ctrl-C / SIGTERM, 2 a bad flag, 4 the workspace is in use, 5 the workspace cannot be
+written, 1 the server could not listen (docs/reliability.md).`;
 
 export interface ServeArgs {
   host: string;
@@ -71,7 +77,17 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
   };
 }
 
-/** Runs until SIGINT / SIGTERM; returns the exit code. */
+/** The command line as the locks name it ("aimkp serve --port 8417"), without the token's value. */
+export function holderName(argv: readonly string[]): string {
+  const shown: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--token') i++;
+    else if (!argv[i].startsWith('--token=')) shown.push(argv[i]);
+  }
+  return ['aimkp serve', ...shown].join(' ');
+}
+
+/** Runs until SIGINT / SIGTERM; returns the exit code (docs/reliability.md: 4 = the workspace is in use). */
 export async function serveMain(argv: readonly string[]): Promise<number> {
   let args: ServeArgs;
   try {
@@ -106,12 +122,21 @@ export async function serveMain(argv: readonly string[]): Promise<number> {
       return 2;
     }
   }
-  const service = createService({
-    host: 'browser',
-    workspace: args.workspace,
-    bundledDataDir: bundledDataDir(paths.clipartKp),
-    supervisor: lab,
-  });
+  const log = (line: string) => console.error(`[serve] ${line}`);
+  let service: Service;
+  try {
+    // Takes the workspace lock: a second server on the same workspace is refused here, naming the first.
+    service = createService({
+      host: 'browser',
+      workspace: args.workspace,
+      bundledDataDir: bundledDataDir(paths.clipartKp),
+      supervisor: { ...lab, holder: holderName(argv), log },
+    });
+  } catch (e) {
+    const err = asCoreError(e);
+    console.error(`aimkp serve: ${err.message}`);
+    return EXIT_CODES[err.code];
+  }
   let server;
   try {
     server = await startWorkbenchServer({
@@ -121,7 +146,7 @@ export async function serveMain(argv: readonly string[]): Promise<number> {
       port: args.port,
       token: args.token,
       extraOrigins: args.origins,
-      log: (line) => console.error(`[serve] ${line}`),
+      log,
     });
   } catch (e) {
     await service.close();

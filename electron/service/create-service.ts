@@ -62,7 +62,12 @@ export function createService(options: CreateServiceOptions): Service {
     options.workspace ??
       (process.env.AIMKP_WORKSPACE ? defaultWorkspaceRoot() : (readLocator(locator) ?? defaultWorkspaceRoot())),
   );
-  let supervisor = new Supervisor({ ...options.supervisor, workspace });
+  // The workspace lock and the run locks of its jobs name the program that holds them.
+  const supervisorOptions: Partial<Omit<SupervisorOptions, 'workspace'>> = {
+    holder: options.host === 'browser' ? 'aimkp serve' : 'AimKP Workbench',
+    ...options.supervisor,
+  };
+  let supervisor = new Supervisor({ ...supervisorOptions, workspace });
   const loadInWorker: DatasetLoader = (dir) => supervisor.runInteractive(DATASET_LOAD_JOB, { dir });
   const datasets = new DatasetRegistry(
     workspacePaths(workspace).datasets,
@@ -73,7 +78,7 @@ export function createService(options: CreateServiceOptions): Service {
   let probedBackend: string | null = null;
 
   const switchWorkspace = async (dir: string) => {
-    const next = new Supervisor({ ...options.supervisor, workspace: resolve(dir) });
+    const next = new Supervisor({ ...supervisorOptions, workspace: resolve(dir) });
     const old = supervisor;
     supervisor = next;
     datasets.setDatasetsDir(next.paths.datasets);

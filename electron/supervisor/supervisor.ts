@@ -63,8 +63,13 @@ export interface SupervisorOptions {
   workerHeapMb?: number;
   /** How long shutdown() waits for a job to reach a step boundary before killing it. */
   shutdownTimeoutMs?: number;
-  /** Informational lines (worker logs, read errors). */
+  /** Informational lines (worker logs, read errors, a stale workspace lock taken over). */
   log?: (line: string) => void;
+  /**
+   * Who this supervisor is, as the locks it takes name it ("aimkp serve (127.0.0.1:8417)", "AimKP Workbench"):
+   * the workspace lock says this, and a run trained or evaluated by one of its jobs says "<holder> (job <id>)".
+   */
+  holder?: string;
   /** The job queue (default: InProcessJobQueue, persisted in jobs.json). */
   createQueue?: (o: QueueFactoryOptions) => ManagedJobQueue;
   /**
@@ -92,6 +97,9 @@ export interface ServiceEventBatch {
   replay: boolean;
 }
 
+/** The workspace lock's holder when the caller does not name itself. */
+const DEFAULT_HOLDER = 'AimKP Workbench';
+
 const JOB_STREAM = /^job:([A-Za-z0-9][A-Za-z0-9._:-]{0,127})$/;
 
 export class Supervisor {
@@ -109,6 +117,8 @@ export class Supervisor {
   private closed = false;
   /** One supervisor per workspace (jobs.json has one writer): <workspace>/run.lock, taken over when stale. */
   private readonly workspaceLock: RunLock;
+  /** Set when this supervisor took the workspace over from a dead one: one line saying whose lock and why. */
+  readonly lockTakeover: string | null;
 
   constructor(private readonly options: SupervisorOptions) {
     this.log = options.log ?? (() => undefined);
@@ -116,7 +126,14 @@ export class Supervisor {
     // One supervisor per workspace, or with a shared workspace one per host (each keeps its own job list there).
     const own = options.sharedWorkspace === true ? join(this.paths.root, 'hosts', hostname()) : this.paths.root;
     mkdirSync(own, { recursive: true });
-    this.workspaceLock = acquireRunLock(own, { command: 'aimkp workbench supervisor' });
+    const holder = options.holder ?? DEFAULT_HOLDER;
+    this.workspaceLock = acquireRunLock(own, {
+      command: holder,
+      subject: 'workspace',
+      busyAdvice: 'stop it first, or use another workspace folder',
+    });
+    this.lockTakeover = this.workspaceLock.tookOver;
+    if (this.lockTakeover !== null) this.log(`warning: ${this.lockTakeover}`);
     mkdirSync(join(this.paths.root, 'jobs'), { recursive: true });
     this.settingsNow = readSettings(this.paths);
     if (options.concurrency !== undefined) this.settingsNow = { ...this.settingsNow, concurrency: options.concurrency };
@@ -131,6 +148,7 @@ export class Supervisor {
     const makeRunner = (alsoPoke?: (runId: string) => void) =>
       new WorkerJobRunner({
         paths: this.paths,
+        lockCommand: (jobId) => `${holder} (job ${jobId})`,
         settings: () => this.settingsNow,
         entry: options.workerEntry,
         maxOldGenerationSizeMb: options.workerHeapMb,

@@ -11,6 +11,8 @@ export interface TaskContext {
   backend: WorkspaceSettings['backend'];
   /** Data-parallel worker threads of a training or evaluation (1 in the prediction server: one request at a time). */
   workers: number;
+  /** What a run lock taken by this job names as its holder ("aimkp serve (job 1a2b3c4d)"); undefined: the core's default. */
+  lockCommand?: string;
   /** Aborted when the supervisor asks for a stop. */
   signal: AbortSignal;
   /** Checks the shared stop flag (works while the event loop is busy) and aborts `signal` when it is set. */

@@ -57,6 +57,7 @@ async function runOneJob(init: JobWorkerInit): Promise<void> {
     cacheDir: init.cacheDir,
     backend: init.backend,
     workers: init.workers,
+    lockCommand: init.lockCommand,
     signal: controller.signal,
     checkStop,
     poke: (runId) => post({ t: 'poke', runId }),

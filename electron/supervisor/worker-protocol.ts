@@ -16,6 +16,8 @@ export interface JobWorkerInit {
   backend: WorkspaceSettings['backend'];
   /** Data-parallel worker threads the job's training or evaluation uses (workspace.ts jobWorkers). */
   workers: number;
+  /** The holder the job's run locks name (the supervisor's name and the job id). */
+  lockCommand: string;
   /** Int32Array[1]: 1 = stop requested. Read by the worker between steps even while its event loop is busy. */
   stopFlag: SharedArrayBuffer;
   /** The caller holds the run's writer lock (a lab worker, under its lease): the work does not take it. */

@@ -32,6 +32,8 @@ export function defaultWorkerEntry(): WorkerEntry {
 export interface WorkerRunnerOptions {
   paths: WorkspacePaths;
   settings: () => WorkspaceSettings;
+  /** What the run locks a job takes name as their holder, e.g. "aimkp serve (job 1a2b3c4d)". */
+  lockCommand?: (jobId: string) => string;
   entry?: WorkerEntry;
   /** A worker wrote to runs/<runId>/events.jsonl. */
   onPoke: (runId: string) => void;
@@ -59,6 +61,7 @@ export class WorkerJobRunner implements JobRunner {
       cacheDir: this.options.paths.cache,
       backend: this.options.settings().backend,
       workers: jobWorkers(this.options.settings()),
+      lockCommand: this.options.lockCommand?.(job.id) ?? `AimKP Workbench (job ${job.id})`,
       stopFlag,
       runLockHeld: options.runLockHeld === true,
       lease: options.lease ?? null,

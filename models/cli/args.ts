@@ -62,6 +62,22 @@ export function intFlag(command: string, value: string | undefined, flag: string
   return n;
 }
 
+/**
+ * --max-steps N: the global step to stop after (resumably). 0 would stop before the first step and write a
+ * checkpoint of an untrained model, so it is refused with the flag named, like any value below 1.
+ */
+export function maxStepsFlag(command: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = intFlag(command, value, 'max-steps', 0);
+  if (n < 1)
+    throw new CoreError(
+      'BAD_INPUT',
+      `aimkp ${command}: --max-steps must be ≥ 1 (the global step to stop after), got ${n}`,
+      { field: 'max-steps' },
+    );
+  return n;
+}
+
 /** Parses a number flag, failing with the flag's name when it is not one. */
 export function numberFlag(command: string, value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;

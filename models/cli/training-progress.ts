@@ -23,7 +23,8 @@ export class ProgressPrinter {
   ) {}
 
   line(text: string): void {
-    if (this.quiet) return;
+    // --quiet hides progress, never a warning (a stale lock taken over, a corrupt checkpoint skipped on resume).
+    if (this.quiet && !text.startsWith('warning:')) return;
     if (this.live) this.out.write('\n');
     this.live = false;
     this.out.write(text + '\n');

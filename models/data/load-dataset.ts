@@ -1,7 +1,7 @@
 // Loads and validates a data set folder (manifest.jsonl + optional dataset.json + images).
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CoreError, fromFsError } from '../core-error';
 import type { DataIssue, IssueReason } from './data-issue';
 import { checkImageFile, mapLimit, type ImageProblem } from './image-check';
@@ -128,7 +128,13 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
   const overLong = options.overLongFields ?? 'truncate';
   const invalidUtf8 = options.invalidUtf8 ?? 'keep';
   const wanted = new Set<Split>(options.splits ?? SPLITS);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CoreError('NOT_FOUND', `data set folder "${dir}" does not exist`);
+  if (!existsSync(dir)) throw new CoreError('NOT_FOUND', `data set folder "${dir}" does not exist`, { path: dir });
+  if (!statSync(dir).isDirectory())
+    throw new CoreError(
+      'BAD_INPUT',
+      `"${dir}" is a file, not a data set folder (a data set is a folder holding ${MANIFEST}${basename(dir) === MANIFEST ? `: give "${dirname(dir)}"` : ''})`,
+      { path: dir },
+    );
   const manifestPath = join(dir, MANIFEST);
   if (!existsSync(manifestPath)) throw new CoreError('NOT_FOUND', `data set folder "${dir}" has no ${MANIFEST}`);
 

@@ -86,6 +86,8 @@ export interface EvaluateRunOptions extends RunSplitOptions {
   reuse?: boolean;
   /** The caller already holds the run's writer lock (models/run/run-lock.ts); evaluation does not take it. */
   lockHeldByCaller?: boolean;
+  /** Who the run lock names as its holder (default "aimkp eval"; the workbench: "aimkp serve (job <id>)"). */
+  lockCommand?: string;
 }
 
 export interface EvaluateRunResult {
@@ -247,13 +249,17 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
     let skipped = 0;
     const metrics: MetricsFile[] = [];
     // Evaluation writes RUN/predictions and RUN/metrics: one writer per run (refused while training runs).
-    const lock = options.lockHeldByCaller === true ? null : acquireRunLock(c.runDir, { command: 'aimkp eval' });
+    const lock =
+      options.lockHeldByCaller === true
+        ? null
+        : acquireRunLock(c.runDir, { command: options.lockCommand ?? 'aimkp eval' });
     if (lock?.tookOver) c.log(`warning: ${lock.tookOver}`);
     try {
       for (const [i, mode] of modes.entries()) {
         const file = predictionsPath(c.runDir, c.split, mode, c.decoding.strategy);
         let records: PredictionRecord[];
         let checkpoint: string | undefined;
+        let checkpointFallback: string | undefined;
         if (options.reuse === true && existsSync(file)) {
           const f = readPredictionFile(file);
           if (f.issues.length > 0) c.log(formatPredictionIssues(f.issues));
@@ -277,6 +283,7 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
           throwIfAborted(options.signal, 'evaluation');
           writePredictionFile(file, records);
           checkpoint = opened.run.checkpoint;
+          checkpointFallback = opened.run.checkpointFallback ?? undefined;
         }
         progress.phase('evaluating', `scoring ${mode}`);
         const scores = scoreRepeats(records);
@@ -287,6 +294,7 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluate
             mode,
             decoding: { ...c.decoding, repeats: scores.repeats },
             checkpoint,
+            checkpointFallback,
             predictions: file,
           },
           scores,

@@ -21,8 +21,10 @@ export interface MetricsFile {
   cmkpPerRepeat?: HeadlineScores[];
   /** The full decoding settings used. */
   decoding?: DecodeSettings;
-  /** The checkpoint scored (best / last). */
+  /** The checkpoint scored, as read: "best (epoch 1, step 16)", or "previous (…)" when `last` was corrupt. */
   checkpoint?: string;
+  /** Set when the checkpoint asked for was not the one scored: which was read instead and why. */
+  checkpointFallback?: string;
   predictions?: string;
   createdAt?: string;
 }
@@ -34,6 +36,7 @@ export function buildMetricsFile(
     mode: EvalMode;
     decoding: DecodeSettings;
     checkpoint?: string;
+    checkpointFallback?: string;
     predictions?: string;
   },
   scores: RepeatScores,
@@ -51,6 +54,7 @@ export function buildMetricsFile(
     cmkpPerRepeat: scores.cmkpPerRepeat,
     decoding: fields.decoding,
     checkpoint: fields.checkpoint,
+    ...(fields.checkpointFallback === undefined ? {} : { checkpointFallback: fields.checkpointFallback }),
     predictions: fields.predictions,
     createdAt: new Date().toISOString(),
   };

@@ -1,11 +1,13 @@
 // Opens a trained run for decoding: the model from its checkpoint, the tokenizer, and the split encoded
 // exactly as the trainer encodes it (models/train/data-prep.ts encodeItems: same text cut, same features).
+import { basename } from 'node:path';
 import type { KeyphraseLM } from '../lm/contract';
 import type { Split } from '../data/manifest-types';
 import { loadDataset } from '../data/load-dataset';
 import { formatIssues } from '../data/data-issue';
 import type { Tokenizer } from '../text/tokenizer-types';
 import { loadRunForInference } from '../run/run-loader';
+import { validateTrainStateOfRun } from '../train/checkpoint-parts';
 import { encodeItems } from '../train/data-prep';
 import { encodeImages, type EncodeProgress } from '../vision/feature-cache';
 import { encodeImagesParallel } from '../parallel/parallel-encode';
@@ -29,8 +31,10 @@ export interface OpenedRun {
   /** Data-set folder recorded in config.json (the default of --data). */
   dataDir: string | null;
   backend: string;
-  /** Which checkpoint was loaded, for the metrics file. */
+  /** Which checkpoint was loaded, for the metrics file: "best (epoch 1, step 16)", "previous (epoch 0, step 8)". */
   checkpoint: string;
+  /** Set when the checkpoint asked for was not usable: which one was read instead and why (one line). */
+  checkpointFallback: string | null;
 }
 
 export async function openRun(
@@ -40,12 +44,16 @@ export async function openRun(
   backendRequest?: BackendRequest,
 ): Promise<OpenedRun> {
   const info = await initBackend(backendRequest);
-  const loaded = await loadRunForInference(runDir, which);
+  // The trainer's check of state.json's meaning, besides the manifest's of the bytes.
+  const loaded = await loadRunForInference(runDir, which, { validateState: validateTrainStateOfRun });
   const c = loaded.config;
   const backend = describeBackend(info);
   const ck = loaded.checkpoint;
+  // The folder actually read: "previous" when `last` was corrupt (said, as resume says it).
+  const used = basename(ck.name);
+  if (ck.fallback !== null) log(`warning: ${ck.fallback}`);
   log(
-    `aimkp: ${runDir}: preset ${c.preset}, ${which} checkpoint (epoch ${ck.epoch}, step ${ck.globalStep}); ${backend}`,
+    `aimkp: ${runDir}: preset ${c.preset}, ${used} checkpoint (epoch ${ck.epoch}, step ${ck.globalStep})${ck.fallback === null ? '' : `, not ${which}: it is corrupt`}; ${backend}`,
   );
   return {
     model: loaded.model,
@@ -55,7 +63,8 @@ export async function openRun(
     encoderSpec: loaded.encoderSpec,
     dataDir: typeof c.dataDir === 'string' ? c.dataDir : null,
     backend,
-    checkpoint: `${which} (epoch ${ck.epoch}, step ${ck.globalStep})`,
+    checkpoint: `${used} (epoch ${ck.epoch}, step ${ck.globalStep})`,
+    checkpointFallback: ck.fallback,
   };
 }
 

@@ -46,6 +46,8 @@ export interface RobustnessRunOptions extends JobOptions {
   out?: string | null;
   /** The caller already holds the run's writer lock (models/run/run-lock.ts). */
   lockHeldByCaller?: boolean;
+  /** Who the run lock names as its holder (default "aimkp robustness"). */
+  lockCommand?: string;
 }
 
 export interface RobustnessRunResult {
@@ -69,7 +71,7 @@ export async function runRobustness(options: RobustnessRunOptions): Promise<Robu
   // The default report goes to RUN/robustness/: one writer per run (refused while a training writes it).
   const lock =
     options.out === undefined && options.lockHeldByCaller !== true
-      ? acquireRunLock(absolutePath(options.runDir, 'runDir'), { command: 'aimkp robustness' })
+      ? acquireRunLock(absolutePath(options.runDir, 'runDir'), { command: options.lockCommand ?? 'aimkp robustness' })
       : null;
   if (lock?.tookOver) options.log?.(`warning: ${lock.tookOver}`);
   try {

@@ -15,6 +15,7 @@ import { mkdir, open, rename, rm, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CoreError, fromFsError } from '../core-error';
 import { checkRunWriteFence } from './write-fence';
+import { checkCheckpointContent, type StoredStateFields } from './checkpoint-content';
 import {
   checksumFiles,
   MANIFEST_FILE,
@@ -38,8 +39,11 @@ export interface CheckpointState {
   bestScore: number | null;
 }
 
-/** state.json as read back: the fields above, checked, plus the writer's own fields, unread. */
-export type StoredState = CheckpointState & { readonly [field: string]: unknown };
+/** state.json as read back: the fields above, checked, plus the writer's own fields (checked by its validator). */
+export type StoredState = StoredStateFields;
+
+/** A writer's check of state.json's meaning, bound to the run (see checkpoint-content.ts StateValidator). */
+export type StateCheck = (state: StoredState, file: string) => void;
 
 /**
  * An optimizer's state as the format stores it: optimizer.json = `header` + the weights manifest, optimizer.bin =
@@ -157,6 +161,15 @@ export async function writeCheckpoint(
 ): Promise<void> {
   checkRunWriteFence('write a checkpoint', target);
   const tmp = join(tmpRoot, `.tmp-${process.pid}-${++tmpCounter}`);
+  // What a failed write leaves to continue from, said in its message (never a checkpoint that does not exist).
+  const parentDir = dirname(target);
+  const earlier = [target, join(parentDir, `.prev-${basename(target)}`)];
+  if (options.keepPrevious === true) earlier.push(join(parentDir, PREVIOUS_NAME));
+  const fallback = earlier.some((d) => existsSync(d))
+    ? 'the previous checkpoint is intact'
+    : options.keepPrevious === true
+      ? 'no checkpoint had been written yet, so --resume starts again from step 0'
+      : `there was no ${basename(target)}/ checkpoint before this one`;
   try {
     await mkdir(tmpRoot, { recursive: true });
     await rm(tmp, { recursive: true, force: true });
@@ -209,7 +222,7 @@ export async function writeCheckpoint(
       err,
       'write a checkpoint',
       target,
-      'free some disk space (or fix the folder), then continue with --resume; the previous checkpoint is intact',
+      `free some disk space (or fix the folder), then continue with --resume; ${fallback}`,
     );
   }
 }
@@ -294,10 +307,16 @@ export interface LoadedCheckpoint {
   modelInfo: unknown;
   /** false for a checkpoint written before manifests (loaded unverified). */
   verified: boolean;
+  /** Newer candidates that were not used, and why (a corrupt `last` when this is `previous`). */
+  skipped: CheckpointProblem[];
 }
 
-/** Decodes a verified checkpoint. Caller disposes the weight tensors. */
-function decodeVerified(verdict: Extract<CheckpointVerdict, { ok: true }>, withOptimizer: boolean): LoadedCheckpoint {
+/** Decodes a verified checkpoint whose content passed its checks. Caller disposes the weight tensors. */
+function decodeVerified(
+  verdict: Extract<CheckpointVerdict, { ok: true }>,
+  withOptimizer: boolean,
+  state: StoredState,
+): LoadedCheckpoint {
   const { dir, data } = verdict;
   const model = decodeWeightsFrom(dir, data, 'model.json');
   try {
@@ -307,26 +326,6 @@ function decodeVerified(verdict: Extract<CheckpointVerdict, { ok: true }>, withO
         `${join(dir, 'model.json')}: field "format": expected "${MODEL_FORMAT}", got ${JSON.stringify(model.json.format)}`,
         { path: join(dir, 'model.json'), field: 'format' },
       );
-    let state: StoredState;
-    try {
-      state = JSON.parse(data.get('state.json')!.toString('utf8')) as StoredState;
-    } catch (err) {
-      throw new CoreError(
-        'CHECKPOINT_CORRUPT',
-        `${join(dir, 'state.json')}: invalid JSON (${(err as Error).message})`,
-        { path: join(dir, 'state.json') },
-      );
-    }
-    if (
-      typeof state !== 'object' ||
-      state === null ||
-      typeof state.globalStep !== 'number' ||
-      typeof state.epoch !== 'number'
-    ) {
-      throw new CoreError('CHECKPOINT_CORRUPT', `${join(dir, 'state.json')}: fields "epoch" / "globalStep" missing`, {
-        path: join(dir, 'state.json'),
-      });
-    }
     let optimizer: OptimizerBlob | null = null;
     if (withOptimizer && data.has('optimizer.json')) {
       const o = decodeWeightsFrom(dir, data, 'optimizer.json');
@@ -347,6 +346,7 @@ function decodeVerified(verdict: Extract<CheckpointVerdict, { ok: true }>, withO
       state,
       modelInfo: model.json.modelTopology,
       verified: verdict.manifest !== null,
+      skipped: [],
     };
   } catch (err) {
     tf.dispose(model.tensors);
@@ -362,9 +362,10 @@ function decodeVerified(verdict: Extract<CheckpointVerdict, { ok: true }>, withO
 export async function loadNewestGoodCheckpoint(
   candidates: string[],
   withOptimizer: boolean,
+  validate?: StateCheck,
 ): Promise<{ checkpoint: LoadedCheckpoint | null; skipped: CheckpointProblem[] }> {
   const skipped: CheckpointProblem[] = [];
-  const good: { verdict: Extract<CheckpointVerdict, { ok: true }>; step: number }[] = [];
+  const good: { verdict: Extract<CheckpointVerdict, { ok: true }>; step: number; state: StoredState }[] = [];
   for (const dir of candidates) {
     if (!existsSync(dir)) continue;
     let verdict: CheckpointVerdict;
@@ -377,22 +378,24 @@ export async function loadNewestGoodCheckpoint(
       skipped.push({ dir, file: verdict.file, problem: verdict.problem });
       continue;
     }
-    let step = verdict.manifest?.globalStep ?? -1;
-    if (verdict.manifest === null) {
-      try {
-        step =
-          (JSON.parse(verdict.data.get('state.json')!.toString('utf8')) as { globalStep?: number }).globalStep ?? -1;
-      } catch {
-        skipped.push({ dir, file: join(dir, 'state.json'), problem: 'invalid JSON' });
-        continue;
-      }
+    let state: StoredState;
+    try {
+      // What the bytes mean (step fields, the writer's validator, finite weights and moments), for every
+      // candidate before one is chosen: one whose content is impossible is named, whatever step it claims.
+      state = checkCheckpointContent(dir, verdict.data, verdict.manifest, validate);
+    } catch (err) {
+      if (!(err instanceof CoreError && err.code === 'CHECKPOINT_CORRUPT')) throw err;
+      skipped.push({ dir, file: err.details?.path ?? dir, problem: err.message });
+      continue;
     }
-    good.push({ verdict, step });
+    good.push({ verdict, step: state.globalStep, state });
   }
   good.sort((a, b) => b.step - a.step);
   for (const g of good) {
     try {
-      return { checkpoint: decodeVerified(g.verdict, withOptimizer), skipped };
+      const checkpoint = decodeVerified(g.verdict, withOptimizer, g.state);
+      checkpoint.skipped = [...skipped];
+      return { checkpoint, skipped };
     } catch (err) {
       if (!(err instanceof CoreError && err.code === 'CHECKPOINT_CORRUPT')) throw err;
       skipped.push({ dir: g.verdict.dir, file: err.details?.path ?? g.verdict.dir, problem: err.message });
@@ -411,8 +414,12 @@ export function describeProblems(skipped: CheckpointProblem[]): string {
  * kept `previous` when `last` is corrupt. Throws CHECKPOINT_CORRUPT naming the file and the problem when no
  * good copy exists, NOT_FOUND when there is none at all. Caller disposes the weight tensors.
  */
-export async function readCheckpoint(target: string, withOptimizer: boolean): Promise<LoadedCheckpoint> {
-  const { checkpoint, skipped } = await loadNewestGoodCheckpoint(checkpointCandidates(target), withOptimizer);
+export async function readCheckpoint(
+  target: string,
+  withOptimizer: boolean,
+  validate?: StateCheck,
+): Promise<LoadedCheckpoint> {
+  const { checkpoint, skipped } = await loadNewestGoodCheckpoint(checkpointCandidates(target), withOptimizer, validate);
   if (checkpoint) return checkpoint;
   if (skipped.length === 0)
     throw new CoreError('NOT_FOUND', `${target}: no complete checkpoint (model.json, weights.bin, state.json)`, {
@@ -479,8 +486,9 @@ export function assignMatchingWeights(
 export async function loadResumeCheckpoint(
   lastDir: string,
   log: (line: string) => void,
+  validate?: StateCheck,
 ): Promise<LoadedCheckpoint | null> {
-  const { checkpoint, skipped } = await loadNewestGoodCheckpoint(checkpointCandidates(lastDir), true);
+  const { checkpoint, skipped } = await loadNewestGoodCheckpoint(checkpointCandidates(lastDir), true, validate);
   if (checkpoint) {
     if (skipped.length > 0)
       log(

@@ -7,9 +7,10 @@ import { join, resolve } from 'node:path';
 import { CoreError } from '../core-error';
 import { tokenizerFromJson } from '../text/tokenizer';
 import { checkpointCandidates, PREVIOUS_NAME } from './checkpoint-io';
+import { checkCheckpointContent, type StateValidator } from './checkpoint-content';
 import { verifyCheckpointDir } from './checkpoint-manifest';
 import { inspectLock, describeHolder } from './run-lock';
-import { readJson, readRunConfig, RUN_FILES } from './run-files';
+import { readJson, readRunConfig, RUN_FILES, type RunConfig } from './run-files';
 
 export type CheckLevel = 'ok' | 'warning' | 'problem';
 
@@ -93,8 +94,22 @@ function relativeTo(runDir: string, p: string): string {
   return p.startsWith(runDir + '/') ? p.slice(runDir.length + 1) : p;
 }
 
+/** A path as one shell word (quoted when it holds anything but safe characters), so an advised command runs as printed. */
+export function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface DiagnoseOptions {
+  /**
+   * The writer's check of what state.json means (models/train/checkpoint-parts.ts validateTrainStateOfRun), run
+   * on every checkpoint whose manifest verifies, as resume and evaluation run it: a checkpoint that fails it is
+   * reported corrupt and is not where a resume continues from.
+   */
+  validateState?: StateValidator;
+}
+
 /** Checks the run folder `dir`; never writes. */
-export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
+export async function diagnoseRun(dir: string, options: DiagnoseOptions = {}): Promise<RunDiagnosis> {
   const runDir = resolve(dir);
   const checks: DoctorCheck[] = [];
   const add = (name: string, level: CheckLevel, message: string) => checks.push({ name, level, message });
@@ -114,16 +129,27 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
 
   // config.json + tokenizer.json
   let hasConfig = false;
+  let config: RunConfig | null = null;
+  /** config.json is there but cannot be read (resume and evaluation would refuse). */
+  let configBroken = false;
+  let tokenizerBroken = false;
+  let dataMissing = false;
   try {
     const c = readRunConfig(runDir);
+    config = c;
     hasConfig = true;
     add(RUN_FILES.config, 'ok', `preset ${c.preset}, ${c.epochs} epochs, data ${c.dataDir}`);
-    if (!existsSync(c.dataDir))
+    if (!existsSync(c.dataDir)) {
+      dataMissing = true;
       add('data set', 'warning', `${c.dataDir} (from config.json) does not exist here: resume needs --data DIR`);
+    }
   } catch (err) {
     if (err instanceof CoreError && err.code === 'NOT_FOUND')
       add(RUN_FILES.config, 'warning', 'missing: the run never got past its preparation (or this is not a run folder)');
-    else add(RUN_FILES.config, 'problem', (err as Error).message);
+    else {
+      configBroken = true;
+      add(RUN_FILES.config, 'problem', (err as Error).message);
+    }
   }
   if (hasConfig) {
     try {
@@ -131,9 +157,11 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
       const t = tokenizerFromJson(readJson(file), file);
       add(RUN_FILES.tokenizer, 'ok', `${t.vocabSize.toLocaleString('en-US')} words`);
     } catch (err) {
+      tokenizerBroken = true;
       add(RUN_FILES.tokenizer, 'problem', (err as Error).message);
     }
   }
+  const validate = options.validateState;
 
   // Checkpoints: last, previous (and a legacy/interrupted .prev-last), best.
   const ckDir = join(runDir, RUN_FILES.checkpoints);
@@ -149,16 +177,26 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
     const isTraining = !cand.startsWith(bestDir) && !cand.endsWith('.prev-best');
     if (isTraining) trainingCheckpointsExist = true;
     const v = await verifyCheckpointDir(cand);
-    if (!v.ok) {
-      result.checkpoints.push({
-        path: rel,
-        ok: false,
-        verified: false,
-        epoch: null,
-        globalStep: null,
-        problem: `${relativeTo(runDir, v.file)}: ${v.problem}`,
-      });
-      add(rel, 'problem', `${relativeTo(runDir, v.file)}: ${v.problem}`);
+    // The bytes verify: now what they mean (step counts, the writer's state fields, finite weights), as a resume
+    // or an evaluation would check it before loading.
+    let contentProblem: string | null = null;
+    if (v.ok) {
+      try {
+        checkCheckpointContent(
+          cand,
+          v.data,
+          v.manifest,
+          validate ? (state, file) => validate(state, file, config) : undefined,
+        );
+      } catch (err) {
+        if (!(err instanceof CoreError && err.code === 'CHECKPOINT_CORRUPT')) throw err;
+        contentProblem = err.message.split(runDir + '/').join('');
+      }
+    }
+    if (!v.ok || contentProblem !== null) {
+      const problem = !v.ok ? `${relativeTo(runDir, v.file)}: ${v.problem}` : contentProblem!;
+      result.checkpoints.push({ path: rel, ok: false, verified: false, epoch: null, globalStep: null, problem });
+      add(rel, 'problem', problem);
       continue;
     }
     let epoch: number | null = v.manifest?.epoch ?? null;
@@ -220,6 +258,7 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
   const eventsFile = join(runDir, RUN_FILES.events);
   let lastType: string | null = null;
   let lastRunEnd: string | null = null;
+  let lastError: string | null = null;
   if (existsSync(eventsFile)) {
     const { text, size } = readTail(eventsFile);
     result.events.lines = countNewlines(eventsFile);
@@ -228,10 +267,17 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
     if (result.events.partialLastLine) lines.pop();
     for (const line of lines) {
       try {
-        const e = JSON.parse(line) as { type?: string; time?: string; status?: string };
+        const e = JSON.parse(line) as {
+          type?: string;
+          time?: string;
+          status?: string;
+          code?: string;
+          message?: string;
+        };
         // The workbench's supervisor adds its job-state lines ("job") to the stream: they say nothing of the run.
         if (e.type === 'job') continue;
         lastType = e.type ?? null;
+        if (e.type === 'error') lastError = `${e.code ?? 'error'}: ${(e.message ?? '').split('\n')[0]}`.slice(0, 300);
         result.events.lastTime = e.time ?? result.events.lastTime;
         if (e.type === 'run-end') lastRunEnd = e.status ?? null;
         if (e.type === 'run-start') lastRunEnd = null;
@@ -274,7 +320,8 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
   else add('lock', 'ok', 'free');
 
   // Condition and advice.
-  if (!hasConfig) result.condition = existsSync(eventsFile) || trainingCheckpointsExist ? 'interrupted' : 'not-a-run';
+  if (!hasConfig)
+    result.condition = existsSync(eventsFile) || trainingCheckpointsExist || configBroken ? 'interrupted' : 'not-a-run';
   else if (lock.state === 'held') result.condition = 'running';
   // A stale lock: the last writer died (whatever the events said before it started).
   else if (lock.state === 'stale') result.condition = 'interrupted';
@@ -284,21 +331,69 @@ export async function diagnoseRun(dir: string): Promise<RunDiagnosis> {
   else result.condition = 'interrupted';
   const levels: CheckLevel[] = checks.map((c) => c.level);
   result.level = levels.includes('problem') ? 'problem' : levels.includes('warning') ? 'warning' : 'ok';
-  const resumeCmd = `aimkp train --out ${dir} --resume`;
-  const hasProblem = result.level === 'problem';
-  result.advice =
-    result.condition === 'running'
-      ? 'a writer is running: wait for it or stop it before writing to this run'
-      : trainingCheckpointsExist && result.resumeFrom === null
-        ? 'no good training checkpoint is left: restore the folder from a backup, or start a new run elsewhere'
-        : result.condition === 'completed'
-          ? hasProblem
-            ? 'training is complete, but see the problems above'
-            : 'training is complete; evaluate with: aimkp eval --run ' + dir
-          : result.condition === 'not-a-run'
-            ? 'this folder holds no run'
-            : `continue with: ${resumeCmd}${result.resumeFrom ? ` (from ${result.resumeFrom}, step ${bestGoodStep})` : ' (from step 0)'}`;
+  result.advice = advise({
+    result,
+    dir,
+    config,
+    hasConfig,
+    configBroken,
+    tokenizerBroken,
+    dataMissing,
+    trainingCheckpointsExist,
+    bestGoodStep,
+    bestOk,
+    lastError,
+  });
   return result;
+}
+
+/**
+ * What to do next, one line. A command is advised only when it would be accepted as printed (each one is run by
+ * test/reliability/doctor-advice.test.ts); where the user must supply something (a moved data set), the
+ * placeholder is named in capitals and said what it stands for.
+ */
+function advise(a: {
+  result: RunDiagnosis;
+  dir: string;
+  config: RunConfig | null;
+  hasConfig: boolean;
+  configBroken: boolean;
+  tokenizerBroken: boolean;
+  dataMissing: boolean;
+  trainingCheckpointsExist: boolean;
+  bestGoodStep: number;
+  bestOk: boolean;
+  lastError: string | null;
+}): string {
+  const { result } = a;
+  const out = shellWord(a.dir);
+  const pretrain = a.config !== null && (a.config as { pretrain?: unknown }).pretrain !== undefined;
+  const dataFlag = a.dataMissing ? ' --data DIR' : '';
+  const dataNote = a.dataMissing ? ` (DIR: where the data set of config.json, ${a.config?.dataDir}, is now)` : '';
+  if (result.condition === 'running') return 'a writer is running: wait for it or stop it before writing to this run';
+  if (result.condition === 'not-a-run') return 'this folder holds no run';
+  if (a.configBroken)
+    return 'config.json cannot be read: restore it from a backup (resume and evaluation need it), or start a new run elsewhere';
+  if (!a.hasConfig)
+    return `config.json is missing (the run never got past its preparation): start it again with: aimkp train --data DIR --preset NAME --out ${out} (DIR, NAME: the data set and preset it was started with)`;
+  if (a.tokenizerBroken)
+    return 'tokenizer.json cannot be read: restore it from a backup (resume and evaluation need it), or start a new run elsewhere';
+  if (a.trainingCheckpointsExist && result.resumeFrom === null)
+    return 'no good training checkpoint is left: restore the folder from a backup, or start a new run elsewhere';
+  if (result.condition === 'completed') {
+    if (result.level === 'problem') return 'training is complete, but see the problems above';
+    if (pretrain)
+      return `pretraining is complete; align the adapter on it with: aimkp align --base ${out} --data DIR --out RUN (DIR: the fine-tuning data set, RUN: a new run folder)`;
+    if (!a.bestOk) return 'training is complete, but it has no best/ checkpoint to evaluate: use --which last';
+    return `training is complete; evaluate with: aimkp eval --run ${out}${dataFlag}${dataNote}`;
+  }
+  const command = `aimkp ${pretrain ? 'pretrain' : 'train'} --out ${out} --resume${dataFlag}`;
+  const from = result.resumeFrom ? ` (from ${result.resumeFrom}, step ${a.bestGoodStep})` : ' (from step 0)';
+  const failed =
+    result.condition === 'failed' && a.lastError !== null
+      ? `the last attempt failed (${a.lastError}): fix that, then `
+      : '';
+  return `${failed}continue with: ${command}${from}${dataNote}`;
 }
 
 /** The human-readable report: one line per check, then the condition and the advice. */

@@ -249,12 +249,16 @@ function createExclusive(file: string, text: string): boolean {
 }
 
 export interface AcquireOptions {
-  /** Shown to whoever is refused, e.g. "aimkp train". */
+  /** Shown to whoever is refused, e.g. "aimkp train" or "aimkp serve (job 1a2b3c4d)". */
   command: string;
   /** Held under this queue job (written into the lock; electron/queue/). */
   lease?: RunLease;
   /** Judges a lock found held under a lease (see inspectLock). */
   leaseAlive?: LeaseJudge;
+  /** What the folder is, in messages: "run" (default) or e.g. "workspace". */
+  subject?: string;
+  /** What a refused caller should do (default: wait for the holder or stop it). */
+  busyAdvice?: string;
 }
 
 /**
@@ -278,6 +282,7 @@ export function acquireRunLock(runDir: string, options: AcquireOptions): RunLock
   };
   if (options.lease) info.lease = options.lease;
   const text = JSON.stringify(info) + '\n';
+  const subject = options.subject ?? 'run';
   let tookOver: string | null = null;
   for (let attempt = 0; attempt < 5; attempt++) {
     if (createExclusive(file, text)) {
@@ -290,7 +295,7 @@ export function acquireRunLock(runDir: string, options: AcquireOptions): RunLock
     if (current.state === 'held') {
       throw new CoreError(
         'RUN_LOCKED',
-        `${runDir}: the run is in use by ${describeHolder(current.holder)}; wait for it to finish or stop it, then try again`,
+        `${runDir}: the ${subject} is in use by ${describeHolder(current.holder)}; ${options.busyAdvice ?? 'wait for it to finish or stop it, then try again'}`,
         {
           path: file,
           operation: 'lock the run',
@@ -298,7 +303,7 @@ export function acquireRunLock(runDir: string, options: AcquireOptions): RunLock
           holderHost: current.holder.host,
           holderCommand: current.holder.command,
           holderSince: current.holder.startedAt,
-          hint: 'one writer per run: stop the other process first',
+          hint: `one writer per ${subject}: stop the other process first`,
         },
       );
     }
@@ -306,19 +311,21 @@ export function acquireRunLock(runDir: string, options: AcquireOptions): RunLock
     if (current.state === 'unreadable' && (current.ageMs ?? Infinity) < UNREADABLE_GRACE_MS) {
       throw new CoreError(
         'RUN_LOCKED',
-        `${runDir}: another process is taking the run lock right now; try again in a moment`,
+        `${runDir}: another process is taking the ${subject} lock right now; try again in a moment`,
         { path: file, operation: 'lock the run' },
       );
     }
+    // "took over the lock of …" for a run (what scripts and the fault drill look for), "the workspace lock" else.
+    const lockName = subject === 'run' ? 'the lock' : `the ${subject} lock`;
     const why =
       current.state === 'stale'
-        ? `took over the lock of ${describeHolder(current.holder)}: ${current.reason}`
+        ? `took over ${lockName} of ${describeHolder(current.holder)}: ${current.reason}`
         : `replaced an unreadable lock file (${current.reason})`;
     if (takeOver(runDir, file, current, options.leaseAlive)) tookOver = why;
   }
   throw new CoreError(
     'RUN_LOCKED',
-    `${runDir}: could not take the run lock (other processes kept changing ${file}); try again`,
+    `${runDir}: could not take the ${subject} lock (other processes kept changing ${file}); try again`,
     { path: file, operation: 'lock the run' },
   );
 }

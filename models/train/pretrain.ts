@@ -19,7 +19,7 @@ import { loadImageEncoder } from '../vision/load-image-encoder';
 import type { StepEvent, TrainingEvent } from '../../shared/training-events';
 import { assignWeights, cleanTempFolders, loadResumeCheckpoint } from '../run/checkpoint-io';
 import { AdamW, ADAMW_DEFAULTS, paramSlots } from './adamw';
-import { adamwStateOf, emptyEpochStats, trainStateOf, type TrainState } from './checkpoint-parts';
+import { adamwStateOf, emptyEpochStats, trainStateOf, validateTrainState, type TrainState } from './checkpoint-parts';
 import { checkpointSaver, runEpochs } from './epoch-loop';
 import { maxPositionsFor, promptTemplate, PROMPT_INSTRUCTION, PROMPT_PREFIX } from './data-prep';
 import {
@@ -376,7 +376,14 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     };
     if (resuming) {
       // The newest checkpoint that verifies (last, else previous); none yet: start at step 0.
-      const ck = await loadResumeCheckpoint(join(runDir, RUN_FILES.last), log);
+      const ck = await loadResumeCheckpoint(join(runDir, RUN_FILES.last), log, (s, file) =>
+        validateTrainState(s, file, {
+          strideSamples: 0,
+          orderSize: train.length,
+          epochs: config.epochs,
+          batchSize: config.batchSize,
+        }),
+      );
       if (ck !== null) {
         try {
           assignWeights(named, ck.weights, ck.dir);

@@ -3,13 +3,12 @@
 // run's newest checkpoint that verifies (resume).
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
-import { CoreError } from '../core-error';
 import type { KeyphraseLM } from '../lm/contract';
 import { createKeyphraseLM } from '../lm/keyphrase-lm';
 import { assignMatchingWeights, assignWeights, loadResumeCheckpoint, readCheckpoint } from '../run/checkpoint-io';
 import { RUN_FILES } from '../run/run-files';
 import { AdamW, ADAMW_DEFAULTS, paramSlots, type ParamSlot } from './adamw';
-import { adamwStateOf, emptyEpochStats, trainStateOf, type TrainState } from './checkpoint-parts';
+import { adamwStateOf, emptyEpochStats, trainStateOf, validateTrainState, type TrainState } from './checkpoint-parts';
 import { Rng, hashSeed } from './rng';
 import type { RunSetup } from './run-setup';
 import { StrideState } from './stride-state';
@@ -70,7 +69,15 @@ export async function createTrainingState(setup: RunSetup, log: (line: string) =
     }
     if (setup.resuming) {
       // The newest checkpoint that verifies (last, else previous); corrupt ones are named, never loaded.
-      const ck = await loadResumeCheckpoint(join(setup.runDir, RUN_FILES.last), log);
+      // A checkpoint whose state.json makes no sense for this run is corrupt too: resume falls back past it.
+      const ck = await loadResumeCheckpoint(join(setup.runDir, RUN_FILES.last), log, (s, file) =>
+        validateTrainState(s, file, {
+          strideSamples: setup.data.train.length,
+          orderSize: setup.data.train.length,
+          epochs: config.epochs,
+          batchSize: config.batchSize,
+        }),
+      );
       if (ck === null) {
         log('no checkpoint yet: starting from step 0 with the saved config');
       } else {
@@ -82,11 +89,6 @@ export async function createTrainingState(setup: RunSetup, log: (line: string) =
         if (ck.optimizer) optimizer.importState(adamwStateOf(ck.optimizer, ck.dir), join(ck.dir, 'optimizer.json'));
         state = trainStateOf(ck);
         strides = StrideState.fromJSON(state, strideOptions, join(ck.dir, 'state.json'));
-        if (strides.size !== setup.data.train.length)
-          throw new CoreError(
-            'CHECKPOINT_CORRUPT',
-            `${join(ck.dir, 'state.json')}: stride maps have ${strides.size} samples, the train split ${setup.data.train.length}`,
-          );
         rng = Rng.fromState(state.rngState);
         log(`resuming at epoch ${state.epoch + 1}, step ${state.globalStep} (${ck.dir})`);
       }

@@ -1,17 +1,17 @@
 // `aimkp bench --quick` prints one JSON object of the documented shape (no timing asserts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchCommand } from '../../models/cli/commands/bench';
 import { forwardFlops } from '../../models/bench/flops';
 import { defaultLmConfig } from '../../models/lm/config';
+import { tempDir } from '../fixtures/temp-dirs';
 
 const positive = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
 
 test('bench --quick: one JSON object with machine, train timings, ratios, peak and predict', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'aimkp-bench-')), 'bench.json');
+  const out = join(tempDir('aimkp-bench-'), 'bench.json');
   const printed: string[] = [];
   const origLog = console.log;
   const origErr = console.error;

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { scoreRepeats } from '../../models/evaluate/score-predictions';
+import { tempDir } from '../fixtures/temp-dirs';
 
 interface Run {
   code: number | null;
@@ -24,7 +24,7 @@ function aimkp(...args: string[]): Promise<Run> {
   });
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'aimkp-eval-'));
+const dir = tempDir('aimkp-eval-');
 const write = (name: string, text: string) => {
   const p = join(dir, name);
   writeFileSync(p, text);

@@ -4,12 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { createClient, createPortTransport } from '../../shared/contract/client';
 import { createWebSocketPort, type WebSocketLike } from '../../shared/contract/ws-port';
+import { tempDir } from '../fixtures/temp-dirs';
 
 function startServe(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const child = spawn(process.execPath, ['bin/aimkp.mjs', 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -39,13 +39,13 @@ function stop(child: ChildProcess): Promise<number | null> {
 }
 
 function rendererDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'aimkp-serve-renderer-'));
+  const dir = tempDir('aimkp-serve-renderer-');
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>AimKP</title>');
   return dir;
 }
 
 test('aimkp serve: prints the URL, serves the page and the contract over WebSocket, exits cleanly on SIGTERM', async () => {
-  const workspace = mkdtempSync(join(tmpdir(), 'aimkp-serve-ws-'));
+  const workspace = tempDir('aimkp-serve-ws-');
   const { child, url } = await startServe(['--port', '0', '--workspace', workspace, '--renderer', rendererDir()]);
   const { host, origin } = new URL(url);
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -75,7 +75,7 @@ test('aimkp serve: prints the URL, serves the page and the contract over WebSock
 });
 
 test('aimkp serve --host 0.0.0.0: the URL carries a token and the API refuses connections without it', async () => {
-  const workspace = mkdtempSync(join(tmpdir(), 'aimkp-serve-ws-'));
+  const workspace = tempDir('aimkp-serve-ws-');
   const { child, url } = await startServe([
     '--host',
     '0.0.0.0',

@@ -3,17 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 // @ts-expect-error a plain .mjs script without type declarations
 import { electronBinary, noDisplay } from '../../scripts/electron-binary.mjs';
+import { tempDir } from '../fixtures/temp-dirs';
 
 type Found = { path: string } | { why: string };
 const find = electronBinary as (root: string, env?: Record<string, string | undefined>) => Found;
 
 test('electronBinary: not installed, never downloaded, missing, present, overridden', () => {
-  const root = mkdtempSync(join(tmpdir(), 'aimkp-start-'));
+  const root = tempDir('aimkp-start-');
   assert.match((find(root, {}) as { why: string }).why, /not installed/);
   const pkg = join(root, 'node_modules', 'electron');
   mkdirSync(pkg, { recursive: true });
@@ -37,9 +37,9 @@ test('electronBinary: not installed, never downloaded, missing, present, overrid
 });
 
 test('npm start without an Electron binary: one line saying so, then browser mode with its URL', async () => {
-  const renderer = mkdtempSync(join(tmpdir(), 'aimkp-start-renderer-'));
+  const renderer = tempDir('aimkp-start-renderer-');
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>AimKP</title>');
-  const workspace = mkdtempSync(join(tmpdir(), 'aimkp-start-ws-'));
+  const workspace = tempDir('aimkp-start-ws-');
   const child = spawn(process.execPath, ['scripts/start.mjs', '--port', '0', '--workspace', workspace], {
     env: {
       ...process.env,

@@ -5,13 +5,11 @@
 // with a meaningful code: an `internal` error means a handler threw something unexpected.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { dispatchCall } from '../../shared/contract/dispatch';
 import type { CommandName } from '../../shared/contract/service';
 import { createService } from '../../electron/service/index';
 import { VALID_REQUESTS, mutate, randomJson, rng } from './fixtures';
+import { tempDir } from '../fixtures/temp-dirs';
 
 const SAFE: CommandName[] = [
   'presets.list',
@@ -40,7 +38,7 @@ const SAFE: CommandName[] = [
 const PER_COMMAND = 300;
 
 test(`real service: ${PER_COMMAND} random payloads per read-only command; answers are valid responses or coded errors, never internal`, async () => {
-  const workspace = mkdtempSync(join(tmpdir(), 'aimkp-service-fuzz-'));
+  const workspace = tempDir('aimkp-service-fuzz-');
   const service = createService({ host: 'browser', workspace, locatorFile: null });
   const codes = new Map<string, number>();
   const internal: string[] = [];

@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { CoreError } from '../../models/core-error';
 import { cmkpId, imageName, importCmkp, splitFromFileName } from '../../models/data/cmkp-import';
 import { loadDataset } from '../../models/data/load-dataset';
+import { tempDir } from '../fixtures/temp-dirs';
 
 const CMKP = 'data/cmkp';
 
 test('imports data/cmkp/test_src.txt with line-aligned attributes and OCR', async () => {
-  const out = join(await mkdtemp(join(tmpdir(), 'aimkp-cmkp-')), 'cmkp');
+  const out = join(tempDir('aimkp-cmkp-'), 'cmkp');
   const res = await importCmkp({
     src: join(CMKP, 'test_src.txt'),
     attributes: join(CMKP, 'test_attribute_cleaned.txt'),
@@ -50,7 +50,7 @@ test('imports data/cmkp/test_src.txt with line-aligned attributes and OCR', asyn
 });
 
 test('malformed lines are reported with file:line and skipped; --images maps URL basenames; re-import merges by id', async () => {
-  const tmp = await mkdtemp(join(tmpdir(), 'aimkp-cmkp-'));
+  const tmp = tempDir('aimkp-cmkp-');
   const src = join(tmp, 'my_valid_src.txt');
   await writeFile(
     src,
@@ -118,7 +118,7 @@ test('split inference, ids, URL basenames and alignment errors', async () => {
   assert.equal(imageName('https://pbs.twimg.com/media/D0wn9TnXQAAGWyD.jpg'), 'D0wn9TnXQAAGWyD.jpg');
   assert.equal(imageName('https://x/y/a.png?format=jpg'), 'a.png');
   assert.equal(imageName('https://x/..'), null);
-  const tmp = await mkdtemp(join(tmpdir(), 'aimkp-cmkp-'));
+  const tmp = tempDir('aimkp-cmkp-');
   const src = join(tmp, 'posts.txt');
   await writeFile(src, 't<sep>k<sep>u\n');
   await assert.rejects(

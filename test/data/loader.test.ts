@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { CoreError } from '../../models/core-error';
@@ -9,6 +8,7 @@ import { formatIssues } from '../../models/data/data-issue';
 import { loadDataset } from '../../models/data/load-dataset';
 import type { ManifestItem } from '../../models/data/manifest-types';
 import { writeDataset } from '../../models/data/write-dataset';
+import { tempDir } from '../fixtures/temp-dirs';
 
 async function png(size: number): Promise<Buffer> {
   const px = Buffer.alloc(size * size * 3);
@@ -22,13 +22,15 @@ const line = (o: unknown) => JSON.stringify(o);
 
 /** A folder with one bad line of every kind; returns the folder. Line numbers are asserted below. */
 async function badFixture(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'aimkp-loader-'));
-  await mkdir(join(dir, 'img'));
+  // The set is one level down so that "../outside.png" (a path out of the set) stays inside the test's folder.
+  const root = tempDir('aimkp-loader-');
+  const dir = join(root, 'set');
+  await mkdir(join(dir, 'img'), { recursive: true });
   const good = await png(32);
   await writeFile(join(dir, 'img', 'good.png'), good);
   await writeFile(join(dir, 'img', 'trunc.png'), good.subarray(0, Math.floor(good.length / 2)));
   await writeFile(join(dir, 'img', 'garbage.png'), Buffer.from('this is not an image'));
-  await writeFile(join(tmpdir(), 'outside.png'), good);
+  await writeFile(join(root, 'outside.png'), good);
   const lines = [
     /* 1 */ line({ id: 'a', split: 'train', text: 'good one', image: 'img/good.png', keyphrases: ['x'] }),
     /* 2 */ '{"id": "b", "split": ',
@@ -132,7 +134,7 @@ test('checkImages:false keeps items whose image is missing or corrupt; splits fi
 });
 
 test('loadDataset throws a CoreError only when the folder or manifest is missing', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'aimkp-loader-'));
+  const dir = tempDir('aimkp-loader-');
   await assert.rejects(
     loadDataset(join(dir, 'nope')),
     (e: unknown) => e instanceof CoreError && /does not exist/.test(e.message),
@@ -144,7 +146,7 @@ test('loadDataset throws a CoreError only when the folder or manifest is missing
 });
 
 test('writeDataset round-trips through loadDataset and leaves no temp files', async () => {
-  const dir = join(await mkdtemp(join(tmpdir(), 'aimkp-write-')), 'nested', 'set');
+  const dir = join(tempDir('aimkp-write-'), 'nested', 'set');
   const items: ManifestItem[] = [
     {
       id: 'x1',

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { datasetStats, formatStatsTable, isPresent, matchWords } from '../../models/data/dataset-stats';
 import { loadDataset } from '../../models/data/load-dataset';
+import { tempDir } from '../fixtures/temp-dirs';
 
 async function handMadeSet(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'aimkp-stats-'));
+  const dir = tempDir('aimkp-stats-');
   await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 0, g: 0, b: 0 } } })
     .png()
     .toFile(join(dir, 'a.png'));

@@ -1,18 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadDataset } from '../../models/data/load-dataset';
 import { buildSynthDataset, SYNTH_DISTRACTORS, SYNTH_PLACES, SYNTH_TOPICS } from '../../models/data/synth-dataset';
 import { SYNTH_COLOURS, SYNTH_SHAPES } from '../../models/data/synth-draw';
+import { tempDir } from '../fixtures/temp-dirs';
 
 async function build(
   seed: number,
   extra: { noise?: number; misaligned?: number; missingImage?: number; missingText?: number } = {},
 ) {
-  const out = join(await mkdtemp(join(tmpdir(), 'aimkp-synth-')), 'set');
+  const out = join(tempDir('aimkp-synth-'), 'set');
   const res = await buildSynthDataset({ n: 60, seed, out, ...extra });
   return { out, res };
 }

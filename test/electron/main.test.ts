@@ -5,17 +5,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { register } from 'node:module';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { IPC_CHANNEL } from '../../shared/contract/channel';
 import { APP_ORIGIN, APP_START_URL, isAllowedRequestUrl, appProtocolResponse } from '../../electron/app/app-security';
+import { tempDir } from '../fixtures/temp-dirs';
 
 register('./electron-stand-in/hooks.mjs', import.meta.url);
 
-const workspace = mkdtempSync(join(tmpdir(), 'aimkp-main-ws-'));
-const renderer = mkdtempSync(join(tmpdir(), 'aimkp-main-renderer-'));
+const workspace = tempDir('aimkp-main-ws-');
+const renderer = tempDir('aimkp-main-renderer-');
 mkdirSync(join(renderer, 'assets'));
 writeFileSync(join(renderer, 'index.html'), '<!doctype html><script type="module" src="./assets/app.js"></script>');
 writeFileSync(join(renderer, 'assets', 'app.js'), 'export {}');
@@ -171,7 +171,7 @@ test('main.ts: quitting closes the service first, then quits', async () => {
 });
 
 test('the Electron entry files build: a self-contained CommonJS preload that needs only electron', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'aimkp-build-'));
+  const out = tempDir('aimkp-build-');
   const r = await build({
     entryPoints: { preload: 'electron/preload.ts' },
     bundle: true,

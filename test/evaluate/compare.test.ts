@@ -1,13 +1,13 @@
 // `aimkp compare` over small hand-made prediction files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareRecords } from '../../models/evaluate/compare';
 import { comparisonMarkdown } from '../../models/cli/compare-table';
 import type { PredictionRecord } from '../../models/evaluate/prediction-file';
 import { compareCommand } from '../../models/cli/commands/compare';
+import { tempDir } from '../fixtures/temp-dirs';
 
 const A: PredictionRecord[] = [
   { id: 'c1', gold: ['aa', 'bb'], predictions: [['aa', 'bb']] }, // F1@3 = 2·⅔·1/(⅔+1) = 0.8
@@ -72,7 +72,7 @@ test('repeats are averaged per case', () => {
 });
 
 test('the CLI reads two run folders (Markdown and --json), with texts from the data set', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'aimkp-compare-'));
+  const root = tempDir('aimkp-compare-');
   const write = (run: string, recs: PredictionRecord[]) => {
     mkdirSync(join(root, run, 'predictions'), { recursive: true });
     writeFileSync(join(root, run, 'config.json'), JSON.stringify({ preset: run, seed: 1 }));

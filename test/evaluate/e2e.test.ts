@@ -2,8 +2,7 @@
 // report → compare → robustness, with cross-checks between the commands.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSynthDataset } from '../../models/data/synth-dataset';
 import { loadDataset } from '../../models/data/load-dataset';
@@ -18,8 +17,9 @@ import { readPredictionFile } from '../../models/evaluate/prediction-file';
 import { readMetricsFile } from '../../models/evaluate/metrics-file';
 import { scoreRepeats } from '../../models/evaluate/score-predictions';
 import type { RobustnessReport } from '../../models/evaluate/robustness';
+import { tempDir } from '../fixtures/temp-dirs';
 
-const root = mkdtempSync(join(tmpdir(), 'aimkp-eval-e2e-'));
+const root = tempDir('aimkp-eval-e2e-');
 const data = join(root, 'data');
 const run = join(root, 'run');
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { buildReport, meanStd, reportCsv, reportLatex, reportMarkdown } from '../../models/evaluate/report';
 import { loadRunMetrics } from '../../models/evaluate/report-load';
 import { reportCommand } from '../../models/cli/commands/report';
+import { tempDir } from '../fixtures/temp-dirs';
 
 function metrics(f1at1: number, f1at3: number, map5: number) {
   return {
@@ -50,7 +51,7 @@ test('meanStd: sample standard deviation with n − 1', () => {
 });
 
 test('report groups runs by preset across seeds and aggregates per mode', () => {
-  const root = mkdtempSync(join(tmpdir(), 'aimkp-report-'));
+  const root = tempDir('aimkp-report-');
   const runs = [
     makeRun(root, 'aimkp-s1', 'aimkp', 1, { multimodal: [0.6, 0.38, 0.68], text: [0.5, 0.3, 0.55] }),
     makeRun(root, 'base-s1', 'baseline', 1, { multimodal: [0.55, 0.35, 0.6] }),
@@ -107,7 +108,7 @@ test('report groups runs by preset across seeds and aggregates per mode', () => 
 });
 
 test('report --convention cmkp reads the other scores; the CLI prints all three formats', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'aimkp-report-'));
+  const root = tempDir('aimkp-report-');
   const runs = [makeRun(root, 'r1', 'my_preset', 7, { multimodal: [0.5, 0.3, 0.6] })];
   const loaded = loadRunMetrics(runs, { split: 'test', decode: 'beam-sample', modes: ['multimodal'] });
   const r = buildReport(loaded.runs, {

@@ -1,8 +1,7 @@
 // `aimkp robustness --table --group preset`: mean ± sample std over seeds per condition, the pure core and the CLI.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { robustnessCommand } from '../../models/cli/commands/robustness';
 import {
@@ -17,6 +16,7 @@ import {
   robustnessSettingsWarnings,
   type RobustnessInput,
 } from '../../models/evaluate/robustness-table';
+import { tempDir } from '../fixtures/temp-dirs';
 
 /** A condition whose F1@1 is `f1` (F1@3 = f1 / 2, MAP@5 = f1 + 0.1), fractions as robustness.ts stores them. */
 function cond(name: string, f1: number): ConditionResult {
@@ -188,7 +188,7 @@ async function capture(fn: () => Promise<number>): Promise<{ rc: number; out: st
 }
 
 test("aimkp robustness --table --group preset reads each run folder's config.json", async () => {
-  const root = mkdtempSync(join(tmpdir(), 'aimkp-robustness-table-'));
+  const root = tempDir('aimkp-robustness-table-');
   const write = (name: string, config: Record<string, unknown> | null, r: RobustnessReport): string => {
     const dir = join(root, 'runs', name);
     mkdirSync(join(dir, 'robustness'), { recursive: true });

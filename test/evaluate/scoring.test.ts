@@ -1,14 +1,14 @@
 // Predictions files and the averaging of scores over decoding repeats, on hand-computed cases.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPredictionFile, writePredictionFile, type PredictionRecord } from '../../models/evaluate/prediction-file';
 import { scoreRepeats, perItemAimkp } from '../../models/evaluate/score-predictions';
 import { decodeOptionsFor, PAPER_TEST_DECODE } from '../../models/evaluate/decode-settings';
 import { decodeSettingsFromFlags } from '../../models/cli/decode-flags';
 import { CoreError } from '../../models/core-error';
+import { tempDir } from '../fixtures/temp-dirs';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`);
 
@@ -57,7 +57,7 @@ test('per-item F1@3 is averaged over repeats', () => {
 });
 
 test('predictions JSONL round-trips; bad lines, duplicates and wrong repeat counts are reported and skipped', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aimkp-pred-'));
+  const dir = tempDir('aimkp-pred-');
   const file = join(dir, 'p.jsonl');
   writePredictionFile(file, records);
   assert.deepEqual(readPredictionFile(file).records, records);

@@ -3,20 +3,20 @@
 // two real tiny trainings: every answer must match its response schema.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type ApiClient } from '../../shared/contract/client';
 import { createLocalTransport } from '../../shared/contract/local-transport';
 import type { ServiceEvent } from '../../shared/contract/events';
 import { createService, type Service } from '../../electron/service/create-service';
 import { RunSeries } from '../../shared/run-series';
+import { tempDir } from '../fixtures/temp-dirs';
 
 let root: string;
 let service: Service;
 let api: ApiClient;
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'aimkp-service-'));
+  root = tempDir('aimkp-service-');
   service = createService({ workspace: join(root, 'ws'), host: 'browser', bundledDataDir: null, locatorFile: null });
   api = createClient(createLocalTransport(service.backend, { validateResponses: true }), { validateResponses: true });
 });

@@ -4,8 +4,7 @@
 // client must get every line exactly once, in order, with the missed ones replayed from the file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { createClient, createPortTransport } from '../../shared/contract/client';
@@ -13,6 +12,7 @@ import { createWebSocketPort, type WebSocketLike } from '../../shared/contract/w
 import type { EventBatch } from '../../shared/contract/service';
 import { createService } from '../../electron/service/index';
 import { startWorkbenchServer } from '../../electron/server/server';
+import { tempDir } from '../fixtures/temp-dirs';
 
 function appendEvents(file: string, from: number, count: number): void {
   let text = '';
@@ -33,7 +33,7 @@ function appendEvents(file: string, from: number, count: number): void {
 }
 
 test('reconnect with sinceSeq on the real service: the missed events.jsonl lines are replayed exactly once', async () => {
-  const workspace = mkdtempSync(join(tmpdir(), 'aimkp-ws-service-'));
+  const workspace = tempDir('aimkp-ws-service-');
   const runDir = join(workspace, 'runs', 'cli-run');
   mkdirSync(runDir, { recursive: true });
   const file = join(runDir, 'events.jsonl');

@@ -4,8 +4,7 @@
 // for the supervisor's hub (its replay on real training is tested with the supervisor).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { WebSocket } from 'ws';
@@ -20,16 +19,17 @@ import {
   type WorkbenchServer,
 } from '../../electron/server/server';
 import { MemoryEventSource, SYSTEM_INFO } from '../contract/fixtures';
+import { tempDir } from '../fixtures/temp-dirs';
 
 const INFO = SYSTEM_INFO;
 
 function rendererDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'aimkp-renderer-'));
+  const dir = tempDir('aimkp-renderer-');
   mkdirSync(join(dir, 'assets'));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="/assets/app.js"></script>');
   writeFileSync(join(dir, 'assets', 'app.js'), 'console.log(1)');
   writeFileSync(join(dir, '.secret'), 'hidden');
-  const outside = mkdtempSync(join(tmpdir(), 'aimkp-outside-'));
+  const outside = tempDir('aimkp-outside-');
   writeFileSync(join(outside, 'passwd.txt'), 'outside');
   symlinkSync(join(outside, 'passwd.txt'), join(dir, 'assets', 'link.txt'));
   return dir;

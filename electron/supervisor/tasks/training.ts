@@ -62,6 +62,7 @@ export async function runTraining(
     workers: p.workers ?? ctx.workers,
     cacheDir: ctx.cacheDir,
     maxSteps: p.maxSteps,
+    lockCommand: ctx.lockCommand,
     signal: ctx.signal,
     lockHeldByCaller: ctx.runLockHeld,
     onEvent: (e: TrainingEvent) => {

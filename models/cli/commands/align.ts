@@ -1,7 +1,15 @@
 // `aimkp align`: stage 2 of the paper setting — the adapter alone on train images → their texts, LM frozen.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { backendFlag, intFlag, parseCommandArgs, requireFlag, workersFlag, workersFlagHelp } from '../args';
+import {
+  backendFlag,
+  intFlag,
+  maxStepsFlag,
+  parseCommandArgs,
+  requireFlag,
+  workersFlag,
+  workersFlagHelp,
+} from '../args';
 import { BACKEND_CHOICES } from '../../tf/backend';
 import { align, alignDefaults } from '../../train/align';
 import { readConfigOverride } from '../../train/pretrain';
@@ -55,6 +63,8 @@ export async function alignCommand(argv: string[]): Promise<number> {
   }
   const out = requireFlag('align', values.out, 'out');
   const backend = backendFlag('align', values.backend);
+  // Checked before anything is read, as train checks it.
+  const maxSteps = maxStepsFlag('align', values['max-steps']);
   let config: TrainConfig | undefined;
   if (!(values.resume && existsSync(join(out, 'config.json')))) {
     const base = requireFlag('align', values.base, 'base');
@@ -85,7 +95,7 @@ export async function alignCommand(argv: string[]): Promise<number> {
       backend,
       cacheDir: values.cache,
       workers: workersFlag('align', values.workers),
-      maxSteps: values['max-steps'] === undefined ? undefined : intFlag('align', values['max-steps'], 'max-steps', 0),
+      maxSteps,
       signal: controller.signal,
       onEvent: (e) => progress.onEvent(e),
       log: (line) => progress.line(line),

@@ -4,6 +4,7 @@ import { parseCommandArgs } from '../args';
 import { CoreError } from '../../core-error';
 import { diagnoseRun, formatDiagnosis } from '../../run/run-doctor';
 import { EXIT_CODES } from '../cli-error';
+import { validateTrainStateOfRun } from '../../train/checkpoint-parts';
 
 const USAGE = [
   'Usage: aimkp doctor RUN [--json]',
@@ -13,7 +14,10 @@ const USAGE = [
   'unfinished checkpoint writes, the tail of events.jsonl, and the writer lock (run.lock). Prints one line',
   "per check, the run's condition (running, completed, stopped, interrupted, failed) and what to do next.",
   '',
-  `Exit code: 0 when nothing is wrong (warnings allowed), ${EXIT_CODES.CHECKPOINT_CORRUPT} when a check failed.`,
+  `Exit code: 0 when nothing is wrong (warnings allowed), ${EXIT_CODES.CHECKPOINT_CORRUPT} when a check failed, ${EXIT_CODES.NOT_FOUND} when RUN`,
+  'is not a run folder (one line). A checkpoint is checked for its bytes (manifest) and for what they mean (step',
+  'counts, stride maps, data order, finite weights), as resume and evaluation check it. The advice on the last',
+  'line names a command only when it would be accepted as printed.',
   '',
   'Options:',
   '  --json   the report as one JSON object',
@@ -32,7 +36,14 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1)
     throw new CoreError('BAD_INPUT', 'aimkp doctor: give exactly one run folder (see "aimkp doctor --help")');
-  const d = await diagnoseRun(positionals[0]);
+  // The trainer's own check of state.json's meaning, as resume and evaluation run it.
+  const d = await diagnoseRun(positionals[0], { validateState: validateTrainStateOfRun });
+  if (d.condition === 'not-a-run')
+    throw new CoreError(
+      'NOT_FOUND',
+      `aimkp doctor: ${d.runDir}: not a run folder (no config.json, events.jsonl or checkpoint)`,
+      { path: d.runDir },
+    );
   console.log(values.json ? JSON.stringify(d, null, 2) : formatDiagnosis(d));
   return d.level === 'problem' ? EXIT_CODES.CHECKPOINT_CORRUPT : 0;
 }

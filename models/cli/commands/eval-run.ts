@@ -104,8 +104,14 @@ export function metricsTable(runDir: string, split: string, decode: string, resu
     pct(m.cmkp['f1@3']),
     pct(m.cmkp['map@5']),
   ]);
+  // The checkpoint actually scored (a corrupt `last` is replaced by `previous`, and said so).
+  const checkpoints = [...new Set(results.flatMap((m) => (m.checkpoint === undefined ? [] : [m.checkpoint])))];
+  const fallbacks = [
+    ...new Set(results.flatMap((m) => (m.checkpointFallback === undefined ? [] : [m.checkpointFallback]))),
+  ];
   const lines = [
-    `${runDir}: split ${split}, decode ${decode}; scores in percent, each averaged over the decoding repeats`,
+    `${runDir}: split ${split}, decode ${decode}${checkpoints.length > 0 ? `, checkpoint ${checkpoints.join(' / ')}` : ''}; scores in percent, each averaged over the decoding repeats`,
+    ...fallbacks.map((f) => `note: ${f}`),
     '',
     `| ${head.join(' | ')} |`,
     `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,

@@ -1,7 +1,16 @@
 // `aimkp pretrain`: stage 1 of the paper setting — next-token LM pretraining on text only (docs/training.md).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { backendFlag, intFlag, numberFlag, parseCommandArgs, requireFlag, workersFlag, workersFlagHelp } from '../args';
+import {
+  backendFlag,
+  intFlag,
+  maxStepsFlag,
+  numberFlag,
+  parseCommandArgs,
+  requireFlag,
+  workersFlag,
+  workersFlagHelp,
+} from '../args';
 import { BACKEND_CHOICES } from '../../tf/backend';
 import { mergeOverride, validateConfig } from '../../train/config-resolve';
 import {
@@ -78,6 +87,8 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
   }
   const out = requireFlag('pretrain', values.out, 'out');
   const backend = backendFlag('pretrain', values.backend);
+  // Checked before anything is read, as train checks it.
+  const maxSteps = maxStepsFlag('pretrain', values['max-steps']);
   const resuming = values.resume && existsSync(join(out, 'config.json'));
   let config: TrainConfig | undefined;
   if (!resuming) {
@@ -124,8 +135,7 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
       resume: values.resume,
       backend,
       workers: workersFlag('pretrain', values.workers),
-      maxSteps:
-        values['max-steps'] === undefined ? undefined : intFlag('pretrain', values['max-steps'], 'max-steps', 0),
+      maxSteps,
       signal: controller.signal,
       onEvent: (e) => progress.onEvent(e),
       log: (line) => progress.line(line),

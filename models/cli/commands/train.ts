@@ -1,7 +1,15 @@
 // `aimkp train`: trains a run folder with a preset (baseline, specialists, AimKP, ablations); --resume continues one.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { backendFlag, intFlag, parseCommandArgs, requireFlag, workersFlag, workersFlagHelp } from '../args';
+import {
+  backendFlag,
+  intFlag,
+  maxStepsFlag,
+  parseCommandArgs,
+  requireFlag,
+  workersFlag,
+  workersFlagHelp,
+} from '../args';
 import { CoreError } from '../../core-error';
 import { BACKEND_CHOICES } from '../../tf/backend';
 import { resolveConfig } from '../../train/config-resolve';
@@ -32,7 +40,7 @@ function usage(): string {
     '  --max-train N      use only the first N train items',
     "  --init-from RUN    warm start from another run's best/ weights (its tokenizer, encoder and LM shape);",
     '                     with {"model":{"lora":{...}}} this trains LoRA + adapter on top of that run',
-    '  --max-steps N      stop (resumably, with a checkpoint) after global step N',
+    '  --max-steps N      stop (resumably, with a checkpoint) after global step N (≥ 1)',
     '  --cache DIR        image feature cache (default DATA/.cache)',
     workersFlagHelp(21),
     "                     (each step's batch split by sample; a fixed K is deterministic and resumes exactly;",
@@ -76,6 +84,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (n < min) throw new CoreError('BAD_INPUT', `aimkp train: --${flag} must be ≥ ${min}, got ${n}`);
     return n;
   };
+  const maxSteps = maxStepsFlag('train', values['max-steps']);
   const flags = {
     epochs: positive('epochs', values.epochs, 1),
     seed: positive('seed', values.seed, 0),
@@ -119,7 +128,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       backend,
       cacheDir: values.cache,
       workers: workersFlag('train', values.workers),
-      maxSteps: positive('max-steps', values['max-steps'], 0),
+      maxSteps,
       signal: controller.signal,
       onEvent: (e) => progress.onEvent(e),
       log: (line) => progress.line(line),
