@@ -41,6 +41,8 @@ export {
 
 // Files the app writes beside the core's (settings, jobs.json, run-meta.json): replaced whole, never half-written
 export { writeFileAtomic, writeFileAtomicSync } from './fs/atomic-write';
+// Folders the user names (the workspace): a bounded mkdir (no endless retry on /proc, /sys) and a write probe
+export { makeDirBounded, probeWritable, requireAbsoluteDir } from './fs/make-dir';
 
 // Where an installed app's read-only resources are (set by the main process / server for the workers)
 export { BUNDLED_DATA_DIR_ENV, MOBILENET_DIR_ENV } from './resource-env';
