@@ -20,7 +20,7 @@ export { train } from './train/trainer';
 export type { TrainOptions, TrainResult } from './train/train-options';
 export { resolveConfig, mergeOverride, validateConfig } from './train/config-resolve';
 export { listPresets, type PresetInfo } from './api/presets';
-export { getPreset } from './train/presets';
+export { BASE_PRESETS, getPreset, NEEDS_BASE } from './train/presets';
 
 // Run folders (models/run/: the format, apart from the training loop), and the writer lock the supervisor guards runs with
 export {
@@ -100,7 +100,7 @@ export {
   type ItemView,
 } from './api/datasets';
 export { SPLITS, type Split, type ManifestItem } from './data/manifest-types';
-export { loadDataset, MANIFEST, type LoadedDataset } from './data/load-dataset';
+export { DATASET_INFO, loadDataset, MANIFEST, type LoadedDataset } from './data/load-dataset';
 export { datasetStats, isPresent, matchWords, type DatasetStats, type SplitStats } from './data/dataset-stats';
 
 // System

@@ -12,7 +12,7 @@ import {
   type Convention,
   type Report,
 } from './report';
-import { loadRunMetrics } from './report-load';
+import { loadRunMetrics, type SkippedRun } from './report-load';
 import { DECODE_STRATEGIES, EVAL_MODES, type DecodeStrategy } from './run-paths';
 
 export interface ReportRunsOptions {
@@ -26,12 +26,19 @@ export interface ReportRunsOptions {
   modes?: EvalMode[];
   /** Default 'aimkp'. */
   convention?: Convention;
+  /**
+   * List a folder that is not a readable run (no config.json: a run that failed before training) as skipped
+   * instead of failing the whole report. Default false (the CLI names folders on purpose).
+   */
+  skipUnreadable?: boolean;
 }
 
 export interface ReportRunsResult {
   report: Report;
   /** Metrics files looked for and not found (those runs are left out of that cell). */
   missing: string[];
+  /** Runs left out of every group, with why (never evaluated with this split / decoding; unreadable). */
+  skipped: SkippedRun[];
   markdown: string;
   csv: string;
   latex: string;
@@ -51,11 +58,12 @@ export function reportRuns(options: ReportRunsOptions): ReportRunsResult {
   const convention = options.convention ?? 'aimkp';
   if (!CONVENTIONS.includes(convention))
     throw new CoreError('BAD_INPUT', `convention must be ${CONVENTIONS.join(' or ')}`, { field: 'convention' });
-  const loaded = loadRunMetrics(runDirs, { split, decode, modes });
+  const loaded = loadRunMetrics(runDirs, { split, decode, modes, skipUnreadable: options.skipUnreadable });
   const report = buildReport(loaded.runs, { convention, split, decode, modes });
   return {
     report,
     missing: loaded.missing,
+    skipped: loaded.skipped,
     markdown: reportMarkdown(report),
     csv: reportCsv(report),
     latex: reportLatex(report),

@@ -191,6 +191,12 @@ const LIST: TrainConfig[] = [...FROM_SCRATCH, ...PAPER_SETTING];
 /** Presets that fine-tune a pretrained + aligned base: a new run of one without initFrom is refused. */
 export const NEEDS_BASE: ReadonlySet<string> = new Set(PAPER_SETTING.map((c) => c.preset));
 
+/**
+ * The presets of the runs that are a base for initFrom (`aimkp align`, the second stage, first; `aimkp pretrain`,
+ * the first, is a base too: its adapter is untrained). The ids align.ts and pretrain.ts write into config.json.
+ */
+export const BASE_PRESETS: readonly string[] = ['align', 'lm-pretrain'];
+
 export const PRESETS: ReadonlyMap<string, TrainConfig> = new Map(LIST.map((c) => [c.preset, c]));
 export const PRESET_NAMES: readonly string[] = LIST.map((c) => c.preset);
 

@@ -1,12 +1,13 @@
 // `aimkp report` math and rendering on hand-made metric files with hand-computed mean / sample std.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildReport, meanStd, reportCsv, reportLatex, reportMarkdown } from '../../models/evaluate/report';
 import { loadRunMetrics } from '../../models/evaluate/report-load';
 import { reportCommand } from '../../models/cli/commands/report';
+import { reportRuns } from '../../models/evaluate/report-runs';
 
 function metrics(f1at1: number, f1at3: number, map5: number) {
   return {
@@ -132,4 +133,31 @@ test('report --convention cmkp reads the other scores; the CLI prints all three 
   assert.match(out[0], /^preset,mode,metric/);
   assert.match(out[1], /\\begin\{tabular\}/);
   assert.match(out[2], /\| my_preset \| 1 \| 7 \| 50\.00 \|/);
+});
+
+test('a run without any metrics file is skipped (said why), not counted in its group; unreadable folders too when asked', () => {
+  const root = mkdtempSync(join(tmpdir(), 'aimkp-report-'));
+  const done = makeRun(root, 'b-s1', 'baseline', 1, { multimodal: [0.5, 0.3, 0.6] });
+  const never = makeRun(root, 'b-s2', 'baseline', 2, {});
+  const noConfig = join(root, 'failed-early');
+  mkdirSync(noConfig);
+  assert.throws(
+    () => reportRuns({ runDirs: [done, noConfig], decode: 'beam-sample' }),
+    /failed-early" has no config.json/,
+    'the CLI names folders on purpose: an unreadable one is still an error',
+  );
+  const r = reportRuns({ runDirs: [done, never, noConfig], decode: 'beam-sample', skipUnreadable: true });
+  assert.deepEqual(
+    r.report.groups.map((g) => [g.preset, g.runs]),
+    [['baseline', ['b-s1']]],
+  );
+  assert.match(r.markdown, /\| baseline \| 1 \| 1 \| 50\.00 \|/);
+  assert.deepEqual(
+    r.skipped.map((s) => [s.name, s.reason]),
+    [
+      ['b-s2', 'not evaluated on test with beam-sample decoding (no metrics/test.<mode>.beam-sample.json)'],
+      ['failed-early', `run folder "${noConfig}" has no config.json`],
+    ],
+  );
+  rmSync(root, { recursive: true, force: true });
 });
