@@ -63,7 +63,8 @@ export function createService(options: CreateServiceOptions): Service {
       (process.env.AIMKP_WORKSPACE ? defaultWorkspaceRoot() : (readLocator(locator) ?? defaultWorkspaceRoot())),
   );
   let supervisor = new Supervisor({ ...options.supervisor, workspace });
-  const loadInWorker: DatasetLoader = (dir) => supervisor.runInteractive(DATASET_LOAD_JOB, { dir });
+  const loadInWorker: DatasetLoader = (dir, o) =>
+    supervisor.runInteractive(DATASET_LOAD_JOB, { dir, checkImages: o.checkImages });
   const datasets = new DatasetRegistry(
     workspacePaths(workspace).datasets,
     options.bundledDataDir === undefined ? defaultBundledDir() : options.bundledDataDir,
