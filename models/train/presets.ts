@@ -85,7 +85,7 @@ function paper(base: TrainConfig, preset: string, description: string): TrainCon
     ...base,
     model: { ...base.model, lora: { rank: 16, alpha: 32, dropout: 0.05 }, freezeLm: false },
     preset,
-    description: `[paper setting, needs a base run: "Initialise from" in the workbench, --init-from BASE in the CLI] ${description}`,
+    description: `[paper setting, needs a pretrained + aligned base run] ${description}`,
     lr: 1e-3,
     adapterLr: 1e-4,
   };

@@ -199,6 +199,17 @@ describe(
       await shot('e2e-manage-try-failed');
     });
 
+    it('New run: "Initialise from" picks among base runs and says how to make one when there is none', async () => {
+      await page.goto(`${web.url}#/new`);
+      await page.check('[data-testid="preset-paper-aimkp"]');
+      await page.waitForSelector('[data-testid="init-from-msg"]');
+      assert.match(await text('[data-testid="init-from-msg"]'), /No base run in this workspace: run aimkp pretrain/);
+      assert.match(await text('[data-testid="new-blockers"]'), /Initialise from: choose a base run/);
+      assert.equal(await page.isDisabled('[data-testid="new-launch"]'), true);
+      assert.doesNotMatch(await text('main'), /--init-from/);
+      await shot('e2e-manage-new-run-base');
+    });
+
     it('Runs: rename, tag, delete after a confirmation; Build table with nothing ticked', async () => {
       await page.goto(`${web.url}#/runs`);
       await page.waitForSelector('[data-testid="rename-base-a"]');
