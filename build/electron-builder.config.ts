@@ -43,6 +43,13 @@ export const RESOURCE_LAYOUT = {
 export const NOT_LOADED_AT_RUN_TIME = ['vue', 'pinia', 'vue-router', 'chart.js', 'tsx', 'nsfwjs'] as const;
 
 /**
+ * Optional native speed-ups that a shipped package loads only when present, left out with everything they pull in:
+ * msgpackr-extract (msgpackr, BullMQ's job encoding, falls back to plain JS without it), so the sweeps queue adds no
+ * native code to the installers.
+ */
+export const OPTIONAL_NATIVE_NOT_SHIPPED = ['msgpackr-extract'] as const;
+
+/**
  * `roots` and everything they depend on, minus what the other production dependencies reach: the packages that exist
  * in node_modules only because of `roots`. Reads the installed package.json files (npm's hoisted layout).
  */
@@ -63,18 +70,32 @@ export function exclusiveClosure(roots: readonly string[], projectDir: string = 
 }
 const closureCache = new Map<string, string[]>();
 
+/** OPTIONAL_NATIVE_NOT_SHIPPED and what only they pull in (a package another dependency needs stays). */
+export function optionalNativeExcluded(projectDir: string = PROJECT_DIR): string[] {
+  const cut = new Set<string>(OPTIONAL_NATIVE_NOT_SHIPPED);
+  const manifest = readPackage(projectDir, '.');
+  const prodRoots = Object.keys({ ...manifest?.dependencies, ...manifest?.optionalDependencies });
+  const kept = closure(prodRoots, projectDir, cut);
+  return [...closure(OPTIONAL_NATIVE_NOT_SHIPPED, projectDir)].filter((name) => !kept.has(name)).sort();
+}
+
 interface PackageManifest {
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
 }
 
-function closure(roots: readonly string[], projectDir: string): Set<string> {
+/** `roots` and their dependencies, transitively; a package in `cut` is neither included nor followed. */
+export function closure(
+  roots: readonly string[],
+  projectDir: string,
+  cut: ReadonlySet<string> = new Set(),
+): Set<string> {
   const seen = new Set<string>();
   const queue = [...roots];
   while (queue.length > 0) {
     const name = queue.pop() as string;
-    if (seen.has(name)) continue;
+    if (seen.has(name) || cut.has(name)) continue;
     seen.add(name);
     const pkgJson = readPackage(projectDir, join('node_modules', name));
     if (!pkgJson) continue; // optional and not installed
@@ -176,6 +197,7 @@ export function builderConfig(flavour: Flavour = flavourFromEnv()): Configuratio
   const gpu = flavour === 'gpu';
   const excludedPackages = [
     ...exclusiveClosure(NOT_LOADED_AT_RUN_TIME),
+    ...optionalNativeExcluded(),
     // The default flavour runs anywhere and stays within its budget: no CUDA-linked TensorFlow, no Dawn.
     ...(gpu ? [] : exclusiveClosure(GPU_FLAVOUR_ONLY)),
   ];

@@ -15,6 +15,8 @@ import { benchRows } from './bench-rows';
 import { batchForwardFlops } from './flops';
 import { machineInfo, theoreticalPeak, type MachineInfo, type TheoreticalPeak } from './machine';
 import { measureMatmulPeak, type MatmulPeak } from './matmul-peak';
+import { profileKernels } from './kernel-profile';
+import { wasmKernelProducts } from '../lm/wasm-kernels';
 
 export interface BenchOptions {
   quick: boolean;
@@ -39,6 +41,14 @@ export interface StepTiming {
   /** The same on unpadded rows (masked tokens dropped). */
   usefulGflopPerStep: number;
   achievedGflops: number;
+  /** Kernels one step runs (engine.runKernel calls, counted on one extra untimed step). */
+  kernelsPerStep: number;
+  /** Of these, matrix products (BatchMatMul). */
+  matmulsPerStep: number;
+  /** 2D products run inside this project's own wasm kernels (models/lm/wasm-kernels.ts; 0 on other backends). */
+  innerMatmulsPerStep: number;
+  /** Share of the kernels that took under 50 µs. */
+  smallKernelShare: number;
 }
 
 export interface BenchResult {
@@ -244,12 +254,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     }
   };
   const result = (k: Kind): StepTiming => {
+    const innerBefore = wasmKernelProducts();
+    const { profile } = profileKernels(() => once(k, k.samples));
+    const innerMatmulsPerStep = wasmKernelProducts() - innerBefore;
     const msPerStep = median(k.times);
     const f = k.flopsFor(k.samples);
     const gflopPerStep = (3 * f.executed) / 1e9;
     const msPerSample = msPerStep / k.samples.length;
     log(
-      `bench: ${k.label}: ${msPerSample.toFixed(1)} ms/sample (${k.samples.length} samples/step)${k.note ? `; ${k.note}` : ''}`,
+      `bench: ${k.label}: ${msPerSample.toFixed(1)} ms/sample (${k.samples.length} samples/step); ${profile.kernels} kernels, ${profile.matmuls} matmuls (+${innerMatmulsPerStep} inside fused kernels) per step${k.note ? `; ${k.note}` : ''}`,
     );
     return {
       msPerStep,
@@ -260,6 +273,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       gflopPerStep,
       usefulGflopPerStep: (3 * f.useful) / 1e9,
       achievedGflops: gflopPerStep / (msPerStep / 1000),
+      kernelsPerStep: profile.kernels,
+      matmulsPerStep: profile.matmuls,
+      innerMatmulsPerStep,
+      smallKernelShare: profile.kernels === 0 ? 0 : profile.under50us / profile.kernels,
       ...(k.note ? { note: k.note } : {}),
     };
   };

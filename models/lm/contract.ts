@@ -117,10 +117,9 @@ export interface KeyphraseLM {
   ): { result: RowLosses; grads: tf.Tensor[] };
   /**
    * Row losses and per-row gradients (for AimKP's cosine filter). Without `pairs` the whole Gram matrix is
-   * computed. With `pairs`, only the diagonal and the listed (r, s) / (s, r) entries are guaranteed: the rows are
-   * split into the connected components of the pairs and only entries within a component are computed (rows the
-   * model runs in different length passes get only their listed entries); every other entry is 0 or partial (not
-   * a dot product). combine() is unaffected.
+   * computed. With `pairs`, the rows are split into the connected components of the pairs and every entry within a
+   * component is computed (the diagonal and the listed (r, s) / (s, r) entries included); every other entry is 0.
+   * combine() is unaffected.
    */
   perRowGradients(
     examples: EncodedExample[],

@@ -25,7 +25,7 @@ import {
 } from './forward';
 import type { BatchLayout, RowLayout } from './layout';
 import { buildBatchLayout, buildRowLayout, MASKED } from './layout';
-import { accumulateGrads } from './ops';
+import { accumulateGrads, gatherRows } from './ops';
 import { createParams, type ModelParams } from './params';
 import {
   assemblePerRowGradients,
@@ -148,7 +148,7 @@ class LmCore implements KeyphraseLMCore {
 
   rowLosses(examples: EncodedExample[], variants: RowVariant[], choice: LayoutChoice = {}): RowLosses {
     const batch = this.batch(examples, variants, choice.compact ?? true);
-    const o = this.options(batch, false);
+    const o = { ...this.options(batch, false), inference: true };
     const losses = tf.tidy(() => forwardRowLosses(o, gatherInputs(this.params, this.config, batch, examples)));
     const values = losses.dataSync().slice() as Float32Array;
     losses.dispose();
@@ -244,6 +244,7 @@ class LmCore implements KeyphraseLMCore {
     const { rows, passes } = this.plan(examples, variants, { ...choice, compact: true });
     const groups = pairs === undefined ? undefined : pairGroups(rows.length, pairs);
     const captures: PassCapture[] = [];
+    const pre = this.adapterFirstLayer(examples, rows);
     try {
       for (const pass of passes) {
         const batch = buildBatchLayout(
@@ -254,27 +255,75 @@ class LmCore implements KeyphraseLMCore {
         const o = this.options(batch, training);
         // The embedding lookups stay outside the differentiated function: their per-row gradients are read off
         // the gradient w.r.t. the looked-up vectors (sparse), so no gather gradient is needed.
-        const [tokEmb, posEmb, imgFeat] = tf.tidy(() => {
-          const g = gatherInputs(this.params, this.config, batch, passExamples);
-          return g.imgFeat === null ? [g.tokEmb, g.posEmb] : [g.tokEmb, g.posEmb, g.imgFeat];
-        }) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D | undefined];
-        const inputs = { tokEmb, posEmb, imgFeat: imgFeat ?? null };
+        const [tokEmb, posEmb] = tf.tidy(() => {
+          const g = gatherInputs(this.params, this.config, batch, passExamples, false);
+          return [g.tokEmb, g.posEmb];
+        });
+        const imgPre = pre === null || batch.imageRows.length === 0 ? undefined : pre.forBatch(batch, passExamples);
+        const inputs = { tokEmb, posEmb, imgFeat: null, imgPre };
         try {
           // The outer tidy also frees what customGrad leaves behind in tf 4.22 (one tensor per probe).
           tf.tidy(() => {
-            captures.push(capturePass(o, inputs, pass));
+            captures.push(
+              capturePass(
+                o,
+                inputs,
+                pass,
+                passExamples.map((e) => e.image),
+              ),
+            );
           });
         } finally {
           inputs.tokEmb.dispose();
           inputs.posEmb.dispose();
-          inputs.imgFeat?.dispose();
+          inputs.imgPre?.dispose();
         }
       }
     } catch (err) {
       captures.forEach(disposePassCapture);
       throw err;
+    } finally {
+      pre?.dispose();
     }
-    return assemblePerRowGradients(this.params, rows.length, captures, groups, pairs);
+    return assemblePerRowGradients(this.params, rows.length, captures, groups);
+  }
+
+  /**
+   * x·W1 + b1 of the adapter's first layer for every distinct (image, grid cell) of a call, once: a sample's
+   * original and masked rows share their image tokens, and that C-wide product is the largest of the step.
+   * `forBatch` gathers a pass's image rows from it (|imageRows| × imgLen × H, zero rows as padding).
+   */
+  private adapterFirstLayer(
+    examples: EncodedExample[],
+    rows: RowLayout[],
+  ): { forBatch(batch: BatchLayout, passExamples: EncodedExample[]): tf.Tensor3D; dispose(): void } | null {
+    const C = this.config.imageFeatureDim;
+    const gg = this.config.imageGrid * this.config.imageGrid;
+    const slot = new Map<Float32Array, number>();
+    rows.forEach((row, r) => {
+      const image = examples[r].image;
+      if (row.imgIdx.length > 0 && image !== null && !slot.has(image)) slot.set(image, slot.size);
+    });
+    if (slot.size === 0) return null;
+    const F = new Float32Array(slot.size * gg * C);
+    for (const [image, u] of slot) F.set(image, u * gg * C);
+    const { fc1 } = this.params;
+    const z = tf.tidy(() => {
+      const y = tf.matMul(tf.tensor2d(F, [slot.size * gg, C]), fc1.w);
+      return fc1.b === null ? y : y.add(fc1.b);
+    }) as tf.Tensor2D;
+    const H = z.shape[1];
+    return {
+      forBatch: (batch, passExamples) => {
+        const idx = new Int32Array(batch.imageRows.length * batch.imgLen).fill(-1);
+        batch.imageRows.forEach((b, i) => {
+          const base = slot.get(passExamples[b].image!)! * gg;
+          batch.rows[b].imgIdx.forEach((g, j) => (idx[i * batch.imgLen + j] = base + g));
+        });
+        return tf.tidy(() => gatherRows(z, idx).reshape([batch.imageRows.length, batch.imgLen, H])) as tf.Tensor3D;
+      },
+      dispose: () => z.dispose(),
+    };
   }
 
   perRowGradientsBruteForce(examples: EncodedExample[], variants: RowVariant[], training: boolean): PerRowGradients {
@@ -318,7 +367,7 @@ class LmCore implements KeyphraseLMCore {
     choice: LayoutChoice = {},
   ): { rows: RowLayout[]; T: number; values: Float32Array } {
     const batch = this.batch(examples, variants, choice.compact ?? true);
-    const o = this.options(batch, false);
+    const o = { ...this.options(batch, false), inference: true };
     const h = tf.tidy(() => forwardHidden(o, gatherInputs(this.params, this.config, batch, examples)));
     const values = h.dataSync().slice() as Float32Array;
     h.dispose();

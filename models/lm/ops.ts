@@ -2,6 +2,64 @@
 // transposeA/transposeB is 5–20× slower than an explicit transpose followed by a plain matmul, and tf.matMul's
 // own gradient uses exactly those flags. `matmul` here is differentiable with plain-matmul gradients.
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_MATMUL_KERNEL, GATHER_ROWS_KERNEL, WEIGHTED_ROW_SUM_KERNEL, wasmKernelsReady } from './wasm-kernels';
+
+/** Rows idx[i] of x (N × d), zeros where idx[i] < 0. No gradient. */
+export function gatherRows(x: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
+  if (wasmKernelsReady()) {
+    return tf.engine().runKernel(
+      GATHER_ROWS_KERNEL,
+      { x } as unknown as tf.NamedTensorMap,
+      {
+        idx,
+      } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor2D;
+  }
+  return tf.tidy(() => {
+    const [N, d] = x.shape;
+    const safe = Int32Array.from(idx, (j) => (j < 0 ? N : j));
+    return tf.gather(tf.concat([x, tf.zeros([1, d])], 0), tf.tensor1d(safe, 'int32')) as tf.Tensor2D;
+  });
+}
+
+/** Σ_r w[r]·P[r] as a 1 × L tensor. No gradient. */
+export function weightedRowSum(P: tf.Tensor2D, w: Float32Array): tf.Tensor2D {
+  if (w.length !== P.shape[0]) throw new RangeError(`weightedRowSum: ${w.length} weights for ${P.shape[0]} rows`);
+  if (wasmKernelsReady()) {
+    return tf.engine().runKernel(
+      WEIGHTED_ROW_SUM_KERNEL,
+      { P } as unknown as tf.NamedTensorMap,
+      {
+        w,
+      } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor2D;
+  }
+  return tf.tidy(() => tf.matMul(tf.tensor2d(w, [1, w.length]), P));
+}
+
+/** Below this many multiply-adds per batch element, wasm's scalar batched loop beats an XNNPACK set-up each. */
+const MIN_XNN_PRODUCT = 8192;
+
+/**
+ * a·b without transposes. Batched operands with equal batch dimensions go through this project's wasm kernel (one
+ * XNNPACK product per batch element, wasm-kernels.ts) where wasm's own batched matmul is a scalar loop, unless the
+ * products are tiny (decoding: one query row); 2D products and other backends use tf.matMul.
+ */
+export function plainMatMul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor): T {
+  const rank = a.rank;
+  if (
+    rank > 2 &&
+    b.rank === rank &&
+    a.shape.slice(0, rank - 2).every((d, i) => d === b.shape[i]) &&
+    a.shape.slice(0, rank - 2).reduce((s, d) => s * d, 1) > 1 &&
+    a.shape[rank - 1] === b.shape[rank - 2] &&
+    a.shape[rank - 2] * a.shape[rank - 1] * b.shape[rank - 1] >= MIN_XNN_PRODUCT &&
+    wasmKernelsReady()
+  ) {
+    return tf.engine().runKernel(BATCH_MATMUL_KERNEL, { a, b } as unknown as tf.NamedTensorMap, {}) as T;
+  }
+  return tf.matMul(a, b) as T;
+}
 
 /** Swaps the last two axes (a copy; cheap next to the product). */
 export function swapLast<T extends tf.Tensor>(t: T): T {
@@ -24,8 +82,8 @@ export function matmul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor, grads: '
     const fa: Parameters<typeof tf.customGrad>[0] = (...args) => {
       (args[1] as unknown as Save)([b]);
       return {
-        value: tf.matMul(args[0] as tf.Tensor, b),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.matMul(dy, swapLast(saved[0])),
+        value: plainMatMul(args[0] as tf.Tensor, b),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => plainMatMul(dy, swapLast(saved[0])),
       };
     };
     return tf.customGrad(fa)(a) as T;
@@ -34,8 +92,8 @@ export function matmul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor, grads: '
     const fb: Parameters<typeof tf.customGrad>[0] = (...args) => {
       (args[1] as unknown as Save)([a]);
       return {
-        value: tf.matMul(a, args[0] as tf.Tensor),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.matMul(swapLast(saved[0]), dy),
+        value: plainMatMul(a, args[0] as tf.Tensor),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => plainMatMul(swapLast(saved[0]), dy),
       };
     };
     return tf.customGrad(fb)(b) as T;
@@ -44,10 +102,10 @@ export function matmul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor, grads: '
     const [x, y] = args as [tf.Tensor, tf.Tensor];
     (args[2] as unknown as Save)([x, y]);
     return {
-      value: tf.matMul(x, y),
+      value: plainMatMul(x, y),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
-        tf.matMul(dy, swapLast(saved[1])),
-        tf.matMul(swapLast(saved[0]), dy),
+        plainMatMul(dy, swapLast(saved[1])),
+        plainMatMul(swapLast(saved[0]), dy),
       ],
     };
   };
@@ -56,12 +114,12 @@ export function matmul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor, grads: '
 
 /** aᵀ·b without the gradient (per-row gradient algebra). */
 export function matmulTN<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor): T {
-  return tf.matMul(swapLast(a), b) as T;
+  return plainMatMul<T>(swapLast(a), b);
 }
 
 /** a·bᵀ without the gradient. */
 export function matmulNT<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor): T {
-  return tf.matMul(a, swapLast(b)) as T;
+  return plainMatMul<T>(a, swapLast(b));
 }
 
 /** Element-wise sum of two gradient lists (one tensor per variable); disposes both inputs. `acc` null: `next`. */

@@ -4,6 +4,7 @@ import type { EncodedExample, LmConfig, RowVariant } from '../../models/lm/contr
 import { planPasses } from '../../models/lm/call-plan';
 import { createKeyphraseLM, type LayoutChoice } from '../../models/lm/keyphrase-lm';
 import { buildRowLayout } from '../../models/lm/layout';
+import { seededRandom } from '../../models/lm/masking';
 import { makeExample, maxRelErr, randomizeVariables, TEMPLATE, tinyConfig, useCpu, variant } from './fixtures';
 
 before(useCpu);
@@ -185,3 +186,98 @@ for (const [label, partial, choice] of [
     model.dispose();
   });
 }
+
+/**
+ * A trainer-shaped batch: each sample's original row with a text-masked and an image-masked copy (strides drawn
+ * at random), random post and answer lengths, some samples without an image; pairs as the AimKP step asks.
+ */
+function randomAimkpBatch(config: LmConfig, seed: number) {
+  const rand = seededRandom(seed);
+  const examples: EncodedExample[] = [];
+  const variants: RowVariant[] = [];
+  const pairs: [number, number][] = [];
+  for (let s = 0; s < 6; s++) {
+    const answer = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => 6 + Math.floor(rand() * 10));
+    const e = makeExample(100 + seed * 10 + s, config, 1 + Math.floor(rand() * 9), answer, s % 4 !== 3);
+    const orig = examples.length;
+    examples.push(e);
+    variants.push(variant());
+    const strides = [2, 4, 8];
+    examples.push(e);
+    variants.push(variant({ textStride: strides[Math.floor(rand() * 3)] }));
+    pairs.push([orig, orig + 1]);
+    if (e.image !== null) {
+      examples.push(e);
+      variants.push(variant({ imageStride: strides[Math.floor(rand() * 2)] }));
+      pairs.push([orig, orig + 2]);
+    }
+  }
+  return { examples, variants, pairs };
+}
+
+for (const [label, partial] of [
+  ['full fine-tuning', {}],
+  ['LoRA', { lora: { rank: 3, alpha: 6, dropout: 0 } }],
+  ['wide image features', { imageFeatureDim: 40, adapterHidden: 12 }],
+] as const) {
+  test(`lean per-row path on a random AimKP batch: Gram entries and combine equal the per-row reference (${label})`, () => {
+    const config = tinyConfig(partial);
+    const model = createKeyphraseLM(config, TEMPLATE, 11);
+    randomizeVariables(model.namedVariables().values(), 12, 0.4);
+    const { examples, variants, pairs } = randomAimkpBatch(config, 3);
+    const R = examples.length;
+    const fast = model.perRowGradientsWith(examples, variants, false, pairs, SPLIT);
+    const brute = model.perRowGradientsBruteForce(examples, variants, false);
+    assert.ok(passCount(config, examples, variants, SPLIT) >= 3);
+    assert.ok(maxRelErr(fast.losses, brute.losses) < 1e-5);
+    // Every entry within a sample (diagonal, original × masked, and text × image) is a true dot product; entries
+    // between samples are 0.
+    const sampleOf = new Int32Array(R);
+    let s = -1;
+    examples.forEach((e, r) => (sampleOf[r] = r > 0 && e === examples[r - 1] ? s : ++s));
+    for (let r = 0; r < R; r++)
+      for (let q = 0; q < R; q++) {
+        const k = r * R + q;
+        if (sampleOf[r] !== sampleOf[q]) {
+          assert.equal(fast.gram[k], 0, `(${r},${q})`);
+          continue;
+        }
+        const scale = Math.sqrt(brute.gram[r * R + r] * brute.gram[q * R + q]);
+        assert.ok(
+          Math.abs(fast.gram[k] - brute.gram[k]) <= 1e-4 * scale,
+          `(${r},${q}): ${fast.gram[k]} vs reference ${brute.gram[k]}`,
+        );
+      }
+    const rand = seededRandom(5);
+    const w = Array.from({ length: R }, () => rand() * 2 - 0.5);
+    const cf = fast.combine(w);
+    const cb = brute.combine(w);
+    cf.forEach((g, i) => {
+      const err = maxRelErr(g.dataSync(), cb[i].dataSync());
+      assert.ok(err < 1e-4, `combine variable ${i}: ${err}`);
+    });
+    [...cf, ...cb].forEach((g) => g.dispose());
+    fast.dispose();
+    brute.dispose();
+    model.dispose();
+  });
+}
+
+test('lean per-row path is deterministic: the same call twice gives bit-identical Gram entries and combine', () => {
+  const config = tinyConfig({ lora: { rank: 2, alpha: 4, dropout: 0.1 }, dropout: 0.1 });
+  const model = createKeyphraseLM(config, TEMPLATE, 13);
+  randomizeVariables(model.namedVariables().values(), 14, 0.4);
+  const { examples, variants, pairs } = randomAimkpBatch(config, 4);
+  const w = examples.map((_, i) => 1 / (i + 1));
+  const run = () => {
+    model.reseedDropout(99);
+    const p = model.perRowGradientsWith(examples, variants, true, pairs, SPLIT);
+    const grads = p.combine(w);
+    const out = { gram: Array.from(p.gram), grads: grads.map((g) => Array.from(g.dataSync())) };
+    grads.forEach((g) => g.dispose());
+    p.dispose();
+    return out;
+  };
+  assert.deepEqual(run(), run());
+  model.dispose();
+});

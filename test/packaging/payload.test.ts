@@ -22,6 +22,7 @@ import {
   BUDGET_EXEMPT,
   GPU_FLAVOUR_ONLY,
   NOT_LOADED_AT_RUN_TIME,
+  OPTIONAL_NATIVE_NOT_SHIPPED,
   PAYLOAD_BUDGET_BYTES,
   PROJECT_DIR,
   RESOURCE_LAYOUT,
@@ -81,6 +82,8 @@ function dependencyFolders(roots: readonly string[]): Set<string> {
   const queue = roots.map((name) => ({ name, from: PROJECT_DIR }));
   while (queue.length > 0) {
     const { name, from } = queue.pop() as { name: string; from: string };
+    // Optional native speed-ups the installers leave out on purpose (their package falls back to plain JS).
+    if ((OPTIONAL_NATIVE_NOT_SHIPPED as readonly string[]).includes(name)) continue;
     const dir = resolvePackageDir(name, from);
     if (dir === null || seen.has(dir)) continue;
     seen.add(dir);

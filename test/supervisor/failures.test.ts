@@ -56,7 +56,7 @@ test('core errors and kinds unknown to the worker fail only their job; bad specs
     );
     assert.throws(
       () => sup.startTraining({ runId: 'bad-config', dataDir: root, config: { ...tinyAimkp(1), epochs: 0 } }),
-      /field "params.config": training config: field "epochs": expected an integer ≥ 1, got 0/,
+      /field "params.config": training config: field "epochs": expected an integer in \[1, 1000\], got 0/,
     );
     assert.equal(existsSync(join(ws, 'runs', 'bad-config')), false, 'a refused run leaves no folder');
     assert.throws(() => sup.queue.enqueue({ kind: 'probe', params: {} }), /runs at once, outside the queue/);

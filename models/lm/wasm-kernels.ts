@@ -1,0 +1,296 @@
+// Kernels of this project's own for the wasm backend (tfjs-backend-wasm 4.22), registered on first use.
+//
+// Why: in that backend only a 2D, untransposed matmul reaches XNNPACK; a batched (or transposed) one runs a scalar
+// loop (4–15× slower here), every Slice / SplitV / Unpack copies its WHOLE input out of the heap before taking its
+// piece, and GatherV2 costs ~20 ns per float. So batched products (attention: rows × heads) and per-row products (a
+// per-row gradient x_rᵀ·δ_r for every row) were either slow or many small kernels with quadratic copying.
+// - AimkpBatchMatMul, AimkpRowwiseOuter: loop over the batch / the rows inside ONE engine call, every 2D product
+//   through the wasm backend's own BatchMatMul kernel function (XNNPACK), on pieces copied straight out of the heap;
+//   the per-row kernel also dots the requested pairs of its outputs.
+// - AimkpGatherRows: rows of a 2D tensor by row copies. AimkpWeightedRowSum: Σ_r w_r·P[r].
+// Dots and weighted sums use the SIMD loops of wasm-simd.ts when they can be built, JS loops otherwise.
+//
+// They use only public methods of the wasm backend (makeOutput, typedArrayFromHeap, disposeData, getMemoryOffset)
+// and registered kernel functions; when any is missing, `wasmKernelsReady()` is false and callers use plain tf ops.
+import * as tf from '@tensorflow/tfjs';
+import { heapSimd, type HeapSimd } from './wasm-simd';
+
+export const BATCH_MATMUL_KERNEL = 'AimkpBatchMatMul';
+export const ROWWISE_OUTER_KERNEL = 'AimkpRowwiseOuter';
+export const GATHER_ROWS_KERNEL = 'AimkpGatherRows';
+export const WEIGHTED_ROW_SUM_KERNEL = 'AimkpWeightedRowSum';
+
+/** The wasm backend's methods the kernels use (BackendWasm in tfjs-backend-wasm 4.22). */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object, force?: boolean): boolean;
+  getMemoryOffset(dataId: object): number;
+  /** The Emscripten module; its `asm.memory` is the heap (used by wasm-simd.ts when present). */
+  wasm?: { asm?: { memory?: WebAssembly.Memory } };
+}
+
+/** SIMD loops over the backend's heap, or null (then the kernels loop in JS). */
+function simdFor(backend: WasmBackendLike): HeapSimd | null {
+  return heapSimd(backend.wasm?.asm?.memory);
+}
+
+interface KernelArgs<A> {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: unknown;
+  attrs: A;
+}
+
+export interface RowwiseOuterAttrs {
+  /** Per part: the output row of each of its rows. */
+  outRows: number[][];
+  nOut: number;
+  /** Output-row pairs whose dot products the second output holds. */
+  a: number[];
+  b: number[];
+}
+
+let ready: boolean | null = null;
+let products = 0;
+
+/** 2D products the kernels have run so far (for the benchmark's kernel counts). */
+export function wasmKernelProducts(): number {
+  return products;
+}
+
+/** True when the current backend is wasm and the kernels are registered (registering them the first time). */
+export function wasmKernelsReady(): boolean {
+  if (tf.getBackend() !== 'wasm') return false;
+  if (ready !== null) return ready;
+  const bmm = tf.getKernel('BatchMatMul', 'wasm');
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  const backend = tf.findBackend('wasm') as unknown as Partial<WasmBackendLike> | null;
+  ready =
+    bmm !== undefined &&
+    transpose !== undefined &&
+    backend !== null &&
+    typeof backend.makeOutput === 'function' &&
+    typeof backend.typedArrayFromHeap === 'function' &&
+    typeof backend.disposeData === 'function' &&
+    typeof backend.getMemoryOffset === 'function';
+  if (!ready) return false;
+  const matmul2d = new Matmul2d(bmm.kernelFunc);
+  if (tf.getKernel(BATCH_MATMUL_KERNEL, 'wasm') === undefined) {
+    tf.registerKernel({
+      kernelName: BATCH_MATMUL_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: ((args: KernelArgs<Record<string, never>>) =>
+        batchMatMul(args, matmul2d)) as unknown as tf.KernelFunc,
+    });
+  }
+  if (tf.getKernel(GATHER_ROWS_KERNEL, 'wasm') === undefined) {
+    tf.registerKernel({
+      kernelName: GATHER_ROWS_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: ((args: KernelArgs<{ idx: Int32Array }>) => gatherRows(args)) as unknown as tf.KernelFunc,
+    });
+  }
+  if (tf.getKernel(WEIGHTED_ROW_SUM_KERNEL, 'wasm') === undefined) {
+    tf.registerKernel({
+      kernelName: WEIGHTED_ROW_SUM_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: ((args: KernelArgs<{ w: Float32Array }>) => weightedRowSum(args)) as unknown as tf.KernelFunc,
+    });
+  }
+  if (tf.getKernel(ROWWISE_OUTER_KERNEL, 'wasm') === undefined) {
+    tf.registerKernel({
+      kernelName: ROWWISE_OUTER_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: ((args: KernelArgs<RowwiseOuterAttrs>) =>
+        rowwiseOuter(args, matmul2d, transpose.kernelFunc)) as unknown as tf.KernelFunc,
+    });
+  }
+  return true;
+}
+
+/** One 2D product A (1 × m × k) · B (1 × k × n) through the backend's BatchMatMul kernel function. */
+class Matmul2d {
+  constructor(private readonly kernel: tf.KernelFunc) {}
+
+  /**
+   * A is filled by the caller and may be reused across products; `fillB` fills a fresh heap buffer for B every time,
+   * because XNNPACK caches its packed copy of B by tensor id (dropped when that id is disposed). `use` gets the
+   * product (a heap view, valid until the next allocation).
+   */
+  run(
+    backend: WasmBackendLike,
+    raw: unknown,
+    k: number,
+    n: number,
+    A: tf.TensorInfo,
+    fillB: (b: Float32Array) => void,
+    use: (product: Float32Array) => void,
+  ): void {
+    products++;
+    const B = backend.makeOutput([1, k, n], 'float32');
+    fillB(backend.typedArrayFromHeap(B) as Float32Array);
+    const prod = this.kernel({
+      inputs: { a: A, b: B },
+      backend: raw,
+      attrs: { transposeA: false, transposeB: false },
+    } as never) as tf.TensorInfo;
+    use(backend.typedArrayFromHeap(prod) as Float32Array);
+    backend.disposeData(prod.dataId);
+    backend.disposeData(B.dataId);
+  }
+}
+
+/** a (…, m, k) · b (…, k, n) with equal batch dimensions, one XNNPACK product per batch element. */
+function batchMatMul(args: KernelArgs<Record<string, never>>, mm: Matmul2d): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { a, b } = args.inputs;
+  const rank = a.shape.length;
+  const [m, k] = a.shape.slice(rank - 2);
+  const n = b.shape[rank - 1];
+  const batch = a.shape.slice(0, rank - 2).reduce((s, x) => s * x, 1);
+  const out = backend.makeOutput([...a.shape.slice(0, rank - 2), m, n], 'float32');
+  const f32 = (info: tf.TensorInfo): Float32Array => backend.typedArrayFromHeap(info) as Float32Array;
+  if (m * n === 0) return out;
+  const A = backend.makeOutput([1, m, k], 'float32');
+  for (let i = 0; i < batch; i++) {
+    // Views are taken after every allocation: a growing heap detaches older ones.
+    f32(A).set(f32(a).subarray(i * m * k, (i + 1) * m * k));
+    mm.run(
+      backend,
+      args.backend,
+      k,
+      n,
+      A,
+      (B) => B.set(f32(b).subarray(i * k * n, (i + 1) * k * n)),
+      (p) => f32(out).set(p, i * m * n),
+    );
+  }
+  backend.disposeData(A.dataId);
+  return out;
+}
+
+/**
+ * Parts x_p (n × t × din), dy_p (n × t × dout): every row's x_rᵀ·δ_r into row outRows[p][i] of an nOut × (din·dout)
+ * output, and the dot products of output rows (a[e], b[e]) (float64 sums, stored as float32).
+ */
+function rowwiseOuter(args: KernelArgs<RowwiseOuterAttrs>, mm: Matmul2d, transposeFn: tf.KernelFunc): tf.TensorInfo[] {
+  const backend = args.backend as WasmBackendLike;
+  const { outRows, nOut, a, b } = args.attrs;
+  const f32 = (info: tf.TensorInfo): Float32Array => backend.typedArrayFromHeap(info) as Float32Array;
+  const din = args.inputs.x0.shape[2];
+  const dout = args.inputs.dy0.shape[2];
+  const L = din * dout;
+  const out = backend.makeOutput([nOut, L], 'float32');
+  for (let p = 0; p < outRows.length; p++) {
+    const x = args.inputs[`x${p}`];
+    const dy = args.inputs[`dy${p}`];
+    const [n, t] = x.shape;
+    if (t === 0) {
+      // No slots: zero products (the heap is not zeroed for us).
+      for (const o of outRows[p]) f32(out).fill(0, o * L, (o + 1) * L);
+      continue;
+    }
+    // xᵀ of every row at once (n × din × t): one row's piece is then contiguous.
+    const xT = transposeFn({
+      inputs: { x },
+      backend: args.backend,
+      attrs: { perm: [0, 2, 1] },
+    } as never) as tf.TensorInfo;
+    const A = backend.makeOutput([1, din, t], 'float32');
+    for (let i = 0; i < n; i++) {
+      f32(A).set(f32(xT).subarray(i * din * t, (i + 1) * din * t));
+      mm.run(
+        backend,
+        args.backend,
+        t,
+        dout,
+        A,
+        (B) => B.set(f32(dy).subarray(i * t * dout, (i + 1) * t * dout)),
+        (prod) => f32(out).set(prod, outRows[p][i] * L),
+      );
+    }
+    backend.disposeData(A.dataId);
+    backend.disposeData(xT.dataId);
+  }
+  const dots = backend.makeOutput([a.length], 'float32');
+  const simd = simdFor(backend);
+  const D = f32(dots);
+  if (simd !== null) {
+    const base = backend.getMemoryOffset(out.dataId);
+    for (let e = 0; e < a.length; e++) D[e] = simd.dot(base + 4 * a[e] * L, base + 4 * b[e] * L, L);
+  } else {
+    const P = f32(out);
+    for (let e = 0; e < a.length; e++) D[e] = dot(P, a[e] * L, b[e] * L, L);
+  }
+  return [out, dots];
+}
+
+/**
+ * Rows idx[i] of x (N × d), a zero row where idx[i] < 0: row copies on the heap. (wasm's GatherV2 computes strided
+ * offsets element by element: ~20 ns per float here.)
+ */
+function gatherRows(args: KernelArgs<{ idx: Int32Array }>): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x } = args.inputs;
+  const { idx } = args.attrs;
+  const d = x.shape[1];
+  const out = backend.makeOutput([idx.length, d], x.dtype);
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  for (let i = 0; i < idx.length; i++) {
+    const j = idx[i];
+    if (j < 0) dst.fill(0, i * d, (i + 1) * d);
+    else dst.set(src.subarray(j * d, (j + 1) * d), i * d);
+  }
+  return out;
+}
+
+/**
+ * Σ_r w[r]·P[r] (1 × L), rows in order; rows with w = 0 are skipped. As a matmul (1 × R)·(R × L), XNNPACK would
+ * first repack all of P transposed (its weights layout), which costs more than the sum itself.
+ */
+function weightedRowSum(args: KernelArgs<{ w: Float32Array }>): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { P } = args.inputs;
+  const { w } = args.attrs;
+  const L = P.shape[1];
+  const out = backend.makeOutput([1, L], 'float32');
+  const rows: number[] = [];
+  for (let r = 0; r < w.length; r++) if (w[r] !== 0) rows.push(r);
+  (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+  const simd = simdFor(backend);
+  if (simd !== null) {
+    const y = backend.getMemoryOffset(out.dataId);
+    const x = backend.getMemoryOffset(P.dataId);
+    for (const r of rows) simd.axpy(y, x + 4 * r * L, w[r], L);
+    return out;
+  }
+  const src = backend.typedArrayFromHeap(P) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  const offs = Int32Array.from(rows, (r) => r * L);
+  const ws = Float64Array.from(rows, (r) => w[r]);
+  // Column by column with a local accumulator: a read-modify-write of the output per row is ~3× slower here.
+  for (let k = 0; k < L; k++) {
+    let s = 0;
+    for (let i = 0; i < offs.length; i++) s += ws[i] * src[offs[i] + k];
+    dst[k] = s;
+  }
+  return out;
+}
+
+/** Σ_k v[i+k]·v[j+k] in float64, four accumulators (one is latency-bound). */
+function dot(v: Float32Array, i: number, j: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 3 < n; k += 4) {
+    s0 += v[i + k] * v[j + k];
+    s1 += v[i + k + 1] * v[j + k + 1];
+    s2 += v[i + k + 2] * v[j + k + 2];
+    s3 += v[i + k + 3] * v[j + k + 3];
+  }
+  for (; k < n; k++) s0 += v[i + k] * v[j + k];
+  return s0 + s1 + s2 + s3;
+}
