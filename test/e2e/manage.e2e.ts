@@ -141,7 +141,15 @@ describe(
       assert.equal((await text('.ds-layout h2')).replace(/\s+/g, ' ').trim().startsWith('Broken set'), true);
       assert.match(await text('[data-testid="ds-broken-set"]'), /Broken set\s*manifest · 28 items/);
       assert.doesNotMatch(await text('.facts'), /Created\s*—/);
-      // No item with a broken image is offered.
+      // No item with a broken image is offered: every thumbnail, loaded now (they are lazy), decodes.
+      await page.$$eval('[data-testid="ds-items"] img', (xs) =>
+        xs.forEach((x) => ((x as HTMLImageElement).loading = 'eager')),
+      );
+      await page.waitForFunction(() =>
+        Array.from(document.querySelectorAll('[data-testid="ds-items"] img')).every(
+          (x) => (x as HTMLImageElement).complete,
+        ),
+      );
       const imgs = await page.$$eval('[data-testid="ds-items"] img', (xs) =>
         xs.map((x) => (x as HTMLImageElement).naturalWidth),
       );
@@ -207,18 +215,21 @@ describe(
       assert.match(await text('[data-testid="new-blockers"]'), /Initialise from: choose a base run/);
       assert.equal(await page.isDisabled('[data-testid="new-launch"]'), true);
       assert.doesNotMatch(await text('main'), /--init-from/);
+      await page.locator('[data-testid="new-launch"]').scrollIntoViewIfNeeded();
       await shot('e2e-manage-new-run-base');
     });
 
     it('Runs: rename, tag, delete after a confirmation; Build table with nothing ticked', async () => {
       await page.goto(`${web.url}#/runs`);
-      await page.waitForSelector('[data-testid="rename-base-a"]');
+      await page.waitForSelector('[data-testid="manage-open-base-a"]');
+      await page.click('[data-testid="manage-open-base-a"]');
       await page.click('[data-testid="rename-base-a"]');
       await page.fill('[data-testid="rename-input-base-a"]', 'my baseline');
       await page.keyboard.press('Enter');
       await page.waitForFunction(() =>
         document.querySelector('tr[data-run="base-a"]')?.textContent?.includes('my baseline'),
       );
+      await page.click('[data-testid="manage-open-base-a"]');
       await page.click('[data-testid="tags-base-a"]');
       await page.fill('[data-testid="tag-input-base-a"]', 'keep');
       await page.keyboard.press('Enter');
@@ -228,11 +239,14 @@ describe(
       const config = JSON.parse(readFileSync(join(workspace, 'runs', 'base-a', 'config.json'), 'utf8')) as object;
       assert.ok(config, 'the folder keeps its id');
 
+      await page.click('[data-testid="manage-open-base-a"]'); // closes it
+      await page.click('[data-testid="manage-open-base-del"]');
       await page.click('[data-testid="delete-base-del"]');
       assert.match(await text('[data-run="base-del"] [role="alertdialog"]'), /cannot be undone/);
       await shot('e2e-manage-delete-confirm');
       await page.click('[data-testid="delete-cancel-base-del"]');
       assert.equal(existsSync(join(workspace, 'runs', 'base-del')), true, 'cancel keeps it');
+      await page.click('[data-testid="manage-open-base-del"]');
       await page.click('[data-testid="delete-base-del"]');
       await page.click('[data-testid="delete-confirm-base-del"]');
       await page.waitForFunction(() => document.querySelector('tr[data-run="base-del"]') === null);
@@ -240,6 +254,7 @@ describe(
 
       await page.click('[data-testid="export-run"]');
       await page.waitForSelector('[data-testid="export-skipped"]');
+      // base-gone, deleted on disk under Try it, may still be listed: skipped too, never a failed export.
       assert.match(await text('[data-testid="export-skipped"]'), /my baseline: not evaluated on test/);
       assert.equal(await page.$('.error[role="alert"]'), null);
       await shot('e2e-manage-runs');

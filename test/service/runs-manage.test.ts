@@ -88,8 +88,14 @@ test('report.table over every listed run: a failed and an unevaluated run are sk
     all.skipped.map((s) => s.run),
     [unevaluated.id],
   );
-  // A run id nobody knows is still an error naming it.
+  // A run id nobody knows is still an error naming it; among others (a run deleted elsewhere) it is skipped.
   await assert.rejects(api.call('report.table', { runs: ['no-such-run'] }), /run no-such-run: no such run/);
+  const stale = await api.call('report.table', { runs: [evaluated.id, 'gone-run'], decode: 'greedy' });
+  assert.deepEqual(stale.skipped, [{ run: 'gone-run', reason: 'no such run in this workspace (deleted?)' }]);
+  assert.deepEqual(
+    stale.groups.map((g) => g.runs),
+    [[evaluated.id]],
+  );
 });
 
 test('runs.bases + runs.start initFrom: a base picked by id, errors name "Initialise from", never a raw path', async () => {

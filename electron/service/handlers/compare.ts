@@ -25,9 +25,12 @@ export function compareHandlers(c: ServiceContext, views: RunViews): HandlersOf<
           continue;
         }
         const job = s.activeJobOf(id) ?? s.lastJobOf(id);
-        if (!job)
-          runDirChecked(id); // NOT_FOUND naming the id
-        else
+        // An id nobody knows: NOT_FOUND when it is the only one asked for; among others (a list the Runs view holds
+        // while a folder was deleted elsewhere) it is skipped, said why, and the rest still make the table.
+        if (!job) {
+          if (ids.length === 1) runDirChecked(id);
+          skipped.push({ run: id, reason: 'no such run in this workspace (deleted?)' });
+        } else
           skipped.push({
             run: id,
             reason:
