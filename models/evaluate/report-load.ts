@@ -26,12 +26,19 @@ export interface SkippedRun {
 
 export function loadRunMetrics(
   runDirs: readonly string[],
-  opts: { split: string; decode: DecodeStrategy; modes: readonly EvalMode[]; skipUnreadable?: boolean },
+  opts: {
+    split: string;
+    decode: DecodeStrategy;
+    modes: readonly EvalMode[];
+    skipUnreadable?: boolean;
+    /** Each run's group label, parallel to runDirs (default its preset). */
+    groups?: readonly string[];
+  },
 ): LoadedRunMetrics {
   const missing: string[] = [];
   const skipped: SkippedRun[] = [];
   const runs: RunMetrics[] = [];
-  for (const dir of runDirs) {
+  for (const [i, dir] of runDirs.entries()) {
     let info: ReturnType<typeof readRunInfo>;
     try {
       info = readRunInfo(dir);
@@ -58,7 +65,7 @@ export function loadRunMetrics(
       continue;
     }
     missing.push(...absent);
-    runs.push({ name: info.name, preset: info.preset, seed: info.seed, byMode });
+    runs.push({ name: info.name, preset: opts.groups?.[i] ?? info.preset, seed: info.seed, byMode });
   }
   return { runs, missing, skipped };
 }

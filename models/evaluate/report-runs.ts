@@ -31,6 +31,11 @@ export interface ReportRunsOptions {
    * instead of failing the whole report. Default false (the CLI names folders on purpose).
    */
   skipUnreadable?: boolean;
+  /**
+   * The group of each run, parallel to runDirs (a sweep's cells: one preset with different overrides); default each
+   * run's preset. Rows keep the label as their `preset`.
+   */
+  groups?: string[];
 }
 
 export interface ReportRunsResult {
@@ -58,7 +63,18 @@ export function reportRuns(options: ReportRunsOptions): ReportRunsResult {
   const convention = options.convention ?? 'aimkp';
   if (!CONVENTIONS.includes(convention))
     throw new CoreError('BAD_INPUT', `convention must be ${CONVENTIONS.join(' or ')}`, { field: 'convention' });
-  const loaded = loadRunMetrics(runDirs, { split, decode, modes, skipUnreadable: options.skipUnreadable });
+  if (options.groups !== undefined && options.groups.length !== runDirs.length)
+    throw new CoreError('BAD_INPUT', `groups: expected one label per run folder (${runDirs.length})`, {
+      field: 'groups',
+    });
+  // The labels go in with the folders: a skipped run leaves loaded.runs, so positions would not line up after.
+  const loaded = loadRunMetrics(runDirs, {
+    split,
+    decode,
+    modes,
+    skipUnreadable: options.skipUnreadable,
+    groups: options.groups,
+  });
   const report = buildReport(loaded.runs, { convention, split, decode, modes });
   return {
     report,
