@@ -22,7 +22,7 @@ export { train } from './train/trainer';
 export type { TrainOptions, TrainResult } from './train/train-options';
 export { resolveConfig, mergeOverride, validateConfig } from './train/config-resolve';
 export { listPresets, type PresetInfo } from './api/presets';
-export { getPreset } from './train/presets';
+export { BASE_PRESETS, getPreset, NEEDS_BASE } from './train/presets';
 // Data parallelism: the worker count a job runs with (TrainOptions / evaluation options `workers`)
 export { defaultWorkers, MAX_WORKERS, resolveWorkers } from './parallel/worker-count';
 
@@ -51,6 +51,8 @@ export {
 
 // Files the app writes beside the core's (settings, jobs.json, run-meta.json): replaced whole, never half-written
 export { writeFileAtomic, writeFileAtomicSync } from './fs/atomic-write';
+// Folders the user names (the workspace): a bounded mkdir (no endless retry on /proc, /sys) and a write probe
+export { makeDirBounded, probeWritable, requireAbsoluteDir } from './fs/make-dir';
 
 // Where an installed app's read-only resources are (set by the main process / server for the workers)
 export { BUNDLED_DATA_DIR_ENV, MOBILENET_DIR_ENV } from './resource-env';
@@ -108,7 +110,7 @@ export {
   type ItemView,
 } from './api/datasets';
 export { SPLITS, type Split, type ManifestItem } from './data/manifest-types';
-export { loadDataset, MANIFEST, type LoadedDataset } from './data/load-dataset';
+export { DATASET_INFO, loadDataset, MANIFEST, type LoadedDataset } from './data/load-dataset';
 export { datasetStats, isPresent, matchWords, type DatasetStats, type SplitStats } from './data/dataset-stats';
 
 // System

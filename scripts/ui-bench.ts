@@ -20,7 +20,7 @@ import {
   type StepEvent,
   type TrainingEvent,
 } from '../shared/training-events';
-import { PRESETS } from '../models/train/presets';
+import { NEEDS_BASE, PRESETS } from '../models/train/presets';
 import { startWorkbenchServer } from '../electron/server/server';
 import { RunHistoryCache } from '../electron/service/run-history';
 import { launchChromium } from '../test/e2e/browser';
@@ -255,6 +255,7 @@ async function main(): Promise<void> {
         paper: c.paper,
         method: c.method,
         mode: c.mode,
+        needsBase: NEEDS_BASE.has(c.preset),
         config: JSON.parse(JSON.stringify(c)),
       })),
     }),

@@ -137,7 +137,11 @@ export const TRAIN_CONFIG_RULES = {
   'model.lora.alpha': positive(4096, 'LoRA scale numerator (scale = alpha / rank)', hidden),
   'model.lora.dropout': { ...rate('dropout on the LoRA input'), ...hidden },
   'model.freezeLm': { ...bool('freeze every LM weight: only the adapter trains (alignment)'), optional: true },
-  initFrom: text('warm start from this run (its best/ weights); the paper presets need one', { nullable: true }),
+  // Set elsewhere in the form: New run picks a base run by id ("Initialise from"), the server resolves its folder.
+  initFrom: text('warm start from this run (its best/ weights); the paper presets need one', {
+    nullable: true,
+    hidden: true,
+  }),
   encoder: text("image encoder spec (mobilenet-v2-s16: a 16×16 grid, the paper's mask ratios)", {
     suggestions: [...BUILTIN_ENCODERS, 'patch:7:16', 'patch:7:4'],
   }),

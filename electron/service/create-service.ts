@@ -68,7 +68,8 @@ export function createService(options: CreateServiceOptions): Service {
     ...options.supervisor,
   };
   let supervisor = new Supervisor({ ...supervisorOptions, workspace });
-  const loadInWorker: DatasetLoader = (dir) => supervisor.runInteractive(DATASET_LOAD_JOB, { dir });
+  const loadInWorker: DatasetLoader = (dir, o) =>
+    supervisor.runInteractive(DATASET_LOAD_JOB, { dir, checkImages: o.checkImages });
   const datasets = new DatasetRegistry(
     workspacePaths(workspace).datasets,
     options.bundledDataDir === undefined ? defaultBundledDir() : options.bundledDataDir,

@@ -33,10 +33,13 @@ interface Cached {
  * Reads and validates a data-set folder and computes its Table 3 statistics. Seconds of synchronous work for a
  * few thousand items, so the service passes one that runs in a worker thread; the default runs in-process.
  */
-export type DatasetLoader = (dir: string) => Promise<{ loaded: LoadedDataset; stats: DatasetStats }>;
+export type DatasetLoader = (
+  dir: string,
+  options: { checkImages: boolean },
+) => Promise<{ loaded: LoadedDataset; stats: DatasetStats }>;
 
-export const inProcessLoader: DatasetLoader = async (dir) => {
-  const loaded = await loadDataset(dir, { checkImages: false });
+export const inProcessLoader: DatasetLoader = async (dir, options) => {
+  const loaded = await loadDataset(dir, options);
   return { loaded, stats: datasetStats(loaded.items, loaded.summary) };
 };
 
@@ -125,7 +128,10 @@ export class DatasetRegistry {
     const key = `${id}@${mtimeMs}`;
     let pending = this.loading.get(key);
     if (!pending) {
-      pending = this.loader(dir).then(({ loaded, stats }) => {
+      // Images are decoded as `aimkp data stats` does, so the API lists the same items and issues as the CLI (a
+      // missing or corrupt image skips its item, naming file and line). The bundled set is exempt: it is read-only,
+      // checked when it is built, and decoding its 3,000 images would hold every first view for seconds.
+      pending = this.loader(dir, { checkImages: id !== BUNDLED_DATASET_ID }).then(({ loaded, stats }) => {
         const entry: Cached = { mtimeMs, loaded, stats };
         this.cache.set(id, entry);
         return entry;
@@ -149,10 +155,11 @@ export class DatasetRegistry {
   }
 
   async summary(id: string): Promise<DatasetSummary> {
-    const { loaded } = await this.load(id);
+    const { loaded, mtimeMs } = await this.load(id);
     const count = (s: Split) => loaded.items.filter((i) => i.split === s).length;
     const info = loaded.info;
-    const linked = readLink(join(this.datasetsDir, id)) !== null;
+    const link = readLink(join(this.datasetsDir, id));
+    const linked = link !== null;
     const built = info?.builtWith ?? null;
     const kind: DatasetSummary['kind'] =
       id === BUNDLED_DATASET_ID
@@ -168,17 +175,15 @@ export class DatasetRegistry {
                 : 'manifest';
     return {
       id,
-      name:
-        id === BUNDLED_DATASET_ID
-          ? (info?.name ?? 'ClipArt-KP')
-          : (readLink(join(this.datasetsDir, id))?.name ?? info?.name ?? id),
+      name: id === BUNDLED_DATASET_ID ? (info?.name ?? 'ClipArt-KP') : (link?.name ?? info?.name ?? id),
       kind,
       dir: loaded.dir,
       readOnly: id === BUNDLED_DATASET_ID,
       items: { train: count('train'), valid: count('valid'), test: count('test') },
       withImage: loaded.items.filter((i) => i.image !== null).length,
       issueCount: loaded.issues.length,
-      createdAt: info?.createdAt ?? null,
+      // Imports record when they were made; a set from elsewhere without dataset.json: its manifest's last write.
+      createdAt: info?.createdAt ?? link?.createdAt ?? new Date(mtimeMs).toISOString(),
       builtWith: built,
     };
   }
@@ -248,10 +253,11 @@ export class DatasetRegistry {
   }
 }
 
-function readLink(dir: string): { dir: string; name?: string } | null {
+function readLink(dir: string): { dir: string; name?: string; createdAt?: string } | null {
   try {
-    const v = JSON.parse(readFileSync(join(dir, DATASET_LINK_FILE), 'utf8')) as { dir?: unknown; name?: unknown };
-    return typeof v.dir === 'string' ? { dir: v.dir, name: typeof v.name === 'string' ? v.name : undefined } : null;
+    const v = JSON.parse(readFileSync(join(dir, DATASET_LINK_FILE), 'utf8')) as Record<string, unknown>;
+    const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
+    return typeof v.dir === 'string' ? { dir: v.dir, name: str(v.name), createdAt: str(v.createdAt) } : null;
   } catch {
     return null;
   }

@@ -5,10 +5,10 @@
 //                                 the runs' folded chart histories (runs.history, derived)
 //   <workspace>/settings.json     user settings
 //   <workspace>/jobs.json         the persisted job queue
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { CoreError, defaultWorkers, writeFileAtomic } from '../../models/index';
+import { CoreError, defaultWorkers, makeDirBounded, probeWritable, writeFileAtomic } from '../../models/index';
 import { BACKEND_CHOICES, MAX_WORKERS, type BackendRequest } from '../../shared/vocabulary';
 
 export const APP_FOLDER_NAME = 'aimkp-workbench';
@@ -48,20 +48,17 @@ export function workspacePaths(root: string): WorkspacePaths {
   };
 }
 
-/** Creates the workspace folders (idempotent). */
+const WORKSPACE_HINT = 'choose another workspace (Settings, --workspace or AIMKP_WORKSPACE)';
+
+/**
+ * Creates the workspace folders (idempotent) in a bounded number of steps and proves the folder writable: a path
+ * under /proc or /sys, a file, a read-only folder each end in one CoreError naming the path (never a retry loop;
+ * models/fs/make-dir.ts says why Node's recursive mkdir is not used).
+ */
 export function ensureWorkspace(root: string): WorkspacePaths {
   const p = workspacePaths(root);
-  for (const dir of [p.root, p.runs, p.datasets, p.cache]) {
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (err) {
-      throw new CoreError(
-        'PERMISSION',
-        `${dir}: cannot create the workspace folder (${(err as Error).message}); choose another workspace (AIMKP_WORKSPACE or Settings)`,
-        { path: dir },
-      );
-    }
-  }
+  for (const dir of [p.root, p.runs, p.datasets, p.cache]) makeDirBounded(dir, 'workspace folder', WORKSPACE_HINT);
+  probeWritable(p.root, 'workspace folder', WORKSPACE_HINT);
   return p;
 }
 

@@ -1,6 +1,6 @@
 // The training presets as the workbench lists them: what each one is, where the paper reports it, and its
 // full configuration (a deep copy; a caller may edit it and pass it to train()).
-import { getPreset, PRESET_NAMES } from '../train/presets';
+import { getPreset, NEEDS_BASE, PRESET_NAMES } from '../train/presets';
 import type { TrainConfig } from '../run/train-config';
 
 export interface PresetInfo {
@@ -11,6 +11,8 @@ export interface PresetInfo {
   method: TrainConfig['method'];
   mode: TrainConfig['mode'];
   epochs: number;
+  /** A new run must start from a base run (initFrom): the paper setting's presets. */
+  needsBase: boolean;
   config: TrainConfig;
 }
 
@@ -24,6 +26,7 @@ export function listPresets(): PresetInfo[] {
       method: config.method,
       mode: config.mode,
       epochs: config.epochs,
+      needsBase: NEEDS_BASE.has(name),
       config,
     };
   });

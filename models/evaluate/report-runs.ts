@@ -12,7 +12,7 @@ import {
   type Convention,
   type Report,
 } from './report';
-import { loadRunMetrics } from './report-load';
+import { loadRunMetrics, type SkippedRun } from './report-load';
 import { DECODE_STRATEGIES, EVAL_MODES, type DecodeStrategy } from './run-paths';
 
 export interface ReportRunsOptions {
@@ -27,6 +27,11 @@ export interface ReportRunsOptions {
   /** Default 'aimkp'. */
   convention?: Convention;
   /**
+   * List a folder that is not a readable run (no config.json: a run that failed before training) as skipped
+   * instead of failing the whole report. Default false (the CLI names folders on purpose).
+   */
+  skipUnreadable?: boolean;
+  /**
    * The group of each run, parallel to runDirs (a sweep's cells: one preset with different overrides); default each
    * run's preset. Rows keep the label as their `preset`.
    */
@@ -37,6 +42,8 @@ export interface ReportRunsResult {
   report: Report;
   /** Metrics files looked for and not found (those runs are left out of that cell). */
   missing: string[];
+  /** Runs left out of every group, with why (never evaluated with this split / decoding; unreadable). */
+  skipped: SkippedRun[];
   markdown: string;
   csv: string;
   latex: string;
@@ -60,12 +67,19 @@ export function reportRuns(options: ReportRunsOptions): ReportRunsResult {
     throw new CoreError('BAD_INPUT', `groups: expected one label per run folder (${runDirs.length})`, {
       field: 'groups',
     });
-  const loaded = loadRunMetrics(runDirs, { split, decode, modes });
-  const runs = options.groups ? loaded.runs.map((r, i) => ({ ...r, preset: options.groups![i] })) : loaded.runs;
-  const report = buildReport(runs, { convention, split, decode, modes });
+  // The labels go in with the folders: a skipped run leaves loaded.runs, so positions would not line up after.
+  const loaded = loadRunMetrics(runDirs, {
+    split,
+    decode,
+    modes,
+    skipUnreadable: options.skipUnreadable,
+    groups: options.groups,
+  });
+  const report = buildReport(loaded.runs, { convention, split, decode, modes });
   return {
     report,
     missing: loaded.missing,
+    skipped: loaded.skipped,
     markdown: reportMarkdown(report),
     csv: reportCsv(report),
     latex: reportLatex(report),

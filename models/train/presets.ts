@@ -85,7 +85,7 @@ function paper(base: TrainConfig, preset: string, description: string): TrainCon
     ...base,
     model: { ...base.model, lora: { rank: 16, alpha: 32, dropout: 0.05 }, freezeLm: false },
     preset,
-    description: `[paper setting, needs --init-from BASE] ${description}`,
+    description: `[paper setting, needs a pretrained + aligned base run] ${description}`,
     lr: 1e-3,
     adapterLr: 1e-4,
   };
@@ -190,6 +190,12 @@ const LIST: TrainConfig[] = [...FROM_SCRATCH, ...PAPER_SETTING];
 
 /** Presets that fine-tune a pretrained + aligned base: a new run of one without initFrom is refused. */
 export const NEEDS_BASE: ReadonlySet<string> = new Set(PAPER_SETTING.map((c) => c.preset));
+
+/**
+ * The presets of the runs that are a base for initFrom (`aimkp align`, the second stage, first; `aimkp pretrain`,
+ * the first, is a base too: its adapter is untrained). The ids align.ts and pretrain.ts write into config.json.
+ */
+export const BASE_PRESETS: readonly string[] = ['align', 'lm-pretrain'];
 
 export const PRESETS: ReadonlyMap<string, TrainConfig> = new Map(LIST.map((c) => [c.preset, c]));
 export const PRESET_NAMES: readonly string[] = LIST.map((c) => c.preset);

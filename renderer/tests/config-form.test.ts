@@ -57,9 +57,8 @@ describe('hyperparameter form of a real preset', () => {
     expect(parseField(byPath.get('aimkp.tauText')!, '1.5')).toEqual({ error: 'at most 1' });
     expect(parseField(byPath.get('maxTrain')!, '')).toEqual({ value: null });
     expect(parseField(byPath.get('aimkp.maskKind')!, 'blur')).toEqual({ error: 'one of structured, random, pool' });
-    // initFrom (the paper presets' warm start) may stay empty; a run id typed there is kept as text.
-    expect(parseField(byPath.get('initFrom')!, '')).toEqual({ value: null });
-    expect(parseField(byPath.get('initFrom')!, 'runs/base')).toEqual({ value: 'runs/base' });
+    // initFrom is not a text field: New run picks a base run by id (BaseRunPicker), the server resolves its folder.
+    expect(byPath.has('initFrom')).toBe(false);
   });
 });
 

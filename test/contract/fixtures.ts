@@ -22,6 +22,7 @@ export const VALID_REQUESTS: { [C in CommandName]: CommandRequest<C> } = {
   'datasets.items': { id: 'clipart-kp', split: 'test', offset: 0, limit: 10, search: 'dog' },
   'datasets.issues': { id: 'clipart-kp' },
   'runs.list': { preset: 'aimkp' },
+  'runs.bases': {},
   'runs.get': { id: 'aimkp-s1' },
   'runs.history': { id: 'aimkp-s1' },
   'runs.events': { id: 'aimkp-s1', sinceSeq: 10, limit: 100 },
@@ -30,6 +31,7 @@ export const VALID_REQUESTS: { [C in CommandName]: CommandRequest<C> } = {
     dataset: 'clipart-kp',
     seeds: [1, 2],
     overrides: { epochs: 2, model: { dModel: 32 } },
+    initFrom: 'align-s1',
     tags: ['smoke'],
   },
   'runs.sweep': {

@@ -8,6 +8,7 @@ import { buildReport, meanStd, reportCsv, reportLatex, reportMarkdown } from '..
 import { loadRunMetrics } from '../../models/evaluate/report-load';
 import { reportCommand } from '../../models/cli/commands/report';
 import { tempDir } from '../fixtures/temp-dirs';
+import { reportRuns } from '../../models/evaluate/report-runs';
 
 function metrics(f1at1: number, f1at3: number, map5: number) {
   return {
@@ -193,4 +194,31 @@ test('study tables: per-seed CSV, Δ with Welch t and 95 % CI against a pinned b
     out[2],
     /\| aimkp \| multimodal \| F1@1 \| 5 vs 5 \| \+3\.00 \| \[-0\.89, 6\.89\] \| 1\.90 \| 5\.88 \| 0\.108 \|/,
   );
+});
+
+test('a run without any metrics file is skipped (said why), not counted in its group; unreadable folders too when asked', () => {
+  const root = mkdtempSync(join(tmpdir(), 'aimkp-report-'));
+  const done = makeRun(root, 'b-s1', 'baseline', 1, { multimodal: [0.5, 0.3, 0.6] });
+  const never = makeRun(root, 'b-s2', 'baseline', 2, {});
+  const noConfig = join(root, 'failed-early');
+  mkdirSync(noConfig);
+  assert.throws(
+    () => reportRuns({ runDirs: [done, noConfig], decode: 'beam-sample' }),
+    /failed-early" has no config.json/,
+    'the CLI names folders on purpose: an unreadable one is still an error',
+  );
+  const r = reportRuns({ runDirs: [done, never, noConfig], decode: 'beam-sample', skipUnreadable: true });
+  assert.deepEqual(
+    r.report.groups.map((g) => [g.preset, g.runs]),
+    [['baseline', ['b-s1']]],
+  );
+  assert.match(r.markdown, /\| baseline \| 1 \| 1 \| 50\.00 \|/);
+  assert.deepEqual(
+    r.skipped.map((s) => [s.name, s.reason]),
+    [
+      ['b-s2', 'not evaluated on test with beam-sample decoding (no metrics/test.<mode>.beam-sample.json)'],
+      ['failed-early', `run folder "${noConfig}" has no config.json`],
+    ],
+  );
+  rmSync(root, { recursive: true, force: true });
 });

@@ -1,6 +1,6 @@
 // compare.cases (two runs case by case) and report.table (mean ± std over seeds by preset).
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { compareRuns, isPresent, matchWords, reportRuns, RUN_FILES } from '../../../models/index';
 import type { CommandArgs, CommandResponse } from '../../../shared/contract/service';
 import type { COMPARE_COMMANDS } from '../../../shared/contract/services/compare';
@@ -14,24 +14,58 @@ export function compareHandlers(c: ServiceContext, views: RunViews): HandlersOf<
     'compare.cases': async (req) => compareCases(req, runDirChecked, c.datasets),
 
     'report.table': async (req) => {
-      const ids =
-        req.runs ??
-        c
-          .supervisor()
-          .listRuns()
-          .map((r) => r.id);
-      const r = reportRuns({
-        runDirs: ids.map(runDirChecked),
-        split: req.split,
-        decode: req.decode,
-        modes: req.modes,
-        convention: req.convention,
-      });
-      const text = req.format === 'csv' ? r.csv : req.format === 'latex' ? r.latex : r.markdown;
+      const s = c.supervisor();
+      const ids = req.runs ?? s.listRuns().map((r) => r.id);
+      // A run that never got a folder (failed while preparing, still queued) has no scores: skipped, said why.
+      const skipped: { run: string; reason: string }[] = [];
+      const dirs: string[] = [];
+      for (const id of ids) {
+        if (s.registry.exists(id)) {
+          dirs.push(s.registry.dirOf(id));
+          continue;
+        }
+        const job = s.activeJobOf(id) ?? s.lastJobOf(id);
+        // An id nobody knows: NOT_FOUND when it is the only one asked for; among others (a list the Runs view holds
+        // while a folder was deleted elsewhere) it is skipped, said why, and the rest still make the table.
+        if (!job) {
+          if (ids.length === 1) runDirChecked(id);
+          skipped.push({ run: id, reason: 'no such run in this workspace (deleted?)' });
+        } else
+          skipped.push({
+            run: id,
+            reason:
+              job.state === 'failed'
+                ? `failed before training${job.error ? `: ${job.error.message}` : ''}`
+                : `${job.state}, not trained yet`,
+          });
+      }
+      const r =
+        dirs.length === 0
+          ? null
+          : reportRuns({
+              runDirs: dirs,
+              split: req.split,
+              decode: req.decode,
+              modes: req.modes,
+              convention: req.convention,
+              skipUnreadable: true,
+            });
+      for (const k of r?.skipped ?? []) {
+        const id = basename(k.dir);
+        let status: string | null = null;
+        try {
+          status = s.registry.exists(id) ? s.getRun(id).status : null;
+        } catch {
+          /* unreadable: the core's reason says so */
+        }
+        skipped.push({ run: id, reason: status === 'failed' ? `failed; ${k.reason}` : k.reason });
+      }
+      const text = !r ? '' : req.format === 'csv' ? r.csv : req.format === 'latex' ? r.latex : r.markdown;
       return {
         format: req.format,
         text,
-        groups: r.report.groups.map((g) => ({
+        skipped,
+        groups: (r?.report.groups ?? []).map((g) => ({
           preset: g.preset,
           runs: g.runs,
           seeds: g.seeds,

@@ -1,14 +1,19 @@
 // presets.list and runs.*: the runs of the workspace, their history and events, starting / stopping / resuming
 // training, and evaluation and robustness as jobs.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import {
+  BASE_PRESETS,
   CoreError,
   getPreset,
   listPresets,
   mergeOverride,
+  NEEDS_BASE,
+  RUN_FILES,
   validateConfig,
   type TrainConfig,
 } from '../../../models/index';
+import type { BaseRun } from '../../../shared/contract/services/runs';
 import type { RUNS_COMMANDS } from '../../../shared/contract/services/runs';
 import type { JsonValue } from '../../../shared/training-events';
 import { expandSweep, SweepSpecError, type SweepValue } from '../../../shared/sweep';
@@ -28,6 +33,54 @@ export function runsHandlers(
   const { runSummary, pendingSummary, pendingJobOf, summaryOf, runDirChecked } = views;
   const started = (job: JobRecord) => ({ jobId: job.id, stream: `job:${job.id}` });
 
+  /** The workspace's finished pretrain / align runs with a best/ checkpoint: align first, then newest first. */
+  const baseRuns = (): BaseRun[] =>
+    sup()
+      .listRuns()
+      .filter(
+        (v) =>
+          BASE_PRESETS.includes(v.config.preset) &&
+          v.status === 'completed' &&
+          existsSync(join(v.dir, RUN_FILES.best, 'state.json')),
+      )
+      .map((v) => runSummary(v))
+      .sort((a, b) => BASE_PRESETS.indexOf(a.preset) - BASE_PRESETS.indexOf(b.preset))
+      .map((r) => ({ id: r.id, name: r.name, preset: r.preset, dataset: r.dataset, createdAt: r.createdAt }));
+
+  /**
+   * The folder of the picked base run, or null for none. The renderer names a run id, never a path: the server
+   * resolves it. Messages name the field as the New-run form does ("Initialise from").
+   */
+  const baseDirFor = (preset: string, id: string | null, overrides: Record<string, unknown>): string | null => {
+    if (overrides.initFrom !== undefined && overrides.initFrom !== null)
+      throw new CoreError(
+        'BAD_INPUT',
+        'Initialise from: pick a base run by its id (runs.start initFrom; runs.bases lists them); a folder path in overrides.initFrom is not accepted',
+        { field: 'overrides.initFrom' },
+      );
+    if (id === null) {
+      if (NEEDS_BASE.has(preset))
+        throw new CoreError(
+          'BAD_INPUT',
+          `Initialise from: preset ${preset} fine-tunes a pretrained base; pick a base run (made by \`aimkp pretrain\` then \`aimkp align\`; docs/training.md, "Paper setting"), or use the from-scratch preset ${preset.replace(/^paper-/, '')}`,
+          { field: 'initFrom' },
+        );
+      return null;
+    }
+    const found = baseRuns().find((b) => b.id === id);
+    if (!found) {
+      const exists = sup().registry.exists(id);
+      throw new CoreError(
+        exists ? 'BAD_INPUT' : 'NOT_FOUND',
+        exists
+          ? `Initialise from: run ${id} is not a base (a finished \`aimkp pretrain\` or \`aimkp align\` run with a best checkpoint)`
+          : `Initialise from: run ${id}: no such run in this workspace`,
+        { field: 'initFrom' },
+      );
+    }
+    return sup().registry.dirOf(found.id);
+  };
+
   return {
     'presets.list': async () => ({
       presets: listPresets().map((p) => ({
@@ -36,6 +89,7 @@ export function runsHandlers(
         paper: p.paper,
         method: p.method,
         mode: p.mode,
+        needsBase: p.needsBase,
         config: JSON.parse(JSON.stringify(p.config)) as Record<string, JsonValue>,
       })),
     }),
@@ -71,6 +125,7 @@ export function runsHandlers(
         ),
       };
     },
+    'runs.bases': async () => ({ runs: baseRuns() }),
     'runs.get': async (req) => {
       const s = sup();
       // A run in the queue, preparing, or failed before it wrote config.json is a run all the same: its summary and
@@ -113,7 +168,8 @@ export function runsHandlers(
     },
     'runs.start': async (req) => {
       const dataDir = c.datasets.dirOf(req.dataset);
-      const base = presetConfig(req.preset, req.overrides);
+      const initFrom = baseDirFor(req.preset, req.initFrom ?? null, req.overrides);
+      const base = presetConfig(req.preset, { ...req.overrides, ...(initFrom === null ? {} : { initFrom }) });
       const out: { id: string; jobId: string }[] = [];
       for (const seed of req.seeds) {
         const config = validateConfig({ ...base, seed }, 'overrides');

@@ -1,6 +1,6 @@
 // system.info, settings.get, settings.set.
 import { cpus, totalmem } from 'node:os';
-import { CoreError, VERSION } from '../../../models/index';
+import { CoreError, requireAbsoluteDir, VERSION } from '../../../models/index';
 import type { SYSTEM_COMMANDS } from '../../../shared/contract/services/system';
 import type { Supervisor } from '../../supervisor/supervisor';
 import { conflict, type HandlersOf, type ServiceContext } from './context';
@@ -37,12 +37,17 @@ export function systemHandlers(c: ServiceContext): HandlersOf<typeof SYSTEM_COMM
 
     'settings.get': async () => settingsOf(sup()),
     'settings.set': async (req) => {
-      if (req.workspace !== undefined && req.workspace !== sup().paths.root) {
+      // A relative folder is refused, showing what it would have meant: the server's working folder is not the
+      // user's, so guessing would put the workspace somewhere unseen.
+      const workspace =
+        req.workspace === undefined ? undefined : requireAbsoluteDir(req.workspace, 'workspace', 'Workspace folder');
+      if (workspace !== undefined && workspace !== sup().paths.root) {
         if (!c.switchWorkspace)
           throw new CoreError('BAD_INPUT', 'this host cannot change the workspace', { field: 'workspace' });
         if (sup().queue.runningIds().length > 0)
           throw conflict('jobs are running; stop them before changing the workspace');
-        await c.switchWorkspace(req.workspace);
+        // The new supervisor checks the folder (bounded mkdir + write probe) before the old one is let go.
+        await c.switchWorkspace(workspace);
       }
       const change: { backend?: typeof req.backend; concurrency?: number; workers?: number | null } = {};
       if (req.backend !== undefined) change.backend = req.backend;

@@ -1,7 +1,7 @@
 // The import kind's work: a data set imported or built into datasets/<id> of the workspace (a CMKP release,
 // ClipArt-KP from Openclipart SVGs, a manifest folder copied or registered in place, or the synthetic set).
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
@@ -10,6 +10,7 @@ import {
   importCmkpFiles,
   importManifestFolder,
   importSynthetic,
+  DATASET_INFO,
   loadDataset,
 } from '../../../models/index';
 import { ImportSource } from '../../../shared/contract/services/datasets';
@@ -62,7 +63,8 @@ export async function importTask(p: ImportJobParams, ctx: TaskContext): Promise<
         else {
           await importManifestFolder({ source: s.dir, out: null, signal: ctx.signal, onProgress: toProgress(ctx) });
           await mkdir(p.out, { recursive: true });
-          await writeFile(join(p.out, DATASET_LINK_FILE), JSON.stringify({ dir: s.dir, name: p.name }, null, 2) + '\n');
+          const link = { dir: s.dir, name: p.name, createdAt: new Date().toISOString() };
+          await writeFile(join(p.out, DATASET_LINK_FILE), JSON.stringify(link, null, 2) + '\n');
           dir = s.dir;
         }
         break;
@@ -83,8 +85,10 @@ export async function importTask(p: ImportJobParams, ctx: TaskContext): Promise<
         await importClipart({ source: s.source, out: p.out, size: s.size, log: ctx.log });
         break;
     }
+    if (dir === p.out) await recordNameAndTime(p.out, p.name);
     ctx.progress({ phase: 'preparing', done: null, total: null, unit: null, message: 'checking the data set' });
-    const loaded = await loadDataset(dir, { checkImages: false });
+    // Images decoded, as `aimkp data stats` does: the counts the job reports are those the CLI prints.
+    const loaded = await loadDataset(dir);
     return ended(ctx, {
       dir,
       items: loaded.items.length,
@@ -96,4 +100,22 @@ export async function importTask(p: ImportJobParams, ctx: TaskContext): Promise<
     await rm(p.out, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The name given on import is the name the set is listed under, and "Created" is the import's time unless the
+ * builder recorded one: both go into the copy's dataset.json (kept otherwise; created when the source had none).
+ */
+async function recordNameAndTime(dir: string, name: string): Promise<void> {
+  const file = join(dir, DATASET_INFO);
+  let info: Record<string, unknown> = {};
+  try {
+    const v: unknown = JSON.parse(await readFile(file, 'utf8'));
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) info = v as Record<string, unknown>;
+  } catch {
+    /* none, or unreadable: written anew */
+  }
+  const description = typeof info.description === 'string' ? info.description : '';
+  const createdAt = typeof info.createdAt === 'string' ? info.createdAt : new Date().toISOString();
+  await writeFile(file, JSON.stringify({ ...info, name, description, createdAt }, null, 2) + '\n');
 }

@@ -6,7 +6,11 @@ import { datasetStats, loadDataset, systemInfo, type DatasetStats, type LoadedDa
 import { ended, type TaskContext, type TaskEnd } from '../task-context';
 import { PathParam } from './params';
 
-export const DatasetLoadJobParams = z.strictObject({ dir: PathParam });
+export const DatasetLoadJobParams = z.strictObject({
+  dir: PathParam,
+  /** Decode every image, as `aimkp data stats` does (missing / corrupt ones become issues, their items skipped). */
+  checkImages: z.boolean().default(true),
+});
 export type DatasetLoadJobParams = z.output<typeof DatasetLoadJobParams>;
 
 export interface DatasetLoadJobResult {
@@ -18,7 +22,7 @@ export async function datasetLoadTask(
   p: DatasetLoadJobParams,
   ctx: TaskContext,
 ): Promise<TaskEnd<DatasetLoadJobResult>> {
-  const loaded = await loadDataset(p.dir, { checkImages: false });
+  const loaded = await loadDataset(p.dir, { checkImages: p.checkImages });
   // A JSON round trip: what crosses to the main thread is plain data.
   const result = JSON.parse(JSON.stringify({ loaded, stats: datasetStats(loaded.items, loaded.summary) }));
   return ended(ctx, result as DatasetLoadJobResult);

@@ -18,7 +18,8 @@ const USAGE = `Usage: aimkp report RUN... [--format md|csv|latex|seeds-csv|delta
 Groups the runs by preset (config.json "preset") and prints, per preset and evaluation mode, the mean ± sample
 standard deviation (n − 1) over the group's runs (seeds) of F1@1, F1@3 and MAP@5, in percent. It reads
 RUN/metrics/<split>.<mode>.<decode>.json as written by "aimkp eval --run"; missing files are listed on stderr and
-left out (a cell averaged over fewer runs than its group shows "(n=k)").
+left out (a cell averaged over fewer runs than its group shows "(n=k)"); a run with no metrics file for any mode is
+skipped (listed on stderr) rather than counted in its group.
 
 Options:
   --format md|csv|latex   Markdown table (default), long CSV (one row per preset × mode × metric), LaTeX (booktabs)
@@ -108,6 +109,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     const r = reportRuns({ runDirs, split, decode, modes, convention });
     for (const path of r.missing)
       console.error(`aimkp report: no metrics file ${path} (left out; run "aimkp eval --run" first)`);
+    for (const s of r.skipped) console.error(`aimkp report: skipped ${s.dir}: ${s.reason}`);
     text = format === 'csv' ? r.csv : format === 'latex' ? r.latex : r.markdown;
   } else {
     const loaded = loadRunMetrics(runDirs, { split, decode, modes });

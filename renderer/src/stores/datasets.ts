@@ -64,15 +64,44 @@ export const useDatasetsStore = defineStore('datasets', () => {
     issues.value = { id, total: r.total, offset: r.offset, issues: r.issues };
   }
 
-  /** Starts an import job and follows its stream until it ends; the list reloads when it does. */
-  async function startImport(name: string, source: ImportSource): Promise<DatasetImport> {
-    const r = await api().call('datasets.import', { name, source });
-    const record: DatasetImport = { ...newFollowedJob(r.jobId, `import ${name}`), datasetId: r.datasetId, name };
+  /**
+   * Starts an import job and follows its stream until it ends; the list reloads when it does. A name the workspace
+   * has is refused (ALREADY_EXISTS, so the view can ask) unless `ifExists` is 'rename' ("<name> (2)").
+   */
+  async function startImport(
+    name: string,
+    source: ImportSource,
+    ifExists: 'ask' | 'rename' = 'ask',
+  ): Promise<DatasetImport> {
+    const r = await api().call('datasets.import', { name, source, ifExists });
+    const record: DatasetImport = {
+      ...newFollowedJob(r.jobId, `import ${r.name}`),
+      datasetId: r.datasetId,
+      name: r.name,
+    };
     // Followed for as long as the job runs (the store outlives the views that show it).
     const { job } = followJob(record, r.stream, () => void load());
     imports.value = [job, ...imports.value];
     return job;
   }
 
-  return { list, error, stats, items, issues, imports, load, loadStats, loadItems, loadIssues, startImport };
+  /** Removes a finished import's card (a failed one stays until dismissed). */
+  function dismissImport(jobId: string): void {
+    imports.value = imports.value.filter((i) => i.jobId !== jobId);
+  }
+
+  return {
+    list,
+    error,
+    stats,
+    items,
+    issues,
+    imports,
+    load,
+    loadStats,
+    loadItems,
+    loadIssues,
+    startImport,
+    dismissImport,
+  };
 });

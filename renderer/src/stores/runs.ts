@@ -1,6 +1,7 @@
 // Every run of the workspace (app and CLI alike), kept fresh from the all-streams subscription, plus the pinned
 // baseline of the Runs table and every call that works on runs: details, start, stop, resume, evaluate, robustness,
-// predictions on one case, the report table, rename, delete. Views reach the backend through here.
+// predictions on one case, the report table, rename, tag, delete, the base runs a new run may start from. Views reach
+// the backend through here.
 import type { Subscription } from '@shared/contract/client';
 import type { CommandRequest, CommandResponse, RunSummary, ServiceEvent } from '@shared/contract/service';
 import { defineStore } from 'pinia';
@@ -139,6 +140,16 @@ export const useRunsStore = defineStore('runs', () => {
     replace((await api().call('runs.rename', { id, name })).run);
   }
 
+  /** Adds and removes tags; the list shows the run's new tags at once. */
+  async function tag(id: string, change: { add?: string[]; remove?: string[] }): Promise<void> {
+    replace((await api().call('runs.tag', { id, add: change.add ?? [], remove: change.remove ?? [] })).run);
+  }
+
+  /** The runs that can be a base for a new run's "Initialise from" (finished pretrain / align runs with best/). */
+  async function bases(): Promise<CommandResponse<'runs.bases'>['runs']> {
+    return (await api().call('runs.bases', {})).runs;
+  }
+
   async function remove(id: string): Promise<void> {
     await api().call('runs.delete', { id });
     runs.value = runs.value.filter((r) => r.id !== id);
@@ -176,6 +187,8 @@ export const useRunsStore = defineStore('runs', () => {
     predictCase,
     reportTable,
     rename,
+    tag,
+    bases,
     remove,
     pin,
   };

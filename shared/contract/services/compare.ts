@@ -88,7 +88,13 @@ export const COMPARE_COMMANDS = {
       convention: Convention.default('aimkp'),
       format: ReportFormat.default('md'),
     }),
-    z.object({ groups: z.array(ReportGroup), text: z.string(), format: ReportFormat }),
-    'Mean ± std over seeds by preset, and the same table as Markdown, CSV or LaTeX text.',
+    z.object({
+      groups: z.array(ReportGroup),
+      text: z.string(),
+      format: ReportFormat,
+      /** Runs left out, with why: never evaluated with this split and decoding, failed, or not trained yet. */
+      skipped: z.array(z.object({ run: RunId, reason: z.string() })),
+    }),
+    'Mean ± std over seeds by preset, and the same table as Markdown, CSV or LaTeX text; runs without scores are listed in `skipped`, not counted.',
   ),
 };

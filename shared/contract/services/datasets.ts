@@ -107,9 +107,17 @@ export const DATASETS_COMMANDS = {
     'The bundled and imported data sets.',
   ),
   'datasets.import': command(
-    z.strictObject({ name: z.string().min(1).max(100), source: ImportSource }),
-    JobStarted.extend({ datasetId: DatasetId }),
-    'Imports or builds a data set as a job; progress on the returned stream, the set appears in datasets.list when done.',
+    z.strictObject({
+      name: z.string().min(1).max(100),
+      source: ImportSource,
+      /**
+       * When a set of this name exists: 'ask' (default) refuses with ALREADY_EXISTS (details.existing, details.suggestion)
+       * so the client can ask; 'rename' imports under the next free id, named "<name> (k)".
+       */
+      ifExists: z.enum(['ask', 'rename']).default('ask'),
+    }),
+    JobStarted.extend({ datasetId: DatasetId, name: z.string() }),
+    'Imports or builds a data set as a job; progress on the returned stream, the set appears in datasets.list when done. An existing name is refused unless ifExists is rename.',
   ),
   'datasets.stats': command(
     z.strictObject({ id: DatasetId }),

@@ -36,6 +36,8 @@ export const PresetInfo = z.object({
   paper: z.string(),
   method: Method,
   mode: EvalMode,
+  /** A new run needs a base run (runs.start initFrom; runs.bases lists them): the paper setting's presets. */
+  needsBase: z.boolean(),
   /** The preset's full TrainConfig: the form's defaults; runs.start overrides take the same keys. */
   config: JsonObject,
 });
@@ -155,6 +157,17 @@ export const RunSummary = z.object({
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
+/** A run that can be a base for runs.start initFrom: a finished `aimkp pretrain` / `aimkp align` run with best/. */
+export const BaseRun = z.object({
+  id: RunId,
+  name: z.string(),
+  /** 'align' (pretrained, then aligned: what the paper presets expect) or 'lm-pretrain' (adapter untrained). */
+  preset: z.string(),
+  dataset: z.string().nullable(),
+  createdAt: IsoTime.nullable(),
+});
+export type BaseRun = z.infer<typeof BaseRun>;
+
 export const ConditionResult = z.object({
   name: z.string(),
   family: z.string(),
@@ -200,6 +213,11 @@ export const RUNS_COMMANDS = {
     z.object({ runs: z.array(RunSummary) }),
     'Every run of the workspace (app and CLI alike), newest first.',
   ),
+  'runs.bases': command(
+    Empty,
+    z.object({ runs: z.array(BaseRun) }),
+    'The runs that can be a base for runs.start initFrom (finished pretrain / align runs with best/), align runs first, newest first.',
+  ),
   'runs.get': command(
     z.strictObject({ id: RunId }),
     z.object({
@@ -241,7 +259,19 @@ export const RUNS_COMMANDS = {
       dataset: DatasetId,
       /** TrainConfig fields over the preset (same keys as presets.list config; nested objects merge). */
       overrides: JsonObject.default({}),
-      seeds: z.array(Seed).min(1).max(LIMITS.maxSeeds).default([1]),
+      /**
+       * The base run to start from (a run id of runs.bases; the server uses its folder). Required for presets with
+       * needsBase. A folder path in overrides.initFrom is refused: the renderer never names server paths.
+       */
+      initFrom: RunId.nullable().optional(),
+      seeds: z
+        .array(Seed)
+        .min(1, 'give at least one seed')
+        .max(
+          LIMITS.maxSeeds,
+          `at most ${LIMITS.maxSeeds} seeds in one launch (one run each; LIMITS.maxSeeds): launch the rest separately`,
+        )
+        .default([1]),
       name: z.string().min(1).max(100).optional(),
       tags: z.array(Tag).max(20).default([]),
     }),
