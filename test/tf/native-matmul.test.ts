@@ -5,6 +5,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, initBackend } from '../../models/tf/backend';
 import {
@@ -356,4 +357,52 @@ test('the lean AimKP kernels and the native matmuls coexist, whichever registere
   const out = JSON.parse(child.stdout.trim()) as { d: number; calls: { own: number } };
   assert.ok(out.d < 1e-4, `lean first: per-row products differ by ${out.d}`);
   assert.ok(out.calls.own >= 3, 'lean first: the per-row kernel used the addon');
+});
+
+test('worker threads (each its own tfjs + wasm heap) multiply concurrently through the one loaded addon', async (t) => {
+  if (skip !== null) return t.skip(skip);
+  // What data-parallel training does: every worker_thread starts its own wasm backend and uses the addon at once.
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    (async () => {
+      // Node 20 applies no --import loader inside a worker: register tsx here (as electron/supervisor/worker-dev.mjs).
+      (await import('tsx/esm/api')).register();
+      const tf = await import('@tensorflow/tfjs');
+      const { initBackend } = await import(workerData.backend);
+      const info = await initBackend('wasm');
+      let worst = 0;
+      for (let c = 0; c < 30; c++) {
+        const [b, m, k, n] = [1 + (c % 3), 20 + c, 50 + 2 * c, 30 + c];
+        const A = Float32Array.from({ length: b * m * k }, (_, i) => Math.sin(i * 0.37 + c + workerData.id));
+        const B = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i * 0.11 - c));
+        const got = tf.tidy(() => tf.matMul(tf.tensor3d(A, [b, m, k]), tf.tensor2d(B, [k, n])).dataSync());
+        for (let p = 0; p < b; p++)
+          for (let i = 0; i < m; i++)
+            for (let j = 0; j < n; j++) {
+              let s = 0;
+              for (let q = 0; q < k; q++) s += A[(p * m + i) * k + q] * B[q * n + j];
+              worst = Math.max(worst, Math.abs(s - got[(p * m + i) * n + j]));
+            }
+      }
+      parentPort.postMessage({ enabled: info.nativeMatmul?.enabled === true, worst });
+    })().catch((err) => parentPort.postMessage({ error: String(err && err.stack || err) }));`;
+  const backend = new URL('../../models/tf/backend.ts', import.meta.url).href;
+  const results = await Promise.all(
+    [1, 2].map(
+      (id) =>
+        new Promise<{ enabled?: boolean; worst?: number; error?: string }>((resolve, reject) => {
+          const worker = new Worker(code, { eval: true, workerData: { id, backend } });
+          worker.once('message', (m: { enabled?: boolean; worst?: number; error?: string }) => {
+            resolve(m);
+            void worker.terminate();
+          });
+          worker.once('error', reject);
+        }),
+    ),
+  );
+  for (const r of results) {
+    assert.equal(r.error, undefined, r.error);
+    assert.equal(r.enabled, true, 'the worker started the native matmuls');
+    assert.ok((r.worst ?? 1) < 1e-3, `largest difference ${r.worst}`);
+  }
 });
