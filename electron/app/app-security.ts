@@ -1,6 +1,6 @@
 // The Electron security checklist as plain data and pure functions (electron/README.md lists each item and
 // where it is met). main.ts applies them; the tests check them without Electron.
-import { resolveStatic } from '../server/static-files';
+import { resolveStatic } from '../security/static-files';
 import { securityHeaders } from '../security/csp';
 
 /** The app's own pages are served from aimkp://app/ (a standard, secure custom scheme; never file://). */

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { ServiceBackend } from '../../shared/contract/handlers';
 import { WS_PATH } from '../../shared/contract/protocol';
 import { securityHeaders } from '../security/csp';
-import { resolveStatic } from './static-files';
+import { resolveStatic } from '../security/static-files';
 import { attachWsApi, type WsApi } from '../transport/ws-server';
 
 export const DEFAULT_HOST = '127.0.0.1';

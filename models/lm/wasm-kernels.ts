@@ -25,6 +25,13 @@ export const BATCH_MATMUL_KERNEL = 'AimkpBatchMatMul';
 export const ROWWISE_OUTER_KERNEL = 'AimkpRowwiseOuter';
 export const GATHER_ROWS_KERNEL = 'AimkpGatherRows';
 export const WEIGHTED_ROW_SUM_KERNEL = 'AimkpWeightedRowSum';
+/** The kernels above: dispatched only while `wasmKernelsReady()`, so no other backend (webgpu, cpu) needs them. */
+export const WASM_ONLY_KERNELS = [
+  BATCH_MATMUL_KERNEL,
+  ROWWISE_OUTER_KERNEL,
+  GATHER_ROWS_KERNEL,
+  WEIGHTED_ROW_SUM_KERNEL,
+] as const;
 
 /** The wasm backend's methods the kernels use (BackendWasm in tfjs-backend-wasm 4.22). */
 interface WasmBackendLike {

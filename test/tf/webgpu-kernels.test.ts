@@ -1,6 +1,8 @@
 // Which kernels the project runs, and whether the WebGPU backend has each of them (its registry or a fallback).
-// The workload runs on wasm with a recorder on the engine's kernel dispatch; @tensorflow/tfjs-backend-webgpu registers
-// its kernels at import time whether or not there is an adapter, so the registry is checked here without a GPU.
+// The workload runs with a recorder on the engine's kernel dispatch, on wasm and on cpu: the project's own wasm
+// kernels (models/lm/wasm-kernels.ts) run on wasm only, and every other backend, webgpu included, takes the plain-op
+// path that the cpu run records. @tensorflow/tfjs-backend-webgpu registers its kernels at import time whether or not
+// there is an adapter, so the registry is checked here without a GPU.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,7 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import type { EncodedExample, LmConfig, MaskKind, PromptTemplate } from '../../models/lm/contract';
 import { createKeyphraseLM } from '../../models/lm/keyphrase-lm';
-import { initBackend } from '../../models/tf/backend';
+import { WASM_ONLY_KERNELS } from '../../models/lm/wasm-kernels';
+import { initBackend, switchBackend } from '../../models/tf/backend';
 import { WEBGPU_FALLBACK_KERNELS } from '../../models/tf/webgpu-fallback-kernels';
 import { AdamW, ADAMW_DEFAULTS, paramSlots } from '../../models/train/adamw';
 import { StrideState } from '../../models/train/stride-state';
@@ -60,59 +63,65 @@ before(async () => {
     return dispatch(name, ...rest);
   };
 
-  // Training: the standard step, the AimKP step with each mask kind, LoRA and a frozen LM, then AdamW's update.
-  for (const [label, config] of [
-    ['full', model(false)],
-    ['lora', model(true)],
-    ['frozen LM', model(false, true)],
-  ] as const) {
-    part = `train (${label})`;
-    const lm = createKeyphraseLM(config, template, 3);
-    const optimizer = new AdamW(paramSlots(lm.trainableVariables(), lm.namedVariables(), /^adapter\//), {
-      ...ADAMW_DEFAULTS,
-      lr: 1e-3,
-      adapterLr: 1e-3,
-      clipNorm: 1,
-    });
-    const step = standardStep(lm, batch, 'multimodal', 2);
-    optimizer.apply(step.grads, 1);
-    tf.dispose(step.grads);
-    for (const maskKind of ['structured', 'random', 'pool'] as MaskKind[]) {
-      const settings = {
-        maskText: true,
-        maskImage: true,
-        filter: true,
-        tauText: 0.1,
-        tauImage: 0.4,
-        stride: { rule: 'progressive' as const, fixedStride: 2, warmup: false },
-        maskKind,
-      };
-      const strides = new StrideState(batch.length, settings.stride);
-      const a = aimkpStep(lm, batch, { settings, strides, seed: 1, epoch: 1, samplesPerCall: 2 });
-      optimizer.apply(a.grads, 1);
-      tf.dispose(a.grads);
-    }
-    // The specialists' steps (a frozen LM trains only the adapter, which a text-only prompt does not reach).
-    for (const mode of config.freezeLm ? (['image'] as const) : (['text', 'image'] as const))
-      tf.dispose(standardStep(lm, batch, mode, 2).grads);
-    lm.losses(
-      batch,
-      batch.map(() => ({
-        mode: 'multimodal' as const,
-        textStride: 1,
-        imageStride: 1,
-        kind: 'structured' as const,
-        seed: 0,
-      })),
-    );
+  // Training: the standard step, the AimKP step with each mask kind, LoRA and a frozen LM, then AdamW's update; on
+  // wasm (its own kernels) and on cpu (the plain ops every other backend runs).
+  for (const backend of ['wasm', 'cpu'] as const) {
+    assert.equal(await switchBackend(backend), null);
+    const on = backend === 'wasm' ? '' : ' on cpu';
+    for (const [label, config] of [
+      ['full', model(false)],
+      ['lora', model(true)],
+      ['frozen LM', model(false, true)],
+    ] as const) {
+      part = `train (${label})${on}`;
+      const lm = createKeyphraseLM(config, template, 3);
+      const optimizer = new AdamW(paramSlots(lm.trainableVariables(), lm.namedVariables(), /^adapter\//), {
+        ...ADAMW_DEFAULTS,
+        lr: 1e-3,
+        adapterLr: 1e-3,
+        clipNorm: 1,
+      });
+      const step = standardStep(lm, batch, 'multimodal', 2);
+      optimizer.apply(step.grads, 1);
+      tf.dispose(step.grads);
+      for (const maskKind of ['structured', 'random', 'pool'] as MaskKind[]) {
+        const settings = {
+          maskText: true,
+          maskImage: true,
+          filter: true,
+          tauText: 0.1,
+          tauImage: 0.4,
+          stride: { rule: 'progressive' as const, fixedStride: 2, warmup: false },
+          maskKind,
+        };
+        const strides = new StrideState(batch.length, settings.stride);
+        const a = aimkpStep(lm, batch, { settings, strides, seed: 1, epoch: 1, samplesPerCall: 2 });
+        optimizer.apply(a.grads, 1);
+        tf.dispose(a.grads);
+      }
+      // The specialists' steps (a frozen LM trains only the adapter, which a text-only prompt does not reach).
+      for (const mode of config.freezeLm ? (['image'] as const) : (['text', 'image'] as const))
+        tf.dispose(standardStep(lm, batch, mode, 2).grads);
+      lm.losses(
+        batch,
+        batch.map(() => ({
+          mode: 'multimodal' as const,
+          textStride: 1,
+          imageStride: 1,
+          kind: 'structured' as const,
+          seed: 0,
+        })),
+      );
 
-    part = `decode (${label})`;
-    for (const strategy of ['greedy', 'beam', 'beam-sample'] as const) {
-      lm.generate(batch, 'multimodal', { strategy, beamSize: 3, temperature: 0.5, maxNewTokens: 3, seed: 1 });
+      part = `decode (${label})${on}`;
+      for (const strategy of ['greedy', 'beam', 'beam-sample'] as const) {
+        lm.generate(batch, 'multimodal', { strategy, beamSize: 3, temperature: 0.5, maxNewTokens: 3, seed: 1 });
+      }
+      optimizer.dispose();
+      lm.dispose();
     }
-    optimizer.dispose();
-    lm.dispose();
   }
+  assert.equal(await switchBackend('wasm'), null);
 
   // The image encoders on one real image.
   const dir = mkdtempSync(join(tmpdir(), 'aimkp-kernels-'));
@@ -138,7 +147,15 @@ const registry = (backend: string) => new Set(tf.getKernelsForBackend(backend).m
 
 test('the recorder saw the training step, decoding and the encoders', () => {
   const parts = new Set([...used.values()].flatMap((s) => [...s]));
-  for (const part of ['train (full)', 'train (lora)', 'train (frozen LM)', 'decode (full)', 'encoder mobilenet-v2'])
+  for (const part of [
+    'train (full)',
+    'train (lora)',
+    'train (frozen LM)',
+    'decode (full)',
+    'train (full) on cpu',
+    'decode (lora) on cpu',
+    'encoder mobilenet-v2',
+  ])
     assert.ok(parts.has(part), part);
   // Kernels known to be in these paths (a recorder that saw nothing would pass the next test vacuously).
   for (const name of ['BatchMatMul', 'Softmax', 'GatherV2', 'FusedConv2D', 'FusedDepthwiseConv2D', 'Sum'])
@@ -149,7 +166,10 @@ test('every kernel the project runs is in the webgpu registry or among the webgp
   const webgpu = registry('webgpu');
   assert.ok(webgpu.size > 100, `webgpu registry has ${webgpu.size} kernels: was the package imported?`);
   const fallbacks = new Set<string>(WEBGPU_FALLBACK_KERNELS);
-  const missing = [...used.keys()].filter((name) => !webgpu.has(name) && !fallbacks.has(name));
+  const wasmOnly = new Set<string>(WASM_ONLY_KERNELS);
+  for (const name of WASM_ONLY_KERNELS)
+    assert.ok(![...(used.get(name) ?? [])].some((part) => part.endsWith('on cpu')), `${name} ran off wasm`);
+  const missing = [...used.keys()].filter((name) => !webgpu.has(name) && !fallbacks.has(name) && !wasmOnly.has(name));
   assert.deepEqual(
     missing.map((name) => `${name} (${[...(used.get(name) ?? [])].join(', ')})`),
     [],
