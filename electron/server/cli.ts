@@ -4,10 +4,14 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { appPaths } from '../app/app-paths';
 import { bundledDataDir, usePackedResources } from '../packaged-resources';
+import { labSettingsFromEnv } from '../queue/cli';
+import { labQueueFactory } from '../queue/lab-queue';
+import { preflight } from '../queue/redis-preflight';
 import { createService } from '../service/index';
+import type { SupervisorOptions } from '../supervisor/supervisor';
 import { DEFAULT_HOST, DEFAULT_PORT, startWorkbenchServer } from './server';
 
-export const SERVE_HELP = `Usage: aimkp serve [--host H] [--port P] [--workspace DIR] [--token T] [--origin URL]...
+export const SERVE_HELP = `Usage: aimkp serve [--host H] [--port P] [--workspace DIR] [--token T] [--origin URL]... [--redis URL [--take-jobs]]
 
 Browser mode: serves the workbench UI (dist/renderer, built by npm run build) and its API over a WebSocket.
   --host H         address to listen on (default ${DEFAULT_HOST}; anything beyond loopback requires a token)
@@ -15,7 +19,10 @@ Browser mode: serves the workbench UI (dist/renderer, built by npm run build) an
   --workspace DIR  workspace folder (runs, imported data sets, feature cache); default: the saved one
   --token T        require this token on the API (default: none on loopback, a random one elsewhere)
   --origin URL     also accept WebSocket connections from this page origin (e.g. the vite dev server)
-  --renderer DIR   serve this folder instead of dist/renderer`;
+  --renderer DIR   serve this folder instead of dist/renderer
+  --redis URL      use the lab's queue (BullMQ on Redis; docs/sweeps.md) instead of this machine's: runs are trained
+                   by \`aimkp worker\` processes on the lab's machines; the workspace must be the shared folder
+  --take-jobs      with --redis: this workbench also trains queued runs (settings' concurrency)`;
 
 export interface ServeArgs {
   host: string;
@@ -24,6 +31,8 @@ export interface ServeArgs {
   token?: string;
   origins: string[];
   renderer?: string;
+  redis?: string;
+  takeJobs: boolean;
   help: boolean;
 }
 
@@ -37,6 +46,8 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
       token: { type: 'string' },
       origin: { type: 'string', multiple: true },
       renderer: { type: 'string' },
+      redis: { type: 'string' },
+      'take-jobs': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -46,6 +57,7 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port: expected a port number 0–65535, got "${values.port}"`);
   if (values.token !== undefined && values.token.length < 8) throw new Error('--token: at least 8 characters');
+  if (values['take-jobs'] && !values.redis) throw new Error('--take-jobs needs --redis');
   return {
     host: values.host ?? DEFAULT_HOST,
     port,
@@ -53,6 +65,8 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
     token: values.token,
     origins: values.origin ?? [],
     renderer: values.renderer ? resolve(values.renderer) : undefined,
+    redis: values.redis,
+    takeJobs: values['take-jobs'] ?? false,
     help: values.help ?? false,
   };
 }
@@ -72,10 +86,31 @@ export async function serveMain(argv: readonly string[]): Promise<number> {
   }
   usePackedResources(import.meta.url);
   const paths = appPaths(import.meta.url);
+  let lab: Pick<SupervisorOptions, 'createQueue' | 'sharedWorkspace'> | undefined;
+  if (args.redis) {
+    try {
+      // Checked once before the (synchronous) supervisor starts: a wrong password etc. is one line.
+      const pf = await preflight(args.redis);
+      for (const w of pf.warnings) console.error(`[serve] warning: ${w}`);
+      lab = {
+        sharedWorkspace: true,
+        createQueue: labQueueFactory({
+          target: pf.target,
+          takeJobs: args.takeJobs,
+          settings: labSettingsFromEnv(),
+          log: (line) => console.error(`[lab] ${line}`),
+        }),
+      };
+    } catch (e) {
+      console.error(`aimkp serve: ${(e as Error).message}`);
+      return 2;
+    }
+  }
   const service = createService({
     host: 'browser',
     workspace: args.workspace,
     bundledDataDir: bundledDataDir(paths.clipartKp),
+    supervisor: lab,
   });
   let server;
   try {

@@ -1,8 +1,20 @@
 // Live delivery of run events to clients: at most one batch per run per BATCH_INTERVAL_MS (≤ 20/s), every event
 // in some batch, in seq order, none twice. A subscriber that names a seq first gets what it missed, replayed from
 // events.jsonl, then the live stream. Whoever writes a run's events (a worker, or `aimkp train` in a terminal)
-// only has to `poke(runId)`; runs nobody pokes are polled while someone subscribes to them.
+// only has to `poke(runId)`; runs nobody pokes are polled while someone subscribes to them. Where a stream's
+// events come from is an EventSource: its events.jsonl by default; a lab queue (electron/queue/) gives runs trained
+// on other machines a source that also reads their Redis stream (same seq numbers).
 import { RunEventLog, type SeqEvent } from './run-event-log';
+
+/** A stream's numbered events as the hub reads them: the tail (readNew), replay (since) and how far it has read. */
+export interface EventSource {
+  /** The seq of the last event readNew() returned. */
+  readonly lastSeq: number;
+  /** The events after lastSeq that are there now (at most `limit`), in seq order, none skipped. */
+  readNew(limit?: number): Promise<SeqEvent[]>;
+  /** The events with seq > sinceSeq (at most `limit`), in seq order. */
+  since(sinceSeq: number, limit?: number): Promise<SeqEvent[]>;
+}
 
 export const BATCH_INTERVAL_MS = 50;
 /**
@@ -39,7 +51,7 @@ interface Subscription {
 }
 
 interface TailedRun {
-  log: RunEventLog;
+  log: EventSource;
   timer: NodeJS.Timeout | null;
   lastFlush: number;
   flushing: Promise<void> | null;
@@ -53,6 +65,8 @@ export interface EventHubOptions {
   batchIntervalMs?: number;
   /** Called on a read error (the hub keeps going). */
   onError?: (runId: string, err: unknown) => void;
+  /** The source of a stream other than its events.jsonl alone (given the file's log); default: the file. */
+  sourceOf?: (streamId: string, file: RunEventLog) => EventSource;
 }
 
 export class EventHub {
@@ -66,8 +80,8 @@ export class EventHub {
     this.interval = options.batchIntervalMs ?? BATCH_INTERVAL_MS;
   }
 
-  /** The numbered event log of a run (one per run id, shared by tail and replay). */
-  logOf(runId: string): RunEventLog {
+  /** The numbered event source of a run (one per run id, shared by tail and replay). */
+  logOf(runId: string): EventSource {
     return this.tailed(runId).log;
   }
 
@@ -163,8 +177,9 @@ export class EventHub {
   private tailed(runId: string): TailedRun {
     let run = this.runs.get(runId);
     if (!run) {
+      const file = new RunEventLog(this.options.fileOf(runId));
       run = {
-        log: new RunEventLog(this.options.fileOf(runId)),
+        log: this.options.sourceOf ? this.options.sourceOf(runId, file) : file,
         timer: null,
         lastFlush: -Infinity,
         flushing: null,

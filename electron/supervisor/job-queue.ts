@@ -2,12 +2,14 @@
 // (workers on this machine) with a fixed number at a time and persists every state change to jobs.json; a
 // distributed queue (jobs on other machines) can implement the same interface later.
 import { randomUUID } from 'node:crypto';
-import { CoreError, writeFileAtomic } from '../../models/index';
+import { CoreError, writeFileAtomic, type RunLease } from '../../models/index';
 import type { JsonValue } from '../../shared/training-events';
 import { isFinishedJobState } from '../../shared/vocabulary';
 import { checkJobSpec, kindOfSpec } from './job-kinds';
+import type { EventSource } from './event-hub';
 import type { JobError, JobProgressSnapshot, JobRecord, JobSpec, JobState } from './jobs';
 import { jobsFileText, readJobsFile } from './jobs-file';
+import type { RunEventLog } from './run-event-log';
 
 export type JobChange = { job: JobRecord; previous: JobState | null };
 export type JobListener = (change: JobChange) => void;
@@ -39,12 +41,26 @@ export interface ManagedJobQueue extends JobQueue {
   runningIds(): string[];
   /** Stops running jobs at their next step boundary (recorded interrupted), waits up to timeoutMs each, then kills. */
   shutdown(timeoutMs: number): Promise<void>;
+  /** Set by a queue shared by several machines (electron/queue/): what the supervisor asks it besides jobs. */
+  readonly lab?: LabQueueHooks;
+}
+
+/** What a lab queue (runs trained on other machines, a workspace shared by several workbenches) offers. */
+export interface LabQueueHooks {
+  /** Whether the queue still holds a run lock's lease: true / false, null while it cannot tell yet. */
+  leaseAlive(lease: RunLease): boolean | null;
+  /** A run stream's event source: its events.jsonl and its Redis stream (events of runs trained elsewhere). */
+  eventSource(streamId: string, file: RunEventLog, poke: () => void): EventSource;
 }
 
 export interface QueueFactoryOptions {
   runner: JobRunner;
+  /** Another runner like `runner` whose workers' pokes (events.jsonl grew) also reach `onPoke` (a lab queue's mirror). */
+  createRunner: (onPoke: (runId: string) => void) => JobRunner;
+  /** The workspace's runs folder. */
+  runsDir: string;
   concurrency: number;
-  /** jobs.json of the workspace. */
+  /** jobs.json of the workspace (per host when the workspace is shared). */
   file: string;
   onPrune: (jobIds: string[]) => void;
   /** A record of jobs.json that could not be read (left out of the list): file, record, field, reason. */
@@ -66,8 +82,20 @@ export interface RunningJob {
   readonly done: Promise<JobOutcome>;
 }
 
+/** How a runner starts a job beyond its record: what a lab worker (electron/queue/) adds. */
+export interface JobRunOptions {
+  /** The caller holds the run's writer lock (taken under the queue's lease): the work must not take it again. */
+  runLockHeld?: boolean;
+  /**
+   * The lease the job runs under: `renewedAt` (BigInt64Array[1] over this buffer) is the Date.now() of the last
+   * renewal the queue acknowledged, `closed` (Int32Array[1] at byte 8) is set to 1 when the lease is lost. The work's
+   * thread writes nothing into the run once either says so (models' setRunWriteFence).
+   */
+  lease?: { state: SharedArrayBuffer; fenceAfterMs: number };
+}
+
 export interface JobRunner {
-  start(job: JobRecord, onProgress: (p: JobProgressSnapshot) => void): RunningJob;
+  start(job: JobRecord, onProgress: (p: JobProgressSnapshot) => void, options?: JobRunOptions): RunningJob;
 }
 
 export interface InProcessQueueOptions {

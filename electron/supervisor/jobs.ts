@@ -38,4 +38,12 @@ export interface JobRecord {
   progress: JobProgressSnapshot | null;
   /** The job's JSON result (evaluate scores, predictions, ...); for training its end (status, steps, best). */
   result: JsonValue | null;
+  /**
+   * Jobs of a lab queue (electron/queue/) only; absent for the in-process queue's jobs. The worker that runs or ran
+   * it ("host:pid" or the name it was given), how often it was started (a retry or a takeover starts it again) and how
+   * often its worker was found dead (the lease expired) while it ran.
+   */
+  worker?: string | null;
+  attempts?: number;
+  stalls?: number;
 }

@@ -10,10 +10,12 @@ import {
   readRunConfig,
   RUN_FILES,
   writeFileAtomic,
+  type LeaseJudge,
   type LockState,
   type RunConfig,
 } from '../../models/index';
 import { parseTrainingEvent, type TrainingEvent } from '../../shared/training-events';
+import type { SweepRef } from '../../shared/sweep';
 import { isRunId } from './workspace';
 
 export const RUN_META_FILE = 'run-meta.json';
@@ -23,6 +25,13 @@ export interface RunMeta {
   name?: string;
   tags?: string[];
   origin?: 'app' | 'cli';
+  /** The sweep the run belongs to (its group in the Runs view). */
+  sweep?: SweepRef;
+  /**
+   * The lab-queue job that started training it (written by the worker before the first step): a worker that takes
+   * the job again after a crash resumes the run; any other job finds the run taken.
+   */
+  job?: string;
 }
 
 /** Where a run stands according to its files alone (the supervisor adds what its jobs know). */
@@ -75,7 +84,11 @@ interface TailFacts {
 export class RunRegistry {
   private readonly tails = new Map<string, CachedTail>();
 
-  constructor(private runsDir: string) {}
+  /** `leaseAlive` judges run locks held under a lab queue's lease (models' inspectLock). */
+  constructor(
+    private runsDir: string,
+    private readonly leaseAlive?: LeaseJudge,
+  ) {}
 
   setRunsDir(dir: string): void {
     this.runsDir = dir;
@@ -110,7 +123,7 @@ export class RunRegistry {
     const stepsPerEpoch = Math.ceil(config.trainItems / config.batchSize);
     let lock: LockState;
     try {
-      lock = inspectLock(dir);
+      lock = inspectLock(dir, { leaseAlive: this.leaseAlive });
     } catch {
       lock = { state: 'unreadable', reason: 'cannot read run.lock' };
     }
@@ -174,14 +187,27 @@ export class RunRegistry {
 export function readMeta(dir: string): RunMeta {
   try {
     const v = JSON.parse(readFileSync(join(dir, RUN_META_FILE), 'utf8')) as RunMeta;
-    return {
+    const meta: RunMeta = {
       name: typeof v.name === 'string' ? v.name : undefined,
       tags: Array.isArray(v.tags) ? v.tags.filter((t): t is string => typeof t === 'string') : undefined,
       origin: v.origin === 'app' || v.origin === 'cli' ? v.origin : undefined,
     };
+    const sweep = parseSweepRef(v.sweep);
+    if (sweep) meta.sweep = sweep;
+    if (typeof v.job === 'string') meta.job = v.job;
+    return meta;
   } catch {
     return {};
   }
+}
+
+function parseSweepRef(v: unknown): SweepRef | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const r = v as Partial<SweepRef>;
+  const int = (x: unknown): x is number => Number.isInteger(x);
+  if (typeof r.id !== 'string' || typeof r.cell !== 'string' || !int(r.seed) || !int(r.index) || !int(r.total))
+    return undefined;
+  return { id: r.id, cell: r.cell, seed: r.seed, index: r.index, total: r.total };
 }
 
 function readTail(file: string, size: number): TrainingEvent[] {

@@ -5,6 +5,7 @@
 //                                               ├─ RunRegistry (runs/<id>/ folders)
 //                                               └─ EventHub (events.jsonl tails → batched subscribers, replay)
 import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   acquireRunLock,
@@ -13,9 +14,11 @@ import {
   inspectLock,
   RUN_FILES,
   writeFileAtomicSync,
+  type RunLease,
   type RunLock,
   type TrainConfig,
 } from '../../models/index';
+import type { SweepRef } from '../../shared/sweep';
 import type { ErrorEvent, ProgressEvent } from '../../shared/training-events';
 import { isFinishedJobState, type RunStatus } from '../../shared/vocabulary';
 import type { WireJobKind } from '../../shared/contract/common';
@@ -64,6 +67,11 @@ export interface SupervisorOptions {
   log?: (line: string) => void;
   /** The job queue (default: InProcessJobQueue, persisted in jobs.json). */
   createQueue?: (o: QueueFactoryOptions) => ManagedJobQueue;
+  /**
+   * Several workbenches (on several machines) use this workspace at once, each with its own supervisor: a lab
+   * queue's setting. The supervisor's lock and its own job list are then per host (hosts/<host>/), not per workspace.
+   */
+  sharedWorkspace?: boolean;
 }
 
 export type { RunStatus } from '../../shared/vocabulary';
@@ -105,23 +113,34 @@ export class Supervisor {
   constructor(private readonly options: SupervisorOptions) {
     this.log = options.log ?? (() => undefined);
     this.paths = ensureWorkspace(options.workspace);
-    this.workspaceLock = acquireRunLock(this.paths.root, { command: 'aimkp workbench supervisor' });
+    // One supervisor per workspace, or with a shared workspace one per host (each keeps its own job list there).
+    const own = options.sharedWorkspace === true ? join(this.paths.root, 'hosts', hostname()) : this.paths.root;
+    mkdirSync(own, { recursive: true });
+    this.workspaceLock = acquireRunLock(own, { command: 'aimkp workbench supervisor' });
     mkdirSync(join(this.paths.root, 'jobs'), { recursive: true });
     this.settingsNow = readSettings(this.paths);
     if (options.concurrency !== undefined) this.settingsNow = { ...this.settingsNow, concurrency: options.concurrency };
-    this.registry = new RunRegistry(this.paths.runs);
+    this.registry = new RunRegistry(this.paths.runs, (lease) => this.leaseAlive(lease));
     this.hub = new EventHub({
       fileOf: (id) => this.streamFile(id),
       onError: (id, err) => this.log(`events of ${id}: ${(err as Error).message}`),
+      // Run streams of a lab queue also read their Redis stream (runs trained on other machines).
+      sourceOf: (id, file) =>
+        this.queue?.lab && !JOB_STREAM.test(id) ? this.queue.lab.eventSource(id, file, () => this.hub.poke(id)) : file,
     });
-    this.runner = new WorkerJobRunner({
-      paths: this.paths,
-      settings: () => this.settingsNow,
-      entry: options.workerEntry,
-      maxOldGenerationSizeMb: options.workerHeapMb,
-      onPoke: (runId) => this.hub.poke(runId),
-      onLog: (jobId, line) => this.log(`[job ${jobId.slice(0, 8)}] ${line}`),
-    });
+    const makeRunner = (alsoPoke?: (runId: string) => void) =>
+      new WorkerJobRunner({
+        paths: this.paths,
+        settings: () => this.settingsNow,
+        entry: options.workerEntry,
+        maxOldGenerationSizeMb: options.workerHeapMb,
+        onPoke: (runId) => {
+          this.hub.poke(runId);
+          alsoPoke?.(runId);
+        },
+        onLog: (jobId, line) => this.log(`[job ${jobId.slice(0, 8)}] ${line}`),
+      });
+    this.runner = makeRunner();
     this.predictor = new PredictServer({
       entry: () => options.workerEntry ?? defaultWorkerEntry(),
       paths: () => this.paths,
@@ -130,8 +149,10 @@ export class Supervisor {
     });
     const queueOptions: QueueFactoryOptions = {
       runner: this.runner,
+      createRunner: makeRunner,
+      runsDir: this.paths.runs,
       concurrency: this.settingsNow.concurrency,
-      file: this.paths.jobs,
+      file: join(own, 'jobs.json'),
       onPrune: (ids) => {
         for (const id of ids) rmSync(join(this.paths.root, 'jobs', id), { recursive: true, force: true });
       },
@@ -169,6 +190,8 @@ export class Supervisor {
     maxSteps?: number;
     name?: string;
     tags?: string[];
+    /** The sweep it belongs to (kept in run-meta.json: the Runs view's group). */
+    sweep?: SweepRef;
   }): JobRecord {
     this.open();
     const runId = checkRunId(o.runId);
@@ -183,8 +206,14 @@ export class Supervisor {
     const spec = jobSpec(TRAIN_JOB, { runId, dataDir: o.dataDir, config: o.config, maxSteps: o.maxSteps });
     // run-meta.json first: the folder is the app's from the start (name, tags) even before config.json exists.
     mkdirSync(dir, { recursive: true });
-    writeMetaSync(dir, { name: o.name, tags: o.tags ?? [], origin: 'app' });
-    return this.queue.enqueue(spec);
+    writeMetaSync(dir, { name: o.name, tags: o.tags ?? [], origin: 'app', sweep: o.sweep });
+    try {
+      return this.queue.enqueue(spec);
+    } catch (err) {
+      // Nothing was queued: the folder (only run-meta.json) must not stay behind as a run nobody can start.
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   /** Queues the continuation of a stopped, interrupted or failed run from its last checkpoint. */
@@ -196,7 +225,7 @@ export class Supervisor {
         field: 'id',
       });
     this.refuseIfActive(runId);
-    const lock = inspectLock(this.registry.dirOf(runId));
+    const lock = inspectLock(this.registry.dirOf(runId), { leaseAlive: (l) => this.leaseAlive(l) });
     if (lock.state === 'held' && !lock.byThisProcess)
       throw new CoreError(
         'RUN_LOCKED',
@@ -226,7 +255,7 @@ export class Supervisor {
     const dir = this.registry.dirOf(runId);
     if (!existsSync(dir)) throw new CoreError('NOT_FOUND', `run ${runId}: no such run`, { field: 'id' });
     this.refuseIfActive(runId);
-    const lock = inspectLock(dir);
+    const lock = inspectLock(dir, { leaseAlive: (l) => this.leaseAlive(l) });
     if (lock.state === 'held')
       throw new CoreError(
         'RUN_LOCKED',
@@ -404,6 +433,11 @@ export class Supervisor {
     if (this.closed) throw new CoreError('BAD_INPUT', 'the supervisor has shut down');
   }
 
+  /** A run lock held under a lab queue's lease: does the queue still hold it? (null: no lab queue, or not known yet) */
+  private leaseAlive(lease: RunLease): boolean | null {
+    return this.queue?.lab ? this.queue.lab.leaseAlive(lease) : null;
+  }
+
   private checkStream(streamId: string): string {
     if (JOB_STREAM.test(streamId)) return streamId;
     return checkRunId(streamId);
@@ -457,7 +491,13 @@ export class Supervisor {
       const dir = this.registry.dirOf(runId);
       if (!existsSync(join(dir, RUN_FILES.config))) rmSync(dir, { recursive: true, force: true });
     }
+    // A lab queue's job (it has a `worker` field) is looked after by the worker process that ran it; a workbench
+    // never writes into a run another machine trains. Its run stream is tailed, though, so that every subscriber
+    // (the Runs list too) sees its events.
+    const labJob = job.worker !== undefined;
+    if (labJob && training && runId) this.hub.poke(runId);
     if (
+      !labJob &&
       runId &&
       job.state === 'failed' &&
       previous === 'running' &&
@@ -538,9 +578,10 @@ function progressEvent(p: JobProgressSnapshot, time: string, run: string): Progr
   };
 }
 
-function writeMetaSync(dir: string, meta: { name?: string; tags: string[]; origin: 'app' }): void {
+function writeMetaSync(dir: string, meta: { name?: string; tags: string[]; origin: 'app'; sweep?: SweepRef }): void {
   const clean: Record<string, unknown> = { tags: meta.tags, origin: meta.origin };
   if (meta.name !== undefined) clean.name = meta.name;
+  if (meta.sweep !== undefined) clean.sweep = meta.sweep;
   writeFileAtomicSync(join(dir, RUN_META_FILE), JSON.stringify(clean, null, 2) + '\n');
 }
 

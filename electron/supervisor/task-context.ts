@@ -19,6 +19,8 @@ export interface TaskContext {
   log(line: string): void;
   /** Where a prediction gets a run's loaded model: opened per job, or kept loaded by the prediction worker. */
   predictors: PredictorSource;
+  /** The run's writer lock is held by whoever started the job (a lab worker, under its lease): do not take it. */
+  runLockHeld: boolean;
 }
 
 export interface PredictorSource {

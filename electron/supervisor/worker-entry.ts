@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Predictor, RUN_FILES } from '../../models/index';
+import { Predictor, RUN_FILES, setRunWriteFence } from '../../models/index';
 import { runJob } from './run-job';
 import type { PredictorSource, TaskContext } from './task-context';
 import { oneShotPredictors } from './tasks/predict';
@@ -20,7 +20,25 @@ const log = (line: string) => post({ t: 'log', line });
 if (init.mode === 'predict-server') servePredictions(init);
 else await runOneJob(init);
 
+/**
+ * A lab worker's job: nothing more is written into the run once the lease's last acknowledged renewal is older than
+ * the fence time, or the main thread says it is lost. Checked before every write (models/run/write-fence.ts), so a
+ * process that was frozen (SIGSTOP, a suspended VM) writes nothing when it wakes after another worker took over.
+ */
+function installLeaseFence(lease: NonNullable<JobWorkerInit['lease']>): void {
+  const renewedAt = new BigInt64Array(lease.state, 0, 1);
+  const closed = new Int32Array(lease.state, 8, 1);
+  setRunWriteFence(() => {
+    if (Atomics.load(closed, 0) === 1) return 'the lease of this job was lost';
+    const age = Date.now() - Number(Atomics.load(renewedAt, 0));
+    return age > lease.fenceAfterMs
+      ? `no lease renewal for ${age} ms (fence at ${lease.fenceAfterMs} ms): another worker may own the run`
+      : null;
+  });
+}
+
 async function runOneJob(init: JobWorkerInit): Promise<void> {
+  if (init.lease) installLeaseFence(init.lease);
   const stopFlag = new Int32Array(init.stopFlag);
   const controller = new AbortController();
   const checkStop = (): boolean => {
@@ -47,6 +65,7 @@ async function runOneJob(init: JobWorkerInit): Promise<void> {
     },
     log,
     predictors: oneShotPredictors({ backend: init.backend, log }),
+    runLockHeld: init.runLockHeld,
   };
   const outcome = await runJob(init.spec, ctx);
   // The supervisor terminates the thread once it has this message (a library may leave a handle open).
@@ -107,6 +126,7 @@ function servePredictions(init: PredictServerInit): void {
       progress: () => undefined,
       log,
       predictors: keptLoaded,
+      runLockHeld: false,
     };
     chain = chain.then(async () => {
       try {

@@ -16,6 +16,10 @@ export interface JobWorkerInit {
   backend: WorkspaceSettings['backend'];
   /** Int32Array[1]: 1 = stop requested. Read by the worker between steps even while its event loop is busy. */
   stopFlag: SharedArrayBuffer;
+  /** The caller holds the run's writer lock (a lab worker, under its lease): the work does not take it. */
+  runLockHeld: boolean;
+  /** A lab worker's lease (job-queue.ts JobRunOptions.lease): the thread's write fence reads it. */
+  lease: { state: SharedArrayBuffer; fenceAfterMs: number } | null;
 }
 
 /** The long-lived prediction worker: runs the jobs it is sent with the runs' models kept loaded between them. */

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { runOfSpec } from './job-kinds';
-import type { JobOutcome, JobRunner, RunningJob } from './job-queue';
+import type { JobOutcome, JobRunner, JobRunOptions, RunningJob } from './job-queue';
 import type { JobProgressSnapshot, JobRecord } from './jobs';
 import { isFromWorker, type ToWorker, type WorkerInit } from './worker-protocol';
 import type { WorkspacePaths, WorkspaceSettings } from './workspace';
@@ -46,7 +46,7 @@ export class WorkerJobRunner implements JobRunner {
 
   constructor(private readonly options: WorkerRunnerOptions) {}
 
-  start(job: JobRecord, onProgress: (p: JobProgressSnapshot) => void): RunningJob {
+  start(job: JobRecord, onProgress: (p: JobProgressSnapshot) => void, options: JobRunOptions = {}): RunningJob {
     const runId = runOfSpec(job.spec);
     const entry = this.options.entry ?? defaultWorkerEntry();
     const stopFlag = new SharedArrayBuffer(4);
@@ -59,6 +59,8 @@ export class WorkerJobRunner implements JobRunner {
       cacheDir: this.options.paths.cache,
       backend: this.options.settings().backend,
       stopFlag,
+      runLockHeld: options.runLockHeld === true,
+      lease: options.lease ?? null,
     };
     const worker = new Worker(entry.file, {
       workerData: init,

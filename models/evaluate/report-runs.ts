@@ -26,6 +26,11 @@ export interface ReportRunsOptions {
   modes?: EvalMode[];
   /** Default 'aimkp'. */
   convention?: Convention;
+  /**
+   * The group of each run, parallel to runDirs (a sweep's cells: one preset with different overrides); default each
+   * run's preset. Rows keep the label as their `preset`.
+   */
+  groups?: string[];
 }
 
 export interface ReportRunsResult {
@@ -51,8 +56,13 @@ export function reportRuns(options: ReportRunsOptions): ReportRunsResult {
   const convention = options.convention ?? 'aimkp';
   if (!CONVENTIONS.includes(convention))
     throw new CoreError('BAD_INPUT', `convention must be ${CONVENTIONS.join(' or ')}`, { field: 'convention' });
+  if (options.groups !== undefined && options.groups.length !== runDirs.length)
+    throw new CoreError('BAD_INPUT', `groups: expected one label per run folder (${runDirs.length})`, {
+      field: 'groups',
+    });
   const loaded = loadRunMetrics(runDirs, { split, decode, modes });
-  const report = buildReport(loaded.runs, { convention, split, decode, modes });
+  const runs = options.groups ? loaded.runs.map((r, i) => ({ ...r, preset: options.groups![i] })) : loaded.runs;
+  const report = buildReport(runs, { convention, split, decode, modes });
   return {
     report,
     missing: loaded.missing,

@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CoreError, fromFsError } from '../core-error';
+import { checkRunWriteFence } from './write-fence';
 import {
   checksumFiles,
   MANIFEST_FILE,
@@ -154,6 +155,7 @@ export async function writeCheckpoint(
   tmpRoot: string,
   options: WriteCheckpointOptions = {},
 ): Promise<void> {
+  checkRunWriteFence('write a checkpoint', target);
   const tmp = join(tmpRoot, `.tmp-${process.pid}-${++tmpCounter}`);
   try {
     await mkdir(tmpRoot, { recursive: true });
@@ -174,6 +176,8 @@ export async function writeCheckpoint(
 
     const parent = dirname(target);
     await mkdir(parent, { recursive: true });
+    // Again before anything is swapped in: the fence may have closed while the files were written.
+    checkRunWriteFence('swap in a checkpoint', target);
     if (options.keepPrevious === true) {
       const previous = join(parent, PREVIOUS_NAME);
       if (existsSync(target)) {

@@ -12,7 +12,10 @@
 // - checkpoint-io.ts: writeCheckpoint (atomic, keeps `previous`), readCheckpoint / loadResumeCheckpoint /
 //   loadNewestGoodCheckpoint (verified, newest good copy), assignWeights / assignMatchingWeights, cleanTempFolders.
 // - checkpoint-manifest.ts: verifyCheckpointDir / readManifest (sizes + SHA-256 of every file).
-// - run-lock.ts: one writer per run: acquireRunLock / acquireRunDirLock / withRunLock / breakRunLock, inspectLock.
+// - run-lock.ts: one writer per run: acquireRunLock / acquireRunDirLock / withRunLock / breakRunLock, inspectLock;
+//   a lock held under a lab queue's job carries its lease (RunLease), judged by the queue (LeaseJudge).
+// - write-fence.ts: setRunWriteFence: a thread's check before every write into a run folder (a lab worker that
+//   lost its lease writes nothing more).
 // - run-loader.ts: loadRunForInference (model + tokenizer + config of best/ or last).
 // - run-doctor.ts: diagnoseRun / formatDiagnosis (`aimkp doctor`).
 export {
@@ -54,9 +57,12 @@ export {
   inspectLock,
   withRunLock,
   LOCK_FILE,
+  type LeaseJudge,
   type LockState,
+  type RunLease,
   type RunLock,
   type RunLockInfo,
 } from './run-lock';
+export { setRunWriteFence, type RunWriteFence } from './write-fence';
 export { loadRunForInference, runTemplate, type LoadedRun } from './run-loader';
 export { diagnoseRun, formatDiagnosis, type RunDiagnosis, type RunCondition } from './run-doctor';

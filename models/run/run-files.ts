@@ -17,6 +17,7 @@ import type { LmConfig } from '../lm/contract';
 import type { TrainingEvent } from '../../shared/training-events';
 import type { TrainConfig } from './train-config';
 import { writeFileAtomic } from '../fs/atomic-write';
+import { checkRunWriteFence } from './write-fence';
 import { VERSION } from '../version';
 
 export const RUN_FILES = {
@@ -46,6 +47,7 @@ export interface RunConfig extends TrainConfig {
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  checkRunWriteFence('write', file);
   await withFsErrors('write', file, () =>
     writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', { fsync: true }),
   );
@@ -131,6 +133,7 @@ export class EventLog {
   }
 
   append(event: TrainingEvent): void {
+    checkRunWriteFence('append to the event log', this.file);
     try {
       appendFileSync(this.file, JSON.stringify(event) + '\n');
     } catch (err) {

@@ -7,6 +7,13 @@
 //
 // Readers (the supervisor listing runs) call inspectLock(): 'held' = a live writer (running), 'stale' = its
 // writer died (interrupted), 'free' = nobody.
+//
+// Across machines (a shared workspace on NFS/SMB, jobs from a lab queue) a pid says nothing about another host.
+// A queue worker therefore writes a `lease` into the lock: the queue job and the token of the Redis lock it holds
+// the job under. Whoever can ask the queue (`leaseAlive`) lets the lease decide: held while the queue says the
+// token still holds the job, stale once it does not (the worker died or was cut off and the queue moved the job),
+// from any host and whatever the pid. Without an answer from the queue the pid rule applies on the lock's own
+// host, and a lock of another host is assumed alive.
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -32,6 +39,20 @@ const TAKEOVER_STALE_MS = 10_000;
 /** An unreadable lock file younger than this may be one being written: it is not replaced yet. */
 const UNREADABLE_GRACE_MS = 5_000;
 
+/** The queue job a lock is held under (electron/queue/): its Redis lock key's prefix, the job and its lock token. */
+export interface RunLease {
+  /** BullMQ key prefix + queue name, e.g. "aimkp:q:runs": the job's lock key is `${queueKey}:${jobId}:lock`. */
+  queueKey: string;
+  jobId: string;
+  token: string;
+}
+
+/**
+ * Does the queue still hold this lease? true: alive; false: gone (the lock is stale); null: cannot tell (no queue
+ * here, or it has not loaded yet): the pid rule decides.
+ */
+export type LeaseJudge = (lease: RunLease) => boolean | null;
+
 /** What RUN/run.lock holds. */
 export interface RunLockInfo {
   pid: number;
@@ -42,6 +63,8 @@ export interface RunLockInfo {
   command: string;
   /** Random id of this acquisition (so a release never removes someone else's lock). */
   token: string;
+  /** Held under a lab queue's job: its lease decides whether the holder lives (see the top of this file). */
+  lease?: RunLease;
 }
 
 export type LockState =
@@ -67,6 +90,13 @@ function lockPath(runDir: string): string {
   return join(runDir, LOCK_FILE);
 }
 
+function parseLease(v: unknown): RunLease | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const l = v as Partial<RunLease>;
+  if (typeof l.queueKey !== 'string' || typeof l.jobId !== 'string' || typeof l.token !== 'string') return undefined;
+  return { queueKey: l.queueKey, jobId: l.jobId, token: l.token };
+}
+
 function parseLock(text: string): RunLockInfo | null {
   try {
     const v = JSON.parse(text) as Partial<RunLockInfo>;
@@ -77,7 +107,16 @@ function parseLock(text: string): RunLockInfo | null {
       typeof v.command === 'string' &&
       typeof v.token === 'string'
     ) {
-      return { pid: v.pid, host: v.host, startedAt: v.startedAt, command: v.command, token: v.token };
+      const info: RunLockInfo = {
+        pid: v.pid,
+        host: v.host,
+        startedAt: v.startedAt,
+        command: v.command,
+        token: v.token,
+      };
+      const lease = parseLease(v.lease);
+      if (lease) info.lease = lease;
+      return info;
     }
   } catch {
     /* not JSON */
@@ -123,7 +162,13 @@ function pidAlive(pid: number): boolean {
 }
 
 /** Why `holder` is stale, or null when its process is (or may be) alive. */
-function staleReason(holder: RunLockInfo): string | null {
+function staleReason(holder: RunLockInfo, leaseAlive?: LeaseJudge): string | null {
+  if (holder.lease && leaseAlive) {
+    const alive = leaseAlive(holder.lease);
+    if (alive === true) return null;
+    if (alive === false)
+      return `its lease on queue job ${holder.lease.jobId} is gone (the job ended, or the queue found its worker dead and moved it)`;
+  }
   if (holder.host !== hostname()) return null; // another machine: cannot check, assume alive
   if (!pidAlive(holder.pid)) return `process ${holder.pid} on ${holder.host} is no longer running`;
   const started = processStartMs(holder.pid);
@@ -135,11 +180,14 @@ function staleReason(holder: RunLockInfo): string | null {
 }
 
 export function describeHolder(h: RunLockInfo): string {
-  return `"${h.command}" (pid ${h.pid} on ${h.host}, since ${h.startedAt})`;
+  return `"${h.command}" (pid ${h.pid} on ${h.host}, since ${h.startedAt}${h.lease ? `, queue job ${h.lease.jobId}` : ''})`;
 }
 
-/** What the lock of `runDir` says: free, held by a live writer, or stale (its writer died). Never changes anything. */
-export function inspectLock(runDir: string): LockState {
+/**
+ * What the lock of `runDir` says: free, held by a live writer, or stale (its writer died). Never changes anything.
+ * `leaseAlive` judges locks held under a queue lease (see the top of this file).
+ */
+export function inspectLock(runDir: string, options: { leaseAlive?: LeaseJudge } = {}): LockState {
   const got = readLock(lockPath(runDir));
   if (got === null) return { state: 'free' };
   if (got.info === null)
@@ -148,7 +196,7 @@ export function inspectLock(runDir: string): LockState {
       reason: `${lockPath(runDir)} is not a valid lock file`,
       ageMs: Date.now() - got.mtimeMs,
     };
-  const reason = staleReason(got.info);
+  const reason = staleReason(got.info, options.leaseAlive);
   if (reason !== null) return { state: 'stale', holder: got.info, reason };
   return {
     state: 'held',
@@ -203,6 +251,10 @@ function createExclusive(file: string, text: string): boolean {
 export interface AcquireOptions {
   /** Shown to whoever is refused, e.g. "aimkp train". */
   command: string;
+  /** Held under this queue job (written into the lock; electron/queue/). */
+  lease?: RunLease;
+  /** Judges a lock found held under a lease (see inspectLock). */
+  leaseAlive?: LeaseJudge;
 }
 
 /**
@@ -224,6 +276,7 @@ export function acquireRunLock(runDir: string, options: AcquireOptions): RunLock
     command: options.command,
     token: randomBytes(8).toString('hex'),
   };
+  if (options.lease) info.lease = options.lease;
   const text = JSON.stringify(info) + '\n';
   let tookOver: string | null = null;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -232,7 +285,7 @@ export function acquireRunLock(runDir: string, options: AcquireOptions): RunLock
       installExitHook();
       return makeLock(runDir, file, info, tookOver);
     }
-    const current = inspectLock(runDir);
+    const current = inspectLock(runDir, options);
     if (current.state === 'free') continue; // released between our create and our read: try again
     if (current.state === 'held') {
       throw new CoreError(
@@ -261,7 +314,7 @@ export function acquireRunLock(runDir: string, options: AcquireOptions): RunLock
       current.state === 'stale'
         ? `took over the lock of ${describeHolder(current.holder)}: ${current.reason}`
         : `replaced an unreadable lock file (${current.reason})`;
-    if (takeOver(runDir, file, current)) tookOver = why;
+    if (takeOver(runDir, file, current, options.leaseAlive)) tookOver = why;
   }
   throw new CoreError(
     'RUN_LOCKED',
@@ -271,7 +324,7 @@ export function acquireRunLock(runDir: string, options: AcquireOptions): RunLock
 }
 
 /** Removes the stale lock `seen`, under the takeover file; true when this process removed it. */
-function takeOver(runDir: string, file: string, seen: LockState): boolean {
+function takeOver(runDir: string, file: string, seen: LockState, leaseAlive: LeaseJudge | undefined): boolean {
   const takeoverFile = join(runDir, TAKEOVER_FILE);
   if (
     !createExclusive(takeoverFile, JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }))
@@ -281,7 +334,7 @@ function takeOver(runDir: string, file: string, seen: LockState): boolean {
   }
   try {
     // Re-check under the takeover file: the lock may have been replaced by a live writer meanwhile.
-    const now = inspectLock(runDir);
+    const now = inspectLock(runDir, { leaseAlive });
     const sameLock =
       (now.state === 'stale' && seen.state === 'stale' && now.holder.token === seen.holder.token) ||
       (now.state === 'unreadable' && seen.state === 'unreadable');

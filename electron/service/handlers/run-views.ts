@@ -49,6 +49,7 @@ export function runViews(c: ServiceContext): RunViews {
       lastSeq: v.lastSeq,
       error: v.reason,
       origin: v.meta.origin ?? 'cli',
+      ...(v.meta.sweep ? { sweep: v.meta.sweep } : {}),
     };
   };
 
@@ -77,6 +78,7 @@ export function runViews(c: ServiceContext): RunViews {
       lastSeq: 0,
       error: job.state === 'failed' ? job.error : null,
       origin: 'app',
+      ...(meta.sweep ? { sweep: meta.sweep } : {}),
     };
   };
 

@@ -11,6 +11,7 @@ import {
 } from '../../../models/index';
 import type { RUNS_COMMANDS } from '../../../shared/contract/services/runs';
 import type { JsonValue } from '../../../shared/training-events';
+import { expandSweep, SweepSpecError, type SweepValue } from '../../../shared/sweep';
 import { EVALUATE_JOB, isJobOf, ROBUSTNESS_JOB, TRAIN_JOB } from '../../supervisor/job-kinds';
 import type { JobRecord } from '../../supervisor/jobs';
 import { allMetrics, checkpointsOf, robustnessReports } from '../run-results';
@@ -106,6 +107,41 @@ export function runsHandlers(
         out.push({ id, jobId: job.id });
       }
       return { runs: out };
+    },
+    'runs.sweep': async (req) => {
+      const dataDir = c.datasets.dirOf(req.dataset);
+      let expansion: ReturnType<typeof expandSweep>;
+      try {
+        expansion = expandSweep({ ...req, grid: req.grid as Record<string, SweepValue[]>, overrides: req.overrides });
+      } catch (err) {
+        if (err instanceof SweepSpecError) throw new CoreError('BAD_INPUT', err.message, { field: err.field });
+        throw err;
+      }
+      // Every run's config is checked before anything is queued: a sweep starts whole or not at all.
+      const planned = expansion.runs.map((r) => ({
+        r,
+        config: validateConfig({ ...presetConfig(r.preset, r.overrides), seed: r.seed }, `runs ${r.runId}`),
+      }));
+      const s = sup();
+      const out: { id: string; jobId: string }[] = [];
+      const skipped: string[] = [];
+      for (const { r, config } of planned) {
+        if (s.registry.exists(r.runId) || s.activeJobOf(r.runId)) {
+          skipped.push(r.runId);
+          continue;
+        }
+        const job = s.startTraining({
+          runId: r.runId,
+          dataDir,
+          config,
+          maxSteps: req.maxSteps,
+          name: `${req.name} ${r.ref.cell} s${r.seed}`,
+          tags: req.tags,
+          sweep: r.ref,
+        });
+        out.push({ id: r.runId, jobId: job.id });
+      }
+      return { sweepId: expansion.sweepId, runs: out, skipped };
     },
     'runs.stop': async (req) => {
       const s = sup();

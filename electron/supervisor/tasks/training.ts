@@ -57,6 +57,7 @@ export async function runTraining(
     cacheDir: ctx.cacheDir,
     maxSteps: p.maxSteps,
     signal: ctx.signal,
+    lockHeldByCaller: ctx.runLockHeld,
     onEvent: (e: TrainingEvent) => {
       ctx.poke(p.runId);
       if (e.type === 'step')

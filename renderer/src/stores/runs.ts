@@ -90,6 +90,12 @@ export const useRunsStore = defineStore('runs', () => {
     return r;
   }
 
+  async function sweep(req: CommandRequest<'runs.sweep'>): Promise<CommandResponse<'runs.sweep'>> {
+    const r = await api().call('runs.sweep', req);
+    await load();
+    return r;
+  }
+
   function replace(run: RunSummary): void {
     const i = runs.value.findIndex((r) => r.id === run.id);
     runs.value = i >= 0 ? runs.value.map((r, j) => (j === i ? run : r)) : [run, ...runs.value];
@@ -158,6 +164,7 @@ export const useRunsStore = defineStore('runs', () => {
     watchAll,
     unwatch,
     start,
+    sweep,
     stop,
     resume,
     detail,

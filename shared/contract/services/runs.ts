@@ -105,6 +105,15 @@ export const RunHistorySchema = z.object({
   recent: z.array(z.object({ t: z.number(), step: z.int() })),
 });
 
+/** The sweep a run belongs to (shared/sweep.ts SweepRef): the Runs view's group; mean ± std per cell. */
+export const SweepRefSchema = z.object({
+  id: z.string(),
+  cell: z.string(),
+  seed: z.int(),
+  index: z.int(),
+  total: z.int(),
+});
+
 export const RunSummary = z.object({
   id: RunId,
   /** Display name (runs.rename); the id (folder) never changes. */
@@ -131,6 +140,8 @@ export const RunSummary = z.object({
   error: ApiErrorShape.nullable(),
   /** 'cli' for runs found in the workspace that `aimkp train` made; 'app' for runs started here. Same folder format. */
   origin: z.enum(['app', 'cli']),
+  /** Set on the runs of a sweep. */
+  sweep: SweepRefSchema.optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -219,6 +230,27 @@ export const RUNS_COMMANDS = {
     }),
     z.object({ runs: z.array(z.object({ id: RunId, jobId: JobId })) }),
     'Queues one training run per seed; each run streams its events under its id.',
+  ),
+  'runs.sweep': command(
+    z.strictObject({
+      /** Run ids start with it (letters, digits, '-', '_'). */
+      name: z.string().min(1).max(40),
+      dataset: DatasetId,
+      presets: z.array(PresetName).min(1).max(16),
+      seeds: z.array(Seed).min(1).max(LIMITS.maxSeeds),
+      /** Dotted TrainConfig paths → the values to try, e.g. {"aimkp.tauText": [0.05, 0.1]}. */
+      grid: z.record(z.string(), z.array(z.union([z.number(), z.string(), z.boolean(), z.null()])).min(1)).default({}),
+      overrides: JsonObject.default({}),
+      maxSteps: z.int().min(1).optional(),
+      tags: z.array(Tag).max(20).default([]),
+    }),
+    z.object({
+      sweepId: z.string(),
+      runs: z.array(z.object({ id: RunId, jobId: JobId })),
+      /** Runs of this sweep that exist already (a resubmitted sweep queues only what is missing). */
+      skipped: z.array(RunId),
+    }),
+    'Expands a sweep (presets × grid × seeds) into runs with stable names and queues them together; each run carries the sweep (runs.list groups by it).',
   ),
   'runs.stop': command(
     z.strictObject({ id: RunId }),
