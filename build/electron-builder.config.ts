@@ -9,8 +9,9 @@
  * What goes where (docs/install.md has the picture):
  * - app.asar: package.json, the esbuild bundles (dist-electron/), the renderer (dist/renderer/), production node_modules
  *   minus what the bundles already contain or never load in Node (see NOT_LOADED_AT_RUN_TIME).
- * - app.asar.unpacked: native modules (sharp + its @img platform packages, tfjs-node / -gpu, dawn.node) and the
- *   tfjs-backend-wasm `.wasm` binaries — the OS loader and the wasm glue need real files.
+ * - app.asar.unpacked: native modules (sharp + its @img platform packages, tfjs-node / -gpu, dawn.node, our own
+ *   native matmul addon dist-electron/native/native_gemm.node when it was built) and the tfjs-backend-wasm `.wasm`
+ *   binaries — the OS loader and the wasm glue need real files.
  * - resources/: the MobileNetV2 encoder weights (copied out of the nsfwjs package) and the bundled ClipArt-KP data set.
  *   The main process points the core at them (electron/packaged-resources.ts).
  */
@@ -146,6 +147,8 @@ export const ASAR_UNPACK = [
   'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
   'node_modules/webgpu/dist/**',
   'dist-electron/**/*.wasm',
+  // The native matmul addon (scripts/build-native.mjs, copied there by build-electron.ts when it was built).
+  'dist-electron/**/*.node',
 ];
 
 /** The pure-JS TensorFlow.js packages (not the native tfjs-node ones, which keep their whole folder). */

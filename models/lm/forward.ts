@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LmConfig } from './contract';
 import type { BatchLayout } from './layout';
 import type { LinearParams, ModelParams, NormParams } from './params';
-import { gatherRows, matmul, plainMatMul, swapLast } from './ops';
+import { gatherRows, matmul, matmulT, swapLast } from './ops';
 
 /** A trainable linear use: y = x·W (+ b); per-row grad of W is x_rᵀ·dy_r. */
 export interface LinearSite {
@@ -160,8 +160,8 @@ class Runner {
           if (site !== null) site.dy = tf.keep(dy.clone()) as tf.Tensor3D;
           const dy2 = dy.reshape([n * t, dout]);
           return roles.map((role) => {
-            if (role === 'x') return plainMatMul(dy2, swapLast(saved[0])).reshape([n, t, din]);
-            if (role === 'w') return plainMatMul(swapLast(saved[1].reshape([n * t, din])), dy2);
+            if (role === 'x') return matmulT(dy2, saved[0], false, true).reshape([n, t, din]);
+            if (role === 'w') return matmulT(saved[1].reshape([n * t, din]), dy2, true, false);
             const sum = dy2.sum(0);
             return role === 'b' ? sum : sum.reshape(anchor!.shape);
           });

@@ -2,6 +2,7 @@
 // transposeA/transposeB is 5–20× slower than an explicit transpose followed by a plain matmul, and tf.matMul's
 // own gradient uses exactly those flags. `matmul` here is differentiable with plain-matmul gradients.
 import * as tf from '@tensorflow/tfjs';
+import { nativeMatmulStatus } from '../tf/native-matmul';
 import { BATCH_MATMUL_KERNEL, GATHER_ROWS_KERNEL, WEIGHTED_ROW_SUM_KERNEL, wasmKernelsReady } from './wasm-kernels';
 
 /** Rows idx[i] of x (N × d), zeros where idx[i] < 0. No gradient. */
@@ -61,6 +62,20 @@ export function plainMatMul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor): T 
   return tf.matMul(a, b) as T;
 }
 
+/** Whether transpose flags are free: the native matmuls (models/tf/native-matmul.ts) read either layout in place. */
+function transposeFlagsFree(): boolean {
+  return nativeMatmulStatus()?.enabled === true && tf.getBackend() === 'wasm';
+}
+
+/**
+ * op(a)·op(b): with the native matmuls one kernel with transpose flags, otherwise explicit transposes and a plain
+ * product (wasm's own transposed matmul is a scalar loop).
+ */
+export function matmulT<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): T {
+  if (transposeFlagsFree()) return tf.matMul(a, b, ta, tb) as T;
+  return plainMatMul<T>(ta ? swapLast(a) : a, tb ? swapLast(b) : b);
+}
+
 /** Swaps the last two axes (a copy; cheap next to the product). */
 export function swapLast<T extends tf.Tensor>(t: T): T {
   const r = t.rank;
@@ -83,7 +98,7 @@ export function matmul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor, grads: '
       (args[1] as unknown as Save)([b]);
       return {
         value: plainMatMul(args[0] as tf.Tensor, b),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => plainMatMul(dy, swapLast(saved[0])),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => matmulT(dy, saved[0], false, true),
       };
     };
     return tf.customGrad(fa)(a) as T;
@@ -93,7 +108,7 @@ export function matmul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor, grads: '
       (args[1] as unknown as Save)([a]);
       return {
         value: plainMatMul(a, args[0] as tf.Tensor),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => plainMatMul(swapLast(saved[0]), dy),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => matmulT(saved[0], dy, true, false),
       };
     };
     return tf.customGrad(fb)(b) as T;
@@ -104,8 +119,8 @@ export function matmul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor, grads: '
     return {
       value: plainMatMul(x, y),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
-        plainMatMul(dy, swapLast(saved[1])),
-        plainMatMul(swapLast(saved[0]), dy),
+        matmulT(dy, saved[1], false, true),
+        matmulT(saved[0], dy, true, false),
       ],
     };
   };
@@ -114,12 +129,12 @@ export function matmul<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor, grads: '
 
 /** aᵀ·b without the gradient (per-row gradient algebra). */
 export function matmulTN<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor): T {
-  return plainMatMul<T>(swapLast(a), b);
+  return matmulT<T>(a, b, true, false);
 }
 
 /** a·bᵀ without the gradient. */
 export function matmulNT<T extends tf.Tensor>(a: tf.Tensor, b: tf.Tensor): T {
-  return plainMatMul<T>(a, swapLast(b));
+  return matmulT<T>(a, b, false, true);
 }
 
 /** Element-wise sum of two gradient lists (one tensor per variable); disposes both inputs. `acc` null: `next`. */

@@ -12,7 +12,13 @@
 //
 // They use only public methods of the wasm backend (makeOutput, typedArrayFromHeap, disposeData, getMemoryOffset)
 // and registered kernel functions; when any is missing, `wasmKernelsReady()` is false and callers use plain tf ops.
+//
+// With the native matmuls (models/tf/native-matmul.ts) on, products go to the addon instead: the batched kernel hands
+// the whole product to the (native) BatchMatMul kernel, the per-row kernel multiplies xᵀ·δ in place on the heap. The
+// kernel functions are looked up at every call, never captured, so the order in which this file and the native
+// kernels register (or unregister) does not matter.
 import * as tf from '@tensorflow/tfjs';
+import { nativeHeapGemm, wasmHeap, type HeapGemm } from '../tf/native-matmul';
 import { heapSimd, type HeapSimd } from './wasm-simd';
 
 export const BATCH_MATMUL_KERNEL = 'AimkpBatchMatMul';
@@ -34,12 +40,12 @@ interface WasmBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
   getMemoryOffset(dataId: object): number;
   /** The Emscripten module; its `asm.memory` is the heap (used by wasm-simd.ts when present). */
-  wasm?: { asm?: { memory?: WebAssembly.Memory } };
+  wasm: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
 }
 
 /** SIMD loops over the backend's heap, or null (then the kernels loop in JS). */
 function simdFor(backend: WasmBackendLike): HeapSimd | null {
-  return heapSimd(backend.wasm?.asm?.memory);
+  return heapSimd(backend.wasm.asm?.memory);
 }
 
 interface KernelArgs<A> {
@@ -76,12 +82,13 @@ export function wasmKernelsReady(): boolean {
     bmm !== undefined &&
     transpose !== undefined &&
     backend !== null &&
+    backend.wasm?.HEAPU8 instanceof Uint8Array &&
     typeof backend.makeOutput === 'function' &&
     typeof backend.typedArrayFromHeap === 'function' &&
     typeof backend.disposeData === 'function' &&
     typeof backend.getMemoryOffset === 'function';
   if (!ready) return false;
-  const matmul2d = new Matmul2d(bmm.kernelFunc);
+  const matmul2d = new Matmul2d();
   if (tf.getKernel(BATCH_MATMUL_KERNEL, 'wasm') === undefined) {
     tf.registerKernel({
       kernelName: BATCH_MATMUL_KERNEL,
@@ -108,17 +115,21 @@ export function wasmKernelsReady(): boolean {
     tf.registerKernel({
       kernelName: ROWWISE_OUTER_KERNEL,
       backendName: 'wasm',
-      kernelFunc: ((args: KernelArgs<RowwiseOuterAttrs>) =>
-        rowwiseOuter(args, matmul2d, transpose.kernelFunc)) as unknown as tf.KernelFunc,
+      kernelFunc: ((args: KernelArgs<RowwiseOuterAttrs>) => rowwiseOuter(args, matmul2d)) as unknown as tf.KernelFunc,
     });
   }
   return true;
 }
 
+/** The wasm backend's kernel function registered now under `name` (the native one when that is on). */
+function currentKernel(name: string): tf.KernelFunc {
+  const config = tf.getKernel(name, 'wasm');
+  if (config === undefined) throw new Error(`wasm-kernels: no ${name} kernel registered for wasm`);
+  return config.kernelFunc;
+}
+
 /** One 2D product A (1 × m × k) · B (1 × k × n) through the backend's BatchMatMul kernel function. */
 class Matmul2d {
-  constructor(private readonly kernel: tf.KernelFunc) {}
-
   /**
    * A is filled by the caller and may be reused across products; `fillB` fills a fresh heap buffer for B every time,
    * because XNNPACK caches its packed copy of B by tensor id (dropped when that id is disposed). `use` gets the
@@ -136,7 +147,7 @@ class Matmul2d {
     products++;
     const B = backend.makeOutput([1, k, n], 'float32');
     fillB(backend.typedArrayFromHeap(B) as Float32Array);
-    const prod = this.kernel({
+    const prod = currentKernel('BatchMatMul')({
       inputs: { a: A, b: B },
       backend: raw,
       attrs: { transposeA: false, transposeB: false },
@@ -151,6 +162,14 @@ class Matmul2d {
 function batchMatMul(args: KernelArgs<Record<string, never>>, mm: Matmul2d): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { a, b } = args.inputs;
+  // The native kernel multiplies the whole batch in one call, in place.
+  if (nativeHeapGemm() !== null) {
+    return currentKernel('BatchMatMul')({
+      inputs: { a, b },
+      backend: args.backend,
+      attrs: { transposeA: false, transposeB: false },
+    } as never) as tf.TensorInfo;
+  }
   const rank = a.shape.length;
   const [m, k] = a.shape.slice(rank - 2);
   const n = b.shape[rank - 1];
@@ -180,7 +199,7 @@ function batchMatMul(args: KernelArgs<Record<string, never>>, mm: Matmul2d): tf.
  * Parts x_p (n × t × din), dy_p (n × t × dout): every row's x_rᵀ·δ_r into row outRows[p][i] of an nOut × (din·dout)
  * output, and the dot products of output rows (a[e], b[e]) (float64 sums, stored as float32).
  */
-function rowwiseOuter(args: KernelArgs<RowwiseOuterAttrs>, mm: Matmul2d, transposeFn: tf.KernelFunc): tf.TensorInfo[] {
+function rowwiseOuter(args: KernelArgs<RowwiseOuterAttrs>, mm: Matmul2d): tf.TensorInfo[] {
   const backend = args.backend as WasmBackendLike;
   const { outRows, nOut, a, b } = args.attrs;
   const f32 = (info: tf.TensorInfo): Float32Array => backend.typedArrayFromHeap(info) as Float32Array;
@@ -188,6 +207,70 @@ function rowwiseOuter(args: KernelArgs<RowwiseOuterAttrs>, mm: Matmul2d, transpo
   const dout = args.inputs.dy0.shape[2];
   const L = din * dout;
   const out = backend.makeOutput([nOut, L], 'float32');
+  const gemm = nativeHeapGemm();
+  if (gemm !== null) nativeRowProducts(backend, args.inputs, outRows, L, out, gemm);
+  else xnnpackRowProducts(backend, args, outRows, L, out, mm);
+  const dots = backend.makeOutput([a.length], 'float32');
+  const simd = simdFor(backend);
+  const D = f32(dots);
+  if (simd !== null) {
+    const base = backend.getMemoryOffset(out.dataId);
+    for (let e = 0; e < a.length; e++) D[e] = simd.dot(base + 4 * a[e] * L, base + 4 * b[e] * L, L);
+  } else {
+    const P = f32(out);
+    for (let e = 0; e < a.length; e++) D[e] = dot(P, a[e] * L, b[e] * L, L);
+  }
+  return [out, dots];
+}
+
+/** Every row's x_rᵀ·δ_r straight into its output row: one addon call per row, no copies, no transposes. */
+function nativeRowProducts(
+  backend: WasmBackendLike,
+  inputs: Record<string, tf.TensorInfo>,
+  outRows: number[][],
+  L: number,
+  out: tf.TensorInfo,
+  gemm: HeapGemm,
+): void {
+  // No allocation below, so the heap view and the offsets stay valid.
+  const heap = wasmHeap(backend);
+  const outOff = backend.getMemoryOffset(out.dataId);
+  for (let p = 0; p < outRows.length; p++) {
+    const x = inputs[`x${p}`];
+    const dy = inputs[`dy${p}`];
+    const [n, t, din] = x.shape;
+    const dout = dy.shape[2];
+    const xOff = backend.getMemoryOffset(x.dataId);
+    const dyOff = backend.getMemoryOffset(dy.dataId);
+    // t = 0 (no slots) needs no special case: the addon writes zeros for an empty inner dimension.
+    for (let i = 0; i < n; i++) {
+      gemm(
+        heap,
+        xOff + 4 * i * t * din,
+        dyOff + 4 * i * t * dout,
+        outOff + 4 * outRows[p][i] * L,
+        din,
+        dout,
+        t,
+        true,
+        false,
+      );
+    }
+  }
+}
+
+/** The same through XNNPACK: per part one transpose of x, then one 2D product per row on copies. */
+function xnnpackRowProducts(
+  backend: WasmBackendLike,
+  args: KernelArgs<RowwiseOuterAttrs>,
+  outRows: number[][],
+  L: number,
+  out: tf.TensorInfo,
+  mm: Matmul2d,
+): void {
+  const f32 = (info: tf.TensorInfo): Float32Array => backend.typedArrayFromHeap(info) as Float32Array;
+  const din = args.inputs.x0.shape[2];
+  const dout = args.inputs.dy0.shape[2];
   for (let p = 0; p < outRows.length; p++) {
     const x = args.inputs[`x${p}`];
     const dy = args.inputs[`dy${p}`];
@@ -198,7 +281,7 @@ function rowwiseOuter(args: KernelArgs<RowwiseOuterAttrs>, mm: Matmul2d, transpo
       continue;
     }
     // xᵀ of every row at once (n × din × t): one row's piece is then contiguous.
-    const xT = transposeFn({
+    const xT = currentKernel('Transpose')({
       inputs: { x },
       backend: args.backend,
       attrs: { perm: [0, 2, 1] },
@@ -219,17 +302,6 @@ function rowwiseOuter(args: KernelArgs<RowwiseOuterAttrs>, mm: Matmul2d, transpo
     backend.disposeData(A.dataId);
     backend.disposeData(xT.dataId);
   }
-  const dots = backend.makeOutput([a.length], 'float32');
-  const simd = simdFor(backend);
-  const D = f32(dots);
-  if (simd !== null) {
-    const base = backend.getMemoryOffset(out.dataId);
-    for (let e = 0; e < a.length; e++) D[e] = simd.dot(base + 4 * a[e] * L, base + 4 * b[e] * L, L);
-  } else {
-    const P = f32(out);
-    for (let e = 0; e < a.length; e++) D[e] = dot(P, a[e] * L, b[e] * L, L);
-  }
-  return [out, dots];
 }
 
 /**

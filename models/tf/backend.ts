@@ -8,6 +8,12 @@ import { createRequire } from 'node:module';
 import { BACKEND_CHOICES, type BackendRequest } from '../../shared/vocabulary';
 import { CoreError } from '../core-error';
 import { checkGpuLibraries, GPU_REQUIREMENTS } from './gpu-requirements';
+import {
+  describeNativeMatmul,
+  registerNativeMatmul,
+  selfTestNativeMatmul,
+  type NativeMatmulStatus,
+} from './native-matmul';
 import { registerWasmFallbackKernels } from './wasm-fallback-kernels';
 import { adapterLabel, probeWebGpuAdapter, type GpuAdapterDescription, type WebGpuProbe } from './webgpu-adapter';
 import { activeWebGpuAdapter, startWebGpuBackend } from './webgpu-backend';
@@ -32,6 +38,8 @@ export interface BackendInfo {
   simd?: boolean;
   /** wasm only. */
   threads?: number;
+  /** wasm only: the native matmul kernels (native-matmul.ts), or why they are off. */
+  nativeMatmul?: NativeMatmulStatus;
   /** webgpu only: the adapter it runs on. */
   adapter?: GpuAdapterDescription;
 }
@@ -182,6 +190,8 @@ async function startBackend(
         const ok = await withoutNewProcessHandlers(async () => {
           await import('@tensorflow/tfjs-backend-wasm');
           registerWasmFallbackKernels();
+          // The optional N-API addon; without it (not built, AIMKP_NATIVE_MATMUL=off) the wasm kernels stay.
+          registerNativeMatmul();
           return tf.setBackend('wasm');
         });
         if (!ok) return 'the wasm backend did not initialise';
@@ -270,6 +280,8 @@ async function describeCurrent(
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     info.threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? wasm.getThreadsCount() : 1;
+    const native = selfTestNativeMatmul();
+    if (native !== null) info.nativeMatmul = native;
   }
   return info;
 }
@@ -281,9 +293,13 @@ export function acceleratorOf(info: BackendInfo): string | null {
   return null;
 }
 
-/** One line for CLIs, e.g. "backend: wasm (SIMD on, 1 thread) — tfjs-node-gpu: not installed; tfjs-node: not installed". */
+/**
+ * One line for CLIs and the UI, e.g. "backend: wasm + native matmul (AVX2) (SIMD on, 1 thread) — tfjs-node-gpu: not
+ * installed; tfjs-node: not installed"; plain "wasm" when the native matmuls are off (then the reason is listed).
+ */
 export function describeBackend(info: BackendInfo): string {
   let head = `backend: ${info.picked}`;
+  if (info.picked === 'wasm' && info.nativeMatmul?.enabled) head += ` + ${describeNativeMatmul(info.nativeMatmul)}`;
   if (info.picked === 'wasm') {
     const threads = info.threads ?? 1;
     head += ` (SIMD ${info.simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'})`;
@@ -292,7 +308,9 @@ export function describeBackend(info: BackendInfo): string {
     head += ` (libtensorflow ${GPU_REQUIREMENTS.libtensorflow}: CUDA ${GPU_REQUIREMENTS.cuda}, cuDNN ${GPU_REQUIREMENTS.cudnn})`;
   }
   if (info.picked === 'webgpu' && info.adapter) head += ` (${adapterLabel(info.adapter)})`;
-  const failed = info.tried.filter((t) => !t.ok);
-  if (failed.length === 0) return head;
-  return `${head} — ${failed.map((t) => `${t.name}: ${t.reason ?? 'failed'}`).join('; ')}`;
+  const notes = info.tried.filter((t) => !t.ok).map((t) => `${t.name}: ${t.reason ?? 'failed'}`);
+  if (info.picked === 'wasm' && info.nativeMatmul && !info.nativeMatmul.enabled)
+    notes.push(`native matmul: ${info.nativeMatmul.reason ?? 'off'}`);
+  if (notes.length === 0) return head;
+  return `${head} — ${notes.join('; ')}`;
 }

@@ -288,7 +288,7 @@ function offlineSandboxUnavailable(): string | null {
 interface DriverResult {
   steps: string[];
   network: string;
-  backend?: { name?: string; picked?: string };
+  backend?: { name?: string; picked?: string; description?: string };
   datasets?: { id: string; kind: string }[];
   run?: { id: string; status: string; step: number; totalSteps: number; error: unknown };
   prediction?: {
@@ -300,17 +300,13 @@ interface DriverResult {
   serverLog?: string;
 }
 
-test('the payload boots offline from /tmp with the source tree hidden: tiny training on the bundled set, one prediction', async (t) => {
-  const why = offlineSandboxUnavailable();
-  if (why) {
-    t.skip(why);
-    return;
-  }
-  const run = join(workDir, 'run');
-  await extractForNode(resourcesDir, join(run, 'resources'));
+/** Boots the payload (see the file header) in run/ and returns the driver's result and the run's start event. */
+async function bootOffline(
+  run: string,
+): Promise<{ result: DriverResult; runStart: { backend?: { description?: string } } }> {
+  await mkdir(join(run, 'workspace'), { recursive: true });
+  await mkdir(join(run, 'hidden'), { recursive: true });
   await cp(join(PROJECT_DIR, 'test', 'fixtures', 'payload-driver.mjs'), join(run, 'driver.mjs'));
-  await mkdir(join(run, 'workspace'));
-  await mkdir(join(run, 'hidden'));
   const overrides = {
     epochs: 1,
     maxTrain: 12,
@@ -365,4 +361,45 @@ test('the payload boots offline from /tmp with the source tree hidden: tiny trai
     : [];
   assert.ok(cacheFiles.length > 0, 'image features cached in the workspace');
   assert.ok((await stat(join(run, 'resources', 'app.asar', 'dist-electron', 'server.js'))).isFile());
+  const events = (await readFile(join(runDir, 'events.jsonl'), 'utf8')).split('\n').filter(Boolean);
+  const runStart = events.map((l) => JSON.parse(l) as { type?: string }).find((e) => e.type === 'run-start');
+  assert.ok(runStart, 'a run-start event');
+  return { result, runStart: runStart as { backend?: { description?: string } } };
+}
+
+const ADDON_IN_PAYLOAD = 'app.asar/dist-electron/native/native_gemm.node';
+
+test('the payload boots offline from /tmp with the source tree hidden: tiny training on the bundled set, one prediction', async (t) => {
+  const why = offlineSandboxUnavailable();
+  if (why) {
+    t.skip(why);
+    return;
+  }
+  const run = join(workDir, 'run');
+  await extractForNode(resourcesDir, join(run, 'resources'));
+  const { result, runStart } = await bootOffline(run);
+  // The native matmul addon, when this build machine built it, is unpacked and used by the server and the worker.
+  const addonBuilt = existsSync(join(PROJECT_DIR, 'native', 'build', 'native_gemm.node'));
+  assert.equal(manifest.files.find((f) => f.path === ADDON_IN_PAYLOAD)?.place, addonBuilt ? 'unpacked' : undefined);
+  const native = /^backend: wasm \+ native matmul \(/;
+  for (const description of [result.backend?.description, runStart.backend?.description])
+    assert.match(String(description), addonBuilt ? native : /^backend: wasm \(/);
+  t.diagnostic(`packed backend: ${result.backend?.description}`);
+});
+
+test('the payload without the native matmul addon still boots and trains, on wasm matmuls (said so)', async (t) => {
+  const why = offlineSandboxUnavailable();
+  if (why) {
+    t.skip(why);
+    return;
+  }
+  const run = join(workDir, 'run-no-addon');
+  await extractForNode(resourcesDir, join(run, 'resources'));
+  await rm(join(run, 'resources', ADDON_IN_PAYLOAD), { force: true });
+  await rm(join(run, 'resources', ADDON_IN_PAYLOAD.replace(/^app\.asar\//, 'app.asar.unpacked/')), { force: true });
+  const { result, runStart } = await bootOffline(run);
+  for (const description of [result.backend?.description, runStart.backend?.description]) {
+    assert.match(String(description), /^backend: wasm \(SIMD/);
+    assert.match(String(description), /native matmul: not built/);
+  }
 });

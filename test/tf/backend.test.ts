@@ -35,11 +35,16 @@ test('auto picks wasm here and says why each backend before it is unavailable', 
     assert.equal(typeof info.simd, 'boolean');
     assert.ok((info.threads ?? 0) >= 1);
     const line = describeBackend(info);
-    assert.match(line, /^backend: wasm \(SIMD (on|off), \d+ threads?\) — /);
-    assert.ok(
-      line.endsWith(`tfjs-node-gpu: not installed; webgpu: ${info.tried[1].reason}; tfjs-node: not installed`),
+    // "wasm + native matmul (AVX2)" with the addon built; plain "wasm" and the reason among the notes without it.
+    const native = info.nativeMatmul;
+    assert.ok(native !== undefined);
+    assert.match(
       line,
+      native.enabled ? /^backend: wasm \+ native matmul \((AVX2|scalar|BLAS [^)]+)\) \(SIMD/ : /^backend: wasm \(SIMD/,
     );
+    assert.match(line, /\(SIMD (on|off), \d+ threads?\) — /);
+    const notes = `tfjs-node-gpu: not installed; webgpu: ${info.tried[1].reason}; tfjs-node: not installed`;
+    assert.ok(line.endsWith(native.enabled ? notes : `${notes}; native matmul: ${native.reason}`), line);
     assert.ok(!line.includes('\n'));
     // Idempotent: the same promise's info, no second probe.
     assert.equal(await initBackend(), info);

@@ -1,0 +1,462 @@
+// native_gemm: single-precision GEMM for TF.js's wasm backend, operating in place on the wasm heap.
+//
+// JS passes the heap as a Uint8Array (backend.wasm.HEAPU8 — a view of the wasm Memory, ArrayBuffer or
+// SharedArrayBuffer) plus byte offsets of A, B, C (and bias); nothing is copied. Two engines:
+//   - "blas": cblas_sgemm from a BLAS found at run time with dlopen (OpenBLAS, BLIS, MKL, Accelerate) — no
+//     link-time dependency, so the addon loads on a machine without any BLAS;
+//   - "own": a packed GotoBLAS-style kernel in this file, with a 6x16 AVX2+FMA micro-kernel selected at run time
+//     (__builtin_cpu_supports), and a portable scalar micro-kernel otherwise.
+// Every call is single-threaded in the calling thread (OpenBLAS' pthread build is told openblas_set_num_threads(1)),
+// and the addon keeps no mutable global state besides thread_local packing buffers, so each worker_thread (with its
+// own tfjs + wasm instance) can call it concurrently.
+//
+// Build (no node-gyp, no download):
+//   node scripts/build-native.mjs   (c++ -O3 -std=c++17 -shared -fPIC -I<node headers> ... -ldl)
+// The BLAS is looked up only when an engine that may use it is asked for (auto/blas), so the default engine
+// ("own") never loads a BLAS, or its thread pool, into the process.
+#include <node_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#if defined(_WIN32)
+#include <windows.h>
+#else
+#include <dlfcn.h>
+#endif
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define NG_X86 1
+#include <immintrin.h>
+#endif
+
+namespace {
+
+// ---------------------------------------------------------------- BLAS discovery (dlopen)
+enum CblasOrder { RowMajor = 101 };
+enum CblasTrans { NoTrans = 111, Trans = 112 };
+typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+typedef void (*set_threads_fn)(int);
+typedef char* (*corename_fn)(void);
+
+struct Blas {
+  sgemm_fn sgemm = nullptr;
+  std::string lib;
+  std::string core;
+  std::string error;
+};
+
+Blas g_blas;
+std::once_flag g_blas_once;
+
+void* open_lib(const char* name) {
+#if defined(_WIN32)
+  return (void*)LoadLibraryA(name);
+#else
+  return dlopen(name, RTLD_NOW | RTLD_LOCAL);
+#endif
+}
+void* sym(void* h, const char* name) {
+#if defined(_WIN32)
+  return (void*)GetProcAddress((HMODULE)h, name);
+#else
+  return dlsym(h, name);
+#endif
+}
+
+void load_blas() {
+  std::vector<std::string> names;
+  const char* env = std::getenv("AIMKP_BLAS_LIB");
+  if (env && *env) {
+    if (std::string(env) == "none") {
+      g_blas.error = "disabled by AIMKP_BLAS_LIB=none";
+      return;
+    }
+    names.push_back(env);
+  } else {
+#if defined(_WIN32)
+    names = {"libopenblas.dll", "openblas.dll", "mkl_rt.2.dll", "mkl_rt.dll"};
+#elif defined(__APPLE__)
+    names = {"/System/Library/Frameworks/Accelerate.framework/Accelerate", "libopenblas.dylib",
+             "/opt/homebrew/opt/openblas/lib/libopenblas.dylib", "/usr/local/opt/openblas/lib/libopenblas.dylib"};
+#else
+    // Only optimised implementations: plain libblas.so.3 may be the reference BLAS (slower than wasm).
+    names = {"libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0", "libblis.so.4", "libblis.so", "libmkl_rt.so.2", "libmkl_rt.so"};
+#endif
+  }
+  for (const auto& n : names) {
+    void* h = open_lib(n.c_str());
+    if (!h) continue;
+    auto f = (sgemm_fn)sym(h, "cblas_sgemm");
+    if (!f) continue;
+    // One thread per call: the caller (a JS thread) owns its core. OpenBLAS' pthread/openmp builds honour this.
+    if (auto st = (set_threads_fn)sym(h, "openblas_set_num_threads")) st(1);
+    if (auto st = (set_threads_fn)sym(h, "bli_thread_set_num_threads")) st(1);
+    if (auto st = (set_threads_fn)sym(h, "MKL_Set_Num_Threads")) st(1);
+    g_blas.sgemm = f;
+    g_blas.lib = n;
+    if (auto cn = (corename_fn)sym(h, "openblas_get_corename")) g_blas.core = cn();
+    return;
+  }
+  g_blas.error = "no optimised BLAS found (tried " + std::to_string(names.size()) + " names)";
+}
+
+// ---------------------------------------------------------------- own kernel
+constexpr int MR = 6, NR = 16;
+constexpr int KC = 256, MC = 96, NC = 1024;  // A block 96x256 (96 KB, L2), B panel 256x16 (16 KB, L1)
+
+struct Mat {  // strided view of op(X) (logical rows x cols) of a row-major matrix X
+  const float* p;
+  long rs, cs;  // element (i, j) = p[i*rs + j*cs]
+};
+
+// Packs op(A)[i0:i0+mc, k0:k0+kc] into MR-row panels: panel[p][k][r], zero-padded.
+void pack_a(const Mat& a, int i0, int mc, int k0, int kc, float* dst) {
+  for (int ip = 0; ip < mc; ip += MR) {
+    int mr = std::min(MR, mc - ip);
+    const float* base = a.p + (long)(i0 + ip) * a.rs + (long)k0 * a.cs;
+    if (a.cs == 1) {  // rows contiguous in k
+      for (int k = 0; k < kc; k++) {
+        for (int r = 0; r < mr; r++) dst[r] = base[r * a.rs + k];
+        for (int r = mr; r < MR; r++) dst[r] = 0.f;
+        dst += MR;
+      }
+    } else {  // transposed A: the MR rows are contiguous for each k
+      for (int k = 0; k < kc; k++) {
+        const float* src = base + (long)k * a.cs;
+        for (int r = 0; r < mr; r++) dst[r] = src[r * a.rs];
+        for (int r = mr; r < MR; r++) dst[r] = 0.f;
+        dst += MR;
+      }
+    }
+  }
+}
+
+// Packs op(B)[k0:k0+kc, j0:j0+nc] into NR-column panels: panel[p][k][c], zero-padded.
+void pack_b(const Mat& b, int k0, int kc, int j0, int nc, float* dst) {
+  for (int jp = 0; jp < nc; jp += NR) {
+    int nr = std::min(NR, nc - jp);
+    const float* base = b.p + (long)k0 * b.rs + (long)(j0 + jp) * b.cs;
+    if (b.cs == 1) {
+      for (int k = 0; k < kc; k++) {
+        const float* src = base + (long)k * b.rs;
+        if (nr == NR) {
+          std::memcpy(dst, src, NR * sizeof(float));
+        } else {
+          for (int c = 0; c < nr; c++) dst[c] = src[c];
+          for (int c = nr; c < NR; c++) dst[c] = 0.f;
+        }
+        dst += NR;
+      }
+    } else {  // transposed B: column c of op(B) is contiguous in k
+      for (int k = 0; k < kc; k++) {
+        for (int c = 0; c < nr; c++) dst[c] = base[(long)c * b.cs + (long)k * b.rs];
+        for (int c = nr; c < NR; c++) dst[c] = 0.f;
+        dst += NR;
+      }
+    }
+  }
+}
+
+// C[0:mr, 0:nr] (ldc) = (accumulate ? C : 0) + Ap · Bp over kc.
+typedef void (*micro_fn)(int kc, const float* ap, const float* bp, float* c, long ldc, int mr, int nr, bool accumulate);
+
+void micro_generic(int kc, const float* ap, const float* bp, float* c, long ldc, int mr, int nr, bool accumulate) {
+  float acc[MR][NR] = {};
+  for (int k = 0; k < kc; k++) {
+    for (int r = 0; r < MR; r++) {
+      float av = ap[k * MR + r];
+      for (int j = 0; j < NR; j++) acc[r][j] += av * bp[k * NR + j];
+    }
+  }
+  for (int r = 0; r < mr; r++)
+    for (int j = 0; j < nr; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + acc[r][j] : acc[r][j];
+}
+
+#if NG_X86
+__attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* ap, const float* bp, float* c, long ldc, int mr, int nr,
+                                                     bool accumulate) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (int k = 0; k < kc; k++) {
+    __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+    __m256 a;
+    a = _mm256_broadcast_ss(ap + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
+    a = _mm256_broadcast_ss(ap + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
+    a = _mm256_broadcast_ss(ap + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+    a = _mm256_broadcast_ss(ap + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+    a = _mm256_broadcast_ss(ap + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
+    a = _mm256_broadcast_ss(ap + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+    ap += MR;
+    bp += NR;
+  }
+  __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  if (mr == MR && nr == NR) {
+    for (int r = 0; r < MR; r++) {
+      float* cr = c + r * ldc;
+      if (accumulate) {
+        _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][0]));
+        _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc[r][1]));
+      } else {
+        _mm256_storeu_ps(cr, acc[r][0]);
+        _mm256_storeu_ps(cr + 8, acc[r][1]);
+      }
+    }
+    return;
+  }
+  alignas(32) float tmp[MR][NR];
+  for (int r = 0; r < MR; r++) {
+    _mm256_store_ps(tmp[r], acc[r][0]);
+    _mm256_store_ps(tmp[r] + 8, acc[r][1]);
+  }
+  for (int r = 0; r < mr; r++)
+    for (int j = 0; j < nr; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + tmp[r][j] : tmp[r][j];
+}
+#endif
+
+micro_fn pick_micro(std::string* name) {
+#if NG_X86
+  const char* force = std::getenv("AIMKP_GEMM_KERNEL");
+  bool generic = force && std::string(force) == "generic";
+  __builtin_cpu_init();
+  if (!generic && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    *name = "avx2-fma-6x16";
+    return micro_avx2;
+  }
+#endif
+  *name = "generic-6x16";
+  return micro_generic;
+}
+
+std::string g_micro_name;
+micro_fn g_micro = pick_micro(&g_micro_name);
+
+struct Buffers {
+  std::vector<float> a, b;
+};
+thread_local Buffers tl_buf;
+
+// C (m x n, row-major, ldc = n) = op(A) · op(B)
+void own_gemm(const Mat& a, const Mat& b, float* c, int m, int n, int k) {
+  if (k == 0) {
+    for (long i = 0; i < (long)m * n; i++) c[i] = 0.f;
+    return;
+  }
+  Buffers& buf = tl_buf;
+  int ncMax = std::min(NC, (n + NR - 1) / NR * NR), kcMax = std::min(KC, k), mcMax = std::min(MC, (m + MR - 1) / MR * MR);
+  if ((int)buf.b.size() < ncMax * kcMax) buf.b.resize((size_t)ncMax * kcMax);
+  if ((int)buf.a.size() < mcMax * kcMax) buf.a.resize((size_t)mcMax * kcMax);
+  float* bp = buf.b.data();
+  float* ap = buf.a.data();
+  for (int jc = 0; jc < n; jc += NC) {
+    int nc = std::min(NC, n - jc);
+    for (int pc = 0; pc < k; pc += KC) {
+      int kc = std::min(KC, k - pc);
+      pack_b(b, pc, kc, jc, nc, bp);
+      for (int ic = 0; ic < m; ic += MC) {
+        int mc = std::min(MC, m - ic);
+        pack_a(a, ic, mc, pc, kc, ap);
+        for (int jr = 0; jr < nc; jr += NR) {
+          int nr = std::min(NR, nc - jr);
+          const float* bpanel = bp + (long)(jr / NR) * NR * kc;
+          for (int ir = 0; ir < mc; ir += MR) {
+            int mr = std::min(MR, mc - ir);
+            g_micro(kc, ap + (long)(ir / MR) * MR * kc, bpanel, c + (long)(ic + ir) * n + jc + jr, n, mr, nr, pc > 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Small products: a direct loop beats packing (and BLAS call overhead).
+void tiny_gemm(const Mat& a, const Mat& b, float* c, int m, int n, int k) {
+  for (int i = 0; i < m; i++) {
+    float* cr = c + (long)i * n;
+    for (int j = 0; j < n; j++) cr[j] = 0.f;
+    for (int p = 0; p < k; p++) {
+      float av = a.p[i * a.rs + p * a.cs];
+      const float* br = b.p + p * b.rs;
+      if (b.cs == 1)
+        for (int j = 0; j < n; j++) cr[j] += av * br[j];
+      else
+        for (int j = 0; j < n; j++) cr[j] += av * br[j * b.cs];
+    }
+  }
+}
+
+// ---------------------------------------------------------------- epilogue (bias + activation)
+enum Act { LINEAR = 0, RELU = 1, RELU6 = 2, LEAKYRELU = 3, SIGMOID = 4, ELU = 5, PRELU = 6 };
+
+void epilogue(float* c, long rows, int n, const float* bias, int biasLen, int act, float alpha, const float* prelu, int preluLen) {
+  if (!bias && act == LINEAR) return;
+  for (long i = 0; i < rows; i++) {
+    float* cr = c + i * n;
+    for (int j = 0; j < n; j++) {
+      float v = cr[j];
+      if (bias) v += biasLen == 1 ? bias[0] : bias[j];
+      switch (act) {
+        case RELU: v = v > 0.f ? v : 0.f; break;
+        case RELU6: v = std::min(std::max(v, 0.f), 6.f); break;
+        case LEAKYRELU: v = v < 0.f ? alpha * v : v; break;
+        case SIGMOID: v = 1.f / (1.f + std::exp(-v)); break;
+        case ELU: v = v < 0.f ? std::expm1(v) : v; break;
+        case PRELU: v = v < 0.f ? (preluLen == 1 ? prelu[0] : prelu[j]) * v : v; break;
+        default: break;
+      }
+      cr[j] = v;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- N-API glue
+std::atomic<long> g_calls_blas{0}, g_calls_own{0}, g_calls_tiny{0};
+
+napi_value throw_err(napi_env env, const char* msg) {
+  napi_throw_error(env, "NATIVE_GEMM", msg);
+  return nullptr;
+}
+
+// gemm(heapU8, aOff, bOff, cOff, batch, m, n, k, transA, transB, aBatchStride, bBatchStride,
+//      biasOff, biasLen, act, alpha, engine, preluOff, preluLen)
+//   offsets in bytes; batch strides in elements (0 = broadcast that operand); biasOff < 0: no bias;
+//   engine: 0 auto, 1 blas, 2 own, 3 tiny. Returns the engine used (1/2/3).
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 19;
+  napi_value argv[19];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 19) return throw_err(env, "gemm: expected 19 arguments");
+  napi_typedarray_type tt;
+  size_t len = 0;
+  void* data = nullptr;
+  napi_value ab;
+  size_t byteOffset = 0;
+  if (napi_get_typedarray_info(env, argv[0], &tt, &len, &data, &ab, &byteOffset) != napi_ok || tt != napi_uint8_array)
+    return throw_err(env, "gemm: argument 0 must be the heap as a Uint8Array");
+  if (data == nullptr || len == 0) return throw_err(env, "gemm: heap view is detached (wasm memory grew?): re-read HEAPU8");
+  double d[18];
+  for (int i = 0; i < 18; i++) {
+    if (napi_get_value_double(env, argv[i + 1], &d[i]) != napi_ok) return throw_err(env, "gemm: numeric arguments expected");
+  }
+  int64_t aOff = (int64_t)d[0], bOff = (int64_t)d[1], cOff = (int64_t)d[2];
+  int batch = (int)d[3], m = (int)d[4], n = (int)d[5], k = (int)d[6];
+  bool ta = d[7] != 0, tb = d[8] != 0;
+  int64_t sa = (int64_t)d[9], sb = (int64_t)d[10];
+  int64_t biasOff = (int64_t)d[11];
+  int biasLen = (int)d[12], act = (int)d[13];
+  float alpha = (float)d[14];
+  int engine = (int)d[15];
+  int64_t preluOff = (int64_t)d[16];
+  int preluLen = (int)d[17];
+  if (batch < 0 || m < 0 || n < 0 || k < 0 || sa < 0 || sb < 0) return throw_err(env, "gemm: negative size");
+  if ((aOff | bOff | cOff) & 3) return throw_err(env, "gemm: misaligned offset (must be a multiple of 4)");
+  // Bounds: every element touched must lie inside the heap.
+  auto inside = [&](int64_t off, int64_t elems) { return off >= 0 && off + elems * 4 <= (int64_t)len; };
+  int64_t aLast = (int64_t)(batch > 0 ? batch - 1 : 0) * sa + (int64_t)m * k;
+  int64_t bLast = (int64_t)(batch > 0 ? batch - 1 : 0) * sb + (int64_t)k * n;
+  if (!inside(aOff, aLast) || !inside(bOff, bLast) || !inside(cOff, (int64_t)batch * m * n))
+    return throw_err(env, "gemm: operand out of heap bounds");
+  if (biasOff >= 0 && (!inside(biasOff, biasLen) || (biasLen != 1 && biasLen != n) || (biasOff & 3)))
+    return throw_err(env, "gemm: bad bias");
+  if (act == PRELU && (preluOff < 0 || !inside(preluOff, preluLen) || (preluLen != 1 && preluLen != n) || (preluOff & 3)))
+    return throw_err(env, "gemm: bad prelu weights");
+  uint8_t* heap = (uint8_t*)data;
+  const float* A = (const float*)(heap + aOff);
+  const float* B = (const float*)(heap + bOff);
+  float* C = (float*)(heap + cOff);
+  const float* bias = biasOff >= 0 ? (const float*)(heap + biasOff) : nullptr;
+  const float* prelu = act == PRELU ? (const float*)(heap + preluOff) : nullptr;
+
+  if (engine == 0 || engine == 1) std::call_once(g_blas_once, load_blas);
+  if (k == 0) {  // empty inner dimension: zeros (then bias/activation)
+    std::memset(C, 0, (size_t)batch * m * n * sizeof(float));
+    epilogue(C, (long)batch * m, n, bias, biasLen, act, alpha, prelu, preluLen);
+    napi_value ret;
+    napi_create_int32(env, 3, &ret);
+    return ret;
+  }
+  if (engine == 1 && !g_blas.sgemm) return throw_err(env, "gemm: no BLAS loaded");
+  int used = engine;
+  // Small products: a direct loop beats packing and a BLAS call's overhead.
+  if (used != 1 && (double)m * n * k <= 4096.0) used = 3;
+  if (used == 0) used = g_blas.sgemm ? 1 : 2;
+
+  // A shared (broadcast) B and an untransposed A: fold the batch into the rows (one big product).
+  int gb = batch, gm = m;
+  if (batch > 1 && sb == 0 && !ta && sa == (int64_t)m * k) {
+    gm = m * batch;
+    gb = 1;
+  }
+  for (int bi = 0; bi < gb; bi++) {
+    const float* a = A + bi * sa;
+    const float* b = B + bi * sb;
+    float* c = C + (int64_t)bi * gm * n;
+    if (used == 1) {
+      g_blas.sgemm(RowMajor, ta ? Trans : NoTrans, tb ? Trans : NoTrans, gm, n, k, 1.0f, a, ta ? gm : k, b, tb ? k : n, 0.0f, c, n);
+    } else {
+      Mat ma{a, ta ? 1 : (long)k, ta ? (long)gm : 1};
+      Mat mb{b, tb ? 1 : (long)n, tb ? (long)k : 1};
+      if (used == 3)
+        tiny_gemm(ma, mb, c, gm, n, k);
+      else
+        own_gemm(ma, mb, c, gm, n, k);
+    }
+  }
+  (used == 1 ? g_calls_blas : used == 2 ? g_calls_own : g_calls_tiny)++;
+  epilogue(C, (long)batch * m, n, bias, biasLen, act, alpha, prelu, preluLen);
+  napi_value ret;
+  napi_create_int32(env, used, &ret);
+  return ret;
+}
+
+napi_value set_str(napi_env env, napi_value obj, const char* key, const std::string& v) {
+  napi_value s;
+  napi_create_string_utf8(env, v.c_str(), v.size(), &s);
+  napi_set_named_property(env, obj, key, s);
+  return obj;
+}
+
+// info(probeBlas?): the own kernel's name, call counts, and (after probing, or once an engine looked) the BLAS.
+napi_value Info(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool probe = false;
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) == napi_ok && argc >= 1) napi_get_value_bool(env, argv[0], &probe);
+  if (probe) std::call_once(g_blas_once, load_blas);
+  napi_value o, nul, num;
+  napi_create_object(env, &o);
+  napi_get_null(env, &nul);
+  if (g_blas.sgemm) {
+    set_str(env, o, "blas", g_blas.lib);
+    set_str(env, o, "blasCore", g_blas.core);
+  } else {
+    napi_set_named_property(env, o, "blas", nul);
+    if (!g_blas.error.empty()) set_str(env, o, "blasError", g_blas.error);
+  }
+  set_str(env, o, "ownKernel", g_micro_name);
+  napi_create_int64(env, g_calls_blas.load(), &num);
+  napi_set_named_property(env, o, "callsBlas", num);
+  napi_create_int64(env, g_calls_own.load(), &num);
+  napi_set_named_property(env, o, "callsOwn", num);
+  napi_create_int64(env, g_calls_tiny.load(), &num);
+  napi_set_named_property(env, o, "callsTiny", num);
+  return o;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
