@@ -19,7 +19,7 @@ const COMMANDS: Record<string, CommandEntry> = {
     load: async () => (await import('./commands/eval')).evalCommand,
   },
   data: {
-    summary: 'import, build and describe data sets (cmkp, clipart, synth, stats)',
+    summary: 'import, build and describe data sets (cmkp, clipart, synth, premise, stats)',
     load: async () => (await import('./commands/data')).dataCommand,
   },
   train: {
@@ -60,14 +60,25 @@ const COMMANDS: Record<string, CommandEntry> = {
   },
 };
 
+/** Commands that bin/aimkp.mjs runs itself (listed here so that one help names every command). */
+const APP_COMMANDS: readonly (readonly [string, string])[] = [
+  ['serve', 'browser mode: the workbench UI and its API on a local server (--redis: on the lab queue)'],
+  ['sweep', 'a grid of runs (presets × seeds × overrides) queued together as one group'],
+  ['worker', "train queued runs of a lab's shared queue (BullMQ on Redis), headless"],
+];
+
 export function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const width = Math.max(...[...Object.keys(COMMANDS), ...APP_COMMANDS.map(([n]) => n)].map((k) => k.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return [
     'Usage: aimkp <command> [options]',
     '',
     'Commands:',
     ...lines,
+    '',
+    // Dispatched by bin/aimkp.mjs before the core's CLI: they need the supervisor (electron/server, electron/queue).
+    'Workbench commands:',
+    ...APP_COMMANDS.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`),
     '',
     'Run "aimkp <command> --help" for a command\'s options.',
     '',
