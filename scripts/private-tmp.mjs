@@ -6,7 +6,7 @@
 // TypeScript config through jiti) are links to the shared ones in the real temp folder, so runs stay as fast as
 // before; they are removed with the private folder, the caches they point to are kept.
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,6 +18,9 @@ if (command === undefined) {
 
 const realTmp = tmpdir();
 const privateTmp = mkdtempSync(join(realTmp, 'aimkp-test-tmp-'));
+// Traversable by other users (as /tmp is): tests that run as root check permissions as an unprivileged user
+// (test/supervisor/workspace-bounded.test.ts), who must reach the folders they make here.
+chmodSync(privateTmp, 0o755);
 const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
 const TOOL_CACHES = [`tsx-${uid}`, 'jiti'];
 for (const name of TOOL_CACHES) {

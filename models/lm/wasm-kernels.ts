@@ -65,8 +65,14 @@ export interface RowwiseOuterAttrs {
 
 let ready: boolean | null = null;
 let products = 0;
+let calls = 0;
 
-/** 2D products the kernels have run so far (for the benchmark's kernel counts). */
+/** Calls of the kernels above so far, whichever path their products take (wasm's BatchMatMul or the native addon). */
+export function wasmKernelCalls(): number {
+  return calls;
+}
+
+/** 2D products the kernels have run through wasm's BatchMatMul so far (for the benchmark's kernel counts). */
 export function wasmKernelProducts(): number {
   return products;
 }
@@ -93,29 +99,37 @@ export function wasmKernelsReady(): boolean {
     tf.registerKernel({
       kernelName: BATCH_MATMUL_KERNEL,
       backendName: 'wasm',
-      kernelFunc: ((args: KernelArgs<Record<string, never>>) =>
-        batchMatMul(args, matmul2d)) as unknown as tf.KernelFunc,
+      kernelFunc: ((args: KernelArgs<Record<string, never>>) => (
+        calls++,
+        batchMatMul(args, matmul2d)
+      )) as unknown as tf.KernelFunc,
     });
   }
   if (tf.getKernel(GATHER_ROWS_KERNEL, 'wasm') === undefined) {
     tf.registerKernel({
       kernelName: GATHER_ROWS_KERNEL,
       backendName: 'wasm',
-      kernelFunc: ((args: KernelArgs<{ idx: Int32Array }>) => gatherRows(args)) as unknown as tf.KernelFunc,
+      kernelFunc: ((args: KernelArgs<{ idx: Int32Array }>) => (calls++, gatherRows(args))) as unknown as tf.KernelFunc,
     });
   }
   if (tf.getKernel(WEIGHTED_ROW_SUM_KERNEL, 'wasm') === undefined) {
     tf.registerKernel({
       kernelName: WEIGHTED_ROW_SUM_KERNEL,
       backendName: 'wasm',
-      kernelFunc: ((args: KernelArgs<{ w: Float32Array }>) => weightedRowSum(args)) as unknown as tf.KernelFunc,
+      kernelFunc: ((args: KernelArgs<{ w: Float32Array }>) => (
+        calls++,
+        weightedRowSum(args)
+      )) as unknown as tf.KernelFunc,
     });
   }
   if (tf.getKernel(ROWWISE_OUTER_KERNEL, 'wasm') === undefined) {
     tf.registerKernel({
       kernelName: ROWWISE_OUTER_KERNEL,
       backendName: 'wasm',
-      kernelFunc: ((args: KernelArgs<RowwiseOuterAttrs>) => rowwiseOuter(args, matmul2d)) as unknown as tf.KernelFunc,
+      kernelFunc: ((args: KernelArgs<RowwiseOuterAttrs>) => (
+        calls++,
+        rowwiseOuter(args, matmul2d)
+      )) as unknown as tf.KernelFunc,
     });
   }
   return true;

@@ -162,8 +162,8 @@ export interface MemoryReply {
   /** tf.memory().numTensors */
   numTensors: number;
   backend: string;
-  /** 2D products run in this thread's own wasm kernels so far (models/lm/wasm-kernels.ts; 0 elsewhere). */
-  wasmKernelProducts: number;
+  /** Calls of this thread's own wasm kernels so far (models/lm/wasm-kernels.ts; 0 off wasm). */
+  wasmKernelCalls: number;
 }
 
 export type PoolRequest =

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isCoreError } from '../core-error';
 import type { KeyphraseLM } from '../lm/contract';
 import { createKeyphraseLM } from '../lm/keyphrase-lm';
-import { wasmKernelProducts } from '../lm/wasm-kernels';
+import { wasmKernelCalls } from '../lm/wasm-kernels';
 import { initBackend } from '../tf/backend';
 import { aimkpStep, standardStep, type StepGradient, type StrideView } from './train-step';
 import { encodeImages } from '../vision/feature-cache';
@@ -109,7 +109,7 @@ async function handle(id: number, r: PoolRequest): Promise<{ value: unknown; tra
       const value: MemoryReply = {
         numTensors: tf.memory().numTensors,
         backend: tf.getBackend(),
-        wasmKernelProducts: wasmKernelProducts(),
+        wasmKernelCalls: wasmKernelCalls(),
       };
       return { value };
     }

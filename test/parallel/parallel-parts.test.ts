@@ -13,7 +13,7 @@ import { createKeyphraseLM } from '../../models/lm/keyphrase-lm';
 import type { EncodedExample } from '../../models/lm/contract';
 import { Replicas } from '../../models/parallel/replicas';
 import type { MemoryReply } from '../../models/parallel/pool-protocol';
-import { wasmKernelProducts, wasmKernelsReady } from '../../models/lm/wasm-kernels';
+import { wasmKernelCalls, wasmKernelsReady } from '../../models/lm/wasm-kernels';
 import { parallelStep, shardRanges } from '../../models/train/parallel-step';
 import { decodeParallel } from '../../models/parallel/parallel-decode';
 import { encodeImagesParallel } from '../../models/parallel/parallel-encode';
@@ -148,8 +148,8 @@ test('a K = 2 step: the baseline and a masked AimKP step give the K = 1 gradient
     // The worker thread has its own wasm instance, and the project's kernels registered there on first use.
     const worker = await replicas.request<MemoryReply>(1, { t: 'memory' }).reply;
     assert.equal(worker.backend, 'wasm');
-    assert.ok(wasmKernelsReady() && wasmKernelProducts() > 0, "this thread's steps ran the project's wasm kernels");
-    assert.ok(worker.wasmKernelProducts > 0, "the worker's shards ran them too, in its own wasm instance");
+    assert.ok(wasmKernelsReady() && wasmKernelCalls() > 0, "this thread's steps ran the project's wasm kernels");
+    assert.ok(worker.wasmKernelCalls > 0, "the worker's shards ran them too, in its own wasm instance");
     tf.dispose([...a.grads, ...b.grads]);
     assert.equal(tf.memory().numTensors, tensors, 'no tensor left on this thread');
     // The worker loaded new weights (model changed) and ran two shards: nothing left there either.

@@ -87,6 +87,11 @@ async function run(
 // sha256 of checkpoints/last/{weights,optimizer}.bin after 12 steps, written by main (2184405: after perf-leanstep's kernels, without this work)
 // with the same data, config and backend. They change only if the step's arithmetic changes on purpose (regenerate
 // with a K = 1 run of this config then, and say why in the commit).
+// The hashes are main's plain-wasm arithmetic (before data parallelism and the native matmuls): this file trains on
+// plain wasm, so that K = 1 is compared bit for bit with that trainer (the native matmuls have their own checks in
+// test/tf/native-matmul.test.ts). Read when the backend starts, inherited by worker threads and child processes.
+process.env.AIMKP_NATIVE_MATMUL = 'off';
+
 const MAIN_K1 = {
   baseline: {
     weights: '3910cb952b01582169ca816fc7e090edc8e2fa49399c54eac97dd70b938bc258',

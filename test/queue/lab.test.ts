@@ -155,8 +155,9 @@ test('a 6-run sweep on 3 worker processes: every run exactly once; events reach 
   );
   off();
   // A client that reconnects with its last seq gets what it missed, in order, from there on.
+  // (The stream holds the run's events and the supervisor's job-state lines: its last seq is what the live client saw.)
   const first = sweep.runs[0].runId;
-  const total = runEvents(ws.workspace, first).length;
+  const total = seen.get(first)!.at(-1)!;
   const caught: number[] = [];
   const offAgain = sup.subscribe(first, (b) => caught.push(...b.events.map((e) => e.seq)), 5);
   await waitFor(() => caught.length >= total - 5, 10_000, 20);

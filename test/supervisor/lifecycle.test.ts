@@ -146,7 +146,8 @@ test('after SIGKILL of the app a new supervisor lists the run as interrupted and
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
 
-  const second = newSupervisor(workspace);
+  // The reference's concurrency: a job's data-parallel K is cores / concurrency, and equal bytes need the same K.
+  const second = newSupervisor(workspace, { concurrency: 2 });
   try {
     const run = second.getRun('crashed');
     assert.equal(run.status, 'interrupted');
@@ -170,7 +171,7 @@ test('after SIGKILL of the app a new supervisor lists the run as interrupted and
   } finally {
     await second.shutdown();
   }
-  const third = newSupervisor(workspace);
+  const third = newSupervisor(workspace, { concurrency: 2 });
   try {
     assert.equal(third.getRun('quit').status, 'interrupted');
     const job = third.resume('quit');
