@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { CoreError, getPreset, mergeOverride, validateConfig, type TrainConfig } from '../../models/index';
+import { CoreError, getPreset, mergeOverride, RUN_FILES, validateConfig, type TrainConfig } from '../../models/index';
 import { expandSweep, parseSweepSpec, SweepFileError, type SweepSpec } from '../../shared/sweep';
 import type { JobRecord } from '../supervisor/jobs';
 import { Supervisor } from '../supervisor/supervisor';
@@ -173,6 +173,25 @@ function datasetDir(spec: SweepSpec, file: string, datasetsDir: string): string 
   );
 }
 
+/**
+ * A sweep's base run (initFrom: the paper presets' warm start) as an absolute folder: a path relative to the sweep
+ * file (as `dataset` is), or a run id of the workspace. Left relative, every worker would resolve it against its own
+ * working directory: refused NOT_VISIBLE at best, another folder of the same name at worst.
+ */
+export function sweepBaseRun(initFrom: string, file: string, runsDir: string): string {
+  const isBase = (dir: string) => existsSync(join(dir, RUN_FILES.config)) && existsSync(join(dir, RUN_FILES.best));
+  const asPath = isAbsolute(initFrom) ? initFrom : resolve(dirname(file), initFrom);
+  if (isBase(asPath)) return asPath;
+  const asId = join(runsDir, initFrom);
+  if (!isAbsolute(initFrom) && isBase(asId)) return asId;
+  throw new SweepFileError(
+    file,
+    'overrides.initFrom',
+    null,
+    `no base run at ${asPath}${isAbsolute(initFrom) ? '' : ` and no run "${initFrom}" in ${runsDir}`} (a base run holds ${RUN_FILES.config} and ${RUN_FILES.best}/)`,
+  );
+}
+
 /** A sweep run's TrainConfig: the preset, the sweep's overrides with the cell's values, the seed; checked. */
 export function sweepRunConfig(preset: string, overrides: Record<string, unknown>, seed: number): TrainConfig {
   const base = getPreset(preset);
@@ -224,14 +243,16 @@ export async function sweepMain(argv: readonly string[]): Promise<number> {
     }
     spec = parseSweepSpec(text, file);
     expansion = expandSweep(spec);
+    const workspace = resolve(a.workspace ?? process.env.AIMKP_WORKSPACE ?? '.');
     configs = expansion.runs.map((r) => {
+      let c: TrainConfig;
       try {
-        return sweepRunConfig(r.preset, r.overrides, r.seed);
+        c = sweepRunConfig(r.preset, r.overrides, r.seed);
       } catch (err) {
         throw new SweepFileError(file, `run ${r.runId}`, null, (err as Error).message);
       }
+      return c.initFrom ? { ...c, initFrom: sweepBaseRun(c.initFrom, file, join(workspace, 'runs')) } : c;
     });
-    const workspace = resolve(a.workspace ?? process.env.AIMKP_WORKSPACE ?? '.');
     const concurrency = positiveInt(a.concurrency, '--concurrency', 1);
     const target = a.redis ? await checkedTarget(a.redis, log) : null;
     dataDir = datasetDir(spec, file, join(workspace, 'datasets'));

@@ -3,10 +3,10 @@
 // trains them here, tiny real runs; resubmitting the same file queues nothing again.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { sweepRunConfig } from '../../electron/queue/cli';
+import { sweepBaseRun, sweepRunConfig } from '../../electron/queue/cli';
 import { expandSweep, meanStd, parseSweepSpec, sweepIdOf, sweepProgress, type SweepSpec } from '../../shared/sweep';
 import { makeWorkspace, runEvents, type TestWorkspace } from '../supervisor/fixtures';
 
@@ -159,4 +159,41 @@ test('aimkp sweep FILE: a 2×1 sweep trains here on the in-process queue; resubm
   );
   assert.equal(bad.status, 1);
   assert.match(bad.stderr.trim(), /^aimkp sweep: .*bad\.json: field "run x-aimkp-s1": .*epochs/);
+  // A base run (initFrom) that is nowhere: refused before anything is queued.
+  const noBase = join(ws.root, 'no-base.json');
+  writeFileSync(
+    noBase,
+    '{"name":"nb","dataset":"data","presets":["aimkp"],"seeds":[1],"overrides":{"initFrom":"gone"}}',
+  );
+  const nb = spawnSync(
+    process.execPath,
+    [join(ROOT, 'bin', 'aimkp.mjs'), 'sweep', noBase, '--workspace', ws.workspace],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(nb.status, 1, nb.stdout + nb.stderr);
+  assert.match(nb.stderr.trim(), /^aimkp sweep: .*no-base\.json: field "overrides\.initFrom": no base run at .*gone/);
+});
+
+test("a sweep's base run (initFrom) becomes absolute: relative to the file, or a run id; a missing one names the field", () => {
+  const base = (dir: string) => {
+    mkdirSync(join(dir, 'best'), { recursive: true });
+    writeFileSync(join(dir, 'config.json'), '{}');
+  };
+  const studies = join(ws.root, 'studies');
+  const runs = join(ws.root, 'base-ws', 'runs');
+  base(join(ws.root, 'bases', 'align-a'));
+  base(join(runs, 'align-b'));
+  const file = join(studies, 'paper.json');
+  // Left relative, each worker would resolve it against its own working directory.
+  assert.equal(sweepBaseRun('../bases/align-a', file, runs), join(ws.root, 'bases', 'align-a'));
+  assert.equal(sweepBaseRun('align-b', file, runs), join(runs, 'align-b'));
+  assert.equal(sweepBaseRun(join(runs, 'align-b'), file, runs), join(runs, 'align-b'));
+  mkdirSync(join(runs, 'half'), { recursive: true });
+  writeFileSync(join(runs, 'half', 'config.json'), '{}');
+  assert.throws(
+    () => sweepBaseRun('half', file, runs),
+    /paper\.json: field "overrides\.initFrom": no base run at .*studies\/half and no run "half" in .*runs \(a base run holds config\.json and best\/\)/,
+  );
 });
