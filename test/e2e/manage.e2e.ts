@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, it as nodeIt } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from './browser';
+import { SHOTS } from './new-run-form';
 import { ROOT, startWeb, type WebServer } from './web-server';
-
-const SHOTS = process.env.AIMKP_E2E_SHOTS ?? join(ROOT, 'test/e2e/screenshots');
 
 describe(
   'run and data-set management in Chromium',

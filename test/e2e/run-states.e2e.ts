@@ -11,20 +11,11 @@ import { join } from 'node:path';
 import { after, before, describe, it as nodeIt } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from './browser';
+import { fillNewRun, SHOTS, TINY_MODEL } from './new-run-form';
 import { ROOT, startWeb, type WebServer } from './web-server';
 
-const SHOTS = process.env.AIMKP_E2E_SHOTS ?? join(ROOT, 'test/e2e/screenshots');
 const TIMEOUT = 300_000;
-const TINY: Record<string, string> = {
-  'model.dModel': '16',
-  'model.nLayers': '1',
-  'model.nHeads': '2',
-  'model.dFF': '32',
-  'model.adapterHidden': '16',
-  batchSize: '8',
-  samplesPerCall: '8',
-  maxValid: '6',
-};
+const TINY = TINY_MODEL;
 
 /** What the page showed over time, sampled every 50 ms in the page (a state that lasts 100 ms is not missed). */
 interface Seen {
@@ -139,10 +130,7 @@ describe(
       await page.selectOption('[data-testid="new-dataset"]', dataset);
       await page.fill('[data-testid="new-seeds"]', seed);
       await page.fill('[data-testid="hp-epochs"]', '2');
-      for (const [path, value] of Object.entries(TINY))
-        await page.fill(`[data-testid="hp-${path.replace(/\./g, '-')}"]`, value);
-      await page.selectOption('#hp-encoder', 'patch:7:4');
-      await page.fill('[data-testid="new-name"]', name);
+      await fillNewRun(page, TINY, name);
       await page.click('[data-testid="new-launch"]');
       await page.waitForURL(/#\/runs\/[^/]+$/);
       return decodeURIComponent(page.url().split('#/runs/')[1]);

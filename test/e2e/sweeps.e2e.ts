@@ -9,20 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from './browser';
+import { fillNewRun, SHOTS, TINY_MODEL } from './new-run-form';
 import { ROOT, startWeb, type WebServer } from './web-server';
 
-const SHOTS = process.env.AIMKP_E2E_SHOTS ?? join(ROOT, 'test/e2e/screenshots');
-const TINY: Record<string, string> = {
-  epochs: '1',
-  'model.dModel': '16',
-  'model.nLayers': '1',
-  'model.nHeads': '2',
-  'model.dFF': '32',
-  'model.adapterHidden': '16',
-  batchSize: '8',
-  samplesPerCall: '8',
-  maxValid: '6',
-};
+const TINY = { ...TINY_MODEL, epochs: '1' };
 
 describe(
   'a sweep launched from the New run view, its group in Runs',
@@ -76,10 +66,7 @@ describe(
         await page.fill('[data-testid="new-grid"]', 'aimkp.tauText = 0.5, 0.25');
         await page.fill('[data-testid="new-seeds"]', '1, 2');
         await page.selectOption('[data-testid="new-dataset"]', 'sw');
-        for (const [path, value] of Object.entries(TINY))
-          await page.fill(`[data-testid="hp-${path.replace(/\./g, '-')}"]`, value);
-        await page.selectOption('#hp-encoder', 'patch:7:4');
-        await page.fill('[data-testid="new-name"]', 'e2e');
+        await fillNewRun(page, TINY, 'e2e');
         assert.match((await page.textContent('[data-testid="new-sweep-count"]')) ?? '', /4 run\(s\)/);
         assert.match((await page.textContent('[data-testid="new-launch"]')) ?? '', /Launch sweep \(4 runs\)/);
         await page.screenshot({ path: join(SHOTS, 'e2e-sweep-new.png') });

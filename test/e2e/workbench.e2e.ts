@@ -11,23 +11,13 @@ import { join } from 'node:path';
 import { after, before, describe, it as nodeIt } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from './browser';
+import { fillNewRun, SHOTS, TINY_MODEL } from './new-run-form';
 import { ROOT, startWeb, type WebServer } from './web-server';
 
-const SHOTS = process.env.AIMKP_E2E_SHOTS ?? join(ROOT, 'test/e2e/screenshots');
 const TRAIN_TIMEOUT = 300_000;
 /** An image file for the drop test (any bundled ClipArt-KP PNG other than the one chosen before it). */
 const DROPPED = 'animals-crawfish1-ganson.png';
-const TINY: Record<string, string> = {
-  'model.dModel': '16',
-  'model.nLayers': '1',
-  'model.nHeads': '2',
-  'model.dFF': '32',
-  'model.adapterHidden': '16',
-  batchSize: '8',
-  samplesPerCall: '8',
-  maxValid: '6',
-  checkpointEvery: '5',
-};
+const TINY = { ...TINY_MODEL, checkpointEvery: '5' };
 
 describe(
   'workbench in Chromium against npm run web',
@@ -194,10 +184,7 @@ describe(
       await page.waitForSelector('[data-testid="hp-epochs"]');
       await page.selectOption('[data-testid="new-dataset"]', ids.dataset!);
       await page.fill('[data-testid="hp-epochs"]', epochs);
-      for (const [path, value] of Object.entries(TINY))
-        await page.fill(`[data-testid="hp-${path.replace(/\./g, '-')}"]`, value);
-      await page.selectOption('#hp-encoder', 'patch:7:4');
-      await page.fill('[data-testid="new-name"]', `${preset} e2e`);
+      await fillNewRun(page, TINY, `${preset} e2e`);
       // Changed fields are highlighted with the preset's value next to them.
       assert.ok((await page.locator('.hp.changed').count()) >= Object.keys(TINY).length);
       await shot(`e2e-new-run-${preset}`);
