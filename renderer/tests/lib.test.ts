@@ -84,3 +84,14 @@ describe('Runs table: test scores per mode and decoding', () => {
     expect(groupByPreset([a, b], 'beam-sample')[0].test.multimodal['f1@1']?.mean).toBeCloseTo(0.1, 12);
   });
 });
+
+describe('status bar backend label', () => {
+  it('shows the native matmul kernels and the GPU adapter, not only the package name', async () => {
+    const { backendLabel } = await import('../src/lib/labels');
+    const wasm =
+      'backend: wasm + native matmul (AVX2) (SIMD on, 1 thread) — tfjs-node-gpu: not installed; webgpu: no adapter';
+    expect(backendLabel('wasm', wasm)).toBe('wasm + native matmul (AVX2) (SIMD on, 1 thread)');
+    expect(backendLabel('webgpu', 'backend: webgpu (NVIDIA H200, vulkan)')).toBe('webgpu (NVIDIA H200, vulkan)');
+    expect(backendLabel('wasm', '')).toBe('wasm');
+  });
+});
