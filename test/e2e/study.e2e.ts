@@ -102,7 +102,10 @@ describe(
       assert.match(left, /baseline-e6-s3 \(image only\): not evaluated/);
       assert.equal(await page.getAttribute('[data-testid="study-chart-multimodal"]', 'data-seeds'), '6');
       assert.equal(await page.getAttribute('[data-testid="study-chart-image"]', 'data-seeds'), '5');
-      await page.screenshot({ path: join(SHOTS, 'study.png'), fullPage: true });
+      // <main> scrolls, not the page: a tall viewport photographs the whole view.
+      await page.setViewportSize({ width: 1400, height: 1400 });
+      await page.screenshot({ path: join(SHOTS, 'study.png') });
+      await page.setViewportSize({ width: 1400, height: 1000 });
     });
 
     it('metric and baseline pickers: MAP@5, the other arm pinned, then none', async () => {
@@ -128,7 +131,7 @@ describe(
       await page.waitForFunction(() =>
         document.querySelector('[data-testid="study-facts"]')?.textContent?.trim().startsWith('1 runs'),
       );
-      assert.equal(await text('tr[data-arm="solo"] td[data-mode="multimodal"]'), '11.00 — · n = 1');
+      assert.equal(await text('tr[data-arm="solo"] td[data-mode="multimodal"]'), '13.00 — · n = 1');
       await page.fill('[data-testid="study-save-name"]', 'lone');
       await page.click('[data-testid="study-save"]');
       await page.waitForURL(/study=lone/);
