@@ -150,6 +150,10 @@ describe(
       await page.waitForFunction(
         () => Number(document.querySelector('[data-testid="chart-loss"]')?.getAttribute('data-points')) > 0,
       );
+      // The recorder samples every 50 ms: let it take the state the page now shows before reading what it saw.
+      await page.waitForFunction(() =>
+        (globalThis as unknown as { __seen: Seen }).__seen.statuses.includes('completed'),
+      );
       const s = await seen();
       assert.deepEqual(s.errors, [], 'no error banner at any moment');
       const order = ['queued', 'running', 'completed'];

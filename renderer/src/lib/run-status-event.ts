@@ -1,5 +1,5 @@
-// A run's status as one live event says it is now, before the coalesced runs.list reload (300 ms later) confirms it:
-// without it the status bar counted a run that had just failed as running for that long.
+// Which live events end a run, and in what state: the runs store reloads the list at once for them instead of
+// 300 ms later (the status bar counted a run that had just failed as running for that long).
 import type { RunSummary, ServiceEvent } from '@shared/contract/service';
 
 type Status = RunSummary['status'];

@@ -31,16 +31,28 @@ export const useRunsStore = defineStore('runs', () => {
 
   const byId = computed(() => new Map(runs.value.map((r) => [r.id, r])));
 
+  let loadSeq = 0;
   async function load(): Promise<void> {
+    // Only the latest call's answer is applied: an older list finishing late must not overwrite a newer one.
+    const mine = ++loadSeq;
     loading.value = true;
     try {
-      runs.value = (await api().call('runs.list', {})).runs;
+      const list = (await api().call('runs.list', {})).runs;
+      if (mine !== loadSeq) return;
+      runs.value = list;
       error.value = null;
     } catch (e) {
-      error.value = errorText(e);
+      if (mine === loadSeq) error.value = errorText(e);
     } finally {
-      loading.value = false;
+      if (mine === loadSeq) loading.value = false;
     }
+  }
+
+  /** Reloads the list now (a pending coalesced reload is folded into it). */
+  function refreshNow(): void {
+    if (refreshTimer) clearTimeout(refreshTimer);
+    refreshTimer = null;
+    void load();
   }
 
   /** Coalesces many "something changed" events into one runs.list call. */
@@ -61,12 +73,12 @@ export const useRunsStore = defineStore('runs', () => {
       if (run.status !== 'running' && run.status !== 'stopping') run.status = 'running';
       return;
     }
-    const now = run ? statusFromEvent(e) : null;
-    if (run && now && run.status !== now) {
-      run.status = now;
-      // A finished run's best validation score comes with it: a run read as done carries its result (sweep cells).
-      if (e.kind === 'run-end') run.best = e.data.best ?? run.best;
-      triggerRef(runs);
+    // A run that just ended is reloaded at once rather than after the 300 ms coalescing: its status, reason, best
+    // score and time all arrive together (patching the status alone showed "completed" with no duration yet).
+    const ended = run ? statusFromEvent(e) : null;
+    if (run && ended && run.status !== ended) {
+      refreshNow();
+      return;
     }
     if (
       e.kind === 'run-start' ||
