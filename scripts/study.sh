@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 19's study protocol: baseline vs AimKP over several seeds, under the paper's protocol (AimKP 4 epochs vs the
 # baseline's 6) and/or equal epochs, optionally over a tau_t × tau_v grid, evaluated greedily in three modes (and on
-# the premise benchmark's five conditions), then every table as per-seed CSV plus Δ against the pinned baseline with
+# the premise benchmark's six conditions), then every table as per-seed CSV plus Δ against the pinned baseline with
 # Welch's t and the 95 % CI. Finished runs are kept (re-running resumes); TABLES_ONLY=1 only rebuilds the tables.
 #
 #   SEEDS="1 2 3 4 5" scripts/study.sh                                     # ClipArt-KP, both protocols
@@ -10,7 +10,7 @@
 #   DRY_RUN=1 scripts/study.sh                                             # print the jobs, run nothing
 #
 # Environment: DATA (data/clipart-kp), PREMISE (a folder of `aimkp data premise`: trains on PREMISE/clean and scores
-# the five conditions with scripts/premise-eval.sh), OUT (runs/study), SEEDS ("1 2 3 4 5"), PROTOCOL (paper | equal |
+# the six conditions with scripts/premise-eval.sh), OUT (runs/study), SEEDS ("1 2 3 4 5"), PROTOCOL (paper | equal |
 # both; default both), EPOCHS_EQUAL (4: both arms' epochs under "equal"), BASELINE (baseline), METHOD (aimkp), TAU_T /
 # TAU_V (lists; empty = the preset's 0.1 / 0.4), INIT_FROM (a base run for the paper setting, e.g.
 # runs/paper/base-align), CONFIG (a JSON file merged into every run's config, e.g. {"maxValid": 100}), MAX_TRAIN,

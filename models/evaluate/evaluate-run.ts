@@ -27,6 +27,7 @@ import {
 } from './open-run';
 import type { Replicas } from '../parallel/replicas';
 import { predictExamples } from './predict-run';
+import { keepTextTokens, textStridePositions } from './perturb';
 import {
   formatPredictionIssues,
   readPredictionFile,
@@ -63,6 +64,12 @@ export interface PredictSplitOptions extends RunSplitOptions {
   mode?: EvalMode;
   /** Predictions file to write (absolute); default RUN/predictions/<split>.<mode>.<decode>.jsonl. */
   out?: string;
+  /**
+   * Keep only the text tokens the training-time structured text mask at this stride keeps (the last of each window
+   * of s; the last token when s exceeds the text): the robustness suite's text-stride@s, as a predictions file.
+   * Hides most of the text without the prompt-format change of mode 'image'. Default: the whole text.
+   */
+  textStride?: number;
 }
 
 export interface PredictSplitResult {
@@ -139,7 +146,12 @@ interface OpenedSplit {
 }
 
 /** Opens the run and encodes the split (phases preparing, encoding). The caller calls closeSplit(). */
-async function openAndEncode(c: RunSplitSettings, o: RunSplitOptions, progress: JobProgress): Promise<OpenedSplit> {
+async function openAndEncode(
+  c: RunSplitSettings,
+  o: RunSplitOptions,
+  progress: JobProgress,
+  textStride = 1,
+): Promise<OpenedSplit> {
   progress.phase('preparing', `opening ${basename(c.runDir)} (${c.which} checkpoint)`);
   const run = await openRun(c.runDir, c.which, c.log, o.backend);
   let replicas: Replicas | null = null;
@@ -159,6 +171,12 @@ async function openAndEncode(c: RunSplitSettings, o: RunSplitOptions, progress: 
       progress,
       replicas,
     });
+    // Before the split goes to the workers, so every rank decodes the same masked texts.
+    if (textStride > 1)
+      data.examples = data.examples.map((e) => ({
+        ...e,
+        text: keepTextTokens(e.text, textStridePositions(e.text.length, textStride)),
+      }));
     if (replicas) await shareRunSplit(replicas, run, data);
     return { run, data, replicas };
   } catch (err) {
@@ -193,6 +211,15 @@ async function decodeMode(
   });
 }
 
+function checkTextStride(value: number | undefined): number {
+  if (value === undefined) return 1;
+  if (!Number.isInteger(value) || value < 1)
+    throw new CoreError('BAD_INPUT', `textStride must be an integer ≥ 1, got ${String(value)}`, {
+      field: 'textStride',
+    });
+  return value;
+}
+
 /** Decodes one mode of a split and writes the predictions file (atomically). */
 export async function predictSplit(options: PredictSplitOptions): Promise<PredictSplitResult> {
   const progress = new JobProgress(options.runDir, options.onProgress);
@@ -205,10 +232,12 @@ export async function predictSplit(options: PredictSplitOptions): Promise<Predic
       });
     const out =
       optionalAbsolutePath(options.out, 'out') ?? predictionsPath(c.runDir, c.split, mode, c.decoding.strategy);
-    const opened = await openAndEncode(c, options, progress);
+    const stride = checkTextStride(options.textStride);
+    const opened = await openAndEncode(c, options, progress, stride);
     const { run, data } = opened;
     try {
-      const records = await decodeMode(opened, mode, c, options, progress, `predicting ${c.split} (${mode})`);
+      const what = `predicting ${c.split} (${mode}${stride > 1 ? `, text stride ${stride}` : ''})`;
+      const records = await decodeMode(opened, mode, c, options, progress, what);
       throwIfAborted(options.signal, 'prediction');
       writePredictionFile(out, records);
       const result: PredictSplitResult = {

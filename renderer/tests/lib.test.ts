@@ -84,3 +84,38 @@ describe('Runs table: test scores per mode and decoding', () => {
     expect(groupByPreset([a, b], 'beam-sample')[0].test.multimodal['f1@1']?.mean).toBeCloseTo(0.1, 12);
   });
 });
+
+describe('status bar backend label', () => {
+  it('shows the native matmul kernels and the GPU adapter, not only the package name', async () => {
+    const { backendLabel } = await import('../src/lib/labels');
+    const wasm =
+      'backend: wasm + native matmul (AVX2) (SIMD on, 1 thread) — tfjs-node-gpu: not installed; webgpu: no adapter';
+    expect(backendLabel('wasm', wasm)).toBe('wasm + native matmul (AVX2) (SIMD on, 1 thread)');
+    expect(backendLabel('webgpu', 'backend: webgpu (NVIDIA H200, vulkan)')).toBe('webgpu (NVIDIA H200, vulkan)');
+    expect(backendLabel('wasm', '')).toBe('wasm');
+  });
+});
+
+describe('a run status from one live event (before the list reload)', () => {
+  const base = { v: 1, runId: 'r1', seq: 5, time: '2026-12-04T20:00:00.000Z' } as const;
+  const time = base.time;
+  it('run-end, a failing error, a stop and a training job that ended each set it; other events do not', async () => {
+    const { statusFromEvent } = await import('../src/lib/run-status-event');
+    type Ev = Parameters<typeof statusFromEvent>[0];
+    const ev = (e: object) => ({ ...base, ...e }) as unknown as Ev;
+    const end = { type: 'run-end', time, step: 9, epoch: 1, best: null, totalMs: 5 };
+    expect(statusFromEvent(ev({ kind: 'run-end', data: { ...end, status: 'completed' } }))).toBe('completed');
+    expect(statusFromEvent(ev({ kind: 'run-end', data: { ...end, status: 'stopped' } }))).toBe('stopped');
+    expect(statusFromEvent(ev({ kind: 'error', data: { type: 'error', time, message: 'NaN loss' } }))).toBe('failed');
+    expect(
+      statusFromEvent(ev({ kind: 'error', data: { type: 'error', time, message: 'stopped', code: 'ABORTED' } })),
+    ).toBe('stopped');
+    const job = (kind: string, state: string) =>
+      ev({ kind: 'job', data: { jobId: 'j1', kind, state, runId: 'r1', error: null } });
+    expect(statusFromEvent(job('train', 'failed'))).toBe('failed');
+    expect(statusFromEvent(job('train', 'interrupted'))).toBe('interrupted');
+    expect(statusFromEvent(job('train', 'running'))).toBeNull();
+    expect(statusFromEvent(job('evaluate', 'failed'))).toBeNull(); // an evaluation does not change the run's status
+    expect(statusFromEvent(ev({ kind: 'epoch-end', data: { type: 'epoch-end', time } }))).toBeNull();
+  });
+});

@@ -461,6 +461,28 @@ test('robustness suite: a stop fired from a timer ends it within one batch; unst
   for (const k of ['f1@1', 'f1@3', 'map@5'] as const) assert.equal(clean.aimkp[k], ev.metrics[0].aimkp[k], k);
 });
 
+test('predictSplit textStride 8 = the robustness suite\'s text-stride@8 condition (the premise benchmark\'s "text masked")', async () => {
+  const suite = await runRobustness({
+    runDir: run,
+    limit: 5,
+    out: null,
+    suite: { ratios: [0], strides: [8], sigmas: [] },
+  });
+  const cond = suite.report.conditions.find((c) => c.name === 'text-stride@8')!;
+  const out = join(root, 'text-masked.jsonl');
+  const masked = await predictSplit({
+    runDir: run,
+    limit: 5,
+    decode: { strategy: 'greedy', maxNewTokens: 40 },
+    textStride: 8,
+    out,
+  });
+  for (const k of ['f1@1', 'f1@3', 'map@5'] as const) assert.equal(masked.scores.aimkp[k], cond.aimkp[k], k);
+  const whole = await predictSplit({ runDir: run, limit: 5, decode: { strategy: 'greedy', maxNewTokens: 40 }, out });
+  const clean = suite.report.conditions.find((c) => c.name === 'clean')!;
+  for (const k of ['f1@1', 'f1@3', 'map@5'] as const) assert.equal(whole.scores.aimkp[k], clean.aimkp[k], k);
+});
+
 test('no tensor outlives an evaluation job: evaluate, one case, robustness, a stopped prediction', async () => {
   const tf = await import('@tensorflow/tfjs');
   await evaluateRun({ runDir: run, decode: { strategy: 'greedy' }, limit: 2, modes: ['multimodal'] }); // warm-up
@@ -490,6 +512,8 @@ test('bad options are refused before any work, with the field named', async () =
   await refused(evaluateRun({ runDir: run, batchSize: 0 }), 'batchSize');
   await refused(evaluateRun({ runDir: 'relative/run' }), 'runDir');
   await refused(runRobustness({ runDir: run, suite: { ratios: [2] } }), 'suite.ratios');
+  await refused(predictSplit({ runDir: run, textStride: 0 }), 'textStride');
+  await refused(predictSplit({ runDir: run, textStride: 2.5 }), 'textStride');
   await refused(compareRuns({ a: run, b: run, sort: 'random' as never }), 'sort');
   await assert.rejects(
     evaluateRun({ runDir: join(root, 'missing-run') }),

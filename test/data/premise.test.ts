@@ -119,7 +119,7 @@ test('aimkp data premise: one command builds clean + text-swapped + image-swappe
   assert.deepEqual(info.settings, { n: 80, seed: 2, noise: 0.5, textLeak: 0.75 });
   assert.deepEqual(
     info.conditions.map((c) => c.name),
-    ['clean', 'text-removed', 'image-removed', 'text-swapped', 'image-swapped'],
+    ['clean', 'text-removed', 'text-masked', 'image-removed', 'text-swapped', 'image-swapped'],
   );
   const clean = await manifest(join(out, 'clean'));
   assert.equal(info.leakBySplit.test, clean.filter((it) => it.split === 'test' && itemLeaks(it)).length);
@@ -148,7 +148,8 @@ test('aimkp data premise: one command builds clean + text-swapped + image-swappe
     }
     assert.equal(sources.size, clean.filter((it) => it.split === 'test').length, 'a permutation of the test items');
   }
-  assert.equal(PREMISE_CONDITIONS.length, 5);
+  assert.equal(PREMISE_CONDITIONS.length, 6);
+  assert.equal(PREMISE_CONDITIONS.find((c) => c.name === 'text-masked')?.textStride, 8);
 });
 
 test('per-role recall: a hand-made example', () => {

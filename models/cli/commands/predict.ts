@@ -29,6 +29,9 @@ stderr; the last line gives the AimKP-convention scores averaged over repeats.
   --which NAME       best (default: the best validation epoch) or last checkpoint
   --out FILE         predictions file to write
   --limit N          only the first N items of the split
+  --text-stride S    keep only the text tokens the training-time text mask at stride S keeps (the last of each
+                     window of S; the last token when S exceeds the text): most of the text hidden without the
+                     prompt-format change of --mode image (the robustness suite's text-stride@S, as predictions)
   --batch N          items per generate() call (default 8)
   --cache DIR        image feature cache (default DATA/.cache, shared with training)
 ${workersFlagHelp(21)}
@@ -82,6 +85,14 @@ export function parseLimit(command: string, value: string | undefined): number |
   return n;
 }
 
+/** --text-stride S: an integer ≥ 2 (1 would be the whole text: leave the flag out). */
+function parseTextStride(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const s = intFlag('predict', value, 'text-stride', 0);
+  if (s < 2) throw new CoreError('BAD_INPUT', `aimkp predict: --text-stride must be >= 2, got "${value}"`);
+  return s;
+}
+
 /** --batch N (default `fallback`), at least 1. */
 export function parseBatch(command: string, value: string | undefined, fallback: number): number {
   const batch = intFlag(command, value, 'batch', fallback);
@@ -106,6 +117,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     ...RUN_FLAG_OPTIONS,
     mode: { type: 'string' },
     out: { type: 'string' },
+    'text-stride': { type: 'string' },
     text: { type: 'string' },
     image: { type: 'string' },
     json: { type: 'boolean' },
@@ -118,7 +130,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (!isEvalMode(mode))
     throw new CoreError('BAD_INPUT', `aimkp predict: --mode must be ${orList(EVAL_MODES)}, got "${mode}"`);
   if (values.text !== undefined || values.image !== undefined) {
-    for (const flag of ['data', 'split', 'limit', 'batch', 'cache', 'out', 'workers'] as const)
+    for (const flag of ['data', 'split', 'limit', 'batch', 'cache', 'out', 'workers', 'text-stride'] as const)
       if (values[flag] !== undefined)
         throw new CoreError('BAD_INPUT', `aimkp predict: --${flag} goes with a split, not with --text / --image`);
     const c = await predictCase({
@@ -149,6 +161,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     batchSize: parseBatch('predict', values.batch, 8),
     cacheDir: absoluteFlag(values.cache),
     out: absoluteFlag(values.out),
+    textStride: parseTextStride(values['text-stride']),
     workers: workersFlag('predict', values.workers),
     log: logLine,
     onProgress: progressLinePrinter(logLine),

@@ -59,3 +59,16 @@ export function menuOptions<K extends string>(labels: Readonly<Record<K, string>
 export function isLabelled<K extends string>(labels: Readonly<Record<K, string>>, value: unknown): value is K {
   return typeof value === 'string' && Object.hasOwn(labels, value);
 }
+
+/**
+ * The status bar's short backend label: the core's description up to its notes, without the "backend: " prefix,
+ * so the native matmul kernels on wasm ("wasm + native matmul (AVX2) (SIMD on, 1 thread)") or the WebGPU adapter
+ * show, not just the package name. The full description (with why other backends were skipped) goes in the tooltip.
+ */
+export function backendLabel(name: string, description: string): string {
+  const head = description
+    .split(' — ')[0]!
+    .replace(/^backend: /, '')
+    .trim();
+  return head.length > 0 ? head : name;
+}

@@ -7,6 +7,7 @@ import type { CommandRequest, CommandResponse, RunSummary, ServiceEvent } from '
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, triggerRef } from 'vue';
 import { api, errorText } from '../api/api';
+import { statusFromEvent } from '../lib/run-status-event';
 
 const PIN_KEY = 'aimkp.pinnedBaseline';
 
@@ -59,6 +60,11 @@ export const useRunsStore = defineStore('runs', () => {
       run.epoch = e.data.epoch;
       if (run.status !== 'running' && run.status !== 'stopping') run.status = 'running';
       return;
+    }
+    const now = run ? statusFromEvent(e) : null;
+    if (run && now && run.status !== now) {
+      run.status = now;
+      triggerRef(runs);
     }
     if (
       e.kind === 'run-start' ||
