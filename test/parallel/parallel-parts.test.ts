@@ -347,6 +347,39 @@ test("every rank's replica and AdamW state equal rank 0's bit for bit after its 
   }
 });
 
+test("a worker's step that fails wakes every rank at the barrier: rank 0 reports that worker's error, nothing hangs", async () => {
+  const model = createKeyphraseLM(config, TEMPLATE, 11);
+  const optimizer = adamw(model);
+  const replicas = Replicas.start(3, 'wasm');
+  try {
+    await replicas.setModel(model, 11, optimizer.setup());
+    // Rank 0 computes its shard from `batch`; the workers look the set up and do not hold it.
+    await assert.rejects(
+      parallelStep(replicas, {
+        model,
+        optimizer,
+        lrFactor: 1,
+        set: 'not-shared',
+        positions: examples.map((_, i) => i),
+        batch: examples,
+        samplesPerCall: 2,
+        seed: 1,
+        step: 0,
+        method: { kind: 'standard', mode: 'multimodal' },
+      }),
+      (err: Error) => /worker rank [12]: no example set "not-shared" on this worker/.test(err.message),
+    );
+    assert.equal(optimizer.step, 0, 'rank 0 applied no update');
+    // The workers answer again (none is stuck in the barrier).
+    const alive = await replicas.request<MemoryReply>(2, { t: 'memory' }).reply;
+    assert.equal(alive.backend, 'wasm');
+  } finally {
+    await replicas.close();
+    optimizer.dispose();
+    model.dispose();
+  }
+});
+
 test('decoding and validation over K = 2 give exactly the K = 1 predictions; encoding gives the same features', async () => {
   // A trained tiny run (one thread), then its valid split decoded both ways.
   const c = resolveConfig({ preset: 'baseline', flags: { epochs: 1, encoder: 'patch:3:4', seed: 2 } });
