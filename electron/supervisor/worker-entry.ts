@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Predictor, RUN_FILES, setRunWriteFence } from '../../models/index';
 import { runJob } from './run-job';
+import { lowerThreadPriority } from './thread-priority';
 import type { PredictorSource, TaskContext } from './task-context';
 import { oneShotPredictors } from './tasks/predict';
 import type { FromWorker, JobWorkerInit, PredictServerInit, ToWorker, WorkerInit } from './worker-protocol';
@@ -38,6 +39,8 @@ function installLeaseFence(lease: NonNullable<JobWorkerInit['lease']>): void {
 }
 
 async function runOneJob(init: JobWorkerInit): Promise<void> {
+  // Below the main thread and the UI: the charts stay live while every core trains (thread-priority.ts).
+  lowerThreadPriority();
   if (init.lease) installLeaseFence(init.lease);
   const stopFlag = new Int32Array(init.stopFlag);
   const controller = new AbortController();
