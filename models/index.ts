@@ -90,6 +90,25 @@ export { runRobustness, type RobustnessRunOptions, type RobustnessRunResult } fr
 export { DEFAULT_SUITE, type RobustnessReport, type ConditionResult } from './evaluate/robustness';
 export { reportRuns, type ReportRunsOptions, type ReportRunsResult } from './evaluate/report-runs';
 export type { Report, ReportGroup, Stat } from './evaluate/report';
+export {
+  studyReport,
+  type StudyReport,
+  type StudyReportOptions,
+  type StudyArm,
+  type StudyCell,
+  type StudyDelta,
+  type StudyLeftOut,
+} from './evaluate/study';
+export { groupOf } from './evaluate/study-table';
+export {
+  filterStats,
+  readFilterChecks,
+  poolFilterChecks,
+  PAPER_FIG7_ACCEPTANCE,
+  type FilterChecks,
+  type FilterEpochStat,
+} from './evaluate/filter-stats';
+export { meanCi95, welch, type MeanCi, type WelchResult } from './metrics/welch';
 export { resolveDecode, type DecodeRequest } from './evaluate/decode-request';
 export { PAPER_TEST_DECODE, GREEDY_DECODE, type DecodeSettings } from './evaluate/decode-settings';
 export { readMetricsFile, type MetricsFile } from './evaluate/metrics-file';

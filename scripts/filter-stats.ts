@@ -4,18 +4,10 @@
 //
 //   node --import tsx scripts/filter-stats.ts runs/full/aimkp-s1 runs/full/aimkp-s2 runs/full/aimkp-s3
 //
-// Runs are pooled (one table over all of them). Markdown on stdout.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseTrainingEvent, type StepEvent } from '../shared/training-events';
-
-type Modality = 'text' | 'image';
-interface Acc {
-  cos: number[];
-  accepted: number;
-  identical: number;
-  strides: Map<number, number>;
-}
+// Runs are pooled (one table over all of them). Markdown on stdout. The reading is the core's
+// (models/evaluate/filter-stats.ts), which the workbench's Study view shows too.
+import { resolve } from 'node:path';
+import { filterStats } from '../models/index';
 
 const runs = process.argv.slice(2);
 if (runs.length === 0) {
@@ -23,39 +15,6 @@ if (runs.length === 0) {
   process.exit(2);
 }
 
-const byEpoch = new Map<string, Acc>();
-const acc = (epoch: number, m: Modality): Acc => {
-  const key = `${epoch}:${m}`;
-  let a = byEpoch.get(key);
-  if (a === undefined) byEpoch.set(key, (a = { cos: [], accepted: 0, identical: 0, strides: new Map() }));
-  return a;
-};
-
-for (const run of runs) {
-  const lines = readFileSync(join(run, 'events.jsonl'), 'utf8').split('\n');
-  for (const line of lines) {
-    if (!line.includes('"type":"step"')) continue;
-    const e = parseTrainingEvent(line) as StepEvent;
-    for (const s of e.samples) {
-      for (const [m, cos, ok, stride] of [
-        ['text', s.cosText, s.acceptText, s.strideText],
-        ['image', s.cosImage, s.acceptImage, s.strideImage],
-      ] as const) {
-        if (cos === null) continue;
-        const a = acc(e.epoch, m);
-        a.cos.push(cos);
-        if (ok === true) a.accepted++;
-        if (cos === 1) a.identical++;
-        a.strides.set(stride, (a.strides.get(stride) ?? 0) + 1);
-      }
-    }
-  }
-}
-
-const q = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * (s.length - 1)))];
-};
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
 console.log(`Gradient filter over ${runs.length} run(s): ${runs.join(', ')}\n`);
@@ -63,18 +22,12 @@ console.log(
   '| epoch | modality | checks | accepted | cos p10 | cos median | cos p90 | cos = 1 (nothing dropped) | strides used |',
 );
 console.log('|---:|---|---:|---:|---:|---:|---:|---:|---|');
-const keys = [...byEpoch.keys()].sort(
-  (a, b) => Number(a.split(':')[0]) - Number(b.split(':')[0]) || a.localeCompare(b),
-);
-for (const key of keys) {
-  const [epoch, m] = key.split(':');
-  const a = byEpoch.get(key)!;
-  const n = a.cos.length;
-  const strides = [...a.strides.entries()]
-    .sort((x, y) => x[0] - y[0])
-    .map(([s, c]) => `${s}: ${c}`)
+for (const s of filterStats(runs.map((r) => resolve(r)))) {
+  const strides = Object.entries(s.strides)
+    .sort((x, y) => Number(x[0]) - Number(y[0]))
+    .map(([k, c]) => `${k}: ${c}`)
     .join(', ');
   console.log(
-    `| ${Number(epoch) + 1} | ${m} | ${n} | ${pct(a.accepted / n)} | ${q(a.cos, 0.1).toFixed(3)} | ${q(a.cos, 0.5).toFixed(3)} | ${q(a.cos, 0.9).toFixed(3)} | ${pct(a.identical / n)} | ${strides} |`,
+    `| ${s.epoch} | ${s.modality} | ${s.checks} | ${pct(s.acceptedShare)} | ${s.cosP10.toFixed(3)} | ${s.cosMedian.toFixed(3)} | ${s.cosP90.toFixed(3)} | ${pct(s.identicalShare)} | ${strides} |`,
   );
 }

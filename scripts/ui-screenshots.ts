@@ -5,6 +5,9 @@
 //   node --import tsx scripts/ui-screenshots.ts [--workspace DIR] [--max-train N] [--encoder SPEC] [--d-model D]
 //                                               [--baseline-epochs E] [--aimkp-epochs E]
 //                                               [--baseline-preset P] [--aimkp-preset P]
+//   node --import tsx scripts/ui-screenshots.ts --workspace DIR --study NAME [--baseline ARM] [--height PX]
+// With --study, only the Study view of the workspace's study NAME (runs tagged study:NAME, e.g. a scripts/study.sh
+// OUT=<workspace>/runs, tagged in the Study view) is photographed, as docs/screenshots/study.png; nothing is trained.
 // Re-running with the same workspace reuses its finished runs: a workspace whose runs/ holds finished runs of the
 // two presets (e.g. copies of the paper-setting study's paper-baseline-s1 and paper-aimkp-s1, with
 // --baseline-preset paper-baseline --aimkp-preset paper-aimkp) is photographed without training.
@@ -83,9 +86,34 @@ async function ensureEvaluated(api: ApiClient, id: string): Promise<void> {
   await waitFor(`evaluation of ${id}`, has, 30 * 60_000);
 }
 
+/** The Study view of one study, the page made tall enough for its tables and charts (<main> scrolls, not the page). */
+async function shootStudy(name: string): Promise<void> {
+  const web = await startWeb(workspace);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: Number(opt('height', '1400')) } });
+    await page.addInitScript('globalThis.__name = (f) => f;');
+    const q = new URLSearchParams({ study: name });
+    const baselineArm = opt('baseline', '');
+    if (baselineArm) q.set('baseline', baselineArm);
+    await page.goto(`${web.url}#/study?${q.toString()}`);
+    await page.waitForSelector('[data-testid="study-arms"], [data-testid="study-error"]', { timeout: 120_000 });
+    const error = await page.$('[data-testid="study-error"]');
+    if (error) throw new Error(`the Study view says: ${await error.textContent()}`);
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: join(OUT, 'study.png') });
+    console.log('docs/screenshots/study.png');
+  } finally {
+    await browser.close();
+    await web.stop();
+  }
+}
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   mkdirSync(workspace, { recursive: true });
+  const study = opt('study', '');
+  if (study) return shootStudy(study);
   const web = await startWeb(workspace);
   const port = createWebSocketPort(new URL('api', web.url).href.replace(/^http/, 'ws'), {
     connect: (u) => new WebSocket(u) as unknown as WebSocketLike,

@@ -12,6 +12,7 @@ import { jobsHandlers } from './handlers/jobs';
 import { predictHandlers } from './handlers/predict';
 import { runViews } from './handlers/run-views';
 import { runsHandlers } from './handlers/runs';
+import { studyHandlers } from './handlers/study';
 import { systemHandlers } from './handlers/system';
 import { RunHistoryCache } from './run-history';
 
@@ -34,6 +35,7 @@ export function createHandlers(c: ServiceContext): {
     ...compareHandlers(c, views),
     ...predictHandlers(c, views),
     ...jobsHandlers(c, views),
+    ...studyHandlers(c),
   };
   return { handlers, subscriptions: eventsSubscriptions(c), close: () => histories.close() };
 }

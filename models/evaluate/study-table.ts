@@ -18,9 +18,13 @@ import type { HeadlineScores } from './score-predictions';
 export type GroupBy = 'preset' | 'folder';
 export const GROUP_BY: readonly GroupBy[] = ['preset', 'folder'];
 
-/** The group a run belongs to. */
+/**
+ * The group a run belongs to. By folder: the name without its "-s<seed>" tail (scripts/study.sh's and sweeps'
+ * `<arm>-s<seed>`), also when the workbench's New run added its launch time (`<preset>-s<seed>-<yyyymmdd-hhmmss>[-k]`),
+ * so that the seeds of app-made runs of one preset form one group.
+ */
 export function groupOf(run: Pick<RunMetrics, 'name' | 'preset'>, by: GroupBy): string {
-  return by === 'preset' ? run.preset : run.name.replace(/-s\d+$/, '');
+  return by === 'preset' ? run.preset : run.name.replace(/-s\d+(?:-\d{8}-\d{6}(?:-\d+)?)?$/, '');
 }
 
 export interface StudyOptions {

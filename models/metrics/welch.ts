@@ -119,3 +119,23 @@ export function welch(a: readonly number[], b: readonly number[]): WelchResult {
   const q = studentTQuantile(0.975, df);
   return { ...base, t, df, p, ci95: [delta - q * se, delta + q * se] };
 }
+
+export interface MeanCi {
+  n: number;
+  mean: number;
+  /** Sample standard deviation (n − 1); null when n < 2. */
+  std: number | null;
+  /** 95 % CI of the mean, t-based: mean ± t_{0.975, n−1} · std / √n; null when n < 2. */
+  ci95: [number, number] | null;
+}
+
+/** Mean, sample std and the t-based 95 % CI of the mean of one group of seeds (n ≥ 1). */
+export function meanCi95(values: readonly number[]): MeanCi {
+  if (values.length === 0) throw new RangeError('meanCi95: no values');
+  const n = values.length;
+  if (n < 2) return { n, mean: values[0], std: null, ci95: null };
+  const { mean, variance } = meanVar(values);
+  const std = Math.sqrt(variance);
+  const half = std === 0 ? 0 : (studentTQuantile(0.975, n - 1) * std) / Math.sqrt(n);
+  return { n, mean, std, ci95: [mean - half, mean + half] };
+}

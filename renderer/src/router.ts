@@ -9,6 +9,7 @@ import NewRunView from './views/NewRunView.vue';
 import RunsView from './views/RunsView.vue';
 import RunView from './views/RunView.vue';
 import SettingsView from './views/SettingsView.vue';
+import StudyView from './views/StudyView.vue';
 import TryView from './views/TryView.vue';
 
 export const routes: RouteRecordRaw[] = [
@@ -17,6 +18,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/new', name: 'new', component: NewRunView, meta: { title: 'New run' } },
   { path: '/runs', name: 'runs', component: RunsView, meta: { title: 'Runs' } },
   { path: '/runs/:id', name: 'run', component: RunView, meta: { title: 'Run' } },
+  { path: '/study', name: 'study', component: StudyView, meta: { title: 'Study' } },
   { path: '/compare', name: 'compare', component: CompareView, meta: { title: 'Compare' } },
   { path: '/try', name: 'try', component: TryView, meta: { title: 'Try it' } },
   { path: '/settings', name: 'settings', component: SettingsView, meta: { title: 'Settings' } },

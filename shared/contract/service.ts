@@ -2,7 +2,7 @@
 // TypeScript types, the runtime validators, the IPC channel and the WebSocket protocol all derive from this
 // object; no command name or payload type is written anywhere else. docs/api.md describes each command.
 //
-// Each domain declares its own part (services/: system, datasets, runs, compare, predict, jobs, events), as VS
+// Each domain declares its own part (services/: system, datasets, runs, compare, predict, jobs, study, events), as VS
 // Code registers one channel per service; SERVICE joins them. Command names stay `domain.verb` on the wire.
 //
 // Conventions: requests are strict objects (unknown keys are refused, so typos fail loudly); optional fields
@@ -17,6 +17,7 @@ import { RUNS_COMMANDS } from './services/runs';
 import { COMPARE_COMMANDS } from './services/compare';
 import { PREDICT_COMMANDS } from './services/predict';
 import { JOBS_COMMANDS } from './services/jobs';
+import { STUDY_COMMANDS } from './services/study';
 import { EVENTS_SUBSCRIPTIONS } from './services/events';
 
 export * from './common';
@@ -27,6 +28,7 @@ export * from './services/runs';
 export * from './services/compare';
 export * from './services/predict';
 export * from './services/jobs';
+export * from './services/study';
 export * from './services/events';
 
 export const SERVICE = {
@@ -37,6 +39,7 @@ export const SERVICE = {
     ...COMPARE_COMMANDS,
     ...PREDICT_COMMANDS,
     ...JOBS_COMMANDS,
+    ...STUDY_COMMANDS,
   },
   subscriptions: EVENTS_SUBSCRIPTIONS,
   event: ServiceEventSchema,

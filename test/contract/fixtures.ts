@@ -68,6 +68,8 @@ export const VALID_REQUESTS: { [C in CommandName]: CommandRequest<C> } = {
   'settings.set': { concurrency: 2, backend: 'wasm' },
   'jobs.list': {},
   'jobs.cancel': { id: 'job-1' },
+  'study.list': {},
+  'study.get': { select: { kind: 'study', name: 'premise' }, baseline: 'baseline-e6', decode: 'greedy' },
 };
 
 /** A complete system.info answer. */

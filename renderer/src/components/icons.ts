@@ -27,6 +27,8 @@ export const IconData = icon([
 ]);
 export const IconPlay = icon(['M6 4l14 8-14 8z']);
 export const IconList = icon(['M8 6h13', 'M8 12h13', 'M8 18h13', 'M3 6h.01', 'M3 12h.01', 'M3 18h.01']);
+// Dots with a mean bar and an interval: the Study view.
+export const IconStudy = icon(['M4 20h16', 'M8 5v11', 'M6 10h4', 'M16 8v8', 'M14 12h4']);
 export const IconCompare = icon(['M9 3H4v18h5', 'M15 3h5v18h-5', 'M12 2v20']);
 export const IconSpark = icon(['M12 2l2.4 6.6L21 11l-6.6 2.4L12 20l-2.4-6.6L3 11l6.6-2.4z']);
 export const IconGear = icon([

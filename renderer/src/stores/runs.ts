@@ -64,6 +64,8 @@ export const useRunsStore = defineStore('runs', () => {
     const now = run ? statusFromEvent(e) : null;
     if (run && now && run.status !== now) {
       run.status = now;
+      // A finished run's best validation score comes with it: a run read as done carries its result (sweep cells).
+      if (e.kind === 'run-end') run.best = e.data.best ?? run.best;
       triggerRef(runs);
     }
     if (
