@@ -1,7 +1,8 @@
 // Messages between rank 0 (the thread that runs the job) and the data-parallel workers (ranks 1..K-1,
 // pool-worker.ts). Bulk data never travels per step: image features live in SharedArrayBuffers sent once per
-// example set, the trainable weights in one shared buffer rank 0 publishes after each update, and every worker
-// writes its gradient into its own shared slot. Messages carry only indices, strides, seeds and per-sample results.
+// example set, every rank writes its shard's gradient into its own shared slot and sums one range of the slots into
+// the shared sum, and every rank applies the same AdamW update to its own replica from that sum (so the weights
+// never travel). Messages carry only indices, strides, seeds and per-sample results.
 import type { DecodeOptions, EvalMode, LmConfig, PromptTemplate } from '../lm/contract';
 import type { BackendRequest } from '../tf/backend';
 import type { AimkpSettings } from '../run/train-config';
@@ -37,7 +38,36 @@ export interface SharedExampleSet {
   rows: SharedExampleRow[];
 }
 
-/** The replica: the same model as rank 0's (all variables' values) plus the shared weight and gradient buffers. */
+/** AdamW's settings as plain data (models/train/adamw.ts's AdamWOptions; this room may not import the trainer). */
+export interface OptimizerOptions {
+  lr: number;
+  adapterLr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  clipNorm: number | null;
+}
+
+/** AdamW's state as plain data (models/train/adamw.ts's AdamWStateData). */
+export interface OptimizerStateData {
+  step: number;
+  names: string[];
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
+/**
+ * The optimizer every rank runs on its own replica: its parameters (by checkpoint name, in slot order: the flat
+ * layout of the gradient slots), their groups, the settings and the current state (a resumed run's, restored).
+ */
+export interface OptimizerSetup {
+  slots: { name: string; group: 'adapter' | 'lm' }[];
+  options: OptimizerOptions;
+  state: OptimizerStateData;
+}
+
+/** The replica: the same model as rank 0's (all variables' values), its optimizer and the shared step buffers. */
 export interface ModelRequest {
   t: 'model';
   lm: LmConfig;
@@ -45,17 +75,13 @@ export interface ModelRequest {
   seed: number;
   /** Every variable by name (trainable or not), as rank 0 holds them now. */
   variables: { name: string; values: Float32Array }[];
-  /** The trainable variables' names in the flat layout's order. */
-  trainable: string[];
-  /** float32 trainable weights in layout order, written by rank 0 (published version in `control[0]`). */
-  weights: SharedArrayBuffer;
-  /** Int32Array[1]: the published weights version. */
+  /** Training jobs: the optimizer (its slots are the flat layout); null for decoding-only jobs. */
+  optimizer: OptimizerSetup | null;
+  /** Int32Array of step-barrier.ts: the step barrier's counters. */
   control: SharedArrayBuffer;
-  /** float32 gradient of this rank's shard, in layout order. */
-  gradient: SharedArrayBuffer;
-  /** Every rank's gradient slot by rank (rank 0's too): a reduce request reads them. */
+  /** Every rank's float32 gradient slot by rank (rank 0's too), in layout order. */
   slots: SharedArrayBuffer[];
-  /** float32: the step's summed gradient, written by the ranks' reduce requests, a range each. */
+  /** float32: the step's summed gradient, written by the ranks a range each. */
   sum: SharedArrayBuffer;
 }
 
@@ -84,7 +110,10 @@ export type StepMethod =
       strides: [number, number][];
     };
 
-/** One shard of an optimizer step: the samples' indices in the set, the global answer-token total N. */
+/**
+ * One rank's part of an optimizer step: its shard (the samples' indices in the set; none for an empty shard), the
+ * global answer-token total N; then the barrier, its range of the sum and the AdamW update with `lrFactor`.
+ */
 export interface StepRequest {
   t: 'step';
   set: string;
@@ -92,8 +121,13 @@ export interface StepRequest {
   total: number;
   samplesPerCall: number;
   dropoutSeed: number;
-  /** Weights version the shard must be computed with. */
+  /** Optimizer updates the replica must have applied before this step (rank 0's count). */
   version: number;
+  /** The step's number since the model was set (1, 2, …): the barrier's generation. */
+  seq: number;
+  /** The ranks whose shards are not empty, in rank order: the slots summed. */
+  ranks: number[];
+  lrFactor: number;
   method: StepMethod;
 }
 
@@ -112,17 +146,8 @@ export interface StepReply {
   checked: { text: number; image: number };
   rows: number;
   strideUpdates: StrideUpdate[];
-}
-
-/**
- * Sum the gradient slots of `ranks` (in that order, float32 after each addition) over floats [start, end) into the
- * shared sum: every rank reduces one range, so the sum of K slots costs rank 0 a K-th of it.
- */
-export interface ReduceRequest {
-  t: 'reduce';
-  start: number;
-  end: number;
-  ranks: number[];
+  /** The global gradient norm this rank's update saw (rank 0 checks it equals its own). */
+  gradNorm: number;
 }
 
 /** Decode set rows [start, end) (answers cleared) with the replica. */
@@ -166,15 +191,28 @@ export interface MemoryReply {
   wasmKernelCalls: number;
 }
 
+/** The replica's trainable weights and optimizer state (tests: every rank's equal rank 0's, bit for bit). */
+export interface StateRequest {
+  t: 'state';
+}
+
+export interface StateReply {
+  /** Optimizer updates applied. */
+  updates: number;
+  /** The optimizer's parameters' values, in slot order. */
+  weights: { name: string; values: Float32Array }[];
+  optimizer: OptimizerStateData;
+}
+
 export type PoolRequest =
   | ModelRequest
   | ExamplesRequest
   | DropRequest
   | StepRequest
-  | ReduceRequest
   | DecodeRequest
   | EncodeRequest
-  | MemoryRequest;
+  | MemoryRequest
+  | StateRequest;
 
 export type ToPoolWorker = { t: 'request'; id: number; request: PoolRequest } | { t: 'cancel'; id: number };
 

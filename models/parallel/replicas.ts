@@ -1,29 +1,28 @@
 // Rank 0's handle on the data-parallel workers of a job: starts the pool, gives every worker a replica of rank 0's
-// model and the job's example sets, publishes the trainable weights after each optimizer update (workers load
-// them before their next request, so every replica equals rank 0's by construction), and holds each rank's
-// gradient slot. The step, decoding and encoding drivers (parallel-step.ts, parallel-decode.ts,
-// parallel-encode.ts) are built on it. close() ends every worker; call it on every exit path.
-import type * as tf from '@tensorflow/tfjs';
+// model (and, for training, its optimizer with the same state) and the job's example sets, and holds the shared
+// step buffers: every rank's gradient slot, the summed gradient and the step barrier's counters. Every rank applies
+// the same AdamW update to its own replica from the same summed gradient, so the replicas stay equal to rank 0's bit
+// for bit without the weights ever travelling. The step, decoding and encoding drivers (parallel-step.ts,
+// parallel-decode.ts, parallel-encode.ts) are built on it. close() ends every worker; call it on every exit path.
 import type { EncodedExample, KeyphraseLM } from '../lm/contract';
 import type { BackendInfo } from '../tf/backend';
-import { flatLayout, writeFlat, type FlatLayout } from './flat-vars';
+import { flatLayout, type FlatLayout } from './flat-vars';
 import { WorkerPool } from './pool';
-import type { PoolRequest } from './pool-protocol';
+import type { OptimizerSetup, PoolRequest } from './pool-protocol';
 import type { EncodeProgress } from '../vision/feature-cache';
 import { FeatureSharer } from './shared-examples';
+import { newStepControl } from './step-barrier';
 
 export class Replicas {
   readonly ranks: number;
   readonly pool: WorkerPool;
   private readonly sharer = new FeatureSharer();
-  private trainable: tf.Variable[] = [];
   private flat: FlatLayout | null = null;
-  private weights: Float32Array = new Float32Array(0);
-  private control = new Int32Array(new SharedArrayBuffer(4));
+  private control = newStepControl();
   private slots: Float32Array[] = [];
   private summed: Float32Array = new Float32Array(0);
-  private published = 0;
-  private changed = false;
+  private updates = 0;
+  private seq = 0;
 
   private constructor(ranks: number, backend: BackendInfo['picked']) {
     this.ranks = ranks;
@@ -36,16 +35,15 @@ export class Replicas {
     return new Replicas(ranks, backend);
   }
 
-  /** The flat layout of the trainable variables (gradient slots, shared weights). */
+  /** The flat layout of the optimizer's variables (gradient slots, summed gradient). */
   get layout(): FlatLayout {
-    if (!this.flat) throw new Error('Replicas: no model yet');
+    if (!this.flat) throw new Error('Replicas: no model with an optimizer yet (setModel with one first)');
     return this.flat;
   }
 
-  /** The weights version the workers must compute with (published first if rank 0's changed). */
+  /** Optimizer updates every replica has applied since setModel: requests name it, workers check theirs equals. */
   get version(): number {
-    this.publishIfChanged();
-    return this.published;
+    return this.updates;
   }
 
   /** Rank r's gradient slot (rank 0's too: parallel-step.ts writes its shard's gradient there). */
@@ -53,42 +51,63 @@ export class Replicas {
     return this.slots[rank];
   }
 
-  /** The shared buffer the reduce requests write the step's gradient sum into. */
+  /** The shared buffer the ranks write the step's gradient sum into, a range each. */
   get sum(): Float32Array {
     return this.summed;
   }
 
-  /** Every worker gets a replica of `model` (built from the same config, template and seed, then rank 0's values). */
-  async setModel(model: KeyphraseLM, seed: number): Promise<void> {
+  /** The step barrier's shared counters (step-barrier.ts). */
+  get stepControl(): Int32Array {
+    return this.control;
+  }
+
+  /** The barrier generation of the next optimizer step (1, 2, … since setModel). */
+  nextStep(): number {
+    this.seq += 1;
+    return this.seq;
+  }
+
+  /** Every rank has applied the step's update (parallel-step.ts, once all replied). */
+  stepped(): void {
+    this.updates += 1;
+  }
+
+  /**
+   * Every worker gets a replica of `model` (built from the same config, template and seed, then rank 0's values)
+   * and, for training, `optimizer` (rank 0's settings and current state: a resumed run's is restored everywhere).
+   */
+  async setModel(model: KeyphraseLM, seed: number, optimizer: OptimizerSetup | null = null): Promise<void> {
     const named = model.namedVariables();
-    this.trainable = model.trainableVariables();
-    const layout = flatLayout(this.trainable, named);
-    this.flat = layout;
-    this.weights = new Float32Array(new SharedArrayBuffer(layout.total * 4));
+    this.flat = null;
     this.slots = [];
-    for (let r = 0; r < this.ranks; r++) this.slots.push(new Float32Array(new SharedArrayBuffer(layout.total * 4)));
-    this.summed = new Float32Array(new SharedArrayBuffer(layout.total * 4));
-    this.changed = true;
-    this.publishIfChanged();
+    this.summed = new Float32Array(0);
+    this.control = newStepControl();
+    this.updates = 0;
+    this.seq = 0;
+    if (optimizer) {
+      const vars = optimizer.slots.map(({ name }) => {
+        const v = named.get(name);
+        if (!v) throw new Error(`Replicas: the optimizer's parameter "${name}" is not a variable of the model`);
+        return v;
+      });
+      const layout = flatLayout(vars, named);
+      this.flat = layout;
+      const shared = () => new Float32Array(new SharedArrayBuffer(layout.total * 4));
+      for (let r = 0; r < this.ranks; r++) this.slots.push(shared());
+      this.summed = shared();
+    }
     const variables = [...named].map(([name, v]) => ({ name, values: v.dataSync() as Float32Array }));
-    await this.broadcast((rank) => ({
+    await this.broadcast(() => ({
       t: 'model',
       lm: model.config,
       template: model.template,
       seed,
       variables,
-      trainable: layout.names,
-      weights: this.weights.buffer as SharedArrayBuffer,
+      optimizer,
       control: this.control.buffer as SharedArrayBuffer,
-      gradient: this.slots[rank].buffer as SharedArrayBuffer,
       slots: this.slots.map((s) => s.buffer as SharedArrayBuffer),
       sum: this.summed.buffer as SharedArrayBuffer,
     }));
-  }
-
-  /** Rank 0's trainable weights changed (an optimizer update): published before the workers' next request. */
-  weightsChanged(): void {
-    this.changed = true;
   }
 
   /**
@@ -122,14 +141,5 @@ export class Replicas {
     const replies: Promise<unknown>[] = [];
     for (let r = 1; r < this.ranks; r++) replies.push(this.pool.request(r, make(r)).reply);
     await Promise.all(replies);
-  }
-
-  private publishIfChanged(): void {
-    if (!this.changed || !this.flat) return;
-    writeFlat(this.trainable, this.flat, this.weights);
-    this.published += 1;
-    // Atomic store after the plain writes: a worker that reads this version sees the weights written before it.
-    Atomics.store(this.control, 0, this.published);
-    this.changed = false;
   }
 }

@@ -1,6 +1,7 @@
 // AdamW (decoupled weight decay, as torch.optim.AdamW) with two parameter groups — the image adapter and
 // the LM (or its LoRA matrices) — and clipping by global gradient norm (as torch.nn.utils.clip_grad_norm_).
 import * as tf from '@tensorflow/tfjs';
+import type { OptimizerSetup } from '../parallel/pool-protocol';
 
 export interface AdamWOptions {
   /** Learning rate of the LM / LoRA group (paper: 2e-4). */
@@ -93,6 +94,15 @@ export class AdamW {
       });
     });
     return { gradNorm, lr, adapterLr };
+  }
+
+  /** Everything a data-parallel worker needs to run this optimizer on its replica: parameters, settings, state. */
+  setup(): OptimizerSetup {
+    return {
+      slots: this.slots.map((s) => ({ name: s.name, group: s.group })),
+      options: { ...this.options },
+      state: this.exportState(),
+    };
   }
 
   exportState(): AdamWStateData {

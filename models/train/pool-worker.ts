@@ -1,6 +1,7 @@
 // A data-parallel worker thread (rank 1..K-1): its own TF.js backend (the one rank 0 picked), a replica of the
-// job's model, the job's example sets in shared memory. It answers requests one at a time, in the order sent:
-// a training step's shard (gradient into its shared slot, per-sample results and stride moves as the reply),
+// job's model with its own AdamW (the same settings and state as rank 0's), the job's example sets in shared memory.
+// It answers requests one at a time, in the order sent: a training step (its shard's gradient into its shared slot,
+// its range of the sum, then the same AdamW update as every rank; per-sample results and stride moves as the reply),
 // decoding a range of a set, encoding a share of the images. Bundled as dist-electron/pool-worker.js; from
 // source through pool-worker-dev.mjs.
 import * as tf from '@tensorflow/tfjs';
@@ -13,7 +14,10 @@ import { initBackend } from '../tf/backend';
 import { aimkpStep, standardStep, type StepGradient, type StrideView } from './train-step';
 import { encodeImages } from '../vision/feature-cache';
 import { loadImageEncoder } from '../vision/load-image-encoder';
-import { assignFlat, flatLayout, sumSlots, writeFlat, type FlatLayout } from '../parallel/flat-vars';
+import { flatLayout, layoutIndices, sumSlots, tensorsOfFlat, writeFlat, type FlatLayout } from '../parallel/flat-vars';
+import { shardRanges } from '../parallel/shard-ranges';
+import { abortStep, arriveAndWait, SUMMED, WRITTEN } from '../parallel/step-barrier';
+import { AdamW } from './adamw';
 import type {
   DecodeRequest,
   EncodeReply,
@@ -23,6 +27,7 @@ import type {
   ModelRequest,
   PoolRequest,
   PoolWorkerInit,
+  StateReply,
   StepReply,
   StepRequest,
   StrideUpdate,
@@ -35,17 +40,24 @@ if (!port) throw new Error('pool-worker.ts must run in a worker thread');
 const init = workerData as PoolWorkerInit;
 const post = (m: FromPoolWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-interface Replica {
-  model: KeyphraseLM;
-  trainable: tf.Variable[];
+/** A training replica's optimizer and step buffers. */
+interface Training {
+  optimizer: AdamW;
   layout: FlatLayout;
-  weights: Float32Array;
+  /** Where each layout entry is among a step's gradients (one per trainable variable). */
+  pick: number[];
   control: Int32Array;
-  gradient: Float32Array;
-  /** Every rank's gradient slot (by rank) and the shared sum (reduce requests). */
+  /** Every rank's gradient slot (by rank) and the shared sum. */
   slots: Float32Array[];
   sum: Float32Array;
-  version: number;
+}
+
+interface Replica {
+  model: KeyphraseLM;
+  /** Null for decoding-only jobs. */
+  training: Training | null;
+  /** Optimizer updates applied (rank 0 names its own count in every request). */
+  updates: number;
 }
 
 let replica: Replica | null = null;
@@ -90,17 +102,6 @@ async function handle(id: number, r: PoolRequest): Promise<{ value: unknown; tra
       return { value: null };
     case 'step':
       return { value: step(r) };
-    case 'reduce': {
-      if (!replica) throw new Error('no model on this worker yet');
-      const { slots, sum } = replica;
-      sumSlots(
-        r.ranks.map((k) => slots[k]),
-        sum,
-        r.start,
-        r.end,
-      );
-      return { value: null };
-    }
     case 'decode':
       return { value: decode(r) };
     case 'encode':
@@ -113,13 +114,19 @@ async function handle(id: number, r: PoolRequest): Promise<{ value: unknown; tra
       };
       return { value };
     }
+    case 'state':
+      return { value: state() };
   }
 }
 
 function setModel(r: ModelRequest): void {
-  replica?.model.dispose();
+  if (replica) {
+    replica.training?.optimizer.dispose();
+    replica.model.dispose();
+  }
   replica = null;
   const model = createKeyphraseLM(r.lm, r.template, r.seed);
+  let optimizer: AdamW | null = null;
   try {
     const named = model.namedVariables();
     for (const { name, values } of r.variables) {
@@ -127,92 +134,132 @@ function setModel(r: ModelRequest): void {
       if (!v) throw new Error(`replica: the model has no variable "${name}"`);
       tf.tidy(() => v.assign(tf.tensor(values, v.shape, 'float32')));
     }
-    const byName = new Map(model.trainableVariables().map((v) => [nameIn(named, v), v] as const));
-    const trainable = r.trainable.map((name) => {
-      const v = byName.get(name);
-      if (!v) throw new Error(`replica: "${name}" is not trainable here`);
-      return v;
-    });
-    const layout = flatLayout(trainable, named);
-    replica = {
-      model,
-      trainable,
-      layout,
-      weights: new Float32Array(r.weights),
-      control: new Int32Array(r.control),
-      gradient: new Float32Array(r.gradient),
-      slots: r.slots.map((b) => new Float32Array(b)),
-      sum: new Float32Array(r.sum),
-      version: Atomics.load(new Int32Array(r.control), 0),
-    };
+    let training: Training | null = null;
+    if (r.optimizer) {
+      const slots = r.optimizer.slots.map(({ name, group }) => {
+        const variable = named.get(name);
+        if (!variable) throw new Error(`replica: the optimizer's parameter "${name}" is not a variable here`);
+        return { name, group, variable };
+      });
+      optimizer = new AdamW(slots, r.optimizer.options);
+      optimizer.importState(r.optimizer.state, `replica of rank ${init.rank}`);
+      const layout = flatLayout(
+        slots.map((s) => s.variable),
+        named,
+      );
+      training = {
+        optimizer,
+        layout,
+        pick: layoutIndices(layout, model.trainableVariables(), named),
+        control: new Int32Array(r.control),
+        slots: r.slots.map((b) => new Float32Array(b)),
+        sum: new Float32Array(r.sum),
+      };
+    }
+    replica = { model, training, updates: 0 };
   } catch (err) {
+    optimizer?.dispose();
     model.dispose();
     throw err;
   }
 }
 
-function nameIn(named: Map<string, tf.Variable>, v: tf.Variable): string {
-  for (const [name, x] of named) if (x === v) return name;
-  return v.name;
-}
-
-/** The replica with rank 0's weights of `version` (loaded from the shared buffer when newer). */
+/** The replica, checked to hold rank 0's weights of `version` (the same number of updates applied). */
 function current(version: number): Replica {
   if (!replica) throw new Error('no model on this worker yet');
-  if (replica.version !== version) {
-    // The atomic read orders this thread's reads of the buffer after rank 0's writes of that version.
-    const published = Atomics.load(replica.control, 0);
-    if (published !== version)
-      throw new Error(`weights version ${version} requested, ${published} published (rank 0 must publish first)`);
-    assignFlat(replica.trainable, replica.weights, replica.layout);
-    replica.version = version;
-  }
+  if (replica.updates !== version)
+    throw new Error(`replica of rank ${init.rank} has applied ${replica.updates} updates, rank 0 ${version}`);
   return replica;
 }
 
 function step(r: StepRequest): StepReply {
   const rep = current(r.version);
+  const t = rep.training;
+  if (!t) throw new Error('this replica was set up without an optimizer: it cannot train');
+  try {
+    const updates: StrideUpdate[] = [];
+    const g = r.samples.length > 0 ? shardGradient(rep.model, r, updates) : null;
+    if (g) {
+      try {
+        writeFlat(
+          t.pick.map((i) => g.grads[i]),
+          t.layout,
+          t.slots[init.rank],
+        );
+      } finally {
+        tf.dispose(g.grads);
+      }
+    }
+    arriveAndWait(t.control, WRITTEN, r.seq, init.ranks);
+    const [start, end] = shardRanges(t.layout.total, init.ranks)[init.rank];
+    sumSlots(
+      r.ranks.map((k) => t.slots[k]),
+      t.sum,
+      start,
+      end,
+    );
+    arriveAndWait(t.control, SUMMED, r.seq, init.ranks);
+    const grads = tensorsOfFlat(t.sum, t.layout);
+    let gradNorm: number;
+    try {
+      gradNorm = t.optimizer.apply(grads, r.lrFactor).gradNorm;
+    } finally {
+      tf.dispose(grads);
+    }
+    rep.updates += 1;
+    return {
+      loss: g?.loss ?? 0,
+      variantLoss: g?.variantLoss ?? { original: 0, text: null, image: null },
+      samples: g?.samples ?? [],
+      accepted: g?.accepted ?? { text: 0, image: 0 },
+      checked: g?.checked ?? { text: 0, image: 0 },
+      rows: g?.rows ?? 0,
+      strideUpdates: updates,
+      gradNorm,
+    };
+  } catch (err) {
+    // Wake every rank waiting for this one's gradient or range.
+    abortStep(t.control);
+    throw err;
+  }
+}
+
+/** This rank's shard's gradient (its stride moves recorded in `updates`). */
+function shardGradient(model: KeyphraseLM, r: StepRequest, updates: StrideUpdate[]): StepGradient {
   const set = store.get(r.set);
   const batch = r.samples.map((i) => set[i]);
-  rep.model.reseedDropout(r.dropoutSeed);
-  const updates: StrideUpdate[] = [];
-  let g: StepGradient;
-  if (r.method.kind === 'standard') {
-    g = standardStep(rep.model, batch, r.method.mode, r.samplesPerCall, r.total);
-  } else {
-    const current = new Map<number, [number, number]>();
-    batch.forEach((e, i) => current.set(e.index, (r.method as { strides: [number, number][] }).strides[i]));
-    // The coordinator owns the stride maps: this shard reads its samples' strides and records the moves.
-    const strides: StrideView = {
-      get: (modality, index) => {
-        const s = current.get(index);
-        if (!s) throw new Error(`stride of sample ${index} was not sent`);
-        return modality === 'text' ? s[0] : s[1];
-      },
-      update: (modality, index, accepted) => updates.push({ modality, index, accepted }),
-    };
-    g = aimkpStep(rep.model, batch, {
-      settings: r.method.settings,
-      strides,
-      seed: r.method.seed,
-      epoch: r.method.epoch,
-      samplesPerCall: r.samplesPerCall,
-      total: r.total,
-    });
-  }
-  try {
-    writeFlat(g.grads, rep.layout, rep.gradient);
-  } finally {
-    tf.dispose(g.grads);
-  }
+  model.reseedDropout(r.dropoutSeed);
+  if (r.method.kind === 'standard') return standardStep(model, batch, r.method.mode, r.samplesPerCall, r.total);
+  const strides = r.method.strides;
+  const sent = new Map<number, [number, number]>();
+  batch.forEach((e, i) => sent.set(e.index, strides[i]));
+  // The coordinator owns the stride maps: this shard reads its samples' strides and records the moves.
+  const view: StrideView = {
+    get: (modality, index) => {
+      const s = sent.get(index);
+      if (!s) throw new Error(`stride of sample ${index} was not sent`);
+      return modality === 'text' ? s[0] : s[1];
+    },
+    update: (modality, index, accepted) => updates.push({ modality, index, accepted }),
+  };
+  return aimkpStep(model, batch, {
+    settings: r.method.settings,
+    strides: view,
+    seed: r.method.seed,
+    epoch: r.method.epoch,
+    samplesPerCall: r.samplesPerCall,
+    total: r.total,
+  });
+}
+
+/** The replica's optimizer parameters and state (tests compare them with rank 0's). */
+function state(): StateReply {
+  if (!replica?.training) throw new Error('no training replica on this worker');
+  const { optimizer } = replica.training;
   return {
-    loss: g.loss,
-    variantLoss: g.variantLoss,
-    samples: g.samples,
-    accepted: g.accepted,
-    checked: g.checked,
-    rows: g.rows,
-    strideUpdates: updates,
+    updates: replica.updates,
+    weights: optimizer.slots.map((s) => ({ name: s.name, values: Float32Array.from(s.variable.dataSync()) })),
+    optimizer: optimizer.exportState(),
   };
 }
 

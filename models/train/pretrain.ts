@@ -18,7 +18,7 @@ import type { Tokenizer } from '../text/tokenizer-types';
 import { loadImageEncoder } from '../vision/load-image-encoder';
 import type { StepEvent, TrainingEvent } from '../../shared/training-events';
 import { assignWeights, cleanTempFolders, loadResumeCheckpoint } from '../run/checkpoint-io';
-import { AdamW, ADAMW_DEFAULTS, paramSlots } from './adamw';
+import { AdamW, ADAMW_DEFAULTS, paramSlots, type StepInfo } from './adamw';
 import { adamwStateOf, emptyEpochStats, trainStateOf, validateTrainState, type TrainState } from './checkpoint-parts';
 import { checkpointSaver, runEpochs } from './epoch-loop';
 import { maxPositionsFor, promptTemplate, PROMPT_INSTRUCTION, PROMPT_PREFIX } from './data-prep';
@@ -402,7 +402,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     // Rows of every training chunk, as the workers hold them (standard-step rows: the chunk is the answer).
     const chunkRows = rowsOf(train, 0).examples;
     if (replicas) {
-      await replicas.setModel(model, config.seed);
+      await replicas.setModel(model, config.seed, optimizer.setup());
       await replicas.shareExamples('chunks', chunkRows, false);
       log(`data-parallel: ${workers} workers (this thread + ${workers - 1}), batch split by chunk`);
     }
@@ -424,12 +424,16 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       const chunks = idx.map((i) => train[i]);
       const total = chunks.reduce((n, c) => n + c.length, 0);
       model.reseedDropout(hashSeed(config.seed, state.globalStep, 0xd5));
-      let grads: tf.Tensor[] | null = null;
+      const factor = lrFactor(state.globalStep, schedule);
       let loss = 0;
+      let info: StepInfo;
       if (replicas) {
-        // Over the data-parallel ranks: the standard step's token weighting is this loop's (weights n_i / N).
+        // Over the data-parallel ranks: the standard step's token weighting is this loop's (weights n_i / N); every
+        // rank applies the update (to the LM's variables: the optimizer's) on its own replica.
         const g = await parallelStep(replicas, {
           model,
+          optimizer,
+          lrFactor: factor,
           set: 'chunks',
           positions: idx,
           batch: idx.map((i) => chunkRows[i]),
@@ -439,8 +443,9 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
           method: { kind: 'standard', mode: 'text' },
         });
         loss = g.loss;
-        grads = lmOnly(g.grads);
+        info = g.info;
       } else {
+        let grads: tf.Tensor[] | null = null;
         for (let s = 0; s < chunks.length; s += config.samplesPerCall) {
           const part = chunks.slice(s, s + config.samplesPerCall);
           const { examples, variants } = rowsOf(part, s);
@@ -449,14 +454,12 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
           part.forEach((_, i) => (loss += weights[i] * out.result.losses[i]));
           grads = accumulateGrads(grads, lmOnly(out.grads));
         }
+        try {
+          info = optimizer.apply(grads ?? [], factor);
+        } finally {
+          tf.dispose(grads ?? []);
+        }
       }
-      let info;
-      try {
-        info = optimizer.apply(grads ?? [], lrFactor(state.globalStep, schedule));
-      } finally {
-        tf.dispose(grads ?? []);
-      }
-      replicas?.weightsChanged();
       state.globalStep += 1;
       state.stepInEpoch += 1;
       const ms = performance.now() - t0;

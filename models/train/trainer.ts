@@ -18,6 +18,7 @@ import type {
 } from '../../shared/training-events';
 import { acquireRunDirLock } from '../run/run-lock';
 import { EventLog, RUN_FILES } from '../run/run-files';
+import type { StepInfo } from './adamw';
 import type { TrainState } from './checkpoint-parts';
 import { checkpointSaver, runEpochs, type EpochEndInput } from './epoch-loop';
 import { hashSeed } from './rng';
@@ -110,7 +111,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const { replicas } = setup;
       if (replicas) {
         // Every worker: the model as it stands (fresh, warm-started or resumed) and the run's data, once.
-        await replicas.setModel(t.model, config.seed);
+        await replicas.setModel(t.model, config.seed, t.optimizer.setup());
         await replicas.shareExamples('train', setup.data.train, true);
         if (config.maxValid !== 0) await replicas.shareExamples('valid', setup.data.valid, true);
         log(`data-parallel: ${workers} workers (this thread + ${workers - 1}), batch split by sample`);
@@ -170,8 +171,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 const now = () => new Date().toISOString();
 
 /**
- * One optimizer step on the next batch of the epoch's data order: the step's gradient (standard or AimKP; over the
- * data-parallel ranks when there are workers), then AdamW on this thread.
+ * One optimizer step on the next batch of the epoch's data order: the step's gradient (standard or AimKP), then
+ * AdamW; over the data-parallel ranks when there are workers (each applying the update to its own replica).
  */
 async function optimizerStep(
   setup: RunSetup,
@@ -189,20 +190,26 @@ async function optimizerStep(
   // Dropout masks from (seed, step): a resumed run draws the same masks as an uninterrupted one.
   model.reseedDropout(hashSeed(config.seed, state.globalStep, 0xd5));
   const aimkp = config.method === 'aimkp' && config.aimkp ? config.aimkp : null;
-  const g: StepGradient = replicas
-    ? await parallelStep(replicas, {
-        model,
-        set: 'train',
-        positions,
-        batch,
-        samplesPerCall: config.samplesPerCall,
-        seed: config.seed,
-        step: state.globalStep,
-        method: aimkp
-          ? { kind: 'aimkp', settings: aimkp, strides: t.strides, seed: config.seed, epoch: state.epoch }
-          : { kind: 'standard', mode: config.mode },
-      })
-    : aimkp
+  let g: Omit<StepGradient, 'grads'>;
+  let info: StepInfo;
+  if (replicas) {
+    // Every rank applies the same update to its own replica (parallel-step.ts).
+    ({ info, ...g } = await parallelStep(replicas, {
+      model,
+      optimizer: t.optimizer,
+      lrFactor: factor,
+      set: 'train',
+      positions,
+      batch,
+      samplesPerCall: config.samplesPerCall,
+      seed: config.seed,
+      step: state.globalStep,
+      method: aimkp
+        ? { kind: 'aimkp', settings: aimkp, strides: t.strides, seed: config.seed, epoch: state.epoch }
+        : { kind: 'standard', mode: config.mode },
+    }));
+  } else {
+    const one = aimkp
       ? aimkpStep(model, batch, {
           settings: aimkp,
           strides: t.strides,
@@ -211,13 +218,13 @@ async function optimizerStep(
           samplesPerCall: config.samplesPerCall,
         })
       : standardStep(model, batch, config.mode, config.samplesPerCall);
-  let info;
-  try {
-    info = t.optimizer.apply(g.grads, factor);
-  } finally {
-    tf.dispose(g.grads);
+    try {
+      info = t.optimizer.apply(one.grads, factor);
+    } finally {
+      tf.dispose(one.grads);
+    }
+    g = one;
   }
-  replicas?.weightsChanged();
   state.globalStep += 1;
   state.stepInEpoch += 1;
   const ms = performance.now() - t0;
@@ -341,7 +348,7 @@ function epochEndEvent(setup: RunSetup, t: TrainingState, input: EpochEndInput):
   };
 }
 
-function accumulateStats(state: TrainState, g: StepGradient, ms: number): void {
+function accumulateStats(state: TrainState, g: Omit<StepGradient, 'grads'>, ms: number): void {
   const s = state.epochStats;
   s.steps += 1;
   s.lossSum += g.loss;

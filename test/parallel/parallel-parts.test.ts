@@ -1,5 +1,7 @@
-// The data-parallel parts against their single-thread counterparts, on the same inputs: a K = 2 step's gradient,
-// loss and AimKP decisions (baseline and masked AimKP step; same samples, same strides, dropout 0), decoding and
+// The data-parallel parts against their single-thread counterparts, on the same inputs: a K = 2 step's summed
+// gradient, loss and AimKP decisions (baseline and masked AimKP step; same samples, same strides, dropout 0), every
+// rank's replica and optimizer state equal to rank 0's bit for bit after its own updates (also after a resume),
+// decoding and
 // validation (identical predictions: same batches on identical replicas), image encoding through the cache (the
 // same features in the same order, the same issues), and evaluation / robustness jobs end to end.
 import { after, before, test } from 'node:test';
@@ -12,7 +14,10 @@ import { initBackend } from '../../models/tf/backend';
 import { createKeyphraseLM } from '../../models/lm/keyphrase-lm';
 import type { EncodedExample } from '../../models/lm/contract';
 import { Replicas } from '../../models/parallel/replicas';
-import type { MemoryReply } from '../../models/parallel/pool-protocol';
+import type { MemoryReply, StateReply } from '../../models/parallel/pool-protocol';
+import { AdamW, ADAMW_DEFAULTS, paramSlots } from '../../models/train/adamw';
+import { hashSeed } from '../../models/train/rng';
+import type { KeyphraseLM } from '../../models/lm/contract';
 import { wasmKernelCalls, wasmKernelsReady } from '../../models/lm/wasm-kernels';
 import { parallelStep, shardRanges } from '../../models/train/parallel-step';
 import { decodeParallel } from '../../models/parallel/parallel-decode';
@@ -60,15 +65,24 @@ const examples: EncodedExample[] = Array.from({ length: 7 }, (_, i) =>
   makeExample(i, config, 3 + ((i * 5) % 7), [6 + (i % 5), 7 + ((i * 3) % 9), 8]),
 );
 const flat = (ts: tf.Tensor[]) => Float32Array.from(ts.flatMap((t) => Array.from(t.dataSync())));
+/** An optimizer over every trainable variable (the trainer's), the replicas' flat layout in the same order. */
+const adamw = (model: KeyphraseLM) =>
+  new AdamW(paramSlots(model.trainableVariables(), model.namedVariables(), /^adapter/), {
+    ...ADAMW_DEFAULTS,
+    lr: 1e-2,
+    adapterLr: 1e-3,
+    weightDecay: 0.01,
+  });
 
 test('a K = 2 step: the baseline and a masked AimKP step give the K = 1 gradient, loss and decisions', async () => {
   const model = createKeyphraseLM(config, TEMPLATE, 11);
   // Non-trivial weights: the rows' gradients then point in visibly different directions.
   randomizeVariables(model.namedVariables().values(), 3);
+  const optimizer = adamw(model);
   const replicas = Replicas.start(2, 'wasm');
   const tensors = tf.memory().numTensors;
   try {
-    await replicas.setModel(model, 11);
+    await replicas.setModel(model, 11, optimizer.setup());
     await replicas.shareExamples('train', examples, false);
     const positions = examples.map((_, i) => i);
     const workerTensors = async () => (await replicas.request<MemoryReply>(1, { t: 'memory' }).reply).numTensors;
@@ -77,6 +91,8 @@ test('a K = 2 step: the baseline and a masked AimKP step give the K = 1 gradient
     const one = standardStep(model, examples, 'multimodal', 2);
     const two = await parallelStep(replicas, {
       model,
+      optimizer,
+      lrFactor: 1,
       set: 'train',
       positions,
       batch: examples,
@@ -85,11 +101,12 @@ test('a K = 2 step: the baseline and a masked AimKP step give the K = 1 gradient
       step: 0,
       method: { kind: 'standard', mode: 'multimodal' },
     });
-    assert.ok(maxRelErr(flat(two.grads), flat(one.grads)) < 1e-5, 'baseline gradient');
+    // The summed gradient every rank applied stays in the shared sum until the next step.
+    assert.ok(maxRelErr(replicas.sum, flat(one.grads)) < 1e-5, 'baseline gradient');
     assert.ok(Math.abs(two.loss - one.loss) < 1e-6 * one.loss, `loss ${two.loss} vs ${one.loss}`);
     assert.ok(Math.abs(two.variantLoss.original - one.variantLoss.original) < 1e-6 * one.loss);
     assert.equal(two.rows, one.rows);
-    tf.dispose([...one.grads, ...two.grads]);
+    tf.dispose(one.grads);
 
     // Masked: strides 2 everywhere (no warm-up), thresholds between the cosines so that some rows pass.
     const settings = {
@@ -120,6 +137,8 @@ test('a K = 2 step: the baseline and a masked AimKP step give the K = 1 gradient
     const a = aimkpStep(model, examples, { settings: masked, strides: s1, seed: 1, epoch: 1, samplesPerCall: 2 });
     const b = await parallelStep(replicas, {
       model,
+      optimizer,
+      lrFactor: 0.5,
       set: 'train',
       positions,
       batch: examples,
@@ -130,7 +149,7 @@ test('a K = 2 step: the baseline and a masked AimKP step give the K = 1 gradient
     });
     assert.ok(a.checked.text === 7 && a.checked.image === 7);
     assert.deepEqual(a.accepted, { text: 3, image: 3 }, 'some rows pass the filter, some do not');
-    assert.ok(maxRelErr(flat(b.grads), flat(a.grads)) < 1e-5, 'AimKP gradient');
+    assert.ok(maxRelErr(replicas.sum, flat(a.grads)) < 1e-5, 'AimKP gradient');
     assert.ok(Math.abs(b.loss - a.loss) < 1e-5 * a.loss, `loss ${b.loss} vs ${a.loss}`);
     for (const k of ['original', 'text', 'image'] as const)
       assert.ok(Math.abs(b.variantLoss[k]! - a.variantLoss[k]!) < 1e-5 * a.variantLoss[k]!, k);
@@ -150,12 +169,13 @@ test('a K = 2 step: the baseline and a masked AimKP step give the K = 1 gradient
     assert.equal(worker.backend, 'wasm');
     assert.ok(wasmKernelsReady() && wasmKernelCalls() > 0, "this thread's steps ran the project's wasm kernels");
     assert.ok(worker.wasmKernelCalls > 0, "the worker's shards ran them too, in its own wasm instance");
-    tf.dispose([...a.grads, ...b.grads]);
+    tf.dispose(a.grads);
     assert.equal(tf.memory().numTensors, tensors, 'no tensor left on this thread');
-    // The worker loaded new weights (model changed) and ran two shards: nothing left there either.
-    replicas.weightsChanged();
+    // The worker applied three updates and ran three shards: nothing left there either.
     await parallelStep(replicas, {
       model,
+      optimizer,
+      lrFactor: 1,
       set: 'train',
       positions,
       batch: examples,
@@ -163,20 +183,23 @@ test('a K = 2 step: the baseline and a masked AimKP step give the K = 1 gradient
       seed: 1,
       step: 1,
       method: { kind: 'standard', mode: 'multimodal' },
-    }).then((g) => tf.dispose(g.grads));
+    });
     assert.equal(await workerTensors(), onWorker, 'no tensor left on the worker');
+    assert.equal(tf.memory().numTensors, tensors, 'no tensor left on this thread after the updates');
   } finally {
     await replicas.close();
+    optimizer.dispose();
     model.dispose();
   }
 });
 
-test('K = 3: every rank sums a range of the gradient; a rank with an empty shard adds nothing (stale slot left out)', async () => {
+test('K = 3: every rank sums a range of the gradient; a rank with an empty shard adds nothing (stale slot left out) but applies the update', async () => {
   const model = createKeyphraseLM(config, TEMPLATE, 11);
   randomizeVariables(model.namedVariables().values(), 5);
+  const optimizer = adamw(model);
   const replicas = Replicas.start(3, 'wasm');
   try {
-    await replicas.setModel(model, 11);
+    await replicas.setModel(model, 11, optimizer.setup());
     await replicas.shareExamples('train', examples, false);
     const method = { kind: 'standard' as const, mode: 'multimodal' as const };
     for (const n of [5, 2]) {
@@ -185,6 +208,8 @@ test('K = 3: every rank sums a range of the gradient; a rank with an empty shard
       const one = standardStep(model, batch, 'multimodal', 2);
       const three = await parallelStep(replicas, {
         model,
+        optimizer,
+        lrFactor: 1,
         set: 'train',
         positions: batch.map((_, i) => i),
         batch,
@@ -193,12 +218,164 @@ test('K = 3: every rank sums a range of the gradient; a rank with an empty shard
         step: n,
         method,
       });
-      assert.ok(maxRelErr(flat(three.grads), flat(one.grads)) < 1e-5, `gradient of ${n} samples`);
+      assert.ok(maxRelErr(replicas.sum, flat(one.grads)) < 1e-5, `gradient of ${n} samples`);
       assert.ok(Math.abs(three.loss - one.loss) < 1e-6 * one.loss);
-      tf.dispose([...one.grads, ...three.grads]);
+      tf.dispose(one.grads);
     }
   } finally {
     await replicas.close();
+    optimizer.dispose();
+    model.dispose();
+  }
+});
+
+/** Rank 0's optimizer parameters and state, as a worker's StateReply holds them. */
+function stateOf(optimizer: AdamW, updates: number): StateReply {
+  return {
+    updates,
+    weights: optimizer.slots.map((s) => ({ name: s.name, values: Float32Array.from(s.variable.dataSync()) })),
+    optimizer: optimizer.exportState(),
+  };
+}
+
+/** Steps of a small run: batch sizes (7 = 3 + 2 + 2 on K = 3; 2 leaves rank 2 an empty shard) and LR factors. */
+const RUN_STEPS = [
+  { n: 7, lr: 0.5 },
+  { n: 5, lr: 1 },
+  { n: 2, lr: 1 },
+  { n: 7, lr: 0.75 },
+];
+
+/** `steps` optimizer steps over `replicas` from RUN_STEPS[from], dropout reseeded per step as the trainer does. */
+async function runSteps(replicas: Replicas, model: KeyphraseLM, optimizer: AdamW, from: number, to: number) {
+  for (let k = from; k < to; k++) {
+    const { n, lr } = RUN_STEPS[k];
+    const batch = examples.slice(k % 2, (k % 2) + n);
+    model.reseedDropout(hashSeed(1, k, 0xd5));
+    await parallelStep(replicas, {
+      model,
+      optimizer,
+      lrFactor: lr,
+      set: 'train',
+      positions: batch.map((_, i) => i + (k % 2)),
+      batch,
+      samplesPerCall: 2,
+      seed: 1,
+      step: k,
+      method: { kind: 'standard', mode: 'multimodal' },
+    });
+  }
+}
+
+async function workerStates(replicas: Replicas): Promise<StateReply[]> {
+  const out: StateReply[] = [];
+  for (let r = 1; r < replicas.ranks; r++) out.push(await replicas.request<StateReply>(r, { t: 'state' }).reply);
+  return out;
+}
+
+/** The same bits (Float32Arrays compared byte for byte, so -0 ≠ 0 and NaN = NaN count too). */
+function assertSameBits(a: StateReply, b: StateReply, what: string): void {
+  const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+  assert.equal(a.updates, b.updates, `${what}: updates`);
+  assert.equal(a.optimizer.step, b.optimizer.step, `${what}: optimizer step`);
+  assert.deepEqual(
+    a.weights.map((w) => w.name),
+    b.weights.map((w) => w.name),
+  );
+  a.weights.forEach((w, i) => assert.ok(bytes(w.values).equals(bytes(b.weights[i].values)), `${what}: ${w.name}`));
+  for (const k of ['m', 'v'] as const)
+    a.optimizer[k].forEach((x, i) =>
+      assert.ok(bytes(x).equals(bytes(b.optimizer[k][i])), `${what}: ${k} of ${a.optimizer.names[i]}`),
+    );
+}
+
+test("every rank's replica and AdamW state equal rank 0's bit for bit after its own updates; a resume restores them on every rank", async () => {
+  const fresh = () => {
+    const m = createKeyphraseLM({ ...config, dropout: 0.1 }, TEMPLATE, 11);
+    randomizeVariables(m.namedVariables().values(), 9);
+    return m;
+  };
+  const model = fresh();
+  const optimizer = adamw(model);
+  let replicas = Replicas.start(3, 'wasm');
+  let saved: { weights: Map<string, Float32Array>; optimizer: ReturnType<AdamW['exportState']> } | null = null;
+  let reference: StateReply;
+  try {
+    await replicas.setModel(model, 11, optimizer.setup());
+    await replicas.shareExamples('train', examples, false);
+    await runSteps(replicas, model, optimizer, 0, 2);
+    // A checkpoint after 2 steps: rank 0's weights and optimizer state (what the trainer writes).
+    saved = {
+      weights: new Map([...model.namedVariables()].map(([n, v]) => [n, Float32Array.from(v.dataSync())])),
+      optimizer: optimizer.exportState(),
+    };
+    for (const w of await workerStates(replicas)) assertSameBits(w, stateOf(optimizer, 2), 'after 2 steps');
+    await runSteps(replicas, model, optimizer, 2, 4);
+    reference = stateOf(optimizer, 4);
+    // Rank 2's shard was empty at step 3: it applied the update all the same.
+    for (const w of await workerStates(replicas)) assertSameBits(w, reference, 'after 4 steps');
+  } finally {
+    await replicas.close();
+    optimizer.dispose();
+    model.dispose();
+  }
+
+  // Resume from the checkpoint with K = 3: rank 0 restores, setModel hands its state to every worker; the same
+  // bits as the uninterrupted run on every rank. With K = 2 the shards change (so does the sum's rounding, and Adam's
+  // first steps amplify it where a gradient is near zero): every rank still equals rank 0 exactly (the trainer-level
+  // tolerance of another K is test/parallel/train-parallel.test.ts's).
+  for (const k of [3, 2]) {
+    const resumed = fresh();
+    const opt = adamw(resumed);
+    replicas = Replicas.start(k, 'wasm');
+    try {
+      for (const [n, v] of resumed.namedVariables())
+        tf.tidy(() => v.assign(tf.tensor(saved!.weights.get(n)!, v.shape, 'float32')));
+      opt.importState(saved!.optimizer);
+      await replicas.setModel(resumed, 11, opt.setup());
+      await replicas.shareExamples('train', examples, false);
+      await runSteps(replicas, resumed, opt, 2, 4);
+      const state = stateOf(opt, 2);
+      for (const w of await workerStates(replicas)) assertSameBits(w, state, `resumed with K = ${k}`);
+      assert.equal(state.optimizer.step, 4, 'the optimizer went on from the restored step count');
+      if (k === 3) assertSameBits({ ...state, updates: 4 }, reference!, 'resumed K = 3 vs uninterrupted');
+    } finally {
+      await replicas.close();
+      opt.dispose();
+      resumed.dispose();
+    }
+  }
+});
+
+test("a worker's step that fails wakes every rank at the barrier: rank 0 reports that worker's error, nothing hangs", async () => {
+  const model = createKeyphraseLM(config, TEMPLATE, 11);
+  const optimizer = adamw(model);
+  const replicas = Replicas.start(3, 'wasm');
+  try {
+    await replicas.setModel(model, 11, optimizer.setup());
+    // Rank 0 computes its shard from `batch`; the workers look the set up and do not hold it.
+    await assert.rejects(
+      parallelStep(replicas, {
+        model,
+        optimizer,
+        lrFactor: 1,
+        set: 'not-shared',
+        positions: examples.map((_, i) => i),
+        batch: examples,
+        samplesPerCall: 2,
+        seed: 1,
+        step: 0,
+        method: { kind: 'standard', mode: 'multimodal' },
+      }),
+      (err: Error) => /worker rank [12]: no example set "not-shared" on this worker/.test(err.message),
+    );
+    assert.equal(optimizer.step, 0, 'rank 0 applied no update');
+    // The workers answer again (none is stuck in the barrier).
+    const alive = await replicas.request<MemoryReply>(2, { t: 'memory' }).reply;
+    assert.equal(alive.backend, 'wasm');
+  } finally {
+    await replicas.close();
+    optimizer.dispose();
     model.dispose();
   }
 });
