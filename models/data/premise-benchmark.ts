@@ -20,6 +20,11 @@ export interface PremiseOptions {
   seed?: number;
   noise?: number;
   textLeak?: number;
+  /**
+   * Share of train and valid items whose text is emptied (default 0): image-only posts, so the prompt without a
+   * text span (the image-only mode) is a format the models are trained on. Test items keep their text.
+   */
+  textFree?: number;
   builtWith?: string;
 }
 
@@ -57,6 +62,26 @@ export interface PremiseResult {
   leakBySplit: Record<'train' | 'valid' | 'test', number>;
   /** Mean words per text. */
   meanTextWords: number;
+  /** Train / valid items whose text was emptied by textFree. */
+  textFreeBySplit: Record<'train' | 'valid', number>;
+}
+
+/** Whether the benchmark emptied the item's text (source records text-free=1). */
+export function itemTextFree(item: Pick<ManifestItem, 'source'>): boolean {
+  return / text-free=1\b/.test(item.source ?? '');
+}
+
+/**
+ * Empties the text of a seeded share of the train and valid items (source gains text-free=1). The stream is its
+ * own, and an item is picked when its draw is below `share`, so a larger share empties a superset.
+ */
+export function emptyTrainTexts(items: readonly ManifestItem[], share: number, seed: number): ManifestItem[] {
+  const rand = mulberry32(seed);
+  return items.map((it) => {
+    const draw = rand();
+    if (it.split === 'test' || draw >= share || it.text === '') return it;
+    return { ...it, text: '', source: `${it.source ?? ''} text-free=1`.trim() };
+  });
 }
 
 /** Whether an item's text names its "<colour> <shape>" (the generator records leak=1 in source). */
@@ -109,17 +134,33 @@ async function readManifest(dir: string): Promise<ManifestItem[]> {
     .map((l) => JSON.parse(l) as ManifestItem);
 }
 
+/** The result as premise.json records it: the text-free counts only when the knob was used. */
+function withoutTextFree(result: PremiseResult, textFree: number): Partial<PremiseResult> {
+  if (textFree > 0) return result;
+  const { textFreeBySplit: _unused, ...rest } = result;
+  return rest;
+}
+
 /** Builds OUT/clean, OUT/text-swapped, OUT/image-swapped and OUT/premise.json. */
 export async function buildPremiseBenchmark(opts: PremiseOptions): Promise<PremiseResult> {
   const n = opts.n ?? PREMISE_DEFAULTS.n;
   const seed = opts.seed ?? PREMISE_DEFAULTS.seed;
   const noise = opts.noise ?? PREMISE_DEFAULTS.noise;
   const textLeak = opts.textLeak ?? PREMISE_DEFAULTS.textLeak;
-  const builtWith = opts.builtWith ?? `aimkp data premise --n ${n} --seed ${seed} --noise ${noise} --text-leak ${textLeak}`;
+  const textFree = opts.textFree ?? 0;
+  const builtWith =
+    opts.builtWith ??
+    `aimkp data premise --n ${n} --seed ${seed} --noise ${noise} --text-leak ${textLeak}` +
+      (textFree > 0 ? ` --text-free ${textFree}` : '');
   const clean = join(opts.out, 'clean');
   const synth = await buildSynthDataset({ n, seed, out: clean, noise, textLeak, builtWith });
-  const items = await readManifest(clean);
+  let items = await readManifest(clean);
   const info = JSON.parse(await readFile(join(clean, 'dataset.json'), 'utf8')) as DatasetInfoFile;
+  if (textFree > 0) {
+    items = emptyTrainTexts(items, textFree, subSeed(seed, 0x7ffffffc));
+    info.description += ` Text-free ${textFree}: the texts of ${items.filter(itemTextFree).length} train/valid items are empty (source text-free=1); test items keep theirs.`;
+    await writeDataset(clean, items, info);
+  }
 
   for (const [field, name] of [
     ['text', 'text-swapped'],
@@ -140,22 +181,27 @@ export async function buildPremiseBenchmark(opts: PremiseOptions): Promise<Premi
   }
 
   const leakBySplit = { train: 0, valid: 0, test: 0 };
-  for (const it of items) if (itemLeaks(it)) leakBySplit[it.split]++;
+  const textFreeBySplit = { train: 0, valid: 0 };
+  for (const it of items) {
+    if (itemLeaks(it) && !itemTextFree(it)) leakBySplit[it.split]++;
+    if (itemTextFree(it) && it.split !== 'test') textFreeBySplit[it.split]++;
+  }
   const words = items.reduce((a, it) => a + (it.text === '' ? 0 : it.text.split(' ').length), 0);
-  const result: PremiseResult = { synth, leakBySplit, meanTextWords: words / items.length };
+  const result: PremiseResult = { synth, leakBySplit, meanTextWords: words / items.length, textFreeBySplit };
   await writeFileAtomic(
     join(opts.out, 'premise.json'),
     JSON.stringify(
       {
         builtWith,
-        settings: { n, seed, noise, textLeak },
+        // textFree only when used, so a benchmark built without it is byte-identical to one built before the knob.
+        settings: { n, seed, noise, textLeak, ...(textFree > 0 ? { textFree } : {}) },
         roles: {
           topic: 'keyphrase 1: only in the text',
           shape: 'keyphrase 2: in the image; also in the text when leak=1',
           colourPlace: 'keyphrase 3 "<colour> <place>": colour from the image (also in the text when leak=1), place from the text',
         },
         conditions: PREMISE_CONDITIONS,
-        ...result,
+        ...withoutTextFree(result, textFree),
       },
       null,
       2,

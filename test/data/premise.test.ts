@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../models/cli/main';
 import type { ManifestItem } from '../../models/data/manifest-types';
-import { derangement, itemLeaks, PREMISE_CONDITIONS } from '../../models/data/premise-benchmark';
+import { derangement, itemLeaks, itemTextFree, PREMISE_CONDITIONS } from '../../models/data/premise-benchmark';
 import { buildSynthDataset } from '../../models/data/synth-dataset';
 import { SYNTH_COLOURS, SYNTH_SHAPES } from '../../models/data/synth-draw';
 import { premiseDeltaMarkdown, premiseRoleRecall, premiseSeedsCsv } from '../../models/evaluate/premise-roles';
@@ -150,6 +150,63 @@ test('aimkp data premise: one command builds clean + text-swapped + image-swappe
   }
   assert.equal(PREMISE_CONDITIONS.length, 6);
   assert.equal(PREMISE_CONDITIONS.find((c) => c.name === 'text-masked')?.textStride, 8);
+});
+
+test('aimkp data premise --text-free: a seeded share of train/valid texts emptied, test and everything else unchanged', async (t) => {
+  const dir = await tempDir(t);
+  const log = console.log;
+  console.log = () => {};
+  try {
+    for (const [name, free] of [
+      ['none', null],
+      ['some', '0.2'],
+      ['more', '0.5'],
+    ] as const) {
+      const args = ['data', 'premise', '--out', join(dir, name), '--n', '200', '--seed', '4'];
+      assert.equal(await main(free === null ? args : [...args, '--text-free', free]), 0);
+    }
+  } finally {
+    console.log = log;
+  }
+  const none = await manifest(join(dir, 'none', 'clean'));
+  const some = await manifest(join(dir, 'some', 'clean'));
+  const more = await manifest(join(dir, 'more', 'clean'));
+  const emptied = (items: ManifestItem[]) => new Set(items.filter(itemTextFree).map((it) => it.id));
+  for (const [items, share] of [
+    [some, 0.2],
+    [more, 0.5],
+  ] as const) {
+    const ids = emptied(items);
+    const trainValid = items.filter((it) => it.split !== 'test').length;
+    // A binomial share of 180 items: within 4 standard deviations of P·n.
+    const sd = Math.sqrt(trainValid * share * (1 - share));
+    assert.ok(Math.abs(ids.size - share * trainValid) < 4 * sd, `${ids.size} of ${trainValid} emptied at ${share}`);
+    items.forEach((it, i) => {
+      const orig = none[i];
+      if (ids.has(it.id)) {
+        assert.notEqual(it.split, 'test');
+        assert.equal(it.text, '');
+        assert.notEqual(orig.text, '');
+        assert.equal(it.source, `${orig.source} text-free=1`);
+        assert.deepEqual({ ...it, text: orig.text, source: orig.source }, orig, 'only text and source change');
+      } else assert.deepEqual(it, orig);
+    });
+  }
+  assert.ok([...emptied(some)].every((id) => emptied(more).has(id)), 'a larger share empties a superset');
+  // The swap folders share the emptied train texts; premise.json counts them and records the setting.
+  const swapped = await manifest(join(dir, 'some', 'text-swapped'));
+  assert.deepEqual(
+    swapped.filter((it) => it.split !== 'test'),
+    some.filter((it) => it.split !== 'test'),
+  );
+  const info = JSON.parse(await readFile(join(dir, 'some', 'premise.json'), 'utf8')) as {
+    settings: { textFree?: number };
+    textFreeBySplit: Record<string, number>;
+  };
+  assert.equal(info.settings.textFree, 0.2);
+  assert.equal(info.textFreeBySplit.train + info.textFreeBySplit.valid, emptied(some).size);
+  const plain = JSON.parse(await readFile(join(dir, 'none', 'premise.json'), 'utf8')) as Record<string, unknown>;
+  assert.ok(!('textFreeBySplit' in plain), 'a build without the knob records nothing of it');
 });
 
 test('per-role recall: a hand-made example', () => {

@@ -7,7 +7,9 @@ const temps: string[] = [];
 after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdamW, ADAMW_DEFAULTS, paramSlots } from '../../models/train/adamw';
+import { AdamW, ADAMW_DEFAULTS, defaultAdamWKernel, paramSlots, type AdamWKernel } from '../../models/train/adamw';
+import { initBackend } from '../../models/tf/backend';
+import { mulberry32 } from '../../models/random/mulberry32';
 import { lrFactor, warmupSteps } from '../../models/train/schedule';
 import { advanceStride, aimkpWeights, gramCosine, keepMasked, type PlannedRow } from '../../models/train/aimkp-weights';
 import { resolveConfig } from '../../models/train/config-resolve';
@@ -89,6 +91,70 @@ test('AdamW: two learning-rate groups, schedule factor, global-norm clipping, st
   const opt2 = new AdamW(slots, opt.options);
   opt2.importState(st);
   assert.deepEqual(opt2.exportState(), st);
+});
+
+/** Runs `steps` updates of one kernel on fresh copies of two parameters; returns the weights and moments. */
+function runKernel(kernel: AdamWKernel, steps: number, weightDecay: number, clipNorm: number | null) {
+  const rand = mulberry32(7);
+  // Values across magnitudes, with zeros and subnormal-range gradients (the rounding corners).
+  const draw = (n: number, scale: number) =>
+    Float32Array.from({ length: n }, (_, i) => (i % 17 === 0 ? 0 : (rand() - 0.5) * scale * 10 ** -(i % 9)));
+  const a = tf.variable(tf.tensor(draw(96, 2), [8, 12]));
+  const b = tf.variable(tf.tensor(draw(257, 1), [257]));
+  const opt = new AdamW(
+    [
+      { name: 'adapter/w', variable: a, group: 'adapter' },
+      { name: 'lm/w', variable: b, group: 'lm' },
+    ],
+    { ...ADAMW_DEFAULTS, lr: 3e-3, adapterLr: 7e-4, weightDecay, clipNorm },
+    kernel,
+  );
+  const norms: number[] = [];
+  for (let t = 0; t < steps; t++) {
+    // Large gradients on odd steps so that clipping happens on some steps and not on others.
+    const scale = t % 2 === 1 ? 50 : 0.05;
+    const grads = [tf.tensor(draw(96, scale), [8, 12]), tf.tensor(draw(257, scale * 1e-30), [257])];
+    norms.push(opt.apply(grads, 1 - t / (steps + 1)).gradNorm);
+    tf.dispose(grads);
+  }
+  const out = {
+    a: Float32Array.from(a.dataSync()),
+    b: Float32Array.from(b.dataSync()),
+    state: opt.exportState(),
+    norms,
+  };
+  opt.dispose();
+  a.dispose();
+  b.dispose();
+  return out;
+}
+
+for (const backend of ['cpu', 'auto'] as const) {
+  test(`AdamW: the fused kernel gives the tf-ops update bit for bit (${backend} backend)`, async () => {
+    if (backend === 'cpu') await tf.setBackend('cpu');
+    else await initBackend();
+    for (const [wd, clip] of [
+      [0.01, 1],
+      [0, null],
+    ] as const) {
+      const fused = runKernel('fused', 6, wd, clip);
+      const ops = runKernel('tf-ops', 6, wd, clip);
+      const where = `${tf.getBackend()}, weight decay ${wd}, clip ${clip}`;
+      assert.deepEqual(fused.norms, ops.norms, where);
+      // deepEqual on Float32Arrays compares every element with Object.is: bit-level equality (±0 and NaN included).
+      assert.deepEqual(fused.a, ops.a, `adapter weights, ${where}`);
+      assert.deepEqual(fused.b, ops.b, `lm weights, ${where}`);
+      assert.deepEqual(fused.state, ops.state, `moments, ${where}`);
+      assert.notDeepEqual(fused.a, runKernel('fused', 5, wd, clip).a, 'the steps change the weights');
+    }
+  });
+}
+
+test('AdamW: the kernel follows the backend (fused on wasm / cpu, tensor ops on a GPU or tfjs-node)', () => {
+  assert.equal(defaultAdamWKernel('wasm'), 'fused');
+  assert.equal(defaultAdamWKernel('cpu'), 'fused');
+  assert.equal(defaultAdamWKernel('webgpu'), 'tf-ops');
+  assert.equal(defaultAdamWKernel('tensorflow'), 'tf-ops');
 });
 
 test('cosine schedule with linear warm-up (HF formula) at known steps', () => {

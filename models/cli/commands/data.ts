@@ -58,7 +58,7 @@ the topic (only in the text), the shape (only in the image) and "<colour> <place
                       random word position (default 0); the item's source records leak=1 or leak=0
   --out DIR           the data-set folder (required): new or empty; an existing data set is refused
   --force             replace the data set already in --out (its manifest, images and cache; nothing else)`,
-  premise: `Usage: aimkp data premise --out DIR [--n ${PREMISE_DEFAULTS.n}] [--seed ${PREMISE_DEFAULTS.seed}] [--noise ${PREMISE_DEFAULTS.noise}] [--text-leak ${PREMISE_DEFAULTS.textLeak}] [--force]
+  premise: `Usage: aimkp data premise --out DIR [--n ${PREMISE_DEFAULTS.n}] [--seed ${PREMISE_DEFAULTS.seed}] [--noise ${PREMISE_DEFAULTS.noise}] [--text-leak ${PREMISE_DEFAULTS.textLeak}] [--text-free 0] [--force]
 
 Builds the premise benchmark (issue 19; docs/data-format.md "Premise benchmark"): a synthetic set in which the text
 names the image keyphrases for a share of the items, so a model can lean on the text, and the image alone carries
@@ -68,8 +68,10 @@ them on the rest. Folders under DIR:
   image-swapped/   the same with images
   premise.json     settings, leak counts per split, and the five test conditions:
 ${PREMISE_CONDITIONS.map((c) => `                   ${c.name.padEnd(14)} ${c.data}/ --mode ${c.mode}`).join('\n')}
-Defaults are the study's settings. Score a run on all five: scripts/premise-eval.sh RUN DIR
-  --force   replace a benchmark already in DIR`,
+Defaults are the study's settings. Score a run on all six: scripts/premise-eval.sh RUN DIR
+  --text-free P   empty the text of a share P of the train and valid items (image-only posts), so that the
+                  image-only mode's prompt is one the models are trained on; test items keep their text (default 0)
+  --force         replace a benchmark already in DIR`,
   stats: `Usage: aimkp data stats DIR [--json]
 
 Per split: size, mean text length (whitespace tokens), mean keyphrases per item, mean keyphrase length
@@ -164,9 +166,9 @@ async function clipart(argv: string[]): Promise<number> {
   return 0;
 }
 
-function probability(name: string, value: string | undefined): number {
-  const p = numberFlag('data synth', value, name, 0);
-  if (p < 0 || p > 1) throw new CoreError('BAD_INPUT', `aimkp data synth: --${name} must be between 0 and 1, got ${p}`);
+function probability(name: string, value: string | undefined, command = 'data synth'): number {
+  const p = numberFlag(command, value, name, 0);
+  if (p < 0 || p > 1) throw new CoreError('BAD_INPUT', `aimkp ${command}: --${name} must be between 0 and 1, got ${p}`);
   return p;
 }
 
@@ -217,15 +219,21 @@ async function premise(argv: string[]): Promise<number> {
     out: { type: 'string' },
     noise: { type: 'string' },
     'text-leak': { type: 'string' },
+    'text-free': { type: 'string' },
     force: { type: 'boolean' },
   });
   const out = requireFlag('data premise', values.out, 'out');
   const n = intFlag('data premise', values.n, 'n', PREMISE_DEFAULTS.n);
   if (n < 20) throw new CoreError('BAD_INPUT', `aimkp data premise: --n must be at least 20 (2 test items), got ${n}`);
   const seed = intFlag('data premise', values.seed, 'seed', PREMISE_DEFAULTS.seed);
-  const noise = values.noise === undefined ? PREMISE_DEFAULTS.noise : probability('noise', values.noise);
+  const noise =
+    values.noise === undefined ? PREMISE_DEFAULTS.noise : probability('noise', values.noise, 'data premise');
   const textLeak =
-    values['text-leak'] === undefined ? PREMISE_DEFAULTS.textLeak : probability('text-leak', values['text-leak']);
+    values['text-leak'] === undefined
+      ? PREMISE_DEFAULTS.textLeak
+      : probability('text-leak', values['text-leak'], 'data premise');
+  const textFree =
+    values['text-free'] === undefined ? 0 : probability('text-free', values['text-free'], 'data premise');
   // The folder holds three data sets: refuse anything but an empty folder or an earlier benchmark (with --force).
   if (existsSync(out) && readdirSync(out).length > 0) {
     if (!existsSync(join(out, 'premise.json')))
@@ -246,13 +254,16 @@ async function premise(argv: string[]): Promise<number> {
     seed,
     noise,
     textLeak,
+    textFree,
     builtWith: ['aimkp data premise', ...argv].join(' '),
   });
   const s = res.synth.bySplit;
   const l = res.leakBySplit;
   console.log(
     `premise: ${res.synth.items} items (train ${s.train}, valid ${s.valid}, test ${s.test}); texts naming "<colour> <shape>": ` +
-      `train ${l.train}, valid ${l.valid}, test ${l.test}; mean text ${res.meanTextWords.toFixed(1)} words → ${out}/{clean,text-swapped,image-swapped}`,
+      `train ${l.train}, valid ${l.valid}, test ${l.test}; ` +
+      (textFree > 0 ? `texts emptied: train ${res.textFreeBySplit.train}, valid ${res.textFreeBySplit.valid}; ` : '') +
+      `mean text ${res.meanTextWords.toFixed(1)} words → ${out}/{clean,text-swapped,image-swapped}`,
   );
   return 0;
 }
