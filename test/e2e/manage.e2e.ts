@@ -5,15 +5,16 @@
 // nothing ticked works. One tiny baseline trained with the CLI (and two copies of it) serves every step.
 // Screenshots go to AIMKP_E2E_SHOTS (default test/e2e/screenshots/).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it as nodeIt } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumAvailable, launchChromium } from './browser';
+import { after, before, describe } from 'node:test';
+import type { Page } from 'playwright-core';
+import { tempDir } from '../fixtures/temp-dirs';
+import { trainTinyWithCli } from '../fixtures/tiny-cli-training';
+import { chromiumAvailable } from './browser';
 import { SHOTS } from './new-run-form';
-import { ROOT, startWeb, type WebServer } from './web-server';
+import { openWorkbench, stepsWithFailureShots, type WorkbenchSession } from './session';
+import type { WebServer } from './web-server';
 
 describe(
   'run and data-set management in Chromium',
@@ -21,59 +22,27 @@ describe(
   () => {
     let dir = '';
     let workspace = '';
+    let session: WorkbenchSession | undefined;
     let web: WebServer;
-    let browser: Browser;
     let page: Page;
-    const errors: string[] = [];
     const broken = { src: '', missing: 0, corrupt: 0 };
 
-    const it = (name: string, fn: () => Promise<void>) =>
-      nodeIt(name, async () => {
-        try {
-          await fn();
-        } catch (e) {
-          await page
-            ?.screenshot({ path: join(SHOTS, `failed-manage-${name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}.png`) })
-            .catch(() => undefined);
-          throw e;
-        }
-      });
+    const it = stepsWithFailureShots('manage-', () => page);
     const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
     const text = async (sel: string) => (await page.textContent(sel)) ?? '';
 
     before(async () => {
-      mkdirSync(SHOTS, { recursive: true });
-      dir = mkdtempSync(join(tmpdir(), 'aimkp-e2e-manage-'));
+      dir = tempDir('aimkp-e2e-manage-');
       workspace = join(dir, 'workspace');
-      const cli = (args: string[]) =>
-        execFileSync(process.execPath, [join(ROOT, 'bin/aimkp.mjs'), ...args], {
-          cwd: ROOT,
-          stdio: 'pipe',
-          env: { ...process.env, AIMKP_BACKEND: 'wasm' },
-        });
-      cli(['data', 'synth', '--n', '30', '--seed', '3', '--out', join(dir, 'data')]);
-      writeFileSync(
-        join(dir, 'tiny.json'),
-        JSON.stringify({
-          model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16 },
-          batchSize: 8,
-          samplesPerCall: 8,
-          maxValid: 4,
-        }),
-      );
       const run = join(workspace, 'runs', 'base-a');
-      cli([
-        'train',
-        ...['--data', join(dir, 'data'), '--preset', 'baseline', '--out', run, '--epochs', '1'],
-        ...['--encoder', 'patch:7:4', '--config', join(dir, 'tiny.json'), '--quiet', '--cache', join(dir, 'cache')],
-      ]);
+      const data = trainTinyWithCli({ dir, out: run, preset: 'baseline', epochs: 1, items: 30, dataSeed: 3 });
       // Two more runs, copies of the first: one to delete, one that disappears under Try it.
       cpSync(run, join(workspace, 'runs', 'base-del'), { recursive: true });
       cpSync(run, join(workspace, 'runs', 'base-gone'), { recursive: true });
 
       // The probe's broken set: one image deleted, one overwritten with bytes that are no image.
       broken.src = join(dir, 'broken');
-      cpSync(join(dir, 'data'), broken.src, { recursive: true });
+      cpSync(data, broken.src, { recursive: true });
       const lines = readFileSync(join(broken.src, 'manifest.jsonl'), 'utf8').trimEnd().split('\n');
       const withImage = lines
         .map((l, i) => ({ line: i + 1, image: (JSON.parse(l) as { image: string | null }).image }))
@@ -83,22 +52,11 @@ describe(
       broken.missing = withImage[0].line;
       broken.corrupt = withImage[1].line;
 
-      web = await startWeb(workspace);
-      browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      await page.addInitScript('globalThis.__name = (f) => f;');
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => {
-        // An API error the page shows on purpose is logged by nobody; anything else is a fault.
-        if (m.type() === 'error' && !/favicon/.test(m.text())) errors.push(`console: ${m.text()}`);
-      });
+      session = await openWorkbench(workspace);
+      ({ web, page } = session);
     });
 
-    after(async () => {
-      await browser?.close();
-      await web?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => session?.close());
 
     async function importManifest(name: string, path: string): Promise<void> {
       await page.goto(`${web.url}#/datasets`);
@@ -257,7 +215,7 @@ describe(
       assert.match(await text('[data-testid="export-skipped"]'), /my baseline: not evaluated on test/);
       assert.equal(await page.$('.error[role="alert"]'), null);
       await shot('e2e-manage-runs');
-      assert.deepEqual(errors, []);
+      assert.deepEqual(session?.errors, []);
     });
   },
 );

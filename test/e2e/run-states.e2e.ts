@@ -4,15 +4,16 @@
 // "Run the robustness suite on both" ends in the report in the robustness section where it was asked for.
 // Tiny models on a 40-item synthetic set; screenshots in AIMKP_E2E_SHOTS (default test/e2e/screenshots/).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it as nodeIt } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumAvailable, launchChromium } from './browser';
+import { after, before, describe } from 'node:test';
+import type { Page } from 'playwright-core';
+import { tempDir } from '../fixtures/temp-dirs';
+import { aimkpCli } from '../fixtures/tiny-cli-training';
+import { chromiumAvailable } from './browser';
 import { fillNewRun, SHOTS, TINY_MODEL } from './new-run-form';
-import { ROOT, startWeb, type WebServer } from './web-server';
+import { openWorkbench, stepsWithFailureShots, type WorkbenchSession } from './session';
+import type { WebServer } from './web-server';
 
 const TIMEOUT = 300_000;
 const TINY = TINY_MODEL;
@@ -27,7 +28,6 @@ interface Seen {
 
 // Runs in the page: samples the Run view's status, phase, progress labels and every error element.
 const RECORDER = `
-  globalThis.__name = (f) => f;
   globalThis.__seen = { statuses: [], phases: [], errors: [], labels: [] };
   const add = (list, v) => { if (v && list[list.length - 1] !== v) list.push(v); };
   setInterval(() => {
@@ -44,24 +44,12 @@ describe(
   'run states in Chromium against npm run web',
   { skip: !chromiumAvailable() && 'no Chromium at /usr/bin/chromium (apt-get install chromium)' },
   () => {
-    let dir = '';
+    let session: WorkbenchSession | undefined;
     let web: WebServer;
-    let browser: Browser;
     let page: Page;
     const ids: { a?: string; b?: string } = {};
-    const pageErrors: string[] = [];
 
-    const it = (name: string, fn: () => Promise<void>) =>
-      nodeIt(name, async () => {
-        try {
-          await fn();
-        } catch (e) {
-          await page
-            ?.screenshot({ path: join(SHOTS, `failed-states-${name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}.png`) })
-            .catch(() => undefined);
-          throw e;
-        }
-      });
+    const it = stepsWithFailureShots('states-', () => page);
     const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
     const text = async (testid: string) => ((await page.textContent(`[data-testid="${testid}"]`)) ?? '').trim();
     const seen = () => page.evaluate(() => (globalThis as unknown as { __seen: Seen }).__seen);
@@ -78,24 +66,8 @@ describe(
       );
 
     before(async () => {
-      mkdirSync(SHOTS, { recursive: true });
-      dir = mkdtempSync(join(tmpdir(), 'aimkp-e2e-states-'));
-      const workspace = join(dir, 'workspace');
-      execFileSync(
-        process.execPath,
-        [
-          join(ROOT, 'bin/aimkp.mjs'),
-          'data',
-          'synth',
-          '--n',
-          '40',
-          '--seed',
-          '3',
-          '--out',
-          join(workspace, 'datasets', 'synth'),
-        ],
-        { cwd: ROOT, stdio: 'pipe' },
-      );
+      const workspace = join(tempDir('aimkp-e2e-states-'), 'workspace');
+      aimkpCli(['data', 'synth', '--n', '40', '--seed', '3', '--out', join(workspace, 'datasets', 'synth')]);
       // A data set without a train item: a training on it fails while it prepares, in its first second.
       mkdirSync(join(workspace, 'datasets', 'no-train'), { recursive: true });
       writeFileSync(
@@ -106,21 +78,11 @@ describe(
           )
           .join('\n') + '\n',
       );
-      web = await startWeb(workspace);
-      browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      await page.addInitScript(RECORDER);
-      page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => {
-        if (m.type() === 'error' && !/favicon/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
-      });
+      session = await openWorkbench(workspace, { initScript: RECORDER });
+      ({ web, page } = session);
     });
 
-    after(async () => {
-      await browser?.close();
-      await web?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => session?.close());
 
     /** Launches a tiny baseline from New run (the view scrolled to its Launch button) and returns the run's id. */
     async function launch(dataset: string, seed: string, name: string): Promise<string> {
@@ -222,7 +184,7 @@ describe(
       assert.deepEqual((await seen()).errors, []);
       await page.locator('[data-testid="cmp-robustness"]').scrollIntoViewIfNeeded();
       await shot('e2e-states-robustness');
-      assert.deepEqual(pageErrors, []);
+      assert.deepEqual(session?.errors, []);
     });
   },
 );

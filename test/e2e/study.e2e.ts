@@ -5,57 +5,38 @@
 // Screenshots go to AIMKP_E2E_SHOTS (default test/e2e/screenshots/); study.png is the README's provisional one.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it as nodeIt } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { after, before, describe } from 'node:test';
+import type { Page } from 'playwright-core';
 import { STUDY_RUNS, trainTemplate, writeRunFromTemplate } from '../fixtures/study-runs';
 import { tempDir } from '../fixtures/temp-dirs';
-import { chromiumAvailable, launchChromium } from './browser';
+import { chromiumAvailable } from './browser';
 import { SHOTS } from './new-run-form';
-import { ROOT, startWeb, type WebServer } from './web-server';
+import { openWorkbench, stepsWithFailureShots, type WorkbenchSession } from './session';
+import type { WebServer } from './web-server';
 
 describe(
   'the Study view in Chromium',
   { skip: !chromiumAvailable() && 'no Chromium at /usr/bin/chromium (apt-get install chromium)' },
   () => {
+    let session: WorkbenchSession | undefined;
     let web: WebServer;
-    let browser: Browser;
     let page: Page;
-    const errors: string[] = [];
 
-    const it = (name: string, fn: () => Promise<void>) =>
-      nodeIt(name, async () => {
-        try {
-          await fn();
-        } catch (e) {
-          await page
-            ?.screenshot({ path: join(SHOTS, `failed-study-${name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}.png`) })
-            .catch(() => undefined);
-          throw e;
-        }
-      });
+    const it = stepsWithFailureShots('study-', () => page);
     // innerText: what a reader sees, cells apart (textContent runs a row's cells together).
     const text = async (sel: string) => (await page.innerText(sel)).replace(/\s+/g, ' ').trim();
 
     before(async () => {
       const dir = tempDir('aimkp-e2e-study-');
-      const template = trainTemplate(ROOT, dir);
+      const template = trainTemplate(dir);
       const workspace = join(dir, 'workspace');
       for (const r of STUDY_RUNS)
         writeRunFromTemplate(template, join(workspace, 'runs', r.id), r, r.id === 'solo' ? [] : ['study:premise']);
-      web = await startWeb(workspace);
-      browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      await page.addInitScript('globalThis.__name = (f) => f;');
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => {
-        if (m.type() === 'error' && !/favicon/.test(m.text())) errors.push(`console: ${m.text()}`);
-      });
+      session = await openWorkbench(workspace);
+      ({ web, page } = session);
     });
 
-    after(async () => {
-      await browser?.close();
-      await web?.stop();
-    });
+    after(() => session?.close());
 
     it('a study picked from the nav: arms with mean ± std, CI and n; Δ with Welch; acceptance beside Fig. 7', async () => {
       await page.goto(`${web.url}#/runs`);
@@ -140,7 +121,7 @@ describe(
         os.map((o) => o.textContent?.trim()),
       );
       assert.deepEqual(options, ['—', 'lone (1 runs)', 'premise (7 runs)']);
-      assert.deepEqual(errors, []);
+      assert.deepEqual(session?.errors, []);
     });
   },
 );

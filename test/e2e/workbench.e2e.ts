@@ -4,15 +4,16 @@
 // as CSV, compare the two runs case by case (keyboard, link to a case), and predict with both in Try it.
 // Each step saves a screenshot (AIMKP_E2E_SHOTS, default test/e2e/screenshots/).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it as nodeIt } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumAvailable, launchChromium } from './browser';
+import { after, before, describe } from 'node:test';
+import type { Page } from 'playwright-core';
+import { tempDir } from '../fixtures/temp-dirs';
+import { aimkpCli, trainTinyWithCli } from '../fixtures/tiny-cli-training';
+import { chromiumAvailable } from './browser';
 import { fillNewRun, SHOTS, TINY_MODEL } from './new-run-form';
-import { ROOT, startWeb, type WebServer } from './web-server';
+import { openWorkbench, stepsWithFailureShots, type WorkbenchSession } from './session';
+import { ROOT, type WebServer } from './web-server';
 
 const TRAIN_TIMEOUT = 300_000;
 /** An image file for the drop test (any bundled ClipArt-KP PNG other than the one chosen before it). */
@@ -24,24 +25,12 @@ describe(
   { skip: !chromiumAvailable() && 'no Chromium at /usr/bin/chromium (apt-get install chromium)' },
   () => {
     let dir = '';
+    let session: WorkbenchSession | undefined;
     let web: WebServer;
-    let browser: Browser;
     let page: Page;
     const ids: { baseline?: string; aimkp?: string; dataset?: string } = {};
-    const errors: string[] = [];
 
-    /** A test step that leaves a screenshot of the page as it was when it failed. */
-    const it = (name: string, fn: () => Promise<void>) =>
-      nodeIt(name, async () => {
-        try {
-          await fn();
-        } catch (e) {
-          await page
-            ?.screenshot({ path: join(SHOTS, `failed-${name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}.png`) })
-            .catch(() => undefined);
-          throw e;
-        }
-      });
+    const it = stepsWithFailureShots('', () => page);
     const shot = async (name: string) => {
       await page.screenshot({ path: join(SHOTS, `${name}.png`) });
     };
@@ -78,59 +67,16 @@ describe(
     };
 
     before(async () => {
-      mkdirSync(SHOTS, { recursive: true });
-      dir = mkdtempSync(join(tmpdir(), 'aimkp-e2e-'));
+      dir = tempDir('aimkp-e2e-');
       const workspace = join(dir, 'workspace');
       // A run made with the CLI straight into the workspace: the UI must list it like its own.
-      const cli = (args: string[]) =>
-        execFileSync(process.execPath, [join(ROOT, 'bin/aimkp.mjs'), ...args], {
-          cwd: ROOT,
-          stdio: 'pipe',
-          env: { ...process.env, AIMKP_BACKEND: 'wasm' },
-        });
-      cli(['data', 'synth', '--n', '40', '--seed', '2', '--out', join(dir, 'cli-data')]);
-      writeFileSync(
-        join(dir, 'tiny.json'),
-        JSON.stringify({
-          model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16 },
-          batchSize: 8,
-          samplesPerCall: 8,
-          maxValid: 6,
-        }),
-      );
-      cli([
-        'train',
-        '--data',
-        join(dir, 'cli-data'),
-        '--preset',
-        'baseline',
-        '--out',
-        join(workspace, 'runs', 'cli-baseline'),
-        '--epochs',
-        '1',
-        '--encoder',
-        'patch:7:4',
-        '--config',
-        join(dir, 'tiny.json'),
-        '--quiet',
-        '--cache',
-        join(dir, 'cache'),
-      ]);
-      web = await startWeb(workspace);
-      browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      await page.addInitScript('globalThis.__name = (f) => f;'); // esbuild keepNames helper used by tsx-compiled callbacks
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => {
-        if (m.type() === 'error' && !/favicon/.test(m.text())) errors.push(`console: ${m.text()}`);
-      });
+      const out = join(workspace, 'runs', 'cli-baseline');
+      trainTinyWithCli({ dir, out, preset: 'baseline', epochs: 1, items: 40, dataSeed: 2, config: { maxValid: 6 } });
+      session = await openWorkbench(workspace);
+      ({ web, page } = session);
     });
 
-    after(async () => {
-      await browser?.close();
-      await web?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => session?.close());
 
     it('imports a synthetic data set with a progress bar and shows its statistics and items', async () => {
       await page.goto(`${web.url}#/datasets`);
@@ -246,11 +192,7 @@ describe(
       await waitStatus('stopped', 120_000);
       const total = Number(await attr('run-panel', 'data-total-steps'));
       // The same run folder, continued from the command line.
-      execFileSync(
-        process.execPath,
-        [join(ROOT, 'bin/aimkp.mjs'), 'train', '--out', join(dir, 'workspace', 'runs', id), '--resume', '--quiet'],
-        { cwd: ROOT, stdio: 'pipe', env: { ...process.env, AIMKP_BACKEND: 'wasm' } },
-      );
+      aimkpCli(['train', '--out', join(dir, 'workspace', 'runs', id), '--resume', '--quiet']);
       await page.reload();
       await waitStatus('completed', 60_000);
       await waitAttrAtLeast('chart-loss', 'data-points', total, 60_000);
@@ -329,8 +271,7 @@ describe(
       await page.locator('[data-testid="cmp-case-conditions"]').scrollIntoViewIfNeeded();
       await shot('e2e-compare-case-conditions');
       // The link reopens the same case in a fresh page.
-      const other = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      await other.addInitScript('globalThis.__name = (f) => f;');
+      const other = await session!.newPage();
       await other.goto(link);
       await other.waitForFunction(
         (s) => document.querySelector('[data-testid="cmp-case"]')?.getAttribute('data-case') === s,
@@ -413,7 +354,7 @@ describe(
         () => (document.querySelector('[data-testid="set-concurrency"]') as HTMLInputElement | null)?.value === '2',
       );
       await shot('e2e-settings');
-      assert.deepEqual(errors, []);
+      assert.deepEqual(session?.errors, []);
     });
   },
 );

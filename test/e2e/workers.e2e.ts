@@ -2,56 +2,42 @@
 // Settings field round trip, and a run made with `aimkp train --workers 2` shows "2 workers" in the Run view's
 // header and completes when resumed from the UI with Settings' workers = 2 (pool workers inside the job's worker).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumAvailable, launchChromium } from './browser';
-import { ROOT, startWeb, type WebServer } from './web-server';
+import type { Page } from 'playwright-core';
+import { tempDir } from '../fixtures/temp-dirs';
+import { trainTinyWithCli } from '../fixtures/tiny-cli-training';
+import { chromiumAvailable } from './browser';
+import { openWorkbench, type WorkbenchSession } from './session';
+import type { WebServer } from './web-server';
 
 describe(
   'data-parallel workers in Chromium',
   { skip: !chromiumAvailable() && 'no Chromium at /usr/bin/chromium (apt-get install chromium)' },
   () => {
-    let dir = '';
+    let session: WorkbenchSession | undefined;
     let web: WebServer;
-    let browser: Browser;
     let page: Page;
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'aimkp-e2e-workers-'));
+      const dir = tempDir('aimkp-e2e-workers-');
       const workspace = join(dir, 'workspace');
-      const cli = (args: string[]) =>
-        execFileSync(process.execPath, [join(ROOT, 'bin/aimkp.mjs'), ...args], { cwd: ROOT, stdio: 'pipe' });
-      cli(['data', 'synth', '--n', '40', '--seed', '2', '--out', join(dir, 'data')]);
-      writeFileSync(
-        join(dir, 'tiny.json'),
-        JSON.stringify({
-          model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16 },
-          batchSize: 8,
-          maxValid: 4,
-        }),
-      );
-      // Stopped after 2 of 4 steps: resumable from the UI.
-      cli([
-        'train',
-        ...['--data', join(dir, 'data'), '--preset', 'baseline', '--out', join(workspace, 'runs', 'cli-k2')],
-        ...['--epochs', '1', '--encoder', 'patch:7:4', '--config', join(dir, 'tiny.json'), '--max-steps', '2'],
-        ...['--workers', '2', '--backend', 'wasm', '--quiet', '--cache', join(dir, 'cache')],
-      ]);
-      web = await startWeb(workspace);
-      browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      await page.addInitScript('globalThis.__name = (f) => f;'); // esbuild keepNames helper used by tsx-compiled callbacks
+      // Stopped after 2 of 4 steps: resumable from the UI. samplesPerCall stays the preset's, as this run always had.
+      trainTinyWithCli({
+        dir,
+        out: join(workspace, 'runs', 'cli-k2'),
+        preset: 'baseline',
+        epochs: 1,
+        items: 40,
+        dataSeed: 2,
+        config: { samplesPerCall: undefined },
+        trainArgs: ['--max-steps', '2', '--workers', '2', '--backend', 'wasm'],
+      });
+      session = await openWorkbench(workspace);
+      ({ web, page } = session);
     });
 
-    after(async () => {
-      await browser?.close();
-      await web?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => session?.close());
 
     const saveWorkers = async (value: string) => {
       await page.goto(`${web.url}#/settings`);

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createService, type Service } from '../../electron/service/create-service';
 import { globToRegExp } from '../../electron/service/handlers/study';
 import { createClient, type ApiClient } from '../../shared/contract/client';
@@ -15,7 +14,6 @@ import { createLocalTransport } from '../../shared/contract/local-transport';
 import { STUDY_RUNS, trainTemplate, writeRunFromTemplate } from '../fixtures/study-runs';
 import { tempDir } from '../fixtures/temp-dirs';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let ws = '';
 let service: Service;
 let api: ApiClient;
@@ -25,7 +23,7 @@ const close = (a: number | null | undefined, b: number, what: string, tol = 1e-6
 
 before(async () => {
   const dir = tempDir('aimkp-study-service-');
-  const template = trainTemplate(ROOT, dir);
+  const template = trainTemplate(dir);
   ws = join(dir, 'ws');
   for (const r of STUDY_RUNS) writeRunFromTemplate(template, join(ws, 'runs', r.id), r);
   // A folder the registry cannot read (config.json of another format): listed as left out, never a crash.
