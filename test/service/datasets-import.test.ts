@@ -4,23 +4,22 @@
 // ask, and imports as "<name> (2)" only when told to.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, unlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSynthDataset } from '../../models/data/synth-dataset';
 import { loadDataset } from '../../models/data/load-dataset';
-import { createClient, type ApiClient } from '../../shared/contract/client';
-import { createLocalTransport } from '../../shared/contract/local-transport';
-import { createService, type Service } from '../../electron/service/create-service';
+import type { ApiClient } from '../../shared/contract/client';
+import type { Service } from '../../electron/service/create-service';
+import { tempDir } from '../fixtures/temp-dirs';
+import { openService } from './fixtures';
 
-let root = '';
 let src = '';
 let service: Service;
 let api: ApiClient;
 const broken: { missing: number; corrupt: number; json: number } = { missing: 0, corrupt: 0, json: 0 };
 
 before(async () => {
-  root = mkdtempSync(join(tmpdir(), 'aimkp-ds-import-'));
+  const root = tempDir('aimkp-ds-import-');
   src = join(root, 'broken-src');
   await buildSynthDataset({ n: 30, seed: 3, out: src });
   // One image deleted, one overwritten with bytes that are no image, one line that is not JSON: what the probe did.
@@ -34,13 +33,9 @@ before(async () => {
   broken.corrupt = withImage[1].line;
   appendFileSync(join(src, 'manifest.jsonl'), '{"id": oops\n');
   broken.json = lines.length + 1;
-  service = createService({ workspace: join(root, 'ws'), host: 'browser', bundledDataDir: null, locatorFile: null });
-  api = createClient(createLocalTransport(service.backend, { validateResponses: true }), { validateResponses: true });
+  ({ service, api } = openService(join(root, 'ws')));
 });
-after(async () => {
-  await service?.close();
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+after(() => service?.close());
 
 async function imported(r: { jobId: string }): Promise<void> {
   const job = await service.supervisor().waitForJob(r.jobId);

@@ -4,33 +4,23 @@
 // kind from outside the app's table (test/fixtures/wait-job.ts) that runs until it is stopped.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient, type ApiClient } from '../../shared/contract/client';
-import { createLocalTransport } from '../../shared/contract/local-transport';
+import type { ApiClient } from '../../shared/contract/client';
 import { SERVICE, type ServiceEvent } from '../../shared/contract/service';
-import { createService, type Service } from '../../electron/service/create-service';
+import type { Service } from '../../electron/service/create-service';
+import { tempDir } from '../fixtures/temp-dirs';
 import { WAIT_FOR_STOP_JOB, WAIT_WORKER_ENTRY } from '../fixtures/wait-job';
+import { openService } from './fixtures';
 
-let root: string;
 let service: Service;
 let api: ApiClient;
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'aimkp-job-states-'));
-  service = createService({
-    workspace: join(root, 'ws'),
-    host: 'browser',
-    bundledDataDir: null,
-    locatorFile: null,
-    supervisor: { concurrency: 1, workerEntry: WAIT_WORKER_ENTRY },
-  });
-  api = createClient(createLocalTransport(service.backend, { validateResponses: true }), { validateResponses: true });
+  ({ service, api } = openService(join(tempDir('aimkp-job-states-'), 'ws'), {
+    concurrency: 1,
+    workerEntry: WAIT_WORKER_ENTRY,
+  }));
 });
-after(async () => {
-  await service.close();
-  rmSync(root, { recursive: true, force: true });
-});
+after(() => service?.close());
 
 test("a job stopped while it runs is 'stopped' on the wire; one cancelled while queued is 'cancelled'", async () => {
   const sup = service.supervisor();

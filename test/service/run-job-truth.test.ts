@@ -5,22 +5,22 @@
 // button sends). Real tiny trainings through the typed client, the local transport and response validation.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient, type ApiClient } from '../../shared/contract/client';
-import { createLocalTransport } from '../../shared/contract/local-transport';
+import type { ApiClient } from '../../shared/contract/client';
 import type { ServiceEvent } from '../../shared/contract/events';
-import { createService, type Service } from '../../electron/service/create-service';
+import type { Service } from '../../electron/service/create-service';
 import { ROBUSTNESS_JOB, isJobOf } from '../../electron/supervisor/job-kinds';
 import { diagnoseRun } from '../../models/index';
+import { tempDir } from '../fixtures/temp-dirs';
+import { openService, TINY_RUN_OVERRIDES as TINY } from './fixtures';
 
 let root: string;
 let service: Service;
 let api: ApiClient;
 const logged: string[] = [];
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'aimkp-job-truth-'));
+  root = tempDir('aimkp-job-truth-');
   // A data set without a single train item: a training on it fails while it prepares, in its first second.
   const noTrain = join(root, 'ws', 'datasets', 'no-train');
   mkdirSync(noTrain, { recursive: true });
@@ -30,29 +30,9 @@ before(() => {
       .map((i) => JSON.stringify({ id: `t${i}`, split: 'test', text: `post ${i}`, image: null, keyphrases: ['kp'] }))
       .join('\n') + '\n',
   );
-  service = createService({
-    workspace: join(root, 'ws'),
-    host: 'browser',
-    bundledDataDir: null,
-    locatorFile: null,
-    supervisor: { concurrency: 1, log: (line) => logged.push(line) },
-  });
-  api = createClient(createLocalTransport(service.backend, { validateResponses: true }), { validateResponses: true });
+  ({ service, api } = openService(join(root, 'ws'), { concurrency: 1, log: (line) => logged.push(line) }));
 });
-after(async () => {
-  await service.close();
-  rmSync(root, { recursive: true, force: true });
-});
-
-const TINY = {
-  model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16 },
-  batchSize: 4,
-  samplesPerCall: 4,
-  maxValid: 4,
-  epochs: 2,
-  encoder: 'patch:3:4',
-  checkpointEvery: 0,
-};
+after(() => service?.close());
 
 async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -4,18 +4,17 @@
 // and runs.start refusing absurd hyperparameters and seed counts with the bound and the reason.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSynthDataset } from '../../models/data/synth-dataset';
 import { align, alignDefaults } from '../../models/train/align';
 import { pretrain, pretrainDefaults } from '../../models/train/pretrain';
-import { createClient, type ApiClient } from '../../shared/contract/client';
-import { createLocalTransport } from '../../shared/contract/local-transport';
-import { createService, type Service } from '../../electron/service/create-service';
+import type { ApiClient } from '../../shared/contract/client';
+import type { Service } from '../../electron/service/create-service';
 import { isJobOf, TRAIN_JOB } from '../../electron/supervisor/job-kinds';
+import { tempDir } from '../fixtures/temp-dirs';
+import { openService } from './fixtures';
 
-let root = '';
 let ws = '';
 let service: Service;
 let api: ApiClient;
@@ -31,8 +30,7 @@ const TINY = {
 };
 
 before(async () => {
-  root = mkdtempSync(join(tmpdir(), 'aimkp-runs-manage-'));
-  ws = join(root, 'ws');
+  ws = join(tempDir('aimkp-runs-manage-'), 'ws');
   await buildSynthDataset({ n: 40, seed: 5, out: join(ws, 'datasets', 'synth') });
   // A set with no train item: a run on it fails while preparing, before its folder has a config.json.
   mkdirSync(join(ws, 'datasets', 'no-train'), { recursive: true });
@@ -40,13 +38,9 @@ before(async () => {
     join(ws, 'datasets', 'no-train', 'manifest.jsonl'),
     JSON.stringify({ id: 't1', split: 'test', text: 'a cat', image: null, keyphrases: ['cat'] }) + '\n',
   );
-  service = createService({ workspace: ws, host: 'browser', bundledDataDir: null, locatorFile: null });
-  api = createClient(createLocalTransport(service.backend, { validateResponses: true }), { validateResponses: true });
+  ({ service, api } = openService(ws));
 });
-after(async () => {
-  await service?.close();
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+after(() => service?.close());
 
 async function ended(jobId: string, state = 'completed'): Promise<void> {
   const job = await service.supervisor().waitForJob(jobId);

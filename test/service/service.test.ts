@@ -3,37 +3,22 @@
 // two real tiny trainings: every answer must match its response schema.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient, type ApiClient } from '../../shared/contract/client';
-import { createLocalTransport } from '../../shared/contract/local-transport';
+import type { ApiClient } from '../../shared/contract/client';
 import type { ServiceEvent } from '../../shared/contract/events';
-import { createService, type Service } from '../../electron/service/create-service';
+import type { Service } from '../../electron/service/create-service';
 import { RunSeries } from '../../shared/run-series';
 import { tempDir } from '../fixtures/temp-dirs';
+import { openService, TINY_RUN_OVERRIDES as TINY } from './fixtures';
 
 let root: string;
 let service: Service;
 let api: ApiClient;
 before(() => {
   root = tempDir('aimkp-service-');
-  service = createService({ workspace: join(root, 'ws'), host: 'browser', bundledDataDir: null, locatorFile: null });
-  api = createClient(createLocalTransport(service.backend, { validateResponses: true }), { validateResponses: true });
+  ({ service, api } = openService(join(root, 'ws')));
 });
-after(async () => {
-  await service.close();
-  rmSync(root, { recursive: true, force: true });
-});
-
-const TINY = {
-  model: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, adapterHidden: 16 },
-  batchSize: 4,
-  samplesPerCall: 4,
-  maxValid: 4,
-  epochs: 2,
-  encoder: 'patch:3:4',
-  checkpointEvery: 0,
-};
+after(() => service?.close());
 
 async function waitJob(jobId: string): Promise<void> {
   const job = await service.supervisor().waitForJob(jobId);

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createService, type Service } from '../../electron/service/create-service';
+import type { Service } from '../../electron/service/create-service';
 import { globToRegExp } from '../../electron/service/handlers/study';
-import { createClient, type ApiClient } from '../../shared/contract/client';
-import { createLocalTransport } from '../../shared/contract/local-transport';
+import type { ApiClient } from '../../shared/contract/client';
 import { STUDY_RUNS, trainTemplate, writeRunFromTemplate } from '../fixtures/study-runs';
 import { tempDir } from '../fixtures/temp-dirs';
+import { openService } from './fixtures';
 
 let ws = '';
 let service: Service;
@@ -29,14 +29,11 @@ before(async () => {
   // A folder the registry cannot read (config.json of another format): listed as left out, never a crash.
   mkdirSync(join(ws, 'runs', 'aimkp-e4-s9'), { recursive: true });
   writeFileSync(join(ws, 'runs', 'aimkp-e4-s9', 'config.json'), '{"format":"something-else"}\n');
-  service = createService({ workspace: ws, host: 'browser', bundledDataDir: null, locatorFile: null });
-  api = createClient(createLocalTransport(service.backend, { validateResponses: true }), { validateResponses: true });
+  ({ service, api } = openService(ws));
   for (const r of STUDY_RUNS)
     if (r.id !== 'solo') await api.call('runs.tag', { id: r.id, add: ['study:premise', 'keep'] });
 });
-after(async () => {
-  await service?.close();
-});
+after(() => service?.close());
 
 test('study.list: every study:<name> tag with its number of runs', async () => {
   assert.deepEqual((await api.call('study.list', {})).studies, [{ name: 'premise', runs: 7 }]);
