@@ -1,12 +1,13 @@
 // The parts of the Compare view that hold logic of their own: the URL (read, debounced write, nothing written after
-// the view closes), the keys, and the case list. The whole view runs in the Chromium end-to-end suite.
+// the view closes), the keys, the query form's menus, and the case list. The whole view runs in the Chromium end-to-end suite.
 import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defineComponent, h } from 'vue';
 import { createMemoryHistory, createRouter, RouterView } from 'vue-router';
-import type { CompareCase } from '@shared/contract/service';
+import type { CompareCase, RunSummary } from '@shared/contract/service';
 import CaseList from '../src/components/compare/CaseList.vue';
+import CompareQueryForm from '../src/components/compare/CompareQueryForm.vue';
 import { useCaseKeys } from '../src/composables/use-case-keys';
 import { DEFAULT_MASK_VIEW, maskViewOf } from '../src/composables/use-compare-mask-view';
 import {
@@ -189,5 +190,50 @@ describe('Compare masking preview grid', () => {
     // A server older than the fields, or an unreadable run: the old 7×7 / 48.
     expect(maskViewOf({}, {})).toEqual(DEFAULT_MASK_VIEW);
     expect(maskViewOf({ imageGrid: 16, maxTextTokens: 32 }, null)).toEqual({ grid: 16, maxTextTokens: 32, note: null });
+  });
+});
+
+describe('Compare query form', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('one menu per query field, the runs after a disabled "choose a run"; a choice sets the query and reloads', async () => {
+    const runs = [
+      { id: 'r1', name: 'first', preset: 'baseline' },
+      { id: 'r2', name: 'second', preset: 'aimkp' },
+    ] as unknown as RunSummary[];
+    const w = mount(CompareQueryForm, { props: { runs } });
+    const labels = w.findAll('label').map((l) => l.element.firstChild?.textContent?.trim());
+    expect(labels).toEqual(['Baseline', 'Other', 'Mode', 'Decoding', 'Show', 'Sort', 'Search']);
+    const selects = w.findAll('select');
+    expect(selects.map((s) => s.attributes('data-testid'))).toEqual([
+      'cmp-baseline',
+      'cmp-other',
+      'cmp-mode',
+      undefined,
+      'cmp-filter',
+      'cmp-sort',
+    ]);
+    expect(
+      w
+        .get('[data-testid="cmp-other"]')
+        .findAll('option')
+        .map((o) => [o.text(), o.attributes('value'), o.attributes('disabled') !== undefined]),
+    ).toEqual([
+      ['choose a run', '', true],
+      ['first (baseline)', 'r1', false],
+      ['second (aimkp)', 'r2', false],
+    ]);
+    expect(w.get('[data-testid="cmp-mode"]').findAll('option')[0].attributes('disabled')).toBeUndefined();
+
+    const store = useCompareStore();
+    await w.get('[data-testid="cmp-other"]').setValue('r2');
+    await selects[3].setValue('beam-sample');
+    await w.get('[data-testid="cmp-sort"]').setValue('diff-desc');
+    expect([store.query.other, store.query.decode, store.query.sort]).toEqual(['r2', 'beam-sample', 'diff-desc']);
+    expect(w.emitted('reload')).toHaveLength(3);
+    // The search only filters what is loaded: typing reloads nothing.
+    await w.get('[data-testid="cmp-search"]').setValue('cat');
+    expect(store.query.search).toBe('cat');
+    expect(w.emitted('reload')).toHaveLength(3);
   });
 });
