@@ -3,7 +3,31 @@
 // own gradient uses exactly those flags. `matmul` here is differentiable with plain-matmul gradients.
 import * as tf from '@tensorflow/tfjs';
 import { nativeMatmulStatus } from '../tf/native-matmul';
-import { BATCH_MATMUL_KERNEL, GATHER_ROWS_KERNEL, WEIGHTED_ROW_SUM_KERNEL, wasmKernelsReady } from './wasm-kernels';
+import {
+  ADAMW_KERNEL,
+  BATCH_MATMUL_KERNEL,
+  GATHER_ROWS_KERNEL,
+  WEIGHTED_ROW_SUM_KERNEL,
+  wasmAdamWReady,
+  wasmKernelsReady,
+} from './wasm-kernels';
+
+export { wasmAdamWReady };
+
+/**
+ * One AdamW update of a parameter in one wasm kernel: [p', m', v'] from p, its gradient g and moments m, v, with the
+ * scalars c, b1, c1, b2, c2, decay, sqrtBc2, eps, step (models/train/adamw.ts). Only while `wasmAdamWReady()`.
+ */
+export function fusedAdamW(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: Float32Array): tf.Tensor[] {
+  if (s.length !== 9) throw new RangeError(`fusedAdamW: 9 scalars expected, got ${s.length}`);
+  return tf.engine().runKernel(
+    ADAMW_KERNEL,
+    { p, g, m, v } as unknown as tf.NamedTensorMap,
+    {
+      s,
+    } as unknown as tf.NamedAttrMap,
+  ) as unknown as tf.Tensor[];
+}
 
 /** Rows idx[i] of x (N × d), zeros where idx[i] < 0. No gradient. */
 export function gatherRows(x: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {

@@ -25,12 +25,14 @@ export const BATCH_MATMUL_KERNEL = 'AimkpBatchMatMul';
 export const ROWWISE_OUTER_KERNEL = 'AimkpRowwiseOuter';
 export const GATHER_ROWS_KERNEL = 'AimkpGatherRows';
 export const WEIGHTED_ROW_SUM_KERNEL = 'AimkpWeightedRowSum';
+export const ADAMW_KERNEL = 'AimkpAdamW';
 /** The kernels above: dispatched only while `wasmKernelsReady()`, so no other backend (webgpu, cpu) needs them. */
 export const WASM_ONLY_KERNELS = [
   BATCH_MATMUL_KERNEL,
   ROWWISE_OUTER_KERNEL,
   GATHER_ROWS_KERNEL,
   WEIGHTED_ROW_SUM_KERNEL,
+  ADAMW_KERNEL,
 ] as const;
 
 /** The wasm backend's methods the kernels use (BackendWasm in tfjs-backend-wasm 4.22). */
@@ -122,6 +124,13 @@ export function wasmKernelsReady(): boolean {
       )) as unknown as tf.KernelFunc,
     });
   }
+  if (tf.getKernel(ADAMW_KERNEL, 'wasm') === undefined) {
+    tf.registerKernel({
+      kernelName: ADAMW_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: ((args: KernelArgs<AdamWAttrs>) => (calls++, adamwUpdate(args))) as unknown as tf.KernelFunc,
+    });
+  }
   if (tf.getKernel(ROWWISE_OUTER_KERNEL, 'wasm') === undefined) {
     tf.registerKernel({
       kernelName: ROWWISE_OUTER_KERNEL,
@@ -134,6 +143,43 @@ export function wasmKernelsReady(): boolean {
   }
   return true;
 }
+
+/** True when the AdamW kernel can run: the wasm kernels are registered and the heap's SIMD helpers were built. */
+export function wasmAdamWReady(): boolean {
+  if (!wasmKernelsReady()) return false;
+  return simdFor(tf.findBackend('wasm') as unknown as WasmBackendLike) !== null;
+}
+
+/** The AdamW kernel's scalars, float32 as tf rounds a scalar operand: c, b1, c1, b2, c2, decay, sqrtBc2, eps, step. */
+export interface AdamWAttrs {
+  s: Float32Array;
+}
+
+/** One AdamW update of a parameter (inputs p, g, m, v) into three new tensors [p', m', v'] (wasm-simd.ts's adamw). */
+function adamwUpdate(args: KernelArgs<AdamWAttrs>): tf.TensorInfo[] {
+  const backend = args.backend as WasmBackendLike;
+  const simd = simdFor(backend);
+  if (simd === null) throw new Error('wasm-kernels: the AdamW kernel needs the heap SIMD helpers');
+  const { p, g, m, v } = args.inputs;
+  const n = p.shape.reduce((a, b) => a * b, 1);
+  for (const [name, x] of [
+    ['g', g],
+    ['m', m],
+    ['v', v],
+  ] as const) {
+    const size = x.shape.reduce((a, b) => a * b, 1);
+    if (size !== n || x.dtype !== 'float32')
+      throw new RangeError(`wasm-kernels: AdamW ${name} has ${size} ${x.dtype} values, the parameter ${n} float32`);
+  }
+  const outs = [p, m, v].map((x) => backend.makeOutput(x.shape, 'float32'));
+  // Offsets, not views: they stay valid when an allocation above grew the heap.
+  const at = (x: tf.TensorInfo): number => backend.getMemoryOffset(x.dataId);
+  const s = args.attrs.s;
+  simd.adamw(at(p), at(g), at(m), at(v), at(outs[0]), at(outs[1]), at(outs[2]), n, ...(Array.from(s) as Nine));
+  return outs;
+}
+
+type Nine = [number, number, number, number, number, number, number, number, number];
 
 /** The wasm backend's kernel function registered now under `name` (the native one when that is on). */
 function currentKernel(name: string): tf.KernelFunc {

@@ -2,6 +2,7 @@
 // the LM (or its LoRA matrices) — and clipping by global gradient norm (as torch.nn.utils.clip_grad_norm_).
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerSetup } from '../parallel/pool-protocol';
+import { fusedAdamW, wasmAdamWReady } from '../lm/ops';
 
 export interface AdamWOptions {
   /** Learning rate of the LM / LoRA group (paper: 2e-4). */
@@ -39,16 +40,16 @@ export interface AdamWStateData {
 }
 
 /**
- * How the update is computed. 'tf-ops': about a dozen tensor ops per parameter (each a kernel launch; the right
- * choice where the tensors live on a GPU). 'fused': one JavaScript loop per parameter over its values, with every
- * intermediate rounded to float32 in the tf-ops order, so both give the same bits (test/train/optim.test.ts) —
- * on the CPU backends the ops' launch overhead, not the arithmetic, was the cost (≈ 1 ms per sample at batch 16).
+ * How the update is computed. 'tf-ops': about a dozen tensor ops per parameter, each a kernel launch and a pass over
+ * memory (the choice where no fused kernel exists: webgpu, tfjs-node, cpu). 'fused': one wasm SIMD kernel per
+ * parameter (models/lm/wasm-simd.ts) doing the same float32 operations in the same order, so the bits are the same
+ * (test/train/optim.test.ts); on the wasm backend it took the update from ~13 ms to ~2 ms for the presets' model.
  */
 export type AdamWKernel = 'fused' | 'tf-ops';
 
-/** 'fused' where tensors live in this process's memory (wasm, cpu), 'tf-ops' elsewhere (webgpu, tfjs-node). */
-export function defaultAdamWKernel(backend = tf.getBackend()): AdamWKernel {
-  return backend === 'wasm' || backend === 'cpu' ? 'fused' : 'tf-ops';
+/** 'fused' where the wasm backend's fused kernel can run, 'tf-ops' elsewhere. */
+export function defaultAdamWKernel(): AdamWKernel {
+  return wasmAdamWReady() ? 'fused' : 'tf-ops';
 }
 
 export interface StepInfo {
@@ -61,29 +62,19 @@ export interface StepInfo {
 export class AdamW {
   step = 0;
   readonly kernel: AdamWKernel;
-  /** The moments: tensors for 'tf-ops', plain arrays for 'fused' (one of the two pairs is empty). */
-  private readonly m: tf.Variable[] = [];
-  private readonly v: tf.Variable[] = [];
-  private readonly mHost: Float32Array[] = [];
-  private readonly vHost: Float32Array[] = [];
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
 
   constructor(
     readonly slots: ParamSlot[],
     readonly options: AdamWOptions,
     kernel: AdamWKernel = defaultAdamWKernel(),
   ) {
+    if (kernel === 'fused' && !wasmAdamWReady())
+      throw new Error(`AdamW: the fused kernel needs the wasm backend's kernels (backend: ${tf.getBackend()})`);
     this.kernel = kernel;
-    if (kernel === 'fused') {
-      for (const s of slots) {
-        this.mHost.push(new Float32Array(s.variable.size));
-        this.vHost.push(new Float32Array(s.variable.size));
-      }
-    } else {
-      for (const s of slots) {
-        this.m.push(zeroVariable(s.variable));
-        this.v.push(zeroVariable(s.variable));
-      }
-    }
+    this.m = slots.map((s) => zeroVariable(s.variable));
+    this.v = slots.map((s) => zeroVariable(s.variable));
   }
 
   /**
@@ -131,43 +122,27 @@ export class AdamW {
   }
 
   /**
-   * The tf-ops update of one parameter as a single loop. Each scalar is rounded to float32 as tf rounds a scalar
-   * operand, and each intermediate as a float32 kernel rounds its output (an IEEE float32 op equals the double op
-   * rounded to float32 for + − × ÷ √), in the same order, so the result has the same bits.
+   * One parameter's update in the fused kernel. Each scalar is rounded to float32 as tf rounds a scalar operand;
+   * clip = 1 and decay = 1 (no clipping, no weight decay) multiply exactly, as the skipped ops would not change a bit.
    */
   private fusedUpdate(i: number, grad: tf.Tensor, clip: number, rate: number, bc1: number, bc2: number): void {
     const o = this.options;
-    const f = Math.fround;
-    const slot = this.slots[i];
-    const g = grad.dataSync() as Float32Array;
-    const p = slot.variable.dataSync() as Float32Array;
-    const m = this.mHost[i];
-    const v = this.vHost[i];
-    const out = new Float32Array(p.length);
-    const c = f(clip);
-    const b1 = f(o.beta1);
-    const c1 = f(1 - o.beta1);
-    const b2 = f(o.beta2);
-    const c2 = f(1 - o.beta2);
-    const decay = f(1 - rate * o.weightDecay);
-    const sqrtBc2 = f(Math.sqrt(bc2));
-    const eps = f(o.epsilon);
-    const stepSize = f(rate / bc1);
-    const clipped = clip !== 1;
-    const decayed = o.weightDecay !== 0;
-    for (let j = 0; j < out.length; j++) {
-      const gj = clipped ? f(g[j] * c) : g[j];
-      const mj = f(f(m[j] * b1) + f(gj * c1));
-      const vj = f(f(v[j] * b2) + f(f(gj * gj) * c2));
-      m[j] = mj;
-      v[j] = vj;
-      const pj = decayed ? f(p[j] * decay) : p[j];
-      const denom = f(f(f(Math.sqrt(vj)) / sqrtBc2) + eps);
-      out[j] = f(pj - f(f(mj / denom) * stepSize));
-    }
-    const next = tf.tensor(out, slot.variable.shape, 'float32');
-    slot.variable.assign(next);
-    next.dispose();
+    const scalars = Float32Array.of(
+      clip,
+      o.beta1,
+      1 - o.beta1,
+      o.beta2,
+      1 - o.beta2,
+      1 - rate * o.weightDecay,
+      Math.sqrt(bc2),
+      o.epsilon,
+      rate / bc1,
+    );
+    const [p, m, v] = fusedAdamW(this.slots[i].variable, grad, this.m[i], this.v[i], scalars);
+    this.slots[i].variable.assign(p);
+    this.m[i].assign(m);
+    this.v[i].assign(v);
+    tf.dispose([p, m, v]);
   }
 
   /** Everything a data-parallel worker needs to run this optimizer on its replica: parameters, settings, state. */
@@ -183,8 +158,8 @@ export class AdamW {
     return {
       step: this.step,
       names: this.slots.map((s) => s.name),
-      m: this.kernel === 'fused' ? this.mHost.map((a) => Float32Array.from(a)) : this.m.map(hostCopy),
-      v: this.kernel === 'fused' ? this.vHost.map((a) => Float32Array.from(a)) : this.v.map(hostCopy),
+      m: this.m.map(hostCopy),
+      v: this.v.map(hostCopy),
     };
   }
 
@@ -199,11 +174,6 @@ export class AdamW {
       const size = slot.variable.size;
       if (data.m[i].length !== size || data.v[i].length !== size)
         throw new Error(`${where}: moment of "${slot.name}" has the wrong size`);
-      if (this.kernel === 'fused') {
-        this.mHost[i].set(data.m[i]);
-        this.vHost[i].set(data.v[i]);
-        return;
-      }
       tf.tidy(() => {
         this.m[i].assign(tf.tensor(data.m[i], slot.variable.shape, 'float32'));
         this.v[i].assign(tf.tensor(data.v[i], slot.variable.shape, 'float32'));
