@@ -22,7 +22,6 @@ export interface WorkbenchSessionOptions {
 
 export interface WorkbenchSession {
   web: WebServer;
-  browser: Browser;
   page: Page;
   /** What went wrong in the page so far, one line each ('pageerror: …', 'console: …'); a file asserts it is empty. */
   errors: string[];
@@ -63,7 +62,6 @@ export async function openWorkbench(
     });
   return {
     web,
-    browser,
     page,
     errors,
     newPage,
