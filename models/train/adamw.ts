@@ -43,7 +43,7 @@ export interface AdamWStateData {
  * How the update is computed. 'tf-ops': about a dozen tensor ops per parameter, each a kernel launch and a pass over
  * memory (the choice where no fused kernel exists: webgpu, tfjs-node, cpu). 'fused': one wasm SIMD kernel per
  * parameter (models/lm/wasm-simd.ts) doing the same float32 operations in the same order, so the bits are the same
- * (test/train/optim.test.ts); on the wasm backend it took the update from ~13 ms to ~2 ms for the presets' model.
+ * (test/train/optim.test.ts); on the wasm backend it took the update from ~12 ms to ~3 ms for the presets' model.
  */
 export type AdamWKernel = 'fused' | 'tf-ops';
 
