@@ -5,7 +5,7 @@
 //   node --import tsx scripts/ui-screenshots.ts [--workspace DIR] [--max-train N] [--encoder SPEC] [--d-model D]
 //                                               [--baseline-epochs E] [--aimkp-epochs E]
 //                                               [--baseline-preset P] [--aimkp-preset P]
-//   node --import tsx scripts/ui-screenshots.ts --workspace DIR --study NAME [--baseline ARM] [--height PX]
+//   node --import tsx scripts/ui-screenshots.ts --workspace DIR --study NAME [--baseline ARM] [--metric M] [--height PX]
 // With --study, only the Study view of the workspace's study NAME (runs tagged study:NAME, e.g. a scripts/study.sh
 // OUT=<workspace>/runs, tagged in the Study view) is photographed, as docs/screenshots/study.png; nothing is trained.
 // Re-running with the same workspace reuses its finished runs: a workspace whose runs/ holds finished runs of the
@@ -96,6 +96,8 @@ async function shootStudy(name: string): Promise<void> {
     const q = new URLSearchParams({ study: name });
     const baselineArm = opt('baseline', '');
     if (baselineArm) q.set('baseline', baselineArm);
+    const metric = opt('metric', '');
+    if (metric) q.set('metric', metric);
     await page.goto(`${web.url}#/study?${q.toString()}`);
     await page.waitForSelector('[data-testid="study-arms"], [data-testid="study-error"]', { timeout: 120_000 });
     const error = await page.$('[data-testid="study-error"]');

@@ -5,7 +5,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { LmConfig } from './contract';
 import type { BatchLayout } from './layout';
 import type { LinearParams, ModelParams, NormParams } from './params';
+import { StagingF32 } from '../tf/staging';
 import { gatherRows, matmul, matmulT, swapLast } from './ops';
+
+// Reused per-step arrays (models/tf/staging.ts): each is handed to a new tensor at once.
+const IMAGE_FEATURES = new StagingF32();
+const EMBEDDING_GRAD = new StagingF32();
 
 /** A trainable linear use: y = x·W (+ b); per-row grad of W is x_rᵀ·dy_r. */
 export interface LinearSite {
@@ -454,7 +459,7 @@ function embeddingLookup(table: tf.Variable, ids: Int32Array): tf.Tensor2D {
     value: gatherRows(args[0] as tf.Tensor2D, ids),
     gradFunc: (dy: tf.Tensor) => {
       const g = dy.dataSync();
-      const out = new Float32Array(V * d);
+      const out = EMBEDDING_GRAD.take(V * d);
       for (let i = 0; i < ids.length; i++) {
         const src = i * d;
         const dst = ids[i] * d;
@@ -474,7 +479,7 @@ export function imageFeatures(
 ): tf.Tensor3D | null {
   if (batch.imageRows.length === 0) return null;
   const C = config.imageFeatureDim;
-  const out = new Float32Array(batch.imageRows.length * batch.imgLen * C);
+  const out = IMAGE_FEATURES.take(batch.imageRows.length * batch.imgLen * C);
   batch.imageRows.forEach((r, i) => {
     const feats = examples[r].image!;
     batch.rows[r].imgIdx.forEach((g, j) => out.set(feats.subarray(g * C, (g + 1) * C), (i * batch.imgLen + j) * C));

@@ -35,6 +35,10 @@ import {
   type PassCapture,
 } from './per-row-grads';
 import { planPasses } from './call-plan';
+import { StagingF32 } from '../tf/staging';
+
+/** The step's distinct images stacked for the adapter's first layer, reused (models/tf/staging.ts). */
+const STACKED_IMAGES = new StagingF32();
 
 export interface LayoutChoice {
   /** true (default): masked tokens are physically dropped (positions kept) — exact and faster. false: reference. */
@@ -305,7 +309,7 @@ class LmCore implements KeyphraseLMCore {
       if (row.imgIdx.length > 0 && image !== null && !slot.has(image)) slot.set(image, slot.size);
     });
     if (slot.size === 0) return null;
-    const F = new Float32Array(slot.size * gg * C);
+    const F = STACKED_IMAGES.take(slot.size * gg * C, false);
     for (const [image, u] of slot) F.set(image, u * gg * C);
     const { fc1 } = this.params;
     const z = tf.tidy(() => {

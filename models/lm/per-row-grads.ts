@@ -22,6 +22,16 @@ import type { ModelParams } from './params';
 import { forwardRowLosses } from './forward';
 import { matmulNT, matmulTN, weightedRowSum } from './ops';
 import { rowwiseOuter } from './rowwise-outer';
+import { StagingF32 } from '../tf/staging';
+
+/** Reused arrays for the ghost-norm blocks (models/tf/staging.ts): up to several MB per step each. */
+const STAGE = {
+  x: new StagingF32(),
+  d: new StagingF32(),
+  images: new StagingF32(),
+  deltas: new StagingF32(),
+  weighted: new StagingF32(),
+};
 
 /** One pass's captured activations and gradients (rows given by their index in the whole call). */
 export interface PassCapture {
@@ -513,8 +523,9 @@ class GhostWeight implements Contribution {
       offsets.push(total);
       total += m.part.site.x.shape[1];
     }
-    const X = new Float32Array(total * din);
-    const D = new Float32Array(total * dout);
+    // every value written below: the members' rows tile [0, total)
+    const X = STAGE.x.take(total * din, false);
+    const D = STAGE.d.take(total * dout, false);
     members.forEach((m, k) => {
       const t = m.part.site.x.shape[1];
       X.set(this.xs.get(m.part)!.subarray(m.i * t * din, (m.i + 1) * t * din), offsets[k] * din);
@@ -612,7 +623,7 @@ class ImageKernelWeight implements Contribution {
     const slot = new Map<Float32Array, number>();
     for (const im of images) if (!slot.has(im)) slot.set(im, slot.size);
     const gg = images[0].length / C;
-    const F = new Float32Array(slot.size * gg * C);
+    const F = STAGE.images.take(slot.size * gg * C, false);
     for (const [im, u] of slot) F.set(im, u * gg * C);
     return { F, slot, gg };
   }
@@ -627,7 +638,7 @@ class ImageKernelWeight implements Contribution {
     const P = slot.size * gg;
     const m = members.length;
     // δ̃: P × (m·dout), row k's δ at its grid positions in column block k.
-    const Dt = new Float32Array(P * m * dout);
+    const Dt = STAGE.deltas.take(P * m * dout);
     members.forEach((mem, k) => {
       const { image, idx } = rowsInfo[k];
       const base = slot.get(image)! * gg;
@@ -670,7 +681,7 @@ class ImageKernelWeight implements Contribution {
     const rows = this.parts.flatMap((part) => part.callRows.map((r, i) => ({ part, i, r, ...this.rowImage(part, i) })));
     const { F, slot, gg } = this.stackImages(rows.map((x) => x.image));
     const P = slot.size * gg;
-    const WD = new Float32Array(P * dout);
+    const WD = STAGE.weighted.take(P * dout);
     for (const row of rows) {
       const w = weights[row.r];
       if (w === 0) continue;

@@ -100,6 +100,10 @@ export const PRETRAIN_SIZES = {
   small: {},
   large: {
     model: { dModel: 256, nLayers: 4, nHeads: 8, dFF: 1024, adapterHidden: 256, dropout: 0, lora: null },
+    // 341-token chunks × 16k logits per row: 8 rows per call exhaust the wasm heap (4 GB), 4 rows take 3.1 GB of
+    // memory, 2 rows 2.1 GB at the same step time (measured), so 2 — the batch stays 16 chunks.
+    samplesPerCall: 2,
+    validBatch: 2,
     maxVocab: 16000,
     encoder: 'mobilenet-v2-s16@256',
   },
@@ -356,6 +360,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   });
   // The data-parallel workers (K > 1): started here, ended on every exit path below.
   const replicas = workers > 1 ? Replicas.start(workers, backend.picked) : null;
+  let failed = false;
   try {
     let rng = Rng.fromSeed(hashSeed(config.seed, 0x9e7a));
     let state: TrainState = {
@@ -561,10 +566,24 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       heldOutLoss: state.history.map((h) => -(h.score ?? NaN)),
       losses,
     };
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
     await replicas?.close();
-    optimizer.dispose();
-    model.dispose();
+    disposeKeepingFirstError(failed, () => {
+      optimizer.dispose();
+      model.dispose();
+    });
+  }
+}
+
+/** After a wasm trap the heap is unusable and disposing traps too: the first error is the one to report. */
+function disposeKeepingFirstError(failed: boolean, dispose: () => void): void {
+  try {
+    dispose();
+  } catch (err) {
+    if (!failed) throw err;
   }
 }
 

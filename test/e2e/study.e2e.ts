@@ -101,6 +101,13 @@ describe(
         /^baseline-e6 multimodal 3 vs 3 −4\.00 \[-10\.13, 2\.13\]/,
       );
       assert.match(page.url(), /baseline=aimkp-e4/);
+      assert.match(page.url(), /metric=map(@|%40)5/);
+      // the URL reopens the view with its metric
+      await page.reload();
+      await page.waitForFunction(() =>
+        document.querySelector('tr[data-arm="baseline-e6"] td[data-mode="multimodal"]')?.textContent?.includes('14.00'),
+      );
+      assert.equal(await page.$eval('[data-testid="study-metric"]', (e) => (e as HTMLSelectElement).value), 'map@5');
       await page.selectOption('[data-testid="study-baseline"]', '');
       await page.waitForSelector('[data-testid="study-no-baseline"]');
       assert.equal(await page.$('[data-testid="study-deltas"]'), null);
