@@ -14,7 +14,7 @@ export {
 } from './core-error';
 export { abortedError, isAbortError } from './abort';
 // The exit status of each error code, shared by every command line (aimkp, aimkp serve; docs/reliability.md)
-export { EXIT_CODES, asCoreError } from './cli/cli-error';
+export { EXIT_CODES, asCoreError, wasmHeapHint } from './cli/cli-error';
 export { VERSION } from './version';
 
 // Training

@@ -1,6 +1,6 @@
 // Worker side: one job run through the job-kind table (job-kinds.ts). Its spec is checked again here (the kind
 // must be registered in this thread too, and its params valid), and every way it can end becomes a JobOutcome.
-import { isCoreError } from '../../models/index';
+import { isCoreError, wasmHeapHint } from '../../models/index';
 import type { JsonValue } from '../../shared/training-events';
 import type { JobOutcome } from './job-queue';
 import { checkJobSpec, kindOfSpec } from './job-kinds';
@@ -23,5 +23,9 @@ export async function runJob(spec: JobSpec, ctx: TaskContext): Promise<JobOutcom
 export function errorOf(err: unknown): { code: string; message: string } {
   if (isCoreError(err)) return { code: err.code, message: err.message };
   const e = err as Error;
-  return { code: 'INTERNAL', message: e?.stack ?? String(err) };
+  const hint = wasmHeapHint(err);
+  return {
+    code: 'INTERNAL',
+    message: hint === undefined ? (e?.stack ?? String(err)) : `${e.message}: ${hint}\n${e.stack}`,
+  };
 }

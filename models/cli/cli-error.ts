@@ -28,20 +28,20 @@ export function asCoreError(err: unknown): CoreError {
   if (err instanceof CoreError) return err;
   if (systemErrorCode(err) !== undefined) return fromFsError(err, 'access');
   const message = err instanceof Error ? err.message : String(err);
-  if (isWasmHeapTrap(err))
-    return new CoreError('INTERNAL', `${message}: ${WASM_HEAP_HINT}`, { hint: WASM_HEAP_HINT }, { cause: err });
+  const hint = wasmHeapHint(err);
+  if (hint !== undefined) return new CoreError('INTERNAL', `${message}: ${hint}`, { hint }, { cause: err });
   return new CoreError('INTERNAL', message, undefined, { cause: err });
 }
 
 const WASM_HEAP_HINT =
   'the wasm backend\'s heap (4 GB at most) ran out: a model or batch this large needs fewer rows per call, e.g. --config \'{"samplesPerCall": 2, "validBatch": 2}\'';
 
-/** A trap of the wasm backend that a full heap causes: malloc aborting, or a write past the heap's end. */
-function isWasmHeapTrap(err: unknown): boolean {
-  return (
+/** What to do after a trap of the wasm backend that a full heap causes (malloc aborting, a write past the heap's end). */
+export function wasmHeapHint(err: unknown): string | undefined {
+  const full =
     err instanceof WebAssembly.RuntimeError &&
-    (err.message.startsWith('Aborted(') || err.message === 'memory access out of bounds')
-  );
+    (err.message.startsWith('Aborted(') || err.message === 'memory access out of bounds');
+  return full ? WASM_HEAP_HINT : undefined;
 }
 
 export function exitCodeFor(err: CoreError): number {

@@ -1,8 +1,9 @@
-// The CLI's line for a wasm trap: a full wasm heap (a real out-of-bounds trap, emscripten's abort) gets a hint
+// The CLI's line (and the workbench's job error) for a wasm trap: a full wasm heap (a real out-of-bounds trap, emscripten's abort) gets a hint
 // on what to lower; other traps do not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exitCodeFor, formatCliError, asCoreError } from '../../models/cli/cli-error';
+import { errorOf } from '../../electron/supervisor/run-job';
 
 /** (module (memory 1) (func (export "f") (result i32) (i32.load (i32.const 70000)))): reads past its 64 KiB. */
 const OUT_OF_BOUNDS = new Uint8Array([
@@ -41,4 +42,12 @@ test("emscripten's abort (malloc failing) gets the hint; other traps do not", ()
     formatCliError(other, false),
     'aimkp: unreachable (internal error; run again with --debug for the stack)',
   );
+});
+
+test("the workbench's failed job says the same, with the trap's stack below", () => {
+  const { code, message } = errorOf(realTrap());
+  assert.equal(code, 'INTERNAL');
+  assert.match(message, /^memory access out of bounds: the wasm backend's heap \(4 GB at most\) ran out/);
+  assert.match(message.split('\n')[1], /RuntimeError: memory access out of bounds/);
+  assert.equal(errorOf(new Error('plain')).message.split('\n')[0], 'Error: plain');
 });
