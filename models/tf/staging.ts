@@ -1,11 +1,12 @@
 /**
  * Staging arrays for the values of new tensors. A step builds several megabytes of float32 input per batch (the
  * batch's image features: 16 × 49 × 1792 values are 5.6 MB; the adapter's ghost-norm blocks more). Allocated fresh
- * each time, they are ArrayBuffers that V8 counts as external memory, and that pressure alone forced a full GC
- * every step or two (measured with --trace-gc), partly on the training thread, partly on V8's background threads,
- * which share the cores with the data-parallel ranks. The wasm backend copies a new tensor's values into its heap
- * at creation, so one grow-only array per call site can be refilled instead. Backends that keep the caller's array
- * (cpu; webgpu until its upload) get a fresh array, so reuse can never change a tensor they hold.
+ * each time, they are ArrayBuffers that V8 counts as external memory, one of the triggers of its full collections
+ * (--trace-gc: 86 in a 100-step baseline training, 77 with these arrays reused), which run partly on V8's
+ * background threads, which share the cores with the data-parallel ranks. The wasm backend copies a new tensor's
+ * values into its heap at creation, so one grow-only array per call site can be refilled instead. Backends that
+ * keep the caller's array (cpu; webgpu until its upload) get a fresh array, so reuse never changes a tensor they
+ * hold.
  */
 import * as tf from '@tensorflow/tfjs';
 
