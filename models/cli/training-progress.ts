@@ -12,6 +12,7 @@ export function formatDuration(ms: number): string {
 
 export class ProgressPrinter {
   private totalSteps = 0;
+  private epochs = 0;
   private msSum = 0;
   private msCount = 0;
   private live = false;
@@ -28,6 +29,11 @@ export class ProgressPrinter {
     if (this.live) this.out.write('\n');
     this.live = false;
     this.out.write(text + '\n');
+  }
+
+  /** For a job whose events carry no run-start (pretraining): its epoch count, so step lines get a total and an ETA. */
+  expectEpochs(epochs: number): void {
+    this.epochs = epochs;
   }
 
   onEvent(e: TrainingEvent): void {
@@ -48,12 +54,15 @@ export class ProgressPrinter {
       case 'step': {
         this.msSum += e.ms;
         this.msCount += 1;
-        const eta = (this.msSum / this.msCount) * (this.totalSteps - e.step);
+        const total = this.totalSteps > 0 ? this.totalSteps : this.epochs * e.stepsPerEpoch;
+        const eta = (this.msSum / this.msCount) * (total - e.step);
         const acc =
           e.checked.text + e.checked.image > 0
             ? ` acc t ${e.accepted.text}/${e.checked.text} v ${e.accepted.image}/${e.checked.image}`
             : '';
-        const text = `epoch ${e.epoch + 1} step ${e.stepInEpoch}/${e.stepsPerEpoch} (${e.step}/${this.totalSteps}) loss ${e.loss.toFixed(4)}${acc} lr ${e.lr.toExponential(2)} ${(e.ms / 1000).toFixed(2)} s/step ETA ${formatDuration(eta)}`;
+        const overall = total > 0 ? `(${e.step}/${total})` : `(step ${e.step})`;
+        const etaText = total > 0 ? ` ETA ${formatDuration(eta)}` : '';
+        const text = `epoch ${e.epoch + 1} step ${e.stepInEpoch}/${e.stepsPerEpoch} ${overall} loss ${e.loss.toFixed(4)}${acc} lr ${e.lr.toExponential(2)} ${(e.ms / 1000).toFixed(2)} s/step${etaText}`;
         if (this.quiet) break;
         if (this.out.isTTY) {
           this.out.write(`\r${text}\x1b[K`);

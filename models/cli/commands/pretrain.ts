@@ -1,5 +1,5 @@
 // `aimkp pretrain`: stage 1 of the paper setting — next-token LM pretraining on text only (docs/training.md).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   backendFlag,
@@ -110,6 +110,9 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
     config = validateConfig(merged as unknown as TrainConfig, values.config ?? 'aimkp pretrain');
   }
   const progress = new ProgressPrinter(process.stderr, values.quiet);
+  // Pretraining writes no run-start event; the step lines take their total from the epoch count.
+  const epochs = config?.epochs ?? savedEpochs(out);
+  if (epochs !== undefined) progress.expectEpochs(epochs);
   const controller = new AbortController();
   const onSigint = () => {
     console.error('\naimkp pretrain: stopping after this step (checkpoint, then exit; resume with --resume)…');
@@ -178,4 +181,14 @@ function corpusSources(
     gcideDir: useGcide ? (gcide ?? GCIDE_DEFAULT_DIR) : null,
     maxGcideDocs: maxGcide === undefined ? null : intFlag('pretrain', maxGcide, 'max-gcide', 0),
   };
+}
+
+/** The epoch count in RUN/config.json of a run being resumed (undefined when it cannot be read: no total shown). */
+function savedEpochs(runDir: string): number | undefined {
+  try {
+    const epochs = (JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { epochs?: unknown }).epochs;
+    return typeof epochs === 'number' && epochs > 0 ? epochs : undefined;
+  } catch {
+    return undefined;
+  }
 }

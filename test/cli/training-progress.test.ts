@@ -1,0 +1,56 @@
+// The CLI's step lines: a total and an ETA from run-start, or from the epoch count for pretraining (whose events
+// have no run-start); without either, no made-up total.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { StepEvent } from '../../shared/training-events';
+import { ProgressPrinter } from '../../models/cli/training-progress';
+
+/** A stand-in for stderr that is not a terminal (lines every 10th step), collecting what is written. */
+function sink(): { stream: NodeJS.WriteStream; text: () => string } {
+  let out = '';
+  const stream = {
+    isTTY: false,
+    write: (s: string) => {
+      out += s;
+      return true;
+    },
+  } as unknown as NodeJS.WriteStream;
+  return { stream, text: () => out };
+}
+
+function step(n: number): StepEvent {
+  return {
+    type: 'step',
+    time: '2026-12-05T00:00:00.000Z',
+    run: 'r',
+    epoch: 0,
+    step: n,
+    stepInEpoch: n,
+    stepsPerEpoch: 100,
+    loss: 5,
+    variantLoss: { original: 5, text: null, image: null },
+    samples: [],
+    accepted: { text: 0, image: 0 },
+    checked: { text: 0, image: 0 },
+    rows: 16,
+    lr: 1e-3,
+    adapterLr: 1e-3,
+    gradNorm: 1,
+    ms: 2000,
+  };
+}
+
+test('pretraining: the epoch count gives the total and the ETA (10 of 300 steps at 2 s)', () => {
+  const s = sink();
+  const p = new ProgressPrinter(s.stream, false);
+  p.expectEpochs(3);
+  for (let n = 1; n <= 10; n++) p.onEvent(step(n));
+  assert.equal(s.text(), 'epoch 1 step 10/100 (10/300) loss 5.0000 lr 1.00e-3 2.00 s/step ETA 9m40s\n');
+});
+
+test('no run-start and no epoch count: the step line has no total and no ETA', () => {
+  const s = sink();
+  const p = new ProgressPrinter(s.stream, false);
+  for (let n = 1; n <= 10; n++) p.onEvent(step(n));
+  assert.equal(s.text(), 'epoch 1 step 10/100 (step 10) loss 5.0000 lr 1.00e-3 2.00 s/step\n');
+});
