@@ -21,6 +21,7 @@ import { assignWeights, cleanTempFolders, loadResumeCheckpoint } from '../run/ch
 import { AdamW, ADAMW_DEFAULTS, paramSlots, type StepInfo } from './adamw';
 import { adamwStateOf, emptyEpochStats, trainStateOf, validateTrainState, type TrainState } from './checkpoint-parts';
 import { checkpointSaver, runEpochs } from './epoch-loop';
+import { runThenDispose } from './training-state';
 import { maxPositionsFor, promptTemplate, PROMPT_INSTRUCTION, PROMPT_PREFIX } from './data-prep';
 import {
   buildCorpus,
@@ -360,230 +361,219 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   });
   // The data-parallel workers (K > 1): started here, ended on every exit path below.
   const replicas = workers > 1 ? Replicas.start(workers, backend.picked) : null;
-  let failed = false;
+  const disposeAll = () => {
+    optimizer.dispose();
+    model.dispose();
+  };
   try {
-    let rng = Rng.fromSeed(hashSeed(config.seed, 0x9e7a));
-    let state: TrainState = {
-      version: 1,
-      epoch: 0,
-      stepInEpoch: 0,
-      globalStep: 0,
-      dataOrder: [],
-      rngState: rng.state(),
-      strideText: [],
-      strideImage: [],
-      frozenText: [],
-      frozenImage: [],
-      bestScore: null,
-      bestEpoch: null,
-      history: [],
-      epochStats: emptyEpochStats(),
-    };
-    if (resuming) {
-      // The newest checkpoint that verifies (last, else previous); none yet: start at step 0.
-      const ck = await loadResumeCheckpoint(join(runDir, RUN_FILES.last), log, (s, file) =>
-        validateTrainState(s, file, {
-          strideSamples: 0,
-          orderSize: train.length,
-          epochs: config.epochs,
-          batchSize: config.batchSize,
-        }),
-      );
-      if (ck !== null) {
-        try {
-          assignWeights(named, ck.weights, ck.dir);
-        } finally {
-          tf.dispose(ck.weights);
-        }
-        if (ck.optimizer) optimizer.importState(adamwStateOf(ck.optimizer, ck.dir), join(ck.dir, 'optimizer.json'));
-        state = trainStateOf(ck);
-        rng = Rng.fromState(state.rngState);
-        log(`resuming at epoch ${state.epoch + 1}, step ${state.globalStep}`);
-        const change = state.globalStep > 0 ? workersChange(state.workers ?? 1, workers) : null;
-        if (change) log(`warning: ${change.message}`);
-      }
-    }
-    state.workers = workers;
-    // Rows of every training chunk, as the workers hold them (standard-step rows: the chunk is the answer).
-    const chunkRows = rowsOf(train, 0).examples;
-    if (replicas) {
-      await replicas.setModel(model, config.seed, optimizer.setup());
-      await replicas.shareExamples('chunks', chunkRows, false);
-      log(`data-parallel: ${workers} workers (this thread + ${workers - 1}), batch split by chunk`);
-    }
-    const stepsPerEpoch = Math.ceil(train.length / config.batchSize);
-    const schedule = { totalSteps: stepsPerEpoch * config.epochs, warmupRatio: config.warmupRatio };
-    const losses = new Map<number, number>();
-
-    /** One optimizer step on the next chunks of the epoch's order: next-token loss on every token, LM only. */
-    const lmOnly = (all: tf.Tensor[]): tf.Tensor[] => {
-      // One gradient per trainable variable; keep the LM's (the adapter's are zero).
-      const keep = new Set(lmVars);
-      tf.dispose(all.filter((_, i) => !keep.has(allVars[i])));
-      return all.filter((_, i) => keep.has(allVars[i]));
-    };
-    const step = async (): Promise<StepEvent> => {
-      const t0 = performance.now();
-      const k = state.stepInEpoch;
-      const idx = state.dataOrder.slice(k * config.batchSize, (k + 1) * config.batchSize);
-      const chunks = idx.map((i) => train[i]);
-      const total = chunks.reduce((n, c) => n + c.length, 0);
-      model.reseedDropout(hashSeed(config.seed, state.globalStep, 0xd5));
-      const factor = lrFactor(state.globalStep, schedule);
-      let loss = 0;
-      let info: StepInfo;
-      if (replicas) {
-        // Over the data-parallel ranks: the standard step's token weighting is this loop's (weights n_i / N); every
-        // rank applies the update (to the LM's variables: the optimizer's) on its own replica.
-        const g = await parallelStep(replicas, {
-          model,
-          optimizer,
-          lrFactor: factor,
-          set: 'chunks',
-          positions: idx,
-          batch: idx.map((i) => chunkRows[i]),
-          samplesPerCall: config.samplesPerCall,
-          seed: config.seed,
-          step: state.globalStep,
-          method: { kind: 'standard', mode: 'text' },
-        });
-        loss = g.loss;
-        info = g.info;
-      } else {
-        let grads: tf.Tensor[] | null = null;
-        for (let s = 0; s < chunks.length; s += config.samplesPerCall) {
-          const part = chunks.slice(s, s + config.samplesPerCall);
-          const { examples, variants } = rowsOf(part, s);
-          const weights = part.map((c) => c.length / total);
-          const out = model.weightedGradients(examples, variants, weights, true);
-          part.forEach((_, i) => (loss += weights[i] * out.result.losses[i]));
-          grads = accumulateGrads(grads, lmOnly(out.grads));
-        }
-        try {
-          info = optimizer.apply(grads ?? [], factor);
-        } finally {
-          tf.dispose(grads ?? []);
-        }
-      }
-      state.globalStep += 1;
-      state.stepInEpoch += 1;
-      const ms = performance.now() - t0;
-      state.epochStats.steps += 1;
-      state.epochStats.lossSum += loss;
-      state.epochStats.trainMs += ms;
-      losses.set(state.globalStep, loss);
-      return {
-        type: 'step',
-        time: now(),
-        run: runDir,
-        epoch: state.epoch,
-        step: state.globalStep,
-        stepInEpoch: state.stepInEpoch,
-        stepsPerEpoch,
-        loss,
-        variantLoss: { original: loss, text: null, image: null },
-        samples: [],
-        accepted: { text: 0, image: 0 },
-        checked: { text: 0, image: 0 },
-        rows: chunks.length,
-        lr: info.lr,
-        adapterLr: info.adapterLr,
-        gradNorm: info.gradNorm,
-        ms,
+    return await runThenDispose(async () => {
+      let rng = Rng.fromSeed(hashSeed(config.seed, 0x9e7a));
+      let state: TrainState = {
+        version: 1,
+        epoch: 0,
+        stepInEpoch: 0,
+        globalStep: 0,
+        dataOrder: [],
+        rngState: rng.state(),
+        strideText: [],
+        strideImage: [],
+        frozenText: [],
+        frozenImage: [],
+        bestScore: null,
+        bestEpoch: null,
+        history: [],
+        epochStats: emptyEpochStats(),
       };
-    };
-    const heldOutLoss = (): number => {
-      let sum = 0;
-      let n = 0;
-      for (let i = 0; i < heldOut.length; i += config.validBatch) {
-        const part = heldOut.slice(i, i + config.validBatch);
-        const { examples, variants } = rowsOf(part, i);
-        const r = model.losses(examples, variants);
-        part.forEach((c, k) => {
-          sum += r.losses[k] * r.answerTokens[k];
-          n += r.answerTokens[k];
-        });
-      }
-      return n === 0 ? NaN : sum / n;
-    };
-
-    const status = await runEpochs({
-      runDir,
-      epochs: config.epochs,
-      stepsPerEpoch,
-      state,
-      drawOrder: () => rng.permutation(train.length),
-      checkpointEvery: config.checkpointEvery,
-      signal: options.signal,
-      maxSteps: options.maxSteps,
-      started,
-      emit,
-      save: checkpointSaver({
-        runDir,
-        weights: named,
-        optimizer,
-        snapshot: (): TrainState => ({ ...state, rngState: rng.state() }),
-        modelInfo: { lm: config.lm, preset: config.preset },
-        emit,
-        log,
-      }),
-      step,
-      // score = −held-out loss, so "higher is better" as in fine-tuning runs.
-      validate: async () => ({ score: -heldOutLoss(), validation: null }),
-      epochEnd: ({ epoch, meanLoss, scored, improved, best, timings }) => {
-        const held = -(scored.score ?? NaN);
-        log(
-          `epoch ${epoch + 1}/${config.epochs}: train loss ${meanLoss.toFixed(4)}, held-out loss ${held.toFixed(4)} (perplexity ${Math.exp(held).toFixed(1)})`,
+      if (resuming) {
+        // The newest checkpoint that verifies (last, else previous); none yet: start at step 0.
+        const ck = await loadResumeCheckpoint(join(runDir, RUN_FILES.last), log, (s, file) =>
+          validateTrainState(s, file, {
+            strideSamples: 0,
+            orderSize: train.length,
+            epochs: config.epochs,
+            batchSize: config.batchSize,
+          }),
         );
+        if (ck !== null) {
+          try {
+            assignWeights(named, ck.weights, ck.dir);
+          } finally {
+            tf.dispose(ck.weights);
+          }
+          if (ck.optimizer) optimizer.importState(adamwStateOf(ck.optimizer, ck.dir), join(ck.dir, 'optimizer.json'));
+          state = trainStateOf(ck);
+          rng = Rng.fromState(state.rngState);
+          log(`resuming at epoch ${state.epoch + 1}, step ${state.globalStep}`);
+          const change = state.globalStep > 0 ? workersChange(state.workers ?? 1, workers) : null;
+          if (change) log(`warning: ${change.message}`);
+        }
+      }
+      state.workers = workers;
+      // Rows of every training chunk, as the workers hold them (standard-step rows: the chunk is the answer).
+      const chunkRows = rowsOf(train, 0).examples;
+      if (replicas) {
+        await replicas.setModel(model, config.seed, optimizer.setup());
+        await replicas.shareExamples('chunks', chunkRows, false);
+        log(`data-parallel: ${workers} workers (this thread + ${workers - 1}), batch split by chunk`);
+      }
+      const stepsPerEpoch = Math.ceil(train.length / config.batchSize);
+      const schedule = { totalSteps: stepsPerEpoch * config.epochs, warmupRatio: config.warmupRatio };
+      const losses = new Map<number, number>();
+
+      /** One optimizer step on the next chunks of the epoch's order: next-token loss on every token, LM only. */
+      const lmOnly = (all: tf.Tensor[]): tf.Tensor[] => {
+        // One gradient per trainable variable; keep the LM's (the adapter's are zero).
+        const keep = new Set(lmVars);
+        tf.dispose(all.filter((_, i) => !keep.has(allVars[i])));
+        return all.filter((_, i) => keep.has(allVars[i]));
+      };
+      const step = async (): Promise<StepEvent> => {
+        const t0 = performance.now();
+        const k = state.stepInEpoch;
+        const idx = state.dataOrder.slice(k * config.batchSize, (k + 1) * config.batchSize);
+        const chunks = idx.map((i) => train[i]);
+        const total = chunks.reduce((n, c) => n + c.length, 0);
+        model.reseedDropout(hashSeed(config.seed, state.globalStep, 0xd5));
+        const factor = lrFactor(state.globalStep, schedule);
+        let loss = 0;
+        let info: StepInfo;
+        if (replicas) {
+          // Over the data-parallel ranks: the standard step's token weighting is this loop's (weights n_i / N); every
+          // rank applies the update (to the LM's variables: the optimizer's) on its own replica.
+          const g = await parallelStep(replicas, {
+            model,
+            optimizer,
+            lrFactor: factor,
+            set: 'chunks',
+            positions: idx,
+            batch: idx.map((i) => chunkRows[i]),
+            samplesPerCall: config.samplesPerCall,
+            seed: config.seed,
+            step: state.globalStep,
+            method: { kind: 'standard', mode: 'text' },
+          });
+          loss = g.loss;
+          info = g.info;
+        } else {
+          let grads: tf.Tensor[] | null = null;
+          for (let s = 0; s < chunks.length; s += config.samplesPerCall) {
+            const part = chunks.slice(s, s + config.samplesPerCall);
+            const { examples, variants } = rowsOf(part, s);
+            const weights = part.map((c) => c.length / total);
+            const out = model.weightedGradients(examples, variants, weights, true);
+            part.forEach((_, i) => (loss += weights[i] * out.result.losses[i]));
+            grads = accumulateGrads(grads, lmOnly(out.grads));
+          }
+          try {
+            info = optimizer.apply(grads ?? [], factor);
+          } finally {
+            tf.dispose(grads ?? []);
+          }
+        }
+        state.globalStep += 1;
+        state.stepInEpoch += 1;
+        const ms = performance.now() - t0;
+        state.epochStats.steps += 1;
+        state.epochStats.lossSum += loss;
+        state.epochStats.trainMs += ms;
+        losses.set(state.globalStep, loss);
         return {
-          type: 'epoch-end',
+          type: 'step',
           time: now(),
           run: runDir,
-          epoch,
-          epochs: config.epochs,
+          epoch: state.epoch,
           step: state.globalStep,
-          meanLoss,
-          meanVariantLoss: { original: meanLoss, text: null, image: null },
-          strides: null,
-          acceptance: {
-            text: { accepted: 0, checked: 0, share: null },
-            image: { accepted: 0, checked: 0, share: null },
-          },
-          validation: null,
-          best,
-          improved,
-          timings,
+          stepInEpoch: state.stepInEpoch,
+          stepsPerEpoch,
+          loss,
+          variantLoss: { original: loss, text: null, image: null },
+          samples: [],
+          accepted: { text: 0, image: 0 },
+          checked: { text: 0, image: 0 },
+          rows: chunks.length,
+          lr: info.lr,
+          adapterLr: info.adapterLr,
+          gradNorm: info.gradNorm,
+          ms,
         };
-      },
-    });
-    if (status === 'completed')
-      log(`backend ${describeBackend(backend)}; ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    return {
-      status,
-      runDir,
-      globalStep: state.globalStep,
-      epoch: state.epoch,
-      heldOutLoss: state.history.map((h) => -(h.score ?? NaN)),
-      losses,
-    };
-  } catch (err) {
-    failed = true;
-    throw err;
+      };
+      const heldOutLoss = (): number => {
+        let sum = 0;
+        let n = 0;
+        for (let i = 0; i < heldOut.length; i += config.validBatch) {
+          const part = heldOut.slice(i, i + config.validBatch);
+          const { examples, variants } = rowsOf(part, i);
+          const r = model.losses(examples, variants);
+          part.forEach((c, k) => {
+            sum += r.losses[k] * r.answerTokens[k];
+            n += r.answerTokens[k];
+          });
+        }
+        return n === 0 ? NaN : sum / n;
+      };
+
+      const status = await runEpochs({
+        runDir,
+        epochs: config.epochs,
+        stepsPerEpoch,
+        state,
+        drawOrder: () => rng.permutation(train.length),
+        checkpointEvery: config.checkpointEvery,
+        signal: options.signal,
+        maxSteps: options.maxSteps,
+        started,
+        emit,
+        save: checkpointSaver({
+          runDir,
+          weights: named,
+          optimizer,
+          snapshot: (): TrainState => ({ ...state, rngState: rng.state() }),
+          modelInfo: { lm: config.lm, preset: config.preset },
+          emit,
+          log,
+        }),
+        step,
+        // score = −held-out loss, so "higher is better" as in fine-tuning runs.
+        validate: async () => ({ score: -heldOutLoss(), validation: null }),
+        epochEnd: ({ epoch, meanLoss, scored, improved, best, timings }) => {
+          const held = -(scored.score ?? NaN);
+          log(
+            `epoch ${epoch + 1}/${config.epochs}: train loss ${meanLoss.toFixed(4)}, held-out loss ${held.toFixed(4)} (perplexity ${Math.exp(held).toFixed(1)})`,
+          );
+          return {
+            type: 'epoch-end',
+            time: now(),
+            run: runDir,
+            epoch,
+            epochs: config.epochs,
+            step: state.globalStep,
+            meanLoss,
+            meanVariantLoss: { original: meanLoss, text: null, image: null },
+            strides: null,
+            acceptance: {
+              text: { accepted: 0, checked: 0, share: null },
+              image: { accepted: 0, checked: 0, share: null },
+            },
+            validation: null,
+            best,
+            improved,
+            timings,
+          };
+        },
+      });
+      if (status === 'completed')
+        log(`backend ${describeBackend(backend)}; ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      return {
+        status,
+        runDir,
+        globalStep: state.globalStep,
+        epoch: state.epoch,
+        heldOutLoss: state.history.map((h) => -(h.score ?? NaN)),
+        losses,
+      };
+    }, disposeAll);
   } finally {
     await replicas?.close();
-    disposeKeepingFirstError(failed, () => {
-      optimizer.dispose();
-      model.dispose();
-    });
-  }
-}
-
-/** After a wasm trap the heap is unusable and disposing traps too: the first error is the one to report. */
-function disposeKeepingFirstError(failed: boolean, dispose: () => void): void {
-  try {
-    dispose();
-  } catch (err) {
-    if (!failed) throw err;
   }
 }
 

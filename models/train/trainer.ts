@@ -26,7 +26,7 @@ import { setupRun, type RunSetup } from './run-setup';
 import { lrFactor, type ScheduleOptions } from './schedule';
 import { aimkpStep, standardStep, type StepGradient } from './train-step';
 import type { TrainOptions, TrainResult } from './train-options';
-import { createTrainingState, type TrainingState } from './training-state';
+import { createTrainingState, runThenDispose, type TrainingState } from './training-state';
 import { validate } from './validate';
 import { parallelStep } from './parallel-step';
 import { Replicas } from '../parallel/replicas';
@@ -104,7 +104,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const stepsPerEpoch = Math.ceil(setup.data.train.length / config.batchSize);
     const schedule: ScheduleOptions = { totalSteps: stepsPerEpoch * config.epochs, warmupRatio: config.warmupRatio };
     const losses: TrainResult['losses'] = [];
-    try {
+    return runThenDispose(async () => {
       const change = workersChangeOf(setup, state, workers);
       if (change) log(`warning: ${change.message}`);
       state.workers = workers;
@@ -162,9 +162,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         bestScore: state.bestScore,
         losses,
       };
-    } finally {
-      t.dispose();
-    }
+    }, t.dispose);
   }
 }
 

@@ -99,3 +99,23 @@ export async function createTrainingState(setup: RunSetup, log: (line: string) =
     throw err;
   }
 }
+
+/**
+ * Runs `run`, then `dispose` (a model's and optimizer's tensors). When `run` failed, an error from `dispose` is
+ * dropped: after a wasm trap the heap is unusable and disposing traps too, and the first error is the one to report.
+ */
+export async function runThenDispose<T>(run: () => Promise<T>, dispose: () => void): Promise<T> {
+  let result: T;
+  try {
+    result = await run();
+  } catch (err) {
+    try {
+      dispose();
+    } catch {
+      // the run's own error (thrown below) says what went wrong
+    }
+    throw err;
+  }
+  dispose();
+  return result;
+}
