@@ -2,8 +2,8 @@
 // have no run-start); without either, no made-up total.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StepEvent } from '../../shared/training-events';
 import { ProgressPrinter } from '../../models/cli/training-progress';
+import { stepEvent } from '../fixtures/step-event';
 
 /** A stand-in for stderr that is not a terminal (lines every 10th step), collecting what is written. */
 function sink(): { stream: NodeJS.WriteStream; text: () => string } {
@@ -18,27 +18,7 @@ function sink(): { stream: NodeJS.WriteStream; text: () => string } {
   return { stream, text: () => out };
 }
 
-function step(n: number): StepEvent {
-  return {
-    type: 'step',
-    time: '2026-12-05T00:00:00.000Z',
-    run: 'r',
-    epoch: 0,
-    step: n,
-    stepInEpoch: n,
-    stepsPerEpoch: 100,
-    loss: 5,
-    variantLoss: { original: 5, text: null, image: null },
-    samples: [],
-    accepted: { text: 0, image: 0 },
-    checked: { text: 0, image: 0 },
-    rows: 16,
-    lr: 1e-3,
-    adapterLr: 1e-3,
-    gradNorm: 1,
-    ms: 2000,
-  };
-}
+const step = (n: number) => stepEvent({ step: n });
 
 test('pretraining: the epoch count gives the total and the ETA (10 of 300 steps at 2 s)', () => {
   const s = sink();

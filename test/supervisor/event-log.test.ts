@@ -10,30 +10,25 @@ import { join } from 'node:path';
 import { RunEventLog, type SeqEvent } from '../../electron/supervisor/run-event-log';
 import { EventHub, MAX_BATCH_EVENTS, type EventBatch } from '../../electron/supervisor/event-hub';
 import { waitFor } from './fixtures';
+import { stepEvent } from '../fixtures/step-event';
 
 const root = mkdtempSync(join(tmpdir(), 'aimkp-evlog-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const step = (i: number) =>
-  JSON.stringify({
-    type: 'step',
-    time: new Date(1_700_000_000_000 + i).toISOString(),
-    run: 'r',
-    epoch: 0,
-    step: i,
-    stepInEpoch: i,
-    stepsPerEpoch: 1,
-    loss: 1 / i,
-    variantLoss: { original: 1, text: null, image: null },
-    samples: [],
-    accepted: { text: 0, image: 0 },
-    checked: { text: 0, image: 0 },
-    rows: 1,
-    lr: 1,
-    adapterLr: 1,
-    gradNorm: 1,
-    ms: 0,
-  });
+  JSON.stringify(
+    stepEvent({
+      time: new Date(1_700_000_000_000 + i).toISOString(),
+      step: i,
+      stepsPerEpoch: 1,
+      loss: 1 / i,
+      variantLoss: { original: 1, text: null, image: null },
+      rows: 1,
+      lr: 1,
+      adapterLr: 1,
+      ms: 0,
+    }),
+  );
 const steps = (events: SeqEvent[]) => events.map((e) => (e.event.type === 'step' ? e.event.step : -1));
 
 test('seq counts valid lines; torn and foreign lines are skipped; a partial last line waits for its newline', async () => {
