@@ -317,6 +317,150 @@ void epilogue(float* c, long rows, int n, const float* bias, int biasLen, int ac
   }
 }
 
+// ---------------------------------------------------------------- cross-entropy over the vocabulary
+// The training loss's head as one pass per row instead of tf's logSoftmax · oneHot chain (about ten kernels that
+// each stream the rows × V logits through memory, two of them wasm's scalar exp: 40 % of a pretraining step).
+// Forward, per row of V logits: m = max, lse = m + log Σ exp(x − m), nll = lse − x[target]. Backward:
+// dx = dnll · (exp(x − lse) − [i = target]). Sums run in 8 float lanes (AVX2) or in order (generic); the exp is
+// Cephes' single-precision polynomial (≤ 2 ulp) on AVX2 and the C library's expf otherwise.
+
+#if NG_X86
+__attribute__((target("avx2,fma"))) inline __m256 exp256(__m256 x) {
+  // exp(x) = 2^n · e^r, n = round(x / ln 2), r = x − n ln 2 (ln 2 split in two for precision).
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3365f)), _mm256_set1_ps(88.3762f));
+  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+__attribute__((target("avx2,fma"))) inline float hsum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma"))) float row_lse_avx2(const float* x, int V) {
+  __m256 mv = _mm256_set1_ps(-INFINITY);
+  int i = 0;
+  for (; i + 8 <= V; i += 8) mv = _mm256_max_ps(mv, _mm256_loadu_ps(x + i));
+  float tmp[8];
+  _mm256_storeu_ps(tmp, mv);
+  float m = tmp[0];
+  for (int j = 1; j < 8; j++) m = std::max(m, tmp[j]);
+  for (int j = i; j < V; j++) m = std::max(m, x[j]);
+  if (!(m > -INFINITY)) return m;  // every logit −inf (or NaN): no distribution
+  __m256 mm = _mm256_set1_ps(m), sv = _mm256_setzero_ps();
+  for (i = 0; i + 8 <= V; i += 8) sv = _mm256_add_ps(sv, exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), mm)));
+  float s = hsum256(sv);
+  for (int j = i; j < V; j++) s += std::exp(x[j] - m);
+  return m + std::log(s);
+}
+
+__attribute__((target("avx2,fma"))) void row_grad_avx2(const float* x, float lse, float g, float* out, int V) {
+  __m256 l = _mm256_set1_ps(lse), gv = _mm256_set1_ps(g);
+  int i = 0;
+  for (; i + 8 <= V; i += 8)
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(gv, exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), l))));
+  for (; i < V; i++) out[i] = g * std::exp(x[i] - lse);
+}
+// GELU, tanh approximation: y = 0.5·x·(1 + th), th = tanh(c·(x + 0.044715·x³)), c = √(2/π); th is kept for the
+// backward, dx = dy·(0.5·(1 + th) + 0.5·x·(1 − th²)·c·(1 + 3·0.044715·x²)). tanh(z) = 1 − 2 / (e^{2z} + 1): absolute
+// error ≈ 1e-7, which is what 1 + th and 1 − th² need (tf's wasm Tanh is the C library's tanhf, one value at a time).
+constexpr float kGeluC = 0.7978845608028654f, kGeluA = 0.044715f;
+
+__attribute__((target("avx2,fma"))) void gelu_fwd_avx2(const float* x, float* y, float* th, int64_t n) {
+  const __m256 c = _mm256_set1_ps(kGeluC), a = _mm256_set1_ps(kGeluA), one = _mm256_set1_ps(1.f), two = _mm256_set1_ps(2.f),
+               half = _mm256_set1_ps(0.5f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_loadu_ps(x + i);
+    __m256 z = _mm256_mul_ps(c, _mm256_fmadd_ps(_mm256_mul_ps(a, v), _mm256_mul_ps(v, v), v));
+    __m256 t = _mm256_sub_ps(one, _mm256_div_ps(two, _mm256_add_ps(exp256(_mm256_add_ps(z, z)), one)));
+    _mm256_storeu_ps(th + i, t);
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, t)));
+  }
+  for (; i < n; i++) {
+    float v = x[i];
+    float t = std::tanh(kGeluC * (v + kGeluA * v * v * v));
+    th[i] = t;
+    y[i] = 0.5f * v * (1.f + t);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void gelu_grad_avx2(const float* x, const float* th, const float* dy, float* out, int64_t n) {
+  const __m256 c = _mm256_set1_ps(kGeluC), c3a = _mm256_set1_ps(3.f * kGeluA * kGeluC), one = _mm256_set1_ps(1.f),
+               half = _mm256_set1_ps(0.5f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_loadu_ps(x + i), t = _mm256_loadu_ps(th + i);
+    __m256 inner = _mm256_fmadd_ps(c3a, _mm256_mul_ps(v, v), c);
+    __m256 sech2 = _mm256_fnmadd_ps(t, t, one);
+    __m256 d = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(half, v), sech2), inner, _mm256_mul_ps(half, _mm256_add_ps(one, t)));
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(dy + i), d));
+  }
+  for (; i < n; i++) {
+    float v = x[i], t = th[i];
+    float d = 0.5f * (1.f + t) + 0.5f * v * (1.f - t * t) * (kGeluC + 3.f * kGeluA * kGeluC * v * v);
+    out[i] = dy[i] * d;
+  }
+}
+#endif
+
+void gelu_fwd_generic(const float* x, float* y, float* th, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    float v = x[i];
+    float t = std::tanh(kGeluC * (v + kGeluA * v * v * v));
+    th[i] = t;
+    y[i] = 0.5f * v * (1.f + t);
+  }
+}
+
+void gelu_grad_generic(const float* x, const float* th, const float* dy, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    float v = x[i], t = th[i];
+    float d = 0.5f * (1.f + t) + 0.5f * v * (1.f - t * t) * (kGeluC + 3.f * kGeluA * kGeluC * v * v);
+    out[i] = dy[i] * d;
+  }
+}
+
+
+float row_lse_generic(const float* x, int V) {
+  float m = -INFINITY;
+  for (int i = 0; i < V; i++) m = std::max(m, x[i]);
+  if (!(m > -INFINITY)) return m;
+  float s = 0.f;
+  for (int i = 0; i < V; i++) s += std::exp(x[i] - m);
+  return m + std::log(s);
+}
+
+void row_grad_generic(const float* x, float lse, float g, float* out, int V) {
+  for (int i = 0; i < V; i++) out[i] = g * std::exp(x[i] - lse);
+}
+
+// The vector loops above (cross-entropy, GELU): AVX2+FMA where the CPU has them; AIMKP_GEMM_KERNEL=generic forces
+// the scalar ones, as it does the matmul micro-kernel.
+bool pick_vec_avx2() {
+#if NG_X86
+  const char* force = std::getenv("AIMKP_GEMM_KERNEL");
+  if (force && std::string(force) == "generic") return false;
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+const bool g_vec_avx2 = pick_vec_avx2();
+
 // ---------------------------------------------------------------- N-API glue
 std::atomic<long> g_calls_blas{0}, g_calls_own{0}, g_calls_tiny{0};
 
@@ -416,6 +560,169 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+// Reads `count` numbers after the heap argument; false (with a JS error thrown) when the call is malformed.
+bool heap_args(napi_env env, napi_callback_info info, const char* fn, size_t count, uint8_t** heap, size_t* len, double* d) {
+  napi_value argv[16];
+  size_t argc = 16;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != count + 1) {
+    throw_err(env, (std::string(fn) + ": wrong number of arguments").c_str());
+    return false;
+  }
+  napi_typedarray_type tt;
+  void* data = nullptr;
+  napi_value ab;
+  size_t byteOffset = 0;
+  if (napi_get_typedarray_info(env, argv[0], &tt, len, &data, &ab, &byteOffset) != napi_ok || tt != napi_uint8_array) {
+    throw_err(env, (std::string(fn) + ": argument 0 must be the heap as a Uint8Array").c_str());
+    return false;
+  }
+  if (data == nullptr || *len == 0) {
+    throw_err(env, (std::string(fn) + ": heap view is detached (wasm memory grew?): re-read HEAPU8").c_str());
+    return false;
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (napi_get_value_double(env, argv[i + 1], &d[i]) != napi_ok) {
+      throw_err(env, (std::string(fn) + ": numeric arguments expected").c_str());
+      return false;
+    }
+  }
+  *heap = (uint8_t*)data;
+  return true;
+}
+
+// xent(heapU8, logitsOff, targetsOff, nllOff, lseOff, rows, V): per row nll = lse − x[target] and lse (float32 out;
+// targets int32). Offsets in bytes. A target outside [0, V) gives NaN (tf's oneHot would give a loss of lse).
+napi_value Xent(napi_env env, napi_callback_info info) {
+  uint8_t* heap;
+  size_t len;
+  double d[6];
+  if (!heap_args(env, info, "xent", 6, &heap, &len, d)) return nullptr;
+  int64_t xOff = (int64_t)d[0], tOff = (int64_t)d[1], nOff = (int64_t)d[2], lOff = (int64_t)d[3];
+  int64_t rows = (int64_t)d[4], V = (int64_t)d[5];
+  auto inside = [&](int64_t off, int64_t elems) { return off >= 0 && (off & 3) == 0 && off + elems * 4 <= (int64_t)len; };
+  if (rows < 0 || V <= 0 || V > INT32_MAX || !inside(xOff, rows * V) || !inside(tOff, rows) || !inside(nOff, rows) || !inside(lOff, rows))
+    return throw_err(env, "xent: operand out of heap bounds, misaligned, or bad size");
+  const float* x = (const float*)(heap + xOff);
+  const int32_t* t = (const int32_t*)(heap + tOff);
+  float* nll = (float*)(heap + nOff);
+  float* lse = (float*)(heap + lOff);
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * V;
+#if NG_X86
+    float l = g_vec_avx2 ? row_lse_avx2(xr, (int)V) : row_lse_generic(xr, (int)V);
+#else
+    float l = row_lse_generic(xr, (int)V);
+#endif
+    lse[r] = l;
+    nll[r] = t[r] >= 0 && t[r] < V ? l - xr[t[r]] : NAN;
+  }
+  return nullptr;
+}
+
+// xentGrad(heapU8, logitsOff, targetsOff, lseOff, dnllOff, outOff, rows, V): out = dnll · (softmax − onehot).
+napi_value XentGrad(napi_env env, napi_callback_info info) {
+  uint8_t* heap;
+  size_t len;
+  double d[7];
+  if (!heap_args(env, info, "xentGrad", 7, &heap, &len, d)) return nullptr;
+  int64_t xOff = (int64_t)d[0], tOff = (int64_t)d[1], lOff = (int64_t)d[2], gOff = (int64_t)d[3], oOff = (int64_t)d[4];
+  int64_t rows = (int64_t)d[5], V = (int64_t)d[6];
+  auto inside = [&](int64_t off, int64_t elems) { return off >= 0 && (off & 3) == 0 && off + elems * 4 <= (int64_t)len; };
+  if (rows < 0 || V <= 0 || V > INT32_MAX || !inside(xOff, rows * V) || !inside(tOff, rows) || !inside(lOff, rows) ||
+      !inside(gOff, rows) || !inside(oOff, rows * V))
+    return throw_err(env, "xentGrad: operand out of heap bounds, misaligned, or bad size");
+  const float* x = (const float*)(heap + xOff);
+  const int32_t* t = (const int32_t*)(heap + tOff);
+  const float* lse = (const float*)(heap + lOff);
+  const float* g = (const float*)(heap + gOff);
+  float* out = (float*)(heap + oOff);
+  for (int64_t r = 0; r < rows; r++) {
+    float* o = out + r * V;
+    if (g[r] == 0.f) {  // padding rows (loss weight 0): no gradient, and no exp to compute
+      std::memset(o, 0, (size_t)V * sizeof(float));
+      continue;
+    }
+#if NG_X86
+    if (g_vec_avx2)
+      row_grad_avx2(x + r * V, lse[r], g[r], o, (int)V);
+    else
+      row_grad_generic(x + r * V, lse[r], g[r], o, (int)V);
+#else
+    row_grad_generic(x + r * V, lse[r], g[r], o, (int)V);
+#endif
+    if (t[r] >= 0 && t[r] < V) o[t[r]] -= g[r];
+  }
+  return nullptr;
+}
+
+// dropoutKeep(heapU8, outOff, n, s0, s1, s2, c, rate): out[i] = 1 when float32(u_i) >= rate else 0, u_i the Alea
+// stream continued from (s0, s1, s2, c) — the generator tf.randomUniform uses, in doubles exactly as JavaScript
+// computes them (the addon is built with -std=c++17, so no multiply-add is contracted), so the mask equals
+// tf.randomUniform(...).greaterEqual(rate) bit for bit. rate is a float32 value.
+napi_value DropoutKeep(napi_env env, napi_callback_info info) {
+  uint8_t* heap;
+  size_t len;
+  double d[7];
+  if (!heap_args(env, info, "dropoutKeep", 7, &heap, &len, d)) return nullptr;
+  int64_t oOff = (int64_t)d[0], n = (int64_t)d[1];
+  if (n < 0 || oOff < 0 || (oOff & 3) || oOff + n * 4 > (int64_t)len) return throw_err(env, "dropoutKeep: output out of heap bounds");
+  double s0 = d[2], s1 = d[3], s2 = d[4], c = d[5];
+  const float rate = (float)d[6];
+  float* out = (float*)(heap + oOff);
+  for (int64_t i = 0; i < n; i++) {
+    double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;
+    s0 = s1;
+    s1 = s2;
+    c = (double)(int32_t)t;  // t | 0: t lies in [0, 2091640)
+    s2 = t - c;
+    out[i] = (float)s2 >= rate ? 1.f : 0.f;
+  }
+  return nullptr;
+}
+
+// gelu(heapU8, xOff, yOff, thOff, n) and geluGrad(heapU8, xOff, thOff, dyOff, outOff, n): float32, offsets in bytes.
+napi_value Gelu(napi_env env, napi_callback_info info) {
+  uint8_t* heap;
+  size_t len;
+  double d[4];
+  if (!heap_args(env, info, "gelu", 4, &heap, &len, d)) return nullptr;
+  int64_t xOff = (int64_t)d[0], yOff = (int64_t)d[1], tOff = (int64_t)d[2], n = (int64_t)d[3];
+  auto inside = [&](int64_t off) { return off >= 0 && (off & 3) == 0 && off + n * 4 <= (int64_t)len; };
+  if (n < 0 || !inside(xOff) || !inside(yOff) || !inside(tOff)) return throw_err(env, "gelu: operand out of heap bounds or misaligned");
+  const float* x = (const float*)(heap + xOff);
+#if NG_X86
+  if (g_vec_avx2) {
+    gelu_fwd_avx2(x, (float*)(heap + yOff), (float*)(heap + tOff), n);
+    return nullptr;
+  }
+#endif
+  gelu_fwd_generic(x, (float*)(heap + yOff), (float*)(heap + tOff), n);
+  return nullptr;
+}
+
+napi_value GeluGrad(napi_env env, napi_callback_info info) {
+  uint8_t* heap;
+  size_t len;
+  double d[5];
+  if (!heap_args(env, info, "geluGrad", 5, &heap, &len, d)) return nullptr;
+  int64_t xOff = (int64_t)d[0], tOff = (int64_t)d[1], gOff = (int64_t)d[2], oOff = (int64_t)d[3], n = (int64_t)d[4];
+  auto inside = [&](int64_t off) { return off >= 0 && (off & 3) == 0 && off + n * 4 <= (int64_t)len; };
+  if (n < 0 || !inside(xOff) || !inside(tOff) || !inside(gOff) || !inside(oOff))
+    return throw_err(env, "geluGrad: operand out of heap bounds or misaligned");
+  const float* x = (const float*)(heap + xOff);
+  const float* th = (const float*)(heap + tOff);
+  const float* dy = (const float*)(heap + gOff);
+  float* out = (float*)(heap + oOff);
+#if NG_X86
+  if (g_vec_avx2) {
+    gelu_grad_avx2(x, th, dy, out, n);
+    return nullptr;
+  }
+#endif
+  gelu_grad_generic(x, th, dy, out, n);
+  return nullptr;
+}
+
 napi_value set_str(napi_env env, napi_value obj, const char* key, const std::string& v) {
   napi_value s;
   napi_create_string_utf8(env, v.c_str(), v.size(), &s);
@@ -456,6 +763,11 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xent", nullptr, Xent, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xentGrad", nullptr, XentGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"dropoutKeep", nullptr, DropoutKeep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gelu", nullptr, Gelu, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"geluGrad", nullptr, GeluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -6,7 +6,8 @@ import type { LmConfig } from './contract';
 import type { BatchLayout } from './layout';
 import type { LinearParams, ModelParams, NormParams } from './params';
 import { StagingF32 } from '../tf/staging';
-import { gatherRows, matmul, matmulT, swapLast } from './ops';
+import { GELU_GRAD_KERNEL, GELU_KERNEL, nativeGeluReady } from '../tf/native-matmul';
+import { dropoutKeep, gatherRows, matmul, matmulT, sparseCrossEntropy, swapLast } from './ops';
 
 // Reused per-step arrays (models/tf/staging.ts): each is handed to a new tensor at once.
 const IMAGE_FEATURES = new StagingF32();
@@ -96,10 +97,8 @@ class Runner {
 
   private dropout(x: tf.Tensor, rate: number): tf.Tensor {
     if (!this.o.training || rate <= 0) return x;
-    const keep = tf
-      .randomUniform(x.shape, 0, 1, 'float32', this.o.dropoutSeed + ++this.seedCounter * 7717)
-      .greaterEqual(rate);
-    return x.mul(keep.cast('float32')).div(1 - rate);
+    const keep = dropoutKeep(x.shape, this.o.dropoutSeed + ++this.seedCounter * 7717, rate);
+    return x.mul(keep).div(1 - rate);
   }
 
   private trainable(v: tf.Variable): boolean {
@@ -401,11 +400,9 @@ class Runner {
 
   /** Mean cross-entropy over each row's answer tokens, shape R. */
   rowLosses(inputs: ForwardInputs): tf.Tensor1D {
-    const { batch, config } = this.o;
+    const { batch } = this.o;
     const logits = this.answerLogits(this.hidden(inputs));
-    const logp = tf.logSoftmax(logits);
-    const onehot = tf.oneHot(tf.tensor2d(batch.targets, [batch.R, batch.A], 'int32'), config.vocabSize);
-    const nll = logp.mul(onehot).sum(-1).neg();
+    const nll = sparseCrossEntropy(logits, batch.targets);
     return nll.mul(tf.tensor2d(batch.lossWeight, [batch.R, batch.A])).sum(-1) as tf.Tensor1D;
   }
 }
@@ -514,8 +511,13 @@ function poolMatrix(groups: number[][], len: number): tf.Tensor2D {
   return tf.tensor2d(m, [groups.length, len]);
 }
 
-/** GELU, tanh approximation (GPT-2 / LLaVA projector), with its derivative written out (one custom-gradient op). */
+/**
+ * GELU, tanh approximation (GPT-2 / LLaVA projector), with its derivative written out (one custom-gradient op). With
+ * the native kernels (models/tf/native-matmul.ts) one pass forward and one backward with a vector tanh; wasm's Tanh
+ * is the C library's, one value at a time (9 % of a paper-setting fine-tuning step).
+ */
 export function gelu(x: tf.Tensor, inference = false): tf.Tensor {
+  if (nativeGeluReady()) return nativeGelu(x, inference);
   const c = Math.sqrt(2 / Math.PI);
   if (inference) return x.mul(0.5).mul(tf.tanh(x.add(x.mul(x).mul(x).mul(0.044715)).mul(c)).add(1));
   const fn: Parameters<typeof tf.customGrad>[0] = (...args) => {
@@ -537,6 +539,25 @@ export function gelu(x: tf.Tensor, inference = false): tf.Tensor {
           .add(xs.mul(0.5).mul(tf.sub(1, ths.square())).mul(inner));
         return dy.mul(d);
       },
+    };
+  };
+  return tf.customGrad(fn)(x);
+}
+
+function nativeGelu(x: tf.Tensor, inference: boolean): tf.Tensor {
+  if (inference) {
+    const [y, th] = tf.engine().runKernel(GELU_KERNEL, { x }, {}) as tf.Tensor[];
+    th.dispose();
+    return y;
+  }
+  const fn: Parameters<typeof tf.customGrad>[0] = (...args) => {
+    const xv = args[0] as tf.Tensor;
+    const [y, th] = tf.engine().runKernel(GELU_KERNEL, { x: xv }, {}) as tf.Tensor[];
+    (args[1] as unknown as (ts: tf.Tensor[]) => void)([xv, th]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.engine().runKernel(GELU_GRAD_KERNEL, { x: saved[0], th: saved[1], dy }, {}) as tf.Tensor,
     };
   };
   return tf.customGrad(fn)(x);

@@ -2,7 +2,16 @@
 // transposeA/transposeB is 5–20× slower than an explicit transpose followed by a plain matmul, and tf.matMul's
 // own gradient uses exactly those flags. `matmul` here is differentiable with plain-matmul gradients.
 import * as tf from '@tensorflow/tfjs';
-import { nativeMatmulStatus } from '../tf/native-matmul';
+import {
+  DROPOUT_KEEP_KERNEL,
+  nativeDropoutReady,
+  nativeMatmulStatus,
+  nativeXentReady,
+  XENT_GRAD_KERNEL,
+  XENT_KERNEL,
+  type DropoutKeepAttrs,
+} from '../tf/native-matmul';
+import { aleaState } from '../random/alea';
 import {
   ADAMW_KERNEL,
   BATCH_MATMUL_KERNEL,
@@ -170,4 +179,48 @@ export function accumulateGrads(acc: tf.Tensor[] | null, next: tf.Tensor[]): tf.
     next[i].dispose();
     return s;
   });
+}
+
+/**
+ * Cross-entropy −log softmax(logits)[target] over the last axis: logits [..., V], one target per row (row-major),
+ * result of the logits' shape without V. With the native kernels (models/tf/native-matmul.ts) one pass per row
+ * forward and one backward, never materialising log-probabilities or a one-hot (for the pretraining's 16k vocabulary
+ * over every token that chain was 40 % of a step); otherwise tf's logSoftmax · oneHot, bit for bit as before.
+ */
+export function sparseCrossEntropy(logits: tf.Tensor, targets: Int32Array): tf.Tensor {
+  const V = logits.shape[logits.rank - 1];
+  const lead = logits.shape.slice(0, -1);
+  const t = tf.tensor(targets, lead, 'int32');
+  if (!nativeXentReady()) return tf.logSoftmax(logits).mul(tf.oneHot(t, V)).sum(-1).neg();
+  const rows = targets.length;
+  const flatTargets = t.reshape([rows]);
+  const fused = tf.customGrad((...args) => {
+    const x = args[0] as tf.Tensor2D;
+    const save = args[1] as unknown as tf.GradSaveFunc;
+    const [nll, lse] = tf.engine().runKernel(XENT_KERNEL, { logits: x, targets: flatTargets }, {}) as tf.Tensor[];
+    save([x, lse, flatTargets]);
+    return {
+      value: nll,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf
+          .engine()
+          .runKernel(
+            XENT_GRAD_KERNEL,
+            { logits: saved[0], targets: saved[2], lse: saved[1], dy: dy.reshape([rows]) },
+            {},
+          ) as tf.Tensor,
+    };
+  });
+  return fused(logits.reshape([rows, V])).reshape(lead);
+}
+
+/**
+ * The keep mask (1 / 0 as float32) of dropout at `rate`: tf.randomUniform(shape, 0, 1, 'float32', seed) ≥ rate. The
+ * native kernel draws the same Alea stream in C++ (the same mask, bit for bit); tf's op draws it one JS call per
+ * element, which was a third of a paper-setting fine-tuning step with LoRA dropout.
+ */
+export function dropoutKeep(shape: number[], seed: number, rate: number): tf.Tensor {
+  if (!nativeDropoutReady()) return tf.randomUniform(shape, 0, 1, 'float32', seed).greaterEqual(rate).cast('float32');
+  const attrs: DropoutKeepAttrs = { shape, ...aleaState(seed), rate: Math.fround(rate) };
+  return tf.engine().runKernel(DROPOUT_KEEP_KERNEL, {}, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

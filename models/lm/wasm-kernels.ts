@@ -18,7 +18,16 @@
 // kernel functions are looked up at every call, never captured, so the order in which this file and the native
 // kernels register (or unregister) does not matter.
 import * as tf from '@tensorflow/tfjs';
-import { nativeHeapGemm, wasmHeap, type HeapGemm } from '../tf/native-matmul';
+import {
+  DROPOUT_KEEP_KERNEL,
+  GELU_GRAD_KERNEL,
+  GELU_KERNEL,
+  nativeHeapGemm,
+  wasmHeap,
+  XENT_GRAD_KERNEL,
+  XENT_KERNEL,
+  type HeapGemm,
+} from '../tf/native-matmul';
 import { heapSimd, type HeapSimd } from './wasm-simd';
 
 export const BATCH_MATMUL_KERNEL = 'AimkpBatchMatMul';
@@ -26,13 +35,21 @@ export const ROWWISE_OUTER_KERNEL = 'AimkpRowwiseOuter';
 export const GATHER_ROWS_KERNEL = 'AimkpGatherRows';
 export const WEIGHTED_ROW_SUM_KERNEL = 'AimkpWeightedRowSum';
 export const ADAMW_KERNEL = 'AimkpAdamW';
-/** The kernels above: dispatched only while `wasmKernelsReady()`, so no other backend (webgpu, cpu) needs them. */
+/**
+ * The kernels above, dispatched only while `wasmKernelsReady()`, and the native cross-entropy, dropout mask and GELU
+ * (only while `nativeXentReady()` / `nativeDropoutReady()` / `nativeGeluReady()`, which need wasm): no other backend (webgpu, cpu) needs them.
+ */
 export const WASM_ONLY_KERNELS = [
   BATCH_MATMUL_KERNEL,
   ROWWISE_OUTER_KERNEL,
   GATHER_ROWS_KERNEL,
   WEIGHTED_ROW_SUM_KERNEL,
   ADAMW_KERNEL,
+  XENT_KERNEL,
+  XENT_GRAD_KERNEL,
+  DROPOUT_KEEP_KERNEL,
+  GELU_KERNEL,
+  GELU_GRAD_KERNEL,
 ] as const;
 
 /** The wasm backend's methods the kernels use (BackendWasm in tfjs-backend-wasm 4.22). */

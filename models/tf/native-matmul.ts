@@ -45,7 +45,65 @@ interface NativeGemmAddon {
     preluLen: number,
   ): number;
   info(probeBlas?: boolean): AddonInfo;
+  /** Per row of V logits: nll = lse − x[target] and lse (addons built before it lack it: the tf ops run). */
+  xent?(
+    heap: Uint8Array,
+    logitsOff: number,
+    targetsOff: number,
+    nllOff: number,
+    lseOff: number,
+    rows: number,
+    V: number,
+  ): void;
+  /** out[i] = 1 if float32(u_i) ≥ rate else 0, u the Alea stream continued from (s0, s1, s2, c). */
+  dropoutKeep?(
+    heap: Uint8Array,
+    outOff: number,
+    n: number,
+    s0: number,
+    s1: number,
+    s2: number,
+    c: number,
+    rate: number,
+  ): void;
+  /** GELU (tanh approximation): y and the tanh term th, kept for the backward. */
+  gelu?(heap: Uint8Array, xOff: number, yOff: number, thOff: number, n: number): void;
+  /** dx = dy · GELU′(x), from x and th. */
+  geluGrad?(heap: Uint8Array, xOff: number, thOff: number, dyOff: number, outOff: number, n: number): void;
+  /** dlogits = dnll · (softmax − onehot(target)), per row. */
+  xentGrad?(
+    heap: Uint8Array,
+    logitsOff: number,
+    targetsOff: number,
+    lseOff: number,
+    dnllOff: number,
+    outOff: number,
+    rows: number,
+    V: number,
+  ): void;
 }
+
+/** The dropout mask kernel (with the native matmuls when the addon has it): inputs none; attrs DropoutKeepAttrs. */
+export const DROPOUT_KEEP_KERNEL = 'AimkpDropoutKeep';
+
+export interface DropoutKeepAttrs {
+  shape: number[];
+  /** Alea's state after seeding (models/random/alea.ts). */
+  s0: number;
+  s1: number;
+  s2: number;
+  c: number;
+  /** The drop rate as a float32 value: an element is kept when its uniform draw (as float32) is ≥ it. */
+  rate: number;
+}
+
+/** GELU (tanh approximation): AimkpGelu {x} → [y, th]; AimkpGeluGrad {x, th, dy} → dx (when the addon has them). */
+export const GELU_KERNEL = 'AimkpGelu';
+export const GELU_GRAD_KERNEL = 'AimkpGeluGrad';
+
+/** The fused cross-entropy kernels (registered with the native matmuls when the addon has them). */
+export const XENT_KERNEL = 'AimkpXent';
+export const XENT_GRAD_KERNEL = 'AimkpXentGrad';
 
 interface AddonInfo {
   blas: string | null;
@@ -229,6 +287,7 @@ export function registerNativeMatmul(options: { engine?: MatmulEngine } = {}): N
   originals = { batchMatMul, fusedMatMul };
   replaceKernel(batchMatMul, batchKernel);
   replaceKernel(fusedMatMul, fusedKernel);
+  registerVectorKernels(loaded);
   status = { enabled: true, engine: engine as MatmulEngine, kernel: info.ownKernel, blas: info.blas };
   return status;
 }
@@ -244,8 +303,128 @@ function replaceKernel(config: tf.KernelConfig, kernelFunc: (args: KernelArgs) =
   });
 }
 
+/**
+ * AimkpXent: inputs {logits [N, V] float32, targets [N] int32} → [nll [N], lse [N]]. AimkpXentGrad: inputs {logits,
+ * targets, lse, dy [N]} → dlogits [N, V]. Both only on the wasm backend with an addon that has them; callers ask
+ * `nativeXentReady()` first and otherwise use tf's ops.
+ */
+function registerVectorKernels(lib: NativeGemmAddon): void {
+  const { xent, xentGrad } = lib;
+  if (typeof xent !== 'function' || typeof xentGrad !== 'function') return;
+  const sizes = (logits: tf.TensorInfo): { rows: number; V: number } => ({ rows: logits.shape[0], V: logits.shape[1] });
+  tf.registerKernel({
+    kernelName: XENT_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ((args: KernelArgs): tf.TensorInfo[] => {
+      const backend = args.backend as WasmBackendLike;
+      const { logits, targets } = args.inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo };
+      const { rows, V } = sizes(logits);
+      const nll = backend.makeOutput([rows], 'float32');
+      const lse = backend.makeOutput([rows], 'float32');
+      const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
+      // The heap only after makeOutput: its malloc may have grown the memory.
+      if (rows > 0) xent.call(lib, wasmHeap(backend), at(logits), at(targets), at(nll), at(lse), rows, V);
+      return [nll, lse];
+    }) as unknown as tf.KernelFunc,
+  });
+  tf.registerKernel({
+    kernelName: XENT_GRAD_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ((args: KernelArgs): tf.TensorInfo => {
+      const backend = args.backend as WasmBackendLike;
+      const { logits, targets, lse, dy } = args.inputs as Record<string, tf.TensorInfo>;
+      const { rows, V } = sizes(logits);
+      const out = backend.makeOutput([rows, V], 'float32');
+      const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
+      if (rows > 0) xentGrad.call(lib, wasmHeap(backend), at(logits), at(targets), at(lse), at(dy), at(out), rows, V);
+      return out;
+    }) as unknown as tf.KernelFunc,
+  });
+  xentKernels = true;
+  const { dropoutKeep } = lib;
+  if (typeof dropoutKeep !== 'function') return;
+  tf.registerKernel({
+    kernelName: DROPOUT_KEEP_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ((args: KernelArgs): tf.TensorInfo => {
+      const backend = args.backend as WasmBackendLike;
+      const a = args.attrs as unknown as DropoutKeepAttrs;
+      const out = backend.makeOutput(a.shape, 'float32');
+      const n = product(a.shape);
+      if (n > 0)
+        dropoutKeep.call(lib, wasmHeap(backend), backend.getMemoryOffset(out.dataId), n, a.s0, a.s1, a.s2, a.c, a.rate);
+      return out;
+    }) as unknown as tf.KernelFunc,
+  });
+  dropoutKernel = true;
+  const { gelu, geluGrad } = lib;
+  if (typeof gelu !== 'function' || typeof geluGrad !== 'function') return;
+  tf.registerKernel({
+    kernelName: GELU_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ((args: KernelArgs): tf.TensorInfo[] => {
+      const backend = args.backend as WasmBackendLike;
+      const x = args.inputs.x as tf.TensorInfo;
+      const y = backend.makeOutput(x.shape, 'float32');
+      const th = backend.makeOutput(x.shape, 'float32');
+      const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
+      const n = product(x.shape);
+      if (n > 0) gelu.call(lib, wasmHeap(backend), at(x), at(y), at(th), n);
+      return [y, th];
+    }) as unknown as tf.KernelFunc,
+  });
+  tf.registerKernel({
+    kernelName: GELU_GRAD_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ((args: KernelArgs): tf.TensorInfo => {
+      const backend = args.backend as WasmBackendLike;
+      const { x, th, dy } = args.inputs as Record<string, tf.TensorInfo>;
+      const out = backend.makeOutput(x.shape, 'float32');
+      const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
+      const n = product(x.shape);
+      if (n > 0) geluGrad.call(lib, wasmHeap(backend), at(x), at(th), at(dy), at(out), n);
+      return out;
+    }) as unknown as tf.KernelFunc,
+  });
+  geluKernels = true;
+}
+
+let dropoutKernel = false;
+let geluKernels = false;
+
+/** True when the native GELU kernels can run now (as nativeXentReady). */
+export function nativeGeluReady(): boolean {
+  return geluKernels && status?.enabled === true && tf.getBackend() === 'wasm';
+}
+
+/** True when the native dropout mask kernel can run now (as nativeXentReady). */
+export function nativeDropoutReady(): boolean {
+  return dropoutKernel && status?.enabled === true && tf.getBackend() === 'wasm';
+}
+
+let xentKernels = false;
+
+/** True when the fused cross-entropy kernels can run now (native matmuls on, addon has them, wasm is the backend). */
+export function nativeXentReady(): boolean {
+  return xentKernels && status?.enabled === true && tf.getBackend() === 'wasm';
+}
+
 /** Puts the wasm kernels back (the self-test's failure path, and tests comparing both). */
 export function unregisterNativeMatmul(reason = 'unregistered'): void {
+  if (xentKernels) {
+    tf.unregisterKernel(XENT_KERNEL, 'wasm');
+    tf.unregisterKernel(XENT_GRAD_KERNEL, 'wasm');
+    xentKernels = false;
+  }
+  if (dropoutKernel) {
+    tf.unregisterKernel(DROPOUT_KEEP_KERNEL, 'wasm');
+    dropoutKernel = false;
+  }
+  if (geluKernels) {
+    tf.unregisterKernel(GELU_KERNEL, 'wasm');
+    tf.unregisterKernel(GELU_GRAD_KERNEL, 'wasm');
+    geluKernels = false;
+  }
   if (originals !== null) {
     for (const config of [originals.batchMatMul, originals.fusedMatMul]) {
       tf.unregisterKernel(config.kernelName, 'wasm');
