@@ -2,7 +2,9 @@
 # Issue 19's study protocol: baseline vs AimKP over several seeds, under the paper's protocol (AimKP 4 epochs vs the
 # baseline's 6) and/or equal epochs, optionally over a tau_t × tau_v grid, evaluated greedily in three modes (and on
 # the premise benchmark's six conditions), then every table as per-seed CSV plus Δ against the pinned baseline with
-# Welch's t and the 95 % CI. Finished runs are kept (re-running resumes); TABLES_ONLY=1 only rebuilds the tables.
+# Welch's t and the 95 % CI. Finished runs are kept (re-running resumes: a finished run is not trained or evaluated
+# again); TABLES_ONLY=1 only rebuilds the tables. STOP_AT stops it resumably at a deadline (long studies over
+# several sittings): every running training checkpoints after its step and exits, no new job starts, exit status 3.
 #
 #   SEEDS="1 2 3 4 5" scripts/study.sh                                     # ClipArt-KP, both protocols
 #   PREMISE=data/premise OUT=runs/study-premise scripts/study.sh           # the premise benchmark
@@ -14,7 +16,8 @@
 # both; default both), EPOCHS_EQUAL (4: both arms' epochs under "equal"), BASELINE (baseline), METHOD (aimkp), TAU_T /
 # TAU_V (lists; empty = the preset's 0.1 / 0.4), INIT_FROM (a base run for the paper setting, e.g.
 # runs/paper/base-align), CONFIG (a JSON file merged into every run's config, e.g. {"maxValid": 100}), MAX_TRAIN,
-# ENCODER (e.g. mobilenet-v2-s16@256), DECODE (greedy), LANES (1: parallel jobs, one core each), TABLES_ONLY, DRY_RUN.
+# ENCODER (e.g. mobilenet-v2-s16@256), DECODE (greedy), LANES (1: parallel jobs, one core each), STOP_AT (a time
+# `date -d` reads, e.g. 08:45 or "2026-12-06 17:00"; default none), TABLES_ONLY, DRY_RUN.
 #
 # Run names: <preset>-e<epochs>[-tt<tau_t>-tv<tau_v>]-s<seed>; tables group by name without -s<seed>
 # (aimkp report --group-by folder). Tables go to OUT/tables/: <protocol>.seeds.csv, <protocol>.delta.{md,csv}, and
@@ -36,6 +39,8 @@ TAU_V=${TAU_V:-}
 DECODE=${DECODE:-greedy}
 LANES=${LANES:-1}
 AIMKP="node bin/aimkp.mjs"
+# shellcheck source=scripts/lib/deadline.sh
+. scripts/lib/deadline.sh
 case $PROTOCOL in paper | equal | both) ;; *) echo "study: PROTOCOL must be paper, equal or both, got $PROTOCOL" >&2; exit 2 ;; esac
 if { [ -n "$TAU_T" ] && [ -z "$TAU_V" ]; } || { [ -z "$TAU_T" ] && [ -n "$TAU_V" ]; }; then
   echo "study: give both TAU_T and TAU_V (the grid is their product), or neither" >&2
@@ -79,6 +84,7 @@ cell_config() {
   ' "$file" "${CONFIG:-}" "$tt" "$tv"
 }
 
+# Exit status of run_job: 0 done, 3 stopped at STOP_AT (resumable), anything else failed.
 run_job() {
   local name=$1 preset=$2 epochs=$3 tt=$4 tv=$5 seed=$6
   local run="$OUT/$name-s$seed" log="$OUT/$name-s$seed.log"
@@ -86,8 +92,12 @@ run_job() {
     echo "job $run preset=$preset epochs=$epochs tau_t=$tt tau_v=$tv seed=$seed"
     return
   fi
-  if [ -f "$run/config.json" ]; then
-    $AIMKP train --out "$run" --resume --quiet >> "$log" 2>&1
+  past_deadline && return 3
+  local rc=0
+  if run_completed "$run"; then
+    :
+  elif [ -f "$run/config.json" ]; then
+    until_deadline $AIMKP train --out "$run" --resume --quiet >> "$log" 2>&1 || rc=$?
   else
     local extra=()
     [ -n "${MAX_TRAIN:-}" ] && extra+=(--max-train "$MAX_TRAIN")
@@ -95,27 +105,53 @@ run_job() {
     [ -n "${ENCODER:-}" ] && extra+=(--encoder "$ENCODER")
     mkdir -p "$OUT"
     cell_config "$OUT/$name-s$seed.config.json" "$tt" "$tv"
-    $AIMKP train --data "$DATA" --preset "$preset" --epochs "$epochs" --seed "$seed" --out "$run" --quiet \
-      --config "$OUT/$name-s$seed.config.json" "${extra[@]}" >> "$log" 2>&1
+    until_deadline $AIMKP train --data "$DATA" --preset "$preset" --epochs "$epochs" --seed "$seed" --out "$run" --quiet \
+      --config "$OUT/$name-s$seed.config.json" "${extra[@]}" >> "$log" 2>&1 || rc=$?
   fi
-  $AIMKP eval --run "$run" --data "$DATA" --split test --modes multimodal,text,image --decode "$DECODE" >> "$log" 2>&1
-  if [ -n "$PREMISE" ]; then scripts/premise-eval.sh "$run" "$PREMISE" >> "$log" 2>&1; fi
+  # A training stopped at the deadline exits 0 (checkpointed) or is reported by timeout as 124.
+  if [ $rc -ne 0 ] && [ $rc -ne 124 ]; then return $rc; fi
+  if ! run_completed "$run"; then
+    echo "stopped $name seed $seed (resumable)"
+    return 3
+  fi
+  if ! has_metrics "$run" "$DECODE"; then
+    rc=0
+    until_deadline $AIMKP eval --run "$run" --data "$DATA" --split test --modes multimodal,text,image --decode "$DECODE" >> "$log" 2>&1 || rc=$?
+    [ $rc -eq 124 ] && return 3
+    [ $rc -eq 0 ] || return $rc
+  fi
+  if [ -n "$PREMISE" ] && [ ! -f "$run/premise/roles.json" ]; then
+    rc=0
+    until_deadline scripts/premise-eval.sh "$run" "$PREMISE" >> "$log" 2>&1 || rc=$?
+    [ $rc -eq 124 ] && return 3
+    [ $rc -eq 0 ] || return $rc
+  fi
   echo "done $name seed $seed"
 }
 
 if [ -z "${TABLES_ONLY:-}" ]; then
+  # A lane stops at its first stopped or failed job: past the deadline nothing new may start, and a failure is
+  # reported rather than buried under the next runs' logs.
   lane() {
-    local lane_no=$1 i=0
+    local lane_no=$1 i=0 rc=0
     while read -r name preset epochs tt tv seed; do
-      if [ $((i % LANES)) -eq "$lane_no" ]; then run_job "$name" "$preset" "$epochs" "$tt" "$tv" "$seed"; fi
+      if [ $((i % LANES)) -eq "$lane_no" ]; then
+        run_job "$name" "$preset" "$epochs" "$tt" "$tv" "$seed" || { rc=$?; break; }
+      fi
       i=$((i + 1))
     done < "$jobs_file"
+    return $rc
   }
   pids=()
   for ((l = 0; l < LANES; l++)); do lane "$l" & pids+=($!); done
-  status=0
-  for p in "${pids[@]}"; do wait "$p" || status=1; done
-  [ $status -eq 0 ] || { echo "study: some runs failed: see $OUT/*.log" >&2; exit 1; }
+  failed=0 stopped=0
+  for p in "${pids[@]}"; do
+    rc=0
+    wait "$p" || rc=$?
+    case $rc in 0) ;; 3) stopped=1 ;; *) failed=1 ;; esac
+  done
+  [ $failed -eq 0 ] || { echo "study: some runs failed: see $OUT/*.log" >&2; exit 1; }
+  [ $stopped -eq 0 ] || { echo "study: stopped at STOP_AT ($STOP_AT); run the same command again to go on" >&2; exit 3; }
 fi
 [ -n "${DRY_RUN:-}" ] && exit 0
 
