@@ -156,16 +156,18 @@ class Runner {
       };
       const xv = get('x', x)!;
       const wv = get('w', w)!;
-      // Tensors the backward needs go through `save` (tf disposes the forward's intermediates before backprop).
-      (args[roles.length] as unknown as (ts: tf.Tensor[]) => void)(wantW ? [wv, xv] : [wv]);
+      // Tensors the backward needs go through `save` (tf disposes the forward's intermediates before backprop); a
+      // saved tensor is cloned, which on wasm copies it. W is a variable, never an intermediate, and the optimizer
+      // changes it only after the backward: it is read directly (1,480 weight copies per masked paper-setting step).
+      (args[roles.length] as unknown as (ts: tf.Tensor[]) => void)(wantW ? [xv] : []);
       return {
         value: forward(xv, wv, get('b', b), get('anchor', anchor ?? null) ?? undefined),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           if (site !== null) site.dy = tf.keep(dy.clone()) as tf.Tensor3D;
           const dy2 = dy.reshape([n * t, dout]);
           return roles.map((role) => {
-            if (role === 'x') return matmulT(dy2, saved[0], false, true).reshape([n, t, din]);
-            if (role === 'w') return matmulT(saved[1].reshape([n * t, din]), dy2, true, false);
+            if (role === 'x') return matmulT(dy2, wv, false, true).reshape([n, t, din]);
+            if (role === 'w') return matmulT(saved[0].reshape([n * t, din]), dy2, true, false);
             const sum = dy2.sum(0);
             return role === 'b' ? sum : sum.reshape(anchor!.shape);
           });
@@ -545,19 +547,15 @@ export function gelu(x: tf.Tensor, inference = false): tf.Tensor {
 }
 
 function nativeGelu(x: tf.Tensor, inference: boolean): tf.Tensor {
-  if (inference) {
-    const [y, th] = tf.engine().runKernel(GELU_KERNEL, { x }, {}) as tf.Tensor[];
-    th.dispose();
-    return y;
-  }
+  if (inference) return tf.engine().runKernel(GELU_KERNEL, { x }, {}) as tf.Tensor;
+  // Only x is saved (saving copies on wasm); the backward kernel recomputes the tanh term from it.
   const fn: Parameters<typeof tf.customGrad>[0] = (...args) => {
     const xv = args[0] as tf.Tensor;
-    const [y, th] = tf.engine().runKernel(GELU_KERNEL, { x: xv }, {}) as tf.Tensor[];
-    (args[1] as unknown as (ts: tf.Tensor[]) => void)([xv, th]);
+    (args[1] as unknown as (ts: tf.Tensor[]) => void)([xv]);
     return {
-      value: y,
+      value: tf.engine().runKernel(GELU_KERNEL, { x: xv }, {}) as tf.Tensor,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.engine().runKernel(GELU_GRAD_KERNEL, { x: saved[0], th: saved[1], dy }, {}) as tf.Tensor,
+        tf.engine().runKernel(GELU_GRAD_KERNEL, { x: saved[0], dy }, {}) as tf.Tensor,
     };
   };
   return tf.customGrad(fn)(x);

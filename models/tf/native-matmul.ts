@@ -66,10 +66,10 @@ interface NativeGemmAddon {
     c: number,
     rate: number,
   ): void;
-  /** GELU (tanh approximation): y and the tanh term th, kept for the backward. */
-  gelu?(heap: Uint8Array, xOff: number, yOff: number, thOff: number, n: number): void;
-  /** dx = dy · GELU′(x), from x and th. */
-  geluGrad?(heap: Uint8Array, xOff: number, thOff: number, dyOff: number, outOff: number, n: number): void;
+  /** GELU (tanh approximation). */
+  gelu?(heap: Uint8Array, xOff: number, yOff: number, n: number): void;
+  /** dx = dy · GELU′(x) (the tanh term recomputed from x). */
+  geluGrad?(heap: Uint8Array, xOff: number, dyOff: number, outOff: number, n: number): void;
   /** dlogits = dnll · (softmax − onehot(target)), per row. */
   xentGrad?(
     heap: Uint8Array,
@@ -97,7 +97,7 @@ export interface DropoutKeepAttrs {
   rate: number;
 }
 
-/** GELU (tanh approximation): AimkpGelu {x} → [y, th]; AimkpGeluGrad {x, th, dy} → dx (when the addon has them). */
+/** GELU (tanh approximation): AimkpGelu {x} → y; AimkpGeluGrad {x, dy} → dx (when the addon has them). */
 export const GELU_KERNEL = 'AimkpGelu';
 export const GELU_GRAD_KERNEL = 'AimkpGeluGrad';
 
@@ -362,15 +362,14 @@ function registerVectorKernels(lib: NativeGemmAddon): void {
   tf.registerKernel({
     kernelName: GELU_KERNEL,
     backendName: 'wasm',
-    kernelFunc: ((args: KernelArgs): tf.TensorInfo[] => {
+    kernelFunc: ((args: KernelArgs): tf.TensorInfo => {
       const backend = args.backend as WasmBackendLike;
       const x = args.inputs.x as tf.TensorInfo;
       const y = backend.makeOutput(x.shape, 'float32');
-      const th = backend.makeOutput(x.shape, 'float32');
       const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
       const n = product(x.shape);
-      if (n > 0) gelu.call(lib, wasmHeap(backend), at(x), at(y), at(th), n);
-      return [y, th];
+      if (n > 0) gelu.call(lib, wasmHeap(backend), at(x), at(y), n);
+      return y;
     }) as unknown as tf.KernelFunc,
   });
   tf.registerKernel({
@@ -378,11 +377,11 @@ function registerVectorKernels(lib: NativeGemmAddon): void {
     backendName: 'wasm',
     kernelFunc: ((args: KernelArgs): tf.TensorInfo => {
       const backend = args.backend as WasmBackendLike;
-      const { x, th, dy } = args.inputs as Record<string, tf.TensorInfo>;
+      const { x, dy } = args.inputs as Record<string, tf.TensorInfo>;
       const out = backend.makeOutput(x.shape, 'float32');
       const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
       const n = product(x.shape);
-      if (n > 0) geluGrad.call(lib, wasmHeap(backend), at(x), at(th), at(dy), at(out), n);
+      if (n > 0) geluGrad.call(lib, wasmHeap(backend), at(x), at(dy), at(out), n);
       return out;
     }) as unknown as tf.KernelFunc,
   });

@@ -3,6 +3,7 @@
 // and the training forward uses it. Skipped, with the reason, where the addon is not built.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../models/tf/backend';
 import { DROPOUT_KEEP_KERNEL, nativeDropoutReady } from '../../models/tf/native-matmul';
@@ -69,4 +70,30 @@ test("dropout: a LoRA model's training forward draws its masks with the native k
   });
   assert.ok((profile.byKernel.get(DROPOUT_KEEP_KERNEL)?.count ?? 0) > 0, 'no native dropout mask drawn');
   assert.equal(profile.byKernel.has('GreaterEqual'), false);
+});
+
+test("dropout: the scalar loop (no AVX2) gives tf's masks too", (t) => {
+  if (skip) return t.skip(skip);
+  const script = `
+    import * as tf from '@tensorflow/tfjs';
+    import { initBackend } from './models/tf/backend';
+    import { dropoutKeep } from './models/lm/ops';
+    import { nativeDropoutReady } from './models/tf/native-matmul';
+    const info = await initBackend('wasm');
+    let same = true;
+    for (const seed of [0, 7717, 2 ** 31 + 12345])
+      for (const rate of [0.05, 0.5]) {
+        const a = dropoutKeep([5, 333], seed, rate).dataSync();
+        const b = tf.randomUniform([5, 333], 0, 1, 'float32', seed).greaterEqual(rate).cast('float32').dataSync();
+        same = same && a.every((v, i) => v === b[i]);
+      }
+    console.log(JSON.stringify({ kernel: info.nativeMatmul?.kernel, native: nativeDropoutReady(), same }));
+  `;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, AIMKP_GEMM_KERNEL: 'generic' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+  assert.deepEqual(out, { kernel: 'generic-6x16', native: true, same: true });
 });
