@@ -645,52 +645,81 @@ napi_value XentGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Dropout, as tf composes it: keep_i = float32(u_i) >= rate, u_i the Alea stream tf.randomUniform draws, continued
+// from (s0, s1, s2, c) in doubles exactly as JavaScript computes them (the addon is built with -std=c++17, so no
+// multiply-add is contracted); y = (x · keep) / div, div = float32(1 − rate); backward dx = (dy / div) · keep. The
+// same float operations in the same order as tf's Multiply and RealDiv, so y and dx equal tf's bit for bit. The
+// mask is kept as bytes for the backward.
+//
 // The Alea loop: c = t | 0 is trunc(t) (t lies in [0, 2091640)); the carry chain (c → t → c) bounds its speed, so
 // the AVX2 build takes floor(t) with one rounding instruction instead of two conversions (8.6 → 5–7 ns per value
 // here). Same doubles either way.
-void alea_keep_trunc(float* out, int64_t n, double s0, double s1, double s2, double c, float rate) {
+template <bool kFloor>
+__attribute__((always_inline)) inline void dropout_loop(const float* x, float* y, uint8_t* keep, int64_t n, double s0,
+                                                        double s1, double s2, double c, float rate, float div) {
   for (int64_t i = 0; i < n; i++) {
     double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;
     s0 = s1;
     s1 = s2;
-    c = (double)(int32_t)t;
+    c = kFloor ? std::floor(t) : (double)(int32_t)t;
     s2 = t - c;
-    out[i] = (float)s2 >= rate ? 1.f : 0.f;
+    bool k = (float)s2 >= rate;
+    keep[i] = k;
+    y[i] = (x[i] * (k ? 1.f : 0.f)) / div;
   }
 }
 
+void dropout_trunc(const float* x, float* y, uint8_t* keep, int64_t n, double s0, double s1, double s2, double c,
+                   float rate, float div) {
+  dropout_loop<false>(x, y, keep, n, s0, s1, s2, c, rate, div);
+}
+
 #if NG_X86
-__attribute__((target("avx2"))) void alea_keep_floor(float* out, int64_t n, double s0, double s1, double s2, double c, float rate) {
-  for (int64_t i = 0; i < n; i++) {
-    double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;
-    s0 = s1;
-    s1 = s2;
-    c = std::floor(t);
-    s2 = t - c;
-    out[i] = (float)s2 >= rate ? 1.f : 0.f;
-  }
+__attribute__((target("avx2"))) void dropout_floor(const float* x, float* y, uint8_t* keep, int64_t n, double s0,
+                                                   double s1, double s2, double c, float rate, float div) {
+  dropout_loop<true>(x, y, keep, n, s0, s1, s2, c, rate, div);
 }
 #endif
 
-// dropoutKeep(heapU8, outOff, n, s0, s1, s2, c, rate): out[i] = 1 when float32(u_i) >= rate else 0, u_i the Alea
-// stream continued from (s0, s1, s2, c) — the generator tf.randomUniform uses, in doubles exactly as JavaScript
-// computes them (the addon is built with -std=c++17, so no multiply-add is contracted), so the mask equals
-// tf.randomUniform(...).greaterEqual(rate) bit for bit. rate is a float32 value.
-napi_value DropoutKeep(napi_env env, napi_callback_info info) {
+// dropout(heapU8, xOff, yOff, keepOff, n, s0, s1, s2, c, rate, div): x, y float32; keep uint8; rate, div float32.
+napi_value Dropout(napi_env env, napi_callback_info info) {
   uint8_t* heap;
   size_t len;
-  double d[7];
-  if (!heap_args(env, info, "dropoutKeep", 7, &heap, &len, d)) return nullptr;
-  int64_t oOff = (int64_t)d[0], n = (int64_t)d[1];
-  if (n < 0 || oOff < 0 || (oOff & 3) || oOff + n * 4 > (int64_t)len) return throw_err(env, "dropoutKeep: output out of heap bounds");
-  float* out = (float*)(heap + oOff);
+  double d[10];
+  if (!heap_args(env, info, "dropout", 10, &heap, &len, d)) return nullptr;
+  int64_t xOff = (int64_t)d[0], yOff = (int64_t)d[1], kOff = (int64_t)d[2], n = (int64_t)d[3];
+  auto inside = [&](int64_t off, int64_t bytes, int64_t align) { return off >= 0 && off % align == 0 && off + bytes <= (int64_t)len; };
+  if (n < 0 || !inside(xOff, n * 4, 4) || !inside(yOff, n * 4, 4) || !inside(kOff, n, 1))
+    return throw_err(env, "dropout: operand out of heap bounds or misaligned");
+  const float* x = (const float*)(heap + xOff);
+  float* y = (float*)(heap + yOff);
+  uint8_t* keep = heap + kOff;
+  const float rate = (float)d[8], div = (float)d[9];
 #if NG_X86
   if (g_vec_avx2) {
-    alea_keep_floor(out, n, d[2], d[3], d[4], d[5], (float)d[6]);
+    dropout_floor(x, y, keep, n, d[4], d[5], d[6], d[7], rate, div);
     return nullptr;
   }
 #endif
-  alea_keep_trunc(out, n, d[2], d[3], d[4], d[5], (float)d[6]);
+  dropout_trunc(x, y, keep, n, d[4], d[5], d[6], d[7], rate, div);
+  return nullptr;
+}
+
+// dropoutGrad(heapU8, dyOff, keepOff, outOff, n, div): out = (dy / div) · keep.
+napi_value DropoutGrad(napi_env env, napi_callback_info info) {
+  uint8_t* heap;
+  size_t len;
+  double d[5];
+  if (!heap_args(env, info, "dropoutGrad", 5, &heap, &len, d)) return nullptr;
+  int64_t gOff = (int64_t)d[0], kOff = (int64_t)d[1], oOff = (int64_t)d[2], n = (int64_t)d[3];
+  auto inside = [&](int64_t off, int64_t bytes, int64_t align) { return off >= 0 && off % align == 0 && off + bytes <= (int64_t)len; };
+  if (n < 0 || !inside(gOff, n * 4, 4) || !inside(oOff, n * 4, 4) || !inside(kOff, n, 1))
+    return throw_err(env, "dropoutGrad: operand out of heap bounds or misaligned");
+  const float* dy = (const float*)(heap + gOff);
+  const uint8_t* keep = heap + kOff;
+  float* out = (float*)(heap + oOff);
+  const float div = (float)d[4];
+  for (int64_t i = 0; i < n; i++) out[i] = (dy[i] / div) * (keep[i] ? 1.f : 0.f);
   return nullptr;
 }
 
@@ -778,7 +807,8 @@ NAPI_MODULE_INIT() {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xent", nullptr, Xent, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xentGrad", nullptr, XentGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"dropoutKeep", nullptr, DropoutKeep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"dropout", nullptr, Dropout, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"dropoutGrad", nullptr, DropoutGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gelu", nullptr, Gelu, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"geluGrad", nullptr, GeluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

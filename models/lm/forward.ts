@@ -7,7 +7,7 @@ import type { BatchLayout } from './layout';
 import type { LinearParams, ModelParams, NormParams } from './params';
 import { StagingF32 } from '../tf/staging';
 import { GELU_GRAD_KERNEL, GELU_KERNEL, nativeGeluReady } from '../tf/native-matmul';
-import { dropoutKeep, gatherRows, matmul, matmulT, sparseCrossEntropy, swapLast } from './ops';
+import { dropout, gatherRows, matmul, matmulT, sparseCrossEntropy, swapLast } from './ops';
 
 // Reused per-step arrays (models/tf/staging.ts): each is handed to a new tensor at once.
 const IMAGE_FEATURES = new StagingF32();
@@ -97,8 +97,7 @@ class Runner {
 
   private dropout(x: tf.Tensor, rate: number): tf.Tensor {
     if (!this.o.training || rate <= 0) return x;
-    const keep = dropoutKeep(x.shape, this.o.dropoutSeed + ++this.seedCounter * 7717, rate);
-    return x.mul(keep).div(1 - rate);
+    return dropout(x, this.o.dropoutSeed + ++this.seedCounter * 7717, rate);
   }
 
   private trainable(v: tf.Variable): boolean {

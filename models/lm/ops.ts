@@ -3,13 +3,14 @@
 // own gradient uses exactly those flags. `matmul` here is differentiable with plain-matmul gradients.
 import * as tf from '@tensorflow/tfjs';
 import {
-  DROPOUT_KEEP_KERNEL,
+  DROPOUT_GRAD_KERNEL,
+  DROPOUT_KERNEL,
   nativeDropoutReady,
   nativeMatmulStatus,
   nativeXentReady,
   XENT_GRAD_KERNEL,
   XENT_KERNEL,
-  type DropoutKeepAttrs,
+  type DropoutAttrs,
 } from '../tf/native-matmul';
 import { aleaState } from '../random/alea';
 import {
@@ -215,12 +216,28 @@ export function sparseCrossEntropy(logits: tf.Tensor, targets: Int32Array): tf.T
 }
 
 /**
- * The keep mask (1 / 0 as float32) of dropout at `rate`: tf.randomUniform(shape, 0, 1, 'float32', seed) ≥ rate. The
- * native kernel draws the same Alea stream in C++ (the same mask, bit for bit); tf's op draws it one JS call per
+ * Dropout at `rate` with the mask tf.randomUniform(shape, 0, 1, 'float32', seed) ≥ rate: (x · keep) / (1 − rate).
+ * The native kernels draw the same Alea stream in C++ and apply it in the same float operations, so the result and
+ * its gradient equal tf's bit for bit (test/tf/native-dropout.test.ts); tf's op draws the stream one JS call per
  * element, which was a third of a paper-setting fine-tuning step with LoRA dropout.
  */
-export function dropoutKeep(shape: number[], seed: number, rate: number): tf.Tensor {
-  if (!nativeDropoutReady()) return tf.randomUniform(shape, 0, 1, 'float32', seed).greaterEqual(rate).cast('float32');
-  const attrs: DropoutKeepAttrs = { shape, ...aleaState(seed), rate: Math.fround(rate) };
-  return tf.engine().runKernel(DROPOUT_KEEP_KERNEL, {}, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+export function dropout(x: tf.Tensor, seed: number, rate: number): tf.Tensor {
+  if (!nativeDropoutReady()) {
+    const keep = tf.randomUniform(x.shape, 0, 1, 'float32', seed).greaterEqual(rate);
+    return x.mul(keep.cast('float32')).div(1 - rate);
+  }
+  const attrs: DropoutAttrs = { ...aleaState(seed), rate: Math.fround(rate), div: Math.fround(1 - rate) };
+  const named = attrs as unknown as tf.NamedAttrMap;
+  const fused = tf.customGrad((...args) => {
+    const save = args[1] as unknown as tf.GradSaveFunc;
+    const [y, keep] = tf.engine().runKernel(DROPOUT_KERNEL, { x: args[0] as tf.Tensor }, named) as tf.Tensor[];
+    // The mask is bytes: saving it (a copy) costs a quarter of a float mask.
+    save([keep]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.engine().runKernel(DROPOUT_GRAD_KERNEL, { dy, keep: saved[0] }, named) as tf.Tensor,
+    };
+  });
+  return fused(x);
 }

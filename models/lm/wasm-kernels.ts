@@ -19,7 +19,8 @@
 // kernels register (or unregister) does not matter.
 import * as tf from '@tensorflow/tfjs';
 import {
-  DROPOUT_KEEP_KERNEL,
+  DROPOUT_GRAD_KERNEL,
+  DROPOUT_KERNEL,
   GELU_GRAD_KERNEL,
   GELU_KERNEL,
   nativeHeapGemm,
@@ -36,7 +37,7 @@ export const GATHER_ROWS_KERNEL = 'AimkpGatherRows';
 export const WEIGHTED_ROW_SUM_KERNEL = 'AimkpWeightedRowSum';
 export const ADAMW_KERNEL = 'AimkpAdamW';
 /**
- * The kernels above, dispatched only while `wasmKernelsReady()`, and the native cross-entropy, dropout mask and GELU
+ * The kernels above, dispatched only while `wasmKernelsReady()`, and the native cross-entropy, dropout and GELU
  * (only while `nativeXentReady()` / `nativeDropoutReady()` / `nativeGeluReady()`, which need wasm): no other backend (webgpu, cpu) needs them.
  */
 export const WASM_ONLY_KERNELS = [
@@ -47,7 +48,8 @@ export const WASM_ONLY_KERNELS = [
   ADAMW_KERNEL,
   XENT_KERNEL,
   XENT_GRAD_KERNEL,
-  DROPOUT_KEEP_KERNEL,
+  DROPOUT_KERNEL,
+  DROPOUT_GRAD_KERNEL,
   GELU_KERNEL,
   GELU_GRAD_KERNEL,
 ] as const;

@@ -55,17 +55,22 @@ interface NativeGemmAddon {
     rows: number,
     V: number,
   ): void;
-  /** out[i] = 1 if float32(u_i) ≥ rate else 0, u the Alea stream continued from (s0, s1, s2, c). */
-  dropoutKeep?(
+  /** y = (x · keep) / div and the keep bytes, keep_i = float32(u_i) ≥ rate, u the Alea stream from (s0, s1, s2, c). */
+  dropout?(
     heap: Uint8Array,
-    outOff: number,
+    xOff: number,
+    yOff: number,
+    keepOff: number,
     n: number,
     s0: number,
     s1: number,
     s2: number,
     c: number,
     rate: number,
+    div: number,
   ): void;
+  /** dx = (dy / div) · keep. */
+  dropoutGrad?(heap: Uint8Array, dyOff: number, keepOff: number, outOff: number, n: number, div: number): void;
   /** GELU (tanh approximation). */
   gelu?(heap: Uint8Array, xOff: number, yOff: number, n: number): void;
   /** dx = dy · GELU′(x) (the tanh term recomputed from x). */
@@ -83,11 +88,15 @@ interface NativeGemmAddon {
   ): void;
 }
 
-/** The dropout mask kernel (with the native matmuls when the addon has it): inputs none; attrs DropoutKeepAttrs. */
-export const DROPOUT_KEEP_KERNEL = 'AimkpDropoutKeep';
+/**
+ * Dropout as tf composes it (randomUniform ≥ rate, then (x · keep) / (1 − rate)), bit for bit: AimkpDropout {x} →
+ * [y, keep (bool)]; AimkpDropoutGrad {dy, keep} → dx. Attrs: DropoutAttrs (with the native matmuls when the addon has
+ * them).
+ */
+export const DROPOUT_KERNEL = 'AimkpDropout';
+export const DROPOUT_GRAD_KERNEL = 'AimkpDropoutGrad';
 
-export interface DropoutKeepAttrs {
-  shape: number[];
+export interface DropoutAttrs {
   /** Alea's state after seeding (models/random/alea.ts). */
   s0: number;
   s1: number;
@@ -95,6 +104,8 @@ export interface DropoutKeepAttrs {
   c: number;
   /** The drop rate as a float32 value: an element is kept when its uniform draw (as float32) is ≥ it. */
   rate: number;
+  /** float32(1 − rate), the divisor tf's RealDiv uses. */
+  div: number;
 }
 
 /** GELU (tanh approximation): AimkpGelu {x} → y; AimkpGeluGrad {x, dy} → dx (when the addon has them). */
@@ -341,18 +352,42 @@ function registerVectorKernels(lib: NativeGemmAddon): void {
     }) as unknown as tf.KernelFunc,
   });
   xentKernels = true;
-  const { dropoutKeep } = lib;
-  if (typeof dropoutKeep !== 'function') return;
+  const { dropout, dropoutGrad } = lib;
+  if (typeof dropout !== 'function' || typeof dropoutGrad !== 'function') return;
   tf.registerKernel({
-    kernelName: DROPOUT_KEEP_KERNEL,
+    kernelName: DROPOUT_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ((args: KernelArgs): tf.TensorInfo[] => {
+      const backend = args.backend as WasmBackendLike;
+      const a = args.attrs as unknown as DropoutAttrs;
+      const x = args.inputs.x as tf.TensorInfo;
+      const y = backend.makeOutput(x.shape, 'float32');
+      const keep = backend.makeOutput(x.shape, 'bool');
+      const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
+      const n = product(x.shape);
+      if (n > 0) dropout.call(lib, wasmHeap(backend), at(x), at(y), at(keep), n, a.s0, a.s1, a.s2, a.c, a.rate, a.div);
+      return [y, keep];
+    }) as unknown as tf.KernelFunc,
+  });
+  tf.registerKernel({
+    kernelName: DROPOUT_GRAD_KERNEL,
     backendName: 'wasm',
     kernelFunc: ((args: KernelArgs): tf.TensorInfo => {
       const backend = args.backend as WasmBackendLike;
-      const a = args.attrs as unknown as DropoutKeepAttrs;
-      const out = backend.makeOutput(a.shape, 'float32');
-      const n = product(a.shape);
+      const { dy, keep } = args.inputs as Record<string, tf.TensorInfo>;
+      const out = backend.makeOutput(dy.shape, 'float32');
+      const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
+      const n = product(dy.shape);
       if (n > 0)
-        dropoutKeep.call(lib, wasmHeap(backend), backend.getMemoryOffset(out.dataId), n, a.s0, a.s1, a.s2, a.c, a.rate);
+        dropoutGrad.call(
+          lib,
+          wasmHeap(backend),
+          at(dy),
+          at(keep),
+          at(out),
+          n,
+          (args.attrs as unknown as DropoutAttrs).div,
+        );
       return out;
     }) as unknown as tf.KernelFunc,
   });
@@ -396,7 +431,7 @@ export function nativeGeluReady(): boolean {
   return geluKernels && status?.enabled === true && tf.getBackend() === 'wasm';
 }
 
-/** True when the native dropout mask kernel can run now (as nativeXentReady). */
+/** True when the native dropout kernels can run now (as nativeXentReady). */
 export function nativeDropoutReady(): boolean {
   return dropoutKernel && status?.enabled === true && tf.getBackend() === 'wasm';
 }
@@ -416,7 +451,8 @@ export function unregisterNativeMatmul(reason = 'unregistered'): void {
     xentKernels = false;
   }
   if (dropoutKernel) {
-    tf.unregisterKernel(DROPOUT_KEEP_KERNEL, 'wasm');
+    tf.unregisterKernel(DROPOUT_KERNEL, 'wasm');
+    tf.unregisterKernel(DROPOUT_GRAD_KERNEL, 'wasm');
     dropoutKernel = false;
   }
   if (geluKernels) {

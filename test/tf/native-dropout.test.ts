@@ -1,14 +1,15 @@
-// The native dropout mask (native/native_gemm.cc dropoutKeep, models/lm/ops.ts dropoutKeep): the same Alea stream
-// as tf.randomUniform, so the same masks bit for bit (a run's dropout does not depend on whether the addon is built),
-// and the training forward uses it. Skipped, with the reason, where the addon is not built.
+// The native dropout kernels (native/native_gemm.cc dropout / dropoutGrad, models/lm/ops.ts dropout): the same Alea
+// stream as tf.randomUniform and the same float operations as tf's Multiply and RealDiv, so the output and its
+// gradient equal tf's composition bit for bit (signed zeros included), on the vector and the scalar loop; and the
+// training forward uses them. Skipped, with the reason, where the addon is not built.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../models/tf/backend';
-import { DROPOUT_KEEP_KERNEL, nativeDropoutReady } from '../../models/tf/native-matmul';
+import { DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, nativeDropoutReady } from '../../models/tf/native-matmul';
 import { aleaNext, aleaState } from '../../models/random/alea';
-import { dropoutKeep } from '../../models/lm/ops';
+import { dropout } from '../../models/lm/ops';
 import { profileKernels } from '../../models/bench/kernel-profile';
 import { createKeyphraseLM } from '../../models/lm/keyphrase-lm';
 import { makeExample, randomizeVariables, TEMPLATE, tinyConfig, variant } from '../lm/fixtures';
@@ -18,7 +19,7 @@ let skip: string | null = null;
 before(async () => {
   const info = await initBackend('wasm');
   if (!info.nativeMatmul?.enabled) skip = `native matmul off: ${info.nativeMatmul?.reason ?? 'unknown'}`;
-  else if (!nativeDropoutReady()) skip = 'the addon has no dropoutKeep kernel (rebuild it: npm run build:native)';
+  else if (!nativeDropoutReady()) skip = 'the addon has no dropout kernels (rebuild it: npm run build:native)';
 });
 
 // Seeds as the forward pass makes them (a per-call seed + k·7717), 0, and beyond 32 bits.
@@ -33,27 +34,96 @@ test("alea: the written-out seeding and generator give tf.randomUniform's values
   }
 });
 
-test('dropout: the native mask equals tf.randomUniform(...) ≥ rate bit for bit', (t) => {
+/** Values with negatives, zeros of both signs and large magnitudes (so −0 outputs and rounding both show). */
+function inputs(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = i % 11 === 0 ? (i % 22 === 0 ? 0 : -0) : (s / 2 ** 31 - 1) * (i % 7 === 0 ? 1e4 : 3);
+  }
+  return out;
+}
+
+/** The bits of a float32 array (so 0 and −0 differ). */
+const bits = (a: Float32Array): number[] => Array.from(new Uint32Array(a.buffer.slice(0)));
+
+/** y and dx (for an upstream gradient dy) with the given dropout. */
+function run(shape: number[], seed: number, rate: number, f: typeof dropout): { y: number[]; dx: number[] } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tidy(() => {
+    const x = tf.tensor(inputs(n, seed + 1), shape);
+    const dy = tf.tensor(inputs(n, seed + 2), shape);
+    const y = f(x, seed, rate).dataSync() as Float32Array;
+    const dx = tf
+      .grad((v: tf.Tensor) => f(v, seed, rate))(x, dy)
+      .dataSync() as Float32Array;
+    return { y: bits(y), dx: bits(dx) };
+  });
+}
+
+/** tf's composition, as forward.ts ran it before the kernels. */
+const tfDropout: typeof dropout = (x, seed, rate) =>
+  x.mul(tf.randomUniform(x.shape, 0, 1, 'float32', seed).greaterEqual(rate).cast('float32')).div(1 - rate);
+
+test("dropout: the native kernels give tf's output and gradient bit for bit", (t) => {
   if (skip) return t.skip(skip);
   for (const seed of SEEDS)
     for (const rate of [0.05, 0.1, 0.5, 0.9])
       for (const shape of [[3, 77, 5], [1001], [2, 0, 4]]) {
-        const { result: native, profile } = profileKernels(() =>
-          tf.tidy(() => Array.from(dropoutKeep(shape, seed, rate).dataSync())),
-        );
-        const expected = tf.tidy(() =>
-          Array.from(tf.randomUniform(shape, 0, 1, 'float32', seed).greaterEqual(rate).cast('float32').dataSync()),
-        );
-        assert.deepEqual(native, expected, `seed ${seed}, rate ${rate}, shape ${shape.join('×')}`);
-        assert.equal(profile.byKernel.get(DROPOUT_KEEP_KERNEL)?.count, 1);
+        const { result: native, profile } = profileKernels(() => run(shape, seed, rate, dropout));
+        const expected = run(shape, seed, rate, tfDropout);
+        assert.deepEqual(native.y, expected.y, `y: seed ${seed}, rate ${rate}, shape ${shape.join('×')}`);
+        assert.deepEqual(native.dx, expected.dx, `dx: seed ${seed}, rate ${rate}, shape ${shape.join('×')}`);
+        assert.equal(profile.byKernel.get(DROPOUT_KERNEL)?.count, 2, 'forward (value and gradient passes)');
+        assert.equal(profile.byKernel.get(DROPOUT_GRAD_KERNEL)?.count, 1);
         assert.equal(profile.byKernel.has('GreaterEqual'), false);
       }
-  // A check that can fail: the kept share is about 1 − rate.
-  const kept = tf.tidy(() => dropoutKeep([100000], 42, 0.05).mean().dataSync()[0]);
+  // A check that can fail on its own: about 1 − rate of the values are kept.
+  const kept = tf.tidy(
+    () =>
+      dropout(tf.ones([100000]), 42, 0.05)
+        .notEqual(0)
+        .mean()
+        .dataSync()[0],
+  );
   assert.ok(Math.abs(kept - 0.95) < 0.005, `kept ${kept}`);
 });
 
-test("dropout: a LoRA model's training forward draws its masks with the native kernel", (t) => {
+test("dropout: the scalar loop (no AVX2) gives tf's output and gradient too", (t) => {
+  if (skip) return t.skip(skip);
+  const script = `
+    import * as tf from '@tensorflow/tfjs';
+    import { initBackend } from './models/tf/backend';
+    import { dropout } from './models/lm/ops';
+    import { nativeDropoutReady } from './models/tf/native-matmul';
+    const info = await initBackend('wasm');
+    const bits = (a) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+    const composed = (x, seed, rate) =>
+      x.mul(tf.randomUniform(x.shape, 0, 1, 'float32', seed).greaterEqual(rate).cast('float32')).div(1 - rate);
+    let same = true;
+    for (const seed of [0, 7717, 2 ** 31 + 12345])
+      for (const rate of [0.05, 0.5]) {
+        const x = tf.tensor2d(Float32Array.from({ length: 5 * 333 }, (_, i) => Math.sin(i) * 5), [5, 333]);
+        const dy = tf.tensor2d(Float32Array.from({ length: 5 * 333 }, (_, i) => Math.cos(i)), [5, 333]);
+        for (const [a, b] of [
+          [dropout(x, seed, rate), composed(x, seed, rate)],
+          [tf.grad((v) => dropout(v, seed, rate))(x, dy), tf.grad((v) => composed(v, seed, rate))(x, dy)],
+        ])
+          same = same && JSON.stringify(bits(a.dataSync())) === JSON.stringify(bits(b.dataSync()));
+      }
+    console.log(JSON.stringify({ kernel: info.nativeMatmul?.kernel, native: nativeDropoutReady(), same }));
+  `;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, AIMKP_GEMM_KERNEL: 'generic' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+  assert.deepEqual(out, { kernel: 'generic-6x16', native: true, same: true });
+});
+
+test("dropout: a LoRA model's training forward runs the native kernels", (t) => {
   if (skip) return t.skip(skip);
   const config = tinyConfig({ vocabSize: 64, lora: { rank: 2, alpha: 4, dropout: 0.1 } });
   const model = createKeyphraseLM(config, TEMPLATE, 3);
@@ -68,32 +138,7 @@ test("dropout: a LoRA model's training forward draws its masks with the native k
     );
     tf.dispose(out.grads);
   });
-  assert.ok((profile.byKernel.get(DROPOUT_KEEP_KERNEL)?.count ?? 0) > 0, 'no native dropout mask drawn');
+  assert.ok((profile.byKernel.get(DROPOUT_KERNEL)?.count ?? 0) > 0, 'no native dropout');
+  assert.ok((profile.byKernel.get(DROPOUT_GRAD_KERNEL)?.count ?? 0) > 0, 'no native dropout gradient');
   assert.equal(profile.byKernel.has('GreaterEqual'), false);
-});
-
-test("dropout: the scalar loop (no AVX2) gives tf's masks too", (t) => {
-  if (skip) return t.skip(skip);
-  const script = `
-    import * as tf from '@tensorflow/tfjs';
-    import { initBackend } from './models/tf/backend';
-    import { dropoutKeep } from './models/lm/ops';
-    import { nativeDropoutReady } from './models/tf/native-matmul';
-    const info = await initBackend('wasm');
-    let same = true;
-    for (const seed of [0, 7717, 2 ** 31 + 12345])
-      for (const rate of [0.05, 0.5]) {
-        const a = dropoutKeep([5, 333], seed, rate).dataSync();
-        const b = tf.randomUniform([5, 333], 0, 1, 'float32', seed).greaterEqual(rate).cast('float32').dataSync();
-        same = same && a.every((v, i) => v === b[i]);
-      }
-    console.log(JSON.stringify({ kernel: info.nativeMatmul?.kernel, native: nativeDropoutReady(), same }));
-  `;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    env: { ...process.env, AIMKP_GEMM_KERNEL: 'generic' },
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
-  assert.deepEqual(out, { kernel: 'generic-6x16', native: true, same: true });
 });
