@@ -162,6 +162,8 @@ export interface NativeMatmulStatus {
   kernel?: string;
   /** The BLAS library in use (engine blas / auto), e.g. 'libopenblas.so.0'. */
   blas?: string | null;
+  /** Why the vector kernels (cross-entropy, dropout, GELU) are off while the matmuls are on; absent when on. */
+  vectorOff?: string;
 }
 
 /** A product on the wasm heap: byte offsets, sizes in elements (what the per-row gradient kernels call directly). */
@@ -219,8 +221,9 @@ export function nativeMatmulStatus(): NativeMatmulStatus | null {
 /** "native matmul (AVX2)" and the like, for the backend line. */
 export function describeNativeMatmul(s: NativeMatmulStatus): string {
   if (!s.enabled) return `native matmul off: ${s.reason ?? 'unknown'}`;
-  if (s.engine === 'blas' || (s.engine === 'auto' && s.blas)) return `native matmul (BLAS ${s.blas})`;
-  return `native matmul (${s.kernel?.startsWith('avx2') ? 'AVX2' : 'scalar'})`;
+  const vector = s.vectorOff === undefined ? '' : `; vector kernels off: ${s.vectorOff}`;
+  if (s.engine === 'blas' || (s.engine === 'auto' && s.blas)) return `native matmul (BLAS ${s.blas}${vector})`;
+  return `native matmul (${s.kernel?.startsWith('avx2') ? 'AVX2' : 'scalar'}${vector})`;
 }
 
 /** Products run by the addon so far in this process, per engine (tests check the native path was taken). */
@@ -298,8 +301,9 @@ export function registerNativeMatmul(options: { engine?: MatmulEngine } = {}): N
   originals = { batchMatMul, fusedMatMul };
   replaceKernel(batchMatMul, batchKernel);
   replaceKernel(fusedMatMul, fusedKernel);
-  registerVectorKernels(loaded);
+  const vectorOff = registerVectorKernels(loaded);
   status = { enabled: true, engine: engine as MatmulEngine, kernel: info.ownKernel, blas: info.blas };
+  if (vectorOff !== null) status.vectorOff = vectorOff;
   return status;
 }
 
@@ -319,9 +323,23 @@ function replaceKernel(config: tf.KernelConfig, kernelFunc: (args: KernelArgs) =
  * targets, lse, dy [N]} → dlogits [N, V]. Both only on the wasm backend with an addon that has them; callers ask
  * `nativeXentReady()` first and otherwise use tf's ops.
  */
-function registerVectorKernels(lib: NativeGemmAddon): void {
-  const { xent, xentGrad } = lib;
-  if (typeof xent !== 'function' || typeof xentGrad !== 'function') return;
+type VectorKernelFns = Required<
+  Pick<NativeGemmAddon, 'xent' | 'xentGrad' | 'dropout' | 'dropoutGrad' | 'gelu' | 'geluGrad'>
+>;
+
+function hasVectorKernels(lib: NativeGemmAddon): lib is NativeGemmAddon & VectorKernelFns {
+  return [lib.xent, lib.xentGrad, lib.dropout, lib.dropoutGrad, lib.gelu, lib.geluGrad].every(
+    (f) => typeof f === 'function',
+  );
+}
+
+/** Registers the vector kernels; returns why they stay off, or null. */
+function registerVectorKernels(lib: NativeGemmAddon): string | null {
+  const setting = process.env.AIMKP_NATIVE_VECTOR?.trim();
+  if (setting === 'off' || setting === '0') return 'AIMKP_NATIVE_VECTOR=off';
+  // An addon built before these kernels (a `git pull` without `npm ci`): all of them or none, and say so.
+  if (!hasVectorKernels(lib)) return 'the addon was built before them (npm run build:native)';
+  const { xent, xentGrad, dropout, dropoutGrad, gelu, geluGrad } = lib;
   const sizes = (logits: tf.TensorInfo): { rows: number; V: number } => ({ rows: logits.shape[0], V: logits.shape[1] });
   tf.registerKernel({
     kernelName: XENT_KERNEL,
@@ -352,8 +370,6 @@ function registerVectorKernels(lib: NativeGemmAddon): void {
     }) as unknown as tf.KernelFunc,
   });
   xentKernels = true;
-  const { dropout, dropoutGrad } = lib;
-  if (typeof dropout !== 'function' || typeof dropoutGrad !== 'function') return;
   tf.registerKernel({
     kernelName: DROPOUT_KERNEL,
     backendName: 'wasm',
@@ -392,8 +408,6 @@ function registerVectorKernels(lib: NativeGemmAddon): void {
     }) as unknown as tf.KernelFunc,
   });
   dropoutKernel = true;
-  const { gelu, geluGrad } = lib;
-  if (typeof gelu !== 'function' || typeof geluGrad !== 'function') return;
   tf.registerKernel({
     kernelName: GELU_KERNEL,
     backendName: 'wasm',
@@ -421,6 +435,7 @@ function registerVectorKernels(lib: NativeGemmAddon): void {
     }) as unknown as tf.KernelFunc,
   });
   geluKernels = true;
+  return null;
 }
 
 let dropoutKernel = false;

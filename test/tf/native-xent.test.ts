@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../models/tf/backend';
 import {
+  describeNativeMatmul,
+  nativeMatmulStatus,
   nativeXentReady,
   registerNativeMatmul,
   unregisterNativeMatmul,
@@ -208,4 +210,39 @@ test("xent: a model's training gradients with the fused loss equal those with tf
     const scale = Math.max(1e-3, ...Array.from(ops.grads[i], Math.abs));
     assert.ok(maxDiff(g, ops.grads[i]) < 1e-4 * scale, `variable ${i}: ${maxDiff(g, ops.grads[i])} (scale ${scale})`);
   });
+});
+
+test('vector kernels: on by default (the backend line says nothing); AIMKP_NATIVE_VECTOR=off says so and uses tf ops', (t) => {
+  if (skip) return t.skip(skip);
+  assert.doesNotMatch(describeNativeMatmul(nativeMatmulStatus()!), /vector kernels off/);
+  const script = `
+    import * as tf from '@tensorflow/tfjs';
+    import { describeBackend, initBackend } from './models/tf/backend';
+    import { sparseCrossEntropy } from './models/lm/ops';
+    import { nativeDropoutReady, nativeGeluReady, nativeXentReady } from './models/tf/native-matmul';
+    import { profileKernels } from './models/bench/kernel-profile';
+    const info = await initBackend('wasm');
+    const { profile } = profileKernels(() => sparseCrossEntropy(tf.tensor2d([[1, 2, 3]]), Int32Array.from([2])).dataSync());
+    console.log(JSON.stringify({
+      line: describeBackend(info),
+      ready: [nativeXentReady(), nativeDropoutReady(), nativeGeluReady()],
+      tfOps: profile.byKernel.has('OneHot'),
+    }));
+  `;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, AIMKP_NATIVE_VECTOR: 'off' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {
+    line: string;
+    ready: boolean[];
+    tfOps: boolean;
+  };
+  assert.match(
+    out.line,
+    /^backend: wasm \+ native matmul \((AVX2|scalar); vector kernels off: AIMKP_NATIVE_VECTOR=off\)/,
+  );
+  assert.deepEqual(out.ready, [false, false, false]);
+  assert.equal(out.tfOps, true);
 });
