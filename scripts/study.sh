@@ -84,7 +84,7 @@ cell_config() {
   ' "$file" "${CONFIG:-}" "$tt" "$tv"
 }
 
-# Exit status of run_job: 0 done, 3 stopped at STOP_AT (resumable), anything else failed.
+# Exit status of run_job: 0 done, 3 stopped (at STOP_AT, or interrupted; resumable), anything else failed.
 run_job() {
   local name=$1 preset=$2 epochs=$3 tt=$4 tv=$5 seed=$6
   local run="$OUT/$name-s$seed" log="$OUT/$name-s$seed.log"
@@ -151,7 +151,14 @@ if [ -z "${TABLES_ONLY:-}" ]; then
     case $rc in 0) ;; 3) stopped=1 ;; *) failed=1 ;; esac
   done
   [ $failed -eq 0 ] || { echo "study: some runs failed: see $OUT/*.log" >&2; exit 1; }
-  [ $stopped -eq 0 ] || { echo "study: stopped at STOP_AT ($STOP_AT); run the same command again to go on" >&2; exit 3; }
+  if [ $stopped -ne 0 ]; then
+    if past_deadline; then
+      echo "study: stopped at STOP_AT ($STOP_AT); run the same command again to go on" >&2
+    else
+      echo "study: a run stopped before it completed (interrupted?); run the same command again to go on" >&2
+    fi
+    exit 3
+  fi
 fi
 [ -n "${DRY_RUN:-}" ] && exit 0
 
