@@ -51,6 +51,23 @@ export interface TrainState extends CheckpointState, StrideStateJson {
   workers?: number;
 }
 
+/** The state before the first step: nothing trained, no best epoch; the data-order RNG's and the stride maps' start. */
+export function freshTrainState(rngState: TrainState['rngState'], strides: StrideStateJson): TrainState {
+  return {
+    version: 1,
+    epoch: 0,
+    stepInEpoch: 0,
+    globalStep: 0,
+    dataOrder: [],
+    rngState,
+    ...strides,
+    bestScore: null,
+    bestEpoch: null,
+    history: [],
+    epochStats: emptyEpochStats(),
+  };
+}
+
 /**
  * A checkpoint's state.json as the trainer's TrainState. The run format checked the fields it reads (epoch,
  * globalStep); the rest is the trainer's own JSON, written by this code (and covered by the manifest's SHA-256).

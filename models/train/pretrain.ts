@@ -19,7 +19,7 @@ import { loadImageEncoder } from '../vision/load-image-encoder';
 import type { StepEvent, TrainingEvent } from '../../shared/training-events';
 import { assignWeights, cleanTempFolders, loadResumeCheckpoint } from '../run/checkpoint-io';
 import { AdamW, ADAMW_DEFAULTS, paramSlots, type StepInfo } from './adamw';
-import { adamwStateOf, emptyEpochStats, trainStateOf, validateTrainState, type TrainState } from './checkpoint-parts';
+import { adamwStateOf, freshTrainState, trainStateOf, validateTrainState, type TrainState } from './checkpoint-parts';
 import { checkpointSaver, runEpochs } from './epoch-loop';
 import { runThenDispose } from './training-state';
 import { maxPositionsFor, promptTemplate, PROMPT_INSTRUCTION, PROMPT_PREFIX } from './data-prep';
@@ -368,22 +368,8 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   try {
     return await runThenDispose(async () => {
       let rng = Rng.fromSeed(hashSeed(config.seed, 0x9e7a));
-      let state: TrainState = {
-        version: 1,
-        epoch: 0,
-        stepInEpoch: 0,
-        globalStep: 0,
-        dataOrder: [],
-        rngState: rng.state(),
-        strideText: [],
-        strideImage: [],
-        frozenText: [],
-        frozenImage: [],
-        bestScore: null,
-        bestEpoch: null,
-        history: [],
-        epochStats: emptyEpochStats(),
-      };
+      // No masking in pretraining: empty stride maps.
+      let state = freshTrainState(rng.state(), { strideText: [], strideImage: [], frozenText: [], frozenImage: [] });
       if (resuming) {
         // The newest checkpoint that verifies (last, else previous); none yet: start at step 0.
         const ck = await loadResumeCheckpoint(join(runDir, RUN_FILES.last), log, (s, file) =>

@@ -8,7 +8,7 @@ import { createKeyphraseLM } from '../lm/keyphrase-lm';
 import { assignMatchingWeights, assignWeights, loadResumeCheckpoint, readCheckpoint } from '../run/checkpoint-io';
 import { RUN_FILES } from '../run/run-files';
 import { AdamW, ADAMW_DEFAULTS, paramSlots, type ParamSlot } from './adamw';
-import { adamwStateOf, emptyEpochStats, trainStateOf, validateTrainState, type TrainState } from './checkpoint-parts';
+import { adamwStateOf, freshTrainState, trainStateOf, validateTrainState, type TrainState } from './checkpoint-parts';
 import { Rng, hashSeed } from './rng';
 import type { RunSetup } from './run-setup';
 import { StrideState } from './stride-state';
@@ -43,19 +43,7 @@ export async function createTrainingState(setup: RunSetup, log: (line: string) =
     const strideOptions = config.aimkp?.stride ?? { rule: 'progressive' as const, fixedStride: 2, warmup: true };
     let strides = new StrideState(setup.data.train.length, strideOptions);
     let rng = Rng.fromSeed(hashSeed(config.seed, 0x0da7a));
-    let state: TrainState = {
-      version: 1,
-      epoch: 0,
-      stepInEpoch: 0,
-      globalStep: 0,
-      dataOrder: [],
-      rngState: rng.state(),
-      ...strides.toJSON(),
-      bestScore: null,
-      bestEpoch: null,
-      history: [],
-      epochStats: emptyEpochStats(),
-    };
+    let state = freshTrainState(rng.state(), strides.toJSON());
     if (setup.initRun) {
       const ck = await readCheckpoint(join(config.initFrom!, RUN_FILES.best), false);
       try {
