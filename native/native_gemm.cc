@@ -222,12 +222,21 @@ __attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* ap, con
 }
 #endif
 
-micro_fn pick_micro(std::string* name) {
+// Whether the AVX2+FMA code may run: the CPU has both and AIMKP_GEMM_KERNEL=generic does not force the scalar code.
+bool use_avx2_fma() {
 #if NG_X86
   const char* force = std::getenv("AIMKP_GEMM_KERNEL");
-  bool generic = force && std::string(force) == "generic";
+  if (force && std::string(force) == "generic") return false;
   __builtin_cpu_init();
-  if (!generic && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+micro_fn pick_micro(std::string* name) {
+#if NG_X86
+  if (use_avx2_fma()) {
     *name = "avx2-fma-6x16";
     return micro_avx2;
   }
@@ -437,19 +446,60 @@ void row_grad_generic(const float* x, float lse, float g, float* out, int V) {
   for (int i = 0; i < V; i++) out[i] = g * std::exp(x[i] - lse);
 }
 
-// The vector loops above (cross-entropy, GELU): AVX2+FMA where the CPU has them; AIMKP_GEMM_KERNEL=generic forces
-// the scalar ones, as it does the matmul micro-kernel.
-bool pick_vec_avx2() {
-#if NG_X86
-  const char* force = std::getenv("AIMKP_GEMM_KERNEL");
-  if (force && std::string(force) == "generic") return false;
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
+// Dropout, as tf composes it: keep_i = float32(u_i) >= rate, u_i the Alea stream tf.randomUniform draws, continued
+// from (s0, s1, s2, c) in doubles exactly as JavaScript computes them (the addon is built with -std=c++17, so no
+// multiply-add is contracted); y = (x · keep) / div, div = float32(1 − rate); backward dx = (dy / div) · keep. The
+// same float operations in the same order as tf's Multiply and RealDiv, so y and dx equal tf's bit for bit. The
+// mask is kept as bytes for the backward.
+//
+// The Alea loop: c = t | 0 is trunc(t) (t lies in [0, 2091640)); the carry chain (c → t → c) bounds its speed, so
+// the AVX2 build takes floor(t) with one rounding instruction instead of two conversions (8.6 → 5–7 ns per value
+// here). Same doubles either way.
+template <bool kFloor>
+__attribute__((always_inline)) inline void dropout_loop(const float* x, float* y, uint8_t* keep, int64_t n, double s0,
+                                                        double s1, double s2, double c, float rate, float div) {
+  for (int64_t i = 0; i < n; i++) {
+    double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;
+    s0 = s1;
+    s1 = s2;
+    c = kFloor ? std::floor(t) : (double)(int32_t)t;
+    s2 = t - c;
+    bool k = (float)s2 >= rate;
+    keep[i] = k;
+    y[i] = (x[i] * (k ? 1.f : 0.f)) / div;
+  }
 }
-const bool g_vec_avx2 = pick_vec_avx2();
+
+void dropout_trunc(const float* x, float* y, uint8_t* keep, int64_t n, double s0, double s1, double s2, double c,
+                   float rate, float div) {
+  dropout_loop<false>(x, y, keep, n, s0, s1, s2, c, rate, div);
+}
+
+#if NG_X86
+__attribute__((target("avx2"))) void dropout_floor(const float* x, float* y, uint8_t* keep, int64_t n, double s0,
+                                                   double s1, double s2, double c, float rate, float div) {
+  dropout_loop<true>(x, y, keep, n, s0, s1, s2, c, rate, div);
+}
+#endif
+
+// The vector loops above (cross-entropy, GELU, dropout), picked once as the matmul micro-kernel is: AVX2+FMA where
+// the CPU has them; AIMKP_GEMM_KERNEL=generic forces the scalar ones.
+struct VectorLoops {
+  float (*row_lse)(const float* x, int V);
+  void (*row_grad)(const float* x, float lse, float g, float* out, int V);
+  void (*gelu_fwd)(const float* x, float* y, int64_t n);
+  void (*gelu_grad)(const float* x, const float* dy, float* out, int64_t n);
+  void (*dropout)(const float* x, float* y, uint8_t* keep, int64_t n, double s0, double s1, double s2, double c,
+                  float rate, float div);
+};
+
+VectorLoops pick_vector_loops() {
+#if NG_X86
+  if (use_avx2_fma()) return {row_lse_avx2, row_grad_avx2, gelu_fwd_avx2, gelu_grad_avx2, dropout_floor};
+#endif
+  return {row_lse_generic, row_grad_generic, gelu_fwd_generic, gelu_grad_generic, dropout_trunc};
+}
+const VectorLoops g_vec = pick_vector_loops();
 
 // ---------------------------------------------------------------- N-API glue
 std::atomic<long> g_calls_blas{0}, g_calls_own{0}, g_calls_tiny{0};
@@ -550,8 +600,22 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   return ret;
 }
 
-// Reads `count` numbers after the heap argument; false (with a JS error thrown) when the call is malformed.
-bool heap_args(napi_env env, napi_callback_info info, const char* fn, size_t count, uint8_t** heap, size_t* len, double* d) {
+// The wasm heap as a vector kernel's call names it; every operand is checked with `has` before it is touched.
+struct HeapView {
+  uint8_t* base = nullptr;
+  size_t len = 0;
+  // `count` elements of `elemBytes` bytes at byte offset `off`: inside the heap and aligned to their size.
+  bool has(int64_t off, int64_t count, int64_t elemBytes = 4) const {
+    return off >= 0 && count >= 0 && off % elemBytes == 0 && off + count * elemBytes <= (int64_t)len;
+  }
+  template <class T>
+  T* at(int64_t off) const {
+    return (T*)(base + off);
+  }
+};
+
+// Reads the heap and `count` numbers after it; false (with a JS error thrown) when the call is malformed.
+bool heap_args(napi_env env, napi_callback_info info, const char* fn, size_t count, HeapView* heap, double* d) {
   napi_value argv[16];
   size_t argc = 16;
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != count + 1) {
@@ -562,11 +626,11 @@ bool heap_args(napi_env env, napi_callback_info info, const char* fn, size_t cou
   void* data = nullptr;
   napi_value ab;
   size_t byteOffset = 0;
-  if (napi_get_typedarray_info(env, argv[0], &tt, len, &data, &ab, &byteOffset) != napi_ok || tt != napi_uint8_array) {
+  if (napi_get_typedarray_info(env, argv[0], &tt, &heap->len, &data, &ab, &byteOffset) != napi_ok || tt != napi_uint8_array) {
     throw_err(env, (std::string(fn) + ": argument 0 must be the heap as a Uint8Array").c_str());
     return false;
   }
-  if (data == nullptr || *len == 0) {
+  if (data == nullptr || heap->len == 0) {
     throw_err(env, (std::string(fn) + ": heap view is detached (wasm memory grew?): re-read HEAPU8").c_str());
     return false;
   }
@@ -576,33 +640,28 @@ bool heap_args(napi_env env, napi_callback_info info, const char* fn, size_t cou
       return false;
     }
   }
-  *heap = (uint8_t*)data;
+  heap->base = (uint8_t*)data;
   return true;
 }
 
 // xent(heapU8, logitsOff, targetsOff, nllOff, lseOff, rows, V): per row nll = lse − x[target] and lse (float32 out;
 // targets int32). Offsets in bytes. A target outside [0, V) gives NaN (tf's oneHot would give a loss of lse).
 napi_value Xent(napi_env env, napi_callback_info info) {
-  uint8_t* heap;
-  size_t len;
+  HeapView heap;
   double d[6];
-  if (!heap_args(env, info, "xent", 6, &heap, &len, d)) return nullptr;
+  if (!heap_args(env, info, "xent", 6, &heap, d)) return nullptr;
   int64_t xOff = (int64_t)d[0], tOff = (int64_t)d[1], nOff = (int64_t)d[2], lOff = (int64_t)d[3];
   int64_t rows = (int64_t)d[4], V = (int64_t)d[5];
-  auto inside = [&](int64_t off, int64_t elems) { return off >= 0 && (off & 3) == 0 && off + elems * 4 <= (int64_t)len; };
-  if (rows < 0 || V <= 0 || V > INT32_MAX || !inside(xOff, rows * V) || !inside(tOff, rows) || !inside(nOff, rows) || !inside(lOff, rows))
+  if (rows < 0 || V <= 0 || V > INT32_MAX || !heap.has(xOff, rows * V) || !heap.has(tOff, rows) || !heap.has(nOff, rows) ||
+      !heap.has(lOff, rows))
     return throw_err(env, "xent: operand out of heap bounds, misaligned, or bad size");
-  const float* x = (const float*)(heap + xOff);
-  const int32_t* t = (const int32_t*)(heap + tOff);
-  float* nll = (float*)(heap + nOff);
-  float* lse = (float*)(heap + lOff);
+  const float* x = heap.at<const float>(xOff);
+  const int32_t* t = heap.at<const int32_t>(tOff);
+  float* nll = heap.at<float>(nOff);
+  float* lse = heap.at<float>(lOff);
   for (int64_t r = 0; r < rows; r++) {
     const float* xr = x + r * V;
-#if NG_X86
-    float l = g_vec_avx2 ? row_lse_avx2(xr, (int)V) : row_lse_generic(xr, (int)V);
-#else
-    float l = row_lse_generic(xr, (int)V);
-#endif
+    float l = g_vec.row_lse(xr, (int)V);
     lse[r] = l;
     nll[r] = t[r] >= 0 && t[r] < V ? l - xr[t[r]] : NAN;
   }
@@ -611,113 +670,58 @@ napi_value Xent(napi_env env, napi_callback_info info) {
 
 // xentGrad(heapU8, logitsOff, targetsOff, lseOff, dnllOff, outOff, rows, V): out = dnll · (softmax − onehot).
 napi_value XentGrad(napi_env env, napi_callback_info info) {
-  uint8_t* heap;
-  size_t len;
+  HeapView heap;
   double d[7];
-  if (!heap_args(env, info, "xentGrad", 7, &heap, &len, d)) return nullptr;
+  if (!heap_args(env, info, "xentGrad", 7, &heap, d)) return nullptr;
   int64_t xOff = (int64_t)d[0], tOff = (int64_t)d[1], lOff = (int64_t)d[2], gOff = (int64_t)d[3], oOff = (int64_t)d[4];
   int64_t rows = (int64_t)d[5], V = (int64_t)d[6];
-  auto inside = [&](int64_t off, int64_t elems) { return off >= 0 && (off & 3) == 0 && off + elems * 4 <= (int64_t)len; };
-  if (rows < 0 || V <= 0 || V > INT32_MAX || !inside(xOff, rows * V) || !inside(tOff, rows) || !inside(lOff, rows) ||
-      !inside(gOff, rows) || !inside(oOff, rows * V))
+  if (rows < 0 || V <= 0 || V > INT32_MAX || !heap.has(xOff, rows * V) || !heap.has(tOff, rows) || !heap.has(lOff, rows) ||
+      !heap.has(gOff, rows) || !heap.has(oOff, rows * V))
     return throw_err(env, "xentGrad: operand out of heap bounds, misaligned, or bad size");
-  const float* x = (const float*)(heap + xOff);
-  const int32_t* t = (const int32_t*)(heap + tOff);
-  const float* lse = (const float*)(heap + lOff);
-  const float* g = (const float*)(heap + gOff);
-  float* out = (float*)(heap + oOff);
+  const float* x = heap.at<const float>(xOff);
+  const int32_t* t = heap.at<const int32_t>(tOff);
+  const float* lse = heap.at<const float>(lOff);
+  const float* g = heap.at<const float>(gOff);
+  float* out = heap.at<float>(oOff);
   for (int64_t r = 0; r < rows; r++) {
     float* o = out + r * V;
     if (g[r] == 0.f) {  // padding rows (loss weight 0): no gradient, and no exp to compute
       std::memset(o, 0, (size_t)V * sizeof(float));
       continue;
     }
-#if NG_X86
-    if (g_vec_avx2)
-      row_grad_avx2(x + r * V, lse[r], g[r], o, (int)V);
-    else
-      row_grad_generic(x + r * V, lse[r], g[r], o, (int)V);
-#else
-    row_grad_generic(x + r * V, lse[r], g[r], o, (int)V);
-#endif
+    g_vec.row_grad(x + r * V, lse[r], g[r], o, (int)V);
     if (t[r] >= 0 && t[r] < V) o[t[r]] -= g[r];
   }
   return nullptr;
 }
 
-// Dropout, as tf composes it: keep_i = float32(u_i) >= rate, u_i the Alea stream tf.randomUniform draws, continued
-// from (s0, s1, s2, c) in doubles exactly as JavaScript computes them (the addon is built with -std=c++17, so no
-// multiply-add is contracted); y = (x · keep) / div, div = float32(1 − rate); backward dx = (dy / div) · keep. The
-// same float operations in the same order as tf's Multiply and RealDiv, so y and dx equal tf's bit for bit. The
-// mask is kept as bytes for the backward.
-//
-// The Alea loop: c = t | 0 is trunc(t) (t lies in [0, 2091640)); the carry chain (c → t → c) bounds its speed, so
-// the AVX2 build takes floor(t) with one rounding instruction instead of two conversions (8.6 → 5–7 ns per value
-// here). Same doubles either way.
-template <bool kFloor>
-__attribute__((always_inline)) inline void dropout_loop(const float* x, float* y, uint8_t* keep, int64_t n, double s0,
-                                                        double s1, double s2, double c, float rate, float div) {
-  for (int64_t i = 0; i < n; i++) {
-    double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;
-    s0 = s1;
-    s1 = s2;
-    c = kFloor ? std::floor(t) : (double)(int32_t)t;
-    s2 = t - c;
-    bool k = (float)s2 >= rate;
-    keep[i] = k;
-    y[i] = (x[i] * (k ? 1.f : 0.f)) / div;
-  }
-}
-
-void dropout_trunc(const float* x, float* y, uint8_t* keep, int64_t n, double s0, double s1, double s2, double c,
-                   float rate, float div) {
-  dropout_loop<false>(x, y, keep, n, s0, s1, s2, c, rate, div);
-}
-
-#if NG_X86
-__attribute__((target("avx2"))) void dropout_floor(const float* x, float* y, uint8_t* keep, int64_t n, double s0,
-                                                   double s1, double s2, double c, float rate, float div) {
-  dropout_loop<true>(x, y, keep, n, s0, s1, s2, c, rate, div);
-}
-#endif
-
 // dropout(heapU8, xOff, yOff, keepOff, n, s0, s1, s2, c, rate, div): x, y float32; keep uint8; rate, div float32.
 napi_value Dropout(napi_env env, napi_callback_info info) {
-  uint8_t* heap;
-  size_t len;
+  HeapView heap;
   double d[10];
-  if (!heap_args(env, info, "dropout", 10, &heap, &len, d)) return nullptr;
+  if (!heap_args(env, info, "dropout", 10, &heap, d)) return nullptr;
   int64_t xOff = (int64_t)d[0], yOff = (int64_t)d[1], kOff = (int64_t)d[2], n = (int64_t)d[3];
-  auto inside = [&](int64_t off, int64_t bytes, int64_t align) { return off >= 0 && off % align == 0 && off + bytes <= (int64_t)len; };
-  if (n < 0 || !inside(xOff, n * 4, 4) || !inside(yOff, n * 4, 4) || !inside(kOff, n, 1))
+  if (!heap.has(xOff, n) || !heap.has(yOff, n) || !heap.has(kOff, n, 1))
     return throw_err(env, "dropout: operand out of heap bounds or misaligned");
-  const float* x = (const float*)(heap + xOff);
-  float* y = (float*)(heap + yOff);
-  uint8_t* keep = heap + kOff;
+  const float* x = heap.at<const float>(xOff);
+  float* y = heap.at<float>(yOff);
+  uint8_t* keep = heap.at<uint8_t>(kOff);
   const float rate = (float)d[8], div = (float)d[9];
-#if NG_X86
-  if (g_vec_avx2) {
-    dropout_floor(x, y, keep, n, d[4], d[5], d[6], d[7], rate, div);
-    return nullptr;
-  }
-#endif
-  dropout_trunc(x, y, keep, n, d[4], d[5], d[6], d[7], rate, div);
+  g_vec.dropout(x, y, keep, n, d[4], d[5], d[6], d[7], rate, div);
   return nullptr;
 }
 
 // dropoutGrad(heapU8, dyOff, keepOff, outOff, n, div): out = (dy / div) · keep.
 napi_value DropoutGrad(napi_env env, napi_callback_info info) {
-  uint8_t* heap;
-  size_t len;
+  HeapView heap;
   double d[5];
-  if (!heap_args(env, info, "dropoutGrad", 5, &heap, &len, d)) return nullptr;
+  if (!heap_args(env, info, "dropoutGrad", 5, &heap, d)) return nullptr;
   int64_t gOff = (int64_t)d[0], kOff = (int64_t)d[1], oOff = (int64_t)d[2], n = (int64_t)d[3];
-  auto inside = [&](int64_t off, int64_t bytes, int64_t align) { return off >= 0 && off % align == 0 && off + bytes <= (int64_t)len; };
-  if (n < 0 || !inside(gOff, n * 4, 4) || !inside(oOff, n * 4, 4) || !inside(kOff, n, 1))
+  if (!heap.has(gOff, n) || !heap.has(oOff, n) || !heap.has(kOff, n, 1))
     return throw_err(env, "dropoutGrad: operand out of heap bounds or misaligned");
-  const float* dy = (const float*)(heap + gOff);
-  const uint8_t* keep = heap + kOff;
-  float* out = (float*)(heap + oOff);
+  const float* dy = heap.at<const float>(gOff);
+  const uint8_t* keep = heap.at<const uint8_t>(kOff);
+  float* out = heap.at<float>(oOff);
   const float div = (float)d[4];
   for (int64_t i = 0; i < n; i++) out[i] = (dy[i] / div) * (keep[i] ? 1.f : 0.f);
   return nullptr;
@@ -725,43 +729,28 @@ napi_value DropoutGrad(napi_env env, napi_callback_info info) {
 
 // gelu(heapU8, xOff, yOff, n) and geluGrad(heapU8, xOff, dyOff, outOff, n): float32, offsets in bytes.
 napi_value Gelu(napi_env env, napi_callback_info info) {
-  uint8_t* heap;
-  size_t len;
+  HeapView heap;
   double d[3];
-  if (!heap_args(env, info, "gelu", 3, &heap, &len, d)) return nullptr;
+  if (!heap_args(env, info, "gelu", 3, &heap, d)) return nullptr;
   int64_t xOff = (int64_t)d[0], yOff = (int64_t)d[1], n = (int64_t)d[2];
-  auto inside = [&](int64_t off) { return off >= 0 && (off & 3) == 0 && off + n * 4 <= (int64_t)len; };
-  if (n < 0 || !inside(xOff) || !inside(yOff)) return throw_err(env, "gelu: operand out of heap bounds or misaligned");
-  const float* x = (const float*)(heap + xOff);
-  float* y = (float*)(heap + yOff);
-#if NG_X86
-  if (g_vec_avx2) {
-    gelu_fwd_avx2(x, y, n);
-    return nullptr;
-  }
-#endif
-  gelu_fwd_generic(x, y, n);
+  if (!heap.has(xOff, n) || !heap.has(yOff, n)) return throw_err(env, "gelu: operand out of heap bounds or misaligned");
+  const float* x = heap.at<const float>(xOff);
+  float* y = heap.at<float>(yOff);
+  g_vec.gelu_fwd(x, y, n);
   return nullptr;
 }
 
 napi_value GeluGrad(napi_env env, napi_callback_info info) {
-  uint8_t* heap;
-  size_t len;
+  HeapView heap;
   double d[4];
-  if (!heap_args(env, info, "geluGrad", 4, &heap, &len, d)) return nullptr;
+  if (!heap_args(env, info, "geluGrad", 4, &heap, d)) return nullptr;
   int64_t xOff = (int64_t)d[0], gOff = (int64_t)d[1], oOff = (int64_t)d[2], n = (int64_t)d[3];
-  auto inside = [&](int64_t off) { return off >= 0 && (off & 3) == 0 && off + n * 4 <= (int64_t)len; };
-  if (n < 0 || !inside(xOff) || !inside(gOff) || !inside(oOff)) return throw_err(env, "geluGrad: operand out of heap bounds or misaligned");
-  const float* x = (const float*)(heap + xOff);
-  const float* dy = (const float*)(heap + gOff);
-  float* out = (float*)(heap + oOff);
-#if NG_X86
-  if (g_vec_avx2) {
-    gelu_grad_avx2(x, dy, out, n);
-    return nullptr;
-  }
-#endif
-  gelu_grad_generic(x, dy, out, n);
+  if (!heap.has(xOff, n) || !heap.has(gOff, n) || !heap.has(oOff, n))
+    return throw_err(env, "geluGrad: operand out of heap bounds or misaligned");
+  const float* x = heap.at<const float>(xOff);
+  const float* dy = heap.at<const float>(gOff);
+  float* out = heap.at<float>(oOff);
+  g_vec.gelu_grad(x, dy, out, n);
   return nullptr;
 }
 

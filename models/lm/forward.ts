@@ -6,7 +6,7 @@ import type { LmConfig } from './contract';
 import type { BatchLayout } from './layout';
 import type { LinearParams, ModelParams, NormParams } from './params';
 import { StagingF32 } from '../tf/staging';
-import { GELU_GRAD_KERNEL, GELU_KERNEL, nativeGeluReady } from '../tf/native-matmul';
+import { GELU_GRAD_KERNEL, GELU_KERNEL, nativeVectorReady } from '../tf/native-matmul';
 import { dropout, gatherRows, matmul, matmulT, sparseCrossEntropy, swapLast } from './ops';
 
 // Reused per-step arrays (models/tf/staging.ts): each is handed to a new tensor at once.
@@ -518,7 +518,7 @@ function poolMatrix(groups: number[][], len: number): tf.Tensor2D {
  * is the C library's, one value at a time (9 % of a paper-setting fine-tuning step).
  */
 export function gelu(x: tf.Tensor, inference = false): tf.Tensor {
-  if (nativeGeluReady()) return nativeGelu(x, inference);
+  if (nativeVectorReady()) return nativeGelu(x, inference);
   const c = Math.sqrt(2 / Math.PI);
   if (inference) return x.mul(0.5).mul(tf.tanh(x.add(x.mul(x).mul(x).mul(0.044715)).mul(c)).add(1));
   const fn: Parameters<typeof tf.customGrad>[0] = (...args) => {

@@ -5,9 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import {
   DROPOUT_GRAD_KERNEL,
   DROPOUT_KERNEL,
-  nativeDropoutReady,
   nativeMatmulStatus,
-  nativeXentReady,
+  nativeVectorReady,
   XENT_GRAD_KERNEL,
   XENT_KERNEL,
   type DropoutAttrs,
@@ -192,7 +191,7 @@ export function sparseCrossEntropy(logits: tf.Tensor, targets: Int32Array): tf.T
   const V = logits.shape[logits.rank - 1];
   const lead = logits.shape.slice(0, -1);
   const t = tf.tensor(targets, lead, 'int32');
-  if (!nativeXentReady()) return tf.logSoftmax(logits).mul(tf.oneHot(t, V)).sum(-1).neg();
+  if (!nativeVectorReady()) return tf.logSoftmax(logits).mul(tf.oneHot(t, V)).sum(-1).neg();
   const rows = targets.length;
   const flatTargets = t.reshape([rows]);
   const fused = tf.customGrad((...args) => {
@@ -222,7 +221,7 @@ export function sparseCrossEntropy(logits: tf.Tensor, targets: Int32Array): tf.T
  * element, which was a third of a paper-setting fine-tuning step with LoRA dropout.
  */
 export function dropout(x: tf.Tensor, seed: number, rate: number): tf.Tensor {
-  if (!nativeDropoutReady()) {
+  if (!nativeVectorReady()) {
     const keep = tf.randomUniform(x.shape, 0, 1, 'float32', seed).greaterEqual(rate);
     return x.mul(keep.cast('float32')).div(1 - rate);
   }

@@ -38,7 +38,7 @@ export const WEIGHTED_ROW_SUM_KERNEL = 'AimkpWeightedRowSum';
 export const ADAMW_KERNEL = 'AimkpAdamW';
 /**
  * The kernels above, dispatched only while `wasmKernelsReady()`, and the native cross-entropy, dropout and GELU
- * (only while `nativeXentReady()` / `nativeDropoutReady()` / `nativeGeluReady()`, which need wasm): no other backend (webgpu, cpu) needs them.
+ * (only while `nativeVectorReady()`, which needs wasm): no other backend (webgpu, cpu) needs them.
  */
 export const WASM_ONLY_KERNELS = [
   BATCH_MATMUL_KERNEL,

@@ -318,11 +318,6 @@ function replaceKernel(config: tf.KernelConfig, kernelFunc: (args: KernelArgs) =
   });
 }
 
-/**
- * AimkpXent: inputs {logits [N, V] float32, targets [N] int32} → [nll [N], lse [N]]. AimkpXentGrad: inputs {logits,
- * targets, lse, dy [N]} → dlogits [N, V]. Both only on the wasm backend with an addon that has them; callers ask
- * `nativeXentReady()` first and otherwise use tf's ops.
- */
 type VectorKernelFns = Required<
   Pick<NativeGemmAddon, 'xent' | 'xentGrad' | 'dropout' | 'dropoutGrad' | 'gelu' | 'geluGrad'>
 >;
@@ -333,147 +328,119 @@ function hasVectorKernels(lib: NativeGemmAddon): lib is NativeGemmAddon & Vector
   );
 }
 
-/** Registers the vector kernels; returns why they stay off, or null. */
+/** What a heap kernel's body gets: the backend, its inputs and attrs, and a tensor's heap offset. */
+interface HeapKernelCall {
+  backend: WasmBackendLike;
+  inputs: Record<string, tf.TensorInfo>;
+  attrs: Record<string, unknown>;
+  at(t: tf.TensorInfo): number;
+}
+
+/**
+ * A wasm kernel whose body makes its outputs and then calls the addon on the heap. The body reads the heap
+ * (wasmHeap) only after makeOutput, whose malloc may grow the memory.
+ */
+function registerHeapKernel(kernelName: string, body: (call: HeapKernelCall) => tf.TensorInfo | tf.TensorInfo[]): void {
+  tf.registerKernel({
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ((args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => {
+      const backend = args.backend as WasmBackendLike;
+      return body({
+        backend,
+        inputs: args.inputs as Record<string, tf.TensorInfo>,
+        attrs: args.attrs,
+        at: (t) => backend.getMemoryOffset(t.dataId),
+      });
+    }) as unknown as tf.KernelFunc,
+  });
+}
+
+const VECTOR_KERNELS = [
+  XENT_KERNEL,
+  XENT_GRAD_KERNEL,
+  DROPOUT_KERNEL,
+  DROPOUT_GRAD_KERNEL,
+  GELU_KERNEL,
+  GELU_GRAD_KERNEL,
+] as const;
+
+/**
+ * Registers the vector kernels, all or none; returns why they stay off, or null.
+ * - AimkpXent: {logits [N, V] float32, targets [N] int32} → [nll [N], lse [N]]; AimkpXentGrad: {logits, targets,
+ *   lse, dy [N]} → dlogits [N, V].
+ * - AimkpDropout: {x} → [y, keep (bool)], attrs DropoutAttrs; AimkpDropoutGrad: {dy, keep} → dx.
+ * - AimkpGelu: {x} → y; AimkpGeluGrad: {x, dy} → dx.
+ * Callers ask `nativeVectorReady()` first and otherwise use tf's ops.
+ */
 function registerVectorKernels(lib: NativeGemmAddon): string | null {
   const setting = process.env.AIMKP_NATIVE_VECTOR?.trim();
   if (setting === 'off' || setting === '0') return 'AIMKP_NATIVE_VECTOR=off';
   // An addon built before these kernels (a `git pull` without `npm ci`): all of them or none, and say so.
   if (!hasVectorKernels(lib)) return 'the addon was built before them (npm run build:native)';
-  const { xent, xentGrad, dropout, dropoutGrad, gelu, geluGrad } = lib;
-  const sizes = (logits: tf.TensorInfo): { rows: number; V: number } => ({ rows: logits.shape[0], V: logits.shape[1] });
-  tf.registerKernel({
-    kernelName: XENT_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ((args: KernelArgs): tf.TensorInfo[] => {
-      const backend = args.backend as WasmBackendLike;
-      const { logits, targets } = args.inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo };
-      const { rows, V } = sizes(logits);
-      const nll = backend.makeOutput([rows], 'float32');
-      const lse = backend.makeOutput([rows], 'float32');
-      const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
-      // The heap only after makeOutput: its malloc may have grown the memory.
-      if (rows > 0) xent.call(lib, wasmHeap(backend), at(logits), at(targets), at(nll), at(lse), rows, V);
-      return [nll, lse];
-    }) as unknown as tf.KernelFunc,
+  const rowsOf = (logits: tf.TensorInfo): { rows: number; V: number } => ({
+    rows: logits.shape[0],
+    V: logits.shape[1],
   });
-  tf.registerKernel({
-    kernelName: XENT_GRAD_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ((args: KernelArgs): tf.TensorInfo => {
-      const backend = args.backend as WasmBackendLike;
-      const { logits, targets, lse, dy } = args.inputs as Record<string, tf.TensorInfo>;
-      const { rows, V } = sizes(logits);
-      const out = backend.makeOutput([rows, V], 'float32');
-      const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
-      if (rows > 0) xentGrad.call(lib, wasmHeap(backend), at(logits), at(targets), at(lse), at(dy), at(out), rows, V);
-      return out;
-    }) as unknown as tf.KernelFunc,
+  registerHeapKernel(XENT_KERNEL, ({ backend, inputs: { logits, targets }, at }) => {
+    const { rows, V } = rowsOf(logits);
+    const nll = backend.makeOutput([rows], 'float32');
+    const lse = backend.makeOutput([rows], 'float32');
+    if (rows > 0) lib.xent(wasmHeap(backend), at(logits), at(targets), at(nll), at(lse), rows, V);
+    return [nll, lse];
   });
-  xentKernels = true;
-  tf.registerKernel({
-    kernelName: DROPOUT_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ((args: KernelArgs): tf.TensorInfo[] => {
-      const backend = args.backend as WasmBackendLike;
-      const a = args.attrs as unknown as DropoutAttrs;
-      const x = args.inputs.x as tf.TensorInfo;
-      const y = backend.makeOutput(x.shape, 'float32');
-      const keep = backend.makeOutput(x.shape, 'bool');
-      const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
-      const n = product(x.shape);
-      if (n > 0) dropout.call(lib, wasmHeap(backend), at(x), at(y), at(keep), n, a.s0, a.s1, a.s2, a.c, a.rate, a.div);
-      return [y, keep];
-    }) as unknown as tf.KernelFunc,
+  registerHeapKernel(XENT_GRAD_KERNEL, ({ backend, inputs: { logits, targets, lse, dy }, at }) => {
+    const { rows, V } = rowsOf(logits);
+    const out = backend.makeOutput([rows, V], 'float32');
+    if (rows > 0) lib.xentGrad(wasmHeap(backend), at(logits), at(targets), at(lse), at(dy), at(out), rows, V);
+    return out;
   });
-  tf.registerKernel({
-    kernelName: DROPOUT_GRAD_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ((args: KernelArgs): tf.TensorInfo => {
-      const backend = args.backend as WasmBackendLike;
-      const { dy, keep } = args.inputs as Record<string, tf.TensorInfo>;
-      const out = backend.makeOutput(dy.shape, 'float32');
-      const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
-      const n = product(dy.shape);
-      if (n > 0)
-        dropoutGrad.call(
-          lib,
-          wasmHeap(backend),
-          at(dy),
-          at(keep),
-          at(out),
-          n,
-          (args.attrs as unknown as DropoutAttrs).div,
-        );
-      return out;
-    }) as unknown as tf.KernelFunc,
+  registerHeapKernel(DROPOUT_KERNEL, ({ backend, inputs: { x }, attrs, at }) => {
+    const a = attrs as unknown as DropoutAttrs;
+    const y = backend.makeOutput(x.shape, 'float32');
+    const keep = backend.makeOutput(x.shape, 'bool');
+    const n = product(x.shape);
+    if (n > 0) lib.dropout(wasmHeap(backend), at(x), at(y), at(keep), n, a.s0, a.s1, a.s2, a.c, a.rate, a.div);
+    return [y, keep];
   });
-  dropoutKernel = true;
-  tf.registerKernel({
-    kernelName: GELU_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ((args: KernelArgs): tf.TensorInfo => {
-      const backend = args.backend as WasmBackendLike;
-      const x = args.inputs.x as tf.TensorInfo;
-      const y = backend.makeOutput(x.shape, 'float32');
-      const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
-      const n = product(x.shape);
-      if (n > 0) gelu.call(lib, wasmHeap(backend), at(x), at(y), n);
-      return y;
-    }) as unknown as tf.KernelFunc,
+  registerHeapKernel(DROPOUT_GRAD_KERNEL, ({ backend, inputs: { dy, keep }, attrs, at }) => {
+    const out = backend.makeOutput(dy.shape, 'float32');
+    const n = product(dy.shape);
+    const { div } = attrs as unknown as DropoutAttrs;
+    if (n > 0) lib.dropoutGrad(wasmHeap(backend), at(dy), at(keep), at(out), n, div);
+    return out;
   });
-  tf.registerKernel({
-    kernelName: GELU_GRAD_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ((args: KernelArgs): tf.TensorInfo => {
-      const backend = args.backend as WasmBackendLike;
-      const { x, dy } = args.inputs as Record<string, tf.TensorInfo>;
-      const out = backend.makeOutput(x.shape, 'float32');
-      const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
-      const n = product(x.shape);
-      if (n > 0) geluGrad.call(lib, wasmHeap(backend), at(x), at(dy), at(out), n);
-      return out;
-    }) as unknown as tf.KernelFunc,
+  registerHeapKernel(GELU_KERNEL, ({ backend, inputs: { x }, at }) => {
+    const y = backend.makeOutput(x.shape, 'float32');
+    const n = product(x.shape);
+    if (n > 0) lib.gelu(wasmHeap(backend), at(x), at(y), n);
+    return y;
   });
-  geluKernels = true;
+  registerHeapKernel(GELU_GRAD_KERNEL, ({ backend, inputs: { x, dy }, at }) => {
+    const out = backend.makeOutput(x.shape, 'float32');
+    const n = product(x.shape);
+    if (n > 0) lib.geluGrad(wasmHeap(backend), at(x), at(dy), at(out), n);
+    return out;
+  });
+  vectorKernels = true;
   return null;
 }
 
-let dropoutKernel = false;
-let geluKernels = false;
+let vectorKernels = false;
 
-/** True when the native GELU kernels can run now (as nativeXentReady). */
-export function nativeGeluReady(): boolean {
-  return geluKernels && status?.enabled === true && tf.getBackend() === 'wasm';
-}
-
-/** True when the native dropout kernels can run now (as nativeXentReady). */
-export function nativeDropoutReady(): boolean {
-  return dropoutKernel && status?.enabled === true && tf.getBackend() === 'wasm';
-}
-
-let xentKernels = false;
-
-/** True when the fused cross-entropy kernels can run now (native matmuls on, addon has them, wasm is the backend). */
-export function nativeXentReady(): boolean {
-  return xentKernels && status?.enabled === true && tf.getBackend() === 'wasm';
+/**
+ * True when the vector kernels (cross-entropy, dropout, GELU) can run now: the native matmuls on, an addon that has
+ * them, and wasm the backend.
+ */
+export function nativeVectorReady(): boolean {
+  return vectorKernels && status?.enabled === true && tf.getBackend() === 'wasm';
 }
 
 /** Puts the wasm kernels back (the self-test's failure path, and tests comparing both). */
 export function unregisterNativeMatmul(reason = 'unregistered'): void {
-  if (xentKernels) {
-    tf.unregisterKernel(XENT_KERNEL, 'wasm');
-    tf.unregisterKernel(XENT_GRAD_KERNEL, 'wasm');
-    xentKernels = false;
-  }
-  if (dropoutKernel) {
-    tf.unregisterKernel(DROPOUT_KERNEL, 'wasm');
-    tf.unregisterKernel(DROPOUT_GRAD_KERNEL, 'wasm');
-    dropoutKernel = false;
-  }
-  if (geluKernels) {
-    tf.unregisterKernel(GELU_KERNEL, 'wasm');
-    tf.unregisterKernel(GELU_GRAD_KERNEL, 'wasm');
-    geluKernels = false;
+  if (vectorKernels) {
+    for (const name of VECTOR_KERNELS) tf.unregisterKernel(name, 'wasm');
+    vectorKernels = false;
   }
   if (originals !== null) {
     for (const config of [originals.batchMatMul, originals.fusedMatMul]) {

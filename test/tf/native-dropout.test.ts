@@ -4,10 +4,9 @@
 // training forward uses them. Skipped, with the reason, where the addon is not built.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../models/tf/backend';
-import { DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, nativeDropoutReady } from '../../models/tf/native-matmul';
+import { DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL } from '../../models/tf/native-matmul';
+import { nativeSkipReason, runScriptJson } from './native-fixtures';
 import { aleaNext, aleaState } from '../../models/random/alea';
 import { dropout } from '../../models/lm/ops';
 import { profileKernels } from '../../models/bench/kernel-profile';
@@ -17,9 +16,7 @@ import { makeExample, randomizeVariables, TEMPLATE, tinyConfig, variant } from '
 let skip: string | null = null;
 
 before(async () => {
-  const info = await initBackend('wasm');
-  if (!info.nativeMatmul?.enabled) skip = `native matmul off: ${info.nativeMatmul?.reason ?? 'unknown'}`;
-  else if (!nativeDropoutReady()) skip = 'the addon has no dropout kernels (rebuild it: npm run build:native)';
+  skip = await nativeSkipReason({ vector: true });
 });
 
 // Seeds as the forward pass makes them (a per-call seed + k·7717), 0, and beyond 32 bits.
@@ -96,7 +93,7 @@ test("dropout: the scalar loop (no AVX2) gives tf's output and gradient too", (t
     import * as tf from '@tensorflow/tfjs';
     import { initBackend } from './models/tf/backend';
     import { dropout } from './models/lm/ops';
-    import { nativeDropoutReady } from './models/tf/native-matmul';
+    import { nativeVectorReady } from './models/tf/native-matmul';
     const info = await initBackend('wasm');
     const bits = (a) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
     const composed = (x, seed, rate) =>
@@ -112,14 +109,9 @@ test("dropout: the scalar loop (no AVX2) gives tf's output and gradient too", (t
         ])
           same = same && JSON.stringify(bits(a.dataSync())) === JSON.stringify(bits(b.dataSync()));
       }
-    console.log(JSON.stringify({ kernel: info.nativeMatmul?.kernel, native: nativeDropoutReady(), same }));
+    console.log(JSON.stringify({ kernel: info.nativeMatmul?.kernel, native: nativeVectorReady(), same }));
   `;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    env: { ...process.env, AIMKP_GEMM_KERNEL: 'generic' },
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+  const out = runScriptJson<Record<string, unknown>>(script, { AIMKP_GEMM_KERNEL: 'generic' });
   assert.deepEqual(out, { kernel: 'generic-6x16', native: true, same: true });
 });
 

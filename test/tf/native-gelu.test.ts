@@ -4,25 +4,16 @@
 // kernel. Skipped, with the reason, where the addon is not built.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../models/tf/backend';
-import {
-  GELU_GRAD_KERNEL,
-  GELU_KERNEL,
-  nativeGeluReady,
-  registerNativeMatmul,
-  unregisterNativeMatmul,
-} from '../../models/tf/native-matmul';
+import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../../models/tf/native-matmul';
+import { nativeSkipReason, onPlainWasm, runScriptJson } from './native-fixtures';
 import { gelu } from '../../models/lm/forward';
 import { profileKernels } from '../../models/bench/kernel-profile';
 
 let skip: string | null = null;
 
 before(async () => {
-  const info = await initBackend('wasm');
-  if (!info.nativeMatmul?.enabled) skip = `native matmul off: ${info.nativeMatmul?.reason ?? 'unknown'}`;
-  else if (!nativeGeluReady()) skip = 'the addon has no gelu kernels (rebuild it: npm run build:native)';
+  skip = await nativeSkipReason({ vector: true });
 });
 
 const C = Math.sqrt(2 / Math.PI);
@@ -53,15 +44,6 @@ function run(x: Float32Array, dyScale: number): { y: Float32Array; dx: Float32Ar
   });
 }
 
-function withTfOps<T>(f: () => T): T {
-  unregisterNativeMatmul('test: tf ops');
-  try {
-    return f();
-  } finally {
-    assert.equal(registerNativeMatmul().enabled, true);
-  }
-}
-
 for (const span of [4, 30]) {
   test(`gelu: x in ±${span}: the native kernels equal a float64 reference and tf's ops`, (t) => {
     if (skip) return t.skip(skip);
@@ -70,7 +52,7 @@ for (const span of [4, 30]) {
     assert.equal(profile.byKernel.get(GELU_KERNEL)?.count, 3, 'forward (training, gradient pass, inference)');
     assert.equal(profile.byKernel.get(GELU_GRAD_KERNEL)?.count, 1);
     assert.equal(profile.byKernel.has('Tanh'), false);
-    const ops = withTfOps(() => run(x, 0.7));
+    const ops = onPlainWasm(() => run(x, 0.7));
     let worstY = 0;
     let worstDx = 0;
     let worstOps = 0;
@@ -93,7 +75,7 @@ test('gelu: the scalar kernel (no AVX2) matches the float64 reference too', (t) 
     import * as tf from '@tensorflow/tfjs';
     import { initBackend } from './models/tf/backend';
     import { gelu } from './models/lm/forward';
-    import { nativeGeluReady } from './models/tf/native-matmul';
+    import { nativeVectorReady } from './models/tf/native-matmul';
     const info = await initBackend('wasm');
     const x = Float32Array.from({ length: 203 }, (_, i) => Math.sin(i * 1.3) * 6);
     const t = tf.tensor1d(x);
@@ -106,14 +88,9 @@ test('gelu: the scalar kernel (no AVX2) matches the float64 reference too', (t) 
       worst = Math.max(worst, Math.abs(y[i] - 0.5 * v * (1 + th)));
       worstGrad = Math.max(worstGrad, Math.abs(dx[i] - (0.5 * (1 + th) + 0.5 * v * (1 - th * th) * C * (1 + 3 * 0.044715 * v * v))));
     });
-    console.log(JSON.stringify({ kernel: info.nativeMatmul?.kernel, native: nativeGeluReady(), worst, worstGrad }));
+    console.log(JSON.stringify({ kernel: info.nativeMatmul?.kernel, native: nativeVectorReady(), worst, worstGrad }));
   `;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    env: { ...process.env, AIMKP_GEMM_KERNEL: 'generic' },
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+  const out = runScriptJson<Record<string, unknown>>(script, { AIMKP_GEMM_KERNEL: 'generic' });
   assert.equal(out.kernel, 'generic-6x16');
   assert.equal(out.native, true);
   assert.ok((out.worst as number) < 3e-6, `value: ${String(out.worst)}`);

@@ -4,38 +4,22 @@
 // registers first. Skipped, with the reason, where the addon is not built (`npm run build:native`).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { describeBackend, initBackend } from '../../models/tf/backend';
-import {
-  nativeMatmulCalls,
-  nativeMatmulStatus,
-  registerNativeMatmul,
-  unregisterNativeMatmul,
-} from '../../models/tf/native-matmul';
+import { describeBackend } from '../../models/tf/backend';
+import { nativeMatmulCalls, nativeMatmulStatus } from '../../models/tf/native-matmul';
 import { createKeyphraseLM } from '../../models/lm/keyphrase-lm';
 import { plainMatMul } from '../../models/lm/ops';
 import { rowwiseOuter, rowwiseOuterOps, type RowwisePart } from '../../models/lm/rowwise-outer';
 import { wasmKernelsReady } from '../../models/lm/wasm-kernels';
+import { nativeSkipReason, onPlainWasm, runScript } from './native-fixtures';
 import { makeExample, randomizeVariables, TEMPLATE, tinyConfig, variant } from '../lm/fixtures';
 
 let skip: string | null = null;
 
 before(async () => {
-  const info = await initBackend('wasm');
-  if (!info.nativeMatmul?.enabled) skip = `native matmul off: ${info.nativeMatmul?.reason ?? 'unknown'}`;
+  skip = await nativeSkipReason();
 });
-
-/** f with the plain wasm kernels, then the native ones back. */
-function onPlainWasm<T>(f: () => T): T {
-  unregisterNativeMatmul('test: plain wasm');
-  try {
-    return f();
-  } finally {
-    assert.equal(registerNativeMatmul().enabled, true);
-  }
-}
 
 function ownCalls(): number {
   const calls = nativeMatmulCalls();
@@ -120,12 +104,7 @@ test('the backend line says which matmuls run; AIMKP_NATIVE_MATMUL=off and a mis
     [{ AIMKP_GEMM_KERNEL: 'generic' }, /^backend: wasm \+ native matmul \(scalar\) \(SIMD/],
     [{ AIMKP_MATMUL_ENGINE: 'fast' }, /native matmul: AIMKP_MATMUL_ENGINE=fast: expected own, blas or auto$/],
   ] as const) {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], {
-      encoding: 'utf8',
-      env: { ...process.env, ...env },
-    });
-    assert.equal(child.status, 0, child.stderr);
-    assert.match(child.stdout.trim(), expected, JSON.stringify(env));
+    assert.match(runScript(probe, env).trim(), expected, JSON.stringify(env));
   }
 });
 
@@ -350,11 +329,7 @@ test('the lean AimKP kernels and the native matmuls coexist, whichever registere
     const r = rowwiseOuterOps(parts, 3, [0, 1], [2, 2]);
     const d = Math.max(...k.perRow.sub(r.perRow).abs().dataSync());
     console.log(JSON.stringify({ d, calls: nativeMatmulCalls() }));`;
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', leanFirst], {
-    encoding: 'utf8',
-  });
-  assert.equal(child.status, 0, child.stderr);
-  const out = JSON.parse(child.stdout.trim()) as { d: number; calls: { own: number } };
+  const out = JSON.parse(runScript(leanFirst).trim()) as { d: number; calls: { own: number } };
   assert.ok(out.d < 1e-4, `lean first: per-row products differ by ${out.d}`);
   assert.ok(out.calls.own >= 3, 'lean first: the per-row kernel used the addon');
 });

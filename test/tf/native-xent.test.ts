@@ -4,18 +4,9 @@
 // model's training gradients. Skipped, with the reason, where the addon is not built (`npm run build:native`).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../models/tf/backend';
-import {
-  describeNativeMatmul,
-  nativeMatmulStatus,
-  nativeXentReady,
-  registerNativeMatmul,
-  unregisterNativeMatmul,
-  XENT_KERNEL,
-  XENT_GRAD_KERNEL,
-} from '../../models/tf/native-matmul';
+import { describeNativeMatmul, nativeMatmulStatus, XENT_KERNEL, XENT_GRAD_KERNEL } from '../../models/tf/native-matmul';
+import { nativeSkipReason, onPlainWasm, runScriptJson } from './native-fixtures';
 import { sparseCrossEntropy } from '../../models/lm/ops';
 import { profileKernels } from '../../models/bench/kernel-profile';
 import { createKeyphraseLM } from '../../models/lm/keyphrase-lm';
@@ -24,20 +15,8 @@ import { makeExample, randomizeVariables, TEMPLATE, tinyConfig, variant } from '
 let skip: string | null = null;
 
 before(async () => {
-  const info = await initBackend('wasm');
-  if (!info.nativeMatmul?.enabled) skip = `native matmul off: ${info.nativeMatmul?.reason ?? 'unknown'}`;
-  else if (!nativeXentReady()) skip = 'the addon has no xent kernels (rebuild it: npm run build:native)';
+  skip = await nativeSkipReason({ vector: true });
 });
-
-/** f with tf's own ops (native kernels off), then the native ones back. */
-function withTfOps<T>(f: () => T): T {
-  unregisterNativeMatmul('test: tf ops');
-  try {
-    return f();
-  } finally {
-    assert.equal(registerNativeMatmul().enabled, true);
-  }
-}
 
 function logitsOf(rows: number, V: number, scale: number, seed: number): Float32Array {
   const out = new Float32Array(rows * V);
@@ -108,7 +87,7 @@ for (const c of CASES) {
     assert.equal(profile.byKernel.get(XENT_KERNEL)?.count, 2, 'the fused forward ran (value and gradient passes)');
     assert.equal(profile.byKernel.get(XENT_GRAD_KERNEL)?.count, 1, 'the fused backward ran');
     assert.equal(profile.byKernel.has('LogSoftmax') || profile.byKernel.has('OneHot'), false);
-    const ops = withTfOps(() => run(x, targets, w, shape));
+    const ops = onPlainWasm(() => run(x, targets, w, shape));
     const ref = reference(x, targets, w, c.V);
     // float32 logits of magnitude ≤ 80: a few ulps of the log-sum-exp.
     const tol = 4e-6 * Math.max(1, c.scale);
@@ -133,7 +112,7 @@ test('xent: logits of rank 3 keep their leading shape; the tf path is the old ch
     return { shape: out.shape, values: out.dataSync().slice() };
   });
   assert.deepEqual(fused.shape, [R, A]);
-  const [ops, chain] = withTfOps(() =>
+  const [ops, chain] = onPlainWasm(() =>
     tf.tidy(() => {
       const logits = tf.tensor3d(x, [R, A, V]);
       const before = tf
@@ -154,7 +133,7 @@ test('xent: the scalar kernel (no AVX2) matches the float64 reference too', (t) 
     import * as tf from '@tensorflow/tfjs';
     import { initBackend } from './models/tf/backend';
     import { sparseCrossEntropy } from './models/lm/ops';
-    import { nativeXentReady } from './models/tf/native-matmul';
+    import { nativeVectorReady } from './models/tf/native-matmul';
     const info = await initBackend('wasm');
     const V = 203, rows = 5;
     const x = Float32Array.from({ length: rows * V }, (_, i) => Math.sin(i * 1.7) * 9);
@@ -172,14 +151,9 @@ test('xent: the scalar kernel (no AVX2) matches the float64 reference too', (t) 
       for (let i = 0; i < V; i++)
         worstGrad = Math.max(worstGrad, Math.abs(grad[r * V + i] - (Math.exp(x[r * V + i] - lse) - (i === t[r] ? 1 : 0))));
     }
-    console.log(JSON.stringify({ kernel: info.nativeMatmul?.kernel, fused: nativeXentReady(), worst, worstGrad }));
+    console.log(JSON.stringify({ kernel: info.nativeMatmul?.kernel, fused: nativeVectorReady(), worst, worstGrad }));
   `;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    env: { ...process.env, AIMKP_GEMM_KERNEL: 'generic' },
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+  const out = runScriptJson<Record<string, unknown>>(script, { AIMKP_GEMM_KERNEL: 'generic' });
   assert.equal(out.kernel, 'generic-6x16');
   assert.equal(out.fused, true);
   assert.ok((out.worst as number) < 4e-5, `nll: ${String(out.worst)}`);
@@ -204,7 +178,7 @@ test("xent: a model's training gradients with the fused loss equal those with tf
     return { losses: out.result.losses, grads: values };
   };
   const fused = grads();
-  const ops = withTfOps(grads);
+  const ops = onPlainWasm(grads);
   assert.ok(maxDiff(fused.losses, ops.losses) < 1e-5, `losses: ${maxDiff(fused.losses, ops.losses)}`);
   fused.grads.forEach((g, i) => {
     const scale = Math.max(1e-3, ...Array.from(ops.grads[i], Math.abs));
@@ -219,30 +193,21 @@ test('vector kernels: on by default (the backend line says nothing); AIMKP_NATIV
     import * as tf from '@tensorflow/tfjs';
     import { describeBackend, initBackend } from './models/tf/backend';
     import { sparseCrossEntropy } from './models/lm/ops';
-    import { nativeDropoutReady, nativeGeluReady, nativeXentReady } from './models/tf/native-matmul';
+    import { nativeVectorReady } from './models/tf/native-matmul';
     import { profileKernels } from './models/bench/kernel-profile';
     const info = await initBackend('wasm');
     const { profile } = profileKernels(() => sparseCrossEntropy(tf.tensor2d([[1, 2, 3]]), Int32Array.from([2])).dataSync());
     console.log(JSON.stringify({
       line: describeBackend(info),
-      ready: [nativeXentReady(), nativeDropoutReady(), nativeGeluReady()],
+      ready: nativeVectorReady(),
       tfOps: profile.byKernel.has('OneHot'),
     }));
   `;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    env: { ...process.env, AIMKP_NATIVE_VECTOR: 'off' },
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {
-    line: string;
-    ready: boolean[];
-    tfOps: boolean;
-  };
+  const out = runScriptJson<{ line: string; ready: boolean; tfOps: boolean }>(script, { AIMKP_NATIVE_VECTOR: 'off' });
   assert.match(
     out.line,
     /^backend: wasm \+ native matmul \((AVX2|scalar); vector kernels off: AIMKP_NATIVE_VECTOR=off\)/,
   );
-  assert.deepEqual(out.ready, [false, false, false]);
+  assert.equal(out.ready, false);
   assert.equal(out.tfOps, true);
 });
