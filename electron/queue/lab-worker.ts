@@ -20,11 +20,12 @@ import type { ErrorEvent } from '../../shared/training-events';
 import { isJobOf, jobSpec, kindOfSpec, RESUME_JOB, runOfSpec, TRAIN_JOB } from '../supervisor/job-kinds';
 import type { JobOutcome, JobRunner, RunningJob } from '../supervisor/job-queue';
 import type { JobError, JobProgressSnapshot, JobRecord, JobSpec } from '../supervisor/jobs';
-import { readMeta, RUN_META_FILE } from '../supervisor/run-registry';
+import { completedRunEnd, readMeta, RUN_META_FILE } from '../supervisor/run-registry';
 import type { RedisEventMirror } from './event-mirror';
 import { encodeError, toRecord, type LabJobData, type LabJobReturn } from './job-mapping';
 import { fenceAfterMs, queueKeyOf, type LabKeys, type LabSettings } from './lab-settings';
 import { connectionOptions, type RedisTarget } from './redis-target';
+import type { TrainJobResult } from '../supervisor/tasks/training';
 import { missingRequirement } from './requirements';
 import { LeaseState, takeRunLockUnderLease } from './run-lease';
 import { StopChannel, type ControlRequest } from './stop-channel';
@@ -319,6 +320,21 @@ export class LabWorker {
           },
         );
         if (lock.tookOver) this.o.log(`run ${runId}: ${lock.tookOver}`);
+        // Taken again after its run completed: the run's end was written, but not the job's (Redis went away, or the
+        // lease ran out while the end was being recorded). The run's own record is the result; resuming a completed
+        // run would log a second start and end.
+        const end = completedRunEnd(runDir);
+        if (end) {
+          this.o.log(`job ${id}: run ${runId} already completed at step ${end.step}; recording the job's end only`);
+          const result = {
+            status: 'completed',
+            globalStep: end.step,
+            epoch: end.epoch,
+            bestEpoch: end.best?.epoch ?? null,
+            bestScore: end.best?.score ?? null,
+          } satisfies TrainJobResult;
+          return { outcome: 'completed', result };
+        }
         if (isJobOf(spec, TRAIN_JOB)) {
           // Marks the run as this job's: a later take of the job (a retry, a takeover) resumes it.
           const meta = readMeta(runDir);

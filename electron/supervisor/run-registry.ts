@@ -14,7 +14,7 @@ import {
   type LockState,
   type RunConfig,
 } from '../../models/index';
-import { parseTrainingEvent, type TrainingEvent } from '../../shared/training-events';
+import { parseTrainingEvent, type RunEndEvent, type TrainingEvent } from '../../shared/training-events';
 import type { SweepRef } from '../../shared/sweep';
 import { isRunId } from './workspace';
 
@@ -211,6 +211,27 @@ function parseSweepRef(v: unknown): SweepRef | undefined {
   if (typeof r.id !== 'string' || typeof r.cell !== 'string' || !int(r.seed) || !int(r.index) || !int(r.total))
     return undefined;
   return { id: r.id, cell: r.cell, seed: r.seed, index: r.index, total: r.total };
+}
+
+/**
+ * The run's final run-end when the run has completed (its last state-setting event is a completed run-end), else
+ * null: a lab job taken again after its run completed reports this instead of training the run a second time.
+ */
+export function completedRunEnd(dir: string): RunEndEvent | null {
+  const file = join(dir, RUN_FILES.events);
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return null;
+  }
+  const events = readTail(file, size);
+  if (summariseTail(events).state !== 'completed') return null;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i];
+    if (e.type === 'run-end') return e;
+  }
+  return null;
 }
 
 function readTail(file: string, size: number): TrainingEvent[] {

@@ -5,7 +5,8 @@
 //     worker's host and its lease; the remote runs' events reach a subscribed workbench client in order, no gap;
 //   - kill -9 of the worker training a run: another worker resumes it from its last checkpoint and the final
 //     weights, optimizer state and best weights are byte-identical to an uninterrupted run's;
-//   - redis-server killed (-9) and restarted mid-sweep: no job lost, none run twice;
+//   - redis-server killed (-9) and restarted mid-sweep: no job lost, none run twice; a job taken again after its
+//     run completed records its end from the run (what such a restart can cause), training nothing twice;
 //   - stop from the workbench reaches the remote worker within one step; a job whose data set no worker sees
 //     fails NOT_VISIBLE with why; a wrong password is one clear line; an unauthenticated Redis off loopback refused.
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Job } from 'bullmq';
 import { labQueueFactory, type LabJobQueue } from '../../electron/queue/lab-queue';
 import { preflight } from '../../electron/queue/redis-preflight';
 import { parseRedisUrl } from '../../electron/queue/redis-target';
@@ -232,6 +234,47 @@ test('redis-server killed (-9) and restarted mid-sweep: nothing lost, nothing ru
     const events = runEvents(ws.workspace, ids[i]);
     assert.equal(events.filter((x) => x.type === 'run-end' && x.status === 'completed').length, 1, `${ids[i]} once`);
   }
+});
+
+test('a job taken again after its run completed records its end from the run: nothing trained or logged twice', async (t) => {
+  // What Redis going away at the wrong moment does (the run's end written, the job's not; the lease then runs out
+  // and the job is taken again), made exact: a completed job sent back to the queue.
+  const job = sup.startTraining({ runId: 'again', dataDir: ws.data, config: tinyAimkp(1) });
+  const first = await sup.waitForJob(job.id);
+  assert.equal(first.state, 'completed', JSON.stringify(first.error));
+  const eventsFile = join(ws.workspace, 'runs', 'again', 'events.jsonl');
+  const weightsFile = join(ws.workspace, 'runs', 'again', 'checkpoints', 'last', 'weights.bin');
+  const [events0, weights0] = [readFileSync(eventsFile), readFileSync(weightsFile)];
+  const bull = queueOf(sup).queue;
+  const before = (await Job.fromId(bull, job.id))!;
+  const [firstResult, firstStarts] = [before.returnvalue as unknown, before.attemptsStarted];
+  await before.retry('completed'); // (clears the Job object's returnvalue)
+  let after: Job | undefined;
+  for (const until = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 50))) {
+    after = await Job.fromId(bull, job.id);
+    if (after?.finishedOn && after.attemptsStarted > firstStarts) break;
+    assert.ok(Date.now() < until, 'the job sent back was not taken again within 60 s');
+  }
+  assert.equal(await bull.getJobState(job.id), 'completed');
+  assert.deepEqual(after!.returnvalue, firstResult, 'the same result as the first time');
+  // Only the supervisor's job-state lines (running, completed) are added: no training event.
+  const added = readFileSync(eventsFile)
+    .subarray(events0.length)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { type: string; data?: { state?: string } });
+  assert.deepEqual(
+    added.map((e) => `${e.type}:${e.data?.state ?? ''}`),
+    ['job:running', 'job:completed'],
+  );
+  assert.ok(readFileSync(weightsFile).equals(weights0), 'no weight written');
+  const said = [...workers.values()].map((w) => w.out.join('')).join('');
+  assert.match(
+    said,
+    new RegExp(`job ${job.id}: run again already completed at step \\d+; recording the job's end only`),
+  );
+  t.diagnostic(`taken ${after!.attemptsStarted} times; result ${JSON.stringify(after!.returnvalue)}`);
 });
 
 test('stop from the workbench reaches the remote worker within one step, with a checkpoint', async (t) => {
