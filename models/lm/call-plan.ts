@@ -15,8 +15,34 @@ import type { RowLayout } from './layout';
 export const DEFAULT_PASS_OVERHEAD_FLOPS = 30e6;
 
 export interface CallPlanOptions {
-  /** Fixed cost per pass in forward FLOPs; Infinity = one pass (no split). */
+  /** Fixed cost per pass in forward FLOPs; Infinity = one pass (no split, unless the memory cap splits). */
   passOverheadFlops?: number;
+  /** The most bytes one pass may hold at its peak (passBytes); default DEFAULT_PASS_BYTES. A row over it runs alone. */
+  passBytesBudget?: number;
+}
+
+/**
+ * Per-pass memory cap. The wasm heap ends at 4 GiB (wasm32), and what one training pass holds grows with its rows:
+ * 16 rows of the large base at 278 slots took 3.3 GiB, 24 ran out ("memory access out of bounds" inside malloc).
+ * 1.5 GiB leaves room for the model, its optimizer state, the per-row captures the filter keeps across a call's
+ * passes (≈ 1 GiB for a masked step of 16 samples) and allocator slack: the worst masked step measured (16 samples
+ * of 340 slots) peaked at 2.3 GiB of heap. Native backends have more room.
+ */
+export const DEFAULT_PASS_BYTES = { wasm: 1.5 * 2 ** 30, other: 8 * 2 ** 30 } as const;
+
+/**
+ * Peak bytes of one training pass of `rows` rows padded to `slots` slots, `imageTokens` image tokens and
+ * `answerTokens` answer tokens, estimated. tf's gradient tape keeps every forward intermediate until the backward
+ * has run, so per row a pass holds, in floats: per layer ≈ 72 per slot and model dimension, 8 per slot and FFN unit
+ * and 8 per head and (slot × slot) attention entry; ≈ 12 per image token and feature / adapter / model width; ≈ 5 per
+ * answer token and vocabulary entry. Fitted on wasm (2026-12-05) to the heap growth of one pass of the large base
+ * with d, dFF, heads and layers varied one at a time: within 7 % (docs/model.md "Pass memory").
+ */
+export function passBytes(c: LmConfig, rows: number, slots: number, imageTokens: number, answerTokens: number): number {
+  const perLayer = slots * (72 * c.dModel + 8 * c.dFF) + 8 * c.nHeads * slots * slots;
+  const image = imageTokens * 12 * (c.imageFeatureDim + c.adapterHidden + c.dModel);
+  const answer = answerTokens * 5 * c.vocabSize;
+  return 4 * rows * (c.nLayers * perLayer + image + answer);
 }
 
 interface RowSize {
@@ -26,8 +52,8 @@ interface RowSize {
   ans: number;
 }
 
-/** Forward FLOPs of running `rows` in one pass, every row padded to the pass's maxima. */
-function passCost(c: LmConfig, rows: readonly RowSize[]): number {
+/** The pass's padded sizes: every row padded to its longest row, image span and answer. */
+function paddedSizes(rows: readonly RowSize[]): { len: number; img: number; ans: number; withImage: number } {
   let len = 0;
   let img = 0;
   let ans = 0;
@@ -38,32 +64,52 @@ function passCost(c: LmConfig, rows: readonly RowSize[]): number {
     ans = Math.max(ans, r.ans);
     if (r.img > 0) withImage++;
   }
+  return { len, img, ans, withImage };
+}
+
+/** Forward FLOPs of running `rows` in one pass, every row padded to the pass's maxima. */
+function passCost(c: LmConfig, rows: readonly RowSize[]): number {
+  const { len, img, ans, withImage } = paddedSizes(rows);
   const seq = forwardFlops(c, { imageTokens: 0, seqLen: len, answerTokens: ans }).total;
   const adapter = forwardFlops(c, { imageTokens: img, seqLen: 0, answerTokens: 0 }).adapter;
   return rows.length * seq + withImage * adapter;
 }
 
+/** Estimated peak bytes of running `rows` in one pass. */
+function passMemory(c: LmConfig, rows: readonly RowSize[]): number {
+  const { len, img, ans } = paddedSizes(rows);
+  return passBytes(c, rows.length, len, img, ans);
+}
+
 /**
  * A partition of the rows 0..R-1 into passes (each pass's rows in ascending row order; passes ordered by length).
  * Rows are sorted by length and cut into contiguous runs by dynamic programming on the padded FLOPs plus the
- * per-pass overhead, so the plan is optimal among length-sorted splits.
+ * per-pass overhead, so the plan is optimal among length-sorted splits whose passes stay within the memory cap
+ * (a single row over the cap still runs, alone).
  */
 export function planPasses(c: LmConfig, rows: readonly RowLayout[], options: CallPlanOptions = {}): number[][] {
   const overhead = options.passOverheadFlops ?? DEFAULT_PASS_OVERHEAD_FLOPS;
+  const budget = options.passBytesBudget ?? DEFAULT_PASS_BYTES.wasm;
   const all = rows.map((_, i) => i);
-  if (rows.length <= 1 || !Number.isFinite(overhead)) return rows.length === 0 ? [] : [all];
+  if (rows.length === 0) return [];
   const sizes: RowSize[] = rows
     .map((r, i) => ({ row: i, len: r.length, img: r.imgIdx.length, ans: r.answer.length }))
     .sort((a, b) => a.len - b.len || a.img - b.img || a.ans - b.ans || a.row - b.row);
+  if (rows.length === 1 || (!Number.isFinite(overhead) && passMemory(c, sizes) <= budget)) return [all];
   const n = sizes.length;
   // best[j]: cheapest plan of the first j sorted rows; cut[j]: where its last pass starts.
   const best = new Float64Array(n + 1).fill(Infinity);
   const cut = new Int32Array(n + 1);
   best[0] = 0;
   for (let j = 1; j <= n; j++) {
-    for (let i = 0; i < j; i++) {
-      const cost = best[i] + overhead + passCost(c, sizes.slice(i, j));
-      if (cost < best[j]) {
+    for (let i = j - 1; i >= 0; i--) {
+      const pass = sizes.slice(i, j);
+      // Longer runs only hold more: once over the cap, no earlier start fits either.
+      if (j - i > 1 && passMemory(c, pass) > budget) break;
+      // With an infinite overhead (one pass asked for), passes cost only their count: as few as the cap allows.
+      const cost = best[i] + (Number.isFinite(overhead) ? overhead + passCost(c, pass) : 1);
+      // `<=` from the right keeps the tie rule of a left-to-right scan with `<`: the earliest start wins.
+      if (cost <= best[j]) {
         best[j] = cost;
         cut[j] = i;
       }

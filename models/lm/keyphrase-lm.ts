@@ -34,7 +34,7 @@ import {
   pairGroups,
   type PassCapture,
 } from './per-row-grads';
-import { planPasses } from './call-plan';
+import { DEFAULT_PASS_BYTES, planPasses } from './call-plan';
 import { StagingF32 } from '../tf/staging';
 
 /** The step's distinct images stacked for the adapter's first layer, reused (models/tf/staging.ts). */
@@ -47,6 +47,8 @@ export interface LayoutChoice {
   split?: boolean;
   /** The planner's fixed cost per pass in forward FLOPs (default DEFAULT_PASS_OVERHEAD_FLOPS; 0 splits the most). */
   passOverheadFlops?: number;
+  /** The most bytes one pass may hold (call-plan.ts passBytes); default by backend, DEFAULT_PASS_BYTES. */
+  passBytesBudget?: number;
 }
 
 /** The contract's interface plus reference paths used by tests and benchmarks. */
@@ -180,7 +182,11 @@ class LmCore implements KeyphraseLMCore {
     return {
       rows,
       passes: split
-        ? planPasses(this.config, rows, { passOverheadFlops: choice.passOverheadFlops })
+        ? planPasses(this.config, rows, {
+            passOverheadFlops: choice.passOverheadFlops,
+            passBytesBudget:
+              choice.passBytesBudget ?? DEFAULT_PASS_BYTES[tf.getBackend() === 'wasm' ? 'wasm' : 'other'],
+          })
         : [rows.map((_, i) => i)],
     };
   }

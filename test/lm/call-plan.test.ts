@@ -2,7 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultLmConfig } from '../../models/lm/config';
-import { DEFAULT_PASS_OVERHEAD_FLOPS, planCost, planPasses } from '../../models/lm/call-plan';
+import {
+  DEFAULT_PASS_BYTES,
+  DEFAULT_PASS_OVERHEAD_FLOPS,
+  passBytes,
+  planCost,
+  planPasses,
+} from '../../models/lm/call-plan';
 import { forwardFlops } from '../../models/lm/flops';
 import { buildRowLayout, type RowLayout } from '../../models/lm/layout';
 import type { EncodedExample, RowVariant } from '../../models/lm/contract';
@@ -117,4 +123,85 @@ test('known answer: two length clusters split exactly when the saved padding exc
     [0, 1, 2, 3],
   ]);
   assert.deepEqual(planPasses(config, rows, { passOverheadFlops: saved * 1.01 }), [[0, 1, 2, 3, 4, 5, 6, 7]]);
+});
+
+// The large base of the paper-setting redo (`aimkp pretrain --size large`) on the 16×16 grid, with LoRA.
+const large = defaultLmConfig({
+  vocabSize: 16000,
+  dModel: 256,
+  nLayers: 4,
+  nHeads: 8,
+  dFF: 1024,
+  adapterHidden: 256,
+  imageFeatureDim: 136,
+  imageGrid: 16,
+  maxPositions: 342,
+  dropout: 0,
+  lora: { rank: 16, alpha: 32, dropout: 0.05 },
+});
+
+function largeRows(n: number, textLen: number): RowLayout[] {
+  return Array.from({ length: n }, (_, i) =>
+    buildRowLayout(
+      {
+        index: i,
+        id: `l${i}`,
+        image: new Float32Array(256 * 136),
+        text: Int32Array.from({ length: textLen }, (_, k) => 6 + k),
+        answer: Int32Array.from({ length: 7 }, (_, k) => 6 + k),
+      },
+      variant(),
+      TEMPLATE,
+      large,
+      { compact: true },
+    ),
+  );
+}
+
+test('passBytes: known answer from its terms, linear in rows, quadratic in slots through attention', () => {
+  const c = large;
+  // One row, 100 slots, 64 image tokens, 7 answer tokens, by hand.
+  const perLayer = 100 * (72 * 256 + 8 * 1024) + 8 * 8 * 100 * 100;
+  const image = 64 * 12 * (136 + 256 + 256);
+  const answer = 7 * 5 * 16000;
+  assert.equal(passBytes(c, 1, 100, 64, 7), 4 * (4 * perLayer + image + answer));
+  assert.equal(passBytes(c, 6, 100, 64, 7), 6 * passBytes(c, 1, 100, 64, 7));
+  const attention = (slots: number) => passBytes(c, 1, slots, 0, 0) - passBytes({ ...c, nHeads: 0 }, 1, slots, 0, 0);
+  assert.equal(attention(200), 4 * attention(100));
+  // What was measured (docs/model.md "Pass memory"): 16 rows of 278 slots grew the wasm heap by 3.35 GB.
+  const measured16 = 3351 * 2 ** 20;
+  const est = passBytes(c, 16, 278, 256, 7);
+  assert.ok(Math.abs(est - measured16) / measured16 < 0.1, `estimate ${est} within 10 % of the measured heap`);
+});
+
+test('the memory cap splits a call whose rows would not fit one pass; a row over the cap runs alone', () => {
+  // 32 rows of identical length (a 1-token text, whose text-masked copy is as long as the original): the FLOP plan
+  // alone makes one pass, which exhausted the 4 GiB wasm heap.
+  const rows = largeRows(32, 1);
+  assert.equal(new Set(rows.map((r) => r.length)).size, 1);
+  assert.deepEqual(planPasses(large, rows, { passBytesBudget: Infinity }), [rows.map((_, i) => i)]);
+  const perRow = passBytes(large, 1, rows[0].length, 256, 7);
+  const budget = DEFAULT_PASS_BYTES.wasm;
+  const fit = Math.floor(budget / perRow);
+  assert.ok(fit >= 2 && fit < 16, `${fit} rows fit the default cap`);
+  const passes = planPasses(large, rows, { passBytesBudget: budget });
+  assert.equal(passes.length, Math.ceil(32 / fit), 'as few passes as the cap allows');
+  for (const p of passes) assert.ok(passBytes(large, p.length, rows[0].length, 256, 7) <= budget);
+  assert.deepEqual(
+    passes.flat().sort((a, b) => a - b),
+    rows.map((_, i) => i),
+  );
+  // One pass asked for (Infinity overhead): still capped.
+  assert.equal(planPasses(large, rows, { passOverheadFlops: Infinity, passBytesBudget: budget }).length, passes.length);
+  // A cap below one row: every row alone, none dropped.
+  assert.deepEqual(planPasses(large, rows.slice(0, 3), { passBytesBudget: perRow / 2 }), [[0], [1], [2]]);
+});
+
+test('the default cap leaves the presets’ model alone: the same plans as with no cap', () => {
+  const rows = aimkpRows();
+  for (const passOverheadFlops of [0, 30e6, Infinity])
+    assert.deepEqual(
+      planPasses(config, rows, { passOverheadFlops }),
+      planPasses(config, rows, { passOverheadFlops, passBytesBudget: Infinity }),
+    );
 });
