@@ -338,20 +338,27 @@ class Runner {
   blocks(h: tf.Tensor3D, bias: tf.Tensor4D, allRows: number[], past: KvCache[] | null): tf.Tensor3D {
     const { config, params } = this.o;
     params.blocks.forEach((block, i) => {
-      const a = this.attention(
-        this.layerNorm(h, block.ln1, allRows),
-        block,
-        bias,
-        allRows,
-        past === null ? null : past[i],
-      );
-      h = h.add(this.dropout(a, config.dropout)) as tf.Tensor3D;
-      const m = this.linear(
-        gelu(this.linear(this.layerNorm(h, block.ln2, allRows), block.up, allRows), this.o.inference) as tf.Tensor3D,
-        block.down,
-        allRows,
-      );
-      h = h.add(this.dropout(m, config.dropout)) as tf.Tensor3D;
+      const layer = (x: tf.Tensor3D): tf.Tensor3D => {
+        const a = this.attention(
+          this.layerNorm(x, block.ln1, allRows),
+          block,
+          bias,
+          allRows,
+          past === null ? null : past[i],
+        );
+        const y = x.add(this.dropout(a, config.dropout)) as tf.Tensor3D;
+        const m = this.linear(
+          gelu(this.linear(this.layerNorm(y, block.ln2, allRows), block.up, allRows), this.o.inference) as tf.Tensor3D,
+          block.down,
+          allRows,
+        );
+        return y.add(this.dropout(m, config.dropout)) as tf.Tensor3D;
+      };
+      // Without a gradient tape nothing needs a layer's intermediates once it has run: free them per layer. (In
+      // one scope, a decoding prompt of 32 rows × 340 slots held every layer's attention at once and exhausted the
+      // wasm heap.) The key/value cache is kept (tf.keep) and survives the scope.
+      const x = h;
+      h = this.o.inference === true ? tf.tidy(() => layer(x)) : layer(x);
     });
     return this.layerNorm(h, params.lnF, allRows);
   }

@@ -177,3 +177,23 @@ test('KV-cached decoding steps equal a full recompute (different prompt lengths,
   session.dispose();
   model.dispose();
 });
+
+test("decoding frees each layer's intermediates: the prompt's peak memory does not grow with the layer count", async () => {
+  // Attention dominates (8 rows × 4 heads × 40² slots per layer); in one scope every layer's stayed alive until the
+  // prompt had run (a 32-row ClipArt-KP validation batch on the large base exhausted the wasm heap that way).
+  const peakOver = async (nLayers: number) => {
+    const config = tinyConfig({ nLayers, nHeads: 4, dModel: 8, maxPositions: 64 });
+    const model = createKeyphraseLM(config, TEMPLATE, 5);
+    const examples = Array.from({ length: 8 }, (_, i) => makeExample(i, config, 24, []));
+    const held = tf.memory().numBytes;
+    const { peakBytes } = await tf.profile(() => {
+      model.generate(examples, 'multimodal', opts({ maxNewTokens: 1 }));
+    });
+    model.dispose();
+    return peakBytes - held;
+  };
+  const one = await peakOver(1);
+  const four = await peakOver(4);
+  // What must stay: each layer's key/value cache (8 rows × 40 slots × d 8 × 2 × 4 B ≈ 20 KB a layer) and weights.
+  assert.ok(four < 1.5 * one, `peak over the held memory: ${four} B with 4 layers, ${one} B with 1`);
+});
