@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { DecodeOptions } from '../../models/lm/contract';
 import { createKeyphraseLM } from '../../models/lm/keyphrase-lm';
-import { makeExample, randomizeVariables, TEMPLATE, tinyConfig, useCpu, variant } from './fixtures';
+import {
+  assertKvCacheMatchesRecompute,
+  makeExample,
+  randomizeVariables,
+  TEMPLATE,
+  tinyConfig,
+  useCpu,
+  variant,
+} from './fixtures';
 
 before(useCpu);
 
@@ -130,52 +138,7 @@ test('beam-sample is seeded: same seed same output, temperature → 0 approaches
 });
 
 test('KV-cached decoding steps equal a full recompute (different prompt lengths, beam reordering, LoRA)', () => {
-  const config = tinyConfig({ lora: { rank: 2, alpha: 4, dropout: 0.1 } });
-  const model = createKeyphraseLM(config, TEMPLATE, 51);
-  randomizeVariables(model.namedVariables().values(), 52, 0.5);
-  const examples = [makeExample(0, config, 5, []), makeExample(1, config, 2, [], false), makeExample(2, config, 8, [])];
-  const V = config.vocabSize;
-  const session = model.decodeSession(examples, 'multimodal', 4);
-  const close = (a: Float32Array, b: Float32Array) => a.every((x, i) => Math.abs(x - b[i]) < 1e-4);
-  const first = session.first();
-  assert.ok(close(first, model.nextLogProbs(examples, 'multimodal', [[], [], []], [4, 4, 4])));
-  // Hypotheses: example 2 twice, example 0 once (reordered), then reorder again.
-  let owners = [2, 2, 0];
-  let prefixes = [[9], [10], [11]];
-  let lp = session.next([2, 2, 0], [9, 10, 11]);
-  assert.ok(
-    close(
-      lp,
-      model.nextLogProbs(
-        owners.map((i) => examples[i]),
-        'multimodal',
-        prefixes,
-        [3, 3, 3],
-      ),
-    ),
-  );
-  lp = session.next([2, 0, 1, 1], [12, 13, 14, 15]);
-  owners = [0, 2, 2, 2];
-  prefixes = [
-    [11, 12],
-    [9, 13],
-    [10, 14],
-    [10, 15],
-  ];
-  assert.ok(
-    close(
-      lp,
-      model.nextLogProbs(
-        owners.map((i) => examples[i]),
-        'multimodal',
-        prefixes,
-        [2, 2, 2, 2],
-      ),
-    ),
-  );
-  assert.equal(lp.length, 4 * V);
-  session.dispose();
-  model.dispose();
+  assertKvCacheMatchesRecompute();
 });
 
 test("decoding frees each layer's intermediates: the prompt's peak memory does not grow with the layer count", async () => {

@@ -1,5 +1,7 @@
 // Shared tiny-model fixtures for the lm-*.test.ts files (cpu backend: exact, small, fast).
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { createKeyphraseLM } from '../../models/lm/keyphrase-lm';
 import type { EncodedExample, LmConfig, PromptTemplate, RowVariant } from '../../models/lm/contract';
 import { defaultLmConfig } from '../../models/lm/config';
 import { seededRandom } from '../../models/lm/masking';
@@ -68,4 +70,53 @@ export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     den = Math.max(den, Math.abs(b[i]));
   }
   return num / Math.max(den, 1e-12);
+}
+
+/**
+ * Incremental decoding with its key/value cache equals a full recompute of each hypothesis: different prompt
+ * lengths, hypotheses reordered and duplicated (the cache's rows copied), then kept in place (the cache used as it
+ * is), LoRA on. On whatever backend is current.
+ */
+export function assertKvCacheMatchesRecompute(): void {
+  const config = tinyConfig({ lora: { rank: 2, alpha: 4, dropout: 0.1 } });
+  const model = createKeyphraseLM(config, TEMPLATE, 51);
+  randomizeVariables(model.namedVariables().values(), 52, 0.5);
+  const examples = [makeExample(0, config, 5, []), makeExample(1, config, 2, [], false), makeExample(2, config, 8, [])];
+  const V = config.vocabSize;
+  const session = model.decodeSession(examples, 'multimodal', 4);
+  const close = (a: Float32Array, b: Float32Array) => a.every((x, i) => Math.abs(x - b[i]) < 1e-4);
+  const recompute = (owners: number[], prefixes: number[][], left: number) =>
+    model.nextLogProbs(
+      owners.map((i) => examples[i]),
+      'multimodal',
+      prefixes,
+      owners.map(() => left),
+    );
+  assert.ok(close(session.first(), recompute([0, 1, 2], [[], [], []], 4)), 'the prompt');
+  // Hypotheses: example 2 twice, example 0 once (reordered), then reorder again, then keep the order.
+  let lp = session.next([2, 2, 0], [9, 10, 11]);
+  assert.ok(close(lp, recompute([2, 2, 0], [[9], [10], [11]], 3)), 'reordered');
+  lp = session.next([2, 0, 1, 1], [12, 13, 14, 15]);
+  const prefixes = [
+    [11, 12],
+    [9, 13],
+    [10, 14],
+    [10, 15],
+  ];
+  assert.ok(close(lp, recompute([0, 2, 2, 2], prefixes, 2)), 'reordered and duplicated');
+  assert.equal(lp.length, 4 * V);
+  lp = session.next([0, 1, 2, 3], [16, 17, 18, 19]);
+  assert.ok(
+    close(
+      lp,
+      recompute(
+        [0, 2, 2, 2],
+        prefixes.map((p, h) => [...p, 16 + h]),
+        1,
+      ),
+    ),
+    'kept in place',
+  );
+  session.dispose();
+  model.dispose();
 }

@@ -8,7 +8,15 @@ import { plainMatMul } from '../../models/lm/ops';
 import { rowwiseOuter, rowwiseOuterOps, type RowwisePart } from '../../models/lm/rowwise-outer';
 import { wasmKernelsReady } from '../../models/lm/wasm-kernels';
 import { heapSimd, heapSimdModule } from '../../models/lm/wasm-simd';
-import { makeExample, maxRelErr, randomizeVariables, TEMPLATE, tinyConfig, variant } from './fixtures';
+import {
+  assertKvCacheMatchesRecompute,
+  makeExample,
+  maxRelErr,
+  randomizeVariables,
+  TEMPLATE,
+  tinyConfig,
+  variant,
+} from './fixtures';
 
 before(async () => {
   await initBackend();
@@ -149,4 +157,8 @@ test('the SIMD helpers over the wasm heap: dot and y += w·x equal JS loops, tai
     x.dispose();
     y.dispose();
   }
+});
+
+test('on the default backend: KV-cached decoding equals a full recompute (the cache reordered by row copies)', () => {
+  assertKvCacheMatchesRecompute();
 });
