@@ -21,11 +21,11 @@ import { isJobOf, jobSpec, kindOfSpec, RESUME_JOB, runOfSpec, TRAIN_JOB } from '
 import type { JobOutcome, JobRunner, RunningJob } from '../supervisor/job-queue';
 import type { JobError, JobProgressSnapshot, JobRecord, JobSpec } from '../supervisor/jobs';
 import { completedRunEnd, readMeta, RUN_META_FILE } from '../supervisor/run-registry';
+import type { TrainJobResult } from '../supervisor/tasks/training';
 import type { RedisEventMirror } from './event-mirror';
 import { encodeError, toRecord, type LabJobData, type LabJobReturn } from './job-mapping';
 import { fenceAfterMs, queueKeyOf, type LabKeys, type LabSettings } from './lab-settings';
 import { connectionOptions, type RedisTarget } from './redis-target';
-import type { TrainJobResult } from '../supervisor/tasks/training';
 import { missingRequirement } from './requirements';
 import { LeaseState, takeRunLockUnderLease } from './run-lease';
 import { StopChannel, type ControlRequest } from './stop-channel';
