@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { profileKernels, type KernelProfile } from '../models/bench/kernel-profile';
 import { machineInfo } from '../models/bench/machine';
 import type { EncodedExample, LmConfig, PromptTemplate, RowVariant } from '../models/lm/contract';
+import { countParameters } from '../models/lm/config';
 import { createKeyphraseLM } from '../models/lm/keyphrase-lm';
 import { describeBackend, initBackend } from '../models/tf/backend';
 import { getPreset } from '../models/train/presets';
@@ -116,8 +117,7 @@ const plain = (mode: RowVariant['mode']): RowVariant => ({
 interface Setup {
   what: string;
   rows: number;
-  parameters: number;
-  trainable: number;
+  config: LmConfig;
   once: () => void;
 }
 
@@ -131,8 +131,7 @@ function setup(call: Call): Setup {
     return {
       what: `pretraining call: ${chunks.length} chunks × ${CHUNK} tokens, text only`,
       rows: chunks.length,
-      parameters: count(model.namedVariables()),
-      trainable: count(model.trainableVariables()),
+      config: model.config,
       once: () => {
         const out = model.weightedGradients(
           chunks,
@@ -146,11 +145,7 @@ function setup(call: Call): Setup {
   }
   const preset = getPreset(call === 'finetune' ? 'paper-baseline' : 'paper-aimkp')!;
   const model = createKeyphraseLM(lm(preset.model.lora), template, 1);
-  const common = {
-    rows: SAMPLES,
-    parameters: count(model.namedVariables()),
-    trainable: count(model.trainableVariables()),
-  };
+  const common = { rows: SAMPLES, config: model.config };
   if (call === 'finetune')
     return {
       ...common,
@@ -177,12 +172,6 @@ function setup(call: Call): Setup {
       tf.dispose(g.grads);
     },
   };
-}
-
-function count(vars: ReadonlyArray<{ size: number }> | Map<string, { size: number }>): number {
-  let n = 0;
-  for (const v of vars instanceof Map ? vars.values() : vars) n += v.size;
-  return n;
 }
 
 const median = (xs: number[]) => {
@@ -217,8 +206,8 @@ for (const call of which) {
     call,
     what: b.what,
     rows: b.rows,
-    parameters: b.parameters,
-    trainable: b.trainable,
+    parameters: countParameters(b.config).total,
+    trainable: countParameters(b.config).trainable,
     msPerCall: ms.map((x) => round(x)),
     medianMs: round(median(ms)),
     bestMs: round(Math.min(...ms)),

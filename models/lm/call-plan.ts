@@ -52,33 +52,33 @@ interface RowSize {
   ans: number;
 }
 
-/** The pass's padded sizes: every row padded to its longest row, image span and answer. */
-function paddedSizes(rows: readonly RowSize[]): { len: number; img: number; ans: number; withImage: number } {
-  let len = 0;
-  let img = 0;
-  let ans = 0;
-  let withImage = 0;
-  for (const r of rows) {
-    len = Math.max(len, r.len);
-    img = Math.max(img, r.img);
-    ans = Math.max(ans, r.ans);
-    if (r.img > 0) withImage++;
-  }
-  return { len, img, ans, withImage };
+/** A pass's padded sizes: every row padded to its longest row, image span and answer; rows with an image. */
+interface Padded {
+  len: number;
+  img: number;
+  ans: number;
+  withImage: number;
 }
 
-/** Forward FLOPs of running `rows` in one pass, every row padded to the pass's maxima. */
-function passCost(c: LmConfig, rows: readonly RowSize[]): number {
-  const { len, img, ans, withImage } = paddedSizes(rows);
-  const seq = forwardFlops(c, { imageTokens: 0, seqLen: len, answerTokens: ans }).total;
-  const adapter = forwardFlops(c, { imageTokens: img, seqLen: 0, answerTokens: 0 }).adapter;
-  return rows.length * seq + withImage * adapter;
+function paddedSizes(rows: readonly RowSize[]): Padded {
+  const p: Padded = { len: 0, img: 0, ans: 0, withImage: 0 };
+  for (const r of rows) widen(p, r);
+  return p;
 }
 
-/** Estimated peak bytes of running `rows` in one pass. */
-function passMemory(c: LmConfig, rows: readonly RowSize[]): number {
-  const { len, img, ans } = paddedSizes(rows);
-  return passBytes(c, rows.length, len, img, ans);
+/** Adds a row to a pass's padded sizes. */
+function widen(p: Padded, r: RowSize): void {
+  p.len = Math.max(p.len, r.len);
+  p.img = Math.max(p.img, r.img);
+  p.ans = Math.max(p.ans, r.ans);
+  if (r.img > 0) p.withImage++;
+}
+
+/** Forward FLOPs of running `n` rows in one pass, every row padded to `p`. */
+function passCost(c: LmConfig, n: number, p: Padded): number {
+  const seq = forwardFlops(c, { imageTokens: 0, seqLen: p.len, answerTokens: p.ans }).total;
+  const adapter = forwardFlops(c, { imageTokens: p.img, seqLen: 0, answerTokens: 0 }).adapter;
+  return n * seq + p.withImage * adapter;
 }
 
 /**
@@ -95,19 +95,26 @@ export function planPasses(c: LmConfig, rows: readonly RowLayout[], options: Cal
   const sizes: RowSize[] = rows
     .map((r, i) => ({ row: i, len: r.length, img: r.imgIdx.length, ans: r.answer.length }))
     .sort((a, b) => a.len - b.len || a.img - b.img || a.ans - b.ans || a.row - b.row);
-  if (rows.length === 1 || (!Number.isFinite(overhead) && passMemory(c, sizes) <= budget)) return [all];
+  const whole = paddedSizes(sizes);
+  if (
+    rows.length === 1 ||
+    (!Number.isFinite(overhead) && passBytes(c, rows.length, whole.len, whole.img, whole.ans) <= budget)
+  )
+    return [all];
   const n = sizes.length;
   // best[j]: cheapest plan of the first j sorted rows; cut[j]: where its last pass starts.
   const best = new Float64Array(n + 1).fill(Infinity);
   const cut = new Int32Array(n + 1);
   best[0] = 0;
   for (let j = 1; j <= n; j++) {
+    // The run sizes[i..j-1], grown one row to the left at a time.
+    const p: Padded = { len: 0, img: 0, ans: 0, withImage: 0 };
     for (let i = j - 1; i >= 0; i--) {
-      const pass = sizes.slice(i, j);
+      widen(p, sizes[i]);
       // Longer runs only hold more: once over the cap, no earlier start fits either.
-      if (j - i > 1 && passMemory(c, pass) > budget) break;
+      if (j - i > 1 && passBytes(c, j - i, p.len, p.img, p.ans) > budget) break;
       // With an infinite overhead (one pass asked for), passes cost only their count: as few as the cap allows.
-      const cost = best[i] + (Number.isFinite(overhead) ? overhead + passCost(c, pass) : 1);
+      const cost = best[i] + (Number.isFinite(overhead) ? overhead + passCost(c, j - i, p) : 1);
       // `<=` from the right keeps the tie rule of a left-to-right scan with `<`: the earliest start wins.
       if (cost <= best[j]) {
         best[j] = cost;
@@ -133,7 +140,10 @@ export function planCost(c: LmConfig, rows: readonly RowLayout[], passes: readon
       s +
       passCost(
         c,
-        p.map((i) => ({ row: i, len: rows[i].length, img: rows[i].imgIdx.length, ans: rows[i].answer.length })),
+        p.length,
+        paddedSizes(
+          p.map((i) => ({ row: i, len: rows[i].length, img: rows[i].imgIdx.length, ans: rows[i].answer.length })),
+        ),
       ),
     0,
   );

@@ -18,17 +18,7 @@
 // kernel functions are looked up at every call, never captured, so the order in which this file and the native
 // kernels register (or unregister) does not matter.
 import * as tf from '@tensorflow/tfjs';
-import {
-  DROPOUT_GRAD_KERNEL,
-  DROPOUT_KERNEL,
-  GELU_GRAD_KERNEL,
-  GELU_KERNEL,
-  nativeHeapGemm,
-  wasmHeap,
-  XENT_GRAD_KERNEL,
-  XENT_KERNEL,
-  type HeapGemm,
-} from '../tf/native-matmul';
+import { nativeHeapGemm, VECTOR_KERNELS, wasmHeap, type HeapGemm } from '../tf/native-matmul';
 import { heapSimd, type HeapSimd } from './wasm-simd';
 
 export const BATCH_MATMUL_KERNEL = 'AimkpBatchMatMul';
@@ -46,12 +36,7 @@ export const WASM_ONLY_KERNELS = [
   GATHER_ROWS_KERNEL,
   WEIGHTED_ROW_SUM_KERNEL,
   ADAMW_KERNEL,
-  XENT_KERNEL,
-  XENT_GRAD_KERNEL,
-  DROPOUT_KERNEL,
-  DROPOUT_GRAD_KERNEL,
-  GELU_KERNEL,
-  GELU_GRAD_KERNEL,
+  ...VECTOR_KERNELS,
 ] as const;
 
 /** The wasm backend's methods the kernels use (BackendWasm in tfjs-backend-wasm 4.22). */

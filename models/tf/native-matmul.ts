@@ -356,7 +356,8 @@ function registerHeapKernel(kernelName: string, body: (call: HeapKernelCall) => 
   });
 }
 
-const VECTOR_KERNELS = [
+/** The vector kernels' names (registered all or none; wasm-kernels.ts lists them among the wasm-only kernels). */
+export const VECTOR_KERNELS = [
   XENT_KERNEL,
   XENT_GRAD_KERNEL,
   DROPOUT_KERNEL,
