@@ -4,8 +4,9 @@
 // SharedArrayBuffer) plus byte offsets of A, B, C (and bias); nothing is copied. Two engines:
 //   - "blas": cblas_sgemm from a BLAS found at run time with dlopen (OpenBLAS, BLIS, MKL, Accelerate) — no
 //     link-time dependency, so the addon loads on a machine without any BLAS;
-//   - "own": a packed GotoBLAS-style kernel in this file, with a 6x16 AVX2+FMA micro-kernel selected at run time
-//     (__builtin_cpu_supports), and a portable scalar micro-kernel otherwise.
+//   - "own": a packed GotoBLAS-style kernel in this file, with a 12x32 AVX-512 or a 6x16 AVX2+FMA micro-kernel
+//     selected at run time (__builtin_cpu_supports; the two give bit-identical products), and a portable scalar
+//     micro-kernel otherwise.
 // Every call is single-threaded in the calling thread (OpenBLAS' pthread build is told openblas_set_num_threads(1)),
 // and the addon keeps no mutable global state besides thread_local packing buffers, so each worker_thread (with its
 // own tfjs + wasm instance) can call it concurrently.
@@ -109,8 +110,11 @@ void load_blas() {
 }
 
 // ---------------------------------------------------------------- own kernel
-constexpr int MR = 6, NR = 16;
-constexpr int KC = 256, MC = 96, NC = 1024;  // A block 96x256 (96 KB, L2), B panel 256x16 (16 KB, L1)
+// A GotoBLAS-style blocked product over MR×NR register tiles. The tile is a template parameter because the packed
+// layout follows it: 6×16 for AVX2 (12 ymm accumulators) and the scalar code, 12×32 for AVX-512 (24 zmm). Every
+// element of C is the same chain of fused multiply-adds in k order (within a KC block, then added to C block by
+// block) whichever tile computes it, so the AVX2 and AVX-512 kernels give bit-identical products.
+constexpr int KC = 256, MC = 96, NC = 1024;  // A block 96x256 (96 KB, L2); B panel 256xNR (16 or 32 KB, L1)
 
 struct Mat {  // strided view of op(X) (logical rows x cols) of a row-major matrix X
   const float* p;
@@ -118,6 +122,7 @@ struct Mat {  // strided view of op(X) (logical rows x cols) of a row-major matr
 };
 
 // Packs op(A)[i0:i0+mc, k0:k0+kc] into MR-row panels: panel[p][k][r], zero-padded.
+template <int MR>
 void pack_a(const Mat& a, int i0, int mc, int k0, int kc, float* dst) {
   for (int ip = 0; ip < mc; ip += MR) {
     int mr = std::min(MR, mc - ip);
@@ -140,6 +145,7 @@ void pack_a(const Mat& a, int i0, int mc, int k0, int kc, float* dst) {
 }
 
 // Packs op(B)[k0:k0+kc, j0:j0+nc] into NR-column panels: panel[p][k][c], zero-padded.
+template <int NR>
 void pack_b(const Mat& b, int k0, int kc, int j0, int nc, float* dst) {
   for (int jp = 0; jp < nc; jp += NR) {
     int nr = std::min(NR, nc - jp);
@@ -168,21 +174,30 @@ void pack_b(const Mat& b, int k0, int kc, int j0, int nc, float* dst) {
 // C[0:mr, 0:nr] (ldc) = (accumulate ? C : 0) + Ap · Bp over kc.
 typedef void (*micro_fn)(int kc, const float* ap, const float* bp, float* c, long ldc, int mr, int nr, bool accumulate);
 
+// Writes a full MR×NR tile of accumulators held in `tmp` to the valid mr×nr corner of C.
+template <int MR, int NR>
+inline void store_partial(const float (&tmp)[MR][NR], float* c, long ldc, int mr, int nr, bool accumulate) {
+  for (int r = 0; r < mr; r++)
+    for (int j = 0; j < nr; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + tmp[r][j] : tmp[r][j];
+}
+
+constexpr int MR_6 = 6, NR_16 = 16;
+
 void micro_generic(int kc, const float* ap, const float* bp, float* c, long ldc, int mr, int nr, bool accumulate) {
-  float acc[MR][NR] = {};
+  float acc[MR_6][NR_16] = {};
   for (int k = 0; k < kc; k++) {
-    for (int r = 0; r < MR; r++) {
-      float av = ap[k * MR + r];
-      for (int j = 0; j < NR; j++) acc[r][j] += av * bp[k * NR + j];
+    for (int r = 0; r < MR_6; r++) {
+      float av = ap[k * MR_6 + r];
+      for (int j = 0; j < NR_16; j++) acc[r][j] += av * bp[k * NR_16 + j];
     }
   }
-  for (int r = 0; r < mr; r++)
-    for (int j = 0; j < nr; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + acc[r][j] : acc[r][j];
+  store_partial<MR_6, NR_16>(acc, c, ldc, mr, nr, accumulate);
 }
 
 #if NG_X86
 __attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* ap, const float* bp, float* c, long ldc, int mr, int nr,
                                                      bool accumulate) {
+  constexpr int MR = MR_6, NR = NR_16;
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
@@ -217,16 +232,75 @@ __attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* ap, con
     _mm256_store_ps(tmp[r], acc[r][0]);
     _mm256_store_ps(tmp[r] + 8, acc[r][1]);
   }
-  for (int r = 0; r < mr; r++)
-    for (int j = 0; j < nr; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + tmp[r][j] : tmp[r][j];
+  store_partial<MR, NR>(tmp, c, ldc, mr, nr, accumulate);
+}
+
+constexpr int MR_12 = 12, NR_32 = 32;
+
+// 12×32: 24 zmm accumulators (two FMA ports × four cycles of latency need ≥ 8 chains; 24 also amortises the two
+// B loads per k). The 12 rows are written out rather than looped so the accumulators stay in registers.
+__attribute__((target("avx512f"))) void micro_avx512(int kc, const float* ap, const float* bp, float* c, long ldc, int mr,
+                                                      int nr, bool accumulate) {
+  constexpr int MR = MR_12, NR = NR_32;
+  __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+  __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+  __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+  __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+  __m512 c80 = _mm512_setzero_ps(), c81 = _mm512_setzero_ps(), c90 = _mm512_setzero_ps(), c91 = _mm512_setzero_ps();
+  __m512 ca0 = _mm512_setzero_ps(), ca1 = _mm512_setzero_ps(), cb0 = _mm512_setzero_ps(), cb1 = _mm512_setzero_ps();
+  for (int k = 0; k < kc; k++) {
+    __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+    __m512 a;
+    a = _mm512_set1_ps(ap[0]); c00 = _mm512_fmadd_ps(a, b0, c00); c01 = _mm512_fmadd_ps(a, b1, c01);
+    a = _mm512_set1_ps(ap[1]); c10 = _mm512_fmadd_ps(a, b0, c10); c11 = _mm512_fmadd_ps(a, b1, c11);
+    a = _mm512_set1_ps(ap[2]); c20 = _mm512_fmadd_ps(a, b0, c20); c21 = _mm512_fmadd_ps(a, b1, c21);
+    a = _mm512_set1_ps(ap[3]); c30 = _mm512_fmadd_ps(a, b0, c30); c31 = _mm512_fmadd_ps(a, b1, c31);
+    a = _mm512_set1_ps(ap[4]); c40 = _mm512_fmadd_ps(a, b0, c40); c41 = _mm512_fmadd_ps(a, b1, c41);
+    a = _mm512_set1_ps(ap[5]); c50 = _mm512_fmadd_ps(a, b0, c50); c51 = _mm512_fmadd_ps(a, b1, c51);
+    a = _mm512_set1_ps(ap[6]); c60 = _mm512_fmadd_ps(a, b0, c60); c61 = _mm512_fmadd_ps(a, b1, c61);
+    a = _mm512_set1_ps(ap[7]); c70 = _mm512_fmadd_ps(a, b0, c70); c71 = _mm512_fmadd_ps(a, b1, c71);
+    a = _mm512_set1_ps(ap[8]); c80 = _mm512_fmadd_ps(a, b0, c80); c81 = _mm512_fmadd_ps(a, b1, c81);
+    a = _mm512_set1_ps(ap[9]); c90 = _mm512_fmadd_ps(a, b0, c90); c91 = _mm512_fmadd_ps(a, b1, c91);
+    a = _mm512_set1_ps(ap[10]); ca0 = _mm512_fmadd_ps(a, b0, ca0); ca1 = _mm512_fmadd_ps(a, b1, ca1);
+    a = _mm512_set1_ps(ap[11]); cb0 = _mm512_fmadd_ps(a, b0, cb0); cb1 = _mm512_fmadd_ps(a, b1, cb1);
+    ap += MR;
+    bp += NR;
+  }
+  __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51},
+                       {c60, c61}, {c70, c71}, {c80, c81}, {c90, c91}, {ca0, ca1}, {cb0, cb1}};
+  if (mr == MR && nr == NR) {
+    for (int r = 0; r < MR; r++) {
+      float* cr = c + r * ldc;
+      if (accumulate) {
+        _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][0]));
+        _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc[r][1]));
+      } else {
+        _mm512_storeu_ps(cr, acc[r][0]);
+        _mm512_storeu_ps(cr + 16, acc[r][1]);
+      }
+    }
+    return;
+  }
+  alignas(64) float tmp[MR][NR];
+  for (int r = 0; r < MR; r++) {
+    _mm512_store_ps(tmp[r], acc[r][0]);
+    _mm512_store_ps(tmp[r] + 16, acc[r][1]);
+  }
+  store_partial<MR, NR>(tmp, c, ldc, mr, nr, accumulate);
 }
 #endif
+
+// AIMKP_GEMM_KERNEL: unset or "auto" (the widest the CPU has), "avx512", "avx2" or "generic" (the scalar code, also
+// for the vector kernels). A request the CPU cannot run falls back to the next narrower one.
+std::string gemm_kernel_request() {
+  const char* force = std::getenv("AIMKP_GEMM_KERNEL");
+  return force ? std::string(force) : std::string();
+}
 
 // Whether the AVX2+FMA code may run: the CPU has both and AIMKP_GEMM_KERNEL=generic does not force the scalar code.
 bool use_avx2_fma() {
 #if NG_X86
-  const char* force = std::getenv("AIMKP_GEMM_KERNEL");
-  if (force && std::string(force) == "generic") return false;
+  if (gemm_kernel_request() == "generic") return false;
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
@@ -234,31 +308,44 @@ bool use_avx2_fma() {
 #endif
 }
 
-micro_fn pick_micro(std::string* name) {
+// Whether the AVX-512 matmul kernel may run: AVX-512F on the CPU (and the OS saving zmm state, which
+// __builtin_cpu_supports checks), and AIMKP_GEMM_KERNEL asks for auto or avx512.
+bool use_avx512() {
 #if NG_X86
-  if (use_avx2_fma()) {
-    *name = "avx2-fma-6x16";
-    return micro_avx2;
-  }
+  std::string req = gemm_kernel_request();
+  if (!(req.empty() || req == "auto" || req == "avx512")) return false;
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+#else
+  return false;
 #endif
-  *name = "generic-6x16";
-  return micro_generic;
 }
 
-std::string g_micro_name;
-micro_fn g_micro = pick_micro(&g_micro_name);
+struct OwnKernel {
+  micro_fn micro;
+  int mr, nr;
+  std::string name;
+};
+
+OwnKernel pick_kernel() {
+#if NG_X86
+  if (use_avx512()) return {micro_avx512, MR_12, NR_32, "avx512f-12x32"};
+  if (use_avx2_fma()) return {micro_avx2, MR_6, NR_16, "avx2-fma-6x16"};
+#endif
+  return {micro_generic, MR_6, NR_16, "generic-6x16"};
+}
+
+const OwnKernel g_kernel = pick_kernel();
 
 struct Buffers {
   std::vector<float> a, b;
 };
 thread_local Buffers tl_buf;
 
-// C (m x n, row-major, ldc = n) = op(A) · op(B)
-void own_gemm(const Mat& a, const Mat& b, float* c, int m, int n, int k) {
-  if (k == 0) {
-    for (long i = 0; i < (long)m * n; i++) c[i] = 0.f;
-    return;
-  }
+// C (m x n, row-major, ldc = n) = op(A) · op(B), on MR×NR tiles.
+template <int MR, int NR>
+void own_gemm_tiled(micro_fn micro, const Mat& a, const Mat& b, float* c, int m, int n, int k) {
+  static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole tiles");
   Buffers& buf = tl_buf;
   int ncMax = std::min(NC, (n + NR - 1) / NR * NR), kcMax = std::min(KC, k), mcMax = std::min(MC, (m + MR - 1) / MR * MR);
   if ((int)buf.b.size() < ncMax * kcMax) buf.b.resize((size_t)ncMax * kcMax);
@@ -269,21 +356,32 @@ void own_gemm(const Mat& a, const Mat& b, float* c, int m, int n, int k) {
     int nc = std::min(NC, n - jc);
     for (int pc = 0; pc < k; pc += KC) {
       int kc = std::min(KC, k - pc);
-      pack_b(b, pc, kc, jc, nc, bp);
+      pack_b<NR>(b, pc, kc, jc, nc, bp);
       for (int ic = 0; ic < m; ic += MC) {
         int mc = std::min(MC, m - ic);
-        pack_a(a, ic, mc, pc, kc, ap);
+        pack_a<MR>(a, ic, mc, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += NR) {
           int nr = std::min(NR, nc - jr);
           const float* bpanel = bp + (long)(jr / NR) * NR * kc;
           for (int ir = 0; ir < mc; ir += MR) {
             int mr = std::min(MR, mc - ir);
-            g_micro(kc, ap + (long)(ir / MR) * MR * kc, bpanel, c + (long)(ic + ir) * n + jc + jr, n, mr, nr, pc > 0);
+            micro(kc, ap + (long)(ir / MR) * MR * kc, bpanel, c + (long)(ic + ir) * n + jc + jr, n, mr, nr, pc > 0);
           }
         }
       }
     }
   }
+}
+
+void own_gemm(const Mat& a, const Mat& b, float* c, int m, int n, int k) {
+  if (k == 0) {
+    for (long i = 0; i < (long)m * n; i++) c[i] = 0.f;
+    return;
+  }
+  if (g_kernel.mr == MR_12)
+    own_gemm_tiled<MR_12, NR_32>(g_kernel.micro, a, b, c, m, n, k);
+  else
+    own_gemm_tiled<MR_6, NR_16>(g_kernel.micro, a, b, c, m, n, k);
 }
 
 // Small products: a direct loop beats packing (and BLAS call overhead).
@@ -778,7 +876,7 @@ napi_value Info(napi_env env, napi_callback_info cbinfo) {
     napi_set_named_property(env, o, "blas", nul);
     if (!g_blas.error.empty()) set_str(env, o, "blasError", g_blas.error);
   }
-  set_str(env, o, "ownKernel", g_micro_name);
+  set_str(env, o, "ownKernel", g_kernel.name);
   napi_create_int64(env, g_calls_blas.load(), &num);
   napi_set_named_property(env, o, "callsBlas", num);
   napi_create_int64(env, g_calls_own.load(), &num);

@@ -94,7 +94,7 @@ test('the backend line says which matmuls run; AIMKP_NATIVE_MATMUL=off and a mis
     return;
   }
   const line = describeBackend({ name: 'wasm', picked: 'wasm', requested: 'wasm', tried: [], nativeMatmul: status });
-  assert.match(line, /^backend: wasm \+ native matmul \((AVX2|scalar|BLAS [^)]+)\) \(SIMD (on|off), 1 thread\)$/);
+  assert.match(line, /^backend: wasm \+ native matmul \((AVX-512|AVX2|scalar|BLAS [^)]+)\) \(SIMD (on|off), 1 thread\)$/);
   // Fresh processes: the setting, and an addon path with nothing there.
   const probe = `import { initBackend, describeBackend } from './models/tf/backend.ts';
     console.log(describeBackend(await initBackend('wasm')));`;
@@ -102,10 +102,41 @@ test('the backend line says which matmuls run; AIMKP_NATIVE_MATMUL=off and a mis
     [{ AIMKP_NATIVE_MATMUL: 'off' }, /^backend: wasm \(SIMD .* — native matmul: AIMKP_NATIVE_MATMUL=off$/],
     [{ AIMKP_NATIVE_GEMM: '/nonexistent/native_gemm.node' }, /^backend: wasm \(SIMD .* — native matmul: not built/],
     [{ AIMKP_GEMM_KERNEL: 'generic' }, /^backend: wasm \+ native matmul \(scalar\) \(SIMD/],
+    [{ AIMKP_GEMM_KERNEL: 'avx2' }, /^backend: wasm \+ native matmul \((AVX2|scalar)\) \(SIMD/],
     [{ AIMKP_MATMUL_ENGINE: 'fast' }, /native matmul: AIMKP_MATMUL_ENGINE=fast: expected own, blas or auto$/],
   ] as const) {
     assert.match(runScript(probe, env).trim(), expected, JSON.stringify(env));
   }
+});
+
+test('the AVX-512 and AVX2 kernels give bit-identical products (full and partial tiles, several k blocks, transposes)', (t) => {
+  if (skip !== null) return t.skip(skip);
+  // Each kernel in a fresh process (the addon picks its kernel once, at load). Every element of C is the same chain
+  // of fused multiply-adds in both, so the bytes must match; a kernel that summed in another order would not.
+  const probe = `import { createHash } from 'node:crypto';
+    import * as tf from '@tensorflow/tfjs';
+    import { initBackend } from './models/tf/backend.ts';
+    import { nativeMatmulStatus } from './models/tf/native-matmul.ts';
+    await initBackend('wasm');
+    let s = 5;
+    const v = (n) => Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1));
+    const shapes = [[12, 32, 256], [13, 33, 257], [97, 1025, 300], [200, 70, 600], [5, 700, 40], [257, 64, 1030], [36, 48, 17]];
+    const hashes = [];
+    for (const [m, n, k] of shapes)
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+        const a = tf.tensor2d(v(m * k), ta ? [k, m] : [m, k]);
+        const b = tf.tensor2d(v(k * n), tb ? [n, k] : [k, n]);
+        const c = tf.matMul(a, b, ta, tb);
+        hashes.push(createHash('sha256').update(c.dataSync()).digest('hex').slice(0, 16));
+        tf.dispose([a, b, c]);
+      }
+    console.log(JSON.stringify({ kernel: nativeMatmulStatus()?.kernel, hashes }));`;
+  const wide = JSON.parse(runScript(probe, { AIMKP_GEMM_KERNEL: 'avx512' }).trim()) as { kernel: string; hashes: string[] };
+  if (!wide.kernel.startsWith('avx512')) return t.skip(`this CPU has no AVX-512F (the kernel is ${wide.kernel})`);
+  const narrow = JSON.parse(runScript(probe, { AIMKP_GEMM_KERNEL: 'avx2' }).trim()) as { kernel: string; hashes: string[] };
+  assert.match(narrow.kernel, /^avx2/);
+  assert.equal(wide.hashes.length, 28);
+  assert.deepEqual(wide.hashes, narrow.hashes);
 });
 
 test('known answers: 2×3·3×2, its transposes and a batch of two', (t) => {

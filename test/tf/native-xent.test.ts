@@ -206,7 +206,7 @@ test('vector kernels: on by default (the backend line says nothing); AIMKP_NATIV
   const out = runScriptJson<{ line: string; ready: boolean; tfOps: boolean }>(script, { AIMKP_NATIVE_VECTOR: 'off' });
   assert.match(
     out.line,
-    /^backend: wasm \+ native matmul \((AVX2|scalar); vector kernels off: AIMKP_NATIVE_VECTOR=off\)/,
+    /^backend: wasm \+ native matmul \((AVX-512|AVX2|scalar); vector kernels off: AIMKP_NATIVE_VECTOR=off\)/,
   );
   assert.equal(out.ready, false);
   assert.equal(out.tfOps, true);
