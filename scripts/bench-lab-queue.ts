@@ -6,7 +6,6 @@
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { RedisEventMirror } from '../electron/queue/event-mirror';
 import { LabJobQueue } from '../electron/queue/lab-queue';
@@ -18,8 +17,12 @@ import { z } from 'zod';
 import { jobSpec, registerJobKind } from '../electron/supervisor/job-kinds';
 import { InProcessJobQueue, type JobRunner, type ManagedJobQueue } from '../electron/supervisor/job-queue';
 import { startRedis } from '../test/queue/redis-server';
+import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './lib/script-args';
 
-const { values: a } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values: a } = scriptArgs(fileURLToPath(import.meta.url), {
+  options: { quick: { type: 'boolean', default: false } },
+});
 const now = () => performance.timeOrigin + performance.now();
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((x, y) => x - y);

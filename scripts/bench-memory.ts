@@ -14,7 +14,6 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { machineInfo } from '../models/bench/machine';
 import { passBytes } from '../models/lm/call-plan';
@@ -26,6 +25,7 @@ import { getPreset } from '../models/train/presets';
 import { PRETRAIN_SIZES } from '../models/train/pretrain';
 import { StrideState } from '../models/train/stride-state';
 import { aimkpStep } from '../models/train/train-step';
+import { scriptArgs } from './lib/script-args';
 
 const USAGE = `Usage: npm run bench:memory -- [--which pass,decode,step] [--quick] [--out FILE]
   --which L   which sections (default all three)
@@ -194,26 +194,26 @@ async function measure(c: Case): Promise<Figure> {
     figure.ms = Math.round(performance.now() - t0);
     figure.peakTensorBytes = (await tf.profile(run)).peakBytes - held;
   } catch (e) {
-    figure.error = e instanceof Error ? `${e.name}: ${e.message} (${e.stack?.split('\n')[1]?.trim() ?? ''})` : String(e);
+    figure.error =
+      e instanceof Error ? `${e.name}: ${e.message} (${e.stack?.split('\n')[1]?.trim() ?? ''})` : String(e);
   }
   return figure;
 }
 
 // ---- the parent: one child per figure -----------------------------------------------------------------------
 
-const { values } = parseArgs({
-  options: {
-    which: { type: 'string' },
-    quick: { type: 'boolean' },
-    out: { type: 'string' },
-    child: { type: 'string' },
-    help: { type: 'boolean' },
+const { values } = scriptArgs(
+  fileURLToPath(import.meta.url),
+  {
+    options: {
+      which: { type: 'string' },
+      quick: { type: 'boolean' },
+      out: { type: 'string' },
+      child: { type: 'string' },
+    },
   },
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+  USAGE,
+);
 
 if (values.child !== undefined) {
   await initBackend('wasm');
@@ -261,7 +261,10 @@ for (const c of cases) {
         ms: null,
         error: `the process ended (status ${child.status}, signal ${child.signal}): ${child.stderr.trim().split('\n').slice(-3).join(' | ')}`,
       };
-  const f = { ...figure, load1: [Math.round(load1Before * 100) / 100, Math.round(loadavg()[0] * 100) / 100] as [number, number] };
+  const f = {
+    ...figure,
+    load1: [Math.round(load1Before * 100) / 100, Math.round(loadavg()[0] * 100) / 100] as [number, number],
+  };
   figures.push(f);
   const ratio =
     f.estimateBytes !== null && f.heapGrowthBytes !== null ? (f.estimateBytes / f.heapGrowthBytes).toFixed(2) : '—';

@@ -12,7 +12,6 @@
 // table on stderr).
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { profileKernels, type KernelProfile } from '../models/bench/kernel-profile';
 import { machineInfo } from '../models/bench/machine';
@@ -25,6 +24,8 @@ import { PRETRAIN_SIZES } from '../models/train/pretrain';
 import { StrideState } from '../models/train/stride-state';
 import { aimkpStep } from '../models/train/train-step';
 import { BACKEND_CHOICES, type BackendRequest } from '../shared/vocabulary';
+import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './lib/script-args';
 
 const USAGE = `Usage: npm run bench:paper-step -- [--which pretrain,finetune,masked] [--repeats R] [--warmup W]
                                      [--top N] [--sites] [--backend NAME] [--out FILE]
@@ -36,22 +37,21 @@ const USAGE = `Usage: npm run bench:paper-step -- [--which pretrain,finetune,mas
   --backend B   default wasm (with the native matmul and vector kernels when the addon is built)
   --out FILE    also write the JSON there`;
 
-const { values } = parseArgs({
-  options: {
-    which: { type: 'string' },
-    repeats: { type: 'string' },
-    warmup: { type: 'string' },
-    top: { type: 'string' },
-    sites: { type: 'boolean' },
-    backend: { type: 'string' },
-    out: { type: 'string' },
-    help: { type: 'boolean' },
+const { values } = scriptArgs(
+  fileURLToPath(import.meta.url),
+  {
+    options: {
+      which: { type: 'string' },
+      repeats: { type: 'string' },
+      warmup: { type: 'string' },
+      top: { type: 'string' },
+      sites: { type: 'boolean' },
+      backend: { type: 'string' },
+      out: { type: 'string' },
+    },
   },
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+  USAGE,
+);
 const CALLS = ['pretrain', 'finetune', 'masked'] as const;
 type Call = (typeof CALLS)[number];
 const which = (values.which ?? CALLS.join(',')).split(',') as Call[];

@@ -11,10 +11,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir, availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { resolveConfig, train } from '../models/index';
 import type { StepEvent } from '../shared/training-events';
 import { BACKEND_CHOICES, type BackendRequest } from '../shared/vocabulary';
+import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './lib/script-args';
 
 const USAGE = `Usage: node --import tsx scripts/bench-parallel.ts [--data DIR] [--train N] [--steps S] [--warmup W]
                                                   [--workers 1,2] [--rounds R] [--cache DIR] [--out FILE]
@@ -30,25 +31,24 @@ const USAGE = `Usage: node --import tsx scripts/bench-parallel.ts [--data DIR] [
   --cache DIR    feature cache (default: a temporary folder; the first run encodes N images)
   --out FILE     also write the JSON there`;
 
-const { values } = parseArgs({
-  options: {
-    data: { type: 'string' },
-    train: { type: 'string' },
-    steps: { type: 'string' },
-    warmup: { type: 'string' },
-    workers: { type: 'string' },
-    rounds: { type: 'string' },
-    cache: { type: 'string' },
-    out: { type: 'string' },
-    batch: { type: 'string' },
-    backend: { type: 'string' },
-    help: { type: 'boolean' },
+const { values } = scriptArgs(
+  fileURLToPath(import.meta.url),
+  {
+    options: {
+      data: { type: 'string' },
+      train: { type: 'string' },
+      steps: { type: 'string' },
+      warmup: { type: 'string' },
+      workers: { type: 'string' },
+      rounds: { type: 'string' },
+      cache: { type: 'string' },
+      out: { type: 'string' },
+      batch: { type: 'string' },
+      backend: { type: 'string' },
+    },
   },
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+  USAGE,
+);
 const dataDir = resolve(values.data ?? 'data/clipart-kp');
 const trainItems = Number(values.train ?? 256);
 const steps = Number(values.steps ?? 12);

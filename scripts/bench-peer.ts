@@ -9,34 +9,35 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { benchRows } from '../models/bench/bench-rows';
 import { getPreset } from '../models/train/presets';
+import { scriptArgs } from './lib/script-args';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    core: { type: 'string', default: '0' },
-    native: { type: 'string', default: 'both' },
-    peer: { type: 'string', default: join(root, '..', 'shared', 'peer', 'torch_step.py') },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    out: { type: 'string' },
-    help: { type: 'boolean' },
-  },
-});
-if (values.help) {
-  console.log(`Usage: npm run bench:peer -- [--rounds 3] [--core 0] [--native both|on|off] [--peer FILE] [--python FILE] [--out FILE]
+const USAGE = `Usage: npm run bench:peer -- [--rounds 3] [--core 0] [--native both|on|off] [--peer FILE] [--python FILE] [--out FILE]
   --rounds R    interleaved rounds (default 3)
   --core C      the CPU every run is pinned to with taskset (default 0)
   --native M    ours with the native matmuls on, off (plain wasm) or both (default)
   --peer FILE   the PyTorch peer (default ../shared/peer/torch_step.py)
   --python FILE the interpreter with torch (default /usr/bin/python3: Debian's python3-torch)
   --out FILE    also write the JSON there
-Needs python3-torch and libopenblas0-pthread (apt-get install -y python3-torch libopenblas0-pthread) and a quiet machine.`);
-  process.exit(0);
-}
+Needs python3-torch and libopenblas0-pthread (apt-get install -y python3-torch libopenblas0-pthread) and a quiet machine.`;
+
+const { values } = scriptArgs(
+  fileURLToPath(import.meta.url),
+  {
+    options: {
+      rounds: { type: 'string', default: '3' },
+      core: { type: 'string', default: '0' },
+      native: { type: 'string', default: 'both' },
+      peer: { type: 'string', default: join(root, '..', 'shared', 'peer', 'torch_step.py') },
+      python: { type: 'string', default: '/usr/bin/python3' },
+      out: { type: 'string' },
+    },
+  },
+  USAGE,
+);
 
 function fail(message: string): never {
   console.error(`bench:peer: ${message}`);

@@ -2,10 +2,13 @@
 // main thread's event-loop delay during a training, and stop latency, as ONE JSON object on stdout (progress on
 // stderr). See scripts/supervisor-bench/ and docs/benchmarks.md.
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { runSupervisorBench } from './supervisor-bench/bench';
+import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './lib/script-args';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
+const { values } = scriptArgs(fileURLToPath(import.meta.url), {
+  options: { quick: { type: 'boolean' }, out: { type: 'string' } },
+});
 const result = await runSupervisorBench({
   quick: values.quick === true,
   log: (line) => process.stderr.write(`bench:supervisor: ${line}\n`),

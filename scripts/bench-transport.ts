@@ -9,7 +9,6 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { dispatchCall } from '../shared/contract/dispatch';
 import { createClient, createPortTransport, type TextPort } from '../shared/contract/client';
@@ -19,8 +18,12 @@ import type { ServiceEvent } from '../shared/contract/service';
 import { createRpcSession } from '../electron/transport/rpc-session';
 import { startWorkbenchServer } from '../electron/server/server';
 import { VALID_REQUESTS, SYSTEM_INFO, randomJson, rng } from '../test/contract/fixtures';
+import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './lib/script-args';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
+const { values } = scriptArgs(fileURLToPath(import.meta.url), {
+  options: { quick: { type: 'boolean' }, out: { type: 'string' } },
+});
 const quick = values.quick === true;
 const log = (line: string) => process.stderr.write(`bench:transport: ${line}\n`);
 

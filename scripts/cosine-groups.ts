@@ -9,7 +9,6 @@
 //   node --import tsx scripts/cosine-groups.ts --run RUN [--data DIR] [--which best|last] [--samples 64]
 //        [--stride 2] [--json FILE]
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../models/data/load-dataset';
 import type { EncodedExample, KeyphraseLM, RowVariant } from '../models/lm/contract';
@@ -18,6 +17,8 @@ import { encodeItems } from '../models/train/data-prep';
 import { loadRunForInference } from '../models/run/run-loader';
 import { encodeImages } from '../models/vision/feature-cache';
 import { loadImageEncoder } from '../models/vision/load-image-encoder';
+import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './lib/script-args';
 
 export type ParamGroup = 'adapter' | 'lora' | 'embeddings' | 'head' | 'blocks';
 const GROUPS: ParamGroup[] = ['adapter', 'lora', 'embeddings', 'head', 'blocks'];
@@ -91,7 +92,7 @@ export interface GroupSummary {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs(fileURLToPath(import.meta.url), {
     options: {
       run: { type: 'string' },
       data: { type: 'string' },

@@ -22,14 +22,15 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { buildSynthDataset } from '../models/data/synth-dataset';
 import { mulberry32 } from '../models/random/mulberry32';
 import { diagnoseRun } from '../models/run/run-doctor';
 import { inspectLock } from '../models/run/run-lock';
 import { parseTrainingEvent, type StepEvent } from '../shared/training-events';
+import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './lib/script-args';
 
-const { values } = parseArgs({
+const { values } = scriptArgs(fileURLToPath(import.meta.url), {
   options: {
     kills: { type: 'string', default: '20' },
     seed: { type: 'string', default: '1' },

@@ -6,14 +6,20 @@
 //
 // Runs are pooled (one table over all of them). Markdown on stdout. The reading is the core's
 // (models/evaluate/filter-stats.ts), which the workbench's Study view shows too.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { filterStats } from '../models/index';
+import { scriptArgs, scriptUsage } from './lib/script-args';
 
-const runs = process.argv.slice(2);
-if (runs.length === 0) {
-  console.error('usage: node --import tsx scripts/filter-stats.ts RUN [RUN...]');
+const self = fileURLToPath(import.meta.url);
+const { positionals: runs } = scriptArgs(self, { options: {}, allowPositionals: true });
+const bad = (why: string): never => {
+  console.error(`filter-stats: ${why}\n\n${scriptUsage(self, {})}`);
   process.exit(2);
-}
+};
+if (runs.length === 0) bad('no run given (RUN is a run folder: runs/<name>)');
+for (const run of runs) if (!existsSync(join(run, 'events.jsonl'))) bad(`${run}: not a run folder (no events.jsonl)`);
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 

@@ -12,7 +12,6 @@ import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { EncodedExample, LmConfig, PromptTemplate } from '../models/lm/contract';
 import { createKeyphraseLM } from '../models/lm/keyphrase-lm';
 import {
@@ -26,6 +25,7 @@ import { runBackendSelfTest, type SelfTestReport } from '../models/tf/backend-se
 import { StrideState } from '../models/train/stride-state';
 import type { AimkpSettings } from '../models/index';
 import { aimkpStep, standardStep, type StepGradient } from '../models/train/train-step';
+import { scriptArgs } from './lib/script-args';
 
 /**
  * What "the same step" means across backends. float32 everywhere, but a GPU sums in another order (and its exp/log
@@ -229,7 +229,7 @@ export async function gpuCheck(target: ConcreteBackend, reference: ConcreteBacke
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs(fileURLToPath(import.meta.url), {
     args: argv,
     options: { backend: { type: 'string', default: 'webgpu' }, out: { type: 'string' } },
   });

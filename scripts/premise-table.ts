@@ -3,15 +3,16 @@
 // Usage: node --import tsx scripts/premise-table.ts --baseline GROUP [--seeds FILE.csv] RUN...
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   premiseDeltaMarkdown,
   premiseSeedsCsv,
   type PremiseRunRoles,
   type RoleRecall,
 } from '../models/evaluate/premise-roles';
+import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './lib/script-args';
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = scriptArgs(fileURLToPath(import.meta.url), {
   options: { baseline: { type: 'string' }, seeds: { type: 'string' } },
   allowPositionals: true,
 });

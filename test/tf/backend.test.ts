@@ -40,7 +40,9 @@ test('auto picks wasm here and says why each backend before it is unavailable', 
     assert.ok(native !== undefined);
     assert.match(
       line,
-      native.enabled ? /^backend: wasm \+ native matmul \((AVX-512|AVX2|scalar|BLAS [^)]+)\) \(SIMD/ : /^backend: wasm \(SIMD/,
+      native.enabled
+        ? /^backend: wasm \+ native matmul \((AVX-512|AVX2|scalar|BLAS [^)]+)\) \(SIMD/
+        : /^backend: wasm \(SIMD/,
     );
     assert.match(line, /\(SIMD (on|off), \d+ threads?\) — /);
     const notes = `tfjs-node-gpu: not installed; webgpu: ${info.tried[1].reason}; tfjs-node: not installed`;

@@ -94,7 +94,10 @@ test('the backend line says which matmuls run; AIMKP_NATIVE_MATMUL=off and a mis
     return;
   }
   const line = describeBackend({ name: 'wasm', picked: 'wasm', requested: 'wasm', tried: [], nativeMatmul: status });
-  assert.match(line, /^backend: wasm \+ native matmul \((AVX-512|AVX2|scalar|BLAS [^)]+)\) \(SIMD (on|off), 1 thread\)$/);
+  assert.match(
+    line,
+    /^backend: wasm \+ native matmul \((AVX-512|AVX2|scalar|BLAS [^)]+)\) \(SIMD (on|off), 1 thread\)$/,
+  );
   // Fresh processes: the setting, and an addon path with nothing there.
   const probe = `import { initBackend, describeBackend } from './models/tf/backend.ts';
     console.log(describeBackend(await initBackend('wasm')));`;
@@ -131,9 +134,15 @@ test('the AVX-512 and AVX2 kernels give bit-identical products (full and partial
         tf.dispose([a, b, c]);
       }
     console.log(JSON.stringify({ kernel: nativeMatmulStatus()?.kernel, hashes }));`;
-  const wide = JSON.parse(runScript(probe, { AIMKP_GEMM_KERNEL: 'avx512' }).trim()) as { kernel: string; hashes: string[] };
+  const wide = JSON.parse(runScript(probe, { AIMKP_GEMM_KERNEL: 'avx512' }).trim()) as {
+    kernel: string;
+    hashes: string[];
+  };
   if (!wide.kernel.startsWith('avx512')) return t.skip(`this CPU has no AVX-512F (the kernel is ${wide.kernel})`);
-  const narrow = JSON.parse(runScript(probe, { AIMKP_GEMM_KERNEL: 'avx2' }).trim()) as { kernel: string; hashes: string[] };
+  const narrow = JSON.parse(runScript(probe, { AIMKP_GEMM_KERNEL: 'avx2' }).trim()) as {
+    kernel: string;
+    hashes: string[];
+  };
   assert.match(narrow.kernel, /^avx2/);
   assert.equal(wide.hashes.length, 28);
   assert.deepEqual(wide.hashes, narrow.hashes);
