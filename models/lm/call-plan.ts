@@ -36,8 +36,8 @@ export const DEFAULT_PASS_BYTES = { wasm: 1.5 * 2 ** 30, other: 8 * 2 ** 30 } as
  * has run, so per row a pass holds, in floats: per layer ≈ 72 per slot and model dimension, 8 per slot and FFN unit
  * and 8 per head and (slot × slot) attention entry; ≈ 12 per image token and feature / adapter / model width; ≈ 5 per
  * answer token and vocabulary entry. Fitted on wasm (2026-12-05) to the heap growth of one pass of the large base
- * with d, dFF, heads and layers varied one at a time: within 5 % from 86 slots up, 16 % under at 38 slots
- * (`npm run bench:memory`; docs/model.md "Pass memory").
+ * with d, dFF, heads and layers varied one at a time; since Identity stopped copying saved tensors it is at or up
+ * to 9 % above every measured pass (`npm run bench:memory`; docs/model.md "Pass memory").
  */
 export function passBytes(c: LmConfig, rows: number, slots: number, imageTokens: number, answerTokens: number): number {
   const perLayer = slots * (72 * c.dModel + 8 * c.dFF) + 8 * c.nHeads * slots * slots;

@@ -15,6 +15,7 @@ import {
   type NativeMatmulStatus,
 } from './native-matmul';
 import { registerWasmFallbackKernels } from './wasm-fallback-kernels';
+import { registerSharedIdentity } from './wasm-identity';
 import { adapterLabel, probeWebGpuAdapter, type GpuAdapterDescription, type WebGpuProbe } from './webgpu-adapter';
 import { activeWebGpuAdapter, startWebGpuBackend } from './webgpu-backend';
 
@@ -192,6 +193,8 @@ async function startBackend(
           registerWasmFallbackKernels();
           // The optional N-API addon; without it (not built, AIMKP_NATIVE_MATMUL=off) the wasm kernels stay.
           registerNativeMatmul();
+          // Identity shares its input instead of copying it (every tensor the gradient tape saves; wasm-identity.ts).
+          registerSharedIdentity();
           return tf.setBackend('wasm');
         });
         if (!ok) return 'the wasm backend did not initialise';
