@@ -4,7 +4,17 @@ import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', 'dist-electron/', 'release/', 'runs/', 'data/', '.cache/', 'renderer/dist/'],
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'dist-electron/',
+      'release/',
+      'runs/',
+      'data/',
+      '.cache/',
+      'renderer/dist/',
+      '.gpu-bundle/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -25,9 +25,19 @@ cd "$ROOT" || exit 4
 say() { echo "gpu-check: $*" >&2; }
 die() { echo "gpu-check: $2" >&2; exit "$1"; }
 
-[ -f node_modules/@tensorflow/tfjs/package.json ] || die 4 "node_modules is missing: run npm ci first (this script installs nothing)"
-[ -f node_modules/webgpu/package.json ] || die 4 "npm package webgpu (Dawn's Node binding, an optional dependency) is not installed: npm ci on a supported platform"
-NODE=(node --import tsx)
+# AIMKP_GPU_BUNDLE=DIR: run the bundles of `npm run gpu:bundle` instead of the sources (no node_modules needed;
+# scripts/gpu-check-device.sh sets it).
+BUNDLE=${AIMKP_GPU_BUNDLE:-}
+if [ -n "$BUNDLE" ]; then
+  [ -f "$BUNDLE/gpu-check.js" ] || die 4 "$BUNDLE/gpu-check.js is missing: run npm run gpu:bundle where npm ci was run"
+  CHECK=(node "$BUNDLE/gpu-check.js")
+  AIMKP=(node "$BUNDLE/aimkp.js")
+else
+  [ -f node_modules/@tensorflow/tfjs/package.json ] || die 4 "node_modules is missing: run npm ci first (this script installs nothing)"
+  [ -f node_modules/webgpu/package.json ] || die 4 "npm package webgpu (Dawn's Node binding, an optional dependency) is not installed: npm ci on a supported platform"
+  CHECK=(node --import tsx scripts/gpu-check.ts)
+  AIMKP=(node bin/aimkp.mjs)
+fi
 
 # The machine, recorded silently (a missing tool is just absent from the summary).
 { command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; } >"$WORK/nvidia-smi.txt" 2>/dev/null
@@ -37,7 +47,7 @@ NODE=(node --import tsx)
 # One backend: the self-test + gradient check (scripts/gpu-check.ts), then the quick bench. $1 = backend, $2 = label.
 check_backend() {
   local backend=$1 label=$2 rc
-  timeout 150 "${NODE[@]}" scripts/gpu-check.ts --backend "$backend" --out "$WORK/$label-check.json" \
+  timeout 150 "${CHECK[@]}" --backend "$backend" --out "$WORK/$label-check.json" \
     >/dev/null 2>"$WORK/$label-check.err"
   rc=$?
   if [ "$rc" -eq 3 ]; then
@@ -51,7 +61,7 @@ check_backend() {
     const bad = r.selfTest.cases.filter((c) => !c.ok).length + r.gradientCheck.comparisons.filter((c) => !c.ok).length;
     console.log(`${r.description.replace(/^backend: /, "")}; self-test ${r.selfTest.ok ? "ok" : "FAILED"}, gradient check vs ${r.gradientCheck.reference} ${r.gradientCheck.ok ? "ok" : "FAILED"}${bad ? ` (${bad} out of tolerance)` : ""}`);
   ' "$WORK/$label-check.json")"
-  timeout 120 node bin/aimkp.mjs bench --quick --backend "$backend" --out "$WORK/$label-bench.json" \
+  timeout 120 "${AIMKP[@]}" bench --quick --backend "$backend" --out "$WORK/$label-bench.json" \
     >/dev/null 2>"$WORK/$label-bench.err"
   local brc=$?
   [ "$brc" -eq 0 ] || say "$backend: bench --quick failed (exit $brc): $(grep -v '^bench:' "$WORK/$label-bench.err" | tail -n 1)"
@@ -66,7 +76,7 @@ if [ "$WEBGPU_RC" -eq 3 ]; then
   exit 2
 fi
 
-if node -e "require.resolve('@tensorflow/tfjs-node-gpu')" 2>/dev/null; then
+if [ -z "$BUNDLE" ] && node -e "require.resolve('@tensorflow/tfjs-node-gpu')" 2>/dev/null; then
   check_backend tfjs-node-gpu tfjs-node-gpu
   NODEGPU_RC=$?
   [ "$NODEGPU_RC" -eq 3 ] && say "tfjs-node-gpu: $(sed 's/^gpu-check: //' "$WORK/tfjs-node-gpu-start.txt")"
