@@ -112,7 +112,7 @@ test('the backend line says which matmuls run; AIMKP_NATIVE_MATMUL=off and a mis
   }
 });
 
-test('the AVX-512 and AVX2 kernels give bit-identical products (full and partial tiles, several k blocks, transposes)', (t) => {
+test('the AVX-512 and AVX2 kernels give bit-identical products (full and partial tiles, several k blocks, transposes, 16 and 8 wide)', (t) => {
   if (skip !== null) return t.skip(skip);
   // Each kernel in a fresh process (the addon picks its kernel once, at load). Every element of C is the same chain
   // of fused multiply-adds in both, so the bytes must match; a kernel that summed in another order would not.
@@ -123,7 +123,7 @@ test('the AVX-512 and AVX2 kernels give bit-identical products (full and partial
     await initBackend('wasm');
     let s = 5;
     const v = (n) => Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1));
-    const shapes = [[12, 32, 256], [13, 33, 257], [97, 1025, 300], [200, 70, 600], [5, 700, 40], [257, 64, 1030], [36, 48, 17]];
+    const shapes = [[12, 32, 256], [13, 33, 257], [97, 1025, 300], [200, 70, 600], [5, 700, 40], [257, 64, 1030], [36, 48, 17], [4448, 16, 256], [300, 8, 40]];
     const hashes = [];
     for (const [m, n, k] of shapes)
       for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
@@ -144,7 +144,7 @@ test('the AVX-512 and AVX2 kernels give bit-identical products (full and partial
     hashes: string[];
   };
   assert.match(narrow.kernel, /^avx2/);
-  assert.equal(wide.hashes.length, 28);
+  assert.equal(wide.hashes.length, 36);
   assert.deepEqual(wide.hashes, narrow.hashes);
 });
 
