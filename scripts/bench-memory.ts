@@ -17,14 +17,14 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { machineInfo } from '../models/bench/machine';
 import { passBytes } from '../models/lm/call-plan';
-import type { EncodedExample, LmConfig, PromptTemplate, RowVariant } from '../models/lm/contract';
-import { createKeyphraseLM, type KeyphraseLMCore } from '../models/lm/keyphrase-lm';
+import type { EncodedExample, LmConfig, RowVariant } from '../models/lm/contract';
+import { createKeyphraseLM, plainVariant, type KeyphraseLMCore } from '../models/lm/keyphrase-lm';
 import { buildRowLayout } from '../models/lm/layout';
 import { describeBackend, initBackend } from '../models/tf/backend';
 import { getPreset } from '../models/train/presets';
-import { PRETRAIN_SIZES } from '../models/train/pretrain';
 import { StrideState } from '../models/train/stride-state';
 import { aimkpStep } from '../models/train/train-step';
+import { largeBaseConfig, randomInputs, type Shape } from './lib/large-base';
 import { scriptArgs } from './lib/script-args';
 
 const USAGE = `Usage: npm run bench:memory -- [--which pass,decode,step] [--quick] [--out FILE]
@@ -34,13 +34,7 @@ const USAGE = `Usage: npm run bench:memory -- [--which pass,decode,step] [--quic
 
 // ---- the cases ----------------------------------------------------------------------------------------------
 
-const large = PRETRAIN_SIZES.large;
-const GRID = 16;
-const FEATURES = 136; // mobilenet-v2-s16's channels
 const lora = getPreset('paper-aimkp')!.model.lora;
-
-/** A change to the large base's shape, one field at a time. */
-type Shape = Partial<Pick<LmConfig, 'dModel' | 'dFF' | 'nHeads' | 'nLayers'>>;
 
 type Case =
   | { section: 'pass'; rows: number; text: number; answer: number; imageStride: number; shape: Shape }
@@ -66,36 +60,13 @@ const STEP_CASES: Case[] = [
 ];
 const QUICK: Case[] = [PASS_CASES[0], PASS_CASES[5], { section: 'decode', rows: 8, text: 24, newTokens: 16 }];
 
-const config = (shape: Shape): LmConfig => ({
-  vocabSize: large.maxVocab,
-  ...large.model,
-  ...shape,
-  lora,
-  maxPositions: 342, // as the large base (341-token pretraining chunks + <bos>)
-  imageFeatureDim: FEATURES,
-  imageGrid: GRID,
-});
+const config = (shape: Shape): LmConfig => largeBaseConfig(lora, shape);
 
-let s = 7;
-const uniform = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
-const tokens = (n: number) => Int32Array.from({ length: n }, () => 5 + Math.floor(uniform() * (large.maxVocab - 5)));
-// The fine-tuning prompt: a 2-token prefix and a 12-token instruction, as the aligned base's template.
-const template: PromptTemplate = { prefix: tokens(2), instruction: tokens(12), eos: 3, pad: 0 };
+const inputs = randomInputs();
+const template = inputs.template;
 const examples = (n: number, text: number, answer: number): EncodedExample[] =>
-  Array.from({ length: n }, (_, i) => ({
-    index: i,
-    id: `s${i}`,
-    image: Float32Array.from({ length: GRID * GRID * FEATURES }, uniform),
-    text: tokens(text),
-    answer: tokens(answer),
-  }));
-const variant = (imageStride: number): RowVariant => ({
-  mode: 'multimodal',
-  textStride: 1,
-  imageStride,
-  kind: 'structured',
-  seed: 0,
-});
+  Array.from({ length: n }, (_, i) => inputs.example(i, text, answer));
+const variant = (imageStride: number): RowVariant => ({ ...plainVariant('multimodal'), imageStride });
 
 // ---- one figure (in the child process) ----------------------------------------------------------------------
 

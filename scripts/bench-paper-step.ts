@@ -15,16 +15,16 @@ import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { profileKernels, type KernelProfile } from '../models/bench/kernel-profile';
 import { machineInfo } from '../models/bench/machine';
-import type { EncodedExample, LmConfig, PromptTemplate, RowVariant } from '../models/lm/contract';
+import type { EncodedExample, LmConfig } from '../models/lm/contract';
 import { countParameters } from '../models/lm/config';
-import { createKeyphraseLM } from '../models/lm/keyphrase-lm';
+import { createKeyphraseLM, plainVariant } from '../models/lm/keyphrase-lm';
 import { describeBackend, initBackend } from '../models/tf/backend';
 import { getPreset } from '../models/train/presets';
-import { PRETRAIN_SIZES } from '../models/train/pretrain';
 import { StrideState } from '../models/train/stride-state';
 import { aimkpStep } from '../models/train/train-step';
 import { BACKEND_CHOICES, type BackendRequest } from '../shared/vocabulary';
 import { fileURLToPath } from 'node:url';
+import { CHUNK, FEATURES, GRID, largeBaseConfig, randomInputs } from './lib/large-base';
 import { scriptArgs } from './lib/script-args';
 
 const USAGE = `Usage: npm run bench:paper-step -- [--which pretrain,finetune,masked] [--repeats R] [--warmup W]
@@ -74,45 +74,19 @@ if (!BACKEND_CHOICES.includes(backend)) bad(`--backend must be one of ${BACKEND_
 
 // ---- the shapes ---------------------------------------------------------------------------------------------
 
-const large = PRETRAIN_SIZES.large;
-const GRID = 16;
-const FEATURES = 136; // mobilenet-v2-s16's channels
-const CHUNK = 341; // pretraining chunk tokens (+ <bos> = maxPositions 342, as runs/clipart-redo's base)
 const SAMPLES = 16; // the presets' batch, one call
-const lm = (lora: LmConfig['lora']): LmConfig => ({
-  vocabSize: large.maxVocab,
-  ...large.model,
-  lora,
-  maxPositions: CHUNK + 1,
-  imageFeatureDim: FEATURES,
-  imageGrid: GRID,
-});
-let s = 7;
-const uniform = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
-const tokens = (n: number) => Int32Array.from({ length: n }, () => 5 + Math.floor(uniform() * (large.maxVocab - 5)));
-// The fine-tuning prompt: a 2-token prefix and a 12-token instruction, as the aligned base's template.
-const template: PromptTemplate = { prefix: tokens(2), instruction: tokens(12), eos: 3, pad: 0 };
-const samples: EncodedExample[] = Array.from({ length: SAMPLES }, (_, i) => ({
-  index: i,
-  id: `s${i}`,
-  image: Float32Array.from({ length: GRID * GRID * FEATURES }, uniform),
-  text: tokens(3 + (i % 5)),
-  answer: tokens(4 + (i % 7)),
-}));
+const inputs = randomInputs();
+const template = inputs.template;
+const samples: EncodedExample[] = Array.from({ length: SAMPLES }, (_, i) =>
+  inputs.example(i, 3 + (i % 5), 4 + (i % 7)),
+);
 const chunks: EncodedExample[] = [0, 1].map((i) => ({
   index: i,
   id: `c${i}`,
   image: null,
   text: new Int32Array(0),
-  answer: tokens(CHUNK),
+  answer: inputs.tokens(CHUNK),
 }));
-const plain = (mode: RowVariant['mode']): RowVariant => ({
-  mode,
-  textStride: 1,
-  imageStride: 1,
-  kind: 'structured',
-  seed: 0,
-});
 
 interface Setup {
   what: string;
@@ -124,7 +98,7 @@ interface Setup {
 function setup(call: Call): Setup {
   if (call === 'pretrain') {
     const model = createKeyphraseLM(
-      lm(null),
+      largeBaseConfig(null),
       { prefix: Int32Array.of(1), instruction: new Int32Array(0), eos: 3, pad: 0 },
       1,
     );
@@ -135,7 +109,7 @@ function setup(call: Call): Setup {
       once: () => {
         const out = model.weightedGradients(
           chunks,
-          chunks.map(() => plain('text')),
+          chunks.map(() => plainVariant('text')),
           [0.5, 0.5],
           true,
         );
@@ -144,14 +118,14 @@ function setup(call: Call): Setup {
     };
   }
   const preset = getPreset(call === 'finetune' ? 'paper-baseline' : 'paper-aimkp')!;
-  const model = createKeyphraseLM(lm(preset.model.lora), template, 1);
+  const model = createKeyphraseLM(largeBaseConfig(preset.model.lora), template, 1);
   const common = { rows: SAMPLES, config: model.config };
   if (call === 'finetune')
     return {
       ...common,
       what: `paper-setting fine-tuning call (${preset.preset}): ${SAMPLES} samples, image ${GRID}×${GRID}×${FEATURES} + text, LoRA r ${preset.model.lora?.rank}`,
       once: () => {
-        const variants = samples.map(() => plain('multimodal'));
+        const variants = samples.map(() => plainVariant('multimodal'));
         const out = model.weightedGradients(
           samples,
           variants,
