@@ -52,6 +52,32 @@ export function variant(partial: Partial<RowVariant> = {}): RowVariant {
   return { mode: 'multimodal', textStride: 1, imageStride: 1, kind: 'structured', seed: 7, ...partial };
 }
 
+/** An AimKP step's rows for each of its samples: the original, text-masked and image-masked, at stride 2 then 4. */
+export function maskedVariants(): RowVariant[] {
+  return [
+    variant(),
+    variant({ textStride: 2 }),
+    variant({ imageStride: 2 }),
+    variant(),
+    variant({ textStride: 4 }),
+    variant({ imageStride: 4 }),
+  ];
+}
+
+/**
+ * Two samples' rows as an AimKP step makes them (maskedVariants: 14- and 9-token texts, 3- and 1-token answers) with
+ * mixed-sign weights: the call the native-kernel tests run through weightedGradients and perRowGradients.
+ */
+export function maskedBatch(config: LmConfig): {
+  examples: EncodedExample[];
+  variants: RowVariant[];
+  weights: number[];
+} {
+  const a = makeExample(0, config, 14, [7, 8, 9]);
+  const b = makeExample(1, config, 9, [10]);
+  return { examples: [a, a, a, b, b, b], variants: maskedVariants(), weights: [1, 0.5, 0.25, -1, 2, 0.5] };
+}
+
 /** Sets every variable to seeded random values (so LoRA B and LayerNorm params are non-trivial). */
 export function randomizeVariables(vars: Iterable<tf.Variable>, seed: number, scale = 0.5): void {
   let k = 0;

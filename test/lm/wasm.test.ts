@@ -11,6 +11,7 @@ import { heapSimd, heapSimdModule } from '../../models/lm/wasm-simd';
 import {
   assertKvCacheMatchesRecompute,
   makeExample,
+  maskedVariants,
   maxRelErr,
   randomizeVariables,
   TEMPLATE,
@@ -92,16 +93,7 @@ for (const lora of [null, { rank: 2, alpha: 4, dropout: 0 }]) {
     const b = makeExample(1, config, 3, [9]);
     const c = makeExample(2, config, 5, [10, 11], false);
     const examples = [a, a, a, b, b, b, c, c];
-    const variants = [
-      variant(),
-      variant({ textStride: 2 }),
-      variant({ imageStride: 2 }),
-      variant(),
-      variant({ textStride: 4 }),
-      variant({ imageStride: 4 }),
-      variant(),
-      variant({ textStride: 2 }),
-    ];
+    const variants = [...maskedVariants(), variant(), variant({ textStride: 2 })];
     const pairs: [number, number][] = [
       [0, 1],
       [0, 2],

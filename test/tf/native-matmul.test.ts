@@ -13,7 +13,7 @@ import { plainMatMul } from '../../models/lm/ops';
 import { rowwiseOuter, rowwiseOuterOps, type RowwisePart } from '../../models/lm/rowwise-outer';
 import { wasmKernelsReady } from '../../models/lm/wasm-kernels';
 import { nativeSkipReason, onPlainWasm, runScript } from './native-fixtures';
-import { makeExample, randomizeVariables, TEMPLATE, tinyConfig, variant } from '../lm/fixtures';
+import { maskedBatch, randomizeVariables, TEMPLATE, tinyConfig } from '../lm/fixtures';
 
 let skip: string | null = null;
 
@@ -281,18 +281,7 @@ test('gradients of a training step (weighted and per-row AimKP gradients) equal 
   const config = tinyConfig({ dModel: 32, nHeads: 2, dFF: 64, adapterHidden: 24, vocabSize: 40, lora: null });
   const model = createKeyphraseLM(config, TEMPLATE, 51);
   randomizeVariables(model.namedVariables().values(), 52, 0.3);
-  const a = makeExample(0, config, 14, [7, 8, 9]);
-  const b = makeExample(1, config, 9, [10]);
-  const examples = [a, a, a, b, b, b];
-  const variants = [
-    variant(),
-    variant({ textStride: 2 }),
-    variant({ imageStride: 2 }),
-    variant(),
-    variant({ textStride: 4 }),
-    variant({ imageStride: 4 }),
-  ];
-  const w = [1, 0.5, 0.25, -1, 2, 0.5];
+  const { examples, variants, weights: w } = maskedBatch(config);
   const step = (): { losses: Float32Array; grads: Float32Array[]; gram: Float32Array; combined: Float32Array[] } => {
     const ref = model.weightedGradientsWith(examples, variants, w, false, { compact: true });
     const perRow = model.perRowGradients(examples, variants, false);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../models/tf/backend';
 import { registerSharedIdentity, sharedIdentityActive, unregisterSharedIdentity } from '../../models/tf/wasm-identity';
 import { createKeyphraseLM } from '../../models/lm/keyphrase-lm';
-import { makeExample, randomizeVariables, TEMPLATE, tinyConfig, variant } from '../lm/fixtures';
+import { maskedBatch, randomizeVariables, TEMPLATE, tinyConfig } from '../lm/fixtures';
 import { runScriptJson } from './native-fixtures';
 
 before(async () => {
@@ -47,18 +47,7 @@ test('a training step gives the same bits with the sharing Identity as with the 
   });
   const model = createKeyphraseLM(config, TEMPLATE, 61);
   randomizeVariables(model.namedVariables().values(), 62, 0.3);
-  const a = makeExample(0, config, 14, [7, 8, 9]);
-  const b = makeExample(1, config, 9, [10]);
-  const examples = [a, a, a, b, b, b];
-  const variants = [
-    variant(),
-    variant({ textStride: 2 }),
-    variant({ imageStride: 2 }),
-    variant(),
-    variant({ textStride: 4 }),
-    variant({ imageStride: 4 }),
-  ];
-  const w = [1, 0.5, 0.25, -1, 2, 0.5];
+  const { examples, variants, weights: w } = maskedBatch(config);
   const step = (): Float32Array[] => {
     model.reseedDropout(7);
     const ref = model.weightedGradients(examples, variants, w, true);
