@@ -13,7 +13,17 @@
 // scripts/gpu-check-device.sh unpacks and runs it there. Usage: npm run gpu:bundle [-- --out DIR] [-- --no-node]
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,7 +126,7 @@ if (!values['no-node']) {
   const version = process.version.slice(1);
   const marker = join(out, 'node.version');
   const have = existsSync(marker) && existsSync(join(out, 'node.xz'));
-  if (have && execFileSync('cat', [marker], { encoding: 'utf8' }).trim() === version) say(`node ${version}: kept`);
+  if (have && readFileSync(marker, 'utf8').trim() === version) say(`node ${version}: kept`);
   else {
     const tmp = join(tmpdir(), `aimkp-node-${process.pid}`);
     mkdirSync(tmp, { recursive: true });
@@ -135,6 +145,5 @@ if (!values['no-node']) {
   }
 }
 
-const size = (p: string): number =>
-  statSync(p).isDirectory() ? readdirSync(p).reduce((s, f) => s + size(join(p, f)), 0) : statSync(p).size;
-say(`${out}: ${(size(out) / 2 ** 20).toFixed(1)} MiB`);
+const size = files(out).reduce((s, f) => s + statSync(f).size, 0);
+say(`${out}: ${(size / 2 ** 20).toFixed(1)} MiB`);

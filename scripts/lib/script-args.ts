@@ -45,11 +45,11 @@ export function scriptArgs<T extends ParseArgsConfig>(
   config: T,
   usage?: string,
 ): ReturnType<typeof parseArgs<T>> {
-  const options = config.options ?? {};
-  const text = usage ?? scriptUsage(file, options);
+  // Built only when printed: reading the script's own file is no cost a normal run should pay.
+  const text = () => usage ?? scriptUsage(file, config.options ?? {});
   const argv = config.args ?? process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(text);
+    console.log(text());
     process.exit(0);
   }
   try {
@@ -57,7 +57,7 @@ export function scriptArgs<T extends ParseArgsConfig>(
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) throw err;
-    console.error(`${basename(file)}: ${(err as Error).message}\n\n${text}`);
+    console.error(`${basename(file)}: ${(err as Error).message}\n\n${text()}`);
     process.exit(2);
   }
 }
