@@ -41,6 +41,9 @@ test('start: events flow in batches with gap-free seq equal to events.jsonl; lat
     },
     0,
   );
+  // "Came first" for real: its catch-up read of the (still empty) stream is over before the job writes its first
+  // line. Without this wait the two raced, and a queued line written before that read came back as a replay batch.
+  assert.equal(await sup.lastSeq('ev-run'), 0);
 
   const job = sup.startTraining({
     runId: 'ev-run',
